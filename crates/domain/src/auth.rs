@@ -1,0 +1,417 @@
+//! Tenants, API clients and bearer tokens.
+//!
+//! Secrets are stored as Argon2id hashes; tokens are random strings stored as SHA-256
+//! digests. A verified access token is cached in memory for a few seconds so that a
+//! request costs no extra query; revocation therefore takes effect within that time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rand::rngs::OsRng;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::common::{required, Actor, SHORT};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{ApiClientId, TenantId};
+
+/// The tenant's default time zone.
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
+
+/// A workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tenant {
+    pub id: TenantId,
+    /// Short unique name used on the command line.
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Tenant {
+    pub fn tz(&self) -> Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+    }
+}
+
+/// An API client of a tenant. Its secret is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiClient {
+    pub id: ApiClientId,
+    pub tenant_id: TenantId,
+    /// The public identifier callers send as `client_id`/`clientId`.
+    pub client_id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A client secret, redacted in `Debug`.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A new client with the only copy of its secret.
+#[derive(Debug, Clone)]
+pub struct IssuedClient {
+    pub client: ApiClient,
+    pub secret: Secret,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access = 1,
+    Refresh = 2,
+}
+
+/// A token as stored: its digest and what it grants.
+#[derive(Debug, Clone)]
+pub struct StoredToken {
+    pub digest: String,
+    pub kind: TokenKind,
+    pub tenant_id: TenantId,
+    pub client: ApiClientId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a valid token resolves to.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    pub tenant: Tenant,
+    pub client: ApiClient,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A freshly issued access/refresh pair.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    pub expires_in: i64,
+}
+
+#[async_trait]
+pub trait AuthRepository: Send + Sync {
+    /// `Conflict` on a duplicate slug.
+    async fn create_tenant(&self, tenant: &Tenant) -> DomainResult<()>;
+    /// By slug or by id.
+    async fn find_tenant(&self, key: &str) -> DomainResult<Option<Tenant>>;
+    async fn list_tenants(&self) -> DomainResult<Vec<Tenant>>;
+    async fn create_client(&self, client: &ApiClient, secret_hash: &str) -> DomainResult<()>;
+    async fn list_clients(&self, tenant: TenantId) -> DomainResult<Vec<ApiClient>>;
+    /// The client and its secret hash, revoked or not.
+    async fn find_client(&self, client_id: &str) -> DomainResult<Option<(ApiClient, String)>>;
+    /// Marks the client and all its tokens revoked; `false` if unknown or already revoked.
+    async fn revoke_client(&self, client_id: &str) -> DomainResult<bool>;
+    async fn store_tokens(&self, tokens: &[StoredToken]) -> DomainResult<()>;
+    /// A live (unexpired, unrevoked, client live) token of that kind.
+    async fn find_token(&self, digest: &str, kind: TokenKind) -> DomainResult<Option<TokenOwner>>;
+    /// Atomically revokes a live refresh token and returns its owner; `None` if it was not live
+    /// (so a refresh token works exactly once).
+    async fn consume_refresh(&self, digest: &str) -> DomainResult<Option<TokenOwner>>;
+}
+
+/// Lifetimes and cache settings.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthSettings {
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// How long a verified access token is trusted without asking the database again.
+    pub cache_ttl: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            access_ttl: Duration::from_secs(3600),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            cache_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+struct Cached {
+    actor: Actor,
+    expires_at: DateTime<Utc>,
+    checked: Instant,
+}
+
+const CACHE_CAPACITY: usize = 100_000;
+
+/// Issues and verifies credentials.
+#[derive(Clone)]
+pub struct AuthService {
+    repo: Arc<dyn AuthRepository>,
+    settings: AuthSettings,
+    cache: Arc<Mutex<HashMap<String, Cached>>>,
+}
+
+impl AuthService {
+    pub fn new(repo: Arc<dyn AuthRepository>, settings: AuthSettings) -> Self {
+        Self {
+            repo,
+            settings,
+            cache: Arc::default(),
+        }
+    }
+
+    pub fn settings(&self) -> AuthSettings {
+        self.settings
+    }
+
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        slug: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> DomainResult<Tenant> {
+        let name = required("name", Some(name.to_owned()), SHORT)?;
+        let slug = match slug {
+            Some(s) => s.trim().to_lowercase(),
+            None => crate::text::words(&name).join("-"),
+        };
+        if slug.is_empty()
+            || !slug
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(DomainError::validation(
+                "slug",
+                "use letters, digits, '-' and '_' only",
+            ));
+        }
+        let time_zone = time_zone.unwrap_or(DEFAULT_TIME_ZONE);
+        if time_zone.parse::<Tz>().is_err() {
+            return Err(DomainError::validation(
+                "time_zone",
+                format!("unknown time zone '{time_zone}'"),
+            ));
+        }
+        let tenant = Tenant {
+            id: TenantId::new(),
+            slug,
+            name,
+            time_zone: time_zone.to_owned(),
+            created_at: now(),
+        };
+        self.repo.create_tenant(&tenant).await?;
+        Ok(tenant)
+    }
+
+    pub async fn find_tenant(&self, key: &str) -> DomainResult<Tenant> {
+        self.repo
+            .find_tenant(key)
+            .await?
+            .ok_or(DomainError::not_found("tenant"))
+    }
+
+    pub async fn list_tenants(&self) -> DomainResult<Vec<Tenant>> {
+        self.repo.list_tenants().await
+    }
+
+    pub async fn create_client(&self, tenant: &Tenant, name: &str) -> DomainResult<IssuedClient> {
+        let client = ApiClient {
+            id: ApiClientId::new(),
+            tenant_id: tenant.id,
+            client_id: hex(&random_bytes::<16>()),
+            name: required("name", Some(name.to_owned()), SHORT)?,
+            created_at: now(),
+            revoked_at: None,
+        };
+        let secret = URL_SAFE_NO_PAD.encode(random_bytes::<30>());
+        let hash = hash_secret(secret.clone()).await?;
+        self.repo.create_client(&client, &hash).await?;
+        Ok(IssuedClient {
+            client,
+            secret: Secret(secret),
+        })
+    }
+
+    pub async fn list_clients(&self, tenant: &Tenant) -> DomainResult<Vec<ApiClient>> {
+        self.repo.list_clients(tenant.id).await
+    }
+
+    pub async fn revoke_client(&self, client_id: &str) -> DomainResult<()> {
+        if self.repo.revoke_client(client_id).await? {
+            self.cache.lock().map_err(poisoned)?.clear();
+            Ok(())
+        } else {
+            Err(DomainError::not_found("api client"))
+        }
+    }
+
+    /// Client-credentials grant. Unknown client, wrong secret and revoked client all fail
+    /// the same way, after the same amount of hashing work.
+    pub async fn issue(&self, client_id: &str, client_secret: &str) -> DomainResult<TokenPair> {
+        let found = self.repo.find_client(client_id.trim()).await?;
+        let (client, hash) = match found {
+            Some((c, h)) => (Some(c), h),
+            None => (None, dummy_hash().to_owned()),
+        };
+        let secret_ok = verify_secret(client_secret.to_owned(), hash).await?;
+        match client {
+            Some(c) if secret_ok && c.revoked_at.is_none() => self.mint(&c).await,
+            _ => Err(DomainError::Unauthorized),
+        }
+    }
+
+    /// Refresh grant: the old refresh token stops working, a new pair is issued.
+    pub async fn refresh(&self, refresh_token: &str) -> DomainResult<TokenPair> {
+        let owner = self
+            .repo
+            .consume_refresh(&digest(refresh_token.trim()))
+            .await?
+            .ok_or(DomainError::Unauthorized)?;
+        self.mint(&owner.client).await
+    }
+
+    /// Resolves a bearer access token to the acting client.
+    pub async fn authenticate(&self, access_token: &str) -> DomainResult<Actor> {
+        let key = digest(access_token.trim());
+        let now_utc = now();
+        if !self.settings.cache_ttl.is_zero() {
+            let cache = self.cache.lock().map_err(poisoned)?;
+            if let Some(c) = cache.get(&key) {
+                if c.checked.elapsed() < self.settings.cache_ttl && c.expires_at > now_utc {
+                    return Ok(c.actor.clone());
+                }
+            }
+        }
+        let owner = self
+            .repo
+            .find_token(&key, TokenKind::Access)
+            .await?
+            .ok_or(DomainError::Unauthorized)?;
+        let actor = Actor {
+            tenant_id: owner.tenant.id,
+            id: owner.client.id.0,
+            name: owner.client.name.clone(),
+            time_zone: owner.tenant.tz(),
+        };
+        if !self.settings.cache_ttl.is_zero() {
+            let mut cache = self.cache.lock().map_err(poisoned)?;
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(
+                key,
+                Cached {
+                    actor: actor.clone(),
+                    expires_at: owner.expires_at,
+                    checked: Instant::now(),
+                },
+            );
+        }
+        Ok(actor)
+    }
+
+    async fn mint(&self, client: &ApiClient) -> DomainResult<TokenPair> {
+        let issued = now();
+        let access_token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        let refresh_token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        let access_expires_at = issued + to_chrono(self.settings.access_ttl);
+        let tokens = [
+            StoredToken {
+                digest: digest(&access_token),
+                kind: TokenKind::Access,
+                tenant_id: client.tenant_id,
+                client: client.id,
+                expires_at: access_expires_at,
+            },
+            StoredToken {
+                digest: digest(&refresh_token),
+                kind: TokenKind::Refresh,
+                tenant_id: client.tenant_id,
+                client: client.id,
+                expires_at: issued + to_chrono(self.settings.refresh_ttl),
+            },
+        ];
+        self.repo.store_tokens(&tokens).await?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            access_expires_at,
+            expires_in: self.settings.access_ttl.as_secs() as i64,
+        })
+    }
+}
+
+/// Now, at the microsecond precision both databases keep.
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+fn poisoned<T>(_: std::sync::PoisonError<T>) -> DomainError {
+    DomainError::Internal(anyhow::anyhow!("token cache lock poisoned"))
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    OsRng.fill_bytes(&mut b);
+    b
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The stored form of a token.
+pub fn digest(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+async fn hash_secret(secret: String) -> DomainResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(secret.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| DomainError::Internal(anyhow::anyhow!("hashing secret: {e}")))
+    })
+    .await
+    .map_err(|e| DomainError::Internal(e.into()))?
+}
+
+async fn verify_secret(secret: String, hash: String) -> DomainResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
+        Ok(Argon2::default()
+            .verify_password(secret.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|e| DomainError::Internal(e.into()))?
+}
+
+/// A valid hash of a random secret, so that an unknown client id costs the same as a known one.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(&random_bytes::<16>(), &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}

@@ -1,0 +1,46 @@
+//! The one error type of the domain; every dialect maps it onto its vendor's envelope.
+
+/// What went wrong, in terms a dialect can translate into its own envelope and status.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The addressed record does not exist in the caller's tenant (or was deleted).
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// The request conflicts with existing state (duplicate code, already converted, in use).
+    #[error("{message}")]
+    Conflict {
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// Input that fails a rule. `field` uses the domain's snake_case field name.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// Credentials or token rejected; deliberately carries no detail.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// Anything unexpected; logged, never shown to clients.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl DomainError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(field: Option<&'static str>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(entity: &'static str) -> Self {
+        Self::NotFound { entity }
+    }
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;

@@ -1,0 +1,17 @@
+//! The domain core of the CRM server: entities, newtypes, the filter tree, services and the
+//! repository traits the store implements. It knows no HTTP, no SQL and no vendor's field names.
+
+pub mod auth;
+pub mod common;
+pub mod contact;
+pub mod customer;
+pub mod error;
+pub mod ids;
+pub mod lead;
+pub mod repo;
+pub mod search;
+pub mod service;
+pub mod text;
+
+pub use common::Actor;
+pub use error::{DomainError, DomainResult};

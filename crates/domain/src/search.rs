@@ -1,0 +1,281 @@
+//! The filter tree every search compiles from, and the search terms behind it.
+//!
+//! A record is indexed as a set of `(field, term)` pairs: folded name words, the canonical
+//! phone key, the lower-cased e-mail. A text query is parsed into term prefixes that must
+//! all match (AND); the store turns each into an indexed range scan.
+
+use uuid::Uuid;
+
+use crate::error::{DomainError, DomainResult};
+use crate::text::{canonical_phone, fold, words, Email, Phone};
+
+/// Longest term kept in the index; longer words are cut (queries are cut the same way).
+pub const MAX_TERM_LEN: usize = 64;
+/// Largest page a search may ask for.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// The searchable text fields of a record, stored as small integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TextField {
+    Name = 1,
+    Code = 2,
+    Phone = 3,
+    Email = 4,
+    Other = 5,
+}
+
+impl TextField {
+    pub fn code(self) -> i16 {
+        self as i16
+    }
+}
+
+/// Reference fields a search can pin to one id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefField {
+    Group,
+    Customer,
+    Owner,
+}
+
+/// A node of the filter tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// Every child must hold.
+    All(Vec<Filter>),
+    /// Every term of the query must prefix-match a term of the record (in `field`, or any).
+    Text {
+        field: Option<TextField>,
+        terms: Vec<String>,
+    },
+    /// The reference field equals the id.
+    Ref { field: RefField, id: Uuid },
+}
+
+impl Filter {
+    /// Matches everything.
+    pub fn all() -> Self {
+        Filter::All(Vec::new())
+    }
+
+    /// Parses what a user typed into term prefixes. Empty input yields no filter.
+    ///
+    /// - a whole query that reads as a phone number (`+84 912 345 678`) becomes its canonical key;
+    /// - a chunk with `@` is an e-mail prefix, lower-cased;
+    /// - anything else is folded into words (`Nguyễn` and `nguyen` are the same word).
+    pub fn text(field: Option<TextField>, query: &str) -> Option<Self> {
+        let query = query.trim();
+        if query.is_empty() {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut field = field;
+        if matches!(field, None | Some(TextField::Phone)) {
+            if let Some(key) = canonical_phone(query) {
+                out.push(key);
+                field = Some(TextField::Phone);
+            } else if field == Some(TextField::Phone) {
+                let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+                out.push(if digits.is_empty() { fold(query) } else { digits });
+            }
+        }
+        if out.is_empty() {
+            for chunk in query.split_whitespace() {
+                if chunk.contains('@') || field == Some(TextField::Email) {
+                    out.push(chunk.to_lowercase());
+                } else {
+                    out.extend(words(chunk));
+                }
+            }
+        }
+        let terms: Vec<String> = out.into_iter().map(cut).filter(|t| !t.is_empty()).collect();
+        if terms.is_empty() {
+            // Nothing searchable (only punctuation): a query that matches nothing, not everything.
+            return Some(Filter::Text {
+                field,
+                terms: vec!["\u{0}".to_owned()],
+            });
+        }
+        Some(Filter::Text { field, terms })
+    }
+
+    /// Appends `other` to an `All` node (or wraps both).
+    pub fn and(self, other: Option<Filter>) -> Self {
+        match (self, other) {
+            (f, None) => f,
+            (Filter::All(mut v), Some(o)) => {
+                v.push(o);
+                Filter::All(v)
+            }
+            (f, Some(o)) => Filter::All(vec![f, o]),
+        }
+    }
+}
+
+fn cut(mut term: String) -> String {
+    if term.len() > MAX_TERM_LEN {
+        let mut end = MAX_TERM_LEN;
+        while !term.is_char_boundary(end) {
+            end -= 1;
+        }
+        term.truncate(end);
+    }
+    term
+}
+
+/// The index terms of one record.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TermSet(Vec<(TextField, String)>);
+
+impl TermSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn words(mut self, field: TextField, text: Option<&str>) -> Self {
+        if let Some(text) = text {
+            for w in words(text) {
+                self.0.push((field, cut(w)));
+            }
+        }
+        self
+    }
+
+    pub fn phone(mut self, phone: Option<&Phone>) -> Self {
+        if let Some(p) = phone {
+            self.0.push((TextField::Phone, cut(p.key().to_owned())));
+        }
+        self
+    }
+
+    pub fn email(mut self, email: Option<&Email>) -> Self {
+        if let Some(e) = email {
+            self.0.push((TextField::Email, cut(e.key().to_owned())));
+            if let Some((local, _)) = e.key().split_once('@') {
+                for w in words(local) {
+                    self.0.push((TextField::Email, cut(w)));
+                }
+            }
+        }
+        self
+    }
+
+    /// The distinct pairs, in a stable order.
+    pub fn finish(mut self) -> Vec<(TextField, String)> {
+        self.0.sort();
+        self.0.dedup();
+        self.0
+    }
+}
+
+/// A 1-based page of a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub number: u32,
+    pub size: u32,
+}
+
+impl PageRequest {
+    pub fn new(number: u32, size: u32) -> DomainResult<Self> {
+        if number == 0 {
+            return Err(DomainError::validation("page_number", "must be 1 or more"));
+        }
+        if size == 0 || size > MAX_PAGE_SIZE {
+            return Err(DomainError::validation(
+                "page_size",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        Ok(Self { number, size })
+    }
+
+    pub fn offset(&self) -> u64 {
+        u64::from(self.number - 1) * u64::from(self.size)
+    }
+}
+
+/// One page of results and the total number of matches.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub request: PageRequest,
+}
+
+impl<T> Page<T> {
+    pub fn total_pages(&self) -> u64 {
+        self.total.div_ceil(u64::from(self.request.size))
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            request: self.request,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(f: Option<Filter>) -> (Option<TextField>, Vec<String>) {
+        match f {
+            Some(Filter::Text { field, terms }) => (field, terms),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accentless_name_query_becomes_words() {
+        assert_eq!(
+            terms(Filter::text(None, "Nguyễn  văn")),
+            (None, vec!["nguyen".into(), "van".into()])
+        );
+    }
+
+    #[test]
+    fn phone_query_in_any_form_becomes_canonical_key() {
+        assert_eq!(
+            terms(Filter::text(None, "+84 912 345 678")),
+            (Some(TextField::Phone), vec!["0912345678".into()])
+        );
+    }
+
+    #[test]
+    fn email_query_is_one_lowercase_term() {
+        assert_eq!(
+            terms(Filter::text(None, "An.Nguyen@Gmail.com")),
+            (None, vec!["an.nguyen@gmail.com".into()])
+        );
+    }
+
+    #[test]
+    fn empty_query_is_no_filter_and_punctuation_matches_nothing() {
+        assert!(Filter::text(None, "  ").is_none());
+        assert_eq!(terms(Filter::text(None, "!!")).1, vec!["\u{0}".to_owned()]);
+    }
+
+    #[test]
+    fn record_terms_cover_name_phone_and_email() {
+        let phone = Phone::parse("phone", "+84 912 345 678").expect("phone");
+        let email = Email::parse("email", "Lan.Tran@Example.vn").expect("email");
+        let t = TermSet::new()
+            .words(TextField::Name, Some("Trần Thị Lan"))
+            .phone(Some(&phone))
+            .email(Some(&email))
+            .finish();
+        assert!(t.contains(&(TextField::Name, "tran".into())));
+        assert!(t.contains(&(TextField::Phone, "0912345678".into())));
+        assert!(t.contains(&(TextField::Email, "lan.tran@example.vn".into())));
+        assert!(t.contains(&(TextField::Email, "lan".into())));
+    }
+
+    #[test]
+    fn page_bounds() {
+        assert!(PageRequest::new(0, 10).is_err());
+        assert!(PageRequest::new(1, MAX_PAGE_SIZE + 1).is_err());
+        assert_eq!(PageRequest::new(3, 20).expect("valid").offset(), 40);
+    }
+}

@@ -1,0 +1,187 @@
+//! The CRM service: validation, cross-record rules, then the repositories.
+//!
+//! Operations are generic over [`Managed`] record kinds so that every kind gets the same
+//! create/update/get/delete/search behaviour, with per-kind hooks for its rules.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::common::Actor;
+use crate::contact::{Contact, ContactInput};
+use crate::customer::{Customer, CustomerGroup, CustomerGroupInput, CustomerInput};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{CustomerId, LeadId};
+use crate::lead::{Lead, LeadConversion, LeadInput};
+use crate::repo::{Entity, LeadConverter, Repository};
+use crate::search::{Filter, Page, PageRequest, RefField};
+
+/// The repositories the service works on.
+#[derive(Clone)]
+pub struct Crm {
+    pub customers: Arc<dyn Repository<Customer>>,
+    pub groups: Arc<dyn Repository<CustomerGroup>>,
+    pub contacts: Arc<dyn Repository<Contact>>,
+    pub leads: Arc<dyn Repository<Lead>>,
+    pub converter: Arc<dyn LeadConverter>,
+}
+
+/// A record kind the service manages, with its input type and rules.
+#[async_trait]
+pub trait Managed: Entity {
+    type Input: Send + 'static;
+    fn validate(input: Self::Input) -> DomainResult<Self::Data>;
+    fn repo(crm: &Crm) -> &dyn Repository<Self>;
+    /// Checks that ids the record refers to exist in the caller's tenant.
+    async fn check_refs(_crm: &Crm, _actor: &Actor, _data: &Self::Data) -> DomainResult<()> {
+        Ok(())
+    }
+    /// Refuses a delete that would leave other records dangling.
+    async fn check_delete(_crm: &Crm, _actor: &Actor, _id: Self::Id) -> DomainResult<()> {
+        Ok(())
+    }
+}
+
+impl Crm {
+    pub async fn create<E: Managed>(&self, actor: &Actor, input: E::Input) -> DomainResult<E> {
+        let data = E::validate(input)?;
+        E::check_refs(self, actor, &data).await?;
+        E::repo(self).insert(actor, data).await
+    }
+
+    pub async fn update<E: Managed>(
+        &self,
+        actor: &Actor,
+        id: E::Id,
+        input: E::Input,
+    ) -> DomainResult<E> {
+        let data = E::validate(input)?;
+        E::check_refs(self, actor, &data).await?;
+        E::repo(self).update(actor, id, data).await
+    }
+
+    pub async fn get<E: Managed>(&self, actor: &Actor, id: E::Id) -> DomainResult<E> {
+        E::repo(self)
+            .get(actor.tenant_id, id)
+            .await?
+            .ok_or(DomainError::not_found(E::NAME))
+    }
+
+    pub async fn delete<E: Managed>(&self, actor: &Actor, id: E::Id) -> DomainResult<()> {
+        E::check_delete(self, actor, id).await?;
+        if E::repo(self).delete(actor, id).await? {
+            Ok(())
+        } else {
+            Err(DomainError::not_found(E::NAME))
+        }
+    }
+
+    pub async fn search<E: Managed>(
+        &self,
+        actor: &Actor,
+        filter: &Filter,
+        page: PageRequest,
+    ) -> DomainResult<Page<E>> {
+        E::repo(self).search(actor.tenant_id, filter, page).await
+    }
+
+    /// Turns a lead into a customer (the company it names, else the person) with the person
+    /// as primary contact, and marks the lead converted. Once only.
+    pub async fn convert_lead(&self, actor: &Actor, id: LeadId) -> DomainResult<LeadConversion> {
+        let lead: Lead = self.get(actor, id).await?;
+        if lead.conversion.is_some() {
+            return Err(DomainError::conflict(None, "lead has already been converted"));
+        }
+        let customer_id = CustomerId::new();
+        let contact = lead.data.to_contact(customer_id);
+        self.converter
+            .convert(actor, id, customer_id, lead.data.to_customer(), contact)
+            .await
+    }
+}
+
+#[async_trait]
+impl Managed for Customer {
+    type Input = CustomerInput;
+    fn validate(input: CustomerInput) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.customers.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &Self::Data) -> DomainResult<()> {
+        if let Some(group) = data.group_id {
+            if crm.groups.get(actor.tenant_id, group).await?.is_none() {
+                return Err(DomainError::validation(
+                    "group_id",
+                    format!("customer group {group} does not exist"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Managed for CustomerGroup {
+    type Input = CustomerGroupInput;
+    fn validate(input: CustomerGroupInput) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.groups.as_ref()
+    }
+    async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+        let members = Filter::Ref {
+            field: RefField::Group,
+            id: id.0,
+        };
+        let page = crm
+            .customers
+            .search(actor.tenant_id, &members, PageRequest { number: 1, size: 1 })
+            .await?;
+        if page.total > 0 {
+            return Err(DomainError::conflict(
+                Some("id"),
+                format!(
+                    "customer group is used by {} customer(s); move them first",
+                    page.total
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Managed for Contact {
+    type Input = ContactInput;
+    fn validate(input: ContactInput) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.contacts.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &Self::Data) -> DomainResult<()> {
+        if let Some(customer) = data.customer_id {
+            if crm.customers.get(actor.tenant_id, customer).await?.is_none() {
+                return Err(DomainError::validation(
+                    "customer_id",
+                    format!("customer {customer} does not exist"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Managed for Lead {
+    type Input = LeadInput;
+    fn validate(input: LeadInput) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.leads.as_ref()
+    }
+}

@@ -1,0 +1,244 @@
+//! Vietnamese-first text handling: accent folding, phone numbers and e-mail addresses.
+//!
+//! Search never relies on database collations: every record keeps folded terms built
+//! here, and every query is folded the same way.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{DomainError, DomainResult};
+
+/// Lower-cases and strips diacritics: `Nguyễn Văn Đức` becomes `nguyen van duc`.
+/// `đ`/`Đ` are letters of their own in Unicode (no decomposition), so they are mapped by hand;
+/// precomposed and combining-mark input fold to the same string.
+pub fn fold(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'đ' | 'Đ' => out.push('d'),
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// Splits text into folded words of letters and digits.
+pub fn words(input: &str) -> Vec<String> {
+    fold(input)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Mobile prefixes retired in 2018, mapped to the 10-digit prefixes that replaced them.
+const OLD_MOBILE_PREFIXES: &[(&str, &str)] = &[
+    ("0120", "070"),
+    ("0121", "079"),
+    ("0122", "077"),
+    ("0123", "083"),
+    ("0124", "084"),
+    ("0125", "085"),
+    ("0126", "076"),
+    ("0127", "081"),
+    ("0128", "078"),
+    ("0129", "082"),
+    ("0162", "032"),
+    ("0163", "033"),
+    ("0164", "034"),
+    ("0165", "035"),
+    ("0166", "036"),
+    ("0167", "037"),
+    ("0168", "038"),
+    ("0169", "039"),
+    ("0186", "056"),
+    ("0188", "058"),
+    ("0199", "059"),
+];
+
+/// A phone number as entered, with its canonical key (Vietnamese national form, e.g. `0912345678`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    raw: String,
+    key: String,
+}
+
+impl Phone {
+    /// Accepts any common way of writing a number: spaces, dots, dashes, brackets,
+    /// `+84`/`84`/`0084` country prefixes and the old 11-digit mobile prefixes.
+    pub fn parse(field: &str, input: &str) -> DomainResult<Self> {
+        let raw = input.trim();
+        let key = canonical_phone(raw).ok_or_else(|| {
+            DomainError::validation(
+                field,
+                format!("'{raw}' is not a phone number (expected 8 to 15 digits, e.g. 0912345678 or +84912345678)"),
+            )
+        })?;
+        Ok(Self {
+            raw: raw.to_owned(),
+            key,
+        })
+    }
+
+    /// Rebuilds a stored phone without validating again.
+    pub fn from_stored(raw: String) -> Self {
+        let key = canonical_phone(&raw).unwrap_or_else(|| raw.clone());
+        Self { raw, key }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// The canonical search key of a phone number, or `None` when `input` is not one.
+pub fn canonical_phone(input: &str) -> Option<String> {
+    let trimmed = input.trim();
+    let mut digits = String::with_capacity(trimmed.len());
+    for (i, c) in trimmed.chars().enumerate() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '+' if i == 0 => {}
+            ' ' | '.' | '-' | '(' | ')' | '\u{a0}' => {}
+            _ => return None,
+        }
+    }
+    if !(8..=15).contains(&digits.len()) {
+        return None;
+    }
+    let national = if let Some(rest) = digits.strip_prefix("0084") {
+        format!("0{rest}")
+    } else if digits.starts_with("84") && (digits.len() == 11 || digits.len() == 12) {
+        format!("0{}", &digits[2..])
+    } else if !digits.starts_with('0') && digits.len() == 9 {
+        format!("0{digits}")
+    } else {
+        digits
+    };
+    if national.len() == 11 {
+        for (old, new) in OLD_MOBILE_PREFIXES {
+            if let Some(rest) = national.strip_prefix(old) {
+                return Some(format!("{new}{rest}"));
+            }
+        }
+    }
+    Some(national)
+}
+
+/// An e-mail address as entered, compared case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    raw: String,
+    key: String,
+}
+
+impl Email {
+    pub fn parse(field: &str, input: &str) -> DomainResult<Self> {
+        let raw = input.trim();
+        let valid = raw.len() <= 254
+            && !raw.chars().any(char::is_whitespace)
+            && match raw.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.is_empty()
+                        && !domain.contains('@')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                }
+                None => false,
+            };
+        if !valid {
+            return Err(DomainError::validation(
+                field,
+                format!("'{raw}' is not an e-mail address"),
+            ));
+        }
+        Ok(Self {
+            raw: raw.to_owned(),
+            key: raw.to_lowercase(),
+        })
+    }
+
+    pub fn from_stored(raw: String) -> Self {
+        let key = raw.to_lowercase();
+        Self { raw, key }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_vietnamese_accents_and_d_stroke() {
+        assert_eq!(fold("Nguyễn Văn Đức"), "nguyen van duc");
+        assert_eq!(fold("ĐẶNG thị Hồng"), "dang thi hong");
+    }
+
+    #[test]
+    fn precomposed_and_combining_input_fold_equal() {
+        let precomposed = "Nguy\u{1EC5}n";
+        let combining = "Nguye\u{302}\u{303}n";
+        assert_eq!(fold(precomposed), fold(combining));
+    }
+
+    #[test]
+    fn words_split_on_punctuation() {
+        let w = words("Công ty TNHH Hoà-Bình, Q.1");
+        assert_eq!(w, ["cong", "ty", "tnhh", "hoa", "binh", "q", "1"]);
+    }
+
+    #[test]
+    fn phone_forms_share_one_key() {
+        for form in [
+            "0912345678",
+            "0912 345 678",
+            "+84912345678",
+            "+84 912 345 678",
+            "84912345678",
+            "0084912345678",
+            "(091) 234-5678",
+            "912345678",
+        ] {
+            assert_eq!(canonical_phone(form).as_deref(), Some("0912345678"), "{form}");
+        }
+    }
+
+    #[test]
+    fn old_mobile_prefixes_map_to_new() {
+        assert_eq!(canonical_phone("01683456789").as_deref(), Some("0383456789"));
+        assert_eq!(canonical_phone("+84 168 345 6789").as_deref(), Some("0383456789"));
+        assert_eq!(canonical_phone("01203456789").as_deref(), Some("0703456789"));
+    }
+
+    #[test]
+    fn rejects_non_phones() {
+        assert!(canonical_phone("string").is_none());
+        assert!(canonical_phone("123").is_none());
+        assert!(canonical_phone("09x2345678").is_none());
+    }
+
+    #[test]
+    fn email_is_case_insensitive_and_checked() {
+        let e = Email::parse("email", " An.Nguyen@Gmail.COM ").expect("valid address");
+        assert_eq!(e.as_str(), "An.Nguyen@Gmail.COM");
+        assert_eq!(e.key(), "an.nguyen@gmail.com");
+        assert!(Email::parse("email", "string").is_err());
+        assert!(Email::parse("email", "a@b@c").is_err());
+    }
+}
