@@ -42,9 +42,10 @@ entity!(Lead, LeadId, LeadData, "lead");
 /// Storage of one kind of record, always scoped to one tenant; deleted records are invisible.
 #[async_trait]
 pub trait Repository<E: Entity>: Send + Sync {
-    async fn insert(&self, actor: &Actor, data: E::Data) -> DomainResult<E>;
+    /// Stores a new record and returns its id.
+    async fn insert(&self, actor: &Actor, data: E::Data) -> DomainResult<E::Id>;
     /// Replaces the attributes; `NotFound` when the record is missing or deleted.
-    async fn update(&self, actor: &Actor, id: E::Id, data: E::Data) -> DomainResult<E>;
+    async fn update(&self, actor: &Actor, id: E::Id, data: E::Data) -> DomainResult<()>;
     async fn get(&self, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>>;
     /// Soft delete; `false` when there was nothing to delete.
     async fn delete(&self, actor: &Actor, id: E::Id) -> DomainResult<bool>;

@@ -43,7 +43,7 @@ pub trait Managed: Entity {
 }
 
 impl Crm {
-    pub async fn create<E: Managed>(&self, actor: &Actor, input: E::Input) -> DomainResult<E> {
+    pub async fn create<E: Managed>(&self, actor: &Actor, input: E::Input) -> DomainResult<E::Id> {
         let data = E::validate(input)?;
         E::check_refs(self, actor, &data).await?;
         E::repo(self).insert(actor, data).await
@@ -54,7 +54,7 @@ impl Crm {
         actor: &Actor,
         id: E::Id,
         input: E::Input,
-    ) -> DomainResult<E> {
+    ) -> DomainResult<()> {
         let data = E::validate(input)?;
         E::check_refs(self, actor, &data).await?;
         E::repo(self).update(actor, id, data).await

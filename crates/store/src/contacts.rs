@@ -1,0 +1,154 @@
+//! Storage of contacts.
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use crm_domain::contact::{Contact, ContactData};
+use crm_domain::ids::{ContactId, CustomerId, TenantId};
+use crm_domain::search::{RefField, TextField};
+use crm_domain::text::{Email, Phone};
+use crm_domain::DomainResult;
+use sea_query::{SelectStatement, SimpleExpr};
+use uuid::Uuid;
+
+use crate::common::{next_code, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::customers::customer_name_join;
+use crate::db::Exec;
+use crate::table::{v, AuditRow, Table};
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ContactRow {
+    seq: i64,
+    id: Uuid,
+    customer_id: Option<Uuid>,
+    code: String,
+    full_name: String,
+    position: Option<String>,
+    department: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    gender: Option<i32>,
+    birthday: Option<NaiveDate>,
+    national_id: Option<String>,
+    address: Option<String>,
+    status: Option<String>,
+    is_primary: bool,
+    note: Option<String>,
+    #[sqlx(flatten)]
+    ownership: OwnershipRow,
+    #[sqlx(flatten)]
+    audit: AuditRow,
+    customer_name: Option<String>,
+}
+
+#[async_trait]
+impl Table for Contact {
+    const TABLE: &'static str = "contacts";
+    const ENTITY_CODE: i16 = 3;
+    const UNIQUE: Option<(&'static str, &'static str)> =
+        Some(("code", "another contact already has this code"));
+    const COLUMNS: &'static [&'static str] = &[
+        "customer_id",
+        "code",
+        "full_name",
+        "position",
+        "department",
+        "phone",
+        "email",
+        "gender",
+        "birthday",
+        "national_id",
+        "address",
+        "status",
+        "is_primary",
+        "note",
+        OWNERSHIP_COLUMNS[0],
+        OWNERSHIP_COLUMNS[1],
+        OWNERSHIP_COLUMNS[2],
+        OWNERSHIP_COLUMNS[3],
+    ];
+    type Row = ContactRow;
+
+    fn joins(q: &mut SelectStatement) {
+        customer_name_join(q, "customer_id");
+    }
+
+    fn from_row(r: ContactRow) -> DomainResult<Self> {
+        Ok(Contact {
+            id: ContactId(r.id),
+            seq: r.seq,
+            data: ContactData {
+                customer_id: r.customer_id.map(CustomerId),
+                code: Some(r.code),
+                full_name: r.full_name,
+                position: r.position,
+                department: r.department,
+                phone: r.phone.map(Phone::from_stored),
+                email: r.email.map(Email::from_stored),
+                gender: r.gender,
+                birthday: r.birthday,
+                national_id: r.national_id,
+                address: r.address,
+                status: r.status,
+                is_primary: r.is_primary,
+                note: r.note,
+                ownership: r.ownership.into(),
+            },
+            customer_name: r.customer_name,
+            audit: r.audit.into(),
+        })
+    }
+
+    fn data(record: &Self) -> &ContactData {
+        &record.data
+    }
+
+    fn values(d: &ContactData) -> Vec<SimpleExpr> {
+        let mut out = vec![
+            v(d.customer_id.map(|c| c.0)),
+            v(d.code.clone()),
+            v(d.full_name.clone()),
+            v(d.position.clone()),
+            v(d.department.clone()),
+            v(d.phone.as_ref().map(|p| p.as_str().to_owned())),
+            v(d.email.as_ref().map(|e| e.as_str().to_owned())),
+            v(d.gender),
+            v(d.birthday),
+            v(d.national_id.clone()),
+            v(d.address.clone()),
+            v(d.status.clone()),
+            v(d.is_primary),
+            v(d.note.clone()),
+        ];
+        out.extend(ownership_values(&d.ownership));
+        out
+    }
+
+    fn terms(d: &ContactData) -> Vec<(TextField, String)> {
+        d.terms()
+    }
+
+    fn ref_column(field: RefField) -> Option<&'static str> {
+        match field {
+            RefField::Customer => Some("customer_id"),
+            RefField::Owner => Some("owner_id"),
+            RefField::Group => None,
+        }
+    }
+
+    async fn prepare_insert(
+        exec: &mut Exec<'_>,
+        tenant: TenantId,
+        data: &mut ContactData,
+    ) -> DomainResult<()> {
+        if data.code.is_none() {
+            data.code = Some(next_code(exec, tenant, Self::TABLE, "LH").await?);
+        }
+        Ok(())
+    }
+
+    fn keep_on_update(old: &Self, data: &mut ContactData) {
+        if data.code.is_none() {
+            data.code.clone_from(&old.data.code);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! One database handle over SQLite or PostgreSQL.
+//!
+//! Statements are built once with sea-query and rendered for whichever backend is
+//! connected; rows decode into structs that derive `FromRow` for both.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_binder::SqlxBinder;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+
+/// A row type both backends can decode.
+pub trait AnyRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> AnyRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// Pool sizes and timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The connected database. SQLite gets a read pool and a single-connection write pool,
+/// so writers queue in-process instead of fighting over the file lock.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// Connects to `url`: `postgres://…`/`postgresql://…` selects PostgreSQL, `sqlite:…` SQLite
+    /// (the file and its directory are created when missing).
+    pub async fn connect(url: &str, settings: PoolSettings) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(opts)
+                .await
+                .context("connecting to PostgreSQL")?;
+            return Ok(Db::Postgres(pool));
+        }
+        let opts = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("parsing the SQLite URL '{url}'"))?;
+        let path = opts.get_filename().to_owned();
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating the data directory {}", dir.display()))?;
+            }
+        }
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32000")
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(opts.clone())
+            .await
+            .with_context(|| format!("opening SQLite database {}", display(&path)))?;
+        // Separate connections see one database only when it is a file.
+        let read = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections.max(1))
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(opts)
+            .await
+            .with_context(|| format!("opening SQLite database {}", display(&path)))?;
+        Ok(Db::Sqlite { read, write })
+    }
+
+    /// Applies pending migrations for the connected backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite")
+                .run(write)
+                .await
+                .context("migrating SQLite")?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres")
+                .run(pool)
+                .await
+                .context("migrating PostgreSQL")?,
+        }
+        Ok(())
+    }
+
+    /// A trivial round trip, for health checks.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite { read, .. } => sqlx::query("SELECT 1").execute(read).await.map(|_| ())?,
+            Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite { .. } => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A pooled connection for reads outside a transaction.
+    pub(crate) async fn read(&self) -> Result<Conn, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
+            Db::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// A write transaction.
+    pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+pub(crate) enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Conn {
+    pub(crate) fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Conn::Sqlite(c) => Exec::Sqlite(c),
+            Conn::Postgres(c) => Exec::Postgres(c),
+        }
+    }
+}
+
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub(crate) fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Tx::Sqlite(t) => Exec::Sqlite(t),
+            Tx::Postgres(t) => Exec::Postgres(t),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+/// A borrowed connection of either backend that runs sea-query statements.
+pub(crate) enum Exec<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl Exec<'_> {
+    pub(crate) async fn execute<S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Exec::Sqlite(c) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values).execute(&mut **c).await?.rows_affected()
+            }
+            Exec::Postgres(c) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values).execute(&mut **c).await?.rows_affected()
+            }
+        })
+    }
+
+    pub(crate) async fn fetch_all<T: AnyRow, S: SqlxBinder + Sync>(
+        &mut self,
+        stmt: &S,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Exec::Sqlite(c) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_as_with(&sql, values).fetch_all(&mut **c).await
+            }
+            Exec::Postgres(c) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_as_with(&sql, values).fetch_all(&mut **c).await
+            }
+        }
+    }
+
+    pub(crate) async fn fetch_optional<T: AnyRow, S: SqlxBinder + Sync>(
+        &mut self,
+        stmt: &S,
+    ) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Exec::Sqlite(c) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_as_with(&sql, values).fetch_optional(&mut **c).await
+            }
+            Exec::Postgres(c) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_as_with(&sql, values).fetch_optional(&mut **c).await
+            }
+        }
+    }
+}
+
+/// A single `i64` column, e.g. `COUNT(*)`.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Scalar {
+    pub value: i64,
+}

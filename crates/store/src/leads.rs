@@ -1,0 +1,192 @@
+//! Storage of leads and their conversion.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_domain::auth::now;
+use crm_domain::contact::{Contact, ContactData};
+use crm_domain::customer::{Customer, CustomerData};
+use crm_domain::ids::{ContactId, CustomerId, LeadId};
+use crm_domain::lead::{Lead, LeadConversion, LeadData};
+use crm_domain::repo::LeadConverter;
+use crm_domain::search::{RefField, TextField};
+use crm_domain::text::{Email, Phone};
+use crm_domain::{Actor, DomainError, DomainResult};
+use sea_query::{Condition, Expr, Query, SelectStatement, SimpleExpr};
+use uuid::Uuid;
+
+use crate::common::{ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::error::db_error;
+use crate::table::{al, insert_in, v, AuditRow, Table, T};
+use crate::SqlStore;
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct LeadRow {
+    seq: i64,
+    id: Uuid,
+    source: Option<i32>,
+    status: Option<i32>,
+    full_name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    position: Option<String>,
+    industry: Option<i32>,
+    rating: Option<i32>,
+    probability: Option<i32>,
+    notes: Option<String>,
+    assigned_to: Option<i64>,
+    #[sqlx(flatten)]
+    ownership: OwnershipRow,
+    converted_at: Option<DateTime<Utc>>,
+    converted_customer_id: Option<Uuid>,
+    converted_contact_id: Option<Uuid>,
+    #[sqlx(flatten)]
+    audit: AuditRow,
+}
+
+#[async_trait]
+impl Table for Lead {
+    const TABLE: &'static str = "leads";
+    const ENTITY_CODE: i16 = 4;
+    const COLUMNS: &'static [&'static str] = &[
+        "source",
+        "status",
+        "full_name",
+        "email",
+        "phone",
+        "company",
+        "position",
+        "industry",
+        "rating",
+        "probability",
+        "notes",
+        "assigned_to",
+        OWNERSHIP_COLUMNS[0],
+        OWNERSHIP_COLUMNS[1],
+        OWNERSHIP_COLUMNS[2],
+        OWNERSHIP_COLUMNS[3],
+    ];
+    type Row = LeadRow;
+
+    /// Conversion columns are read with the lead but written only by [`LeadConverter::convert`].
+    fn joins(q: &mut SelectStatement) {
+        q.columns(
+            ["converted_at", "converted_customer_id", "converted_contact_id"]
+                .map(|c| (al(T), al(c))),
+        );
+    }
+
+    fn from_row(r: LeadRow) -> DomainResult<Self> {
+        let conversion = match (r.converted_at, r.converted_customer_id, r.converted_contact_id) {
+            (Some(at), Some(customer), Some(contact)) => Some(LeadConversion {
+                converted_at: at,
+                customer_id: CustomerId(customer),
+                contact_id: ContactId(contact),
+            }),
+            _ => None,
+        };
+        Ok(Lead {
+            id: LeadId(r.id),
+            seq: r.seq,
+            data: LeadData {
+                source: r.source,
+                status: r.status,
+                full_name: r.full_name,
+                email: r.email.map(Email::from_stored),
+                phone: r.phone.map(Phone::from_stored),
+                company: r.company,
+                position: r.position,
+                industry: r.industry,
+                rating: r.rating,
+                probability: r.probability,
+                notes: r.notes,
+                assigned_to: r.assigned_to,
+                ownership: r.ownership.into(),
+            },
+            conversion,
+            audit: r.audit.into(),
+        })
+    }
+
+    fn data(record: &Self) -> &LeadData {
+        &record.data
+    }
+
+    fn values(d: &LeadData) -> Vec<SimpleExpr> {
+        let mut out = vec![
+            v(d.source),
+            v(d.status),
+            v(d.full_name.clone()),
+            v(d.email.as_ref().map(|e| e.as_str().to_owned())),
+            v(d.phone.as_ref().map(|p| p.as_str().to_owned())),
+            v(d.company.clone()),
+            v(d.position.clone()),
+            v(d.industry),
+            v(d.rating),
+            v(d.probability),
+            v(d.notes.clone()),
+            v(d.assigned_to),
+        ];
+        out.extend(ownership_values(&d.ownership));
+        out
+    }
+
+    fn terms(d: &LeadData) -> Vec<(TextField, String)> {
+        d.terms()
+    }
+
+    fn ref_column(field: RefField) -> Option<&'static str> {
+        match field {
+            RefField::Owner => Some("owner_id"),
+            RefField::Customer => Some("converted_customer_id"),
+            RefField::Group => None,
+        }
+    }
+}
+
+#[async_trait]
+impl LeadConverter for SqlStore {
+    async fn convert(
+        &self,
+        actor: &Actor,
+        lead: LeadId,
+        customer_id: CustomerId,
+        customer: CustomerData,
+        contact: ContactData,
+    ) -> DomainResult<LeadConversion> {
+        let contact_id = ContactId::new();
+        let at = now();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        // Marking first makes a concurrent second conversion fail before it writes anything.
+        let mark = Query::update()
+            .table(al("leads"))
+            .value(al("converted_at"), at)
+            .value(al("converted_customer_id"), customer_id.0)
+            .value(al("converted_contact_id"), contact_id.0)
+            .value(al("updated_at"), at)
+            .value(al("updated_by"), actor.id)
+            .value(al("updated_by_name"), actor.name.clone())
+            .cond_where(
+                Condition::all()
+                    .add(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
+                    .add(Expr::col(al("id")).eq(lead.0))
+                    .add(Expr::col(al("deleted_at")).is_null())
+                    .add(Expr::col(al("converted_at")).is_null()),
+            )
+            .to_owned();
+        if tx.exec().execute(&mark).await.map_err(db_error)? == 0 {
+            return Err(DomainError::conflict(
+                None,
+                "lead has already been converted",
+            ));
+        }
+        insert_in::<Customer>(&mut tx, actor, customer_id.0, customer).await?;
+        insert_in::<Contact>(&mut tx, actor, contact_id.0, contact).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(LeadConversion {
+            converted_at: at,
+            customer_id,
+            contact_id,
+        })
+    }
+}

@@ -1,0 +1,400 @@
+//! One generic repository for every record kind: insert, replace, get, soft delete and
+//! search, with the search terms kept in step inside the same transaction.
+//!
+//! A record kind describes itself through [`Table`]: its table, columns, joins and terms.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_domain::auth::now;
+use crm_domain::ids::TenantId;
+use crm_domain::repo::{Entity, Repository};
+use crm_domain::search::{Filter, Page, PageRequest, RefField, TextField};
+use crm_domain::{Actor, DomainError, DomainResult};
+use sea_query::{
+    Alias, Condition, Expr, Func, InsertStatement, Order, Query, SelectStatement, SimpleExpr,
+    Value,
+};
+use uuid::Uuid;
+
+use crate::db::{AnyRow, Exec, Scalar, Tx};
+use crate::error::db_error;
+use crate::SqlStore;
+
+/// The alias every record kind's main table gets in its select.
+pub(crate) const T: &str = "t";
+
+pub(crate) fn al(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// `t.<column>`.
+pub(crate) fn tcol(column: &str) -> Expr {
+    Expr::col((al(T), al(column)))
+}
+
+/// A bound value.
+pub(crate) fn v<V: Into<Value>>(value: V) -> SimpleExpr {
+    SimpleExpr::Value(value.into())
+}
+
+/// The audit columns every row has.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub created_by_name: Option<String>,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Option<Uuid>,
+    pub updated_by_name: Option<String>,
+}
+
+impl From<AuditRow> for crm_domain::common::Audit {
+    fn from(r: AuditRow) -> Self {
+        Self {
+            created_at: r.created_at,
+            created_by: r.created_by,
+            created_by_name: r.created_by_name,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by,
+            updated_by_name: r.updated_by_name,
+        }
+    }
+}
+
+const AUDIT_COLUMNS: [&str; 6] = [
+    "created_at",
+    "created_by",
+    "created_by_name",
+    "updated_at",
+    "updated_by",
+    "updated_by_name",
+];
+
+/// How a record kind is stored.
+#[async_trait]
+pub(crate) trait Table: Entity {
+    const TABLE: &'static str;
+    /// The kind's code in `search_terms.entity`.
+    const ENTITY_CODE: i16;
+    /// The domain field a unique-index violation is reported on, and the message.
+    const UNIQUE: Option<(&'static str, &'static str)> = None;
+    /// Attribute columns, in the order [`Table::values`] yields them.
+    const COLUMNS: &'static [&'static str];
+    type Row: AnyRow;
+
+    /// Joins and extra selected expressions beyond `t.*` attribute columns.
+    fn joins(_select: &mut SelectStatement) {}
+    fn from_row(row: Self::Row) -> DomainResult<Self>;
+    fn data(record: &Self) -> &Self::Data;
+    fn values(data: &Self::Data) -> Vec<SimpleExpr>;
+    fn terms(data: &Self::Data) -> Vec<(TextField, String)>;
+    fn ref_column(_field: RefField) -> Option<&'static str> {
+        None
+    }
+    /// Fills in generated values (codes) before an insert.
+    async fn prepare_insert(
+        _tx: &mut Exec<'_>,
+        _tenant: TenantId,
+        _data: &mut Self::Data,
+    ) -> DomainResult<()> {
+        Ok(())
+    }
+    /// Carries values the caller left out over from the stored record on update.
+    fn keep_on_update(_old: &Self, _data: &mut Self::Data) {}
+}
+
+pub(crate) fn select_all<E: Table>() -> SelectStatement {
+    let mut q = Query::select();
+    q.from_as(al(E::TABLE), al(T))
+        .columns(
+            ["seq", "id"]
+                .iter()
+                .chain(E::COLUMNS)
+                .chain(AUDIT_COLUMNS.iter())
+                .map(|c| (al(T), al(c))),
+        );
+    E::joins(&mut q);
+    q
+}
+
+fn live(tenant: TenantId) -> Condition {
+    Condition::all()
+        .add(tcol("tenant_id").eq(tenant.0))
+        .add(tcol("deleted_at").is_null())
+}
+
+fn by_id(tenant: TenantId, id: Uuid) -> Condition {
+    live(tenant).add(tcol("id").eq(id))
+}
+
+pub(crate) async fn fetch<E: Table>(
+    exec: &mut Exec<'_>,
+    tenant: TenantId,
+    id: Uuid,
+) -> DomainResult<Option<E>> {
+    let mut q = select_all::<E>();
+    q.cond_where(by_id(tenant, id));
+    exec.fetch_optional::<E::Row, _>(&q)
+        .await
+        .map_err(db_error)?
+        .map(E::from_row)
+        .transpose()
+}
+
+/// Inserts a record with a known id inside a transaction.
+pub(crate) async fn insert_in<E: Table>(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: Uuid,
+    mut data: E::Data,
+) -> DomainResult<()> {
+    E::prepare_insert(&mut tx.exec(), actor.tenant_id, &mut data).await?;
+    let at = now();
+    let mut q = Query::insert();
+    q.into_table(al(E::TABLE))
+        .columns(
+            ["id", "tenant_id"]
+                .iter()
+                .chain(E::COLUMNS)
+                .chain(AUDIT_COLUMNS.iter())
+                .map(|c| al(c)),
+        );
+    let mut row = vec![v(id), v(actor.tenant_id.0)];
+    row.extend(E::values(&data));
+    row.extend(audit_values(actor, at, true));
+    q.values(row).map_err(internal)?;
+    tx.exec()
+        .execute(&q)
+        .await
+        .map_err(|e| unique_error::<E>(e))?;
+    write_terms::<E>(tx, actor.tenant_id, id, &[], &E::terms(&data)).await
+}
+
+fn audit_values(actor: &Actor, at: DateTime<Utc>, created: bool) -> Vec<SimpleExpr> {
+    let mut out = Vec::with_capacity(6);
+    if created {
+        out.extend([v(at), v(actor.id), v(actor.name.clone())]);
+    }
+    out.extend([v(at), v(actor.id), v(actor.name.clone())]);
+    out
+}
+
+/// Replaces the index terms of one record: deletes what went, inserts what came.
+async fn write_terms<E: Table>(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: Uuid,
+    old: &[(TextField, String)],
+    new: &[(TextField, String)],
+) -> DomainResult<()> {
+    let gone: Vec<_> = old.iter().filter(|t| !new.contains(t)).collect();
+    let came: Vec<_> = new.iter().filter(|t| !old.contains(t)).collect();
+    if !gone.is_empty() {
+        let mut any = Condition::any();
+        for (field, term) in &gone {
+            any = any.add(
+                Condition::all()
+                    .add(Expr::col(al("term")).eq(term.as_str()))
+                    .add(Expr::col(al("field")).eq(field.code())),
+            );
+        }
+        let q = Query::delete()
+            .from_table(al("search_terms"))
+            .cond_where(
+                Condition::all()
+                    .add(Expr::col(al("tenant_id")).eq(tenant.0))
+                    .add(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+                    .add(Expr::col(al("record_id")).eq(id))
+                    .add(any),
+            )
+            .to_owned();
+        tx.exec().execute(&q).await.map_err(db_error)?;
+    }
+    if !came.is_empty() {
+        let mut q: InsertStatement = Query::insert();
+        q.into_table(al("search_terms")).columns(
+            ["tenant_id", "entity", "term", "field", "record_id"].map(al),
+        );
+        for (field, term) in came {
+            q.values([
+                v(tenant.0),
+                v(E::ENTITY_CODE),
+                v(term.as_str()),
+                v(field.code()),
+                v(id),
+            ])
+            .map_err(internal)?;
+        }
+        tx.exec().execute(&q).await.map_err(db_error)?;
+    }
+    Ok(())
+}
+
+fn internal(e: sea_query::error::Error) -> DomainError {
+    DomainError::Internal(anyhow::anyhow!("building a statement: {e}"))
+}
+
+fn unique_error<E: Table>(e: sqlx::Error) -> DomainError {
+    if let (Some((field, message)), sqlx::Error::Database(db)) = (E::UNIQUE, &e) {
+        if db.is_unique_violation() {
+            return DomainError::conflict(Some(field), message);
+        }
+    }
+    db_error(e)
+}
+
+/// Compiles the filter tree into a condition on the alias `t`.
+fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Condition> {
+    Ok(match filter {
+        Filter::All(children) => {
+            let mut c = Condition::all();
+            for child in children {
+                c = c.add(compile::<E>(tenant, child)?);
+            }
+            c
+        }
+        Filter::Ref { field, id } => {
+            let column = E::ref_column(*field).ok_or_else(|| {
+                DomainError::Internal(anyhow::anyhow!("{} has no {field:?} reference", E::NAME))
+            })?;
+            Condition::all().add(tcol(column).eq(*id))
+        }
+        Filter::Text { field, terms } => {
+            let mut c = Condition::all();
+            for term in terms {
+                c = c.add(tcol("id").in_subquery(term_matches::<E>(tenant, *field, term)));
+            }
+            c
+        }
+    })
+}
+
+/// Ids of records with a term starting with `prefix`: an index range scan.
+fn term_matches<E: Table>(tenant: TenantId, field: Option<TextField>, prefix: &str) -> SelectStatement {
+    let upper = format!("{prefix}\u{10FFFF}");
+    let mut q = Query::select();
+    q.column(al("record_id"))
+        .from(al("search_terms"))
+        .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+        .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+        .and_where(Expr::col(al("term")).gte(prefix))
+        .and_where(Expr::col(al("term")).lt(upper));
+    if let Some(field) = field {
+        q.and_where(Expr::col(al("field")).eq(field.code()));
+    }
+    q
+}
+
+#[async_trait]
+impl<E: Table> Repository<E> for SqlStore
+where
+    E::Data: Clone,
+{
+    async fn insert(&self, actor: &Actor, data: E::Data) -> DomainResult<E::Id> {
+        let id = Uuid::now_v7();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        insert_in::<E>(&mut tx, actor, id, data).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(E::Id::from(id))
+    }
+
+    async fn update(&self, actor: &Actor, id: E::Id, mut data: E::Data) -> DomainResult<()> {
+        let id: Uuid = id.into();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let old = fetch::<E>(&mut tx.exec(), actor.tenant_id, id)
+            .await?
+            .ok_or(DomainError::not_found(E::NAME))?;
+        E::keep_on_update(&old, &mut data);
+        let mut q = Query::update();
+        q.table(al(E::TABLE));
+        for (column, value) in E::COLUMNS.iter().zip(E::values(&data)) {
+            q.value(al(column), value);
+        }
+        for (column, value) in AUDIT_COLUMNS[3..]
+            .iter()
+            .zip(audit_values(actor, now(), false))
+        {
+            q.value(al(column), value);
+        }
+        q.cond_where(
+            Condition::all()
+                .add(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
+                .add(Expr::col(al("id")).eq(id)),
+        );
+        tx.exec()
+            .execute(&q)
+            .await
+            .map_err(|e| unique_error::<E>(e))?;
+        let old_terms = E::terms(E::data(&old));
+        write_terms::<E>(&mut tx, actor.tenant_id, id, &old_terms, &E::terms(&data)).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get(&self, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>> {
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        fetch::<E>(&mut conn.exec(), tenant, id.into()).await
+    }
+
+    async fn delete(&self, actor: &Actor, id: E::Id) -> DomainResult<bool> {
+        let id: Uuid = id.into();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let Some(old) = fetch::<E>(&mut tx.exec(), actor.tenant_id, id).await? else {
+            return Ok(false);
+        };
+        let at = now();
+        let q = Query::update()
+            .table(al(E::TABLE))
+            .value(al("deleted_at"), at)
+            .value(al("updated_at"), at)
+            .value(al("updated_by"), actor.id)
+            .value(al("updated_by_name"), actor.name.clone())
+            .cond_where(
+                Condition::all()
+                    .add(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
+                    .add(Expr::col(al("id")).eq(id)),
+            )
+            .to_owned();
+        tx.exec().execute(&q).await.map_err(db_error)?;
+        write_terms::<E>(&mut tx, actor.tenant_id, id, &E::terms(E::data(&old)), &[]).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn search(
+        &self,
+        tenant: TenantId,
+        filter: &Filter,
+        page: PageRequest,
+    ) -> DomainResult<Page<E>> {
+        let cond = live(tenant).add(compile::<E>(tenant, filter)?);
+        let count = Query::select()
+            .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
+            .from_as(al(E::TABLE), al(T))
+            .cond_where(cond.clone())
+            .to_owned();
+        let mut items = select_all::<E>();
+        items
+            .cond_where(cond)
+            .order_by((al(T), al("seq")), Order::Desc)
+            .limit(u64::from(page.size))
+            .offset(page.offset());
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut exec = conn.exec();
+        let total = exec
+            .fetch_optional::<Scalar, _>(&count)
+            .await
+            .map_err(db_error)?
+            .map_or(0, |s| s.value);
+        let rows = if total as u64 > page.offset() {
+            exec.fetch_all::<E::Row, _>(&items).await.map_err(db_error)?
+        } else {
+            Vec::new()
+        };
+        Ok(Page {
+            items: rows.into_iter().map(E::from_row).collect::<Result<_, _>>()?,
+            total: total.max(0) as u64,
+            request: page,
+        })
+    }
+}
