@@ -1,1 +1,43 @@
+//! The vendors' wire APIs over the domain core: DTOs, envelopes, error mapping and routers.
+//! No SQL and no business rules live here.
 
+pub mod body;
+pub mod crmtop;
+pub mod nextx;
+pub mod vbot;
+
+use axum::Router;
+use crm_domain::auth::AuthService;
+use crm_domain::service::Crm;
+
+/// Everything a handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub crm: Crm,
+    pub auth: AuthService,
+}
+
+/// Every dialect's routes on one router.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(crmtop::router())
+        .merge(nextx::router())
+        .merge(vbot::router())
+}
+
+/// The bearer token of a request: `Authorization: Bearer <token>`, or the bare token
+/// (CRMTOP's overview tables show the header value without the scheme).
+pub fn bearer(parts: &axum::http::request::Parts) -> Option<&str> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        Some(_) => return None,
+        None => value,
+    };
+    (!token.is_empty()).then_some(token)
+}

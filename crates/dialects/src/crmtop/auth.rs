@@ -1,0 +1,95 @@
+//! CRMTOP `auth/get-token-for-develop` (seed 000, line 9) and our refresh extension.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use super::envelope::{Body, CrmtopError, Data};
+use crate::body::text;
+use crate::AppState;
+use axum::http::StatusCode;
+use crm_domain::auth::TokenPair;
+use crm_domain::DomainError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/get-token-for-develop", post(token))
+        .route("/api/v1/auth/refresh-token", post(refresh))
+}
+
+/// `GetTokenForPublicApiRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenIn {
+    #[serde(default, deserialize_with = "text")]
+    client_id: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    client_secret: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefreshIn {
+    #[serde(default, deserialize_with = "text")]
+    refresh_token: Option<String>,
+}
+
+/// `TokenForPublicApiDto`. `expiration` is the access token's expiry as Unix time in seconds.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenOut {
+    access_token: String,
+    refresh_token: String,
+    expiration: i64,
+}
+
+impl From<TokenPair> for TokenOut {
+    fn from(p: TokenPair) -> Self {
+        Self {
+            access_token: p.access_token,
+            refresh_token: p.refresh_token,
+            expiration: p.access_expires_at.timestamp(),
+        }
+    }
+}
+
+fn credentials_error(e: DomainError) -> CrmtopError {
+    match e {
+        DomainError::Unauthorized => {
+            CrmtopError::new(StatusCode::UNAUTHORIZED, "Invalid client credentials")
+        }
+        other => other.into(),
+    }
+}
+
+fn required(field: &str, value: Option<String>) -> Result<String, CrmtopError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| CrmtopError::field(field, "is required"))
+}
+
+async fn token(
+    State(s): State<AppState>,
+    Body(body): Body<TokenIn>,
+) -> Result<Data<TokenOut>, CrmtopError> {
+    let id = required("clientId", body.client_id)?;
+    let secret = required("clientSecret", body.client_secret)?;
+    let pair = s.auth.issue(&id, &secret).await.map_err(credentials_error)?;
+    Ok(Data(pair.into()))
+}
+
+async fn refresh(
+    State(s): State<AppState>,
+    Body(body): Body<RefreshIn>,
+) -> Result<Data<TokenOut>, CrmtopError> {
+    let token = required("refreshToken", body.refresh_token)?;
+    let pair = s.auth.refresh(&token).await.map_err(|e| match e {
+        DomainError::Unauthorized => CrmtopError::new(
+            StatusCode::UNAUTHORIZED,
+            "Invalid, expired or already used refresh token",
+        ),
+        other => other.into(),
+    })?;
+    Ok(Data(pair.into()))
+}
