@@ -1,1 +1,49 @@
-fn main(){}
+//! `crm`: runs the server (default) or the administrative commands.
+
+use clap::Parser;
+use crm_server::app::{shutdown_signal, App};
+use crm_server::cli;
+use crm_server::config::{Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_new(&args.config.log).unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Cli) -> anyhow::Result<()> {
+    let config = args.config;
+    let app = App::connect(&config).await?;
+    match args.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+            let addr = listener.local_addr()?;
+            cli::first_run(&app.state.auth, &addr.to_string()).await?;
+            tracing::info!(%addr, backend = app.db.backend_name(), "listening");
+            app.serve(listener, shutdown_signal()).await
+        }
+        Command::Tenant(cmd) => {
+            let result = cli::tenant(&app.state.auth, cmd).await;
+            app.db.close().await;
+            result
+        }
+        Command::Client(cmd) => {
+            let result = cli::client(&app.state.auth, cmd).await;
+            app.db.close().await;
+            result
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Wiring: database, services, router, and the server loop with graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use crm_dialects::crmtop::envelope::CrmtopError;
+use crm_dialects::AppState;
+use crm_domain::auth::AuthService;
+use crm_store::{Db, SqlStore};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// A connected, migrated application.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub state: AppState,
+    pub max_body_bytes: usize,
+}
+
+impl App {
+    /// Connects to the configured database and applies migrations.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url, config.pool()).await?;
+        db.migrate().await?;
+        let store = Arc::new(SqlStore::new(db.clone()));
+        let state = AppState {
+            crm: store.crm(),
+            auth: AuthService::new(store, config.auth()),
+        };
+        Ok(Self {
+            db,
+            state,
+            max_body_bytes: config.max_body_bytes,
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        let health = Router::new()
+            .route("/health", get(health))
+            .with_state(self.db.clone());
+        crm_dialects::router()
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+            .layer(DefaultBodyLimit::max(self.max_body_bytes))
+            .with_state(self.state.clone())
+            .merge(health)
+    }
+
+    /// Serves until `shutdown` resolves, lets in-flight requests finish, then closes the pool.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = self.router();
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.db.close().await;
+        Ok(())
+    }
+}
+
+async fn health(State(db): State<Db>) -> Response {
+    match db.ping().await {
+        Ok(()) => Json(json!({"status": "ok", "database": "ok", "backend": db.backend_name()}))
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = ?e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "error", "database": "unreachable", "backend": db.backend_name()})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// CRMTOP's envelope under its prefix, a plain JSON error elsewhere.
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/v1/") {
+        return CrmtopError::new(StatusCode::NOT_FOUND, format!("no endpoint {}", uri.path()))
+            .into_response();
+    }
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"message": format!("no endpoint {}", uri.path())})),
+    )
+        .into_response()
+}
+
+async fn method_not_allowed(uri: Uri) -> Response {
+    let message = format!("method not allowed on {}", uri.path());
+    if uri.path().starts_with("/api/v1/") {
+        return CrmtopError::new(StatusCode::METHOD_NOT_ALLOWED, message).into_response();
+    }
+    (StatusCode::METHOD_NOT_ALLOWED, Json(json!({"message": message}))).into_response()
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

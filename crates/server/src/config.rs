@@ -1,0 +1,132 @@
+//! The one typed configuration: command-line flags with `CRM_` environment fallbacks.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use crm_domain::auth::AuthSettings;
+use crm_store::PoolSettings;
+
+/// Self-hosted CRM server speaking the CRMTOP, NextX, VBot and OMI APIs.
+#[derive(Debug, Parser)]
+#[command(name = "crm", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database: `sqlite://data/crm.db` (default, created if missing) or `postgres://user@host/db`.
+    #[arg(long, env = "CRM_DATABASE_URL", default_value = "sqlite://data/crm.db", global = true)]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "CRM_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: String,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "CRM_ACCESS_TOKEN_TTL", default_value_t = 3600, global = true)]
+    pub access_token_ttl: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    #[arg(long, env = "CRM_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600, global = true)]
+    pub refresh_token_ttl: u64,
+    /// How long a verified access token is trusted before the database is asked again
+    /// (so also the longest a revoked client's token keeps working), in seconds.
+    #[arg(long, env = "CRM_AUTH_CACHE_SECS", default_value_t = 5, global = true)]
+    pub auth_cache_secs: u64,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "CRM_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+    /// Database connections per pool.
+    #[arg(long, env = "CRM_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub db_max_connections: u32,
+    /// Log filter, e.g. `info` or `crm=debug,sqlx=warn`.
+    #[arg(long, env = "CRM_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+impl Config {
+    pub fn auth(&self) -> AuthSettings {
+        AuthSettings {
+            access_ttl: Duration::from_secs(self.access_token_ttl),
+            refresh_ttl: Duration::from_secs(self.refresh_token_ttl),
+            cache_ttl: Duration::from_secs(self.auth_cache_secs),
+        }
+    }
+
+    pub fn pool(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.db_max_connections,
+            ..PoolSettings::default()
+        }
+    }
+
+    /// The defaults, with a database URL (for tests and tools).
+    pub fn with_database(url: &str) -> Self {
+        let cli = Cli::parse_from(["crm", "--database-url", url]);
+        cli.config
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage API clients of a tenant.
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// Display name.
+        name: String,
+        /// Short unique name used on the command line (default: derived from the name).
+        #[arg(long)]
+        slug: Option<String>,
+        /// IANA time zone (default Asia/Ho_Chi_Minh).
+        #[arg(long)]
+        time_zone: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Create an API client; its secret is shown once.
+    Create {
+        /// Tenant slug or id.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// A label for the client.
+        #[arg(long, default_value = "api")]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the API clients of a tenant.
+    List {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an API client and every token it holds.
+    Revoke {
+        /// The client id (as sent in `clientId` / `client_id`).
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}

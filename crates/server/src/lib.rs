@@ -1,0 +1,8 @@
+//! The `crm` server: configuration, CLI and wiring of the layers.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+
+pub use app::App;
+pub use config::Config;
