@@ -50,6 +50,8 @@ pub enum Filter {
     },
     /// The reference field equals the id.
     Ref { field: RefField, id: Uuid },
+    /// Matches no record (a query with nothing searchable in it).
+    Nothing,
 }
 
 impl Filter {
@@ -91,10 +93,7 @@ impl Filter {
         let terms: Vec<String> = out.into_iter().map(cut).filter(|t| !t.is_empty()).collect();
         if terms.is_empty() {
             // Nothing searchable (only punctuation): a query that matches nothing, not everything.
-            return Some(Filter::Text {
-                field,
-                terms: vec!["\u{0}".to_owned()],
-            });
+            return Some(Filter::Nothing);
         }
         Some(Filter::Text { field, terms })
     }
@@ -254,7 +253,7 @@ mod tests {
     #[test]
     fn empty_query_is_no_filter_and_punctuation_matches_nothing() {
         assert!(Filter::text(None, "  ").is_none());
-        assert_eq!(terms(Filter::text(None, "!!")).1, vec!["\u{0}".to_owned()]);
+        assert_eq!(Filter::text(None, "!!"), Some(Filter::Nothing));
     }
 
     #[test]

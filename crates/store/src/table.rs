@@ -259,6 +259,7 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
             })?;
             Condition::all().add(tcol(column).eq(*id))
         }
+        Filter::Nothing => Condition::all().add(Expr::value(1).eq(0)),
         Filter::Text { field, terms } => {
             let mut c = Condition::all();
             for term in terms {

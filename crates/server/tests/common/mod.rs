@@ -1,0 +1,333 @@
+//! Test harness: a fresh database per test (SQLite file or PostgreSQL database), the real
+//! server on port 0, and helpers that speak HTTP to it.
+//!
+//! PostgreSQL comes from `CRM_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! When it is unreachable the PostgreSQL variant of each test says so and skips, unless
+//! `CRM_TEST_REQUIRE_POSTGRES=1` (set by `.ci/run`), which turns that into a failure.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crm_server::{App, Config};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::Connection;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn pg_base_url() -> String {
+    std::env::var("CRM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn pg_required() -> bool {
+    std::env::var("CRM_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+impl TestDb {
+    /// `None` when PostgreSQL is wanted but unavailable and not required.
+    pub async fn new(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}/crm.db", dir.path().display());
+                Some(Self {
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                })
+            }
+            Backend::Postgres => {
+                let base = pg_base_url();
+                let mut admin = match sqlx::PgConnection::connect(&base).await {
+                    Ok(c) => c,
+                    Err(e) if !pg_required() => {
+                        eprintln!("SKIPPED (PostgreSQL unreachable at {base}: {e}); set CRM_TEST_REQUIRE_POSTGRES=1 to fail instead");
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL required but unreachable at {base}: {e}"),
+                };
+                let name = format!(
+                    "crmtest_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                );
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                let _ = admin.close().await;
+                let url = match base.rsplit_once('/') {
+                    Some((prefix, _)) => format!("{prefix}/{name}"),
+                    None => unreachable!("a PostgreSQL URL has a path"),
+                };
+                Some(Self {
+                    url,
+                    _dir: None,
+                    pg: Some((base, name)),
+                })
+            }
+        }
+    }
+
+    pub async fn drop_db(self) {
+        if let Some((base, name)) = &self.pg {
+            if let Ok(mut admin) = sqlx::PgConnection::connect(base).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await;
+            }
+        }
+    }
+}
+
+/// Credentials of one tenant's API client, with a fresh access token.
+#[derive(Debug, Clone)]
+pub struct Creds {
+    pub tenant: String,
+    pub client_id: String,
+    pub secret: String,
+    pub token: String,
+}
+
+/// A running server on a fresh database.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub app: App,
+    pub backend: Backend,
+    db: Option<TestDb>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with a chance to change the configuration.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
+        let db = TestDb::new(backend).await?;
+        let mut config = Config::with_database(&db.url);
+        config.auth_cache_secs = 0;
+        config.db_max_connections = 4;
+        tweak(&mut config);
+        let app = App::connect(&config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.clone().serve(listener, async {
+            let _ = rx.await;
+        }));
+        Some(Self {
+            base,
+            http: reqwest::Client::new(),
+            app,
+            backend,
+            db: Some(db),
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// Shuts the server down gracefully and drops the database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+        if let Some(db) = self.db.take() {
+            db.drop_db().await;
+        }
+    }
+
+    /// A new tenant with one API client and an access token from the CRMTOP flow.
+    pub async fn tenant(&self, slug: &str) -> Creds {
+        let auth = &self.app.state.auth;
+        let tenant = auth.create_tenant(slug, Some(slug), None).await.unwrap();
+        let issued = auth.create_client(&tenant, "tests").await.unwrap();
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/get-token-for-develop",
+                None,
+                Some(json!({"clientId": issued.client.client_id, "clientSecret": issued.secret.0})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        Creds {
+            tenant: slug.to_owned(),
+            client_id: issued.client.client_id,
+            secret: issued.secret.0,
+            token: body["data"]["accessToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Sends a request with an optional bearer token and JSON body; returns status and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("accept", "application/json");
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        (status, value)
+    }
+
+    /// Sends a raw body with a content type.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("Content-Type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        (status, value)
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Creates a record through a CRMTOP `create` endpoint and returns its id.
+    pub async fn create(&self, path: &str, token: &str, body: Value) -> String {
+        let (status, resp) = self.post(path, token, body).await;
+        assert_eq!(status, StatusCode::OK, "{resp}");
+        assert_crmtop_ok(&resp);
+        resp["data"].as_str().unwrap().to_owned()
+    }
+}
+
+/// CRMTOP's success envelope, exactly.
+pub fn assert_crmtop_ok(body: &Value) {
+    let obj = body.as_object().expect("envelope is an object");
+    let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    let mut expected = vec!["code", "data", "errors", "message", "meta", "success"];
+    let mut got = keys.clone();
+    got.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(got, expected, "{body}");
+    assert_eq!(body["success"], json!(true), "{body}");
+    assert_eq!(body["code"], json!(200), "{body}");
+    assert_eq!(body["message"], Value::Null, "{body}");
+    assert_eq!(body["errors"], Value::Null, "{body}");
+    assert_eq!(body["meta"], Value::Null, "{body}");
+}
+
+/// CRMTOP's failure envelope with the given status; returns the message.
+pub fn assert_crmtop_err(status: StatusCode, body: &Value, expected: StatusCode) -> String {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(body["success"], json!(false), "{body}");
+    assert_eq!(body["code"], json!(expected.as_u16()), "{body}");
+    assert_eq!(body["data"], Value::Null, "{body}");
+    assert_eq!(body["meta"], Value::Null, "{body}");
+    let message = body["message"].as_str().expect("message is a string");
+    assert!(!message.is_empty());
+    message.to_owned()
+}
+
+/// Asserts a 400 whose `errors` names `field`.
+pub fn assert_field_error(status: StatusCode, body: &Value, field: &str) {
+    let message = assert_crmtop_err(status, body, StatusCode::BAD_REQUEST);
+    assert!(message.contains(field), "message should name {field}: {body}");
+    assert!(
+        body["errors"][field].is_array(),
+        "errors should hold {field}: {body}"
+    );
+}
+
+/// Runs each named `async fn(&TestApp)` on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite)
+                        .await
+                        .expect("SQLite is always available");
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) =
+                        $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await
+                    else {
+                        return;
+                    };
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}
