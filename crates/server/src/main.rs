@@ -1,5 +1,7 @@
 //! `crm`: runs the server (default) or the administrative commands.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use crm_server::app::{shutdown_signal, App};
 use crm_server::cli;
@@ -14,6 +16,7 @@ async fn main() -> std::process::ExitCode {
             EnvFilter::try_new(&args.config.log).unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,206 @@
+//! The `crm` binary as a newcomer and an operator use it: first run, CLI, revocation, SIGTERM.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{Backend, TestDb};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_crm");
+
+fn crm(db: &TestDb) -> Command {
+    let mut c = Command::new(BIN);
+    c.env("CRM_DATABASE_URL", &db.url)
+        .env("CRM_LISTEN", "127.0.0.1:0")
+        .env("CRM_AUTH_CACHE_SECS", "0")
+        .env("CRM_LOG", "info")
+        .kill_on_drop(true);
+    c
+}
+
+async fn run_json(db: &TestDb, args: &[&str]) -> Value {
+    let out = crm(db).args(args).output().await.unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Starts `crm` (serve) and reads stdout and stderr until it listens; returns its printed
+/// lines and base URL.
+async fn serve(db: &TestDb) -> (Child, Vec<String>, String) {
+    let mut child = crm(db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = stderr.next_line().await.unwrap() {
+            if let Some(rest) = line.split("addr=").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap();
+                let addr = addr.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':');
+                return format!("http://{addr}");
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("server did not start within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_millis(300), stdout.next_line()).await
+    {
+        printed.push(line);
+    }
+    (child, printed, base)
+}
+
+async fn terminate(mut child: Child) {
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("graceful shutdown within 10 s")
+        .unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
+
+fn printed_value(lines: &[String], label: &str) -> String {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no '{label}' in {lines:?}"))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn newcomer_gets_from_first_run_to_a_search(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else { return };
+    let (child, printed, base) = serve(&db).await;
+    let id = printed_value(&printed, "client_id:");
+    let secret = printed_value(&printed, "client_secret:");
+    assert!(printed.iter().any(|l| l.contains("curl") && l.contains("get-token-for-develop")), "{printed:?}");
+
+    let http = reqwest::Client::new();
+    let health: Value = http.get(format!("{base}/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], json!("ok"));
+    assert_eq!(health["database"], json!("ok"));
+
+    let token: Value = http
+        .post(format!("{base}/api/v1/auth/get-token-for-develop"))
+        .json(&json!({"clientId": id, "clientSecret": secret}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = token["data"]["accessToken"].as_str().unwrap();
+    let resp = http
+        .post(format!("{base}/api/v1/customer/search"))
+        .bearer_auth(access)
+        .json(&json!({"pageNumber": 1, "pageSize": 10, "search": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page: Value = resp.json().await.unwrap();
+    assert_eq!(page["success"], json!(true));
+    assert_eq!(page["data"]["totalCount"], json!(0));
+    terminate(child).await;
+
+    let (child, printed, _) = serve(&db).await;
+    assert!(!printed.iter().any(|l| l.contains("client_secret")), "credentials print once: {printed:?}");
+    terminate(child).await;
+    db.drop_db().await;
+}
+
+async fn operator_manages_tenants_and_clients(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else { return };
+    let tenant = run_json(&db, &["tenant", "create", "Công ty ABC", "--slug", "abc", "--json"]).await;
+    assert_eq!(tenant["slug"], json!("abc"));
+    assert_eq!(tenant["time_zone"], json!("Asia/Ho_Chi_Minh"));
+    let client = run_json(&db, &["client", "create", "--tenant", "abc", "--name", "erp", "--json"]).await;
+    let id = client["client_id"].as_str().unwrap().to_owned();
+    let secret = client["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(client["tenant"], json!("abc"));
+    let list = run_json(&db, &["client", "list", "--tenant", "abc", "--json"]).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["client_id"], json!(id));
+    assert_eq!(list[0]["revoked"], json!(false));
+    assert!(list[0].get("client_secret").is_none(), "secrets are never listed");
+
+    let dup = crm(&db).args(["tenant", "create", "Again", "--slug", "abc"]).output().await.unwrap();
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    let missing = crm(&db).args(["client", "create", "--tenant", "nope"]).output().await.unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("tenant not found"));
+
+    let (child, printed, base) = serve(&db).await;
+    assert!(!printed.iter().any(|l| l.contains("First run")), "tenants exist: no bootstrap");
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{base}/api/auth/token"))
+        .json(&json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret, "scope": "public.api"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = token["data"]["access_token"].as_str().unwrap().to_owned();
+    let search = |t: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            http.post(format!("{base}/api/v1/customer/search"))
+                .bearer_auth(t)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(search(access.clone()).await, StatusCode::OK);
+
+    let revoked = run_json(&db, &["client", "revoke", &id, "--json"]).await;
+    assert_eq!(revoked["revoked"], json!(true));
+    assert_eq!(search(access).await, StatusCode::UNAUTHORIZED, "revoked from the CLI, refused by the server");
+    let list = run_json(&db, &["client", "list", "--tenant", "abc", "--json"]).await;
+    assert_eq!(list[0]["revoked"], json!(true));
+    terminate(child).await;
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newcomer_gets_from_first_run_to_a_search_sqlite() {
+    newcomer_gets_from_first_run_to_a_search(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newcomer_gets_from_first_run_to_a_search_postgres() {
+    newcomer_gets_from_first_run_to_a_search(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_manages_tenants_and_clients_sqlite() {
+    operator_manages_tenants_and_clients(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_manages_tenants_and_clients_postgres() {
+    operator_manages_tenants_and_clients(Backend::Postgres).await;
+}
