@@ -96,9 +96,10 @@ where
         None => return Ok(None),
         Some(Raw::Int(n)) => n,
         Some(Raw::Str(s)) if s.trim().is_empty() => return Ok(None),
-        Some(Raw::Str(s)) => s.trim().parse::<i64>().map_err(|_| {
-            serde::de::Error::custom(format!("expected an integer, got \"{s}\""))
-        })?,
+        Some(Raw::Str(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| serde::de::Error::custom(format!("expected an integer, got \"{s}\"")))?,
     };
     N::try_from(n)
         .map(Some)
@@ -112,12 +113,17 @@ pub fn guid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<uuid::Uuid>, D::Er
     match raw.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) => {
-            let id = s.parse::<uuid::Uuid>().map_err(|_| {
-                serde::de::Error::custom(format!("'{s}' is not a GUID"))
-            })?;
+            let id = s
+                .parse::<uuid::Uuid>()
+                .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a GUID")))?;
             Ok((!id.is_nil()).then_some(id))
         }
     }
+}
+
+/// A form-encoded body (`a=1&b=2`), or `None` when it is not one.
+pub fn form<T: DeserializeOwned>(bytes: &Bytes) -> Option<T> {
+    serde_urlencoded::from_bytes(bytes).ok()
 }
 
 /// A text property that is a string or `null`; numbers and booleans are refused.
@@ -140,9 +146,10 @@ mod tests {
 
     #[test]
     fn binds_case_insensitively_and_reads_numeric_strings() {
-        let p: Probe =
-            parse_ci(&Bytes::from_static(br#"{"GroupId":"00000000-0000-0000-0000-000000000000","Type":"2"}"#))
-                .expect("valid");
+        let p: Probe = parse_ci(&Bytes::from_static(
+            br#"{"GroupId":"00000000-0000-0000-0000-000000000000","Type":"2"}"#,
+        ))
+        .expect("valid");
         assert_eq!(p.group_id, None);
         assert_eq!(p.r#type, Some(2));
     }

@@ -14,6 +14,7 @@ use crm_domain::DomainError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::body::form;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -43,27 +44,18 @@ fn failure(status: StatusCode, message: &str) -> Response {
 }
 
 /// Reads the parameters from a JSON object, a JSON array holding one object, or a form body.
-fn from_body(bytes: &Bytes) -> Result<TokenParams, Response> {
+fn from_body(bytes: &Bytes) -> Result<TokenParams, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(TokenParams::default());
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Array(mut items)) if items.len() == 1 => {
-            serde_json::from_value(items.remove(0)).map_err(|e| bad(&e.to_string()))
+            serde_json::from_value(items.remove(0)).map_err(|e| e.to_string())
         }
-        Ok(v @ Value::Object(_)) => serde_json::from_value(v).map_err(|e| bad(&e.to_string())),
-        Ok(_) => Err(bad("the body must be a JSON object")),
-        Err(json_err) => serde_urlencoded_like(bytes).ok_or_else(|| bad(&format!("malformed JSON: {json_err}"))),
+        Ok(v @ Value::Object(_)) => serde_json::from_value(v).map_err(|e| e.to_string()),
+        Ok(_) => Err("the body must be a JSON object".to_owned()),
+        Err(json_err) => form(bytes).ok_or_else(|| format!("malformed JSON: {json_err}")),
     }
-}
-
-fn serde_urlencoded_like(bytes: &Bytes) -> Option<TokenParams> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    axum::extract::Query::<TokenParams>::try_from_uri(
-        &format!("/?{text}").parse().ok()?,
-    )
-    .ok()
-    .map(|q| q.0)
 }
 
 fn bad(message: &str) -> Response {
@@ -77,7 +69,7 @@ async fn token(
 ) -> Response {
     let body = match from_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(message) => return bad(&message),
     };
     let pick = |a: Option<String>, b: Option<String>| b.filter(|v| !v.is_empty()).or(a);
     let p = TokenParams {
@@ -117,7 +109,9 @@ async fn token(
                 "scope": "public.api",
             }),
         ),
-        Err(DomainError::Unauthorized) => failure(StatusCode::UNAUTHORIZED, "Incorrect credentials"),
+        Err(DomainError::Unauthorized) => {
+            failure(StatusCode::UNAUTHORIZED, "Incorrect credentials")
+        }
         Err(e) => {
             tracing::error!(error = ?e, "issuing a NextX token");
             failure(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")

@@ -15,6 +15,7 @@ use crm_domain::DomainError;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::body::form;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -46,10 +47,7 @@ fn parse_form(bytes: &Bytes, headers: &HeaderMap) -> Option<TokenForm> {
     if is_json {
         return serde_json::from_slice(bytes).ok();
     }
-    let text = std::str::from_utf8(bytes).ok()?;
-    axum::extract::Query::<TokenForm>::try_from_uri(&format!("/?{text}").parse().ok()?)
-        .ok()
-        .map(|q| q.0)
+    form(bytes)
 }
 
 async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -73,7 +71,12 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Re
             Some(t) => s.auth.refresh(&t).await,
             None => return oauth_error("invalid_request", "refresh_token is required."),
         },
-        _ => return oauth_error("unsupported_grant_type", "Use grant_type=client_credentials."),
+        _ => {
+            return oauth_error(
+                "unsupported_grant_type",
+                "Use grant_type=client_credentials.",
+            )
+        }
     };
     match issued {
         Ok(pair) => Json(json!({

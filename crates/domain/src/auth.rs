@@ -39,7 +39,9 @@ pub struct Tenant {
 
 impl Tenant {
     pub fn tz(&self) -> Tz {
-        self.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+        self.time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
     }
 }
 

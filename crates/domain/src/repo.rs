@@ -35,7 +35,12 @@ macro_rules! entity {
 }
 
 entity!(Customer, CustomerId, CustomerData, "customer");
-entity!(CustomerGroup, CustomerGroupId, CustomerGroupData, "customer group");
+entity!(
+    CustomerGroup,
+    CustomerGroupId,
+    CustomerGroupData,
+    "customer group"
+);
 entity!(Contact, ContactId, ContactData, "contact");
 entity!(Lead, LeadId, LeadData, "lead");
 

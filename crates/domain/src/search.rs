@@ -78,7 +78,11 @@ impl Filter {
                 field = Some(TextField::Phone);
             } else if field == Some(TextField::Phone) {
                 let digits: String = query.chars().filter(char::is_ascii_digit).collect();
-                out.push(if digits.is_empty() { fold(query) } else { digits });
+                out.push(if digits.is_empty() {
+                    fold(query)
+                } else {
+                    digits
+                });
             }
         }
         if out.is_empty() {

@@ -90,7 +90,10 @@ impl Crm {
     pub async fn convert_lead(&self, actor: &Actor, id: LeadId) -> DomainResult<LeadConversion> {
         let lead: Lead = self.get(actor, id).await?;
         if lead.conversion.is_some() {
-            return Err(DomainError::conflict(None, "lead has already been converted"));
+            return Err(DomainError::conflict(
+                None,
+                "lead has already been converted",
+            ));
         }
         let customer_id = CustomerId::new();
         let contact = lead.data.to_contact(customer_id);
@@ -138,7 +141,11 @@ impl Managed for CustomerGroup {
         };
         let page = crm
             .customers
-            .search(actor.tenant_id, &members, PageRequest { number: 1, size: 1 })
+            .search(
+                actor.tenant_id,
+                &members,
+                PageRequest { number: 1, size: 1 },
+            )
             .await?;
         if page.total > 0 {
             return Err(DomainError::conflict(
@@ -164,7 +171,12 @@ impl Managed for Contact {
     }
     async fn check_refs(crm: &Crm, actor: &Actor, data: &Self::Data) -> DomainResult<()> {
         if let Some(customer) = data.customer_id {
-            if crm.customers.get(actor.tenant_id, customer).await?.is_none() {
+            if crm
+                .customers
+                .get(actor.tenant_id, customer)
+                .await?
+                .is_none()
+            {
                 return Err(DomainError::validation(
                     "customer_id",
                     format!("customer {customer} does not exist"),

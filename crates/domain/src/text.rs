@@ -215,15 +215,28 @@ mod tests {
             "(091) 234-5678",
             "912345678",
         ] {
-            assert_eq!(canonical_phone(form).as_deref(), Some("0912345678"), "{form}");
+            assert_eq!(
+                canonical_phone(form).as_deref(),
+                Some("0912345678"),
+                "{form}"
+            );
         }
     }
 
     #[test]
     fn old_mobile_prefixes_map_to_new() {
-        assert_eq!(canonical_phone("01683456789").as_deref(), Some("0383456789"));
-        assert_eq!(canonical_phone("+84 168 345 6789").as_deref(), Some("0383456789"));
-        assert_eq!(canonical_phone("01203456789").as_deref(), Some("0703456789"));
+        assert_eq!(
+            canonical_phone("01683456789").as_deref(),
+            Some("0383456789")
+        );
+        assert_eq!(
+            canonical_phone("+84 168 345 6789").as_deref(),
+            Some("0383456789")
+        );
+        assert_eq!(
+            canonical_phone("01203456789").as_deref(),
+            Some("0703456789")
+        );
     }
 
     #[test]

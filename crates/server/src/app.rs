@@ -104,7 +104,11 @@ async fn method_not_allowed(uri: Uri) -> Response {
     if uri.path().starts_with("/api/v1/") {
         return CrmtopError::new(StatusCode::METHOD_NOT_ALLOWED, message).into_response();
     }
-    (StatusCode::METHOD_NOT_ALLOWED, Json(json!({"message": message}))).into_response()
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({"message": message})),
+    )
+        .into_response()
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

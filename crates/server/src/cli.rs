@@ -53,9 +53,15 @@ pub async fn client(auth: &AuthService, cmd: ClientCommand) -> anyhow::Result<()
                     })
                 );
             } else {
-                println!("created API client '{}' for tenant '{}'", issued.client.name, tenant.slug);
+                println!(
+                    "created API client '{}' for tenant '{}'",
+                    issued.client.name, tenant.slug
+                );
                 println!("  client_id:     {}", issued.client.client_id);
-                println!("  client_secret: {}   (shown once: store it now)", issued.secret.0);
+                println!(
+                    "  client_secret: {}   (shown once: store it now)",
+                    issued.secret.0
+                );
             }
         }
         ClientCommand::List { tenant, json } => {
@@ -66,7 +72,11 @@ pub async fn client(auth: &AuthService, cmd: ClientCommand) -> anyhow::Result<()
                 println!("{}", serde_json::Value::Array(list));
             } else {
                 for c in clients {
-                    let state = if c.revoked_at.is_some() { "revoked" } else { "active" };
+                    let state = if c.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
                     println!("{}\t{}\t{}\t{}", c.client_id, state, c.created_at, c.name);
                 }
             }

@@ -19,13 +19,28 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Database: `sqlite://data/crm.db` (default, created if missing) or `postgres://user@host/db`.
-    #[arg(long, env = "CRM_DATABASE_URL", default_value = "sqlite://data/crm.db", global = true)]
+    #[arg(
+        long,
+        env = "CRM_DATABASE_URL",
+        default_value = "sqlite://data/crm.db",
+        global = true
+    )]
     pub database_url: String,
     /// Address to listen on.
-    #[arg(long, env = "CRM_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "CRM_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: String,
     /// Lifetime of access tokens, in seconds.
-    #[arg(long, env = "CRM_ACCESS_TOKEN_TTL", default_value_t = 3600, global = true)]
+    #[arg(
+        long,
+        env = "CRM_ACCESS_TOKEN_TTL",
+        default_value_t = 3600,
+        global = true
+    )]
     pub access_token_ttl: u64,
     /// Lifetime of refresh tokens, in seconds.
     #[arg(long, env = "CRM_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600, global = true)]
@@ -38,7 +53,12 @@ pub struct Config {
     #[arg(long, env = "CRM_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
     /// Database connections per pool.
-    #[arg(long, env = "CRM_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    #[arg(
+        long,
+        env = "CRM_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
     pub db_max_connections: u32,
     /// Log filter, e.g. `info` or `crm=debug,sqlx=warn`.
     #[arg(long, env = "CRM_LOG", default_value = "info", global = true)]

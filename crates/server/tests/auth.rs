@@ -9,16 +9,25 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 async fn can_search(app: &TestApp, token: &str) -> StatusCode {
-    app.post("/api/v1/customer/search", token, json!({})).await.0
+    app.post("/api/v1/customer/search", token, json!({}))
+        .await
+        .0
 }
 
 async fn nextx_post(app: &TestApp, body: Value) -> (StatusCode, Value) {
-    app.call(Method::POST, "/api/auth/token", None, Some(body)).await
+    app.call(Method::POST, "/api/auth/token", None, Some(body))
+        .await
 }
 
 async fn vbot_form(app: &TestApp, form: &str) -> (StatusCode, Value) {
-    app.raw(Method::POST, "/token", None, "application/x-www-form-urlencoded", form.to_owned())
-        .await
+    app.raw(
+        Method::POST,
+        "/token",
+        None,
+        "application/x-www-form-urlencoded",
+        form.to_owned(),
+    )
+    .await
 }
 
 async fn crmtop_token_and_its_failures(app: &TestApp) {
@@ -42,19 +51,42 @@ async fn crmtop_token_and_its_failures(app: &TestApp) {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    assert!((expiration - now - 3600).abs() < 60, "expiration is Unix time of expiry: {expiration}");
+    assert!(
+        (expiration - now - 3600).abs() < 60,
+        "expiration is Unix time of expiry: {expiration}"
+    );
 
     let wrong_secret = json!({"clientId": a.client_id, "clientSecret": "nope"});
     let unknown_client = json!({"clientId": "nobody", "clientSecret": a.secret});
-    let (s1, b1) = app.call(Method::POST, "/api/v1/auth/get-token-for-develop", None, Some(wrong_secret)).await;
-    let (s2, b2) = app.call(Method::POST, "/api/v1/auth/get-token-for-develop", None, Some(unknown_client)).await;
+    let (s1, b1) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/get-token-for-develop",
+            None,
+            Some(wrong_secret),
+        )
+        .await;
+    let (s2, b2) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/get-token-for-develop",
+            None,
+            Some(unknown_client),
+        )
+        .await;
     assert_eq!(
         assert_crmtop_err(s1, &b1, StatusCode::UNAUTHORIZED),
         "Invalid client credentials"
     );
+    assert_eq!(s1, s2);
     assert_eq!(b1, b2, "no hint of which half was wrong");
     let (status, body) = app
-        .call(Method::POST, "/api/v1/auth/get-token-for-develop", None, Some(json!({"clientId": "x"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/get-token-for-develop",
+            None,
+            Some(json!({"clientId": "x"})),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["errors"]["clientSecret"].is_array(), "{body}");
@@ -68,15 +100,26 @@ async fn nextx_token_in_every_documented_form(app: &TestApp) {
     });
     let (status, body) = nextx_post(app, params.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["meta"], json!({"message": "Successfully", "status_code": 0}));
+    assert_eq!(
+        body["meta"],
+        json!({"message": "Successfully", "status_code": 0})
+    );
     assert_eq!(body["data"]["token_type"], json!("Bearer"));
     assert_eq!(body["data"]["expires_in"], json!(3600));
     assert_eq!(body["data"]["scope"], json!("public.api"));
     let token = body["data"]["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(can_search(app, &token).await, StatusCode::OK, "a NextX token works on CRMTOP");
+    assert_eq!(
+        can_search(app, &token).await,
+        StatusCode::OK,
+        "a NextX token works on CRMTOP"
+    );
 
     let (status, body) = nextx_post(app, json!([params])).await;
-    assert_eq!(status, StatusCode::OK, "array-wrapped body, as in the doc's example: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "array-wrapped body, as in the doc's example: {body}"
+    );
 
     let query = format!(
         "/api/auth/token?grant_type=client_credentials&client_id={}&client_secret={}&scope=public.api",
@@ -90,7 +133,10 @@ async fn nextx_token_in_every_documented_form(app: &TestApp) {
     wrong["client_secret"] = json!("wrong");
     let (status, body) = nextx_post(app, wrong).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body, json!({"meta": {"message": "Incorrect credentials", "status_code": 1}, "data": []}));
+    assert_eq!(
+        body,
+        json!({"meta": {"message": "Incorrect credentials", "status_code": 1}, "data": []})
+    );
     let mut unknown = params.clone();
     unknown["client_id"] = json!("nobody");
     let (_, body2) = nextx_post(app, unknown).await;
@@ -106,10 +152,22 @@ async fn nextx_token_in_every_documented_form(app: &TestApp) {
     assert_eq!(body["data"], json!([]));
 
     let refresh = body_refresh(app, &params).await;
-    let (status, body) = nextx_post(app, json!({"grant_type": "refresh_token", "refresh_token": refresh})).await;
+    let (status, body) = nextx_post(
+        app,
+        json!({"grant_type": "refresh_token", "refresh_token": refresh}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _) = nextx_post(app, json!({"grant_type": "refresh_token", "refresh_token": refresh})).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "a refresh token works once");
+    let (status, _) = nextx_post(
+        app,
+        json!({"grant_type": "refresh_token", "refresh_token": refresh}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a refresh token works once"
+    );
 }
 
 async fn body_refresh(app: &TestApp, params: &Value) -> String {
@@ -128,7 +186,11 @@ async fn vbot_oauth_token(app: &TestApp) {
     assert_eq!(body["token_type"], json!("bearer"));
     assert_eq!(body["expires_in"], json!(3600));
     let token = body["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(can_search(app, &token).await, StatusCode::OK, "a VBot token works on CRMTOP");
+    assert_eq!(
+        can_search(app, &token).await,
+        StatusCode::OK,
+        "a VBot token works on CRMTOP"
+    );
 
     let basic = reqwest::Client::new()
         .post(format!("{}/token", app.base))
@@ -137,12 +199,30 @@ async fn vbot_oauth_token(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(basic.status(), StatusCode::OK, "client credentials in HTTP Basic auth");
+    assert_eq!(
+        basic.status(),
+        StatusCode::OK,
+        "client credentials in HTTP Basic auth"
+    );
 
-    let (status, body) = vbot_form(app, &format!("grant_type=client_credentials&client_id={}&client_secret=x", a.client_id)).await;
+    let (status, body) = vbot_form(
+        app,
+        &format!(
+            "grant_type=client_credentials&client_id={}&client_secret=x",
+            a.client_id
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], json!("invalid_client"));
-    let (_, unknown) = vbot_form(app, &format!("grant_type=client_credentials&client_id=nobody&client_secret={}", a.secret)).await;
+    let (_, unknown) = vbot_form(
+        app,
+        &format!(
+            "grant_type=client_credentials&client_id=nobody&client_secret={}",
+            a.secret
+        ),
+    )
+    .await;
     assert_eq!(body, unknown, "no hint of which half was wrong");
     let (status, body) = vbot_form(app, "grant_type=password&username=a&password=b").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -152,7 +232,11 @@ async fn vbot_oauth_token(app: &TestApp) {
         let (_, b) = vbot_form(app, &form).await;
         b["refresh_token"].as_str().unwrap().to_owned()
     };
-    let (status, body) = vbot_form(app, &format!("grant_type=refresh_token&refresh_token={refresh}")).await;
+    let (status, body) = vbot_form(
+        app,
+        &format!("grant_type=refresh_token&refresh_token={refresh}"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["access_token"].is_string());
 }
@@ -170,7 +254,12 @@ async fn refresh_rotates_and_tokens_stay_in_their_tenant(app: &TestApp) {
         .await;
     let refresh = first["data"]["refreshToken"].as_str().unwrap().to_owned();
     let (status, second) = app
-        .call(Method::POST, "/api/v1/auth/refresh-token", None, Some(json!({"refreshToken": refresh})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(json!({"refreshToken": refresh})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{second}");
     assert_crmtop_ok(&second);
@@ -179,14 +268,25 @@ async fn refresh_rotates_and_tokens_stay_in_their_tenant(app: &TestApp) {
     let new_access = second["data"]["accessToken"].as_str().unwrap();
     assert_eq!(can_search(app, new_access).await, StatusCode::OK);
     let (status, body) = app
-        .call(Method::POST, "/api/v1/auth/refresh-token", None, Some(json!({"refreshToken": refresh})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(json!({"refreshToken": refresh})),
+        )
         .await;
     assert_crmtop_err(status, &body, StatusCode::UNAUTHORIZED);
 
     let id = app
-        .create("/api/v1/customer/create", new_access, json!({"name": "Chỉ của A"}))
+        .create(
+            "/api/v1/customer/create",
+            new_access,
+            json!({"name": "Chỉ của A"}),
+        )
         .await;
-    let (status, body) = app.get(&format!("/api/v1/customer/get/{id}"), &b.token).await;
+    let (status, body) = app
+        .get(&format!("/api/v1/customer/get/{id}"), &b.token)
+        .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
 }
 
@@ -194,8 +294,15 @@ async fn revoking_a_client_kills_its_tokens(app: &TestApp) {
     let a = app.tenant("revoke").await;
     let keep = app.tenant("keep").await;
     assert_eq!(can_search(app, &a.token).await, StatusCode::OK);
-    app.app.state.auth.revoke_client(&a.client_id).await.unwrap();
-    let (status, body) = app.post("/api/v1/customer/search", &a.token, json!({})).await;
+    app.app
+        .state
+        .auth
+        .revoke_client(&a.client_id)
+        .await
+        .unwrap();
+    let (status, body) = app
+        .post("/api/v1/customer/search", &a.token, json!({}))
+        .await;
     assert_crmtop_err(status, &body, StatusCode::UNAUTHORIZED);
     let (status, _) = app
         .call(
@@ -205,7 +312,11 @@ async fn revoking_a_client_kills_its_tokens(app: &TestApp) {
             Some(json!({"clientId": a.client_id, "clientSecret": a.secret})),
         )
         .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "a revoked client gets no new token");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a revoked client gets no new token"
+    );
     assert_eq!(can_search(app, &keep.token).await, StatusCode::OK);
 }
 
@@ -216,7 +327,9 @@ async fn expired_tokens_are_refused(backend: Backend) {
     let a = app.tenant("expiry").await;
     assert_eq!(can_search(&app, &a.token).await, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let (status, body) = app.post("/api/v1/customer/search", &a.token, json!({})).await;
+    let (status, body) = app
+        .post("/api/v1/customer/search", &a.token, json!({}))
+        .await;
     assert_crmtop_err(status, &body, StatusCode::UNAUTHORIZED);
     app.stop().await;
 }

@@ -27,8 +27,13 @@ fn crm(db: &TestDb) -> Command {
 
 async fn run_json(db: &TestDb, args: &[&str]) -> Value {
     let out = crm(db).args(args).output().await.unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// Starts `crm` (serve) and reads stdout and stderr until it listens; returns its printed
@@ -65,7 +70,11 @@ async fn serve(db: &TestDb) -> (Child, Vec<String>, String) {
 
 async fn terminate(mut child: Child) {
     let pid = child.id().unwrap().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
     assert!(killed.success());
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
@@ -86,14 +95,28 @@ fn printed_value(lines: &[String], label: &str) -> String {
 }
 
 async fn newcomer_gets_from_first_run_to_a_search(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else { return };
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
     let (child, printed, base) = serve(&db).await;
     let id = printed_value(&printed, "client_id:");
     let secret = printed_value(&printed, "client_secret:");
-    assert!(printed.iter().any(|l| l.contains("curl") && l.contains("get-token-for-develop")), "{printed:?}");
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains("curl") && l.contains("get-token-for-develop")),
+        "{printed:?}"
+    );
 
     let http = reqwest::Client::new();
-    let health: Value = http.get(format!("{base}/health")).send().await.unwrap().json().await.unwrap();
+    let health: Value = http
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], json!("ok"));
     assert_eq!(health["database"], json!("ok"));
 
@@ -121,17 +144,32 @@ async fn newcomer_gets_from_first_run_to_a_search(backend: Backend) {
     terminate(child).await;
 
     let (child, printed, _) = serve(&db).await;
-    assert!(!printed.iter().any(|l| l.contains("client_secret")), "credentials print once: {printed:?}");
+    assert!(
+        !printed.iter().any(|l| l.contains("client_secret")),
+        "credentials print once: {printed:?}"
+    );
     terminate(child).await;
     db.drop_db().await;
 }
 
 async fn operator_manages_tenants_and_clients(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else { return };
-    let tenant = run_json(&db, &["tenant", "create", "Công ty ABC", "--slug", "abc", "--json"]).await;
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let tenant = run_json(
+        &db,
+        &["tenant", "create", "Công ty ABC", "--slug", "abc", "--json"],
+    )
+    .await;
     assert_eq!(tenant["slug"], json!("abc"));
     assert_eq!(tenant["time_zone"], json!("Asia/Ho_Chi_Minh"));
-    let client = run_json(&db, &["client", "create", "--tenant", "abc", "--name", "erp", "--json"]).await;
+    let client = run_json(
+        &db,
+        &[
+            "client", "create", "--tenant", "abc", "--name", "erp", "--json",
+        ],
+    )
+    .await;
     let id = client["client_id"].as_str().unwrap().to_owned();
     let secret = client["client_secret"].as_str().unwrap().to_owned();
     assert_eq!(client["tenant"], json!("abc"));
@@ -139,17 +177,31 @@ async fn operator_manages_tenants_and_clients(backend: Backend) {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["client_id"], json!(id));
     assert_eq!(list[0]["revoked"], json!(false));
-    assert!(list[0].get("client_secret").is_none(), "secrets are never listed");
+    assert!(
+        list[0].get("client_secret").is_none(),
+        "secrets are never listed"
+    );
 
-    let dup = crm(&db).args(["tenant", "create", "Again", "--slug", "abc"]).output().await.unwrap();
+    let dup = crm(&db)
+        .args(["tenant", "create", "Again", "--slug", "abc"])
+        .output()
+        .await
+        .unwrap();
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
-    let missing = crm(&db).args(["client", "create", "--tenant", "nope"]).output().await.unwrap();
+    let missing = crm(&db)
+        .args(["client", "create", "--tenant", "nope"])
+        .output()
+        .await
+        .unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("tenant not found"));
 
     let (child, printed, base) = serve(&db).await;
-    assert!(!printed.iter().any(|l| l.contains("First run")), "tenants exist: no bootstrap");
+    assert!(
+        !printed.iter().any(|l| l.contains("First run")),
+        "tenants exist: no bootstrap"
+    );
     let http = reqwest::Client::new();
     let token: Value = http
         .post(format!("{base}/api/auth/token"))
@@ -178,7 +230,11 @@ async fn operator_manages_tenants_and_clients(backend: Backend) {
 
     let revoked = run_json(&db, &["client", "revoke", &id, "--json"]).await;
     assert_eq!(revoked["revoked"], json!(true));
-    assert_eq!(search(access).await, StatusCode::UNAUTHORIZED, "revoked from the CLI, refused by the server");
+    assert_eq!(
+        search(access).await,
+        StatusCode::UNAUTHORIZED,
+        "revoked from the CLI, refused by the server"
+    );
     let list = run_json(&db, &["client", "list", "--tenant", "abc", "--json"]).await;
     assert_eq!(list[0]["revoked"], json!(true));
     terminate(child).await;

@@ -41,13 +41,23 @@ async fn contact_lifecycle(app: &TestApp) {
     let a = app.tenant("contacts").await;
     let other = app.tenant("other").await;
     let customer = app
-        .create("/api/v1/customer/create", &a.token, json!({"name": "Công ty Sao Mai", "phone": "02838221234"}))
+        .create(
+            "/api/v1/customer/create",
+            &a.token,
+            json!({"name": "Công ty Sao Mai", "phone": "02838221234"}),
+        )
         .await;
     let id = app
-        .create("/api/v1/contact/create", &a.token, contact_body(&customer, "Võ Thị Lan", "0912 000 111"))
+        .create(
+            "/api/v1/contact/create",
+            &a.token,
+            contact_body(&customer, "Võ Thị Lan", "0912 000 111"),
+        )
         .await;
 
-    let (status, got) = app.get(&format!("/api/v1/contact/get/{id}"), &a.token).await;
+    let (status, got) = app
+        .get(&format!("/api/v1/contact/get/{id}"), &a.token)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_crmtop_ok(&got);
     assert_eq!(
@@ -62,13 +72,25 @@ async fn contact_lifecycle(app: &TestApp) {
         })
     );
 
-    for query in [json!({"search": "vo thi lan"}), json!({"customerId": customer}), json!({"phone": "+84912000111"}), json!({"fullName": "LAN"}), json!({"code": "LH000001"})] {
+    for query in [
+        json!({"search": "vo thi lan"}),
+        json!({"customerId": customer}),
+        json!({"phone": "+84912000111"}),
+        json!({"fullName": "LAN"}),
+        json!({"code": "LH000001"}),
+    ] {
         let p = page(app, "/api/v1/contact/search", &a.token, query.clone()).await;
         assert_eq!(p["totalCount"], json!(1), "{query}: {p}");
         assert_eq!(p["data"][0]["fullName"], json!("Võ Thị Lan"));
         assert_eq!(p["data"][0]["customerName"], json!("Công ty Sao Mai"));
     }
-    let p = page(app, "/api/v1/contact/search", &other.token, json!({"search": "lan"})).await;
+    let p = page(
+        app,
+        "/api/v1/contact/search",
+        &other.token,
+        json!({"search": "lan"}),
+    )
+    .await;
     assert_eq!(p["totalCount"], json!(0));
 
     let mut changed = contact_body(&customer, "Võ Thị Lan Anh", "0912000111");
@@ -77,30 +99,52 @@ async fn contact_lifecycle(app: &TestApp) {
     changed["isPrimary"] = json!(false);
     let (status, resp) = app.put("/api/v1/contact/update", &a.token, changed).await;
     assert_eq!(status, StatusCode::OK, "{resp}");
-    let (_, got) = app.get(&format!("/api/v1/contact/get/{id}"), &a.token).await;
+    let (_, got) = app
+        .get(&format!("/api/v1/contact/get/{id}"), &a.token)
+        .await;
     assert_eq!(got["data"]["fullName"], json!("Võ Thị Lan Anh"));
     assert_eq!(got["data"]["birthday"], json!("1990-05-02T00:00:00+07:00"));
     assert_eq!(got["data"]["isPrimary"], json!(false));
 
-    let (status, body) = app.post("/api/v1/contact/create", &a.token, contact_body(&customer, "", "0912000111")).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/contact/create",
+            &a.token,
+            contact_body(&customer, "", "0912000111"),
+        )
+        .await;
     assert_field_error(status, &body, "fullName");
     let mut bad_date = contact_body(&customer, "X", "0912000111");
     bad_date["birthday"] = json!("01/05/1990");
     let (status, body) = app.post("/api/v1/contact/create", &a.token, bad_date).await;
     assert_field_error(status, &body, "birthday");
-    let (status, body) = app.post("/api/v1/contact/create", &other.token, contact_body(&customer, "X", "0912000111")).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/contact/create",
+            &other.token,
+            contact_body(&customer, "X", "0912000111"),
+        )
+        .await;
     assert_field_error(status, &body, "customerId");
     let mut bad_gender = contact_body(&customer, "X", "0912000111");
     bad_gender["gender"] = json!(9);
-    let (status, body) = app.post("/api/v1/contact/create", &a.token, bad_gender).await;
+    let (status, body) = app
+        .post("/api/v1/contact/create", &a.token, bad_gender)
+        .await;
     assert_field_error(status, &body, "gender");
 
-    let (status, body) = app.delete(&format!("/api/v1/contact/delete/{id}"), &other.token).await;
+    let (status, body) = app
+        .delete(&format!("/api/v1/contact/delete/{id}"), &other.token)
+        .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
-    let (status, body) = app.delete(&format!("/api/v1/contact/delete/{id}"), &a.token).await;
+    let (status, body) = app
+        .delete(&format!("/api/v1/contact/delete/{id}"), &a.token)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"], json!(true));
-    let (status, body) = app.get(&format!("/api/v1/contact/get/{id}"), &a.token).await;
+    let (status, body) = app
+        .get(&format!("/api/v1/contact/get/{id}"), &a.token)
+        .await;
     let message = assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
     assert_eq!(message, "contact not found");
     let p = page(app, "/api/v1/contact/search", &a.token, json!({})).await;
@@ -111,7 +155,11 @@ async fn lead_lifecycle_and_conversion(app: &TestApp) {
     let a = app.tenant("leads").await;
     let other = app.tenant("leads-other").await;
     let id = app
-        .create("/api/v1/lead/create", &a.token, lead_body("Hoàng Văn Tùng", "Công ty Ánh Dương", "0987 654 321"))
+        .create(
+            "/api/v1/lead/create",
+            &a.token,
+            lead_body("Hoàng Văn Tùng", "Công ty Ánh Dương", "0987 654 321"),
+        )
         .await;
 
     let (status, got) = app.get(&format!("/api/v1/lead/get/{id}"), &a.token).await;
@@ -127,66 +175,142 @@ async fn lead_lifecycle_and_conversion(app: &TestApp) {
             "orgUnitId": null, "orgUnitName": null
         })
     );
-    let p = page(app, "/api/v1/lead/search", &a.token, json!({"search": "anh duong"})).await;
+    let p = page(
+        app,
+        "/api/v1/lead/search",
+        &a.token,
+        json!({"search": "anh duong"}),
+    )
+    .await;
     assert_eq!(p["totalCount"], json!(1), "company words are searchable");
     assert_eq!(p["data"][0]["isConverted"], json!(false));
-    let p = page(app, "/api/v1/lead/search", &a.token, json!({"phone": "84987654321", "fullName": "tung"})).await;
+    let p = page(
+        app,
+        "/api/v1/lead/search",
+        &a.token,
+        json!({"phone": "84987654321", "fullName": "tung"}),
+    )
+    .await;
     assert_eq!(p["totalCount"], json!(1));
 
     let mut changed = lead_body("Hoàng Văn Tùng", "Công ty Ánh Dương", "0987654321");
     changed["id"] = json!(id);
     changed["probability"] = json!(80);
-    let (status, _) = app.put("/api/v1/lead/update", &a.token, changed.clone()).await;
+    let (status, _) = app
+        .put("/api/v1/lead/update", &a.token, changed.clone())
+        .await;
     assert_eq!(status, StatusCode::OK);
     changed["probability"] = json!(101);
     let (status, body) = app.put("/api/v1/lead/update", &a.token, changed).await;
     assert_field_error(status, &body, "probability");
 
-    let (status, body) = app.get(&format!("/api/v1/lead/convert/{id}"), &other.token).await;
+    let (status, body) = app
+        .get(&format!("/api/v1/lead/convert/{id}"), &other.token)
+        .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
-    let (status, body) = app.get(&format!("/api/v1/lead/convert/{id}"), &a.token).await;
+    let (status, body) = app
+        .get(&format!("/api/v1/lead/convert/{id}"), &a.token)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_crmtop_ok(&body);
     assert_eq!(body["data"], json!(true));
 
-    let customers = page(app, "/api/v1/customer/search", &a.token, json!({"search": "anh duong"})).await;
+    let customers = page(
+        app,
+        "/api/v1/customer/search",
+        &a.token,
+        json!({"search": "anh duong"}),
+    )
+    .await;
     assert_eq!(customers["totalCount"], json!(1), "{customers}");
     let customer = &customers["data"][0];
     assert_eq!(customer["name"], json!("Công ty Ánh Dương"));
     assert_eq!(customer["type"], json!(2));
     assert_eq!(customer["phone"], json!("0987654321"));
-    let contacts = page(app, "/api/v1/contact/search", &a.token, json!({"customerId": customer["id"]})).await;
+    let contacts = page(
+        app,
+        "/api/v1/contact/search",
+        &a.token,
+        json!({"customerId": customer["id"]}),
+    )
+    .await;
     assert_eq!(contacts["totalCount"], json!(1));
     assert_eq!(contacts["data"][0]["fullName"], json!("Hoàng Văn Tùng"));
     assert_eq!(contacts["data"][0]["isPrimary"], json!(true));
     assert_eq!(contacts["data"][0]["position"], json!("Trưởng phòng"));
 
-    let p = page(app, "/api/v1/lead/search", &a.token, json!({"fullName": "tung"})).await;
+    let p = page(
+        app,
+        "/api/v1/lead/search",
+        &a.token,
+        json!({"fullName": "tung"}),
+    )
+    .await;
     assert_eq!(p["data"][0]["isConverted"], json!(true));
     assert_eq!(p["data"][0]["convertedCustomerId"], customer["id"]);
 
-    let (status, body) = app.get(&format!("/api/v1/lead/convert/{id}"), &a.token).await;
+    let (status, body) = app
+        .get(&format!("/api/v1/lead/convert/{id}"), &a.token)
+        .await;
     let message = assert_crmtop_err(status, &body, StatusCode::CONFLICT);
     assert!(message.contains("already been converted"), "{message}");
     let customers = page(app, "/api/v1/customer/search", &a.token, json!({})).await;
-    assert_eq!(customers["totalCount"], json!(1), "a second convert writes nothing");
+    assert_eq!(
+        customers["totalCount"],
+        json!(1),
+        "a second convert writes nothing"
+    );
 
     let person = app
-        .create("/api/v1/lead/create", &a.token, json!({"fullName": "Bùi Thị Mai", "phone": "0909 111 222"}))
+        .create(
+            "/api/v1/lead/create",
+            &a.token,
+            json!({"fullName": "Bùi Thị Mai", "phone": "0909 111 222"}),
+        )
         .await;
-    let (status, _) = app.get(&format!("/api/v1/lead/convert/{person}"), &a.token).await;
+    let (status, _) = app
+        .get(&format!("/api/v1/lead/convert/{person}"), &a.token)
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let customers = page(app, "/api/v1/customer/search", &a.token, json!({"name": "bui thi mai"})).await;
-    assert_eq!(customers["data"][0]["type"], json!(1), "a lead without company becomes an individual");
+    let customers = page(
+        app,
+        "/api/v1/customer/search",
+        &a.token,
+        json!({"name": "bui thi mai"}),
+    )
+    .await;
+    assert_eq!(
+        customers["data"][0]["type"],
+        json!(1),
+        "a lead without company becomes an individual"
+    );
 
-    let (status, body) = app.delete(&format!("/api/v1/lead/delete/{person}"), &a.token).await;
+    let (status, body) = app
+        .delete(&format!("/api/v1/lead/delete/{person}"), &a.token)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"], json!(true));
-    let (status, body) = app.get(&format!("/api/v1/lead/get/{person}"), &a.token).await;
-    assert_eq!(assert_crmtop_err(status, &body, StatusCode::NOT_FOUND), "lead not found");
-    let (status, body) = app.get(&format!("/api/v1/lead/convert/{}", uuid::Uuid::new_v4()), &a.token).await;
+    let (status, body) = app
+        .get(&format!("/api/v1/lead/get/{person}"), &a.token)
+        .await;
+    assert_eq!(
+        assert_crmtop_err(status, &body, StatusCode::NOT_FOUND),
+        "lead not found"
+    );
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/lead/convert/{}", uuid::Uuid::new_v4()),
+            &a.token,
+        )
+        .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
-    let (status, body) = app.post("/api/v1/lead/create", &a.token, json!({"fullName": "X", "source": "web"})).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/lead/create",
+            &a.token,
+            json!({"fullName": "X", "source": "web"}),
+        )
+        .await;
     assert_field_error(status, &body, "source");
 }
 

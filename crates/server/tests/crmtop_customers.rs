@@ -47,7 +47,9 @@ async fn customer_lifecycle_as_in_the_seed(app: &TestApp) {
         )
         .await;
 
-    let (status, got) = app.get(&format!("/api/v1/customer/get/{id}"), &a.token).await;
+    let (status, got) = app
+        .get(&format!("/api/v1/customer/get/{id}"), &a.token)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_crmtop_ok(&got);
     assert_eq!(
@@ -62,13 +64,28 @@ async fn customer_lifecycle_as_in_the_seed(app: &TestApp) {
         })
     );
 
-    for query in ["nguyen", "NGUYEN van", "Nguyễn", "+84 912 345 678", "an.nguyen@gmail.com", "KH000001"] {
-        let page = search(app, &a.token, json!({"pageNumber": 0, "pageSize": 0, "search": query})).await;
+    for query in [
+        "nguyen",
+        "NGUYEN van",
+        "Nguyễn",
+        "+84 912 345 678",
+        "an.nguyen@gmail.com",
+        "KH000001",
+    ] {
+        let page = search(
+            app,
+            &a.token,
+            json!({"pageNumber": 0, "pageSize": 0, "search": query}),
+        )
+        .await;
         assert_eq!(page["totalCount"], json!(1), "query {query}: {page}");
         let item = &page["data"][0];
         assert_eq!(item["id"], json!(id));
         assert_eq!(item["name"], json!("Nguyễn Văn An"));
-        assert!(item["createdOn"].as_str().unwrap().ends_with("+07:00"), "{item}");
+        assert!(
+            item["createdOn"].as_str().unwrap().ends_with("+07:00"),
+            "{item}"
+        );
         assert_eq!(item["createdByName"], json!("tests"));
     }
 
@@ -79,40 +96,69 @@ async fn customer_lifecycle_as_in_the_seed(app: &TestApp) {
     assert_crmtop_ok(&resp);
     assert_eq!(resp["data"], json!(id));
 
-    let (_, got) = app.get(&format!("/api/v1/customer/get/{id}"), &a.token).await;
+    let (_, got) = app
+        .get(&format!("/api/v1/customer/get/{id}"), &a.token)
+        .await;
     assert_eq!(got["data"]["name"], json!("Nguyễn Văn An (VIP)"));
     assert_eq!(got["data"]["phone"], json!("+84 988 000 111"));
-    assert_eq!(got["data"]["code"], json!("KH000001"), "an empty code keeps the old one");
+    assert_eq!(
+        got["data"]["code"],
+        json!("KH000001"),
+        "an empty code keeps the old one"
+    );
     let old_phone = search(app, &a.token, json!({"search": "0912345678"})).await;
-    assert_eq!(old_phone["totalCount"], json!(0), "old phone no longer matches");
+    assert_eq!(
+        old_phone["totalCount"],
+        json!(0),
+        "old phone no longer matches"
+    );
     let new_phone = search(app, &a.token, json!({"search": "0988000111"})).await;
     assert_eq!(new_phone["totalCount"], json!(1));
 
-    let (status, resp) = app.delete(&format!("/api/v1/customer/delete/{id}"), &a.token).await;
+    let (status, resp) = app
+        .delete(&format!("/api/v1/customer/delete/{id}"), &a.token)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_crmtop_ok(&resp);
     assert_eq!(resp["data"], json!(true));
 
-    let (status, gone) = app.get(&format!("/api/v1/customer/get/{id}"), &a.token).await;
+    let (status, gone) = app
+        .get(&format!("/api/v1/customer/get/{id}"), &a.token)
+        .await;
     let message = assert_crmtop_err(status, &gone, StatusCode::NOT_FOUND);
     assert_eq!(message, "customer not found");
     assert_eq!(gone["errors"], Value::Null);
-    let (status, again) = app.delete(&format!("/api/v1/customer/delete/{id}"), &a.token).await;
+    let (status, again) = app
+        .delete(&format!("/api/v1/customer/delete/{id}"), &a.token)
+        .await;
     assert_crmtop_err(status, &again, StatusCode::NOT_FOUND);
-    assert_eq!(search(app, &a.token, json!({"search": "nguyen"})).await["totalCount"], json!(0));
+    assert_eq!(
+        search(app, &a.token, json!({"search": "nguyen"})).await["totalCount"],
+        json!(0)
+    );
 }
 
 async fn another_tenant_sees_none_of_it(app: &TestApp) {
     let a = app.tenant("tenant-a").await;
     let b = app.tenant("tenant-b").await;
     let id = app
-        .create("/api/v1/customer/create", &a.token, customer_body("Lê Thị Hoa", "0903111222", "hoa@a.vn"))
+        .create(
+            "/api/v1/customer/create",
+            &a.token,
+            customer_body("Lê Thị Hoa", "0903111222", "hoa@a.vn"),
+        )
         .await;
     let group = app
-        .create("/api/v1/customer/group/create", &a.token, json!({"id": NIL, "name": "VIP", "note": ""}))
+        .create(
+            "/api/v1/customer/group/create",
+            &a.token,
+            json!({"id": NIL, "name": "VIP", "note": ""}),
+        )
         .await;
 
-    let (status, body) = app.get(&format!("/api/v1/customer/get/{id}"), &b.token).await;
+    let (status, body) = app
+        .get(&format!("/api/v1/customer/get/{id}"), &b.token)
+        .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
     let page = search(app, &b.token, json!({"search": ""})).await;
     assert_eq!(page["totalCount"], json!(0));
@@ -124,20 +170,30 @@ async fn another_tenant_sees_none_of_it(app: &TestApp) {
     hijack["id"] = json!(id);
     let (status, body) = app.put("/api/v1/customer/update", &b.token, hijack).await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
-    let (status, body) = app.delete(&format!("/api/v1/customer/delete/{id}"), &b.token).await;
+    let (status, body) = app
+        .delete(&format!("/api/v1/customer/delete/{id}"), &b.token)
+        .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
 
     let mut with_group = customer_body("Khách B", "0903999888", "b@b.vn");
     with_group["groupId"] = json!(group);
-    let (status, body) = app.post("/api/v1/customer/create", &b.token, with_group).await;
+    let (status, body) = app
+        .post("/api/v1/customer/create", &b.token, with_group)
+        .await;
     assert_field_error(status, &body, "groupId");
-    let (status, body) = app.delete(&format!("/api/v1/customer/group/delete/{group}"), &b.token).await;
+    let (status, body) = app
+        .delete(&format!("/api/v1/customer/group/delete/{group}"), &b.token)
+        .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
-    let (status, groups) = app.post("/api/v1/customer/group/search", &b.token, json!({})).await;
+    let (status, groups) = app
+        .post("/api/v1/customer/group/search", &b.token, json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(groups["data"]["totalCount"], json!(0));
 
-    let (_, still) = app.get(&format!("/api/v1/customer/get/{id}"), &a.token).await;
+    let (_, still) = app
+        .get(&format!("/api/v1/customer/get/{id}"), &a.token)
+        .await;
     assert_eq!(still["data"]["name"], json!("Lê Thị Hoa"));
 }
 
@@ -146,33 +202,58 @@ async fn search_matches_the_way_vietnamese_users_type(app: &TestApp) {
     for (name, phone, email) in [
         ("Đặng Thị Hồng", "01683456789", "Hong.Dang@Example.VN"),
         ("Nguyễn Văn Đức", "0903 123 456", "duc@example.vn"),
-        ("Công ty TNHH Hoà Bình", "(028) 3822 1234", "lienhe@hoabinh.vn"),
+        (
+            "Công ty TNHH Hoà Bình",
+            "(028) 3822 1234",
+            "lienhe@hoabinh.vn",
+        ),
         ("Trần Minh Nguyệt", "+84 977 000 333", "nguyet@example.vn"),
     ] {
-        app.create("/api/v1/customer/create", &a.token, customer_body(name, phone, email)).await;
+        app.create(
+            "/api/v1/customer/create",
+            &a.token,
+            customer_body(name, phone, email),
+        )
+        .await;
     }
     let cases: &[(Value, &[&str])] = &[
         (json!({"search": "dang"}), &["Đặng Thị Hồng"]),
         (json!({"search": "ĐẶNG THỊ"}), &["Đặng Thị Hồng"]),
         (json!({"search": "Đa\u{323}ng"}), &["Đặng Thị Hồng"]),
         (json!({"search": "duc"}), &["Nguyễn Văn Đức"]),
-        (json!({"search": "nguy"}), &["Trần Minh Nguyệt", "Nguyễn Văn Đức"]),
+        (
+            json!({"search": "nguy"}),
+            &["Trần Minh Nguyệt", "Nguyễn Văn Đức"],
+        ),
         (json!({"search": "hoa binh"}), &["Công ty TNHH Hoà Bình"]),
         (json!({"search": "0383456789"}), &["Đặng Thị Hồng"]),
         (json!({"search": "+84 383 456 789"}), &["Đặng Thị Hồng"]),
         (json!({"search": "84977000333"}), &["Trần Minh Nguyệt"]),
-        (json!({"search": "HONG.DANG@example.vn"}), &["Đặng Thị Hồng"]),
+        (
+            json!({"search": "HONG.DANG@example.vn"}),
+            &["Đặng Thị Hồng"],
+        ),
         (json!({"email": "DUC@EXAMPLE.VN"}), &["Nguyễn Văn Đức"]),
         (json!({"phone": "0903123456"}), &["Nguyễn Văn Đức"]),
         (json!({"phone": "0903"}), &["Nguyễn Văn Đức"]),
-        (json!({"name": "nguyen", "phone": "0903 123 456"}), &["Nguyễn Văn Đức"]),
+        (
+            json!({"name": "nguyen", "phone": "0903 123 456"}),
+            &["Nguyễn Văn Đức"],
+        ),
         (json!({"name": "example"}), &[]),
-        (json!({"search": "string", "code": "string", "name": "string"}), &[]),
+        (
+            json!({"search": "string", "code": "string", "name": "string"}),
+            &[],
+        ),
         (json!({"search": "!!!"}), &[]),
     ];
     for (query, expected) in cases {
         let page = search(app, &a.token, query.clone()).await;
-        assert_eq!(names(&page), expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{query}");
+        assert_eq!(
+            names(&page),
+            expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "{query}"
+        );
         assert_eq!(page["totalCount"], json!(expected.len()), "{query}");
     }
 
@@ -197,62 +278,154 @@ async fn bad_input_gets_the_envelope_and_writes_nothing(app: &TestApp) {
     let a = app.tenant("bad").await;
     let path = "/api/v1/customer/create";
 
-    let (status, body) = app.raw(reqwest::Method::POST, path, Some(&a.token), "application/json", "{\"name\": ").await;
+    let (status, body) = app
+        .raw(
+            reqwest::Method::POST,
+            path,
+            Some(&a.token),
+            "application/json",
+            "{\"name\": ",
+        )
+        .await;
     let message = assert_crmtop_err(status, &body, StatusCode::BAD_REQUEST);
     assert!(message.contains("malformed JSON"), "{message}");
 
-    let (status, body) = app.raw(reqwest::Method::POST, path, Some(&a.token), "application/json", "[1,2]").await;
+    let (status, body) = app
+        .raw(
+            reqwest::Method::POST,
+            path,
+            Some(&a.token),
+            "application/json",
+            "[1,2]",
+        )
+        .await;
     assert_crmtop_err(status, &body, StatusCode::BAD_REQUEST);
 
     let (status, body) = app.post(path, &a.token, json!({"name": 12})).await;
     assert_field_error(status, &body, "name");
-    let (status, body) = app.post(path, &a.token, json!({"name": "X", "type": "abc"})).await;
+    let (status, body) = app
+        .post(path, &a.token, json!({"name": "X", "type": "abc"}))
+        .await;
     assert_field_error(status, &body, "type");
-    let (status, body) = app.post(path, &a.token, json!({"name": "X", "type": 7})).await;
+    let (status, body) = app
+        .post(path, &a.token, json!({"name": "X", "type": 7}))
+        .await;
     assert_field_error(status, &body, "type");
-    let (status, body) = app.post(path, &a.token, json!({"name": "X", "groupId": "not-a-guid"})).await;
+    let (status, body) = app
+        .post(
+            path,
+            &a.token,
+            json!({"name": "X", "groupId": "not-a-guid"}),
+        )
+        .await;
     assert_field_error(status, &body, "groupId");
     let (status, body) = app.post(path, &a.token, json!({"code": "KH1"})).await;
     assert_field_error(status, &body, "name");
     let (status, body) = app.post(path, &a.token, json!({"name": "   "})).await;
     assert_field_error(status, &body, "name");
-    let (status, body) = app.post(path, &a.token, json!({"name": "X", "phone": "string"})).await;
+    let (status, body) = app
+        .post(path, &a.token, json!({"name": "X", "phone": "string"}))
+        .await;
     assert_field_error(status, &body, "phone");
-    let (status, body) = app.post(path, &a.token, json!({"name": "X", "email": "string"})).await;
+    let (status, body) = app
+        .post(path, &a.token, json!({"name": "X", "email": "string"}))
+        .await;
     assert_field_error(status, &body, "email");
-    let (status, body) = app.post(path, &a.token, json!({"name": "x".repeat(300)})).await;
+    let (status, body) = app
+        .post(path, &a.token, json!({"name": "x".repeat(300)}))
+        .await;
     assert_field_error(status, &body, "name");
-    let (status, body) = app.post(path, &a.token, json!({"name": "X", "groupId": uuid::Uuid::new_v4()})).await;
+    let (status, body) = app
+        .post(
+            path,
+            &a.token,
+            json!({"name": "X", "groupId": uuid::Uuid::new_v4()}),
+        )
+        .await;
     assert_field_error(status, &body, "groupId");
-    let (status, body) = app.post(path, &a.token, json!({"Name": "Pascal Case", "Phone": "0909000111"})).await;
-    assert_eq!(status, StatusCode::OK, "PascalCase binds like camelCase: {body}");
+    let (status, body) = app
+        .post(
+            path,
+            &a.token,
+            json!({"Name": "Pascal Case", "Phone": "0909000111"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "PascalCase binds like camelCase: {body}"
+    );
 
     let huge = format!("{{\"name\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
-    let (status, body) = app.raw(reqwest::Method::POST, path, Some(&a.token), "application/json", huge).await;
+    let (status, body) = app
+        .raw(
+            reqwest::Method::POST,
+            path,
+            Some(&a.token),
+            "application/json",
+            huge,
+        )
+        .await;
     assert_crmtop_err(status, &body, StatusCode::PAYLOAD_TOO_LARGE);
 
-    let (status, body) = app.put("/api/v1/customer/update", &a.token, json!({"id": NIL, "name": "X"})).await;
+    let (status, body) = app
+        .put(
+            "/api/v1/customer/update",
+            &a.token,
+            json!({"id": NIL, "name": "X"}),
+        )
+        .await;
     assert_field_error(status, &body, "id");
     let (status, body) = app
-        .put("/api/v1/customer/update", &a.token, json!({"id": uuid::Uuid::new_v4(), "name": "X"}))
+        .put(
+            "/api/v1/customer/update",
+            &a.token,
+            json!({"id": uuid::Uuid::new_v4(), "name": "X"}),
+        )
         .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
     let (status, body) = app.get("/api/v1/customer/get/not-a-guid", &a.token).await;
     assert_field_error(status, &body, "id");
-    let (status, body) = app.get(&format!("/api/v1/customer/get/{}", uuid::Uuid::new_v4()), &a.token).await;
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/customer/get/{}", uuid::Uuid::new_v4()),
+            &a.token,
+        )
+        .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
 
     for size in [json!(100000), json!(-1), json!(501)] {
-        let (status, body) = app.post("/api/v1/customer/search", &a.token, json!({"pageSize": size})).await;
+        let (status, body) = app
+            .post(
+                "/api/v1/customer/search",
+                &a.token,
+                json!({"pageSize": size}),
+            )
+            .await;
         assert_field_error(status, &body, "pageSize");
     }
-    let (status, body) = app.post("/api/v1/customer/search", &a.token, json!({"pageNumber": 99_999_999_999i64})).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/customer/search",
+            &a.token,
+            json!({"pageNumber": 99_999_999_999i64}),
+        )
+        .await;
     assert_field_error(status, &body, "pageNumber");
 
-    let (status, body) = app.call(reqwest::Method::POST, "/api/v1/customer/search", None, Some(json!({}))).await;
+    let (status, body) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/customer/search",
+            None,
+            Some(json!({})),
+        )
+        .await;
     let message = assert_crmtop_err(status, &body, StatusCode::UNAUTHORIZED);
     assert!(message.contains("Unauthorized"), "{message}");
-    let (status, body) = app.post("/api/v1/customer/search", "not-a-token", json!({})).await;
+    let (status, body) = app
+        .post("/api/v1/customer/search", "not-a-token", json!({}))
+        .await;
     assert_crmtop_err(status, &body, StatusCode::UNAUTHORIZED);
 
     let (status, body) = app.get("/api/v1/customer/nope", &a.token).await;
@@ -261,24 +434,45 @@ async fn bad_input_gets_the_envelope_and_writes_nothing(app: &TestApp) {
     assert_crmtop_err(status, &body, StatusCode::METHOD_NOT_ALLOWED);
 
     let page = search(app, &a.token, json!({})).await;
-    assert_eq!(page["totalCount"], json!(1), "only the PascalCase customer was written: {page}");
+    assert_eq!(
+        page["totalCount"],
+        json!(1),
+        "only the PascalCase customer was written: {page}"
+    );
 }
 
 async fn codes_are_generated_and_unique(app: &TestApp) {
     let a = app.tenant("codes").await;
     let mut body = customer_body("Khách có mã", "0911000001", "a@x.vn");
     body["code"] = json!("KH000002");
-    app.create("/api/v1/customer/create", &a.token, body.clone()).await;
+    app.create("/api/v1/customer/create", &a.token, body.clone())
+        .await;
     let auto = app
-        .create("/api/v1/customer/create", &a.token, customer_body("Tự sinh 1", "0911000002", "b@x.vn"))
+        .create(
+            "/api/v1/customer/create",
+            &a.token,
+            customer_body("Tự sinh 1", "0911000002", "b@x.vn"),
+        )
         .await;
     let auto2 = app
-        .create("/api/v1/customer/create", &a.token, customer_body("Tự sinh 2", "0911000003", "c@x.vn"))
+        .create(
+            "/api/v1/customer/create",
+            &a.token,
+            customer_body("Tự sinh 2", "0911000003", "c@x.vn"),
+        )
         .await;
-    let (_, first) = app.get(&format!("/api/v1/customer/get/{auto}"), &a.token).await;
+    let (_, first) = app
+        .get(&format!("/api/v1/customer/get/{auto}"), &a.token)
+        .await;
     assert_eq!(first["data"]["code"], json!("KH000001"));
-    let (_, second) = app.get(&format!("/api/v1/customer/get/{auto2}"), &a.token).await;
-    assert_eq!(second["data"]["code"], json!("KH000003"), "skips the hand-picked KH000002");
+    let (_, second) = app
+        .get(&format!("/api/v1/customer/get/{auto2}"), &a.token)
+        .await;
+    assert_eq!(
+        second["data"]["code"],
+        json!("KH000003"),
+        "skips the hand-picked KH000002"
+    );
 
     let (status, dup) = app.post("/api/v1/customer/create", &a.token, body).await;
     let message = assert_crmtop_err(status, &dup, StatusCode::CONFLICT);
@@ -291,27 +485,56 @@ async fn codes_are_generated_and_unique(app: &TestApp) {
 async fn customer_groups_round_trip(app: &TestApp) {
     let a = app.tenant("groups").await;
     let vip = app
-        .create("/api/v1/customer/group/create", &a.token, json!({"id": NIL, "name": "Khách VIP", "note": "doanh số cao"}))
+        .create(
+            "/api/v1/customer/group/create",
+            &a.token,
+            json!({"id": NIL, "name": "Khách VIP", "note": "doanh số cao"}),
+        )
         .await;
     let (status, dup) = app
-        .post("/api/v1/customer/group/create", &a.token, json!({"name": "khach vip"}))
+        .post(
+            "/api/v1/customer/group/create",
+            &a.token,
+            json!({"name": "khach vip"}),
+        )
         .await;
     assert_crmtop_err(status, &dup, StatusCode::CONFLICT);
     assert!(dup["errors"]["name"].is_array(), "{dup}");
-    let (status, missing) = app.post("/api/v1/customer/group/create", &a.token, json!({"note": "x"})).await;
+    let (status, missing) = app
+        .post(
+            "/api/v1/customer/group/create",
+            &a.token,
+            json!({"note": "x"}),
+        )
+        .await;
     assert_field_error(status, &missing, "name");
 
     let mut member = customer_body("Phạm Quốc Huy", "0933000111", "huy@x.vn");
     member["groupId"] = json!(vip);
-    let customer = app.create("/api/v1/customer/create", &a.token, member.clone()).await;
-    let (_, got) = app.get(&format!("/api/v1/customer/get/{customer}"), &a.token).await;
+    let customer = app
+        .create("/api/v1/customer/create", &a.token, member.clone())
+        .await;
+    let (_, got) = app
+        .get(&format!("/api/v1/customer/get/{customer}"), &a.token)
+        .await;
     assert_eq!(got["data"]["groupId"], json!(vip));
     assert_eq!(got["data"]["groupName"], json!("Khách VIP"));
-    app.create("/api/v1/customer/create", &a.token, customer_body("Ngoài nhóm", "0933000222", "n@x.vn")).await;
+    app.create(
+        "/api/v1/customer/create",
+        &a.token,
+        customer_body("Ngoài nhóm", "0933000222", "n@x.vn"),
+    )
+    .await;
     let page = search(app, &a.token, json!({"groupId": vip})).await;
     assert_eq!(names(&page), vec!["Phạm Quốc Huy"]);
 
-    let (status, page) = app.post("/api/v1/customer/group/search", &a.token, json!({"pageNumber": 1, "pageSize": 10, "search": "vip"})).await;
+    let (status, page) = app
+        .post(
+            "/api/v1/customer/group/search",
+            &a.token,
+            json!({"pageNumber": 1, "pageSize": 10, "search": "vip"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_crmtop_ok(&page);
     let item = &page["data"]["data"][0];
@@ -321,14 +544,22 @@ async fn customer_groups_round_trip(app: &TestApp) {
     assert!(item["createdOn"].is_string());
 
     let (status, resp) = app
-        .put("/api/v1/customer/group/update", &a.token, json!({"id": vip, "name": "Khách Kim Cương", "note": null}))
+        .put(
+            "/api/v1/customer/group/update",
+            &a.token,
+            json!({"id": vip, "name": "Khách Kim Cương", "note": null}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{resp}");
     assert_eq!(resp["data"], json!(vip));
-    let (_, got) = app.get(&format!("/api/v1/customer/get/{customer}"), &a.token).await;
+    let (_, got) = app
+        .get(&format!("/api/v1/customer/get/{customer}"), &a.token)
+        .await;
     assert_eq!(got["data"]["groupName"], json!("Khách Kim Cương"));
 
-    let (status, in_use) = app.delete(&format!("/api/v1/customer/group/delete/{vip}"), &a.token).await;
+    let (status, in_use) = app
+        .delete(&format!("/api/v1/customer/group/delete/{vip}"), &a.token)
+        .await;
     let message = assert_crmtop_err(status, &in_use, StatusCode::CONFLICT);
     assert!(message.contains("1 customer"), "{message}");
 
@@ -336,13 +567,21 @@ async fn customer_groups_round_trip(app: &TestApp) {
     member["groupId"] = json!(NIL);
     let (status, _) = app.put("/api/v1/customer/update", &a.token, member).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, resp) = app.delete(&format!("/api/v1/customer/group/delete/{vip}"), &a.token).await;
+    let (status, resp) = app
+        .delete(&format!("/api/v1/customer/group/delete/{vip}"), &a.token)
+        .await;
     assert_eq!(status, StatusCode::OK, "{resp}");
     assert_eq!(resp["data"], json!(true));
-    let (_, page) = app.post("/api/v1/customer/group/search", &a.token, json!({})).await;
+    let (_, page) = app
+        .post("/api/v1/customer/group/search", &a.token, json!({}))
+        .await;
     assert_eq!(page["data"]["totalCount"], json!(0));
     let (status, resp) = app
-        .put("/api/v1/customer/group/update", &a.token, json!({"id": vip, "name": "Back"}))
+        .put(
+            "/api/v1/customer/group/update",
+            &a.token,
+            json!({"id": vip, "name": "Back"}),
+        )
         .await;
     assert_crmtop_err(status, &resp, StatusCode::NOT_FOUND);
 }

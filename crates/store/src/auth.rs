@@ -127,12 +127,21 @@ fn owner_query(digest: &str, kind: TokenKind) -> SelectStatement {
             tn.clone(),
             Expr::col((tn.clone(), al("id"))).equals((tk.clone(), al("tenant_id"))),
         )
-        .expr_as(Expr::col((tk.clone(), al("expires_at"))), al("token_expires_at"))
-        .expr_as(Expr::col((tk.clone(), al("revoked_at"))), al("token_revoked_at"))
+        .expr_as(
+            Expr::col((tk.clone(), al("expires_at"))),
+            al("token_expires_at"),
+        )
+        .expr_as(
+            Expr::col((tk.clone(), al("revoked_at"))),
+            al("token_revoked_at"),
+        )
         .columns(CLIENT_COLUMNS.map(|col| (c.clone(), al(col))))
         .expr_as(Expr::col((tn.clone(), al("slug"))), al("tenant_slug"))
         .expr_as(Expr::col((tn.clone(), al("name"))), al("tenant_name"))
-        .expr_as(Expr::col((tn.clone(), al("time_zone"))), al("tenant_time_zone"))
+        .expr_as(
+            Expr::col((tn.clone(), al("time_zone"))),
+            al("tenant_time_zone"),
+        )
         .expr_as(Expr::col((tn, al("created_at"))), al("tenant_created_at"))
         .and_where(Expr::col((tk.clone(), al("digest"))).eq(digest))
         .and_where(Expr::col((tk, al("kind"))).eq(kind as i16))
@@ -198,7 +207,9 @@ impl AuthRepository for SqlStore {
     }
 
     async fn list_tenants(&self) -> DomainResult<Vec<Tenant>> {
-        let q = tenant_select().order_by(al("created_at"), Order::Asc).to_owned();
+        let q = tenant_select()
+            .order_by(al("created_at"), Order::Asc)
+            .to_owned();
         let mut conn = self.db.read().await.map_err(db_error)?;
         Ok(conn
             .exec()

@@ -187,7 +187,10 @@ impl Table for CustomerGroup {
 
     fn values(d: &CustomerGroupData) -> Vec<SimpleExpr> {
         // Names that differ only in case or accents are the same group.
-        let key = fold(&d.name).split_whitespace().collect::<Vec<_>>().join(" ");
+        let key = fold(&d.name)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         vec![v(d.name.clone()), v(key), v(d.note.clone())]
     }
 

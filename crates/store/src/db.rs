@@ -47,10 +47,7 @@ impl Default for PoolSettings {
 /// so writers queue in-process instead of fighting over the file lock.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite {
-        read: SqlitePool,
-        write: SqlitePool,
-    },
+    Sqlite { read: SqlitePool, write: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -206,15 +203,24 @@ pub(crate) enum Exec<'a> {
 }
 
 impl Exec<'_> {
-    pub(crate) async fn execute<S: SqlxBinder + Sync>(&mut self, stmt: &S) -> Result<u64, sqlx::Error> {
+    pub(crate) async fn execute<S: SqlxBinder + Sync>(
+        &mut self,
+        stmt: &S,
+    ) -> Result<u64, sqlx::Error> {
         Ok(match self {
             Exec::Sqlite(c) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(&sql, values).execute(&mut **c).await?.rows_affected()
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **c)
+                    .await?
+                    .rows_affected()
             }
             Exec::Postgres(c) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(&sql, values).execute(&mut **c).await?.rows_affected()
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **c)
+                    .await?
+                    .rows_affected()
             }
         })
     }
@@ -242,11 +248,15 @@ impl Exec<'_> {
         match self {
             Exec::Sqlite(c) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_as_with(&sql, values).fetch_optional(&mut **c).await
+                sqlx::query_as_with(&sql, values)
+                    .fetch_optional(&mut **c)
+                    .await
             }
             Exec::Postgres(c) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_as_with(&sql, values).fetch_optional(&mut **c).await
+                sqlx::query_as_with(&sql, values)
+                    .fetch_optional(&mut **c)
+                    .await
             }
         }
     }

@@ -71,13 +71,21 @@ impl Table for Lead {
     /// Conversion columns are read with the lead but written only by [`LeadConverter::convert`].
     fn joins(q: &mut SelectStatement) {
         q.columns(
-            ["converted_at", "converted_customer_id", "converted_contact_id"]
-                .map(|c| (al(T), al(c))),
+            [
+                "converted_at",
+                "converted_customer_id",
+                "converted_contact_id",
+            ]
+            .map(|c| (al(T), al(c))),
         );
     }
 
     fn from_row(r: LeadRow) -> DomainResult<Self> {
-        let conversion = match (r.converted_at, r.converted_customer_id, r.converted_contact_id) {
+        let conversion = match (
+            r.converted_at,
+            r.converted_customer_id,
+            r.converted_contact_id,
+        ) {
             (Some(at), Some(customer), Some(contact)) => Some(LeadConversion {
                 converted_at: at,
                 customer_id: CustomerId(customer),

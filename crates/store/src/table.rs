@@ -11,8 +11,7 @@ use crm_domain::repo::{Entity, Repository};
 use crm_domain::search::{Filter, Page, PageRequest, RefField, TextField};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{
-    Alias, Condition, Expr, Func, InsertStatement, Order, Query, SelectStatement, SimpleExpr,
-    Value,
+    Alias, Condition, Expr, Func, InsertStatement, Order, Query, SelectStatement, SimpleExpr, Value,
 };
 use uuid::Uuid;
 
@@ -105,14 +104,13 @@ pub(crate) trait Table: Entity {
 
 pub(crate) fn select_all<E: Table>() -> SelectStatement {
     let mut q = Query::select();
-    q.from_as(al(E::TABLE), al(T))
-        .columns(
-            ["seq", "id"]
-                .iter()
-                .chain(E::COLUMNS)
-                .chain(AUDIT_COLUMNS.iter())
-                .map(|c| (al(T), al(c))),
-        );
+    q.from_as(al(E::TABLE), al(T)).columns(
+        ["seq", "id"]
+            .iter()
+            .chain(E::COLUMNS)
+            .chain(AUDIT_COLUMNS.iter())
+            .map(|c| (al(T), al(c))),
+    );
     E::joins(&mut q);
     q
 }
@@ -151,14 +149,13 @@ pub(crate) async fn insert_in<E: Table>(
     E::prepare_insert(&mut tx.exec(), actor.tenant_id, &mut data).await?;
     let at = now();
     let mut q = Query::insert();
-    q.into_table(al(E::TABLE))
-        .columns(
-            ["id", "tenant_id"]
-                .iter()
-                .chain(E::COLUMNS)
-                .chain(AUDIT_COLUMNS.iter())
-                .map(|c| al(c)),
-        );
+    q.into_table(al(E::TABLE)).columns(
+        ["id", "tenant_id"]
+            .iter()
+            .chain(E::COLUMNS)
+            .chain(AUDIT_COLUMNS.iter())
+            .map(|c| al(c)),
+    );
     let mut row = vec![v(id), v(actor.tenant_id.0)];
     row.extend(E::values(&data));
     row.extend(audit_values(actor, at, true));
@@ -212,9 +209,8 @@ async fn write_terms<E: Table>(
     }
     if !came.is_empty() {
         let mut q: InsertStatement = Query::insert();
-        q.into_table(al("search_terms")).columns(
-            ["tenant_id", "entity", "term", "field", "record_id"].map(al),
-        );
+        q.into_table(al("search_terms"))
+            .columns(["tenant_id", "entity", "term", "field", "record_id"].map(al));
         for (field, term) in came {
             q.values([
                 v(tenant.0),
@@ -271,7 +267,11 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
 }
 
 /// Ids of records with a term starting with `prefix`: an index range scan.
-fn term_matches<E: Table>(tenant: TenantId, field: Option<TextField>, prefix: &str) -> SelectStatement {
+fn term_matches<E: Table>(
+    tenant: TenantId,
+    field: Option<TextField>,
+    prefix: &str,
+) -> SelectStatement {
     let upper = format!("{prefix}\u{10FFFF}");
     let mut q = Query::select();
     q.column(al("record_id"))
@@ -388,12 +388,17 @@ where
             .map_err(db_error)?
             .map_or(0, |s| s.value);
         let rows = if total as u64 > page.offset() {
-            exec.fetch_all::<E::Row, _>(&items).await.map_err(db_error)?
+            exec.fetch_all::<E::Row, _>(&items)
+                .await
+                .map_err(db_error)?
         } else {
             Vec::new()
         };
         Ok(Page {
-            items: rows.into_iter().map(E::from_row).collect::<Result<_, _>>()?,
+            items: rows
+                .into_iter()
+                .map(E::from_row)
+                .collect::<Result<_, _>>()?,
             total: total.max(0) as u64,
             request: page,
         })

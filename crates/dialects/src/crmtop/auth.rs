@@ -75,7 +75,11 @@ async fn token(
 ) -> Result<Data<TokenOut>, CrmtopError> {
     let id = required("clientId", body.client_id)?;
     let secret = required("clientSecret", body.client_secret)?;
-    let pair = s.auth.issue(&id, &secret).await.map_err(credentials_error)?;
+    let pair = s
+        .auth
+        .issue(&id, &secret)
+        .await
+        .map_err(credentials_error)?;
     Ok(Data(pair.into()))
 }
 

@@ -184,7 +184,9 @@ async fn update(
 ) -> Result<Data<Uuid>, CrmtopError> {
     let id = body_id(body.id)?;
     let input = body.into_input(actor.time_zone)?;
-    s.crm.update::<Contact>(&actor, ContactId(id), input).await?;
+    s.crm
+        .update::<Contact>(&actor, ContactId(id), input)
+        .await?;
     Ok(Data(id))
 }
 

@@ -100,9 +100,8 @@ impl IntoResponse for CrmtopError {
 
 /// CRMTOP's name of a domain field: camelCase, with the few renames below.
 pub fn wire_name(field: &str) -> String {
-    match field {
-        "kind" => return "type".to_owned(),
-        _ => {}
+    if field == "kind" {
+        return "type".to_owned();
     }
     let mut out = String::with_capacity(field.len());
     let mut upper = false;
@@ -166,7 +165,10 @@ pub struct Caller(pub Actor);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = CrmtopError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or_else(CrmtopError::unauthorized)?;
         Ok(Caller(state.auth.authenticate(token).await?))
     }
@@ -254,12 +256,16 @@ impl<T> PageDto<T> {
 
 /// A UTC instant in the tenant's zone, e.g. `2026-02-27T10:15:00.123+07:00`.
 pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    at.with_timezone(&tz)
+        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// A date as midnight in the tenant's zone, the way .NET serialises a `DateTimeOffset` date.
 pub fn local_date(date: NaiveDate, tz: Tz) -> String {
-    match tz.from_local_datetime(&date.and_time(NaiveTime::MIN)).earliest() {
+    match tz
+        .from_local_datetime(&date.and_time(NaiveTime::MIN))
+        .earliest()
+    {
         Some(t) => t.to_rfc3339_opts(SecondsFormat::Secs, true),
         None => format!("{date}T00:00:00Z"),
     }
@@ -267,7 +273,11 @@ pub fn local_date(date: NaiveDate, tz: Tz) -> String {
 
 /// Reads a date sent as a date-time with offset, a local date-time or a plain date;
 /// the date is the one in the tenant's zone.
-pub fn parse_date(field: &str, raw: Option<&str>, tz: Tz) -> Result<Option<NaiveDate>, CrmtopError> {
+pub fn parse_date(
+    field: &str,
+    raw: Option<&str>,
+    tz: Tz,
+) -> Result<Option<NaiveDate>, CrmtopError> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };

@@ -172,7 +172,9 @@ async fn update(
     Body(body): Body<LeadIn>,
 ) -> Result<Data<Uuid>, CrmtopError> {
     let id = body_id(body.id)?;
-    s.crm.update::<Lead>(&actor, LeadId(id), body.into()).await?;
+    s.crm
+        .update::<Lead>(&actor, LeadId(id), body.into())
+        .await?;
     Ok(Data(id))
 }
 
@@ -219,7 +221,10 @@ async fn search(
     Ok(Data(PageDto::from_page(found, |l| LeadItem {
         record: (&l).into(),
         is_converted: l.conversion.is_some(),
-        converted_on: l.conversion.as_ref().map(|c| local_time(c.converted_at, tz)),
+        converted_on: l
+            .conversion
+            .as_ref()
+            .map(|c| local_time(c.converted_at, tz)),
         converted_customer_id: l.conversion.as_ref().map(|c| c.customer_id.0),
         converted_contact_id: l.conversion.as_ref().map(|c| c.contact_id.0),
         audit: AuditDto::new(&l.audit, tz),

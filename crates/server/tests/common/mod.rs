@@ -206,8 +206,8 @@ impl TestApp {
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        let value = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        let value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
         (status, value)
     }
 
@@ -231,8 +231,8 @@ impl TestApp {
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        let value = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        let value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
         (status, value)
     }
 
@@ -292,7 +292,10 @@ pub fn assert_crmtop_err(status: StatusCode, body: &Value, expected: StatusCode)
 /// Asserts a 400 whose `errors` names `field`.
 pub fn assert_field_error(status: StatusCode, body: &Value, field: &str) {
     let message = assert_crmtop_err(status, body, StatusCode::BAD_REQUEST);
-    assert!(message.contains(field), "message should name {field}: {body}");
+    assert!(
+        message.contains(field),
+        "message should name {field}: {body}"
+    );
     assert!(
         body["errors"][field].is_array(),
         "errors should hold {field}: {body}"
