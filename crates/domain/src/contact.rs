@@ -43,6 +43,7 @@ pub struct ContactData {
     pub national_id: Option<String>,
     pub address: Option<String>,
     pub status: Option<String>,
+    /// At most one contact of a customer is primary: storing one as primary unmarks the others.
     pub is_primary: bool,
     pub note: Option<String>,
     pub ownership: Ownership,

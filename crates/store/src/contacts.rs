@@ -7,13 +7,14 @@ use crm_domain::ids::{ContactId, CustomerId, TenantId};
 use crm_domain::search::{RefField, TextField};
 use crm_domain::text::{Email, Phone};
 use crm_domain::DomainResult;
-use sea_query::{SelectStatement, SimpleExpr};
+use sea_query::{Expr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
 use crate::common::{next_code, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::customers::customer_name_join;
 use crate::db::Exec;
-use crate::table::{v, AuditRow, Table};
+use crate::error::db_error;
+use crate::table::{al, v, AuditRow, Table};
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct ContactRow {
@@ -143,6 +144,29 @@ impl Table for Contact {
         if data.code.is_none() {
             data.code = Some(next_code(exec, tenant, Self::TABLE, "LH").await?);
         }
+        Ok(())
+    }
+
+    /// One primary contact per customer: marking one unmarks the others.
+    async fn after_write(
+        exec: &mut Exec<'_>,
+        tenant: TenantId,
+        id: Uuid,
+        data: &ContactData,
+    ) -> DomainResult<()> {
+        let (true, Some(customer)) = (data.is_primary, data.customer_id) else {
+            return Ok(());
+        };
+        let q = Query::update()
+            .table(al(Self::TABLE))
+            .value(al("is_primary"), false)
+            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+            .and_where(Expr::col(al("customer_id")).eq(customer.0))
+            .and_where(Expr::col(al("id")).ne(id))
+            .and_where(Expr::col(al("is_primary")).eq(true))
+            .and_where(Expr::col(al("deleted_at")).is_null())
+            .to_owned();
+        exec.execute(&q).await.map_err(db_error)?;
         Ok(())
     }
 

@@ -98,6 +98,15 @@ pub(crate) trait Table: Entity {
     ) -> DomainResult<()> {
         Ok(())
     }
+    /// Keeps invariants that span records, after an insert or update of `id`.
+    async fn after_write(
+        _exec: &mut Exec<'_>,
+        _tenant: TenantId,
+        _id: Uuid,
+        _data: &Self::Data,
+    ) -> DomainResult<()> {
+        Ok(())
+    }
     /// Carries values the caller left out over from the stored record on update.
     fn keep_on_update(_old: &Self, _data: &mut Self::Data) {}
 }
@@ -164,6 +173,7 @@ pub(crate) async fn insert_in<E: Table>(
         .execute(&q)
         .await
         .map_err(|e| unique_error::<E>(e))?;
+    E::after_write(&mut tx.exec(), actor.tenant_id, id, &data).await?;
     write_terms::<E>(tx, actor.tenant_id, id, &[], &E::terms(&data)).await
 }
 
@@ -266,6 +276,15 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
     })
 }
 
+/// Whether the filter narrows by search terms (then the matches, not the order, drive the plan).
+fn has_terms(filter: &Filter) -> bool {
+    match filter {
+        Filter::All(children) => children.iter().any(has_terms),
+        Filter::Text { .. } => true,
+        Filter::Ref { .. } | Filter::Nothing => false,
+    }
+}
+
 /// Ids of records with a term starting with `prefix`: an index range scan.
 fn term_matches<E: Table>(
     tenant: TenantId,
@@ -326,6 +345,7 @@ where
             .execute(&q)
             .await
             .map_err(|e| unique_error::<E>(e))?;
+        E::after_write(&mut tx.exec(), actor.tenant_id, id, &data).await?;
         let old_terms = E::terms(E::data(&old));
         write_terms::<E>(&mut tx, actor.tenant_id, id, &old_terms, &E::terms(&data)).await?;
         tx.commit().await.map_err(db_error)?;
@@ -375,11 +395,15 @@ where
             .cond_where(cond.clone())
             .to_owned();
         let mut items = select_all::<E>();
-        items
-            .cond_where(cond)
-            .order_by((al(T), al("seq")), Order::Desc)
-            .limit(u64::from(page.size))
-            .offset(page.offset());
+        items.cond_where(cond);
+        if has_terms(filter) {
+            // `+t.seq` keeps the planner from walking the (tenant_id, seq) index in order and
+            // probing every row against the matches: it starts from the matched ids instead.
+            items.order_by_expr(Expr::cust("+t.seq"), Order::Desc);
+        } else {
+            items.order_by((al(T), al("seq")), Order::Desc);
+        }
+        items.limit(u64::from(page.size)).offset(page.offset());
         let mut conn = self.db.read().await.map_err(db_error)?;
         let mut exec = conn.exec();
         let total = exec
