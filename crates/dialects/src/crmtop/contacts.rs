@@ -1,36 +1,27 @@
 //! CRMTOP `contact/*` (seed 000, lines 655-898).
 
-use axum::extract::{Path, State};
-use axum::routing::{delete, get, post, put};
 use axum::Router;
 use chrono_tz::Tz;
 use crm_domain::contact::{Contact, ContactInput};
-use crm_domain::ids::{ContactId, CustomerId};
+use crm_domain::ids::CustomerId;
 use crm_domain::search::{Filter, RefField, TextField};
+use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::customers::text_filter;
-use super::envelope::{
-    body_id, local_date, page_request, parse_date, path_id, AuditDto, Body, Caller, CrmtopError,
-    Data, OwnershipDto, PageDto,
-};
+use super::envelope::{local_date, parse_date, AuditDto, CrmtopError, OwnershipDto};
+use super::resource::{ref_filter, routes, text_filter, PageQuery, Resource, Routes, WithAudit};
 use crate::body::{guid, lenient_int, text};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/contact/create", post(create))
-        .route("/api/v1/contact/update", put(update))
-        .route("/api/v1/contact/get/{id}", get(get_one))
-        .route("/api/v1/contact/delete/{id}", delete(remove))
-        .route("/api/v1/contact/search", post(search))
+    routes::<Contact>("contact", Routes { get: true })
 }
 
 /// `AddOrEditContactRequest`. `customerName` is accepted and ignored (it is the customer's name).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ContactIn {
+pub(super) struct ContactIn {
     #[serde(default, deserialize_with = "guid")]
     id: Option<Uuid>,
     #[serde(default, deserialize_with = "guid")]
@@ -90,7 +81,7 @@ impl ContactIn {
 /// The `get/{id}` shape (`AddOrEditContactRequest`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ContactOut {
+pub(super) struct ContactOut {
     id: Uuid,
     customer_id: Option<Uuid>,
     customer_name: Option<String>,
@@ -136,25 +127,12 @@ impl ContactOut {
     }
 }
 
-/// `SearchContactDto`.
-#[derive(Debug, Serialize)]
-struct ContactItem {
-    #[serde(flatten)]
-    record: ContactOut,
-    #[serde(flatten)]
-    audit: AuditDto,
-}
-
 /// `SearchContactRequest`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ContactSearch {
-    #[serde(default, deserialize_with = "lenient_int")]
-    page_number: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
-    page_size: Option<i64>,
-    #[serde(default, deserialize_with = "text")]
-    search: Option<String>,
+pub(super) struct ContactSearch {
+    #[serde(flatten)]
+    page: PageQuery,
     #[serde(default, deserialize_with = "guid")]
     customer_id: Option<Uuid>,
     #[serde(default, deserialize_with = "text")]
@@ -167,69 +145,37 @@ struct ContactSearch {
     phone: Option<String>,
 }
 
-async fn create(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(body): Body<ContactIn>,
-) -> Result<Data<Uuid>, CrmtopError> {
-    let input = body.into_input(actor.time_zone)?;
-    let id = s.crm.create::<Contact>(&actor, input).await?;
-    Ok(Data(id.0))
-}
+impl Resource for Contact {
+    type In = ContactIn;
+    type Out = ContactOut;
+    type Query = ContactSearch;
+    /// `SearchContactDto`.
+    type Item = WithAudit<ContactOut>;
 
-async fn update(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(body): Body<ContactIn>,
-) -> Result<Data<Uuid>, CrmtopError> {
-    let id = body_id(body.id)?;
-    let input = body.into_input(actor.time_zone)?;
-    s.crm
-        .update::<Contact>(&actor, ContactId(id), input)
-        .await?;
-    Ok(Data(id))
-}
-
-async fn get_one(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<Data<ContactOut>, CrmtopError> {
-    let c: Contact = s.crm.get(&actor, ContactId(path_id(&id)?)).await?;
-    Ok(Data(ContactOut::new(&c, actor.time_zone)))
-}
-
-async fn remove(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<Data<bool>, CrmtopError> {
-    s.crm
-        .delete::<Contact>(&actor, ContactId(path_id(&id)?))
-        .await?;
-    Ok(Data(true))
-}
-
-async fn search(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(q): Body<ContactSearch>,
-) -> Result<Data<PageDto<ContactItem>>, CrmtopError> {
-    let page = page_request(q.page_number, q.page_size)?;
-    let filter = Filter::all()
-        .and(text_filter(None, &q.search))
-        .and(text_filter(Some(TextField::Code), &q.code))
-        .and(text_filter(Some(TextField::Name), &q.full_name))
-        .and(text_filter(Some(TextField::Email), &q.email))
-        .and(text_filter(Some(TextField::Phone), &q.phone))
-        .and(q.customer_id.map(|id| Filter::Ref {
-            field: RefField::Customer,
-            id,
-        }));
-    let found = s.crm.search::<Contact>(&actor, &filter, page).await?;
-    let tz = actor.time_zone;
-    Ok(Data(PageDto::from_page(found, |c| ContactItem {
-        record: ContactOut::new(&c, tz),
-        audit: AuditDto::new(&c.audit, tz),
-    })))
+    fn id(body: &ContactIn) -> Option<Uuid> {
+        body.id
+    }
+    fn input(body: ContactIn, actor: &Actor) -> Result<ContactInput, CrmtopError> {
+        body.into_input(actor.time_zone)
+    }
+    fn out(record: &Self, actor: &Actor) -> ContactOut {
+        ContactOut::new(record, actor.time_zone)
+    }
+    fn page(q: &ContactSearch) -> &PageQuery {
+        &q.page
+    }
+    fn filter(q: &ContactSearch) -> Filter {
+        Filter::all()
+            .and(text_filter(TextField::Code, &q.code))
+            .and(text_filter(TextField::Name, &q.full_name))
+            .and(text_filter(TextField::Email, &q.email))
+            .and(text_filter(TextField::Phone, &q.phone))
+            .and(ref_filter(RefField::Customer, q.customer_id))
+    }
+    fn item(record: Self, actor: &Actor) -> Self::Item {
+        WithAudit {
+            record: ContactOut::new(&record, actor.time_zone),
+            audit: AuditDto::new(&record.audit, actor.time_zone),
+        }
+    }
 }

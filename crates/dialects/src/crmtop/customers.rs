@@ -1,38 +1,32 @@
 //! CRMTOP `customer/*` and `customer/group/*` (seed 000, lines 899-1270).
 
-use axum::extract::{Path, State};
-use axum::routing::{delete, get, post, put};
 use axum::Router;
 use crm_domain::customer::{Customer, CustomerGroup, CustomerGroupInput, CustomerInput};
-use crm_domain::ids::{CustomerGroupId, CustomerId};
+use crm_domain::ids::CustomerGroupId;
 use crm_domain::search::{Filter, RefField, TextField};
+use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::envelope::{
-    body_id, page_request, path_id, AuditDto, Body, Caller, CrmtopError, Data, OwnershipDto,
-    PageDto,
-};
+use super::envelope::{AuditDto, CrmtopError, OwnershipDto};
+use super::resource::{ref_filter, routes, text_filter, PageQuery, Resource, Routes, WithAudit};
 use crate::body::{guid, lenient_int, text};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/customer/create", post(create))
-        .route("/api/v1/customer/update", put(update))
-        .route("/api/v1/customer/get/{id}", get(get_one))
-        .route("/api/v1/customer/delete/{id}", delete(remove))
-        .route("/api/v1/customer/search", post(search))
-        .route("/api/v1/customer/group/create", post(create_group))
-        .route("/api/v1/customer/group/update", put(update_group))
-        .route("/api/v1/customer/group/delete/{id}", delete(remove_group))
-        .route("/api/v1/customer/group/search", post(search_group))
+        .merge(routes::<Customer>("customer", Routes { get: true }))
+        // Groups have no `get/{id}` in the doc.
+        .merge(routes::<CustomerGroup>(
+            "customer/group",
+            Routes { get: false },
+        ))
 }
 
 /// `AddOrEditCustomerRequest`. `groupName` is accepted and ignored: it is the group's name.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CustomerIn {
+pub(super) struct CustomerIn {
     #[serde(default, deserialize_with = "guid")]
     id: Option<Uuid>,
     #[serde(default, deserialize_with = "text")]
@@ -83,7 +77,7 @@ impl From<CustomerIn> for CustomerInput {
 /// The `get/{id}` shape (`AddOrEditCustomerRequest`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CustomerOut {
+pub(super) struct CustomerOut {
     id: Uuid,
     code: Option<String>,
     name: String,
@@ -124,25 +118,12 @@ impl From<&Customer> for CustomerOut {
     }
 }
 
-/// `SearchCustomerDto`: the record plus its audit fields.
-#[derive(Debug, Serialize)]
-struct CustomerItem {
-    #[serde(flatten)]
-    record: CustomerOut,
-    #[serde(flatten)]
-    audit: AuditDto,
-}
-
 /// `SearchCustomerRequest`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CustomerSearch {
-    #[serde(default, deserialize_with = "lenient_int")]
-    page_number: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
-    page_size: Option<i64>,
-    #[serde(default, deserialize_with = "text")]
-    search: Option<String>,
+pub(super) struct CustomerSearch {
+    #[serde(flatten)]
+    page: PageQuery,
     #[serde(default, deserialize_with = "guid")]
     group_id: Option<Uuid>,
     #[serde(default, deserialize_with = "text")]
@@ -155,80 +136,45 @@ struct CustomerSearch {
     phone: Option<String>,
 }
 
-/// A text criterion of a search body; absent or blank means no criterion.
-pub(super) fn text_filter(field: Option<TextField>, value: &Option<String>) -> Option<Filter> {
-    value.as_deref().and_then(|v| Filter::text(field, v))
-}
+impl Resource for Customer {
+    type In = CustomerIn;
+    type Out = CustomerOut;
+    type Query = CustomerSearch;
+    /// `SearchCustomerDto`.
+    type Item = WithAudit<CustomerOut>;
 
-async fn create(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(body): Body<CustomerIn>,
-) -> Result<Data<Uuid>, CrmtopError> {
-    let id = s.crm.create::<Customer>(&actor, body.into()).await?;
-    Ok(Data(id.0))
-}
-
-async fn update(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(body): Body<CustomerIn>,
-) -> Result<Data<Uuid>, CrmtopError> {
-    let id = body_id(body.id)?;
-    s.crm
-        .update::<Customer>(&actor, CustomerId(id), body.into())
-        .await?;
-    Ok(Data(id))
-}
-
-async fn get_one(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<Data<CustomerOut>, CrmtopError> {
-    let c: Customer = s.crm.get(&actor, CustomerId(path_id(&id)?)).await?;
-    Ok(Data((&c).into()))
-}
-
-async fn remove(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<Data<bool>, CrmtopError> {
-    s.crm
-        .delete::<Customer>(&actor, CustomerId(path_id(&id)?))
-        .await?;
-    Ok(Data(true))
-}
-
-async fn search(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(q): Body<CustomerSearch>,
-) -> Result<Data<PageDto<CustomerItem>>, CrmtopError> {
-    let page = page_request(q.page_number, q.page_size)?;
-    let filter = Filter::all()
-        .and(text_filter(None, &q.search))
-        .and(text_filter(Some(TextField::Code), &q.code))
-        .and(text_filter(Some(TextField::Name), &q.name))
-        .and(text_filter(Some(TextField::Email), &q.email))
-        .and(text_filter(Some(TextField::Phone), &q.phone))
-        .and(q.group_id.map(|id| Filter::Ref {
-            field: RefField::Group,
-            id,
-        }));
-    let found = s.crm.search::<Customer>(&actor, &filter, page).await?;
-    let tz = actor.time_zone;
-    Ok(Data(PageDto::from_page(found, |c| CustomerItem {
-        record: (&c).into(),
-        audit: AuditDto::new(&c.audit, tz),
-    })))
+    fn id(body: &CustomerIn) -> Option<Uuid> {
+        body.id
+    }
+    fn input(body: CustomerIn, _: &Actor) -> Result<CustomerInput, CrmtopError> {
+        Ok(body.into())
+    }
+    fn out(record: &Self, _: &Actor) -> CustomerOut {
+        record.into()
+    }
+    fn page(q: &CustomerSearch) -> &PageQuery {
+        &q.page
+    }
+    fn filter(q: &CustomerSearch) -> Filter {
+        Filter::all()
+            .and(text_filter(TextField::Code, &q.code))
+            .and(text_filter(TextField::Name, &q.name))
+            .and(text_filter(TextField::Email, &q.email))
+            .and(text_filter(TextField::Phone, &q.phone))
+            .and(ref_filter(RefField::Group, q.group_id))
+    }
+    fn item(record: Self, actor: &Actor) -> Self::Item {
+        WithAudit {
+            record: (&record).into(),
+            audit: AuditDto::new(&record.audit, actor.time_zone),
+        }
+    }
 }
 
 /// `SaveCustomerGroupRequest`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct GroupIn {
+pub(super) struct GroupIn {
     #[serde(default, deserialize_with = "guid")]
     id: Option<Uuid>,
     #[serde(default, deserialize_with = "text")]
@@ -249,71 +195,48 @@ impl From<GroupIn> for CustomerGroupInput {
 /// `CustomerGroupDto`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct GroupItem {
+pub(super) struct GroupOut {
     id: Uuid,
     name: String,
     note: Option<String>,
-    #[serde(flatten)]
-    audit: AuditDto,
 }
 
 /// `SearchCustomerGroupRequest`.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GroupSearch {
-    #[serde(default, deserialize_with = "lenient_int")]
-    page_number: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
-    page_size: Option<i64>,
-    #[serde(default, deserialize_with = "text")]
-    search: Option<String>,
+pub(super) struct GroupSearch {
+    #[serde(flatten)]
+    page: PageQuery,
 }
 
-async fn create_group(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(body): Body<GroupIn>,
-) -> Result<Data<Uuid>, CrmtopError> {
-    let id = s.crm.create::<CustomerGroup>(&actor, body.into()).await?;
-    Ok(Data(id.0))
-}
+impl Resource for CustomerGroup {
+    type In = GroupIn;
+    type Out = GroupOut;
+    type Query = GroupSearch;
+    type Item = WithAudit<GroupOut>;
 
-async fn update_group(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(body): Body<GroupIn>,
-) -> Result<Data<Uuid>, CrmtopError> {
-    let id = body_id(body.id)?;
-    s.crm
-        .update::<CustomerGroup>(&actor, CustomerGroupId(id), body.into())
-        .await?;
-    Ok(Data(id))
-}
-
-async fn remove_group(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<Data<bool>, CrmtopError> {
-    s.crm
-        .delete::<CustomerGroup>(&actor, CustomerGroupId(path_id(&id)?))
-        .await?;
-    Ok(Data(true))
-}
-
-async fn search_group(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(q): Body<GroupSearch>,
-) -> Result<Data<PageDto<GroupItem>>, CrmtopError> {
-    let page = page_request(q.page_number, q.page_size)?;
-    let filter = Filter::all().and(text_filter(None, &q.search));
-    let found = s.crm.search::<CustomerGroup>(&actor, &filter, page).await?;
-    let tz = actor.time_zone;
-    Ok(Data(PageDto::from_page(found, |g| GroupItem {
-        id: g.id.0,
-        name: g.data.name,
-        note: g.data.note,
-        audit: AuditDto::new(&g.audit, tz),
-    })))
+    fn id(body: &GroupIn) -> Option<Uuid> {
+        body.id
+    }
+    fn input(body: GroupIn, _: &Actor) -> Result<CustomerGroupInput, CrmtopError> {
+        Ok(body.into())
+    }
+    fn out(g: &Self, _: &Actor) -> GroupOut {
+        GroupOut {
+            id: g.id.0,
+            name: g.data.name.clone(),
+            note: g.data.note.clone(),
+        }
+    }
+    fn page(q: &GroupSearch) -> &PageQuery {
+        &q.page
+    }
+    fn filter(_: &GroupSearch) -> Filter {
+        Filter::all()
+    }
+    fn item(record: Self, actor: &Actor) -> Self::Item {
+        WithAudit {
+            record: Self::out(&record, actor),
+            audit: AuditDto::new(&record.audit, actor.time_zone),
+        }
+    }
 }

@@ -1,29 +1,22 @@
 //! CRMTOP `lead/*` including `lead/convert/{id}` (seed 000, lines 1275-1527).
 
 use axum::extract::{Path, State};
-use axum::routing::{delete, get, post, put};
+use axum::routing::get;
 use axum::Router;
 use crm_domain::ids::LeadId;
 use crm_domain::lead::{Lead, LeadInput};
 use crm_domain::search::{Filter, TextField};
+use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::customers::text_filter;
-use super::envelope::{
-    body_id, local_time, page_request, path_id, AuditDto, Body, Caller, CrmtopError, Data,
-    OwnershipDto, PageDto,
-};
+use super::envelope::{local_time, path_id, AuditDto, Caller, CrmtopError, Data, OwnershipDto};
+use super::resource::{routes, text_filter, PageQuery, Resource, Routes};
 use crate::body::{guid, lenient_int, text};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/lead/create", post(create))
-        .route("/api/v1/lead/update", put(update))
-        .route("/api/v1/lead/get/{id}", get(get_one))
-        .route("/api/v1/lead/delete/{id}", delete(remove))
-        .route("/api/v1/lead/search", post(search))
+    routes::<Lead>("lead", Routes { get: true })
         // A state change on GET, as documented (seed 000, line 1275).
         .route("/api/v1/lead/convert/{id}", get(convert))
 }
@@ -31,7 +24,7 @@ pub fn router() -> Router<AppState> {
 /// `AddOrEditLeadRequest`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct LeadIn {
+pub(super) struct LeadIn {
     #[serde(default, deserialize_with = "guid")]
     id: Option<Uuid>,
     #[serde(default, deserialize_with = "lenient_int")]
@@ -85,7 +78,7 @@ impl From<LeadIn> for LeadInput {
 /// The `get/{id}` shape (`AddOrEditLeadRequest`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LeadOut {
+pub(super) struct LeadOut {
     id: Uuid,
     source: Option<i32>,
     status: Option<i32>,
@@ -128,7 +121,7 @@ impl From<&Lead> for LeadOut {
 /// `SearchLeadDto`: the record, its conversion state and audit fields.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LeadItem {
+pub(super) struct LeadItem {
     #[serde(flatten)]
     record: LeadOut,
     is_converted: bool,
@@ -142,13 +135,9 @@ struct LeadItem {
 /// `SearchLeadRequest`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct LeadSearch {
-    #[serde(default, deserialize_with = "lenient_int")]
-    page_number: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
-    page_size: Option<i64>,
-    #[serde(default, deserialize_with = "text")]
-    search: Option<String>,
+pub(super) struct LeadSearch {
+    #[serde(flatten)]
+    page: PageQuery,
     #[serde(default, deserialize_with = "text")]
     full_name: Option<String>,
     #[serde(default, deserialize_with = "text")]
@@ -157,43 +146,44 @@ struct LeadSearch {
     phone: Option<String>,
 }
 
-async fn create(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(body): Body<LeadIn>,
-) -> Result<Data<Uuid>, CrmtopError> {
-    let id = s.crm.create::<Lead>(&actor, body.into()).await?;
-    Ok(Data(id.0))
-}
+impl Resource for Lead {
+    type In = LeadIn;
+    type Out = LeadOut;
+    type Query = LeadSearch;
+    type Item = LeadItem;
 
-async fn update(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(body): Body<LeadIn>,
-) -> Result<Data<Uuid>, CrmtopError> {
-    let id = body_id(body.id)?;
-    s.crm
-        .update::<Lead>(&actor, LeadId(id), body.into())
-        .await?;
-    Ok(Data(id))
-}
-
-async fn get_one(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<Data<LeadOut>, CrmtopError> {
-    let l: Lead = s.crm.get(&actor, LeadId(path_id(&id)?)).await?;
-    Ok(Data((&l).into()))
-}
-
-async fn remove(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<Data<bool>, CrmtopError> {
-    s.crm.delete::<Lead>(&actor, LeadId(path_id(&id)?)).await?;
-    Ok(Data(true))
+    fn id(body: &LeadIn) -> Option<Uuid> {
+        body.id
+    }
+    fn input(body: LeadIn, _: &Actor) -> Result<LeadInput, CrmtopError> {
+        Ok(body.into())
+    }
+    fn out(record: &Self, _: &Actor) -> LeadOut {
+        record.into()
+    }
+    fn page(q: &LeadSearch) -> &PageQuery {
+        &q.page
+    }
+    fn filter(q: &LeadSearch) -> Filter {
+        Filter::all()
+            .and(text_filter(TextField::Name, &q.full_name))
+            .and(text_filter(TextField::Email, &q.email))
+            .and(text_filter(TextField::Phone, &q.phone))
+    }
+    fn item(l: Self, actor: &Actor) -> LeadItem {
+        let tz = actor.time_zone;
+        LeadItem {
+            record: (&l).into(),
+            is_converted: l.conversion.is_some(),
+            converted_on: l
+                .conversion
+                .as_ref()
+                .map(|c| local_time(c.converted_at, tz)),
+            converted_customer_id: l.conversion.as_ref().map(|c| c.customer_id.0),
+            converted_contact_id: l.conversion.as_ref().map(|c| c.contact_id.0),
+            audit: AuditDto::new(&l.audit, tz),
+        }
+    }
 }
 
 async fn convert(
@@ -203,30 +193,4 @@ async fn convert(
 ) -> Result<Data<bool>, CrmtopError> {
     s.crm.convert_lead(&actor, LeadId(path_id(&id)?)).await?;
     Ok(Data(true))
-}
-
-async fn search(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Body(q): Body<LeadSearch>,
-) -> Result<Data<PageDto<LeadItem>>, CrmtopError> {
-    let page = page_request(q.page_number, q.page_size)?;
-    let filter = Filter::all()
-        .and(text_filter(None, &q.search))
-        .and(text_filter(Some(TextField::Name), &q.full_name))
-        .and(text_filter(Some(TextField::Email), &q.email))
-        .and(text_filter(Some(TextField::Phone), &q.phone));
-    let found = s.crm.search::<Lead>(&actor, &filter, page).await?;
-    let tz = actor.time_zone;
-    Ok(Data(PageDto::from_page(found, |l| LeadItem {
-        record: (&l).into(),
-        is_converted: l.conversion.is_some(),
-        converted_on: l
-            .conversion
-            .as_ref()
-            .map(|c| local_time(c.converted_at, tz)),
-        converted_customer_id: l.conversion.as_ref().map(|c| c.customer_id.0),
-        converted_contact_id: l.conversion.as_ref().map(|c| c.contact_id.0),
-        audit: AuditDto::new(&l.audit, tz),
-    })))
 }

@@ -6,6 +6,7 @@ mod contacts;
 mod customers;
 pub mod envelope;
 mod leads;
+mod resource;
 
 use axum::http::StatusCode;
 use axum::Router;
