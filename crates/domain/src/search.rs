@@ -1,8 +1,11 @@
 //! The filter tree every search compiles from, and the search terms behind it.
 //!
-//! A record is indexed as a set of `(field, term)` pairs: folded name words, the canonical
-//! phone key, the lower-cased e-mail. A text query is parsed into term prefixes that must
-//! all match (AND); the store turns each into an indexed range scan.
+//! A record is indexed as a set of `(field, term)` pairs: the word-suffixes of its folded names
+//! (`nguyen van an`, `van an`, `an`), the canonical phone key, the lower-cased e-mail. A text
+//! query is parsed into term prefixes that must all match (AND); the store turns each into one
+//! indexed range scan. Because every word starts a suffix, a single word matches wherever it
+//! stands in the name, and several words typed in order (`nguyen van`, `van an`) match as one
+//! selective prefix instead of an intersection of common words.
 
 use uuid::Uuid;
 
@@ -64,7 +67,8 @@ impl Filter {
     ///
     /// - a whole query that reads as a phone number (`+84 912 345 678`) becomes its canonical key;
     /// - a chunk with `@` is an e-mail prefix, lower-cased;
-    /// - anything else is folded into words (`Nguyễn` and `nguyen` are the same word).
+    /// - the other words, folded (`Nguyễn` and `nguyen` are the same word), form one phrase:
+    ///   consecutive words of a name, in order, the last one possibly cut short.
     pub fn text(field: Option<TextField>, query: &str) -> Option<Self> {
         let query = query.trim();
         if query.is_empty() {
@@ -86,12 +90,16 @@ impl Filter {
             }
         }
         if out.is_empty() {
+            let mut phrase = Vec::new();
             for chunk in query.split_whitespace() {
                 if chunk.contains('@') || field == Some(TextField::Email) {
                     out.push(chunk.to_lowercase());
                 } else {
-                    out.extend(words(chunk));
+                    phrase.extend(words(chunk));
                 }
+            }
+            if !phrase.is_empty() {
+                out.push(phrase.join(" "));
             }
         }
         let terms: Vec<String> = out.into_iter().map(cut).filter(|t| !t.is_empty()).collect();
@@ -135,10 +143,12 @@ impl TermSet {
         Self::default()
     }
 
+    /// Every word-suffix of the folded text: `Nguyễn Văn An` gives `nguyen van an`, `van an`, `an`.
     pub fn words(mut self, field: TextField, text: Option<&str>) -> Self {
         if let Some(text) = text {
-            for w in words(text) {
-                self.0.push((field, cut(w)));
+            let w = words(text);
+            for start in 0..w.len() {
+                self.0.push((field, cut(w[start..].join(" "))));
             }
         }
         self
@@ -231,10 +241,14 @@ mod tests {
     }
 
     #[test]
-    fn accentless_name_query_becomes_words() {
+    fn accentless_name_query_becomes_one_phrase() {
         assert_eq!(
             terms(Filter::text(None, "Nguyễn  văn")),
-            (None, vec!["nguyen".into(), "van".into()])
+            (None, vec!["nguyen van".into()])
+        );
+        assert_eq!(
+            terms(Filter::text(None, "nguyen an@x.vn")),
+            (None, vec!["an@x.vn".into(), "nguyen".into()])
         );
     }
 
@@ -269,7 +283,10 @@ mod tests {
             .phone(Some(&phone))
             .email(Some(&email))
             .finish();
-        assert!(t.contains(&(TextField::Name, "tran".into())));
+        assert!(t.contains(&(TextField::Name, "tran thi lan".into())));
+        assert!(t.contains(&(TextField::Name, "thi lan".into())));
+        assert!(t.contains(&(TextField::Name, "lan".into())));
+        assert_eq!(t.iter().filter(|(f, _)| *f == TextField::Name).count(), 3);
         assert!(t.contains(&(TextField::Phone, "0912345678".into())));
         assert!(t.contains(&(TextField::Email, "lan.tran@example.vn".into())));
         assert!(t.contains(&(TextField::Email, "lan".into())));

@@ -221,6 +221,8 @@ async fn search_matches_the_way_vietnamese_users_type(app: &TestApp) {
         (json!({"search": "ĐẶNG THỊ"}), &["Đặng Thị Hồng"]),
         (json!({"search": "Đa\u{323}ng"}), &["Đặng Thị Hồng"]),
         (json!({"search": "duc"}), &["Nguyễn Văn Đức"]),
+        (json!({"search": "van du"}), &["Nguyễn Văn Đức"]),
+        (json!({"search": "thi hong"}), &["Đặng Thị Hồng"]),
         (
             json!({"search": "nguy"}),
             &["Trần Minh Nguyệt", "Nguyễn Văn Đức"],
