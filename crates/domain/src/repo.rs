@@ -49,6 +49,8 @@ entity!(Lead, LeadId, LeadData, "lead");
 pub trait Repository<E: Entity>: Send + Sync {
     /// Stores a new record and returns its id.
     async fn insert(&self, actor: &Actor, data: E::Data) -> DomainResult<E::Id>;
+    /// Stores many new records in one transaction (all or none); ids in input order.
+    async fn insert_many(&self, actor: &Actor, data: Vec<E::Data>) -> DomainResult<Vec<E::Id>>;
     /// Replaces the attributes; `NotFound` when the record is missing or deleted.
     async fn update(&self, actor: &Actor, id: E::Id, data: E::Data) -> DomainResult<()>;
     async fn get(&self, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>>;

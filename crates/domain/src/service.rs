@@ -49,6 +49,24 @@ impl Crm {
         E::repo(self).insert(actor, data).await
     }
 
+    /// The batch path: validates every input (an error names the item, `[3].phone`), checks
+    /// references, then stores all in one transaction.
+    pub async fn create_many<E: Managed>(
+        &self,
+        actor: &Actor,
+        inputs: Vec<E::Input>,
+    ) -> DomainResult<Vec<E::Id>> {
+        let mut data = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.into_iter().enumerate() {
+            let item = E::validate(input).map_err(|e| at_index(i, e))?;
+            E::check_refs(self, actor, &item)
+                .await
+                .map_err(|e| at_index(i, e))?;
+            data.push(item);
+        }
+        E::repo(self).insert_many(actor, data).await
+    }
+
     pub async fn update<E: Managed>(
         &self,
         actor: &Actor,
@@ -100,6 +118,16 @@ impl Crm {
         self.converter
             .convert(actor, id, customer_id, lead.data.to_customer(), contact)
             .await
+    }
+}
+
+fn at_index(i: usize, e: DomainError) -> DomainError {
+    match e {
+        DomainError::Validation { field, message } => DomainError::Validation {
+            field: format!("[{i}].{field}"),
+            message,
+        },
+        other => other,
     }
 }
 

@@ -596,3 +596,84 @@ on_both_backends!(
     codes_are_generated_and_unique,
     customer_groups_round_trip,
 );
+
+mod batch {
+    //! The core's batch path (used by the benchmark until a vendor bulk endpoint exists),
+    //! checked through the HTTP API.
+    use super::*;
+    use crm_domain::customer::{Customer, CustomerInput};
+
+    async fn batch_path_assigns_codes_and_indexes_terms(app: &TestApp) {
+        let a = app.tenant("batch").await;
+        app.create(
+            "/api/v1/customer/create",
+            &a.token,
+            json!({"name": "Có sẵn", "code": "KH000002"}),
+        )
+        .await;
+        let actor = app.app.state.auth.authenticate(&a.token).await.unwrap();
+        let inputs: Vec<CustomerInput> = ["Lý Thị Mỹ", "Tô Văn Khải", "Mạc Đăng Dung"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| CustomerInput {
+                name: Some((*name).to_owned()),
+                phone: Some(format!("+84 90 000 00{i}{i}")),
+                ..Default::default()
+            })
+            .collect();
+        let ids = app
+            .app
+            .state
+            .crm
+            .create_many::<Customer>(&actor, inputs)
+            .await
+            .unwrap();
+        assert_eq!(ids.len(), 3);
+        let codes: Vec<Value> = {
+            let mut out = Vec::new();
+            for id in &ids {
+                let (_, got) = app
+                    .get(&format!("/api/v1/customer/get/{}", id.0), &a.token)
+                    .await;
+                out.push(got["data"]["code"].clone());
+            }
+            out
+        };
+        assert_eq!(
+            codes,
+            vec![json!("KH000001"), json!("KH000003"), json!("KH000004")]
+        );
+        let page = search(app, &a.token, json!({"search": "dang dung"})).await;
+        assert_eq!(names(&page), vec!["Mạc Đăng Dung"]);
+        let page = search(app, &a.token, json!({"search": "0900000011"})).await;
+        assert_eq!(names(&page), vec!["Tô Văn Khải"]);
+
+        let bad = vec![
+            CustomerInput {
+                name: Some("Ok".into()),
+                ..Default::default()
+            },
+            CustomerInput {
+                name: Some("Bad".into()),
+                phone: Some("x".into()),
+                ..Default::default()
+            },
+        ];
+        let err = app
+            .app
+            .state
+            .crm
+            .create_many::<Customer>(&actor, bad)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("[1].phone"), "{err}");
+        let page = search(app, &a.token, json!({})).await;
+        assert_eq!(
+            page["totalCount"],
+            json!(4),
+            "a failed batch writes nothing"
+        );
+    }
+
+    on_both_backends!(batch_path_assigns_codes_and_indexes_terms);
+}

@@ -41,46 +41,82 @@ pub(crate) fn ownership_values(o: &Ownership) -> [SimpleExpr; 4] {
     ]
 }
 
-/// The next free business code `PREFIX000001` of a kind in a tenant, from a per-tenant counter.
-/// Codes a caller chose by hand are skipped.
-pub(crate) async fn next_code(
+/// Reserves `n` consecutive values of a per-tenant counter; returns the first.
+async fn reserve(exec: &mut Exec<'_>, tenant: TenantId, name: &str, n: i64) -> DomainResult<i64> {
+    let bump = Query::insert()
+        .into_table(al("counters"))
+        .columns([al("tenant_id"), al("name"), al("value")])
+        .values_panic([v(tenant.0), v(name), v(n)])
+        .on_conflict(
+            OnConflict::columns([al("tenant_id"), al("name")])
+                .value(al("value"), Expr::col((al("counters"), al("value"))).add(n))
+                .to_owned(),
+        )
+        .returning_col(al("value"))
+        .to_owned();
+    let last = exec
+        .fetch_optional::<Scalar, _>(&bump)
+        .await
+        .map_err(db_error)?
+        .map_or(n, |s| s.value);
+    Ok(last - n + 1)
+}
+
+/// Fills every missing code of a batch from the counter in one step, skipping codes that
+/// live records (or the batch itself) already use.
+pub(crate) async fn fill_codes<'a>(
     exec: &mut Exec<'_>,
     tenant: TenantId,
     table: &str,
     prefix: &str,
-) -> DomainResult<String> {
-    loop {
-        let bump = Query::insert()
-            .into_table(al("counters"))
-            .columns([al("tenant_id"), al("name"), al("value")])
-            .values_panic([v(tenant.0), v(table), v(1i64)])
-            .on_conflict(
-                OnConflict::columns([al("tenant_id"), al("name")])
-                    .value(al("value"), Expr::col((al("counters"), al("value"))).add(1))
-                    .to_owned(),
-            )
-            .returning_col(al("value"))
-            .to_owned();
-        let n = exec
-            .fetch_optional::<Scalar, _>(&bump)
-            .await
-            .map_err(db_error)?
-            .map_or(1, |s| s.value);
-        let code = format!("{prefix}{n:06}");
-        let taken = Query::select()
-            .expr_as(Expr::val(1i64), al("value"))
-            .from(al(table))
-            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-            .and_where(Expr::col(al("code")).eq(code.as_str()))
-            .and_where(Expr::col(al("deleted_at")).is_null())
-            .to_owned();
-        if exec
-            .fetch_optional::<Scalar, _>(&taken)
-            .await
-            .map_err(db_error)?
-            .is_none()
-        {
-            return Ok(code);
+    codes: impl Iterator<Item = &'a mut Option<String>>,
+) -> DomainResult<()> {
+    let mut missing: Vec<&'a mut Option<String>> = Vec::new();
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for code in codes {
+        match code {
+            Some(c) => {
+                taken.insert(c.clone());
+            }
+            None => missing.push(code),
         }
     }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut pending = missing.into_iter();
+    let mut need = pending.len();
+    while need > 0 {
+        let first = reserve(exec, tenant, table, need as i64).await?;
+        let candidates: Vec<String> = (first..first + need as i64)
+            .map(|n| format!("{prefix}{n:06}"))
+            .collect();
+        let used = Query::select()
+            .column(al("code"))
+            .from(al(table))
+            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+            .and_where(Expr::col(al("code")).is_in(candidates.iter().map(String::as_str)))
+            .and_where(Expr::col(al("deleted_at")).is_null())
+            .to_owned();
+        let rows = exec
+            .fetch_all::<CodeRow, _>(&used)
+            .await
+            .map_err(db_error)?;
+        taken.extend(rows.into_iter().map(|r| r.code));
+        for candidate in candidates {
+            if taken.contains(&candidate) {
+                continue;
+            }
+            if let Some(slot) = pending.next() {
+                *slot = Some(candidate);
+                need -= 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct CodeRow {
+    code: String,
 }

@@ -10,7 +10,7 @@ use crm_domain::DomainResult;
 use sea_query::{Expr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::common::{next_code, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::common::{fill_codes, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::customers::customer_name_join;
 use crate::db::Exec;
 use crate::error::db_error;
@@ -141,10 +141,14 @@ impl Table for Contact {
         tenant: TenantId,
         data: &mut ContactData,
     ) -> DomainResult<()> {
-        if data.code.is_none() {
-            data.code = Some(next_code(exec, tenant, Self::TABLE, "LH").await?);
-        }
-        Ok(())
+        fill_codes(
+            exec,
+            tenant,
+            Self::TABLE,
+            "LH",
+            std::iter::once(&mut data.code),
+        )
+        .await
     }
 
     /// One primary contact per customer: marking one unmarks the others.

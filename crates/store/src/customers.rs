@@ -9,7 +9,7 @@ use crm_domain::DomainResult;
 use sea_query::{Expr, JoinType, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::common::{next_code, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::common::{fill_codes, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::db::Exec;
 use crate::table::{al, v, AuditRow, Table, T};
 
@@ -137,10 +137,29 @@ impl Table for Customer {
         tenant: TenantId,
         data: &mut CustomerData,
     ) -> DomainResult<()> {
-        if data.code.is_none() {
-            data.code = Some(next_code(exec, tenant, Self::TABLE, "KH").await?);
-        }
-        Ok(())
+        fill_codes(
+            exec,
+            tenant,
+            Self::TABLE,
+            "KH",
+            std::iter::once(&mut data.code),
+        )
+        .await
+    }
+
+    async fn prepare_batch(
+        exec: &mut Exec<'_>,
+        tenant: TenantId,
+        data: &mut [CustomerData],
+    ) -> DomainResult<()> {
+        fill_codes(
+            exec,
+            tenant,
+            Self::TABLE,
+            "KH",
+            data.iter_mut().map(|d| &mut d.code),
+        )
+        .await
     }
 
     fn keep_on_update(old: &Self, data: &mut CustomerData) {

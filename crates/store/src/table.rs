@@ -98,6 +98,17 @@ pub(crate) trait Table: Entity {
     ) -> DomainResult<()> {
         Ok(())
     }
+    /// Fills in generated values for a batch; by default one row at a time.
+    async fn prepare_batch(
+        exec: &mut Exec<'_>,
+        tenant: TenantId,
+        data: &mut [Self::Data],
+    ) -> DomainResult<()> {
+        for d in data.iter_mut() {
+            Self::prepare_insert(exec, tenant, d).await?;
+        }
+        Ok(())
+    }
     /// Keeps invariants that span records, after an insert or update of `id`.
     async fn after_write(
         _exec: &mut Exec<'_>,
@@ -184,6 +195,67 @@ fn audit_values(actor: &Actor, at: DateTime<Utc>, created: bool) -> Vec<SimpleEx
     }
     out.extend([v(at), v(actor.id), v(actor.name.clone())]);
     out
+}
+
+/// Rows per multi-row statement, within SQLite's and PostgreSQL's bind-parameter limits.
+const BATCH_PARAMS: usize = 30_000;
+
+/// Inserts many records with their terms in multi-row statements inside a transaction.
+pub(crate) async fn insert_many_in<E: Table>(
+    tx: &mut Tx,
+    actor: &Actor,
+    ids: &[Uuid],
+    mut data: Vec<E::Data>,
+) -> DomainResult<()> {
+    E::prepare_batch(&mut tx.exec(), actor.tenant_id, &mut data).await?;
+    let at = now();
+    let width = 2 + E::COLUMNS.len() + AUDIT_COLUMNS.len();
+    let rows_per = (BATCH_PARAMS / width).max(1);
+    for (chunk_ids, chunk) in ids.chunks(rows_per).zip(data.chunks(rows_per)) {
+        let mut q = Query::insert();
+        q.into_table(al(E::TABLE)).columns(
+            ["id", "tenant_id"]
+                .iter()
+                .chain(E::COLUMNS)
+                .chain(AUDIT_COLUMNS.iter())
+                .map(|c| al(c)),
+        );
+        for (id, d) in chunk_ids.iter().zip(chunk) {
+            let mut row = vec![v(*id), v(actor.tenant_id.0)];
+            row.extend(E::values(d));
+            row.extend(audit_values(actor, at, true));
+            q.values(row).map_err(internal)?;
+        }
+        tx.exec()
+            .execute(&q)
+            .await
+            .map_err(|e| unique_error::<E>(e))?;
+    }
+    for (id, d) in ids.iter().zip(&data) {
+        E::after_write(&mut tx.exec(), actor.tenant_id, *id, d).await?;
+    }
+    let terms: Vec<(Uuid, TextField, String)> = ids
+        .iter()
+        .zip(&data)
+        .flat_map(|(id, d)| E::terms(d).into_iter().map(move |(f, t)| (*id, f, t)))
+        .collect();
+    for chunk in terms.chunks(BATCH_PARAMS / 5) {
+        let mut q: InsertStatement = Query::insert();
+        q.into_table(al("search_terms"))
+            .columns(["tenant_id", "entity", "term", "field", "record_id"].map(al));
+        for (id, field, term) in chunk {
+            q.values([
+                v(actor.tenant_id.0),
+                v(E::ENTITY_CODE),
+                v(term.as_str()),
+                v(field.code()),
+                v(*id),
+            ])
+            .map_err(internal)?;
+        }
+        tx.exec().execute(&q).await.map_err(db_error)?;
+    }
+    Ok(())
 }
 
 /// Replaces the index terms of one record: deletes what went, inserts what came.
@@ -316,6 +388,14 @@ where
         insert_in::<E>(&mut tx, actor, id, data).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(E::Id::from(id))
+    }
+
+    async fn insert_many(&self, actor: &Actor, data: Vec<E::Data>) -> DomainResult<Vec<E::Id>> {
+        let ids: Vec<Uuid> = data.iter().map(|_| Uuid::now_v7()).collect();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        insert_many_in::<E>(&mut tx, actor, &ids, data).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(ids.into_iter().map(E::Id::from).collect())
     }
 
     async fn update(&self, actor: &Actor, id: E::Id, mut data: E::Data) -> DomainResult<()> {
