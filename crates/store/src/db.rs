@@ -59,6 +59,7 @@ impl Db {
             let opts = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
+                .test_before_acquire(false)
                 .acquire_timeout(settings.acquire_timeout)
                 .connect_with(opts)
                 .await
@@ -81,10 +82,12 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32000")
+            // Page cache per connection (KiB); the read pool multiplies it.
+            .pragma("cache_size", "-4096")
             .pragma("temp_store", "memory");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(opts.clone())
             .await
@@ -92,6 +95,7 @@ impl Db {
         // Separate connections see one database only when it is a file.
         let read = SqlitePoolOptions::new()
             .max_connections(settings.max_connections.max(1))
+            .test_before_acquire(false)
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(opts)
             .await

@@ -474,16 +474,25 @@ where
             .from_as(al(E::TABLE), al(T))
             .cond_where(cond.clone())
             .to_owned();
-        let mut items = select_all::<E>();
-        items.cond_where(cond);
+        // Deferred join: page through `seq` alone (an index scan, however deep the page),
+        // then fetch and join only the rows of the page.
+        let mut page_seqs = Query::select();
+        page_seqs
+            .column((al(T), al("seq")))
+            .from_as(al(E::TABLE), al(T))
+            .cond_where(cond.clone());
         if has_terms(filter) {
             // `+t.seq` keeps the planner from walking the (tenant_id, seq) index in order and
             // probing every row against the matches: it starts from the matched ids instead.
-            items.order_by_expr(Expr::cust("+t.seq"), Order::Desc);
+            page_seqs.order_by_expr(Expr::cust("+t.seq"), Order::Desc);
         } else {
-            items.order_by((al(T), al("seq")), Order::Desc);
+            page_seqs.order_by((al(T), al("seq")), Order::Desc);
         }
-        items.limit(u64::from(page.size)).offset(page.offset());
+        page_seqs.limit(u64::from(page.size)).offset(page.offset());
+        let mut items = select_all::<E>();
+        items
+            .cond_where(live(tenant).add(tcol("seq").in_subquery(page_seqs)))
+            .order_by((al(T), al("seq")), Order::Desc);
         let mut conn = self.db.read().await.map_err(db_error)?;
         let mut exec = conn.exec();
         let total = exec

@@ -96,7 +96,7 @@ CREATE TABLE customers (
 CREATE UNIQUE INDEX customers_id ON customers (tenant_id, id);
 CREATE UNIQUE INDEX customers_unique ON customers (tenant_id, code) WHERE deleted_at IS NULL;
 CREATE INDEX customers_live ON customers (tenant_id, seq) WHERE deleted_at IS NULL;
-CREATE INDEX customers_group ON customers (tenant_id, group_id) WHERE deleted_at IS NULL;
+CREATE INDEX customers_group ON customers (tenant_id, group_id) WHERE deleted_at IS NULL AND group_id IS NOT NULL;
 
 CREATE TABLE contacts (
     seq             INTEGER PRIMARY KEY,

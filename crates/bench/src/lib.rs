@@ -1,0 +1,622 @@
+//! The benchmark harness (`cargo bench -p crm-server --bench load`): loads generated Vietnamese
+//! customers into a fresh database, starts the real `crm` server, drives it over HTTP, measures
+//! the same operations done raw in the same run, and prints one table (also written as JSON).
+
+pub mod gen;
+pub mod load;
+pub mod raw;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use crm_domain::auth::{AuthService, AuthSettings};
+use crm_domain::customer::Customer;
+use crm_domain::text::fold;
+use crm_domain::Actor;
+use crm_store::{Db, PoolSettings, SqlStore};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Connection;
+
+use gen::{international, Person};
+use load::{drive, MakeReq, Req, Stats};
+
+/// Benchmark options.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "crm-bench")]
+pub struct Options {
+    /// `sqlite` (a fresh file in a temporary directory) or a PostgreSQL URL; a fresh database
+    /// named `crm_bench_<pid>` is created next to the one named there and dropped at the end.
+    #[arg(long, default_value = "sqlite")]
+    pub database: String,
+    /// Customers in the main tenant (a second tenant gets a tenth as many).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub customers: usize,
+    /// Seconds each load scenario runs.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Concurrent connections of the load generator.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Customers created through the bulk path.
+    #[arg(long, default_value_t = 100_000)]
+    pub bulk: usize,
+    /// Where to write the JSON report (default `target/bench-results/<backend>-<time>.json`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// RNG seed of the generated data and requests.
+    #[arg(long, default_value_t = 20_261_122)]
+    pub seed: u64,
+    /// `cargo bench` passes this; ignored.
+    #[arg(long, hide = true)]
+    pub bench: bool,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub name: String,
+    #[serde(flatten)]
+    pub stats: Stats,
+    /// Our throughput as a share of the raw baseline's, where there is one.
+    pub ratio: Option<f64>,
+    pub target: String,
+    pub met: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub backend: String,
+    pub cores: usize,
+    pub customers: usize,
+    pub second_tenant_customers: usize,
+    pub load_rows_per_second: f64,
+    pub cold_start_ms: f64,
+    pub peak_rss_mb: f64,
+    pub bulk_rows: usize,
+    pub bulk_rows_per_second: f64,
+    pub raw_bulk_rows_per_second: f64,
+    pub average_matches: serde_json::Value,
+    pub lines: Vec<Line>,
+}
+
+/// Entry point of the bench target: parses the command line and runs.
+pub fn main_with(crm_exe: &str) -> anyhow::Result<()> {
+    let opts = Options::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(run(&opts, Path::new(crm_exe)))?;
+    print(&report);
+    let out = opts.out.clone().unwrap_or_else(|| {
+        PathBuf::from("target/bench-results").join(format!(
+            "{}-{}.json",
+            report.backend,
+            chrono::Utc::now().format("%Y%m%dT%H%M%S")
+        ))
+    });
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+    println!("report written to {}", out.display());
+    Ok(())
+}
+
+/// A fresh database for the run, removed afterwards.
+struct Scratch {
+    url: String,
+    backend: &'static str,
+    dir: Option<PathBuf>,
+    pg: Option<(String, String)>,
+}
+
+impl Scratch {
+    async fn new(database: &str) -> anyhow::Result<Self> {
+        if database == "sqlite" {
+            let dir = std::env::temp_dir().join(format!("crm-bench-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir)?;
+            return Ok(Self {
+                url: format!("sqlite://{}/crm.db", dir.display()),
+                backend: "sqlite",
+                dir: Some(dir),
+                pg: None,
+            });
+        }
+        if !database.starts_with("postgres") {
+            bail!("--database takes `sqlite` or a postgres:// URL");
+        }
+        let name = format!("crm_bench_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(database).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        let prefix = database.rsplit_once('/').map_or(database, |(p, _)| p);
+        Ok(Self {
+            url: format!("{prefix}/{name}"),
+            backend: "postgres",
+            dir: None,
+            pg: Some((database.to_owned(), name)),
+        })
+    }
+
+    async fn remove(&self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut c) = sqlx::PgConnection::connect(admin).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await;
+            }
+        }
+    }
+}
+
+/// The loaded data the scenarios draw on.
+struct Loaded {
+    ids: Vec<uuid::Uuid>,
+    samples: Vec<Person>,
+    rate: f64,
+}
+
+const LOAD_BATCH: usize = 2_000;
+
+async fn load_tenant(
+    crm: &crm_domain::service::Crm,
+    actor: &Actor,
+    n: usize,
+    rng: &mut StdRng,
+    keep_ids: usize,
+) -> anyhow::Result<Loaded> {
+    let start = Instant::now();
+    let sample_every = (n / 200).max(1);
+    let id_every = (n / keep_ids.max(1)).max(1);
+    let (mut ids, mut samples) = (Vec::new(), Vec::new());
+    let mut done = 0;
+    while done < n {
+        let size = LOAD_BATCH.min(n - done);
+        let mut inputs = Vec::with_capacity(size);
+        for i in 0..size {
+            let p = Person::generate(rng);
+            inputs.push(p.input(rng));
+            if (done + i) % sample_every == 0 {
+                samples.push(p);
+            }
+        }
+        let created = crm.create_many::<Customer>(actor, inputs).await?;
+        for (i, id) in created.into_iter().enumerate() {
+            if (done + i) % id_every == 0 {
+                ids.push(id.0);
+            }
+        }
+        done += size;
+    }
+    Ok(Loaded {
+        ids,
+        samples,
+        rate: n as f64 / start.elapsed().as_secs_f64(),
+    })
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Runs the whole benchmark.
+pub async fn run(opts: &Options, crm_exe: &Path) -> anyhow::Result<Report> {
+    let scratch = Scratch::new(&opts.database).await?;
+    let result = run_on(opts, crm_exe, &scratch).await;
+    scratch.remove().await;
+    result
+}
+
+async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Result<Report> {
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let db = Db::connect(&scratch.url, PoolSettings::default()).await?;
+    db.migrate().await?;
+    let store = Arc::new(SqlStore::new(db.clone()));
+    let crm = store.crm();
+    let auth = AuthService::new(store.clone(), AuthSettings::default());
+    let tenant = auth.create_tenant("Bench", Some("bench"), None).await?;
+    let other = auth.create_tenant("Bench 2", Some("bench-2"), None).await?;
+    let client = auth.create_client(&tenant, "bench").await?;
+    let other_client = auth.create_client(&other, "bench").await?;
+    let actor = |t: &crm_domain::auth::Tenant, c: &crm_domain::auth::IssuedClient| Actor {
+        tenant_id: t.id,
+        id: c.client.id.0,
+        name: c.client.name.clone(),
+        time_zone: t.tz(),
+    };
+
+    eprintln!(
+        "loading {} customers ({} backend)…",
+        opts.customers, scratch.backend
+    );
+    let main = load_tenant(
+        &crm,
+        &actor(&tenant, &client),
+        opts.customers,
+        &mut rng,
+        10_000,
+    )
+    .await?;
+    let second_n = opts.customers / 10;
+    load_tenant(&crm, &actor(&other, &other_client), second_n, &mut rng, 1).await?;
+    eprintln!("loaded at {:.0} customers/s", main.rate);
+    if let Db::Sqlite { write, .. } = &db {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(write)
+            .await?;
+    }
+
+    // Cold start of the real server on the loaded database.
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = load::client(opts.concurrency);
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(crm_exe)
+        .env("CRM_DATABASE_URL", &scratch.url)
+        .env("CRM_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CRM_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", crm_exe.display()))?;
+    let pid = child.id().unwrap_or_default();
+    loop {
+        if let Ok(r) = http.get(format!("{base}/health")).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("the server did not answer /health within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let cold_start_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    let token: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/get-token-for-develop"))
+        .json(&json!({"clientId": client.client.client_id, "clientSecret": client.secret.0}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = token["data"]["accessToken"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
+
+    let duration = Duration::from_secs_f64(opts.seconds);
+    let ids = Arc::new(main.ids.clone());
+    let samples = Arc::new(main.samples.clone());
+    let c = opts.concurrency;
+    let mut lines: Vec<(String, Stats, &'static str)> = Vec::new();
+    let mut matches = serde_json::Map::new();
+
+    let scenario = |name: &'static str, make: MakeReq| (name, make);
+    let get_ids = ids.clone();
+    let by_name = samples.clone();
+    let by_phone = samples.clone();
+    let by_email = samples.clone();
+    let deep = (opts.customers / 20 / 2).max(1);
+    let scenarios: Vec<(&'static str, MakeReq)> = vec![
+        scenario(
+            "get by id",
+            Arc::new(move |r: &mut StdRng| Req {
+                method: Method::GET,
+                path: format!(
+                    "/api/v1/customer/get/{}",
+                    get_ids[r.gen_range(0..get_ids.len())]
+                ),
+                body: None,
+            }),
+        ),
+        scenario(
+            "search: name, no accents",
+            Arc::new(move |r: &mut StdRng| Req {
+                method: Method::POST,
+                path: "/api/v1/customer/search".into(),
+                body: Some(
+                    json!({"pageNumber": 1, "pageSize": 20, "search": fold(&by_name[r.gen_range(0..by_name.len())].name)}),
+                ),
+            }),
+        ),
+        scenario(
+            "search: phone +84",
+            Arc::new(move |r: &mut StdRng| Req {
+                method: Method::POST,
+                path: "/api/v1/customer/search".into(),
+                body: Some(
+                    json!({"pageNumber": 1, "pageSize": 20, "search": international(&by_phone[r.gen_range(0..by_phone.len())].phone)}),
+                ),
+            }),
+        ),
+        scenario(
+            "search: email",
+            Arc::new(move |r: &mut StdRng| Req {
+                method: Method::POST,
+                path: "/api/v1/customer/search".into(),
+                body: Some(
+                    json!({"pageNumber": 1, "pageSize": 20, "search": by_email[r.gen_range(0..by_email.len())].email.to_uppercase()}),
+                ),
+            }),
+        ),
+        scenario(
+            "search: deep page, unfiltered",
+            Arc::new(move |r: &mut StdRng| Req {
+                method: Method::POST,
+                path: "/api/v1/customer/search".into(),
+                body: Some(json!({"pageNumber": deep + r.gen_range(0..10), "pageSize": 20})),
+            }),
+        ),
+        scenario(
+            "create",
+            Arc::new(move |r: &mut StdRng| {
+                let p = Person::generate(r);
+                Req {
+                    method: Method::POST,
+                    path: "/api/v1/customer/create".into(),
+                    body: Some(
+                        json!({"name": p.name, "phone": p.written_phone(r), "email": p.email, "address": p.address, "type": 1}),
+                    ),
+                }
+            }),
+        ),
+    ];
+
+    // How selective the search queries are, from the first few samples.
+    for (label, query) in [
+        ("name", fold(&samples[0].name)),
+        ("phone", international(&samples[0].phone)),
+        ("email", samples[0].email.to_uppercase()),
+    ] {
+        let mut total = 0u64;
+        let probe: Vec<String> = samples
+            .iter()
+            .take(20)
+            .map(|p| match label {
+                "name" => fold(&p.name),
+                "phone" => international(&p.phone),
+                _ => p.email.to_uppercase(),
+            })
+            .collect();
+        for q in &probe {
+            let v: serde_json::Value = http
+                .post(format!("{base}/api/v1/customer/search"))
+                .bearer_auth(&token)
+                .json(&json!({"pageSize": 1, "search": q}))
+                .send()
+                .await?
+                .json()
+                .await?;
+            total += v["data"]["totalCount"].as_u64().unwrap_or(0);
+        }
+        let _ = query;
+        matches.insert(label.into(), json!(total as f64 / probe.len() as f64));
+    }
+
+    for (name, make) in scenarios {
+        eprintln!("running: {name}");
+        let stats = drive(&http, &base, Some(&token), c, duration, opts.seed, make).await;
+        lines.push((name.to_owned(), stats, ""));
+    }
+    let peak_rss_mb = peak_rss_mb(pid);
+    if let Some(pid) = child.id() {
+        let _ = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+
+    // Raw baselines, same machine, same run.
+    let raw_addr = raw::serve(db.clone(), tenant.id.0)?;
+    let raw_base = format!("http://{raw_addr}");
+    eprintln!("running: raw baselines");
+    let raw_json = drive(
+        &http,
+        &raw_base,
+        None,
+        c,
+        duration,
+        opts.seed,
+        Arc::new(|_: &mut StdRng| Req {
+            method: Method::GET,
+            path: "/raw/json".into(),
+            body: None,
+        }),
+    )
+    .await;
+    let pk_ids = ids.clone();
+    let raw_pk = drive(
+        &http,
+        &raw_base,
+        None,
+        c,
+        duration,
+        opts.seed,
+        Arc::new(move |r: &mut StdRng| Req {
+            method: Method::GET,
+            path: format!("/raw/customer/{}", pk_ids[r.gen_range(0..pk_ids.len())]),
+            body: None,
+        }),
+    )
+    .await;
+
+    // Bulk creation through the core's batch path, then the same rows raw.
+    eprintln!("bulk: {} customers", opts.bulk);
+    let people: Vec<Person> = (0..opts.bulk).map(|_| Person::generate(&mut rng)).collect();
+    let bulk_actor = actor(&tenant, &client);
+    let start = Instant::now();
+    for chunk in people.chunks(1_000) {
+        let inputs = chunk.iter().map(|p| p.input(&mut rng)).collect();
+        crm.create_many::<Customer>(&bulk_actor, inputs).await?;
+    }
+    let bulk_rate = opts.bulk as f64 / start.elapsed().as_secs_f64();
+    let raw_bulk_rate = raw::batched_insert(&db, tenant.id.0, &people, 1_000).await?;
+    db.close().await;
+
+    let mut out = Vec::new();
+    let ratio = |ours: f64, raw: f64| if raw > 0.0 { Some(ours / raw) } else { None };
+    for (name, stats, _) in lines {
+        let (ratio, target, met) = match name.as_str() {
+            "get by id" => {
+                let r = ratio(stats.per_second, raw_pk.per_second);
+                (r, ">= 50% of raw PK select".to_owned(), r.map(|r| r >= 0.5))
+            }
+            "create" => {
+                let r = ratio(stats.per_second, raw_pk.per_second);
+                (r, ">= 30% of raw PK select".to_owned(), r.map(|r| r >= 0.3))
+            }
+            n if n.starts_with("search:") && !n.contains("deep") => {
+                (None, "p99 <= 20 ms".to_owned(), Some(stats.p99_ms <= 20.0))
+            }
+            _ => (None, String::new(), None),
+        };
+        out.push(Line {
+            name,
+            stats,
+            ratio,
+            target,
+            met,
+        });
+    }
+    for (name, stats) in [
+        ("raw: fixed JSON (axum)", raw_json),
+        ("raw: PK select (sqlx)", raw_pk),
+    ] {
+        out.push(Line {
+            name: name.into(),
+            stats,
+            ratio: None,
+            target: String::new(),
+            met: None,
+        });
+    }
+    Ok(Report {
+        backend: scratch.backend.to_owned(),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        customers: opts.customers,
+        second_tenant_customers: second_n,
+        load_rows_per_second: main.rate,
+        cold_start_ms,
+        peak_rss_mb,
+        bulk_rows: opts.bulk,
+        bulk_rows_per_second: bulk_rate,
+        raw_bulk_rows_per_second: raw_bulk_rate,
+        average_matches: serde_json::Value::Object(matches),
+        lines: out,
+    })
+}
+
+/// Prints the report as one table.
+pub fn print(r: &Report) {
+    println!();
+    println!(
+        "crm benchmark — backend {}, {} cores, {} + {} customers",
+        r.backend, r.cores, r.customers, r.second_tenant_customers
+    );
+    println!(
+        "{:<32} {:>9} {:>7} {:>9} {:>9} {:>9} {:>8}  target",
+        "scenario", "req/s", "errors", "p50 ms", "p95 ms", "p99 ms", "ratio"
+    );
+    for l in &r.lines {
+        let ratio = l
+            .ratio
+            .map_or(String::new(), |x| format!("{:.0}%", x * 100.0));
+        let met = match l.met {
+            Some(true) => " (met)",
+            Some(false) => " (MISSED)",
+            None => "",
+        };
+        println!(
+            "{:<32} {:>9.0} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>8}  {}{}",
+            l.name,
+            l.stats.per_second,
+            l.stats.errors,
+            l.stats.p50_ms,
+            l.stats.p95_ms,
+            l.stats.p99_ms,
+            ratio,
+            l.target,
+            met
+        );
+        if let Some(e) = &l.stats.first_error {
+            println!(
+                "    first error: {}",
+                e.chars().take(200).collect::<String>()
+            );
+        }
+    }
+    let bulk_ratio = r.bulk_rows_per_second / r.raw_bulk_rows_per_second.max(1e-9);
+    println!(
+        "{:<32} {:>9.0} rows/s vs raw {:.0} rows/s = {:.0}%  target >= 50%{}",
+        format!("bulk create ({} rows)", r.bulk_rows),
+        r.bulk_rows_per_second,
+        r.raw_bulk_rows_per_second,
+        bulk_ratio * 100.0,
+        if bulk_ratio >= 0.5 {
+            " (met)"
+        } else {
+            " (MISSED)"
+        }
+    );
+    println!(
+        "{:<32} {:>9.0} rows/s (core batch path, with search terms)",
+        "initial load", r.load_rows_per_second
+    );
+    println!(
+        "{:<32} {:>9.1} MB  target <= 100 MB{}",
+        "server peak RSS",
+        r.peak_rss_mb,
+        if r.peak_rss_mb <= 100.0 {
+            " (met)"
+        } else {
+            " (MISSED)"
+        }
+    );
+    println!(
+        "{:<32} {:>9.0} ms  target <= 1000 ms{}",
+        "cold start to healthy",
+        r.cold_start_ms,
+        if r.cold_start_ms <= 1000.0 {
+            " (met)"
+        } else {
+            " (MISSED)"
+        }
+    );
+    println!(
+        "average matches of the search queries: {}",
+        r.average_matches
+    );
+}
