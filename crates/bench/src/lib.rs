@@ -233,7 +233,11 @@ fn peak_rss_mb(pid: u32) -> f64 {
 pub async fn run(opts: &Options, crm_exe: &Path) -> anyhow::Result<Report> {
     let scratch = Scratch::new(&opts.database).await?;
     let result = run_on(opts, crm_exe, &scratch).await;
-    scratch.remove().await;
+    if std::env::var_os("CRM_BENCH_KEEP").is_some() {
+        eprintln!("kept the database: {}", scratch.url);
+    } else {
+        scratch.remove().await;
+    }
     result
 }
 

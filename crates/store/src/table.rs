@@ -11,7 +11,8 @@ use crm_domain::repo::{Entity, Repository};
 use crm_domain::search::{Filter, Page, PageRequest, RefField, TextField};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{
-    Alias, Condition, Expr, Func, InsertStatement, Order, Query, SelectStatement, SimpleExpr, Value,
+    Alias, Condition, Expr, Func, InsertStatement, JoinType, Order, Query, SelectStatement,
+    SimpleExpr, Value,
 };
 use uuid::Uuid;
 
@@ -124,15 +125,21 @@ pub(crate) trait Table: Entity {
 
 pub(crate) fn select_all<E: Table>() -> SelectStatement {
     let mut q = Query::select();
-    q.from_as(al(E::TABLE), al(T)).columns(
+    q.from_as(al(E::TABLE), al(T));
+    columns_and_joins::<E>(&mut q);
+    q
+}
+
+/// The record's columns on alias `t`, and the kind's joins.
+fn columns_and_joins<E: Table>(q: &mut SelectStatement) {
+    q.columns(
         ["seq", "id"]
             .iter()
             .chain(E::COLUMNS)
             .chain(AUDIT_COLUMNS.iter())
             .map(|c| (al(T), al(c))),
     );
-    E::joins(&mut q);
-    q
+    E::joins(q);
 }
 
 fn live(tenant: TenantId) -> Condition {
@@ -234,16 +241,18 @@ pub(crate) async fn insert_many_in<E: Table>(
     for (id, d) in ids.iter().zip(&data) {
         E::after_write(&mut tx.exec(), actor.tenant_id, *id, d).await?;
     }
-    let terms: Vec<(Uuid, TextField, String)> = ids
+    let mut terms: Vec<(String, TextField, Uuid)> = ids
         .iter()
         .zip(&data)
-        .flat_map(|(id, d)| E::terms(d).into_iter().map(move |(f, t)| (*id, f, t)))
+        .flat_map(|(id, d)| E::terms(d).into_iter().map(move |(f, t)| (t, f, *id)))
         .collect();
+    // In key order, the index inserts walk the b-tree instead of jumping around it.
+    terms.sort_unstable();
     for chunk in terms.chunks(BATCH_PARAMS / 5) {
         let mut q: InsertStatement = Query::insert();
         q.into_table(al("search_terms"))
             .columns(["tenant_id", "entity", "term", "field", "record_id"].map(al));
-        for (id, field, term) in chunk {
+        for (term, field, id) in chunk {
             q.values([
                 v(actor.tenant_id.0),
                 v(E::ENTITY_CODE),
@@ -489,10 +498,19 @@ where
             page_seqs.order_by((al(T), al("seq")), Order::Desc);
         }
         page_seqs.limit(u64::from(page.size)).offset(page.offset());
-        let mut items = select_all::<E>();
-        items
-            .cond_where(live(tenant).add(tcol("seq").in_subquery(page_seqs)))
-            .order_by((al(T), al("seq")), Order::Desc);
+        // The page as a derived table: evaluated once, then joined back by key.
+        let mut items = Query::select();
+        items.from_subquery(page_seqs, al("p")).join_as(
+            JoinType::InnerJoin,
+            al(E::TABLE),
+            al(T),
+            Condition::all()
+                .add(tcol("tenant_id").eq(tenant.0))
+                .add(tcol("seq").equals((al("p"), al("seq"))))
+                .add(tcol("deleted_at").is_null()),
+        );
+        columns_and_joins::<E>(&mut items);
+        items.order_by((al(T), al("seq")), Order::Desc);
         let mut conn = self.db.read().await.map_err(db_error)?;
         let mut exec = conn.exec();
         let total = exec
