@@ -16,7 +16,7 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use crate::db::{AnyRow, Exec, Scalar, Tx};
+use crate::db::{AnyRow, Db, Exec, Scalar, Tx};
 use crate::error::db_error;
 use crate::SqlStore;
 
@@ -500,8 +500,15 @@ where
         page_seqs.limit(u64::from(page.size)).offset(page.offset());
         // The page as a derived table: evaluated once, then joined back by key.
         let mut items = Query::select();
+        // SQLite may otherwise walk every row of the tenant in `seq` order as the outer loop
+        // (to skip the final sort) and look each up in the page; CROSS JOIN pins the page as
+        // the outer loop there. PostgreSQL rejects CROSS JOIN … ON and plans this well anyway.
+        let join = match self.db {
+            Db::Sqlite { .. } => JoinType::CrossJoin,
+            Db::Postgres(_) => JoinType::InnerJoin,
+        };
         items.from_subquery(page_seqs, al("p")).join_as(
-            JoinType::InnerJoin,
+            join,
             al(E::TABLE),
             al(T),
             Condition::all()
