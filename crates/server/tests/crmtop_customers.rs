@@ -358,17 +358,11 @@ async fn bad_input_gets_the_envelope_and_writes_nothing(app: &TestApp) {
         "PascalCase binds like camelCase: {body}"
     );
 
-    let huge = format!("{{\"name\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
     let (status, body) = app
-        .raw(
-            reqwest::Method::POST,
-            path,
-            Some(&a.token),
-            "application/json",
-            huge,
-        )
+        .announce_body(path, &a.token, 2 * 1024 * 1024, 1024 * 1024 + 64 * 1024)
         .await;
-    assert_crmtop_err(status, &body, StatusCode::PAYLOAD_TOO_LARGE);
+    let message = assert_crmtop_err(status, &body, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(message.contains("too large"), "{message}");
 
     let (status, body) = app
         .put(

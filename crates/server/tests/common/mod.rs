@@ -236,6 +236,58 @@ impl TestApp {
         (status, value)
     }
 
+    /// Announces a body of `length` bytes, sends only `sent` of them and reads the answer: a
+    /// server that refuses past its limit answers without the rest (no race with our writes).
+    pub async fn announce_body(
+        &self,
+        path: &str,
+        token: &str,
+        length: usize,
+        sent: usize,
+    ) -> (StatusCode, Value) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut partial = b"{\"name\": \"".to_vec();
+        partial.resize(sent, b'a');
+        stream.write_all(&partial).await.unwrap();
+        // Read the head, then exactly the announced answer body (the socket stays open).
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        let split = loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed before an answer");
+            raw.extend_from_slice(&buf[..n]);
+            if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i;
+            }
+        };
+        let headers = String::from_utf8_lossy(&raw[..split]).to_string();
+        let code: u16 = headers.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let length: usize = headers
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .expect("a Content-Length");
+        let mut body = raw[split + 4..].to_vec();
+        while body.len() < length {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed mid-answer");
+            body.extend_from_slice(&buf[..n]);
+        }
+        let value = serde_json::from_slice(&body[..length]).unwrap();
+        (StatusCode::from_u16(code).unwrap(), value)
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
