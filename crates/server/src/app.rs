@@ -62,12 +62,14 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = self.router();
-        axum::serve(listener, router)
+        let maintenance = tokio::spawn(keep_statistics(self.db.clone()));
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")?;
+            .context("serving HTTP");
+        maintenance.abort();
         self.db.close().await;
-        Ok(())
+        served
     }
 }
 
@@ -109,6 +111,19 @@ async fn method_not_allowed(uri: Uri) -> Response {
         Json(json!({"message": message})),
     )
         .into_response()
+}
+
+/// Keeps PostgreSQL's planner statistics fresh once a minute (see `Db::refresh_statistics`).
+async fn keep_statistics(db: Db) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match db.refresh_statistics().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tables = n, "refreshed planner statistics"),
+            Err(e) => tracing::warn!(error = ?e, "refreshing planner statistics failed"),
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -137,6 +137,28 @@ impl Db {
         }
     }
 
+    /// Analyses the tables that changed much since their statistics were taken (PostgreSQL;
+    /// a no-op on SQLite, whose plans are fixed by the statements' shape). Without statistics
+    /// PostgreSQL picks scans that grow with the table, and autovacuum may be off.
+    /// Returns how many tables were analysed.
+    pub async fn refresh_statistics(&self) -> anyhow::Result<usize> {
+        let Db::Postgres(pool) = self else {
+            return Ok(0);
+        };
+        let stale: Vec<(String,)> = sqlx::query_as(
+            "SELECT relname::text FROM pg_stat_user_tables \
+             WHERE n_mod_since_analyze > 1000 + n_live_tup / 10",
+        )
+        .fetch_all(pool)
+        .await?;
+        for (table,) in &stale {
+            sqlx::raw_sql(&format!("ANALYZE \"{}\"", table.replace('"', "\"\"")))
+                .execute(pool)
+                .await?;
+        }
+        Ok(stale.len())
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Db::Sqlite { .. } => "sqlite",
