@@ -168,6 +168,35 @@ impl Scratch {
     }
 }
 
+/// The keyword searches measured: what a user types to find a sampled customer.
+#[derive(Debug, Clone, Copy)]
+enum Query {
+    /// The full name without accents.
+    Name,
+    /// The phone in `+84 912 345 678` form.
+    Phone,
+    /// The e-mail in upper case.
+    Email,
+}
+
+impl Query {
+    fn of(self, p: &Person) -> String {
+        match self {
+            Query::Name => fold(&p.name),
+            Query::Phone => international(&p.phone),
+            Query::Email => p.email.to_uppercase(),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Query::Name => "name",
+            Query::Phone => "phone",
+            Query::Email => "email",
+        }
+    }
+}
+
 /// The loaded data the scenarios draw on.
 struct Loaded {
     ids: Vec<uuid::Uuid>,
@@ -349,7 +378,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     let ids = Arc::new(main.ids.clone());
     let samples = Arc::new(main.samples.clone());
     let c = opts.concurrency;
-    let mut lines: Vec<(String, Stats, &'static str)> = Vec::new();
+    let mut lines: Vec<(String, Stats)> = Vec::new();
     let mut matches = serde_json::Map::new();
 
     let scenario = |name: &'static str, make: MakeReq| (name, make);
@@ -376,7 +405,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
                 method: Method::POST,
                 path: "/api/v1/customer/search".into(),
                 body: Some(
-                    json!({"pageNumber": 1, "pageSize": 20, "search": fold(&by_name[r.gen_range(0..by_name.len())].name)}),
+                    json!({"pageNumber": 1, "pageSize": 20, "search": Query::Name.of(&by_name[r.gen_range(0..by_name.len())])}),
                 ),
             }),
         ),
@@ -386,7 +415,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
                 method: Method::POST,
                 path: "/api/v1/customer/search".into(),
                 body: Some(
-                    json!({"pageNumber": 1, "pageSize": 20, "search": international(&by_phone[r.gen_range(0..by_phone.len())].phone)}),
+                    json!({"pageNumber": 1, "pageSize": 20, "search": Query::Phone.of(&by_phone[r.gen_range(0..by_phone.len())])}),
                 ),
             }),
         ),
@@ -396,7 +425,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
                 method: Method::POST,
                 path: "/api/v1/customer/search".into(),
                 body: Some(
-                    json!({"pageNumber": 1, "pageSize": 20, "search": by_email[r.gen_range(0..by_email.len())].email.to_uppercase()}),
+                    json!({"pageNumber": 1, "pageSize": 20, "search": Query::Email.of(&by_email[r.gen_range(0..by_email.len())])}),
                 ),
             }),
         ),
@@ -424,21 +453,9 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     ];
 
     // How selective the search queries are, from the first few samples.
-    for (label, query) in [
-        ("name", fold(&samples[0].name)),
-        ("phone", international(&samples[0].phone)),
-        ("email", samples[0].email.to_uppercase()),
-    ] {
+    for kind in [Query::Name, Query::Phone, Query::Email] {
+        let probe: Vec<String> = samples.iter().take(20).map(|p| kind.of(p)).collect();
         let mut total = 0u64;
-        let probe: Vec<String> = samples
-            .iter()
-            .take(20)
-            .map(|p| match label {
-                "name" => fold(&p.name),
-                "phone" => international(&p.phone),
-                _ => p.email.to_uppercase(),
-            })
-            .collect();
         for q in &probe {
             let v: serde_json::Value = http
                 .post(format!("{base}/api/v1/customer/search"))
@@ -450,14 +467,16 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
                 .await?;
             total += v["data"]["totalCount"].as_u64().unwrap_or(0);
         }
-        let _ = query;
-        matches.insert(label.into(), json!(total as f64 / probe.len() as f64));
+        matches.insert(
+            kind.label().into(),
+            json!(total as f64 / probe.len() as f64),
+        );
     }
 
     for (name, make) in scenarios {
         eprintln!("running: {name}");
         let stats = drive(&http, &base, Some(&token), c, duration, opts.seed, make).await;
-        lines.push((name.to_owned(), stats, ""));
+        lines.push((name.to_owned(), stats));
     }
     let peak_rss_mb = peak_rss_mb(pid);
     if let Some(pid) = child.id() {
@@ -517,7 +536,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
 
     let mut out = Vec::new();
     let ratio = |ours: f64, raw: f64| if raw > 0.0 { Some(ours / raw) } else { None };
-    for (name, stats, _) in lines {
+    for (name, stats) in lines {
         let (ratio, target, met) = match name.as_str() {
             "get by id" => {
                 let r = ratio(stats.per_second, raw_pk.per_second);

@@ -126,11 +126,6 @@ pub fn form<T: DeserializeOwned>(bytes: &Bytes) -> Option<T> {
     serde_urlencoded::from_bytes(bytes).ok()
 }
 
-/// A text property that is a string or `null`; numbers and booleans are refused.
-pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Option::<String>::deserialize(d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

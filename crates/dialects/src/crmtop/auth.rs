@@ -6,7 +6,6 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use super::envelope::{Body, CrmtopError, Data};
-use crate::body::text;
 use crate::AppState;
 use axum::http::StatusCode;
 use crm_domain::auth::TokenPair;
@@ -22,16 +21,16 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TokenIn {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     client_id: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     client_secret: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RefreshIn {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     refresh_token: Option<String>,
 }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::envelope::{local_date, parse_date, AuditDto, CrmtopError, OwnershipDto};
 use super::resource::{ref_filter, routes, text_filter, PageQuery, Resource, Routes, WithAudit};
-use crate::body::{guid, lenient_int, text};
+use crate::body::{guid, lenient_int};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -26,31 +26,31 @@ pub(super) struct ContactIn {
     id: Option<Uuid>,
     #[serde(default, deserialize_with = "guid")]
     customer_id: Option<Uuid>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     code: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     full_name: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     position: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     department: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     phone: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     email: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
     gender: Option<i32>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     birthday: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     national_id: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     address: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     status: Option<String>,
     #[serde(default)]
     is_primary: Option<bool>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     note: Option<String>,
     #[serde(flatten)]
     ownership: OwnershipDto,
@@ -135,13 +135,13 @@ pub(super) struct ContactSearch {
     page: PageQuery,
     #[serde(default, deserialize_with = "guid")]
     customer_id: Option<Uuid>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     code: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     full_name: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     email: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     phone: Option<String>,
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::envelope::{AuditDto, CrmtopError, OwnershipDto};
 use super::resource::{ref_filter, routes, text_filter, PageQuery, Resource, Routes, WithAudit};
-use crate::body::{guid, lenient_int, text};
+use crate::body::{guid, lenient_int};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -29,27 +29,27 @@ pub fn router() -> Router<AppState> {
 pub(super) struct CustomerIn {
     #[serde(default, deserialize_with = "guid")]
     id: Option<Uuid>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     code: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     name: Option<String>,
     #[serde(default, rename = "type", deserialize_with = "lenient_int")]
     kind: Option<i32>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     tax_code: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     business_type: Option<String>,
     #[serde(default, deserialize_with = "guid")]
     group_id: Option<Uuid>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     phone: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     email: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     website: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     address: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     note: Option<String>,
     #[serde(flatten)]
     ownership: OwnershipDto,
@@ -126,13 +126,13 @@ pub(super) struct CustomerSearch {
     page: PageQuery,
     #[serde(default, deserialize_with = "guid")]
     group_id: Option<Uuid>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     code: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     name: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     email: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     phone: Option<String>,
 }
 
@@ -177,9 +177,9 @@ impl Resource for Customer {
 pub(super) struct GroupIn {
     #[serde(default, deserialize_with = "guid")]
     id: Option<Uuid>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     name: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     note: Option<String>,
 }
 

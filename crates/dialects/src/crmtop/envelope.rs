@@ -327,11 +327,11 @@ impl AuditDto {
 pub struct OwnershipDto {
     #[serde(default, deserialize_with = "crate::body::guid")]
     pub owner_id: Option<Uuid>,
-    #[serde(default, deserialize_with = "crate::body::text")]
+    #[serde(default)]
     pub owner_name: Option<String>,
     #[serde(default, deserialize_with = "crate::body::guid")]
     pub org_unit_id: Option<Uuid>,
-    #[serde(default, deserialize_with = "crate::body::text")]
+    #[serde(default)]
     pub org_unit_name: Option<String>,
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::envelope::{local_time, path_id, AuditDto, Caller, CrmtopError, Data, OwnershipDto};
 use super::resource::{routes, text_filter, PageQuery, Resource, Routes};
-use crate::body::{guid, lenient_int, text};
+use crate::body::{guid, lenient_int};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -31,15 +31,15 @@ pub(super) struct LeadIn {
     source: Option<i32>,
     #[serde(default, deserialize_with = "lenient_int")]
     status: Option<i32>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     full_name: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     email: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     phone: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     company: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     position: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
     industry: Option<i32>,
@@ -47,7 +47,7 @@ pub(super) struct LeadIn {
     rating: Option<i32>,
     #[serde(default, deserialize_with = "lenient_int")]
     probability: Option<i32>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     notes: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
     assigned_to: Option<i64>,
@@ -138,11 +138,11 @@ pub(super) struct LeadItem {
 pub(super) struct LeadSearch {
     #[serde(flatten)]
     page: PageQuery,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     full_name: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     email: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     phone: Option<String>,
 }
 

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::envelope::{
     body_id, page_request, path_id, AuditDto, Body, Caller, CrmtopError, Data, PageDto,
 };
-use crate::body::{lenient_int, text};
+use crate::body::lenient_int;
 use crate::AppState;
 
 /// How one CRMTOP resource maps onto a domain record kind.
@@ -46,7 +46,7 @@ pub(super) struct PageQuery {
     pub page_number: Option<i64>,
     #[serde(default, deserialize_with = "lenient_int")]
     pub page_size: Option<i64>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(default)]
     pub search: Option<String>,
 }
 
