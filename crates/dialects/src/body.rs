@@ -106,6 +106,28 @@ where
         .map_err(|_| serde::de::Error::custom(format!("{n} is out of range")))
 }
 
+/// A `double` property that also accepts a numeric string and treats `null` as absent.
+pub fn lenient_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Num(f64),
+        Str(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Num(n)) => Ok(Some(n)),
+        Some(Raw::Str(s)) if s.trim().is_empty() => Ok(None),
+        Some(Raw::Str(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("expected a number, got \"{s}\""))),
+    }
+}
+
 /// A GUID property where the empty GUID (`00000000-…`, what .NET clients send for "none")
 /// and `null` mean absent.
 pub fn guid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<uuid::Uuid>, D::Error> {

@@ -93,3 +93,123 @@ pub fn int_in(
         v => Ok(v),
     }
 }
+
+/// Like [`int_in`], but absent (or 0, what .NET clients send for "unset") takes `default`.
+pub fn code_or(
+    field: &str,
+    value: Option<i32>,
+    range: std::ops::RangeInclusive<i32>,
+    default: i32,
+) -> DomainResult<i32> {
+    Ok(int_in(field, value.filter(|v| *v != 0), range)?.unwrap_or(default))
+}
+
+/// A number that must be finite and not negative; absent reads as 0.
+pub fn amount(field: &str, value: Option<f64>) -> DomainResult<f64> {
+    number_in(field, value, 0.0, 1e15)
+}
+
+/// A finite number within `[min, max]`; absent reads as 0.
+pub fn number_in(field: &str, value: Option<f64>, min: f64, max: f64) -> DomainResult<f64> {
+    let v = value.unwrap_or(0.0);
+    if !v.is_finite() || v < min || v > max {
+        return Err(DomainError::validation(
+            field,
+            format!("must be a number between {min} and {max}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// Rounds money to whole hundredths (VND has none, but other currencies may).
+pub fn round_money(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// The kinds of record another record can point at (activity links, list members).
+/// Codes are this server's choice; the vendors do not document theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    Customer = 1,
+    Contact = 2,
+    Lead = 3,
+    Opportunity = 4,
+    Order = 5,
+    Ticket = 6,
+    Campaign = 7,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 7] = [
+        RecordKind::Customer,
+        RecordKind::Contact,
+        RecordKind::Lead,
+        RecordKind::Opportunity,
+        RecordKind::Order,
+        RecordKind::Ticket,
+        RecordKind::Campaign,
+    ];
+
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    pub fn from_code(field: &str, code: i32) -> DomainResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.code() == code)
+            .ok_or_else(|| {
+                DomainError::validation(
+                    field,
+                    format!(
+                        "{code} is not a record type (1 customer, 2 contact, 3 lead, \
+                         4 opportunity, 5 order, 6 ticket, 7 campaign)"
+                    ),
+                )
+            })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::Customer => "customer",
+            RecordKind::Contact => "contact",
+            RecordKind::Lead => "lead",
+            RecordKind::Opportunity => "opportunity",
+            RecordKind::Order => "order",
+            RecordKind::Ticket => "ticket",
+            RecordKind::Campaign => "campaign",
+        }
+    }
+}
+
+/// A pointer to another record of the tenant, with that record's display name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub kind: RecordKind,
+    pub id: Uuid,
+    /// Filled from the linked record when the link is checked.
+    pub name: Option<String>,
+}
+
+impl Link {
+    /// A link from its wire parts: both type and id, or neither.
+    pub fn parse(
+        prefix: &str,
+        kind: Option<i32>,
+        id: Option<Uuid>,
+        name: Option<String>,
+    ) -> DomainResult<Option<Self>> {
+        match (kind.filter(|k| *k != 0), id) {
+            (_, None) => Ok(None),
+            (None, Some(_)) => Err(DomainError::validation(
+                format!("{prefix}_type"),
+                "is required with an id",
+            )),
+            (Some(kind), Some(id)) => Ok(Some(Link {
+                kind: RecordKind::from_code(&format!("{prefix}_type"), kind)?,
+                id,
+                name: text(&format!("{prefix}_name"), name, SHORT)?,
+            })),
+        }
+    }
+}

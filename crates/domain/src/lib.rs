@@ -1,6 +1,7 @@
 //! The domain core of the CRM server: entities, newtypes, the filter tree, services and the
 //! repository traits the store implements. It knows no HTTP, no SQL and no vendor's field names.
 
+pub mod activity;
 pub mod auth;
 pub mod common;
 pub mod contact;
@@ -8,9 +9,11 @@ pub mod customer;
 pub mod error;
 pub mod ids;
 pub mod lead;
+pub mod opportunity;
 pub mod repo;
 pub mod search;
 pub mod service;
+pub mod template;
 pub mod text;
 
 pub use common::Actor;

@@ -3,13 +3,18 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::activity::{Activity, ActivityData};
 use crate::common::Actor;
 use crate::contact::{Contact, ContactData};
 use crate::customer::{Customer, CustomerData, CustomerGroup, CustomerGroupData};
 use crate::error::DomainResult;
-use crate::ids::{ContactId, CustomerGroupId, CustomerId, LeadId, TenantId};
+use crate::ids::{
+    ActivityId, ContactId, CustomerGroupId, CustomerId, LeadId, OpportunityId, TemplateId, TenantId,
+};
 use crate::lead::{Lead, LeadConversion, LeadData};
+use crate::opportunity::{Opportunity, OpportunityData};
 use crate::search::{Filter, Page, PageRequest};
+use crate::template::{Template, TemplateData};
 
 /// A kind of stored record.
 pub trait Entity: Sized + Send + Sync + 'static {
@@ -17,6 +22,8 @@ pub trait Entity: Sized + Send + Sync + 'static {
     type Data: Send + Sync + 'static;
     /// Singular name used in messages ("customer not found").
     const NAME: &'static str;
+    /// The record's attributes.
+    fn data(&self) -> &Self::Data;
 }
 
 macro_rules! entity {
@@ -25,6 +32,9 @@ macro_rules! entity {
             type Id = $id;
             type Data = $data;
             const NAME: &'static str = $name;
+            fn data(&self) -> &$data {
+                &self.data
+            }
         }
         impl From<$id> for Uuid {
             fn from(id: $id) -> Uuid {
@@ -43,6 +53,9 @@ entity!(
 );
 entity!(Contact, ContactId, ContactData, "contact");
 entity!(Lead, LeadId, LeadData, "lead");
+entity!(Activity, ActivityId, ActivityData, "activity");
+entity!(Opportunity, OpportunityId, OpportunityData, "opportunity");
+entity!(Template, TemplateId, TemplateData, "template");
 
 /// Storage of one kind of record, always scoped to one tenant; deleted records are invisible.
 #[async_trait]

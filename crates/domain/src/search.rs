@@ -7,6 +7,7 @@
 //! stands in the name, and several words typed in order (`nguyen van`, `van an`) match as one
 //! selective prefix instead of an intersection of common words.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
@@ -25,6 +26,14 @@ pub enum TextField {
     Phone = 3,
     Email = 4,
     Other = 5,
+    /// The name of the customer a record belongs to.
+    CustomerName = 6,
+    ContactName = 7,
+    LeadName = 8,
+    /// The name of the record an activity is about.
+    PrimaryName = 9,
+    /// A subject or title.
+    Subject = 10,
 }
 
 impl TextField {
@@ -33,12 +42,49 @@ impl TextField {
     }
 }
 
-/// Reference fields a search can pin to one id.
+/// Record attributes a search can pin to a value or a time range. Each record kind maps
+/// the ones it has onto its columns; asking a kind for one it lacks is a programming error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefField {
+pub enum Field {
+    // References (ids).
     Group,
     Customer,
+    Contact,
+    Lead,
+    Product,
+    Order,
     Owner,
+    OrgUnit,
+    Campaign,
+    Segment,
+    Ticket,
+    /// The record an activity is primarily about.
+    Primary,
+    // Codes and flags.
+    Kind,
+    Status,
+    Priority,
+    Channel,
+    Supplier,
+    PrimaryKind,
+    MemberKind,
+    Approved,
+    TicketType,
+    // Instants.
+    CreatedAt,
+    UpdatedAt,
+    StartTime,
+    EndTime,
+    DueDate,
+    OrderDate,
+}
+
+/// The value an attribute is compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Id(Uuid),
+    Int(i64),
+    Bool(bool),
 }
 
 /// A node of the filter tree.
@@ -51,13 +97,27 @@ pub enum Filter {
         field: Option<TextField>,
         terms: Vec<String>,
     },
-    /// The reference field equals the id.
-    Ref { field: RefField, id: Uuid },
+    /// The attribute equals the value.
+    Eq { field: Field, value: Value },
+    /// The instant lies in `[from, to]` (either bound may be open).
+    Range {
+        field: Field,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    },
     /// Matches no record (a query with nothing searchable in it).
     Nothing,
 }
 
 impl Filter {
+    /// The reference `field` is `id`.
+    pub fn id(field: Field, id: Uuid) -> Self {
+        Filter::Eq {
+            field,
+            value: Value::Id(id),
+        }
+    }
+
     /// Matches everything.
     pub fn all() -> Self {
         Filter::All(Vec::new())

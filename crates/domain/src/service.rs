@@ -7,14 +7,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::common::Actor;
+use crate::activity::{Activity, ActivityData};
+use crate::common::{Actor, Link, RecordKind};
 use crate::contact::{Contact, ContactInput};
 use crate::customer::{Customer, CustomerGroup, CustomerGroupInput, CustomerInput};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{CustomerId, LeadId};
 use crate::lead::{Lead, LeadConversion, LeadInput};
+use crate::opportunity::{Opportunity, OpportunityData};
 use crate::repo::{Entity, LeadConverter, Repository};
-use crate::search::{Filter, Page, PageRequest, RefField};
+use crate::search::{Field, Filter, Page, PageRequest};
+use crate::template::{Template, TemplateData};
 
 /// The repositories the service works on.
 #[derive(Clone)]
@@ -23,6 +26,9 @@ pub struct Crm {
     pub groups: Arc<dyn Repository<CustomerGroup>>,
     pub contacts: Arc<dyn Repository<Contact>>,
     pub leads: Arc<dyn Repository<Lead>>,
+    pub activities: Arc<dyn Repository<Activity>>,
+    pub opportunities: Arc<dyn Repository<Opportunity>>,
+    pub templates: Arc<dyn Repository<Template>>,
     pub converter: Arc<dyn LeadConverter>,
 }
 
@@ -32,8 +38,9 @@ pub trait Managed: Entity {
     type Input: Send + 'static;
     fn validate(input: Self::Input) -> DomainResult<Self::Data>;
     fn repo(crm: &Crm) -> &dyn Repository<Self>;
-    /// Checks that ids the record refers to exist in the caller's tenant.
-    async fn check_refs(_crm: &Crm, _actor: &Actor, _data: &Self::Data) -> DomainResult<()> {
+    /// Checks that ids the record refers to exist in the caller's tenant, and fills in what
+    /// follows from them (the display names of linked records).
+    async fn check_refs(_crm: &Crm, _actor: &Actor, _data: &mut Self::Data) -> DomainResult<()> {
         Ok(())
     }
     /// Refuses a delete that would leave other records dangling.
@@ -44,8 +51,8 @@ pub trait Managed: Entity {
 
 impl Crm {
     pub async fn create<E: Managed>(&self, actor: &Actor, input: E::Input) -> DomainResult<E::Id> {
-        let data = E::validate(input)?;
-        E::check_refs(self, actor, &data).await?;
+        let mut data = E::validate(input)?;
+        E::check_refs(self, actor, &mut data).await?;
         E::repo(self).insert(actor, data).await
     }
 
@@ -58,8 +65,8 @@ impl Crm {
     ) -> DomainResult<Vec<E::Id>> {
         let mut data = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
-            let item = E::validate(input).map_err(|e| at_index(i, e))?;
-            E::check_refs(self, actor, &item)
+            let mut item = E::validate(input).map_err(|e| at_index(i, e))?;
+            E::check_refs(self, actor, &mut item)
                 .await
                 .map_err(|e| at_index(i, e))?;
             data.push(item);
@@ -73,8 +80,24 @@ impl Crm {
         id: E::Id,
         input: E::Input,
     ) -> DomainResult<()> {
-        let data = E::validate(input)?;
-        E::check_refs(self, actor, &data).await?;
+        let mut data = E::validate(input)?;
+        E::check_refs(self, actor, &mut data).await?;
+        E::repo(self).update(actor, id, data).await
+    }
+
+    /// Changes part of a stored record (a status, a flag) without re-checking its links.
+    pub async fn change<E: Managed>(
+        &self,
+        actor: &Actor,
+        id: E::Id,
+        f: impl FnOnce(&mut E::Data) -> DomainResult<()> + Send,
+    ) -> DomainResult<()>
+    where
+        E::Data: Clone,
+    {
+        let record: E = self.get(actor, id).await?;
+        let mut data = record.data().clone();
+        f(&mut data)?;
         E::repo(self).update(actor, id, data).await
     }
 
@@ -121,6 +144,75 @@ impl Crm {
     }
 }
 
+impl Crm {
+    /// The display name of a record of the tenant, or `None` when it does not exist.
+    pub async fn link_name(
+        &self,
+        actor: &Actor,
+        kind: RecordKind,
+        id: uuid::Uuid,
+    ) -> DomainResult<Option<String>> {
+        let t = actor.tenant_id;
+        Ok(match kind {
+            RecordKind::Customer => self.customers.get(t, id.into()).await?.map(|r| r.data.name),
+            RecordKind::Contact => self
+                .contacts
+                .get(t, id.into())
+                .await?
+                .map(|r| r.data.full_name),
+            RecordKind::Lead => self
+                .leads
+                .get(t, id.into())
+                .await?
+                .map(|r| r.data.full_name),
+            RecordKind::Opportunity => self
+                .opportunities
+                .get(t, id.into())
+                .await?
+                .map(|r| r.data.name),
+            _ => None,
+        })
+    }
+
+    /// Checks that a link points at an existing record and fills in its name.
+    async fn resolve_link(
+        &self,
+        actor: &Actor,
+        field: &str,
+        link: &mut Option<Link>,
+    ) -> DomainResult<()> {
+        if let Some(link) = link {
+            match self.link_name(actor, link.kind, link.id).await? {
+                Some(name) => link.name = Some(name),
+                None => {
+                    return Err(DomainError::validation(
+                        format!("{field}_id"),
+                        format!("{} {} does not exist", link.kind.name(), link.id),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks an optional reference and returns the referenced record's name.
+    async fn ref_name(
+        &self,
+        actor: &Actor,
+        field: &str,
+        kind: RecordKind,
+        id: Option<uuid::Uuid>,
+    ) -> DomainResult<Option<String>> {
+        let Some(id) = id else { return Ok(None) };
+        self.link_name(actor, kind, id)
+            .await?
+            .map(Some)
+            .ok_or_else(|| {
+                DomainError::validation(field, format!("{} {id} does not exist", kind.name()))
+            })
+    }
+}
+
 fn at_index(i: usize, e: DomainError) -> DomainError {
     match e {
         DomainError::Validation { field, message } => DomainError::Validation {
@@ -140,7 +232,7 @@ impl Managed for Customer {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.customers.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &Self::Data) -> DomainResult<()> {
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
         if let Some(group) = data.group_id {
             if crm.groups.get(actor.tenant_id, group).await?.is_none() {
                 return Err(DomainError::validation(
@@ -163,10 +255,7 @@ impl Managed for CustomerGroup {
         crm.groups.as_ref()
     }
     async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
-        let members = Filter::Ref {
-            field: RefField::Group,
-            id: id.0,
-        };
+        let members = Filter::id(Field::Group, id.0);
         let page = crm
             .customers
             .search(
@@ -197,7 +286,7 @@ impl Managed for Contact {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.contacts.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &Self::Data) -> DomainResult<()> {
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
         if let Some(customer) = data.customer_id {
             if crm
                 .customers
@@ -223,5 +312,75 @@ impl Managed for Lead {
     }
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.leads.as_ref()
+    }
+}
+
+#[async_trait]
+impl Managed for Activity {
+    type Input = ActivityData;
+    fn validate(input: ActivityData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.activities.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+        crm.resolve_link(actor, "primary", &mut data.primary)
+            .await?;
+        crm.resolve_link(actor, "related", &mut data.related).await
+    }
+}
+
+#[async_trait]
+impl Managed for Opportunity {
+    type Input = OpportunityData;
+    fn validate(input: OpportunityData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.opportunities.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+        let customer = data.customer_id.map(|c| c.0);
+        data.customer_name = crm
+            .ref_name(actor, "customer_id", RecordKind::Customer, customer)
+            .await?;
+        if let Some(contact) = data.contact_id {
+            let found = crm
+                .contacts
+                .get(actor.tenant_id, contact)
+                .await?
+                .ok_or_else(|| {
+                    DomainError::validation(
+                        "contact_id",
+                        format!("contact {contact} does not exist"),
+                    )
+                })?;
+            if let (Some(want), Some(has)) = (data.customer_id, found.data.customer_id) {
+                if want != has {
+                    return Err(DomainError::validation(
+                        "contact_id",
+                        "the contact belongs to another customer",
+                    ));
+                }
+            }
+            data.contact_name = Some(found.data.full_name);
+        }
+        let lead = data.lead_id.map(|l| l.0);
+        data.lead_name = crm
+            .ref_name(actor, "lead_id", RecordKind::Lead, lead)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Managed for Template {
+    type Input = TemplateData;
+    fn validate(input: TemplateData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.templates.as_ref()
     }
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use crm_domain::contact::{Contact, ContactData};
 use crm_domain::ids::{ContactId, CustomerId, TenantId};
-use crm_domain::search::{RefField, TextField};
+use crm_domain::search::{Field, TextField};
 use crm_domain::text::{Email, Phone};
 use crm_domain::DomainResult;
 use sea_query::{Expr, Query, SelectStatement, SimpleExpr};
@@ -99,10 +99,6 @@ impl Table for Contact {
         })
     }
 
-    fn data(record: &Self) -> &ContactData {
-        &record.data
-    }
-
     fn values(d: &ContactData) -> Vec<SimpleExpr> {
         let mut out = vec![
             v(d.customer_id.map(|c| c.0)),
@@ -128,11 +124,11 @@ impl Table for Contact {
         d.terms()
     }
 
-    fn ref_column(field: RefField) -> Option<&'static str> {
+    fn column(field: Field) -> Option<&'static str> {
         match field {
-            RefField::Customer => Some("customer_id"),
-            RefField::Owner => Some("owner_id"),
-            RefField::Group => None,
+            Field::Customer => Some("customer_id"),
+            Field::OrgUnit => Some("org_unit_id"),
+            _ => None,
         }
     }
 

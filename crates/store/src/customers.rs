@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use crm_domain::customer::{Customer, CustomerData, CustomerGroup, CustomerGroupData};
 use crm_domain::ids::{CustomerGroupId, CustomerId, TenantId};
-use crm_domain::search::{RefField, TextField};
+use crm_domain::search::{Field, TextField};
 use crm_domain::text::{fold, Email, Phone};
 use crm_domain::DomainResult;
 use sea_query::{Expr, JoinType, SelectStatement, SimpleExpr};
@@ -98,10 +98,6 @@ impl Table for Customer {
         })
     }
 
-    fn data(record: &Self) -> &CustomerData {
-        &record.data
-    }
-
     fn values(d: &CustomerData) -> Vec<SimpleExpr> {
         let mut out = vec![
             v(d.code.clone()),
@@ -124,11 +120,12 @@ impl Table for Customer {
         d.terms()
     }
 
-    fn ref_column(field: RefField) -> Option<&'static str> {
+    fn column(field: Field) -> Option<&'static str> {
         match field {
-            RefField::Group => Some("group_id"),
-            RefField::Owner => Some("owner_id"),
-            RefField::Customer => Some("id"),
+            Field::Group => Some("group_id"),
+            Field::Customer => Some("id"),
+            Field::OrgUnit => Some("org_unit_id"),
+            _ => None,
         }
     }
 
@@ -198,10 +195,6 @@ impl Table for CustomerGroup {
             },
             audit: r.audit.into(),
         })
-    }
-
-    fn data(record: &Self) -> &CustomerGroupData {
-        &record.data
     }
 
     fn values(d: &CustomerGroupData) -> Vec<SimpleExpr> {

@@ -8,7 +8,7 @@ use crm_domain::customer::{Customer, CustomerData};
 use crm_domain::ids::{ContactId, CustomerId, LeadId};
 use crm_domain::lead::{Lead, LeadConversion, LeadData};
 use crm_domain::repo::LeadConverter;
-use crm_domain::search::{RefField, TextField};
+use crm_domain::search::{Field, TextField};
 use crm_domain::text::{Email, Phone};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Condition, Expr, Query, SelectStatement, SimpleExpr};
@@ -116,10 +116,6 @@ impl Table for Lead {
         })
     }
 
-    fn data(record: &Self) -> &LeadData {
-        &record.data
-    }
-
     fn values(d: &LeadData) -> Vec<SimpleExpr> {
         let mut out = vec![
             v(d.source),
@@ -143,11 +139,11 @@ impl Table for Lead {
         d.terms()
     }
 
-    fn ref_column(field: RefField) -> Option<&'static str> {
+    fn column(field: Field) -> Option<&'static str> {
         match field {
-            RefField::Owner => Some("owner_id"),
-            RefField::Customer => Some("converted_customer_id"),
-            RefField::Group => None,
+            Field::Customer => Some("converted_customer_id"),
+            Field::OrgUnit => Some("org_unit_id"),
+            _ => None,
         }
     }
 }

@@ -10,6 +10,7 @@ mod customers;
 pub mod db;
 mod error;
 mod leads;
+mod pipeline;
 mod table;
 
 use std::sync::Arc;
@@ -36,6 +37,9 @@ impl SqlStore {
             groups: self.clone(),
             contacts: self.clone(),
             leads: self.clone(),
+            activities: self.clone(),
+            opportunities: self.clone(),
+            templates: self.clone(),
             converter: self.clone(),
         }
     }

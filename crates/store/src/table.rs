@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crm_domain::auth::now;
 use crm_domain::ids::TenantId;
 use crm_domain::repo::{Entity, Repository};
-use crm_domain::search::{Filter, Page, PageRequest, RefField, TextField};
+use crm_domain::search::{Field, Filter, Page, PageRequest, TextField, Value as FilterValue};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{
     Alias, Condition, Expr, Func, InsertStatement, JoinType, Order, Query, SelectStatement,
@@ -85,10 +85,10 @@ pub(crate) trait Table: Entity {
     /// Joins and extra selected expressions beyond `t.*` attribute columns.
     fn joins(_select: &mut SelectStatement) {}
     fn from_row(row: Self::Row) -> DomainResult<Self>;
-    fn data(record: &Self) -> &Self::Data;
     fn values(data: &Self::Data) -> Vec<SimpleExpr>;
     fn terms(data: &Self::Data) -> Vec<(TextField, String)>;
-    fn ref_column(_field: RefField) -> Option<&'static str> {
+    /// The column behind a filterable attribute (owner and audit times are common to all).
+    fn column(_field: Field) -> Option<&'static str> {
         None
     }
     /// Fills in generated values (codes) before an insert.
@@ -340,11 +340,25 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
             }
             c
         }
-        Filter::Ref { field, id } => {
-            let column = E::ref_column(*field).ok_or_else(|| {
-                DomainError::Internal(anyhow::anyhow!("{} has no {field:?} reference", E::NAME))
-            })?;
-            Condition::all().add(tcol(column).eq(*id))
+        Filter::Eq { field, value } => {
+            let column = column_of::<E>(*field)?;
+            let value: Value = match value {
+                FilterValue::Id(id) => (*id).into(),
+                FilterValue::Int(n) => (*n).into(),
+                FilterValue::Bool(b) => (*b).into(),
+            };
+            Condition::all().add(tcol(column).eq(value))
+        }
+        Filter::Range { field, from, to } => {
+            let column = column_of::<E>(*field)?;
+            let mut c = Condition::all();
+            if let Some(from) = from {
+                c = c.add(tcol(column).gte(*from));
+            }
+            if let Some(to) = to {
+                c = c.add(tcol(column).lte(*to));
+            }
+            c
         }
         Filter::Nothing => Condition::all().add(Expr::value(1).eq(0)),
         Filter::Text { field, terms } => {
@@ -357,12 +371,22 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
     })
 }
 
+fn column_of<E: Table>(field: Field) -> DomainResult<&'static str> {
+    match field {
+        Field::Owner => Some("owner_id"),
+        Field::CreatedAt => Some("created_at"),
+        Field::UpdatedAt => Some("updated_at"),
+        other => E::column(other),
+    }
+    .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("{} has no {field:?}", E::NAME)))
+}
+
 /// Whether the filter narrows by search terms (then the matches, not the order, drive the plan).
 fn has_terms(filter: &Filter) -> bool {
     match filter {
         Filter::All(children) => children.iter().any(has_terms),
         Filter::Text { .. } => true,
-        Filter::Ref { .. } | Filter::Nothing => false,
+        Filter::Eq { .. } | Filter::Range { .. } | Filter::Nothing => false,
     }
 }
 
@@ -435,7 +459,7 @@ where
             .await
             .map_err(|e| unique_error::<E>(e))?;
         E::after_write(&mut tx.exec(), actor.tenant_id, id, &data).await?;
-        let old_terms = E::terms(E::data(&old));
+        let old_terms = E::terms(old.data());
         write_terms::<E>(&mut tx, actor.tenant_id, id, &old_terms, &E::terms(&data)).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(())
@@ -466,7 +490,7 @@ where
             )
             .to_owned();
         tx.exec().execute(&q).await.map_err(db_error)?;
-        write_terms::<E>(&mut tx, actor.tenant_id, id, &E::terms(E::data(&old)), &[]).await?;
+        write_terms::<E>(&mut tx, actor.tenant_id, id, &E::terms(old.data()), &[]).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }

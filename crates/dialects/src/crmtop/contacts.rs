@@ -4,7 +4,7 @@ use axum::Router;
 use chrono_tz::Tz;
 use crm_domain::contact::{Contact, ContactInput};
 use crm_domain::ids::CustomerId;
-use crm_domain::search::{Filter, RefField, TextField};
+use crm_domain::search::{Field, Filter, TextField};
 use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -164,13 +164,13 @@ impl Resource for Contact {
     fn page(q: &ContactSearch) -> &PageQuery {
         &q.page
     }
-    fn filter(q: &ContactSearch) -> Filter {
-        Filter::all()
+    fn filter(q: &ContactSearch, _: &Actor) -> Result<Filter, CrmtopError> {
+        Ok(Filter::all()
             .and(text_filter(TextField::Code, &q.code))
             .and(text_filter(TextField::Name, &q.full_name))
             .and(text_filter(TextField::Email, &q.email))
             .and(text_filter(TextField::Phone, &q.phone))
-            .and(ref_filter(RefField::Customer, q.customer_id))
+            .and(ref_filter(Field::Customer, q.customer_id)))
     }
     fn item(record: Self, actor: &Actor) -> Self::Item {
         WithAudit {

@@ -3,7 +3,7 @@
 use axum::Router;
 use crm_domain::customer::{Customer, CustomerGroup, CustomerGroupInput, CustomerInput};
 use crm_domain::ids::CustomerGroupId;
-use crm_domain::search::{Filter, RefField, TextField};
+use crm_domain::search::{Field, Filter, TextField};
 use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -155,13 +155,13 @@ impl Resource for Customer {
     fn page(q: &CustomerSearch) -> &PageQuery {
         &q.page
     }
-    fn filter(q: &CustomerSearch) -> Filter {
-        Filter::all()
+    fn filter(q: &CustomerSearch, _: &Actor) -> Result<Filter, CrmtopError> {
+        Ok(Filter::all()
             .and(text_filter(TextField::Code, &q.code))
             .and(text_filter(TextField::Name, &q.name))
             .and(text_filter(TextField::Email, &q.email))
             .and(text_filter(TextField::Phone, &q.phone))
-            .and(ref_filter(RefField::Group, q.group_id))
+            .and(ref_filter(Field::Group, q.group_id)))
     }
     fn item(record: Self, actor: &Actor) -> Self::Item {
         WithAudit {
@@ -230,8 +230,8 @@ impl Resource for CustomerGroup {
     fn page(q: &GroupSearch) -> &PageQuery {
         &q.page
     }
-    fn filter(_: &GroupSearch) -> Filter {
-        Filter::all()
+    fn filter(_: &GroupSearch, _: &Actor) -> Result<Filter, CrmtopError> {
+        Ok(Filter::all())
     }
     fn item(record: Self, actor: &Actor) -> Self::Item {
         WithAudit {

@@ -296,6 +296,41 @@ pub fn parse_date(
     ))
 }
 
+/// Reads a date-time: with an offset (`2026-02-27T09:30:00+07:00`, `…Z`), or local to the
+/// tenant's zone (`2026-02-27T09:30:00`, or a plain date meaning its midnight).
+pub fn parse_time(
+    field: &str,
+    raw: Option<&str>,
+    tz: Tz,
+) -> Result<Option<DateTime<Utc>>, CrmtopError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    let local = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S%.f"))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .ok()
+                .map(|d| d.and_time(NaiveTime::MIN))
+        });
+    match local.and_then(|l| tz.from_local_datetime(&l).earliest()) {
+        Some(t) => Ok(Some(t.with_timezone(&Utc))),
+        None => Err(CrmtopError::field(
+            field,
+            format!("'{raw}' is not a date-time (expected e.g. 2026-02-27T09:30:00+07:00)"),
+        )),
+    }
+}
+
+/// An optional instant in the tenant's zone.
+pub fn opt_time(at: Option<DateTime<Utc>>, tz: Tz) -> Option<String> {
+    at.map(|t| local_time(t, tz))
+}
+
 /// Audit fields added to every search item.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

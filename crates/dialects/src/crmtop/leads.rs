@@ -164,11 +164,11 @@ impl Resource for Lead {
     fn page(q: &LeadSearch) -> &PageQuery {
         &q.page
     }
-    fn filter(q: &LeadSearch) -> Filter {
-        Filter::all()
+    fn filter(q: &LeadSearch, _: &Actor) -> Result<Filter, CrmtopError> {
+        Ok(Filter::all()
             .and(text_filter(TextField::Name, &q.full_name))
             .and(text_filter(TextField::Email, &q.email))
-            .and(text_filter(TextField::Phone, &q.phone))
+            .and(text_filter(TextField::Phone, &q.phone)))
     }
     fn item(l: Self, actor: &Actor) -> LeadItem {
         let tz = actor.time_zone;

@@ -6,6 +6,7 @@ mod contacts;
 mod customers;
 pub mod envelope;
 mod leads;
+mod pipeline;
 mod resource;
 
 use axum::http::StatusCode;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(customers::router())
         .merge(contacts::router())
         .merge(leads::router())
+        .merge(pipeline::router())
 }
 
 /// Unknown paths under `/api/v1/` answer in CRMTOP's envelope.

@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
-use crm_domain::search::Filter;
+use crm_domain::search::{Field, Filter, Value};
 use crm_domain::service::Managed;
 use crm_domain::Actor;
 use serde::de::DeserializeOwned;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::envelope::{
-    body_id, page_request, path_id, AuditDto, Body, Caller, CrmtopError, Data, PageDto,
+    body_id, page_request, parse_time, path_id, AuditDto, Body, Caller, CrmtopError, Data, PageDto,
 };
 use crate::body::lenient_int;
 use crate::AppState;
@@ -34,7 +34,7 @@ pub(super) trait Resource: Managed {
     fn out(record: &Self, actor: &Actor) -> Self::Out;
     fn page(query: &Self::Query) -> &PageQuery;
     /// The criteria beyond `search`, which every resource matches on all its terms.
-    fn filter(query: &Self::Query) -> Filter;
+    fn filter(query: &Self::Query, actor: &Actor) -> Result<Filter, CrmtopError>;
     fn item(record: Self, actor: &Actor) -> Self::Item;
 }
 
@@ -131,7 +131,7 @@ async fn search<E: Resource>(
     let p = E::page(&query);
     let page = page_request(p.page_number, p.page_size)?;
     let keyword = p.search.as_deref().and_then(|q| Filter::text(None, q));
-    let filter = E::filter(&query).and(keyword);
+    let filter = E::filter(&query, &actor)?.and(keyword);
     let found = s.crm.search::<E>(&actor, &filter, page).await?;
     Ok(Data(PageDto::from_page(found, |r| E::item(r, &actor))))
 }
@@ -145,6 +145,54 @@ pub(super) fn text_filter(
 }
 
 /// A reference criterion; absent (or the empty GUID) means none.
-pub(super) fn ref_filter(field: crm_domain::search::RefField, id: Option<Uuid>) -> Option<Filter> {
-    id.map(|id| Filter::Ref { field, id })
+pub(super) fn ref_filter(field: Field, id: Option<Uuid>) -> Option<Filter> {
+    id.map(|id| Filter::id(field, id))
+}
+
+/// A code criterion (`type`, `status`…); absent or 0 (.NET's "unset") means none.
+pub(super) fn int_filter(field: Field, value: Option<i32>) -> Option<Filter> {
+    value.filter(|v| *v != 0).map(|v| Filter::Eq {
+        field,
+        value: Value::Int(i64::from(v)),
+    })
+}
+
+/// The `fieldDate` / `from` / `to` trio: which instant to filter on (by its wire name, case
+/// insensitive; `default` when not given) and the bounds. A `to` at local midnight covers
+/// that whole day, the way a date picker means it.
+pub(super) fn date_range(
+    field_date: &Option<String>,
+    from: &Option<String>,
+    to: &Option<String>,
+    allowed: &[(&str, Field)],
+    default: Field,
+    actor: &Actor,
+) -> Result<Option<Filter>, CrmtopError> {
+    let tz = actor.time_zone;
+    let from = parse_time("from", from.as_deref(), tz)?;
+    let mut to = parse_time("to", to.as_deref(), tz)?;
+    if let Some(t) = to {
+        if t.with_timezone(&tz).time() == chrono::NaiveTime::MIN {
+            to = Some(t + chrono::Duration::days(1) - chrono::Duration::microseconds(1));
+        }
+    }
+    let field = match field_date
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+    {
+        None => default,
+        Some(name) => allowed
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, f)| *f)
+            .ok_or_else(|| {
+                let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+                CrmtopError::field(
+                    "fieldDate",
+                    format!("'{name}' is not one of {}", names.join(", ")),
+                )
+            })?,
+    };
+    Ok((from.is_some() || to.is_some()).then_some(Filter::Range { field, from, to }))
 }

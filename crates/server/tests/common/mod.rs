@@ -304,6 +304,22 @@ impl TestApp {
         self.call(Method::DELETE, path, Some(token), None).await
     }
 
+    /// A CRMTOP search: asserts the success envelope and the page object, returns `data`.
+    pub async fn search(&self, path: &str, token: &str, body: Value) -> Value {
+        let (status, resp) = self.post(path, token, body).await;
+        assert_eq!(status, StatusCode::OK, "{resp}");
+        assert_crmtop_ok(&resp);
+        let page = resp["data"].clone();
+        for key in ["currentPage", "totalPages", "totalCount", "pageSize"] {
+            assert!(page[key].is_u64(), "{key} in {page}");
+        }
+        for key in ["hasPreviousPage", "hasNextPage"] {
+            assert!(page[key].is_boolean(), "{key} in {page}");
+        }
+        assert!(page["data"].is_array(), "{page}");
+        page
+    }
+
     /// Creates a record through a CRMTOP `create` endpoint and returns its id.
     pub async fn create(&self, path: &str, token: &str, body: Value) -> String {
         let (status, resp) = self.post(path, token, body).await;

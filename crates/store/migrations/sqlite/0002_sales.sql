@@ -1,0 +1,95 @@
+-- Activities, opportunities, templates, lists (segments, campaigns), products, orders,
+-- tickets, marketing campaigns and stored files (CRMTOP's full surface, issue 4).
+
+CREATE TABLE activities (
+    seq             INTEGER PRIMARY KEY,
+    id              BLOB NOT NULL,
+    tenant_id       BLOB NOT NULL,
+    kind            INTEGER NOT NULL,
+    subject         TEXT NOT NULL,
+    description     TEXT,
+    status          INTEGER NOT NULL,
+    priority        INTEGER,
+    start_time      TEXT,
+    end_time        TEXT,
+    due_date        TEXT,
+    is_all_day      BOOLEAN NOT NULL,
+    extra_data      TEXT,
+    primary_kind    INTEGER,
+    primary_id      BLOB,
+    primary_name    TEXT,
+    related_kind    INTEGER,
+    related_id      BLOB,
+    related_name    TEXT,
+    owner_id        BLOB,
+    owner_name      TEXT,
+    org_unit_id     BLOB,
+    org_unit_name   TEXT,
+    created_at      TEXT NOT NULL,
+    created_by      BLOB,
+    created_by_name TEXT,
+    updated_at      TEXT NOT NULL,
+    updated_by      BLOB,
+    updated_by_name TEXT,
+    deleted_at      TEXT
+);
+CREATE UNIQUE INDEX activities_id ON activities (tenant_id, id);
+CREATE INDEX activities_live ON activities (tenant_id, seq) WHERE deleted_at IS NULL;
+CREATE INDEX activities_primary ON activities (tenant_id, primary_id) WHERE deleted_at IS NULL;
+CREATE INDEX activities_related ON activities (tenant_id, related_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE opportunities (
+    seq                 INTEGER PRIMARY KEY,
+    id                  BLOB NOT NULL,
+    tenant_id           BLOB NOT NULL,
+    code                TEXT NOT NULL,
+    name                TEXT NOT NULL,
+    description         TEXT,
+    customer_id         BLOB,
+    customer_name       TEXT,
+    contact_id          BLOB,
+    contact_name        TEXT,
+    lead_id             BLOB,
+    lead_name           TEXT,
+    amount              REAL NOT NULL,
+    currency            TEXT NOT NULL,
+    probability         REAL NOT NULL,
+    stage               INTEGER,
+    priority            INTEGER,
+    source              TEXT,
+    expected_close_date TEXT,
+    actual_close_date   TEXT,
+    owner_id            BLOB,
+    owner_name          TEXT,
+    org_unit_id         BLOB,
+    org_unit_name       TEXT,
+    created_at          TEXT NOT NULL,
+    created_by          BLOB,
+    created_by_name     TEXT,
+    updated_at          TEXT NOT NULL,
+    updated_by          BLOB,
+    updated_by_name     TEXT,
+    deleted_at          TEXT
+);
+CREATE UNIQUE INDEX opportunities_id ON opportunities (tenant_id, id);
+CREATE INDEX opportunities_live ON opportunities (tenant_id, seq) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX opportunities_unique ON opportunities (tenant_id, code) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_customer ON opportunities (tenant_id, customer_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE templates (
+    seq             INTEGER PRIMARY KEY,
+    id              BLOB NOT NULL,
+    tenant_id       BLOB NOT NULL,
+    kind            INTEGER NOT NULL,
+    name            TEXT NOT NULL,
+    content         TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    created_by      BLOB,
+    created_by_name TEXT,
+    updated_at      TEXT NOT NULL,
+    updated_by      BLOB,
+    updated_by_name TEXT,
+    deleted_at      TEXT
+);
+CREATE UNIQUE INDEX templates_id ON templates (tenant_id, id);
+CREATE INDEX templates_live ON templates (tenant_id, seq) WHERE deleted_at IS NULL;
