@@ -9,6 +9,7 @@ pub mod customer;
 pub mod error;
 pub mod ids;
 pub mod lead;
+pub mod list;
 pub mod opportunity;
 pub mod repo;
 pub mod search;

@@ -4,14 +4,16 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::activity::{Activity, ActivityData};
-use crate::common::Actor;
+use crate::common::{Actor, RecordKind};
 use crate::contact::{Contact, ContactData};
 use crate::customer::{Customer, CustomerData, CustomerGroup, CustomerGroupData};
 use crate::error::DomainResult;
 use crate::ids::{
-    ActivityId, ContactId, CustomerGroupId, CustomerId, LeadId, OpportunityId, TemplateId, TenantId,
+    ActivityId, CampaignId, ContactId, CustomerGroupId, CustomerId, LeadId, OpportunityId,
+    SegmentId, TemplateId, TenantId,
 };
 use crate::lead::{Lead, LeadConversion, LeadData};
+use crate::list::{Campaign, CampaignData, ListKind, Member, Segment, SegmentData};
 use crate::opportunity::{Opportunity, OpportunityData};
 use crate::search::{Filter, Page, PageRequest};
 use crate::template::{Template, TemplateData};
@@ -56,6 +58,8 @@ entity!(Lead, LeadId, LeadData, "lead");
 entity!(Activity, ActivityId, ActivityData, "activity");
 entity!(Opportunity, OpportunityId, OpportunityData, "opportunity");
 entity!(Template, TemplateId, TemplateData, "template");
+entity!(Segment, SegmentId, SegmentData, "segment");
+entity!(Campaign, CampaignId, CampaignData, "campaign");
 
 /// Storage of one kind of record, always scoped to one tenant; deleted records are invisible.
 #[async_trait]
@@ -91,4 +95,44 @@ pub trait LeadConverter: Send + Sync {
         customer: CustomerData,
         contact: ContactData,
     ) -> DomainResult<LeadConversion>;
+}
+
+/// Membership rows of segments and campaigns.
+#[async_trait]
+pub trait MemberStore: Send + Sync {
+    /// The ids among `ids` that are live records of `kind` in the tenant.
+    async fn existing(
+        &self,
+        tenant: TenantId,
+        kind: RecordKind,
+        ids: &[Uuid],
+    ) -> DomainResult<Vec<Uuid>>;
+    /// Adds records to a list; those already in it are skipped. Returns how many were added.
+    async fn add_members(
+        &self,
+        actor: &Actor,
+        list: ListKind,
+        list_id: Uuid,
+        kind: RecordKind,
+        ids: &[Uuid],
+    ) -> DomainResult<u64>;
+    /// Removes member rows by id, all or none: `false` (nothing removed) when one of them is
+    /// not a row of this kind of list (of `list_id`, when given) in the tenant.
+    async fn remove_members(
+        &self,
+        actor: &Actor,
+        list: ListKind,
+        list_id: Option<Uuid>,
+        ids: &[i64],
+    ) -> DomainResult<bool>;
+    /// Newest first; `text` matches the member's name, phone or e-mail.
+    async fn search_members(
+        &self,
+        tenant: TenantId,
+        list: ListKind,
+        list_id: Uuid,
+        kind: Option<RecordKind>,
+        text: Option<&Filter>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Member>>;
 }

@@ -14,8 +14,11 @@ use crate::customer::{Customer, CustomerGroup, CustomerGroupInput, CustomerInput
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{CustomerId, LeadId};
 use crate::lead::{Lead, LeadConversion, LeadInput};
+use crate::list::{
+    Campaign, CampaignData, ListKind, Member, Segment, SegmentData, MAX_MEMBERS_PER_CALL,
+};
 use crate::opportunity::{Opportunity, OpportunityData};
-use crate::repo::{Entity, LeadConverter, Repository};
+use crate::repo::{Entity, LeadConverter, MemberStore, Repository};
 use crate::search::{Field, Filter, Page, PageRequest};
 use crate::template::{Template, TemplateData};
 
@@ -29,6 +32,9 @@ pub struct Crm {
     pub activities: Arc<dyn Repository<Activity>>,
     pub opportunities: Arc<dyn Repository<Opportunity>>,
     pub templates: Arc<dyn Repository<Template>>,
+    pub segments: Arc<dyn Repository<Segment>>,
+    pub campaigns: Arc<dyn Repository<Campaign>>,
+    pub members: Arc<dyn MemberStore>,
     pub converter: Arc<dyn LeadConverter>,
 }
 
@@ -165,6 +171,7 @@ impl Crm {
                 .get(t, id.into())
                 .await?
                 .map(|r| r.data.full_name),
+            RecordKind::Campaign => self.campaigns.get(t, id.into()).await?.map(|r| r.data.name),
             RecordKind::Opportunity => self
                 .opportunities
                 .get(t, id.into())
@@ -210,6 +217,113 @@ impl Crm {
             .ok_or_else(|| {
                 DomainError::validation(field, format!("{} {id} does not exist", kind.name()))
             })
+    }
+}
+
+/// Segment and campaign members.
+impl Crm {
+    async fn check_list(&self, actor: &Actor, list: ListKind, id: uuid::Uuid) -> DomainResult<()> {
+        let t = actor.tenant_id;
+        let found = match list {
+            ListKind::Segment => self.segments.get(t, id.into()).await?.is_some(),
+            ListKind::Campaign => self.campaigns.get(t, id.into()).await?.is_some(),
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(DomainError::not_found(list.name()))
+        }
+    }
+
+    /// Adds existing customers, contacts or leads to a list; ones already in it stay once.
+    /// Every id must exist in the tenant, else nothing is added.
+    pub async fn add_members(
+        &self,
+        actor: &Actor,
+        list: ListKind,
+        list_id: uuid::Uuid,
+        kind: RecordKind,
+        mut ids: Vec<uuid::Uuid>,
+    ) -> DomainResult<u64> {
+        if ids.is_empty() {
+            return Err(DomainError::validation(
+                "ids",
+                "must name at least one record",
+            ));
+        }
+        if ids.len() > MAX_MEMBERS_PER_CALL {
+            return Err(DomainError::validation(
+                "ids",
+                format!("at most {MAX_MEMBERS_PER_CALL} per call"),
+            ));
+        }
+        self.check_list(actor, list, list_id).await?;
+        ids.sort_unstable();
+        ids.dedup();
+        let found = self.members.existing(actor.tenant_id, kind, &ids).await?;
+        if found.len() != ids.len() {
+            let missing: Vec<String> = ids
+                .iter()
+                .filter(|id| !found.contains(id))
+                .take(5)
+                .map(ToString::to_string)
+                .collect();
+            return Err(DomainError::validation(
+                "ids",
+                format!("no {} with id {}", kind.name(), missing.join(", ")),
+            ));
+        }
+        self.members
+            .add_members(actor, list, list_id, kind, &ids)
+            .await
+    }
+
+    /// Removes member rows; all must belong to the list (when given), else none is removed.
+    pub async fn remove_members(
+        &self,
+        actor: &Actor,
+        list: ListKind,
+        list_id: Option<uuid::Uuid>,
+        ids: &[i64],
+    ) -> DomainResult<()> {
+        if ids.is_empty() {
+            return Err(DomainError::validation(
+                "ids",
+                "must name at least one member",
+            ));
+        }
+        if let Some(id) = list_id {
+            self.check_list(actor, list, id).await?;
+        }
+        if self
+            .members
+            .remove_members(actor, list, list_id, ids)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(DomainError::NotFound {
+                entity: match list {
+                    ListKind::Segment => "segment member",
+                    ListKind::Campaign => "campaign member",
+                },
+            })
+        }
+    }
+
+    pub async fn search_members(
+        &self,
+        actor: &Actor,
+        list: ListKind,
+        list_id: uuid::Uuid,
+        kind: Option<RecordKind>,
+        text: Option<&Filter>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Member>> {
+        self.check_list(actor, list, list_id).await?;
+        self.members
+            .search_members(actor.tenant_id, list, list_id, kind, text, page)
+            .await
     }
 }
 
@@ -382,5 +496,27 @@ impl Managed for Template {
     }
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.templates.as_ref()
+    }
+}
+
+#[async_trait]
+impl Managed for Segment {
+    type Input = SegmentData;
+    fn validate(input: SegmentData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.segments.as_ref()
+    }
+}
+
+#[async_trait]
+impl Managed for Campaign {
+    type Input = CampaignData;
+    fn validate(input: CampaignData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.campaigns.as_ref()
     }
 }

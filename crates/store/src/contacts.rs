@@ -124,6 +124,11 @@ impl Table for Contact {
         d.terms()
     }
 
+    async fn after_delete(exec: &mut Exec<'_>, tenant: TenantId, id: Uuid) -> DomainResult<()> {
+        crate::lists::drop_memberships(exec, tenant, crm_domain::common::RecordKind::Contact, id)
+            .await
+    }
+
     fn column(field: Field) -> Option<&'static str> {
         match field {
             Field::Customer => Some("customer_id"),

@@ -120,6 +120,11 @@ impl Table for Customer {
         d.terms()
     }
 
+    async fn after_delete(exec: &mut Exec<'_>, tenant: TenantId, id: Uuid) -> DomainResult<()> {
+        crate::lists::drop_memberships(exec, tenant, crm_domain::common::RecordKind::Customer, id)
+            .await
+    }
+
     fn column(field: Field) -> Option<&'static str> {
         match field {
             Field::Group => Some("group_id"),

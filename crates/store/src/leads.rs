@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crm_domain::auth::now;
 use crm_domain::contact::{Contact, ContactData};
 use crm_domain::customer::{Customer, CustomerData};
-use crm_domain::ids::{ContactId, CustomerId, LeadId};
+use crm_domain::ids::{ContactId, CustomerId, LeadId, TenantId};
 use crm_domain::lead::{Lead, LeadConversion, LeadData};
 use crm_domain::repo::LeadConverter;
 use crm_domain::search::{Field, TextField};
@@ -15,6 +15,7 @@ use sea_query::{Condition, Expr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
 use crate::common::{ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::db::Exec;
 use crate::error::db_error;
 use crate::table::{al, insert_in, v, AuditRow, Table, T};
 use crate::SqlStore;
@@ -137,6 +138,10 @@ impl Table for Lead {
 
     fn terms(d: &LeadData) -> Vec<(TextField, String)> {
         d.terms()
+    }
+
+    async fn after_delete(exec: &mut Exec<'_>, tenant: TenantId, id: Uuid) -> DomainResult<()> {
+        crate::lists::drop_memberships(exec, tenant, crm_domain::common::RecordKind::Lead, id).await
     }
 
     fn column(field: Field) -> Option<&'static str> {

@@ -10,6 +10,7 @@ mod customers;
 pub mod db;
 mod error;
 mod leads;
+mod lists;
 mod pipeline;
 mod table;
 
@@ -40,6 +41,9 @@ impl SqlStore {
             activities: self.clone(),
             opportunities: self.clone(),
             templates: self.clone(),
+            segments: self.clone(),
+            campaigns: self.clone(),
+            members: self.clone(),
             converter: self.clone(),
         }
     }

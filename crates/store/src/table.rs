@@ -119,6 +119,10 @@ pub(crate) trait Table: Entity {
     ) -> DomainResult<()> {
         Ok(())
     }
+    /// Cleans up rows that point at a record being deleted (list memberships, files).
+    async fn after_delete(_exec: &mut Exec<'_>, _tenant: TenantId, _id: Uuid) -> DomainResult<()> {
+        Ok(())
+    }
     /// Carries values the caller left out over from the stored record on update.
     fn keep_on_update(_old: &Self, _data: &mut Self::Data) {}
 }
@@ -364,7 +368,12 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
         Filter::Text { field, terms } => {
             let mut c = Condition::all();
             for term in terms {
-                c = c.add(tcol("id").in_subquery(term_matches::<E>(tenant, *field, term)));
+                c = c.add(tcol("id").in_subquery(term_matches(
+                    tenant,
+                    E::ENTITY_CODE,
+                    *field,
+                    term,
+                )));
             }
             c
         }
@@ -391,8 +400,9 @@ fn has_terms(filter: &Filter) -> bool {
 }
 
 /// Ids of records with a term starting with `prefix`: an index range scan.
-fn term_matches<E: Table>(
+pub(crate) fn term_matches(
     tenant: TenantId,
+    entity: i16,
     field: Option<TextField>,
     prefix: &str,
 ) -> SelectStatement {
@@ -401,7 +411,7 @@ fn term_matches<E: Table>(
     q.column(al("record_id"))
         .from(al("search_terms"))
         .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-        .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+        .and_where(Expr::col(al("entity")).eq(entity))
         .and_where(Expr::col(al("term")).gte(prefix))
         .and_where(Expr::col(al("term")).lt(upper));
     if let Some(field) = field {
@@ -490,6 +500,7 @@ where
             )
             .to_owned();
         tx.exec().execute(&q).await.map_err(db_error)?;
+        E::after_delete(&mut tx.exec(), actor.tenant_id, id).await?;
         write_terms::<E>(&mut tx, actor.tenant_id, id, &E::terms(old.data()), &[]).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)

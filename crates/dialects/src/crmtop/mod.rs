@@ -6,6 +6,7 @@ mod contacts;
 mod customers;
 pub mod envelope;
 mod leads;
+mod lists;
 mod pipeline;
 mod resource;
 
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(contacts::router())
         .merge(leads::router())
         .merge(pipeline::router())
+        .merge(lists::router())
 }
 
 /// Unknown paths under `/api/v1/` answer in CRMTOP's envelope.

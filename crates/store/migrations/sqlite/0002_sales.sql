@@ -93,3 +93,67 @@ CREATE TABLE templates (
 );
 CREATE UNIQUE INDEX templates_id ON templates (tenant_id, id);
 CREATE INDEX templates_live ON templates (tenant_id, seq) WHERE deleted_at IS NULL;
+
+CREATE TABLE segments (
+    seq             INTEGER PRIMARY KEY,
+    id              BLOB NOT NULL,
+    tenant_id       BLOB NOT NULL,
+    name            TEXT NOT NULL,
+    description     TEXT,
+    created_at      TEXT NOT NULL,
+    created_by      BLOB,
+    created_by_name TEXT,
+    updated_at      TEXT NOT NULL,
+    updated_by      BLOB,
+    updated_by_name TEXT,
+    deleted_at      TEXT
+);
+CREATE UNIQUE INDEX segments_id ON segments (tenant_id, id);
+CREATE INDEX segments_live ON segments (tenant_id, seq) WHERE deleted_at IS NULL;
+
+CREATE TABLE campaigns (
+    seq                    INTEGER PRIMARY KEY,
+    id                     BLOB NOT NULL,
+    tenant_id              BLOB NOT NULL,
+    code                   TEXT NOT NULL,
+    name                   TEXT NOT NULL,
+    kind                   INTEGER,
+    status                 INTEGER,
+    start_date             TEXT,
+    end_date               TEXT,
+    expected_revenue       REAL NOT NULL,
+    budgeted_cost          REAL NOT NULL,
+    actual_cost            REAL NOT NULL,
+    expected_response_rate REAL NOT NULL,
+    actual_response_rate   REAL NOT NULL,
+    note                   TEXT,
+    owner_id               BLOB,
+    owner_name             TEXT,
+    org_unit_id            BLOB,
+    org_unit_name          TEXT,
+    created_at             TEXT NOT NULL,
+    created_by             BLOB,
+    created_by_name        TEXT,
+    updated_at             TEXT NOT NULL,
+    updated_by             BLOB,
+    updated_by_name        TEXT,
+    deleted_at             TEXT
+);
+CREATE UNIQUE INDEX campaigns_id ON campaigns (tenant_id, id);
+CREATE INDEX campaigns_live ON campaigns (tenant_id, seq) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX campaigns_unique ON campaigns (tenant_id, code) WHERE deleted_at IS NULL;
+
+CREATE TABLE list_members (
+    seq             INTEGER PRIMARY KEY,
+    tenant_id       BLOB NOT NULL,
+    list_kind       INTEGER NOT NULL,
+    list_id         BLOB NOT NULL,
+    member_kind     INTEGER NOT NULL,
+    member_id       BLOB NOT NULL,
+    created_at      TEXT NOT NULL,
+    created_by      BLOB,
+    created_by_name TEXT
+);
+CREATE UNIQUE INDEX list_members_unique ON list_members (tenant_id, list_kind, list_id, member_kind, member_id);
+CREATE INDEX list_members_page ON list_members (tenant_id, list_kind, list_id, seq);
+CREATE INDEX list_members_member ON list_members (tenant_id, member_id);
