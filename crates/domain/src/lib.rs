@@ -7,15 +7,18 @@ pub mod common;
 pub mod contact;
 pub mod customer;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod lead;
 pub mod list;
 pub mod opportunity;
 pub mod repo;
+pub mod sales;
 pub mod search;
 pub mod service;
 pub mod template;
 pub mod text;
+pub mod ticket;
 
 pub use common::Actor;
 pub use error::{DomainError, DomainResult};

@@ -9,10 +9,13 @@ use crate::contact::{Contact, ContactData};
 use crate::customer::{Customer, CustomerData, CustomerGroup, CustomerGroupData};
 use crate::error::DomainResult;
 use crate::ids::{
-    ActivityId, CampaignId, ContactId, CustomerGroupId, CustomerId, LeadId, OpportunityId,
-    SegmentId, TemplateId, TenantId,
+    ActivityId, CampaignId, ContactId, CustomerGroupId, CustomerId, LeadId, OpportunityId, OrderId,
+    FileId, ProductId, SegmentId, TemplateId, TenantId, TicketId,
 };
 use crate::lead::{Lead, LeadConversion, LeadData};
+use crate::files::{FileOwner, StoredFile, Upload};
+use crate::ticket::{Comment, Ticket, TicketData, TicketType};
+use crate::sales::{Approval, Order, OrderData, Product, ProductData, ProductUnit, Unit};
 use crate::list::{Campaign, CampaignData, ListKind, Member, Segment, SegmentData};
 use crate::opportunity::{Opportunity, OpportunityData};
 use crate::search::{Filter, Page, PageRequest};
@@ -60,6 +63,9 @@ entity!(Opportunity, OpportunityId, OpportunityData, "opportunity");
 entity!(Template, TemplateId, TemplateData, "template");
 entity!(Segment, SegmentId, SegmentData, "segment");
 entity!(Campaign, CampaignId, CampaignData, "campaign");
+entity!(Product, ProductId, ProductData, "product");
+entity!(Order, OrderId, OrderData, "order");
+entity!(Ticket, TicketId, TicketData, "ticket");
 
 /// Storage of one kind of record, always scoped to one tenant; deleted records are invisible.
 #[async_trait]
@@ -135,4 +141,96 @@ pub trait MemberStore: Send + Sync {
         text: Option<&Filter>,
         page: PageRequest,
     ) -> DomainResult<Page<Member>>;
+}
+
+/// Units of measure, products' extra units, and order decisions.
+#[async_trait]
+pub trait SalesStore: Send + Sync {
+    /// Creates a unit (`id` `None`) or renames one; `NotFound` when `id` is not the tenant's.
+    async fn save_unit(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        name: String,
+        note: Option<String>,
+    ) -> DomainResult<i64>;
+    /// The tenant's units among `ids`.
+    async fn units(&self, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>>;
+    /// The extra units of the given products, in the order they were saved.
+    async fn product_units(
+        &self,
+        tenant: TenantId,
+        products: &[ProductId],
+    ) -> DomainResult<Vec<ProductUnit>>;
+    /// Makes `units` the product's complete set of extra units.
+    async fn replace_product_units(
+        &self,
+        actor: &Actor,
+        product: ProductId,
+        units: &[ProductUnit],
+    ) -> DomainResult<()>;
+    /// Records the decision on an order unless one was recorded already (`false` then).
+    async fn decide_order(
+        &self,
+        actor: &Actor,
+        id: OrderId,
+        approval: &Approval,
+    ) -> DomainResult<bool>;
+}
+
+/// Ticket types and ticket comments.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    /// Creates a type (`id` `None`) or renames one; `NotFound` when `id` is not the tenant's.
+    async fn save_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        name: String,
+        note: Option<String>,
+    ) -> DomainResult<i64>;
+    async fn get_type(&self, tenant: TenantId, id: i64) -> DomainResult<Option<TicketType>>;
+    /// `text` is folded and matched anywhere in the name.
+    async fn search_types(
+        &self,
+        tenant: TenantId,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Page<TicketType>>;
+    async fn delete_type(&self, actor: &Actor, id: i64) -> DomainResult<bool>;
+    async fn add_comment(&self, actor: &Actor, comment: &Comment) -> DomainResult<()>;
+    /// Oldest first; `text` is folded and matched anywhere in the message.
+    async fn search_comments(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Comment>>;
+}
+
+/// Uploaded files: bytes kept by the server, described in the database.
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    /// Largest file accepted, in bytes.
+    fn max_bytes(&self) -> usize;
+    async fn save(
+        &self,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_id: Uuid,
+        upload: Upload,
+    ) -> DomainResult<StoredFile>;
+    /// The files of the given owners, oldest first.
+    async fn list(
+        &self,
+        tenant: TenantId,
+        owner: FileOwner,
+        owner_ids: &[Uuid],
+    ) -> DomainResult<Vec<StoredFile>>;
+    async fn read(&self, tenant: TenantId, id: FileId)
+        -> DomainResult<Option<(StoredFile, Vec<u8>)>>;
+    /// Removes an owner's files, rows and bytes.
+    async fn remove_owned(&self, actor: &Actor, owner: FileOwner, owner_id: Uuid)
+        -> DomainResult<()>;
 }

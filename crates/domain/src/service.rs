@@ -18,7 +18,10 @@ use crate::list::{
     Campaign, CampaignData, ListKind, Member, Segment, SegmentData, MAX_MEMBERS_PER_CALL,
 };
 use crate::opportunity::{Opportunity, OpportunityData};
-use crate::repo::{Entity, LeadConverter, MemberStore, Repository};
+use crate::files::{FileOwner, StoredFile, Upload};
+use crate::repo::{Entity, FileStore, LeadConverter, MemberStore, Repository, SalesStore, TicketStore};
+use crate::ticket::{Comment, Ticket, TicketData, TicketType, MAX_MESSAGE};
+use crate::sales::{Approval, Order, OrderData, OrderInput, Product, ProductData, ProductUnit};
 use crate::search::{Field, Filter, Page, PageRequest};
 use crate::template::{Template, TemplateData};
 
@@ -35,6 +38,12 @@ pub struct Crm {
     pub segments: Arc<dyn Repository<Segment>>,
     pub campaigns: Arc<dyn Repository<Campaign>>,
     pub members: Arc<dyn MemberStore>,
+    pub products: Arc<dyn Repository<Product>>,
+    pub orders: Arc<dyn Repository<Order>>,
+    pub sales: Arc<dyn SalesStore>,
+    pub tickets: Arc<dyn Repository<Ticket>>,
+    pub ticket_store: Arc<dyn TicketStore>,
+    pub files: Arc<dyn FileStore>,
     pub converter: Arc<dyn LeadConverter>,
 }
 
@@ -51,6 +60,10 @@ pub trait Managed: Entity {
     }
     /// Refuses a delete that would leave other records dangling.
     async fn check_delete(_crm: &Crm, _actor: &Actor, _id: Self::Id) -> DomainResult<()> {
+        Ok(())
+    }
+    /// Cleans up after a delete (files kept outside the database).
+    async fn after_delete(_crm: &Crm, _actor: &Actor, _id: Self::Id) -> DomainResult<()> {
         Ok(())
     }
 }
@@ -117,7 +130,7 @@ impl Crm {
     pub async fn delete<E: Managed>(&self, actor: &Actor, id: E::Id) -> DomainResult<()> {
         E::check_delete(self, actor, id).await?;
         if E::repo(self).delete(actor, id).await? {
-            Ok(())
+            E::after_delete(self, actor, id).await
         } else {
             Err(DomainError::not_found(E::NAME))
         }
@@ -171,13 +184,22 @@ impl Crm {
                 .get(t, id.into())
                 .await?
                 .map(|r| r.data.full_name),
+            RecordKind::Order => self
+                .orders
+                .get(t, id.into())
+                .await?
+                .and_then(|r| r.data.code),
+            RecordKind::Ticket => self
+                .tickets
+                .get(t, id.into())
+                .await?
+                .map(|r| r.data.subject),
             RecordKind::Campaign => self.campaigns.get(t, id.into()).await?.map(|r| r.data.name),
             RecordKind::Opportunity => self
                 .opportunities
                 .get(t, id.into())
                 .await?
                 .map(|r| r.data.name),
-            _ => None,
         })
     }
 
@@ -327,6 +349,316 @@ impl Crm {
     }
 }
 
+/// Units, multi-unit prices and order approval.
+impl Crm {
+    /// Creates (`id` `None`) or renames a unit of measure; returns its id.
+    pub async fn save_unit(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        name: Option<String>,
+        note: Option<String>,
+    ) -> DomainResult<i64> {
+        let name = crate::common::required("name", name, crate::common::SHORT)?;
+        let note = crate::common::text("note", note, crate::common::LONG)?;
+        self.sales
+            .save_unit(actor, id.filter(|i| *i != 0), name, note)
+            .await
+    }
+
+    async fn unit_name(&self, actor: &Actor, field: &str, id: i64) -> DomainResult<String> {
+        self.sales
+            .units(actor.tenant_id, &[id])
+            .await?
+            .pop()
+            .map(|u| u.name)
+            .ok_or_else(|| DomainError::validation(field, format!("unit {id} does not exist")))
+    }
+
+    /// A product's extra units.
+    pub async fn product_units(
+        &self,
+        actor: &Actor,
+        product: crate::ids::ProductId,
+    ) -> DomainResult<Vec<ProductUnit>> {
+        let _: Product = self.get(actor, product).await?;
+        self.sales.product_units(actor.tenant_id, &[product]).await
+    }
+
+    /// Saves products' extra units. `items` are `(unit, keep)`: for every product named, the
+    /// kept items become its complete set (the others are removed).
+    pub async fn save_product_units(
+        &self,
+        actor: &Actor,
+        items: Vec<(ProductUnit, bool)>,
+    ) -> DomainResult<()> {
+        if items.is_empty() {
+            return Err(DomainError::validation("units", "must hold at least one unit"));
+        }
+        let mut by_product: Vec<(Product, Vec<ProductUnit>)> = Vec::new();
+        for (i, (unit, keep)) in items.into_iter().enumerate() {
+            let slot = match by_product.iter().position(|(p, _)| p.id == unit.product_id) {
+                Some(at) => at,
+                None => {
+                    let product = self
+                        .products
+                        .get(actor.tenant_id, unit.product_id)
+                        .await?
+                        .ok_or_else(|| {
+                            DomainError::validation(
+                                format!("units[{i}].product_id"),
+                                format!("product {} does not exist", unit.product_id),
+                            )
+                        })?;
+                    by_product.push((product, Vec::new()));
+                    by_product.len() - 1
+                }
+            };
+            if !keep {
+                continue;
+            }
+            let mut unit = unit.validate(i)?;
+            let field = format!("units[{i}].unit_id");
+            unit.unit_name = Some(self.unit_name(actor, &field, unit.unit_id).await?);
+            let (product, list) = &mut by_product[slot];
+            if product.data.unit_id == Some(unit.unit_id) {
+                return Err(DomainError::validation(
+                    field,
+                    "is the product's base unit already",
+                ));
+            }
+            if list.iter().any(|u| u.unit_id == unit.unit_id) {
+                return Err(DomainError::validation(field, "appears twice for the product"));
+            }
+            list.push(unit);
+        }
+        for (product, units) in by_product {
+            self.sales
+                .replace_product_units(actor, product.id, &units)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Approves (or rejects) an order, once.
+    pub async fn approve_order(
+        &self,
+        actor: &Actor,
+        id: crate::ids::OrderId,
+        approve: bool,
+        note: Option<String>,
+    ) -> DomainResult<()> {
+        let order: Order = self.get(actor, id).await?;
+        let already = || {
+            DomainError::conflict(
+                Some("id"),
+                "the order has been approved or rejected already",
+            )
+        };
+        if order.data.approval.is_some() {
+            return Err(already());
+        }
+        let approval = Approval {
+            approved: approve,
+            at: crate::auth::now(),
+            by: Some(actor.id),
+            by_name: Some(actor.name.clone()),
+            note: crate::common::text("note", note, crate::common::LONG)?,
+        };
+        if self.sales.decide_order(actor, id, &approval).await? {
+            Ok(())
+        } else {
+            Err(already())
+        }
+    }
+
+    /// Checks an order's customer and lines, fills names and default prices, computes amounts.
+    async fn resolve_order(&self, actor: &Actor, data: &mut OrderData) -> DomainResult<()> {
+        let customer = data.customer_id.map(|c| c.0);
+        data.customer_name = self
+            .ref_name(actor, "customer_id", RecordKind::Customer, customer)
+            .await?;
+        for (i, line) in data.lines.iter_mut().enumerate() {
+            let product: Product = self
+                .products
+                .get(actor.tenant_id, line.product_id.into())
+                .await?
+                .ok_or_else(|| {
+                    DomainError::validation(
+                        format!("products[{i}].product_id"),
+                        format!("product {} does not exist", line.product_id),
+                    )
+                })?;
+            line.product_code.clone_from(&product.data.code);
+            line.product_name = Some(product.data.name.clone());
+            let mut price = product.data.retail_price;
+            match line.unit_id {
+                None => {
+                    line.unit_id = product.data.unit_id;
+                    line.unit_name.clone_from(&product.data.unit_name);
+                }
+                Some(unit) if Some(unit) == product.data.unit_id => {
+                    line.unit_name.clone_from(&product.data.unit_name);
+                }
+                Some(unit) => {
+                    let extra = self
+                        .sales
+                        .product_units(actor.tenant_id, &[product.id])
+                        .await?
+                        .into_iter()
+                        .find(|u| u.unit_id == unit)
+                        .ok_or_else(|| {
+                            DomainError::validation(
+                                format!("products[{i}].unit_id"),
+                                format!("the product is not sold in unit {unit}"),
+                            )
+                        })?;
+                    line.unit_name = extra.unit_name;
+                    price = extra.retail_price;
+                }
+            }
+            line.price = Some(line.price.unwrap_or(price));
+        }
+        data.compute_amounts()
+    }
+}
+
+/// Ticket types, comments and files.
+impl Crm {
+    /// Saves uploads for an owner record (checked already by [`Upload::check`]).
+    pub async fn attach(
+        &self,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_id: uuid::Uuid,
+        uploads: Vec<Upload>,
+    ) -> DomainResult<Vec<StoredFile>> {
+        let mut out = Vec::with_capacity(uploads.len());
+        for upload in uploads {
+            out.push(self.files.save(actor, owner, owner_id, upload).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn files_of(
+        &self,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_ids: &[uuid::Uuid],
+    ) -> DomainResult<Vec<StoredFile>> {
+        self.files.list(actor.tenant_id, owner, owner_ids).await
+    }
+
+    /// A file of the caller's tenant, with its bytes.
+    pub async fn read_file(
+        &self,
+        actor: &Actor,
+        id: crate::ids::FileId,
+    ) -> DomainResult<(StoredFile, Vec<u8>)> {
+        self.files
+            .read(actor.tenant_id, id)
+            .await?
+            .ok_or(DomainError::not_found("file"))
+    }
+
+    pub async fn save_ticket_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        name: Option<String>,
+        note: Option<String>,
+    ) -> DomainResult<i64> {
+        let name = crate::common::required("name", name, crate::common::SHORT)?;
+        let note = crate::common::text("note", note, crate::common::LONG)?;
+        self.ticket_store
+            .save_type(actor, id.filter(|i| *i != 0), name, note)
+            .await
+    }
+
+    pub async fn search_ticket_types(
+        &self,
+        actor: &Actor,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Page<TicketType>> {
+        let folded = text.map(crate::text::fold).filter(|t| !t.trim().is_empty());
+        self.ticket_store
+            .search_types(actor.tenant_id, folded.as_deref().map(str::trim), page)
+            .await
+    }
+
+    /// Deletes a ticket type no live ticket uses.
+    pub async fn delete_ticket_type(&self, actor: &Actor, id: i64) -> DomainResult<()> {
+        let used = self
+            .tickets
+            .search(
+                actor.tenant_id,
+                &Filter::Eq {
+                    field: Field::TicketType,
+                    value: crate::search::Value::Int(id),
+                },
+                PageRequest { number: 1, size: 1 },
+            )
+            .await?
+            .total;
+        if used > 0 {
+            return Err(DomainError::conflict(
+                Some("id"),
+                format!("the ticket type is used by {used} ticket(s)"),
+            ));
+        }
+        if self.ticket_store.delete_type(actor, id).await? {
+            Ok(())
+        } else {
+            Err(DomainError::not_found("ticket type"))
+        }
+    }
+
+    /// Adds a message (and files) to a ticket's thread.
+    pub async fn add_comment(
+        &self,
+        actor: &Actor,
+        ticket: crate::ids::TicketId,
+        user_id: Option<uuid::Uuid>,
+        user_name: Option<String>,
+        message: Option<String>,
+        uploads: Vec<Upload>,
+    ) -> DomainResult<crate::ids::CommentId> {
+        let _: Ticket = self.get(actor, ticket).await?;
+        let message = crate::common::text("message", message, MAX_MESSAGE)?;
+        if message.is_none() && uploads.is_empty() {
+            return Err(DomainError::validation("message", "is required without a file"));
+        }
+        let comment = Comment {
+            id: crate::ids::CommentId::new(),
+            ticket_id: ticket,
+            user_id: user_id.or(Some(actor.id)),
+            user_name: crate::common::text("user_name", user_name, crate::common::SHORT)?
+                .or_else(|| Some(actor.name.clone())),
+            message,
+            created_at: crate::auth::now(),
+        };
+        self.ticket_store.add_comment(actor, &comment).await?;
+        self.attach(actor, FileOwner::Comment, comment.id.0, uploads)
+            .await?;
+        Ok(comment.id)
+    }
+
+    pub async fn search_comments(
+        &self,
+        actor: &Actor,
+        ticket: crate::ids::TicketId,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Comment>> {
+        let _: Ticket = self.get(actor, ticket).await?;
+        let folded = text.map(crate::text::fold).filter(|t| !t.trim().is_empty());
+        self.ticket_store
+            .search_comments(actor.tenant_id, ticket, folded.as_deref().map(str::trim), page)
+            .await
+    }
+}
+
 fn at_index(i: usize, e: DomainError) -> DomainError {
     match e {
         DomainError::Validation { field, message } => DomainError::Validation {
@@ -345,6 +677,23 @@ impl Managed for Customer {
     }
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.customers.as_ref()
+    }
+    /// A customer with orders or tickets is kept: its history must not dangle.
+    async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+        let theirs = Filter::id(Field::Customer, id.0);
+        let one = PageRequest { number: 1, size: 1 };
+        let orders = crm.orders.search(actor.tenant_id, &theirs, one).await?.total;
+        let tickets = crm.tickets.search(actor.tenant_id, &theirs, one).await?.total;
+        if orders + tickets > 0 {
+            return Err(DomainError::conflict(
+                Some("id"),
+                format!(
+                    "the customer has {orders} order(s) and {tickets} ticket(s); \
+                     delete or reassign them first"
+                ),
+            ));
+        }
+        Ok(())
     }
     async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
         if let Some(group) = data.group_id {
@@ -518,5 +867,84 @@ impl Managed for Campaign {
     }
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.campaigns.as_ref()
+    }
+}
+
+#[async_trait]
+impl Managed for Product {
+    type Input = ProductData;
+    fn validate(input: ProductData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.products.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+        if let Some(unit) = data.unit_id {
+            data.unit_name = Some(crm.unit_name(actor, "unit_id", unit).await?);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Managed for Order {
+    type Input = OrderInput;
+    fn validate(input: OrderInput) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.orders.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+        crm.resolve_order(actor, data).await
+    }
+}
+
+#[async_trait]
+impl Managed for Ticket {
+    type Input = TicketData;
+    fn validate(input: TicketData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.tickets.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+        if let Some(id) = data.type_id {
+            let found = crm.ticket_store.get_type(actor.tenant_id, id).await?;
+            data.type_name = Some(
+                found
+                    .ok_or_else(|| {
+                        DomainError::validation("type_id", format!("ticket type {id} does not exist"))
+                    })?
+                    .name,
+            );
+        }
+        data.customer_name = crm
+            .ref_name(actor, "customer_id", RecordKind::Customer, data.customer_id.map(|i| i.0))
+            .await?;
+        data.contact_name = crm
+            .ref_name(actor, "contact_id", RecordKind::Contact, data.contact_id.map(|i| i.0))
+            .await?;
+        data.order_code = crm
+            .ref_name(actor, "order_id", RecordKind::Order, data.order_id.map(|i| i.0))
+            .await?;
+        if let Some(product) = data.product_id {
+            data.product_name = Some(
+                crm.products
+                    .get(actor.tenant_id, product)
+                    .await?
+                    .ok_or_else(|| {
+                        DomainError::validation("product_id", format!("product {product} does not exist"))
+                    })?
+                    .data
+                    .name,
+            );
+        }
+        Ok(())
+    }
+    async fn after_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+        crm.files.remove_owned(actor, FileOwner::Ticket, id.0).await
     }
 }

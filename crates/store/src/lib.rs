@@ -9,26 +9,39 @@ mod contacts;
 mod customers;
 pub mod db;
 mod error;
+mod files;
 mod leads;
 mod lists;
 mod pipeline;
+mod sales;
 mod table;
+mod tickets;
 
 use std::sync::Arc;
 
 use crm_domain::service::Crm;
 
 pub use db::{Db, PoolSettings};
+pub use files::FileSettings;
 
 /// The repositories over one database.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pub db: Db,
+    pub files: FileSettings,
 }
 
 impl SqlStore {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            files: FileSettings::default(),
+        }
+    }
+
+    pub fn with_files(mut self, files: FileSettings) -> Self {
+        self.files = files;
+        self
     }
 
     /// The CRM service wired to this store.
@@ -44,6 +57,12 @@ impl SqlStore {
             segments: self.clone(),
             campaigns: self.clone(),
             members: self.clone(),
+            products: self.clone(),
+            orders: self.clone(),
+            sales: self.clone(),
+            tickets: self.clone(),
+            ticket_store: self.clone(),
+            files: self.clone(),
             converter: self.clone(),
         }
     }

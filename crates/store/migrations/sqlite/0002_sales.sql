@@ -157,3 +157,167 @@ CREATE TABLE list_members (
 CREATE UNIQUE INDEX list_members_unique ON list_members (tenant_id, list_kind, list_id, member_kind, member_id);
 CREATE INDEX list_members_page ON list_members (tenant_id, list_kind, list_id, seq);
 CREATE INDEX list_members_member ON list_members (tenant_id, member_id);
+
+CREATE TABLE units (
+    seq        INTEGER PRIMARY KEY,
+    tenant_id  BLOB NOT NULL,
+    name       TEXT NOT NULL,
+    note       TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX units_tenant ON units (tenant_id, seq);
+
+CREATE TABLE products (
+    seq             INTEGER PRIMARY KEY,
+    id              BLOB NOT NULL,
+    tenant_id       BLOB NOT NULL,
+    code            TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    group_id        INTEGER,
+    group_name      TEXT,
+    unit_id         INTEGER,
+    import_price    REAL NOT NULL,
+    retail_price    REAL NOT NULL,
+    wholesale_price REAL NOT NULL,
+    config          TEXT,
+    note            TEXT,
+    image           TEXT,
+    created_at      TEXT NOT NULL,
+    created_by      BLOB,
+    created_by_name TEXT,
+    updated_at      TEXT NOT NULL,
+    updated_by      BLOB,
+    updated_by_name TEXT,
+    deleted_at      TEXT
+);
+CREATE UNIQUE INDEX products_id ON products (tenant_id, id);
+CREATE INDEX products_live ON products (tenant_id, seq) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX products_unique ON products (tenant_id, code) WHERE deleted_at IS NULL;
+
+CREATE TABLE product_units (
+    id              BLOB NOT NULL,
+    tenant_id       BLOB NOT NULL,
+    product_id      BLOB NOT NULL,
+    position        INTEGER NOT NULL,
+    unit_id         INTEGER NOT NULL,
+    rate            REAL NOT NULL,
+    import_price    REAL NOT NULL,
+    retail_price    REAL NOT NULL,
+    wholesale_price REAL NOT NULL,
+    note            TEXT,
+    PRIMARY KEY (tenant_id, product_id, position)
+);
+
+CREATE TABLE orders (
+    seq              INTEGER PRIMARY KEY,
+    id               BLOB NOT NULL,
+    tenant_id        BLOB NOT NULL,
+    code             TEXT NOT NULL,
+    customer_id      BLOB,
+    customer_name    TEXT,
+    order_date       TEXT,
+    due_date         TEXT,
+    total_amount     REAL NOT NULL,
+    tax_amount       REAL NOT NULL,
+    discount_amount  REAL NOT NULL,
+    status           INTEGER NOT NULL,
+    note             TEXT,
+    receiver_name    TEXT,
+    receiver_phone   TEXT,
+    receiver_email   TEXT,
+    receiver_address TEXT,
+    lines            TEXT NOT NULL,
+    approved         BOOLEAN,
+    approved_at      TEXT,
+    approved_by      BLOB,
+    approved_by_name TEXT,
+    approval_note    TEXT,
+    created_at       TEXT NOT NULL,
+    created_by       BLOB,
+    created_by_name  TEXT,
+    updated_at       TEXT NOT NULL,
+    updated_by       BLOB,
+    updated_by_name  TEXT,
+    deleted_at       TEXT
+);
+CREATE UNIQUE INDEX orders_id ON orders (tenant_id, id);
+CREATE INDEX orders_live ON orders (tenant_id, seq) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX orders_unique ON orders (tenant_id, code) WHERE deleted_at IS NULL;
+CREATE INDEX orders_customer ON orders (tenant_id, customer_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE ticket_types (
+    seq        INTEGER PRIMARY KEY,
+    tenant_id  BLOB NOT NULL,
+    name       TEXT NOT NULL,
+    name_key   TEXT NOT NULL,
+    note       TEXT,
+    created_at TEXT NOT NULL,
+    deleted_at TEXT
+);
+CREATE INDEX ticket_types_tenant ON ticket_types (tenant_id, seq) WHERE deleted_at IS NULL;
+
+CREATE TABLE tickets (
+    seq             INTEGER PRIMARY KEY,
+    id              BLOB NOT NULL,
+    tenant_id       BLOB NOT NULL,
+    code            TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    description     TEXT,
+    type_id         INTEGER,
+    priority        INTEGER,
+    status          INTEGER NOT NULL,
+    channel         INTEGER,
+    customer_id     BLOB,
+    customer_name   TEXT,
+    contact_id      BLOB,
+    contact_name    TEXT,
+    product_id      BLOB,
+    product_name    TEXT,
+    order_id        BLOB,
+    order_code      TEXT,
+    reported_at     TEXT,
+    owner_id        BLOB,
+    owner_name      TEXT,
+    org_unit_id     BLOB,
+    org_unit_name   TEXT,
+    created_at      TEXT NOT NULL,
+    created_by      BLOB,
+    created_by_name TEXT,
+    updated_at      TEXT NOT NULL,
+    updated_by      BLOB,
+    updated_by_name TEXT,
+    deleted_at      TEXT
+);
+CREATE UNIQUE INDEX tickets_id ON tickets (tenant_id, id);
+CREATE INDEX tickets_live ON tickets (tenant_id, seq) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX tickets_unique ON tickets (tenant_id, code) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_customer ON tickets (tenant_id, customer_id) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_type ON tickets (tenant_id, type_id) WHERE deleted_at IS NULL;
+
+CREATE TABLE ticket_comments (
+    seq         INTEGER PRIMARY KEY,
+    id          BLOB NOT NULL,
+    tenant_id   BLOB NOT NULL,
+    ticket_id   BLOB NOT NULL,
+    user_id     BLOB,
+    user_name   TEXT,
+    message     TEXT,
+    message_key TEXT,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX ticket_comments_ticket ON ticket_comments (tenant_id, ticket_id, seq);
+
+CREATE TABLE files (
+    id           BLOB NOT NULL,
+    tenant_id    BLOB NOT NULL,
+    owner_kind   INTEGER NOT NULL,
+    owner_id     BLOB NOT NULL,
+    name         TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    created_at   TEXT NOT NULL,
+    created_by   BLOB,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX files_owner ON files (tenant_id, owner_kind, owner_id);

@@ -1,0 +1,501 @@
+//! Storage of products, units, products' extra units and orders (lines as JSON).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_domain::ids::{OrderId, ProductId, TenantId};
+use crm_domain::repo::SalesStore;
+use crm_domain::sales::{Approval, Order, OrderData, OrderLine, Product, ProductData, ProductUnit, Unit};
+use crm_domain::search::{Field, TextField};
+use crm_domain::text::{Email, Phone};
+use crm_domain::{Actor, DomainError, DomainResult};
+use sea_query::{Expr, JoinType, Order as SqlOrder, Query, SelectStatement, SimpleExpr};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::common::fill_codes;
+use crate::db::Exec;
+use crate::error::db_error;
+use crate::table::{al, v, AuditRow, Table, T};
+use crate::SqlStore;
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ProductRow {
+    seq: i64,
+    id: Uuid,
+    code: String,
+    name: String,
+    group_id: Option<i64>,
+    group_name: Option<String>,
+    unit_id: Option<i64>,
+    unit_name: Option<String>,
+    import_price: f64,
+    retail_price: f64,
+    wholesale_price: f64,
+    config: Option<String>,
+    note: Option<String>,
+    image: Option<String>,
+    #[sqlx(flatten)]
+    audit: AuditRow,
+}
+
+#[async_trait]
+impl Table for Product {
+    const TABLE: &'static str = "products";
+    const ENTITY_CODE: i16 = 10;
+    const UNIQUE: Option<(&'static str, &'static str)> =
+        Some(("code", "another product already has this code"));
+    const COLUMNS: &'static [&'static str] = &[
+        "code",
+        "name",
+        "group_id",
+        "group_name",
+        "unit_id",
+        "import_price",
+        "retail_price",
+        "wholesale_price",
+        "config",
+        "note",
+        "image",
+    ];
+    type Row = ProductRow;
+
+    fn joins(q: &mut SelectStatement) {
+        q.join_as(
+            JoinType::LeftJoin,
+            al("units"),
+            al("u"),
+            Expr::col((al("u"), al("tenant_id")))
+                .equals((al(T), al("tenant_id")))
+                .and(Expr::col((al("u"), al("seq"))).equals((al(T), al("unit_id")))),
+        )
+        .expr_as(Expr::col((al("u"), al("name"))), al("unit_name"));
+    }
+    fn from_row(r: ProductRow) -> DomainResult<Self> {
+        Ok(Product {
+            id: ProductId(r.id),
+            seq: r.seq,
+            data: ProductData {
+                code: Some(r.code),
+                name: r.name,
+                group_id: r.group_id,
+                group_name: r.group_name,
+                unit_id: r.unit_id,
+                unit_name: r.unit_name,
+                import_price: r.import_price,
+                retail_price: r.retail_price,
+                wholesale_price: r.wholesale_price,
+                config: r.config,
+                note: r.note,
+                image: r.image,
+            },
+            audit: r.audit.into(),
+        })
+    }
+    fn values(d: &ProductData) -> Vec<SimpleExpr> {
+        vec![
+            v(d.code.clone()),
+            v(d.name.clone()),
+            v(d.group_id),
+            v(d.group_name.clone()),
+            v(d.unit_id),
+            v(d.import_price),
+            v(d.retail_price),
+            v(d.wholesale_price),
+            v(d.config.clone()),
+            v(d.note.clone()),
+            v(d.image.clone()),
+        ]
+    }
+    fn terms(d: &ProductData) -> Vec<(TextField, String)> {
+        d.terms()
+    }
+    async fn prepare_insert(exec: &mut Exec<'_>, tenant: TenantId, data: &mut ProductData) -> DomainResult<()> {
+        fill_codes(exec, tenant, Self::TABLE, "SP", std::iter::once(&mut data.code)).await
+    }
+    fn keep_on_update(old: &Self, data: &mut ProductData) {
+        if data.code.is_none() {
+            data.code.clone_from(&old.data.code);
+        }
+    }
+}
+
+/// An order line as stored in `orders.lines`.
+#[derive(Debug, Serialize, Deserialize)]
+struct LineJson {
+    product_id: Uuid,
+    product_code: Option<String>,
+    product_name: Option<String>,
+    unit_id: Option<i64>,
+    unit_name: Option<String>,
+    quantity: f64,
+    price: Option<f64>,
+    discount: f64,
+    tax_rate: f64,
+    amount: f64,
+    tax: f64,
+}
+
+impl From<&OrderLine> for LineJson {
+    fn from(l: &OrderLine) -> Self {
+        Self {
+            product_id: l.product_id,
+            product_code: l.product_code.clone(),
+            product_name: l.product_name.clone(),
+            unit_id: l.unit_id,
+            unit_name: l.unit_name.clone(),
+            quantity: l.quantity,
+            price: l.price,
+            discount: l.discount,
+            tax_rate: l.tax_rate,
+            amount: l.amount,
+            tax: l.tax,
+        }
+    }
+}
+
+impl From<LineJson> for OrderLine {
+    fn from(l: LineJson) -> Self {
+        Self {
+            product_id: l.product_id,
+            product_code: l.product_code,
+            product_name: l.product_name,
+            unit_id: l.unit_id,
+            unit_name: l.unit_name,
+            quantity: l.quantity,
+            price: l.price,
+            discount: l.discount,
+            tax_rate: l.tax_rate,
+            amount: l.amount,
+            tax: l.tax,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct OrderRow {
+    seq: i64,
+    id: Uuid,
+    code: String,
+    customer_id: Option<Uuid>,
+    customer_name: Option<String>,
+    order_date: Option<DateTime<Utc>>,
+    due_date: Option<DateTime<Utc>>,
+    total_amount: f64,
+    tax_amount: f64,
+    discount_amount: f64,
+    status: i32,
+    note: Option<String>,
+    receiver_name: Option<String>,
+    receiver_phone: Option<String>,
+    receiver_email: Option<String>,
+    receiver_address: Option<String>,
+    lines: String,
+    approved: Option<bool>,
+    approved_at: Option<DateTime<Utc>>,
+    approved_by: Option<Uuid>,
+    approved_by_name: Option<String>,
+    approval_note: Option<String>,
+    #[sqlx(flatten)]
+    audit: AuditRow,
+}
+
+#[async_trait]
+impl Table for Order {
+    const TABLE: &'static str = "orders";
+    const ENTITY_CODE: i16 = 11;
+    const UNIQUE: Option<(&'static str, &'static str)> =
+        Some(("code", "another order already has this code"));
+    const COLUMNS: &'static [&'static str] = &[
+        "code",
+        "customer_id",
+        "customer_name",
+        "order_date",
+        "due_date",
+        "total_amount",
+        "tax_amount",
+        "discount_amount",
+        "status",
+        "note",
+        "receiver_name",
+        "receiver_phone",
+        "receiver_email",
+        "receiver_address",
+        "lines",
+        "approved",
+        "approved_at",
+        "approved_by",
+        "approved_by_name",
+        "approval_note",
+    ];
+    type Row = OrderRow;
+
+    fn from_row(r: OrderRow) -> DomainResult<Self> {
+        let lines: Vec<LineJson> = serde_json::from_str(&r.lines)
+            .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored order lines: {e}")))?;
+        let approval = match (r.approved, r.approved_at) {
+            (Some(approved), Some(at)) => Some(Approval {
+                approved,
+                at,
+                by: r.approved_by,
+                by_name: r.approved_by_name,
+                note: r.approval_note,
+            }),
+            _ => None,
+        };
+        Ok(Order {
+            id: OrderId(r.id),
+            seq: r.seq,
+            data: OrderData {
+                code: Some(r.code),
+                customer_id: r.customer_id.map(Into::into),
+                customer_name: r.customer_name,
+                order_date: r.order_date,
+                due_date: r.due_date,
+                total_amount: r.total_amount,
+                tax_amount: r.tax_amount,
+                discount_amount: r.discount_amount,
+                status: r.status,
+                note: r.note,
+                receiver_name: r.receiver_name,
+                receiver_phone: r.receiver_phone.map(Phone::from_stored),
+                receiver_email: r.receiver_email.map(Email::from_stored),
+                receiver_address: r.receiver_address,
+                lines: lines.into_iter().map(Into::into).collect(),
+                approval,
+            },
+            audit: r.audit.into(),
+        })
+    }
+    fn values(d: &OrderData) -> Vec<SimpleExpr> {
+        let lines: Vec<LineJson> = d.lines.iter().map(Into::into).collect();
+        let a = d.approval.as_ref();
+        vec![
+            v(d.code.clone()),
+            v(d.customer_id.map(|c| c.0)),
+            v(d.customer_name.clone()),
+            v(d.order_date),
+            v(d.due_date),
+            v(d.total_amount),
+            v(d.tax_amount),
+            v(d.discount_amount),
+            v(d.status),
+            v(d.note.clone()),
+            v(d.receiver_name.clone()),
+            v(d.receiver_phone.as_ref().map(|p| p.as_str().to_owned())),
+            v(d.receiver_email.as_ref().map(|e| e.as_str().to_owned())),
+            v(d.receiver_address.clone()),
+            v(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".to_owned())),
+            v(a.map(|a| a.approved)),
+            v(a.map(|a| a.at)),
+            v(a.and_then(|a| a.by)),
+            v(a.and_then(|a| a.by_name.clone())),
+            v(a.and_then(|a| a.note.clone())),
+        ]
+    }
+    fn terms(d: &OrderData) -> Vec<(TextField, String)> {
+        d.terms()
+    }
+    fn column(field: Field) -> Option<&'static str> {
+        Some(match field {
+            Field::Customer => "customer_id",
+            Field::Status => "status",
+            Field::Approved => "approved",
+            Field::OrderDate => "order_date",
+            Field::DueDate => "due_date",
+            _ => return None,
+        })
+    }
+    async fn prepare_insert(exec: &mut Exec<'_>, tenant: TenantId, data: &mut OrderData) -> DomainResult<()> {
+        if data.order_date.is_none() {
+            data.order_date = Some(crm_domain::auth::now());
+        }
+        fill_codes(exec, tenant, Self::TABLE, "DH", std::iter::once(&mut data.code)).await
+    }
+    fn keep_on_update(old: &Self, data: &mut OrderData) {
+        if data.code.is_none() {
+            data.code.clone_from(&old.data.code);
+        }
+        if data.order_date.is_none() {
+            data.order_date = old.data.order_date;
+        }
+        data.approval.clone_from(&old.data.approval);
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct UnitRow {
+    seq: i64,
+    name: String,
+    note: Option<String>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct ProductUnitRow {
+    id: Uuid,
+    product_id: Uuid,
+    unit_id: i64,
+    unit_name: Option<String>,
+    rate: f64,
+    import_price: f64,
+    retail_price: f64,
+    wholesale_price: f64,
+    note: Option<String>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct SeqRow {
+    seq: i64,
+}
+
+#[async_trait]
+impl SalesStore for SqlStore {
+    async fn save_unit(&self, actor: &Actor, id: Option<i64>, name: String, note: Option<String>) -> DomainResult<i64> {
+        let at = crm_domain::auth::now();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let id = match id {
+            Some(id) => {
+                let q = Query::update()
+                    .table(al("units"))
+                    .value(al("name"), name)
+                    .value(al("note"), note)
+                    .value(al("updated_at"), at)
+                    .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
+                    .and_where(Expr::col(al("seq")).eq(id))
+                    .to_owned();
+                if tx.exec().execute(&q).await.map_err(db_error)? == 0 {
+                    return Err(DomainError::not_found("unit"));
+                }
+                id
+            }
+            None => {
+                let q = Query::insert()
+                    .into_table(al("units"))
+                    .columns(["tenant_id", "name", "note", "created_at", "updated_at"].map(al))
+                    .values_panic([v(actor.tenant_id.0), v(name), v(note), v(at), v(at)])
+                    .returning_col(al("seq"))
+                    .to_owned();
+                tx.exec()
+                    .fetch_optional::<SeqRow, _>(&q)
+                    .await
+                    .map_err(db_error)?
+                    .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("unit insert returned no id")))?
+                    .seq
+            }
+        };
+        tx.commit().await.map_err(db_error)?;
+        Ok(id)
+    }
+
+    async fn units(&self, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>> {
+        let q = Query::select()
+            .columns(["seq", "name", "note"].map(al))
+            .from(al("units"))
+            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+            .and_where(Expr::col(al("seq")).is_in(ids.iter().copied()))
+            .to_owned();
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let rows = conn.exec().fetch_all::<UnitRow, _>(&q).await.map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Unit {
+                id: r.seq,
+                name: r.name,
+                note: r.note,
+            })
+            .collect())
+    }
+
+    async fn product_units(&self, tenant: TenantId, products: &[ProductId]) -> DomainResult<Vec<ProductUnit>> {
+        let mut q = Query::select();
+        q.columns(
+            ["id", "product_id", "unit_id", "rate", "import_price", "retail_price", "wholesale_price", "note"]
+                .map(|c| (al("pu"), al(c))),
+        )
+        .expr_as(Expr::col((al("u"), al("name"))), al("unit_name"))
+        .from_as(al("product_units"), al("pu"))
+        .join_as(
+            JoinType::LeftJoin,
+            al("units"),
+            al("u"),
+            Expr::col((al("u"), al("tenant_id")))
+                .equals((al("pu"), al("tenant_id")))
+                .and(Expr::col((al("u"), al("seq"))).equals((al("pu"), al("unit_id")))),
+        )
+        .and_where(Expr::col((al("pu"), al("tenant_id"))).eq(tenant.0))
+        .and_where(Expr::col((al("pu"), al("product_id"))).is_in(products.iter().map(|p| p.0)))
+        .order_by((al("pu"), al("position")), SqlOrder::Asc);
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let rows = conn.exec().fetch_all::<ProductUnitRow, _>(&q).await.map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ProductUnit {
+                id: r.id,
+                product_id: ProductId(r.product_id),
+                unit_id: r.unit_id,
+                unit_name: r.unit_name,
+                rate: r.rate,
+                import_price: r.import_price,
+                retail_price: r.retail_price,
+                wholesale_price: r.wholesale_price,
+                note: r.note,
+            })
+            .collect())
+    }
+
+    async fn replace_product_units(&self, actor: &Actor, product: ProductId, units: &[ProductUnit]) -> DomainResult<()> {
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let q = Query::delete()
+            .from_table(al("product_units"))
+            .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
+            .and_where(Expr::col(al("product_id")).eq(product.0))
+            .to_owned();
+        tx.exec().execute(&q).await.map_err(db_error)?;
+        if !units.is_empty() {
+            let mut q = Query::insert();
+            q.into_table(al("product_units")).columns(
+                ["id", "tenant_id", "product_id", "position", "unit_id", "rate", "import_price", "retail_price", "wholesale_price", "note"]
+                    .map(al),
+            );
+            for (i, u) in units.iter().enumerate() {
+                let id = if u.id.is_nil() { Uuid::now_v7() } else { u.id };
+                q.values_panic([
+                    v(id),
+                    v(actor.tenant_id.0),
+                    v(product.0),
+                    v(i as i64),
+                    v(u.unit_id),
+                    v(u.rate),
+                    v(u.import_price),
+                    v(u.retail_price),
+                    v(u.wholesale_price),
+                    v(u.note.clone()),
+                ]);
+            }
+            tx.exec().execute(&q).await.map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn decide_order(&self, actor: &Actor, id: OrderId, a: &Approval) -> DomainResult<bool> {
+        let q = Query::update()
+            .table(al("orders"))
+            .value(al("approved"), a.approved)
+            .value(al("approved_at"), a.at)
+            .value(al("approved_by"), a.by)
+            .value(al("approved_by_name"), a.by_name.clone())
+            .value(al("approval_note"), a.note.clone())
+            .value(al("updated_at"), a.at)
+            .value(al("updated_by"), actor.id)
+            .value(al("updated_by_name"), actor.name.clone())
+            .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
+            .and_where(Expr::col(al("id")).eq(id.0))
+            .and_where(Expr::col(al("deleted_at")).is_null())
+            .and_where(Expr::col(al("approved_at")).is_null())
+            .to_owned();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let changed = tx.exec().execute(&q).await.map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(changed == 1)
+    }
+}
