@@ -45,7 +45,11 @@ pub struct Upload {
 /// The kinds of file accepted: extensions, the MIME type, and how the content must start.
 const KINDS: &[(&[&str], &str, Sniff)] = &[
     (&["png"], "image/png", Sniff::Prefix(b"\x89PNG\r\n\x1a\n")),
-    (&["jpg", "jpeg"], "image/jpeg", Sniff::Prefix(b"\xff\xd8\xff")),
+    (
+        &["jpg", "jpeg"],
+        "image/jpeg",
+        Sniff::Prefix(b"\xff\xd8\xff"),
+    ),
     (&["gif"], "image/gif", Sniff::Prefix(b"GIF8")),
     (&["webp"], "image/webp", Sniff::Webp),
     (&["pdf"], "application/pdf", Sniff::Prefix(b"%PDF-")),
@@ -111,7 +115,10 @@ impl Upload {
             .trim()
             .to_owned();
         if name.is_empty() || name.chars().count() > 255 {
-            return Err(DomainError::validation(field, "needs a file name of 1-255 characters"));
+            return Err(DomainError::validation(
+                field,
+                "needs a file name of 1-255 characters",
+            ));
         }
         if bytes.is_empty() {
             return Err(DomainError::validation(field, format!("'{name}' is empty")));
@@ -126,11 +133,16 @@ impl Upload {
             .rsplit_once('.')
             .map(|(_, e)| e.to_ascii_lowercase())
             .unwrap_or_default();
-        let Some((_, mime, sniff)) = KINDS.iter().find(|(exts, _, _)| exts.contains(&ext.as_str()))
+        let Some((_, mime, sniff)) = KINDS
+            .iter()
+            .find(|(exts, _, _)| exts.contains(&ext.as_str()))
         else {
             return Err(DomainError::validation(
                 field,
-                format!("'{name}': only these file types are accepted: {}", accepted()),
+                format!(
+                    "'{name}': only these file types are accepted: {}",
+                    accepted()
+                ),
             ));
         };
         if !sniff.matches(&bytes) {

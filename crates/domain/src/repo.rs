@@ -8,18 +8,18 @@ use crate::common::{Actor, RecordKind};
 use crate::contact::{Contact, ContactData};
 use crate::customer::{Customer, CustomerData, CustomerGroup, CustomerGroupData};
 use crate::error::DomainResult;
+use crate::files::{FileOwner, StoredFile, Upload};
 use crate::ids::{
-    ActivityId, CampaignId, ContactId, CustomerGroupId, CustomerId, LeadId, OpportunityId, OrderId,
-    FileId, ProductId, SegmentId, TemplateId, TenantId, TicketId,
+    ActivityId, CampaignId, ContactId, CustomerGroupId, CustomerId, FileId, LeadId, OpportunityId,
+    OrderId, ProductId, SegmentId, TemplateId, TenantId, TicketId,
 };
 use crate::lead::{Lead, LeadConversion, LeadData};
-use crate::files::{FileOwner, StoredFile, Upload};
-use crate::ticket::{Comment, Ticket, TicketData, TicketType};
-use crate::sales::{Approval, Order, OrderData, Product, ProductData, ProductUnit, Unit};
 use crate::list::{Campaign, CampaignData, ListKind, Member, Segment, SegmentData};
 use crate::opportunity::{Opportunity, OpportunityData};
+use crate::sales::{Approval, Order, OrderData, Product, ProductData, ProductUnit, Unit};
 use crate::search::{Filter, Page, PageRequest};
 use crate::template::{Template, TemplateData};
+use crate::ticket::{Comment, Ticket, TicketData, TicketType};
 
 /// A kind of stored record.
 pub trait Entity: Sized + Send + Sync + 'static {
@@ -228,9 +228,16 @@ pub trait FileStore: Send + Sync {
         owner: FileOwner,
         owner_ids: &[Uuid],
     ) -> DomainResult<Vec<StoredFile>>;
-    async fn read(&self, tenant: TenantId, id: FileId)
-        -> DomainResult<Option<(StoredFile, Vec<u8>)>>;
+    async fn read(
+        &self,
+        tenant: TenantId,
+        id: FileId,
+    ) -> DomainResult<Option<(StoredFile, Vec<u8>)>>;
     /// Removes an owner's files, rows and bytes.
-    async fn remove_owned(&self, actor: &Actor, owner: FileOwner, owner_id: Uuid)
-        -> DomainResult<()>;
+    async fn remove_owned(
+        &self,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_id: Uuid,
+    ) -> DomainResult<()>;
 }

@@ -96,7 +96,10 @@ impl ProductUnit {
         }
         let rate = number_in(&f("unit_rate"), Some(self.rate), 0.0, 1e9)?;
         if rate <= 0.0 {
-            return Err(DomainError::validation(f("unit_rate"), "must be more than 0"));
+            return Err(DomainError::validation(
+                f("unit_rate"),
+                "must be more than 0",
+            ));
         }
         Ok(Self {
             rate,
@@ -197,11 +200,17 @@ impl OrderInput {
             let f = |name: &str| format!("products[{i}].{name}");
             let quantity = number_in(&f("quantity"), Some(line.quantity), 0.0, 1e9)?;
             if quantity <= 0.0 {
-                return Err(DomainError::validation(f("quantity"), "must be more than 0"));
+                return Err(DomainError::validation(
+                    f("quantity"),
+                    "must be more than 0",
+                ));
             }
             lines.push(OrderLine {
                 quantity,
-                price: line.price.map(|p| amount(&f("price"), Some(p))).transpose()?,
+                price: line
+                    .price
+                    .map(|p| amount(&f("price"), Some(p)))
+                    .transpose()?,
                 discount: amount(&f("discount"), Some(line.discount))?,
                 tax_rate: number_in(&f("tax_rate"), Some(line.tax_rate), 0.0, 100.0)?,
                 unit_id: line.unit_id.filter(|u| *u != 0),
@@ -210,7 +219,10 @@ impl OrderInput {
         }
         if let (Some(order), Some(due)) = (d.order_date, d.due_date) {
             if due < order {
-                return Err(DomainError::validation("due_date", "must not be before order_date"));
+                return Err(DomainError::validation(
+                    "due_date",
+                    "must not be before order_date",
+                ));
             }
         }
         Ok(OrderData {
@@ -222,7 +234,12 @@ impl OrderInput {
             total_amount: amount("total_amount", Some(d.total_amount))?,
             tax_amount: amount("tax_amount", Some(d.tax_amount))?,
             discount_amount: amount("discount_amount", Some(d.discount_amount))?,
-            status: code_or("status", Some(d.status), ORDER_NEW..=ORDER_CANCELLED, ORDER_NEW)?,
+            status: code_or(
+                "status",
+                Some(d.status),
+                ORDER_NEW..=ORDER_CANCELLED,
+                ORDER_NEW,
+            )?,
             note: text("note", d.note, LONG)?,
             receiver_name: text("receiver_name", d.receiver_name, SHORT)?,
             receiver_phone: text("receiver_phone", self.receiver_phone, SHORT)?

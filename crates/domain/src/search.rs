@@ -77,6 +77,8 @@ pub enum Field {
     EndTime,
     DueDate,
     OrderDate,
+    /// When a ticket was raised.
+    ReportedAt,
 }
 
 /// The value an attribute is compared with.

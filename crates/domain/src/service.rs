@@ -12,18 +12,20 @@ use crate::common::{Actor, Link, RecordKind};
 use crate::contact::{Contact, ContactInput};
 use crate::customer::{Customer, CustomerGroup, CustomerGroupInput, CustomerInput};
 use crate::error::{DomainError, DomainResult};
+use crate::files::{FileOwner, StoredFile, Upload};
 use crate::ids::{CustomerId, LeadId};
 use crate::lead::{Lead, LeadConversion, LeadInput};
 use crate::list::{
     Campaign, CampaignData, ListKind, Member, Segment, SegmentData, MAX_MEMBERS_PER_CALL,
 };
 use crate::opportunity::{Opportunity, OpportunityData};
-use crate::files::{FileOwner, StoredFile, Upload};
-use crate::repo::{Entity, FileStore, LeadConverter, MemberStore, Repository, SalesStore, TicketStore};
-use crate::ticket::{Comment, Ticket, TicketData, TicketType, MAX_MESSAGE};
+use crate::repo::{
+    Entity, FileStore, LeadConverter, MemberStore, Repository, SalesStore, TicketStore,
+};
 use crate::sales::{Approval, Order, OrderData, OrderInput, Product, ProductData, ProductUnit};
 use crate::search::{Field, Filter, Page, PageRequest};
 use crate::template::{Template, TemplateData};
+use crate::ticket::{Comment, Ticket, TicketData, TicketType, MAX_MESSAGE};
 
 /// The repositories the service works on.
 #[derive(Clone)]
@@ -393,7 +395,10 @@ impl Crm {
         items: Vec<(ProductUnit, bool)>,
     ) -> DomainResult<()> {
         if items.is_empty() {
-            return Err(DomainError::validation("units", "must hold at least one unit"));
+            return Err(DomainError::validation(
+                "units",
+                "must hold at least one unit",
+            ));
         }
         let mut by_product: Vec<(Product, Vec<ProductUnit>)> = Vec::new();
         for (i, (unit, keep)) in items.into_iter().enumerate() {
@@ -428,7 +433,10 @@ impl Crm {
                 ));
             }
             if list.iter().any(|u| u.unit_id == unit.unit_id) {
-                return Err(DomainError::validation(field, "appears twice for the product"));
+                return Err(DomainError::validation(
+                    field,
+                    "appears twice for the product",
+                ));
             }
             list.push(unit);
         }
@@ -627,7 +635,10 @@ impl Crm {
         let _: Ticket = self.get(actor, ticket).await?;
         let message = crate::common::text("message", message, MAX_MESSAGE)?;
         if message.is_none() && uploads.is_empty() {
-            return Err(DomainError::validation("message", "is required without a file"));
+            return Err(DomainError::validation(
+                "message",
+                "is required without a file",
+            ));
         }
         let comment = Comment {
             id: crate::ids::CommentId::new(),
@@ -654,7 +665,12 @@ impl Crm {
         let _: Ticket = self.get(actor, ticket).await?;
         let folded = text.map(crate::text::fold).filter(|t| !t.trim().is_empty());
         self.ticket_store
-            .search_comments(actor.tenant_id, ticket, folded.as_deref().map(str::trim), page)
+            .search_comments(
+                actor.tenant_id,
+                ticket,
+                folded.as_deref().map(str::trim),
+                page,
+            )
             .await
     }
 }
@@ -682,8 +698,16 @@ impl Managed for Customer {
     async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
         let theirs = Filter::id(Field::Customer, id.0);
         let one = PageRequest { number: 1, size: 1 };
-        let orders = crm.orders.search(actor.tenant_id, &theirs, one).await?.total;
-        let tickets = crm.tickets.search(actor.tenant_id, &theirs, one).await?.total;
+        let orders = crm
+            .orders
+            .search(actor.tenant_id, &theirs, one)
+            .await?
+            .total;
+        let tickets = crm
+            .tickets
+            .search(actor.tenant_id, &theirs, one)
+            .await?
+            .total;
         if orders + tickets > 0 {
             return Err(DomainError::conflict(
                 Some("id"),
@@ -916,19 +940,37 @@ impl Managed for Ticket {
             data.type_name = Some(
                 found
                     .ok_or_else(|| {
-                        DomainError::validation("type_id", format!("ticket type {id} does not exist"))
+                        DomainError::validation(
+                            "type_id",
+                            format!("ticket type {id} does not exist"),
+                        )
                     })?
                     .name,
             );
         }
         data.customer_name = crm
-            .ref_name(actor, "customer_id", RecordKind::Customer, data.customer_id.map(|i| i.0))
+            .ref_name(
+                actor,
+                "customer_id",
+                RecordKind::Customer,
+                data.customer_id.map(|i| i.0),
+            )
             .await?;
         data.contact_name = crm
-            .ref_name(actor, "contact_id", RecordKind::Contact, data.contact_id.map(|i| i.0))
+            .ref_name(
+                actor,
+                "contact_id",
+                RecordKind::Contact,
+                data.contact_id.map(|i| i.0),
+            )
             .await?;
         data.order_code = crm
-            .ref_name(actor, "order_id", RecordKind::Order, data.order_id.map(|i| i.0))
+            .ref_name(
+                actor,
+                "order_id",
+                RecordKind::Order,
+                data.order_id.map(|i| i.0),
+            )
             .await?;
         if let Some(product) = data.product_id {
             data.product_name = Some(
@@ -936,7 +978,10 @@ impl Managed for Ticket {
                     .get(actor.tenant_id, product)
                     .await?
                     .ok_or_else(|| {
-                        DomainError::validation("product_id", format!("product {product} does not exist"))
+                        DomainError::validation(
+                            "product_id",
+                            format!("product {product} does not exist"),
+                        )
                     })?
                     .data
                     .name,

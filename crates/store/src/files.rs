@@ -54,11 +54,21 @@ impl From<FileRow> for StoredFile {
     }
 }
 
-const COLUMNS: [&str; 6] = ["id", "owner_id", "name", "content_type", "size", "created_at"];
+const COLUMNS: [&str; 6] = [
+    "id",
+    "owner_id",
+    "name",
+    "content_type",
+    "size",
+    "created_at",
+];
 
 impl SqlStore {
     fn file_path(&self, tenant: TenantId, id: Uuid) -> PathBuf {
-        self.files.dir.join(tenant.0.to_string()).join(id.to_string())
+        self.files
+            .dir
+            .join(tenant.0.to_string())
+            .join(id.to_string())
     }
 }
 
@@ -72,7 +82,13 @@ impl FileStore for SqlStore {
         self.files.max_bytes
     }
 
-    async fn save(&self, actor: &Actor, owner: FileOwner, owner_id: Uuid, upload: Upload) -> DomainResult<StoredFile> {
+    async fn save(
+        &self,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_id: Uuid,
+        upload: Upload,
+    ) -> DomainResult<StoredFile> {
         let id = Uuid::now_v7();
         let path = self.file_path(actor.tenant_id, id);
         if let Some(dir) = path.parent() {
@@ -89,7 +105,20 @@ impl FileStore for SqlStore {
         };
         let q = Query::insert()
             .into_table(al("files"))
-            .columns(["id", "tenant_id", "owner_kind", "owner_id", "name", "content_type", "size", "created_at", "created_by"].map(al))
+            .columns(
+                [
+                    "id",
+                    "tenant_id",
+                    "owner_kind",
+                    "owner_id",
+                    "name",
+                    "content_type",
+                    "size",
+                    "created_at",
+                    "created_by",
+                ]
+                .map(al),
+            )
             .values_panic([
                 v(id),
                 v(actor.tenant_id.0),
@@ -111,7 +140,12 @@ impl FileStore for SqlStore {
         Ok(file)
     }
 
-    async fn list(&self, tenant: TenantId, owner: FileOwner, owner_ids: &[Uuid]) -> DomainResult<Vec<StoredFile>> {
+    async fn list(
+        &self,
+        tenant: TenantId,
+        owner: FileOwner,
+        owner_ids: &[Uuid],
+    ) -> DomainResult<Vec<StoredFile>> {
         if owner_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -124,11 +158,19 @@ impl FileStore for SqlStore {
             .order_by(al("id"), Order::Asc)
             .to_owned();
         let mut conn = self.db.read().await.map_err(db_error)?;
-        let rows = conn.exec().fetch_all::<FileRow, _>(&q).await.map_err(db_error)?;
+        let rows = conn
+            .exec()
+            .fetch_all::<FileRow, _>(&q)
+            .await
+            .map_err(db_error)?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    async fn read(&self, tenant: TenantId, id: FileId) -> DomainResult<Option<(StoredFile, Vec<u8>)>> {
+    async fn read(
+        &self,
+        tenant: TenantId,
+        id: FileId,
+    ) -> DomainResult<Option<(StoredFile, Vec<u8>)>> {
         let q = Query::select()
             .columns(COLUMNS.map(al))
             .from(al("files"))
@@ -137,14 +179,24 @@ impl FileStore for SqlStore {
             .to_owned();
         let row = {
             let mut conn = self.db.read().await.map_err(db_error)?;
-            conn.exec().fetch_optional::<FileRow, _>(&q).await.map_err(db_error)?
+            conn.exec()
+                .fetch_optional::<FileRow, _>(&q)
+                .await
+                .map_err(db_error)?
         };
         let Some(row) = row else { return Ok(None) };
-        let bytes = tokio::fs::read(self.file_path(tenant, row.id)).await.map_err(io)?;
+        let bytes = tokio::fs::read(self.file_path(tenant, row.id))
+            .await
+            .map_err(io)?;
         Ok(Some((row.into(), bytes)))
     }
 
-    async fn remove_owned(&self, actor: &Actor, owner: FileOwner, owner_id: Uuid) -> DomainResult<()> {
+    async fn remove_owned(
+        &self,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_id: Uuid,
+    ) -> DomainResult<()> {
         let tenant = actor.tenant_id;
         // A ticket's comments' files go with it.
         let mut owners = Condition::any().add(
@@ -165,11 +217,24 @@ impl FileStore for SqlStore {
                     .add(Expr::col(al("owner_id")).in_subquery(comments)),
             );
         }
-        let cond = Condition::all().add(Expr::col(al("tenant_id")).eq(tenant.0)).add(owners);
-        let q = Query::select().columns(COLUMNS.map(al)).from(al("files")).cond_where(cond.clone()).to_owned();
+        let cond = Condition::all()
+            .add(Expr::col(al("tenant_id")).eq(tenant.0))
+            .add(owners);
+        let q = Query::select()
+            .columns(COLUMNS.map(al))
+            .from(al("files"))
+            .cond_where(cond.clone())
+            .to_owned();
         let mut tx = self.db.begin().await.map_err(db_error)?;
-        let rows = tx.exec().fetch_all::<FileRow, _>(&q).await.map_err(db_error)?;
-        let del = Query::delete().from_table(al("files")).cond_where(cond).to_owned();
+        let rows = tx
+            .exec()
+            .fetch_all::<FileRow, _>(&q)
+            .await
+            .map_err(db_error)?;
+        let del = Query::delete()
+            .from_table(al("files"))
+            .cond_where(cond)
+            .to_owned();
         tx.exec().execute(&del).await.map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         for row in rows {

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::ids::{OrderId, ProductId, TenantId};
 use crm_domain::repo::SalesStore;
-use crm_domain::sales::{Approval, Order, OrderData, OrderLine, Product, ProductData, ProductUnit, Unit};
+use crm_domain::sales::{
+    Approval, Order, OrderData, OrderLine, Product, ProductData, ProductUnit, Unit,
+};
 use crm_domain::search::{Field, TextField};
 use crm_domain::text::{Email, Phone};
 use crm_domain::{Actor, DomainError, DomainResult};
@@ -109,8 +111,19 @@ impl Table for Product {
     fn terms(d: &ProductData) -> Vec<(TextField, String)> {
         d.terms()
     }
-    async fn prepare_insert(exec: &mut Exec<'_>, tenant: TenantId, data: &mut ProductData) -> DomainResult<()> {
-        fill_codes(exec, tenant, Self::TABLE, "SP", std::iter::once(&mut data.code)).await
+    async fn prepare_insert(
+        exec: &mut Exec<'_>,
+        tenant: TenantId,
+        data: &mut ProductData,
+    ) -> DomainResult<()> {
+        fill_codes(
+            exec,
+            tenant,
+            Self::TABLE,
+            "SP",
+            std::iter::once(&mut data.code),
+        )
+        .await
     }
     fn keep_on_update(old: &Self, data: &mut ProductData) {
         if data.code.is_none() {
@@ -190,7 +203,7 @@ pub(crate) struct OrderRow {
     receiver_email: Option<String>,
     receiver_address: Option<String>,
     lines: String,
-    approved: Option<bool>,
+    approved: bool,
     approved_at: Option<DateTime<Utc>>,
     approved_by: Option<Uuid>,
     approved_by_name: Option<String>,
@@ -232,16 +245,13 @@ impl Table for Order {
     fn from_row(r: OrderRow) -> DomainResult<Self> {
         let lines: Vec<LineJson> = serde_json::from_str(&r.lines)
             .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored order lines: {e}")))?;
-        let approval = match (r.approved, r.approved_at) {
-            (Some(approved), Some(at)) => Some(Approval {
-                approved,
-                at,
-                by: r.approved_by,
-                by_name: r.approved_by_name,
-                note: r.approval_note,
-            }),
-            _ => None,
-        };
+        let approval = r.approved_at.map(|at| Approval {
+            approved: r.approved,
+            at,
+            by: r.approved_by,
+            by_name: r.approved_by_name,
+            note: r.approval_note,
+        });
         Ok(Order {
             id: OrderId(r.id),
             seq: r.seq,
@@ -285,7 +295,7 @@ impl Table for Order {
             v(d.receiver_email.as_ref().map(|e| e.as_str().to_owned())),
             v(d.receiver_address.clone()),
             v(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".to_owned())),
-            v(a.map(|a| a.approved)),
+            v(a.is_some_and(|a| a.approved)),
             v(a.map(|a| a.at)),
             v(a.and_then(|a| a.by)),
             v(a.and_then(|a| a.by_name.clone())),
@@ -305,11 +315,22 @@ impl Table for Order {
             _ => return None,
         })
     }
-    async fn prepare_insert(exec: &mut Exec<'_>, tenant: TenantId, data: &mut OrderData) -> DomainResult<()> {
+    async fn prepare_insert(
+        exec: &mut Exec<'_>,
+        tenant: TenantId,
+        data: &mut OrderData,
+    ) -> DomainResult<()> {
         if data.order_date.is_none() {
             data.order_date = Some(crm_domain::auth::now());
         }
-        fill_codes(exec, tenant, Self::TABLE, "DH", std::iter::once(&mut data.code)).await
+        fill_codes(
+            exec,
+            tenant,
+            Self::TABLE,
+            "DH",
+            std::iter::once(&mut data.code),
+        )
+        .await
     }
     fn keep_on_update(old: &Self, data: &mut OrderData) {
         if data.code.is_none() {
@@ -349,7 +370,13 @@ struct SeqRow {
 
 #[async_trait]
 impl SalesStore for SqlStore {
-    async fn save_unit(&self, actor: &Actor, id: Option<i64>, name: String, note: Option<String>) -> DomainResult<i64> {
+    async fn save_unit(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        name: String,
+        note: Option<String>,
+    ) -> DomainResult<i64> {
         let at = crm_domain::auth::now();
         let mut tx = self.db.begin().await.map_err(db_error)?;
         let id = match id {
@@ -378,7 +405,9 @@ impl SalesStore for SqlStore {
                     .fetch_optional::<SeqRow, _>(&q)
                     .await
                     .map_err(db_error)?
-                    .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("unit insert returned no id")))?
+                    .ok_or_else(|| {
+                        DomainError::Internal(anyhow::anyhow!("unit insert returned no id"))
+                    })?
                     .seq
             }
         };
@@ -394,7 +423,11 @@ impl SalesStore for SqlStore {
             .and_where(Expr::col(al("seq")).is_in(ids.iter().copied()))
             .to_owned();
         let mut conn = self.db.read().await.map_err(db_error)?;
-        let rows = conn.exec().fetch_all::<UnitRow, _>(&q).await.map_err(db_error)?;
+        let rows = conn
+            .exec()
+            .fetch_all::<UnitRow, _>(&q)
+            .await
+            .map_err(db_error)?;
         Ok(rows
             .into_iter()
             .map(|r| Unit {
@@ -405,11 +438,24 @@ impl SalesStore for SqlStore {
             .collect())
     }
 
-    async fn product_units(&self, tenant: TenantId, products: &[ProductId]) -> DomainResult<Vec<ProductUnit>> {
+    async fn product_units(
+        &self,
+        tenant: TenantId,
+        products: &[ProductId],
+    ) -> DomainResult<Vec<ProductUnit>> {
         let mut q = Query::select();
         q.columns(
-            ["id", "product_id", "unit_id", "rate", "import_price", "retail_price", "wholesale_price", "note"]
-                .map(|c| (al("pu"), al(c))),
+            [
+                "id",
+                "product_id",
+                "unit_id",
+                "rate",
+                "import_price",
+                "retail_price",
+                "wholesale_price",
+                "note",
+            ]
+            .map(|c| (al("pu"), al(c))),
         )
         .expr_as(Expr::col((al("u"), al("name"))), al("unit_name"))
         .from_as(al("product_units"), al("pu"))
@@ -425,7 +471,11 @@ impl SalesStore for SqlStore {
         .and_where(Expr::col((al("pu"), al("product_id"))).is_in(products.iter().map(|p| p.0)))
         .order_by((al("pu"), al("position")), SqlOrder::Asc);
         let mut conn = self.db.read().await.map_err(db_error)?;
-        let rows = conn.exec().fetch_all::<ProductUnitRow, _>(&q).await.map_err(db_error)?;
+        let rows = conn
+            .exec()
+            .fetch_all::<ProductUnitRow, _>(&q)
+            .await
+            .map_err(db_error)?;
         Ok(rows
             .into_iter()
             .map(|r| ProductUnit {
@@ -442,7 +492,12 @@ impl SalesStore for SqlStore {
             .collect())
     }
 
-    async fn replace_product_units(&self, actor: &Actor, product: ProductId, units: &[ProductUnit]) -> DomainResult<()> {
+    async fn replace_product_units(
+        &self,
+        actor: &Actor,
+        product: ProductId,
+        units: &[ProductUnit],
+    ) -> DomainResult<()> {
         let mut tx = self.db.begin().await.map_err(db_error)?;
         let q = Query::delete()
             .from_table(al("product_units"))
@@ -453,8 +508,19 @@ impl SalesStore for SqlStore {
         if !units.is_empty() {
             let mut q = Query::insert();
             q.into_table(al("product_units")).columns(
-                ["id", "tenant_id", "product_id", "position", "unit_id", "rate", "import_price", "retail_price", "wholesale_price", "note"]
-                    .map(al),
+                [
+                    "id",
+                    "tenant_id",
+                    "product_id",
+                    "position",
+                    "unit_id",
+                    "rate",
+                    "import_price",
+                    "retail_price",
+                    "wholesale_price",
+                    "note",
+                ]
+                .map(al),
             );
             for (i, u) in units.iter().enumerate() {
                 let id = if u.id.is_nil() { Uuid::now_v7() } else { u.id };

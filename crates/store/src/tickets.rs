@@ -148,15 +148,26 @@ impl Table for Ticket {
             Field::Product => "product_id",
             Field::Order => "order_id",
             Field::OrgUnit => "org_unit_id",
-            Field::StartTime => "reported_at",
+            Field::ReportedAt => "reported_at",
             _ => return None,
         })
     }
-    async fn prepare_insert(exec: &mut Exec<'_>, tenant: TenantId, data: &mut TicketData) -> DomainResult<()> {
+    async fn prepare_insert(
+        exec: &mut Exec<'_>,
+        tenant: TenantId,
+        data: &mut TicketData,
+    ) -> DomainResult<()> {
         if data.reported_at.is_none() {
             data.reported_at = Some(crm_domain::auth::now());
         }
-        fill_codes(exec, tenant, Self::TABLE, "TK", std::iter::once(&mut data.code)).await
+        fill_codes(
+            exec,
+            tenant,
+            Self::TABLE,
+            "TK",
+            std::iter::once(&mut data.code),
+        )
+        .await
     }
     fn keep_on_update(old: &Self, data: &mut TicketData) {
         if data.code.is_none() {
@@ -208,13 +219,22 @@ fn key(text: &str) -> String {
 
 /// `column LIKE '%text%'` with LIKE's wildcards in `text` taken literally.
 fn contains(column: &str, text: &str) -> SimpleExpr {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     Expr::col(al(column)).like(sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 #[async_trait]
 impl TicketStore for SqlStore {
-    async fn save_type(&self, actor: &Actor, id: Option<i64>, name: String, note: Option<String>) -> DomainResult<i64> {
+    async fn save_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        name: String,
+        note: Option<String>,
+    ) -> DomainResult<i64> {
         let at = crm_domain::auth::now();
         let name_key = key(&name);
         let mut tx = self.db.begin().await.map_err(db_error)?;
@@ -262,10 +282,20 @@ impl TicketStore for SqlStore {
             .and_where(Expr::col(al("deleted_at")).is_null())
             .to_owned();
         let mut conn = self.db.read().await.map_err(db_error)?;
-        Ok(conn.exec().fetch_optional::<TypeRow, _>(&q).await.map_err(db_error)?.map(Into::into))
+        Ok(conn
+            .exec()
+            .fetch_optional::<TypeRow, _>(&q)
+            .await
+            .map_err(db_error)?
+            .map(Into::into))
     }
 
-    async fn search_types(&self, tenant: TenantId, text: Option<&str>, page: PageRequest) -> DomainResult<Page<TicketType>> {
+    async fn search_types(
+        &self,
+        tenant: TenantId,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Page<TicketType>> {
         let mut cond = Condition::all()
             .add(Expr::col(al("tenant_id")).eq(tenant.0))
             .add(Expr::col(al("deleted_at")).is_null());
@@ -287,7 +317,11 @@ impl TicketStore for SqlStore {
             .to_owned();
         let mut conn = self.db.read().await.map_err(db_error)?;
         let mut exec = conn.exec();
-        let total = exec.fetch_optional::<Scalar, _>(&count).await.map_err(db_error)?.map_or(0, |s| s.value);
+        let total = exec
+            .fetch_optional::<Scalar, _>(&count)
+            .await
+            .map_err(db_error)?
+            .map_or(0, |s| s.value);
         let rows = exec.fetch_all::<TypeRow, _>(&q).await.map_err(db_error)?;
         Ok(Page {
             items: rows.into_iter().map(Into::into).collect(),
@@ -313,7 +347,19 @@ impl TicketStore for SqlStore {
     async fn add_comment(&self, actor: &Actor, c: &Comment) -> DomainResult<()> {
         let q = Query::insert()
             .into_table(al("ticket_comments"))
-            .columns(["id", "tenant_id", "ticket_id", "user_id", "user_name", "message", "message_key", "created_at"].map(al))
+            .columns(
+                [
+                    "id",
+                    "tenant_id",
+                    "ticket_id",
+                    "user_id",
+                    "user_name",
+                    "message",
+                    "message_key",
+                    "created_at",
+                ]
+                .map(al),
+            )
             .values_panic([
                 v(c.id.0),
                 v(actor.tenant_id.0),
@@ -331,7 +377,13 @@ impl TicketStore for SqlStore {
         Ok(())
     }
 
-    async fn search_comments(&self, tenant: TenantId, ticket: TicketId, text: Option<&str>, page: PageRequest) -> DomainResult<Page<Comment>> {
+    async fn search_comments(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Comment>> {
         let mut cond = Condition::all()
             .add(Expr::col(al("tenant_id")).eq(tenant.0))
             .add(Expr::col(al("ticket_id")).eq(ticket.0));
@@ -344,7 +396,17 @@ impl TicketStore for SqlStore {
             .cond_where(cond.clone())
             .to_owned();
         let q = Query::select()
-            .columns(["id", "ticket_id", "user_id", "user_name", "message", "created_at"].map(al))
+            .columns(
+                [
+                    "id",
+                    "ticket_id",
+                    "user_id",
+                    "user_name",
+                    "message",
+                    "created_at",
+                ]
+                .map(al),
+            )
             .from(al("ticket_comments"))
             .cond_where(cond)
             .order_by(al("seq"), Order::Asc)
@@ -353,8 +415,15 @@ impl TicketStore for SqlStore {
             .to_owned();
         let mut conn = self.db.read().await.map_err(db_error)?;
         let mut exec = conn.exec();
-        let total = exec.fetch_optional::<Scalar, _>(&count).await.map_err(db_error)?.map_or(0, |s| s.value);
-        let rows = exec.fetch_all::<CommentRow, _>(&q).await.map_err(db_error)?;
+        let total = exec
+            .fetch_optional::<Scalar, _>(&count)
+            .await
+            .map_err(db_error)?
+            .map_or(0, |s| s.value);
+        let rows = exec
+            .fetch_all::<CommentRow, _>(&q)
+            .await
+            .map_err(db_error)?;
         Ok(Page {
             items: rows
                 .into_iter()

@@ -8,7 +8,9 @@ pub mod envelope;
 mod leads;
 mod lists;
 mod pipeline;
+mod print;
 mod resource;
+mod sales;
 
 use axum::http::StatusCode;
 use axum::Router;
@@ -24,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(leads::router())
         .merge(pipeline::router())
         .merge(lists::router())
+        .merge(sales::router())
 }
 
 /// Unknown paths under `/api/v1/` answer in CRMTOP's envelope.

@@ -228,7 +228,7 @@ CREATE TABLE orders (
     receiver_email   TEXT,
     receiver_address TEXT,
     lines            TEXT NOT NULL,
-    approved         BOOLEAN,
+    approved         BOOLEAN NOT NULL,
     approved_at      TEXT,
     approved_by      BLOB,
     approved_by_name TEXT,
