@@ -31,7 +31,7 @@ impl App {
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database_url, config.pool()).await?;
         db.migrate().await?;
-        let store = Arc::new(SqlStore::new(db.clone()));
+        let store = Arc::new(SqlStore::new(db.clone()).with_files(config.files()));
         let state = AppState {
             crm: store.crm(),
             auth: AuthService::new(store, config.auth()),

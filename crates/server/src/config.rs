@@ -52,6 +52,17 @@ pub struct Config {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "CRM_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Where uploaded files (ticket attachments, recipient lists) are kept.
+    #[arg(
+        long,
+        env = "CRM_FILES_DIR",
+        default_value = "data/files",
+        global = true
+    )]
+    pub files_dir: std::path::PathBuf,
+    /// Largest accepted uploaded file, in bytes (up to 10 files per request).
+    #[arg(long, env = "CRM_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024, global = true)]
+    pub max_upload_bytes: usize,
     /// Database connections per pool.
     #[arg(
         long,
@@ -71,6 +82,13 @@ impl Config {
             access_ttl: Duration::from_secs(self.access_token_ttl),
             refresh_ttl: Duration::from_secs(self.refresh_token_ttl),
             cache_ttl: Duration::from_secs(self.auth_cache_secs),
+        }
+    }
+
+    pub fn files(&self) -> crm_store::FileSettings {
+        crm_store::FileSettings {
+            dir: self.files_dir.clone(),
+            max_bytes: self.max_upload_bytes,
         }
     }
 

@@ -5,12 +5,14 @@ mod auth;
 mod contacts;
 mod customers;
 pub mod envelope;
+mod form;
 mod leads;
 mod lists;
 mod pipeline;
 mod print;
 mod resource;
 mod sales;
+mod tickets;
 
 use axum::http::StatusCode;
 use axum::Router;
@@ -27,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(pipeline::router())
         .merge(lists::router())
         .merge(sales::router())
+        .merge(tickets::router())
 }
 
 /// Unknown paths under `/api/v1/` answer in CRMTOP's envelope.

@@ -123,7 +123,7 @@ async fn remove<E: Resource>(
     Ok(Data(true))
 }
 
-async fn search<E: Resource>(
+pub(super) async fn search<E: Resource>(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Body(query): Body<E::Query>,

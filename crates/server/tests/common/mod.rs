@@ -118,6 +118,8 @@ pub struct TestApp {
     db: Option<TestDb>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// Where this server keeps uploaded files (removed on stop).
+    pub files_dir: std::path::PathBuf,
 }
 
 impl TestApp {
@@ -131,7 +133,12 @@ impl TestApp {
         let mut config = Config::with_database(&db.url);
         config.auth_cache_secs = 0;
         config.db_max_connections = 4;
+        static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        config.files_dir =
+            std::env::temp_dir().join(format!("crm-test-files-{}-{n}", std::process::id()));
         tweak(&mut config);
+        let files_dir = config.files_dir.clone();
         let app = App::connect(&config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -145,6 +152,7 @@ impl TestApp {
             app,
             backend,
             db: Some(db),
+            files_dir,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -158,6 +166,7 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             task.await.unwrap().unwrap();
         }
+        let _ = std::fs::remove_dir_all(&self.files_dir);
         if let Some(db) = self.db.take() {
             db.drop_db().await;
         }

@@ -1,0 +1,507 @@
+//! CRMTOP `ticket/*`: tickets (multipart, with attachments), status changes, ticket types and
+//! comment threads (seed 000, lines 3399-3883); and our `GET /api/v1/file/{id}` download.
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use crm_domain::files::FileOwner;
+use crm_domain::ids::{FileId, TicketId};
+use crm_domain::search::{Field, Filter};
+use crm_domain::ticket::{self, Ticket, TicketData};
+use crm_domain::Actor;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::envelope::{
+    body_id, local_time, opt_time, page_request, parse_time, path_id, AuditDto, Body, Caller,
+    CrmtopError, Data, OwnershipDto, PageDto,
+};
+use super::form::{FileDto, FormWithFiles};
+use super::pipeline::parse_status;
+use super::resource::{date_range, int_filter, ref_filter, search, PageQuery, Resource};
+use crate::body::{guid, lenient_int};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/ticket/create", post(create))
+        .route("/api/v1/ticket/update", put(update))
+        .route("/api/v1/ticket/send/comment", post(send_comment))
+        // Uploads are bounded per file and per request by the form reader instead.
+        .layer(DefaultBodyLimit::disable())
+        .route("/api/v1/ticket/get/{id}", get(get_one))
+        .route("/api/v1/ticket/delete/{id}", delete(remove))
+        .route("/api/v1/ticket/search", post(search::<Ticket>))
+        // A state change on GET, as documented (seed 000, line 3399).
+        .route(
+            "/api/v1/ticket/change/status/{id}/{status}",
+            get(change_status),
+        )
+        .route("/api/v1/ticket/comment/search", post(comment_search))
+        .route("/api/v1/ticket/type/create", post(type_create))
+        .route("/api/v1/ticket/type/search", post(type_search))
+        .route("/api/v1/ticket/type/{id}", delete(type_delete))
+        .route("/api/v1/file/{id}", get(download))
+}
+
+/// `AddOrEditTicketRequest`: the query parameters of create/update, and the `get/{id}`
+/// object (with `formFiles` listing the attachments).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TicketDto {
+    #[serde(default, deserialize_with = "guid")]
+    id: Option<Uuid>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    type_id: Option<i64>,
+    #[serde(default)]
+    type_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    priority: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    status: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    channel: Option<i32>,
+    #[serde(default, deserialize_with = "guid")]
+    customer_id: Option<Uuid>,
+    #[serde(default)]
+    customer_name: Option<String>,
+    #[serde(default, deserialize_with = "guid")]
+    contact_id: Option<Uuid>,
+    #[serde(default)]
+    contact_name: Option<String>,
+    #[serde(default, deserialize_with = "guid")]
+    product_id: Option<Uuid>,
+    #[serde(default)]
+    product_name: Option<String>,
+    #[serde(default, deserialize_with = "guid")]
+    order_id: Option<Uuid>,
+    #[serde(default)]
+    order_code: Option<String>,
+    #[serde(flatten)]
+    ownership: OwnershipDto,
+    #[serde(default)]
+    created_on: Option<String>,
+}
+
+/// The `get/{id}` object: the ticket and its attachments.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TicketOut {
+    #[serde(flatten)]
+    record: TicketDto,
+    form_files: Vec<FileDto>,
+}
+
+/// `SearchTicketRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TicketSearch {
+    #[serde(flatten)]
+    page: PageQuery,
+    #[serde(default, deserialize_with = "lenient_int")]
+    type_id: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    priority: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    status: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    channel: Option<i32>,
+    #[serde(default, deserialize_with = "guid")]
+    customer_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "guid")]
+    contact_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "guid")]
+    product_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "guid")]
+    order_id: Option<Uuid>,
+    #[serde(default)]
+    field_date: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default, deserialize_with = "guid")]
+    owner_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "guid")]
+    org_unit_id: Option<Uuid>,
+}
+
+/// `SearchTicketDto`: the ticket and its audit fields.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TicketItem {
+    #[serde(flatten)]
+    record: TicketDto,
+    #[serde(flatten)]
+    audit: AuditDto,
+}
+
+impl Resource for Ticket {
+    type In = TicketDto;
+    type Out = TicketDto;
+    type Query = TicketSearch;
+    type Item = TicketItem;
+
+    fn id(b: &TicketDto) -> Option<Uuid> {
+        b.id
+    }
+    fn input(b: TicketDto, actor: &Actor) -> Result<TicketData, CrmtopError> {
+        Ok(TicketData {
+            code: b.code,
+            subject: b.subject.unwrap_or_default(),
+            description: b.description,
+            type_id: b.type_id,
+            priority: b.priority,
+            status: b.status.unwrap_or(0),
+            channel: b.channel,
+            customer_id: b.customer_id.map(Into::into),
+            contact_id: b.contact_id.map(Into::into),
+            product_id: b.product_id.map(Into::into),
+            order_id: b.order_id.map(Into::into),
+            reported_at: parse_time("createdOn", b.created_on.as_deref(), actor.time_zone)?,
+            ownership: b.ownership.into(),
+            ..TicketData::default()
+        })
+    }
+    fn out(t: &Self, actor: &Actor) -> TicketDto {
+        let d = &t.data;
+        TicketDto {
+            id: Some(t.id.0),
+            code: d.code.clone(),
+            subject: Some(d.subject.clone()),
+            description: d.description.clone(),
+            type_id: d.type_id,
+            type_name: d.type_name.clone(),
+            priority: d.priority,
+            status: Some(d.status),
+            channel: d.channel,
+            customer_id: d.customer_id.map(|i| i.0),
+            customer_name: d.customer_name.clone(),
+            contact_id: d.contact_id.map(|i| i.0),
+            contact_name: d.contact_name.clone(),
+            product_id: d.product_id.map(|i| i.0),
+            product_name: d.product_name.clone(),
+            order_id: d.order_id.map(|i| i.0),
+            order_code: d.order_code.clone(),
+            ownership: (&d.ownership).into(),
+            created_on: opt_time(d.reported_at, actor.time_zone),
+        }
+    }
+    fn page(q: &TicketSearch) -> &PageQuery {
+        &q.page
+    }
+    fn filter(q: &TicketSearch, actor: &Actor) -> Result<Filter, CrmtopError> {
+        Ok(Filter::all()
+            .and(int_filter(Field::TicketType, q.type_id))
+            .and(int_filter(Field::Priority, q.priority))
+            .and(int_filter(Field::Status, q.status))
+            .and(int_filter(Field::Channel, q.channel))
+            .and(ref_filter(Field::Customer, q.customer_id))
+            .and(ref_filter(Field::Contact, q.contact_id))
+            .and(ref_filter(Field::Product, q.product_id))
+            .and(ref_filter(Field::Order, q.order_id))
+            .and(ref_filter(Field::Owner, q.owner_id))
+            .and(ref_filter(Field::OrgUnit, q.org_unit_id))
+            .and(date_range(
+                &q.field_date,
+                &q.from,
+                &q.to,
+                &[
+                    ("createdOn", Field::ReportedAt),
+                    ("updatedOn", Field::UpdatedAt),
+                ],
+                Field::ReportedAt,
+                actor,
+            )?))
+    }
+    fn item(t: Self, actor: &Actor) -> TicketItem {
+        TicketItem {
+            record: Self::out(&t, actor),
+            audit: AuditDto::new(&t.audit, actor.time_zone),
+        }
+    }
+}
+
+async fn create(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    form: FormWithFiles<TicketDto>,
+) -> Result<Data<Uuid>, CrmtopError> {
+    let input = Ticket::input(form.fields, &actor)?;
+    let id = s.crm.create::<Ticket>(&actor, input).await?;
+    s.crm
+        .attach(&actor, FileOwner::Ticket, id.0, form.files)
+        .await?;
+    Ok(Data(id.0))
+}
+
+/// Replaces the ticket's fields; files sent are added to its attachments.
+async fn update(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    form: FormWithFiles<TicketDto>,
+) -> Result<Data<Uuid>, CrmtopError> {
+    let id = body_id(form.fields.id)?;
+    let input = Ticket::input(form.fields, &actor)?;
+    s.crm.update::<Ticket>(&actor, TicketId(id), input).await?;
+    s.crm
+        .attach(&actor, FileOwner::Ticket, id, form.files)
+        .await?;
+    Ok(Data(id))
+}
+
+async fn get_one(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Data<TicketOut>, CrmtopError> {
+    let t: Ticket = s.crm.get(&actor, TicketId(path_id(&id)?)).await?;
+    let files = s.crm.files_of(&actor, FileOwner::Ticket, &[t.id.0]).await?;
+    Ok(Data(TicketOut {
+        record: Ticket::out(&t, &actor),
+        form_files: files
+            .iter()
+            .map(|f| FileDto::new(f, actor.time_zone))
+            .collect(),
+    }))
+}
+
+async fn remove(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Data<bool>, CrmtopError> {
+    s.crm
+        .delete::<Ticket>(&actor, TicketId(path_id(&id)?))
+        .await?;
+    Ok(Data(true))
+}
+
+async fn change_status(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path((id, status)): Path<(String, String)>,
+) -> Result<Data<bool>, CrmtopError> {
+    let id = TicketId(path_id(&id)?);
+    let status = parse_status(&status, ticket::STATUSES)?;
+    s.crm
+        .change::<Ticket>(&actor, id, |d| {
+            d.status = status;
+            Ok(())
+        })
+        .await?;
+    Ok(Data(true))
+}
+
+/// The query parameters of `send/comment`. `tenantCode` is accepted; the token decides the
+/// tenant.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CommentIn {
+    #[serde(default, deserialize_with = "guid")]
+    ticket_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "guid")]
+    user_id: Option<Uuid>,
+    #[serde(default)]
+    user_name: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+async fn send_comment(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    form: FormWithFiles<CommentIn>,
+) -> Result<Data<Uuid>, CrmtopError> {
+    let c = form.fields;
+    let ticket = c
+        .ticket_id
+        .ok_or_else(|| CrmtopError::field("ticketId", "is required"))?;
+    let id = s
+        .crm
+        .add_comment(
+            &actor,
+            TicketId(ticket),
+            c.user_id,
+            c.user_name,
+            c.message,
+            form.files,
+        )
+        .await?;
+    Ok(Data(id.0))
+}
+
+/// `SearchCommentRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CommentSearch {
+    #[serde(flatten)]
+    page: PageQuery,
+    #[serde(default, deserialize_with = "guid")]
+    ticket_id: Option<Uuid>,
+}
+
+/// `TicketCommentDto`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CommentDto {
+    id: Uuid,
+    ticket_id: Uuid,
+    user_id: Option<Uuid>,
+    user_name: Option<String>,
+    message: Option<String>,
+    form_files: Vec<FileDto>,
+    created_on: String,
+}
+
+async fn comment_search(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(q): Body<CommentSearch>,
+) -> Result<Data<PageDto<CommentDto>>, CrmtopError> {
+    let ticket = q
+        .ticket_id
+        .ok_or_else(|| CrmtopError::field("ticketId", "is required"))?;
+    let page = page_request(q.page.page_number, q.page.page_size)?;
+    let found = s
+        .crm
+        .search_comments(&actor, TicketId(ticket), q.page.search.as_deref(), page)
+        .await?;
+    let ids: Vec<Uuid> = found.items.iter().map(|c| c.id.0).collect();
+    let files = s.crm.files_of(&actor, FileOwner::Comment, &ids).await?;
+    let tz = actor.time_zone;
+    Ok(Data(PageDto::from_page(found, |c| CommentDto {
+        id: c.id.0,
+        ticket_id: c.ticket_id.0,
+        user_id: c.user_id,
+        user_name: c.user_name,
+        message: c.message,
+        form_files: files
+            .iter()
+            .filter(|f| f.owner_id == c.id.0)
+            .map(|f| FileDto::new(f, tz))
+            .collect(),
+        created_on: local_time(c.created_at, tz),
+    })))
+}
+
+/// `AddOrEditTicketTypeRequest`: id 0 creates, another id renames that type.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TypeIn {
+    #[serde(default, deserialize_with = "lenient_int")]
+    id: Option<i64>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// `SearchTicketTypeDto`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TypeDto {
+    id: i64,
+    name: String,
+    note: Option<String>,
+    created_on: String,
+}
+
+async fn type_create(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(b): Body<TypeIn>,
+) -> Result<Data<i64>, CrmtopError> {
+    Ok(Data(
+        s.crm.save_ticket_type(&actor, b.id, b.name, b.note).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct TypeSearch {
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+async fn type_search(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(q): Body<TypeSearch>,
+) -> Result<Data<PageDto<TypeDto>>, CrmtopError> {
+    let page = page_request(q.page.page_number, q.page.page_size)?;
+    let found = s
+        .crm
+        .search_ticket_types(&actor, q.page.search.as_deref(), page)
+        .await?;
+    Ok(Data(PageDto::from_page(found, |t| TypeDto {
+        id: t.id,
+        name: t.name,
+        note: t.note,
+        created_on: local_time(t.created_at, actor.time_zone),
+    })))
+}
+
+async fn type_delete(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Data<bool>, CrmtopError> {
+    let id = id
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| CrmtopError::field("id", format!("'{id}' is not an integer")))?;
+    s.crm.delete_ticket_type(&actor, id).await?;
+    Ok(Data(true))
+}
+
+/// Our download of a stored file: the bytes, for the tenant that owns them only.
+async fn download(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, CrmtopError> {
+    let (file, bytes) = s.crm.read_file(&actor, FileId(path_id(&id)?)).await?;
+    let ascii: String = file
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        percent(&file.name)
+    );
+    Ok((
+        [
+            (CONTENT_TYPE, file.content_type),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
