@@ -5,7 +5,7 @@
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use crm_domain::files::{FileOwner, StoredFile, Upload};
+use crm_domain::files::{StoredFile, Upload};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
