@@ -53,6 +53,7 @@ id_type!(
     OrderId,
     TicketId,
     CommentId,
-    MarketingId,
+    EmailCampaignId,
+    ZaloCampaignId,
     FileId,
 );

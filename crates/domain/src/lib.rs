@@ -11,6 +11,7 @@ pub mod files;
 pub mod ids;
 pub mod lead;
 pub mod list;
+pub mod marketing;
 pub mod opportunity;
 pub mod repo;
 pub mod sales;

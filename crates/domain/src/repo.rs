@@ -10,11 +10,13 @@ use crate::customer::{Customer, CustomerData, CustomerGroup, CustomerGroupData};
 use crate::error::DomainResult;
 use crate::files::{FileOwner, StoredFile, Upload};
 use crate::ids::{
-    ActivityId, CampaignId, ContactId, CustomerGroupId, CustomerId, FileId, LeadId, OpportunityId,
-    OrderId, ProductId, SegmentId, TemplateId, TenantId, TicketId,
+    ActivityId, CampaignId, ContactId, CustomerGroupId, CustomerId, EmailCampaignId, FileId,
+    LeadId, OpportunityId, OrderId, ProductId, SegmentId, TemplateId, TenantId, TicketId,
+    ZaloCampaignId,
 };
 use crate::lead::{Lead, LeadConversion, LeadData};
 use crate::list::{Campaign, CampaignData, ListKind, Member, Segment, SegmentData};
+use crate::marketing::{EmailCampaign, EmailCampaignData, ZaloCampaign, ZaloCampaignData};
 use crate::opportunity::{Opportunity, OpportunityData};
 use crate::sales::{Approval, Order, OrderData, Product, ProductData, ProductUnit, Unit};
 use crate::search::{Filter, Page, PageRequest};
@@ -66,6 +68,18 @@ entity!(Campaign, CampaignId, CampaignData, "campaign");
 entity!(Product, ProductId, ProductData, "product");
 entity!(Order, OrderId, OrderData, "order");
 entity!(Ticket, TicketId, TicketData, "ticket");
+entity!(
+    EmailCampaign,
+    EmailCampaignId,
+    EmailCampaignData,
+    "email marketing campaign"
+);
+entity!(
+    ZaloCampaign,
+    ZaloCampaignId,
+    ZaloCampaignData,
+    "zalo marketing campaign"
+);
 
 /// Storage of one kind of record, always scoped to one tenant; deleted records are invisible.
 #[async_trait]

@@ -57,6 +57,7 @@ pub enum Field {
     OrgUnit,
     Campaign,
     Segment,
+    Template,
     Ticket,
     /// The record an activity is primarily about.
     Primary,

@@ -18,6 +18,7 @@ use crate::lead::{Lead, LeadConversion, LeadInput};
 use crate::list::{
     Campaign, CampaignData, ListKind, Member, Segment, SegmentData, MAX_MEMBERS_PER_CALL,
 };
+use crate::marketing::{EmailCampaign, EmailCampaignInput, ZaloCampaign, ZaloCampaignData};
 use crate::opportunity::{Opportunity, OpportunityData};
 use crate::repo::{
     Entity, FileStore, LeadConverter, MemberStore, Repository, SalesStore, TicketStore,
@@ -46,6 +47,8 @@ pub struct Crm {
     pub tickets: Arc<dyn Repository<Ticket>>,
     pub ticket_store: Arc<dyn TicketStore>,
     pub files: Arc<dyn FileStore>,
+    pub email_campaigns: Arc<dyn Repository<EmailCampaign>>,
+    pub zalo_campaigns: Arc<dyn Repository<ZaloCampaign>>,
     pub converter: Arc<dyn LeadConverter>,
 }
 
@@ -675,6 +678,81 @@ impl Crm {
     }
 }
 
+/// Marketing campaigns.
+impl Crm {
+    /// Refuses to delete a segment or template a marketing campaign still uses.
+    async fn refuse_if_marketing_uses(
+        &self,
+        actor: &Actor,
+        field: Field,
+        id: uuid::Uuid,
+        what: &str,
+    ) -> DomainResult<()> {
+        let f = Filter::id(field, id);
+        let one = PageRequest { number: 1, size: 1 };
+        let used = self
+            .email_campaigns
+            .search(actor.tenant_id, &f, one)
+            .await?
+            .total
+            + self
+                .zalo_campaigns
+                .search(actor.tenant_id, &f, one)
+                .await?
+                .total;
+        if used > 0 {
+            return Err(DomainError::conflict(
+                Some("id"),
+                format!("the {what} is used by {used} marketing campaign(s)"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks a template reference: it exists and is of the expected kind; returns its name.
+    async fn template_name(
+        &self,
+        actor: &Actor,
+        field: &str,
+        id: Option<crate::ids::TemplateId>,
+        kind: i32,
+    ) -> DomainResult<Option<String>> {
+        let Some(id) = id else { return Ok(None) };
+        let t = self
+            .templates
+            .get(actor.tenant_id, id)
+            .await?
+            .ok_or_else(|| {
+                DomainError::validation(field, format!("template {id} does not exist"))
+            })?;
+        if t.data.kind != kind {
+            return Err(DomainError::validation(
+                field,
+                format!("template {id} is of type {}, expected {kind}", t.data.kind),
+            ));
+        }
+        Ok(Some(t.data.name))
+    }
+
+    async fn segment_name(
+        &self,
+        actor: &Actor,
+        id: Option<crate::ids::SegmentId>,
+    ) -> DomainResult<Option<String>> {
+        let Some(id) = id else { return Ok(None) };
+        Ok(Some(
+            self.segments
+                .get(actor.tenant_id, id)
+                .await?
+                .ok_or_else(|| {
+                    DomainError::validation("segment_id", format!("segment {id} does not exist"))
+                })?
+                .data
+                .name,
+        ))
+    }
+}
+
 fn at_index(i: usize, e: DomainError) -> DomainError {
     match e {
         DomainError::Validation { field, message } => DomainError::Validation {
@@ -870,6 +948,10 @@ impl Managed for Template {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.templates.as_ref()
     }
+    async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+        crm.refuse_if_marketing_uses(actor, Field::Template, id.0, "template")
+            .await
+    }
 }
 
 #[async_trait]
@@ -880,6 +962,10 @@ impl Managed for Segment {
     }
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.segments.as_ref()
+    }
+    async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+        crm.refuse_if_marketing_uses(actor, Field::Segment, id.0, "segment")
+            .await
     }
 }
 
@@ -991,5 +1077,61 @@ impl Managed for Ticket {
     }
     async fn after_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
         crm.files.remove_owned(actor, FileOwner::Ticket, id.0).await
+    }
+}
+
+#[async_trait]
+impl Managed for EmailCampaign {
+    type Input = EmailCampaignInput;
+    fn validate(input: EmailCampaignInput) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.email_campaigns.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+        data.template_name = crm
+            .template_name(
+                actor,
+                "template_id",
+                data.template_id,
+                crate::template::KIND_EMAIL,
+            )
+            .await?;
+        data.segment_name = crm.segment_name(actor, data.segment_id).await?;
+        Ok(())
+    }
+    async fn after_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+        crm.files
+            .remove_owned(actor, FileOwner::EmailCampaign, id.0)
+            .await
+    }
+}
+
+#[async_trait]
+impl Managed for ZaloCampaign {
+    type Input = ZaloCampaignData;
+    fn validate(input: ZaloCampaignData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.zalo_campaigns.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+        data.sms_template_name = crm
+            .template_name(
+                actor,
+                "sms_template_id",
+                data.sms_template_id,
+                crate::template::KIND_SMS,
+            )
+            .await?;
+        data.segment_name = crm.segment_name(actor, data.segment_id).await?;
+        Ok(())
+    }
+    async fn after_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+        crm.files
+            .remove_owned(actor, FileOwner::ZaloCampaign, id.0)
+            .await
     }
 }

@@ -12,6 +12,7 @@ mod error;
 mod files;
 mod leads;
 mod lists;
+mod marketing;
 mod pipeline;
 mod sales;
 mod table;
@@ -63,6 +64,8 @@ impl SqlStore {
             tickets: self.clone(),
             ticket_store: self.clone(),
             files: self.clone(),
+            email_campaigns: self.clone(),
+            zalo_campaigns: self.clone(),
             converter: self.clone(),
         }
     }

@@ -8,6 +8,7 @@ pub mod envelope;
 mod form;
 mod leads;
 mod lists;
+mod marketing;
 mod pipeline;
 mod print;
 mod resource;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(lists::router())
         .merge(sales::router())
         .merge(tickets::router())
+        .merge(marketing::router())
 }
 
 /// Unknown paths under `/api/v1/` answer in CRMTOP's envelope.

@@ -321,3 +321,71 @@ CREATE TABLE files (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX files_owner ON files (tenant_id, owner_kind, owner_id);
+
+CREATE TABLE email_campaigns (
+    seq              INTEGER PRIMARY KEY,
+    id               BLOB NOT NULL,
+    tenant_id        BLOB NOT NULL,
+    code             TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    description      TEXT,
+    subject          TEXT,
+    supplier         INTEGER,
+    sender           TEXT,
+    display_name     TEXT,
+    template_id      BLOB,
+    template_name    TEXT,
+    send_type        INTEGER NOT NULL,
+    segment_id       BLOB,
+    segment_name     TEXT,
+    file_path        TEXT,
+    status           INTEGER NOT NULL,
+    appointment_date TEXT,
+    created_at       TEXT NOT NULL,
+    created_by       BLOB,
+    created_by_name  TEXT,
+    updated_at       TEXT NOT NULL,
+    updated_by       BLOB,
+    updated_by_name  TEXT,
+    deleted_at       TEXT
+);
+CREATE UNIQUE INDEX email_campaigns_id ON email_campaigns (tenant_id, id);
+CREATE INDEX email_campaigns_live ON email_campaigns (tenant_id, seq) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX email_campaigns_unique ON email_campaigns (tenant_id, code) WHERE deleted_at IS NULL;
+
+CREATE TABLE zalo_campaigns (
+    seq                      INTEGER PRIMARY KEY,
+    id                       BLOB NOT NULL,
+    tenant_id                BLOB NOT NULL,
+    code                     TEXT NOT NULL,
+    name                     TEXT NOT NULL,
+    description              TEXT,
+    channel                  INTEGER,
+    social_id                TEXT,
+    social_name              TEXT,
+    zns_template_id          TEXT,
+    zns_template_name        TEXT,
+    zns_template_param       TEXT,
+    zns_template_preview_url TEXT,
+    zns_template_price       REAL NOT NULL,
+    sms_template_id          BLOB,
+    sms_template_name        TEXT,
+    sms_template_param       TEXT,
+    send_type                INTEGER NOT NULL,
+    segment_id               BLOB,
+    segment_name             TEXT,
+    file_path                TEXT,
+    excel_header             TEXT,
+    status                   INTEGER NOT NULL,
+    appointment_date         TEXT,
+    created_at               TEXT NOT NULL,
+    created_by               BLOB,
+    created_by_name          TEXT,
+    updated_at               TEXT NOT NULL,
+    updated_by               BLOB,
+    updated_by_name          TEXT,
+    deleted_at               TEXT
+);
+CREATE UNIQUE INDEX zalo_campaigns_id ON zalo_campaigns (tenant_id, id);
+CREATE INDEX zalo_campaigns_live ON zalo_campaigns (tenant_id, seq) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX zalo_campaigns_unique ON zalo_campaigns (tenant_id, code) WHERE deleted_at IS NULL;

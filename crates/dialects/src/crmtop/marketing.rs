@@ -1,0 +1,455 @@
+//! CRMTOP `maktemail/*` and `maktzalo/*` (seed 000, lines 1528-1990): campaigns stored
+//! and checked (segment and template exist in the tenant); sending is not done yet.
+//! Create and update are multipart: fields in the query (or form), the file as `FormFile`.
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use crm_domain::files::{FileOwner, Upload};
+use crm_domain::marketing::{
+    EmailCampaign, EmailCampaignData, EmailCampaignInput, ZaloCampaign, ZaloCampaignData,
+};
+use crm_domain::search::{Field, Filter};
+use crm_domain::Actor;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::envelope::{
+    body_id, opt_time, parse_time, path_id, AuditDto, Caller, CrmtopError, Data,
+};
+use super::form::{file_url, FileDto, FormWithFiles};
+use super::resource::{int_filter, search, PageQuery, Resource};
+use crate::body::{guid, lenient_int, lenient_num};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/maktemail/create", post(create::<EmailCampaign>))
+        .route("/api/v1/maktemail/update", put(update::<EmailCampaign>))
+        .route("/api/v1/maktzalo/create", post(create::<ZaloCampaign>))
+        .route("/api/v1/maktzalo/update", put(update::<ZaloCampaign>))
+        .layer(DefaultBodyLimit::disable())
+        .route("/api/v1/maktemail/get/{id}", get(get_one::<EmailCampaign>))
+        .route(
+            "/api/v1/maktemail/delete/{id}",
+            delete(remove::<EmailCampaign>),
+        )
+        .route("/api/v1/maktemail/search", post(search::<EmailCampaign>))
+        .route("/api/v1/maktzalo/get/{id}", get(get_one::<ZaloCampaign>))
+        .route(
+            "/api/v1/maktzalo/delete/{id}",
+            delete(remove::<ZaloCampaign>),
+        )
+        .route("/api/v1/maktzalo/search", post(search::<ZaloCampaign>))
+}
+
+/// A marketing campaign kind: its file owner and what its file may be.
+trait Marketing: Resource {
+    const OWNER: FileOwner;
+    /// Content types its `FormFile` may have (any accepted type when empty).
+    const FILE_TYPES: &'static [&'static str];
+    fn set_file_path(data: &mut Self::Data, path: String);
+}
+
+impl Marketing for EmailCampaign {
+    const OWNER: FileOwner = FileOwner::EmailCampaign;
+    const FILE_TYPES: &'static [&'static str] = &[];
+    fn set_file_path(d: &mut EmailCampaignData, path: String) {
+        d.file_path = Some(path);
+    }
+}
+
+/// The recipient list is a spreadsheet.
+const SHEETS: &[&str] = &[
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel",
+    "text/csv; charset=utf-8",
+];
+
+impl Marketing for ZaloCampaign {
+    const OWNER: FileOwner = FileOwner::ZaloCampaign;
+    const FILE_TYPES: &'static [&'static str] = SHEETS;
+    fn set_file_path(d: &mut ZaloCampaignData, path: String) {
+        d.file_path = Some(path);
+    }
+}
+
+/// At most one file, of the kind's types.
+fn one_file<E: Marketing>(mut files: Vec<Upload>) -> Result<Option<Upload>, CrmtopError> {
+    if files.len() > 1 {
+        return Err(CrmtopError::field("FormFile", "takes one file"));
+    }
+    let file = files.pop();
+    if let Some(f) = &file {
+        if !E::FILE_TYPES.is_empty() && !E::FILE_TYPES.contains(&f.content_type.as_str()) {
+            return Err(CrmtopError::field(
+                "FormFile",
+                format!(
+                    "'{}' must be an Excel or CSV file (.xlsx, .xls, .csv)",
+                    f.name
+                ),
+            ));
+        }
+    }
+    Ok(file)
+}
+
+/// Stores the file (replacing any earlier one) and points `filePath` at it.
+async fn store_file<E: Marketing>(
+    s: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    file: Option<Upload>,
+) -> Result<(), CrmtopError>
+where
+    E::Data: Clone,
+{
+    let Some(file) = file else { return Ok(()) };
+    s.crm.files.remove_owned(actor, E::OWNER, id).await?;
+    let stored = s.crm.attach(actor, E::OWNER, id, vec![file]).await?;
+    if let Some(f) = stored.first() {
+        let path = file_url(f);
+        s.crm
+            .change::<E>(actor, E::Id::from(id), |d| {
+                E::set_file_path(d, path);
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+async fn create<E: Marketing>(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    form: FormWithFiles<E::In>,
+) -> Result<Data<Uuid>, CrmtopError>
+where
+    E::Data: Clone,
+{
+    let file = one_file::<E>(form.files)?;
+    let input = E::input(form.fields, &actor)?;
+    let id: Uuid = s.crm.create::<E>(&actor, input).await?.into();
+    store_file::<E>(&s, &actor, id, file).await?;
+    Ok(Data(id))
+}
+
+async fn update<E: Marketing>(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    form: FormWithFiles<E::In>,
+) -> Result<Data<Uuid>, CrmtopError>
+where
+    E::Data: Clone,
+{
+    let file = one_file::<E>(form.files)?;
+    let id = body_id(E::id(&form.fields))?;
+    let input = E::input(form.fields, &actor)?;
+    s.crm.update::<E>(&actor, E::Id::from(id), input).await?;
+    store_file::<E>(&s, &actor, id, file).await?;
+    Ok(Data(id))
+}
+
+/// The `get/{id}` object: the campaign and, as `formFile`, its stored file (or null).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WithFile<T> {
+    #[serde(flatten)]
+    record: T,
+    form_file: Option<FileDto>,
+}
+
+async fn get_one<E: Marketing>(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Data<WithFile<E::Out>>, CrmtopError> {
+    let id = path_id(&id)?;
+    let record: E = s.crm.get(&actor, E::Id::from(id)).await?;
+    let files = s.crm.files_of(&actor, E::OWNER, &[id]).await?;
+    Ok(Data(WithFile {
+        record: E::out(&record, &actor),
+        form_file: files.last().map(|f| FileDto::new(f, actor.time_zone)),
+    }))
+}
+
+async fn remove<E: Marketing>(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Data<bool>, CrmtopError> {
+    s.crm
+        .delete::<E>(&actor, E::Id::from(path_id(&id)?))
+        .await?;
+    Ok(Data(true))
+}
+
+/// A search item: the campaign and its audit fields.
+#[derive(Debug, Serialize)]
+pub(super) struct Item<T> {
+    #[serde(flatten)]
+    record: T,
+    #[serde(flatten)]
+    audit: AuditDto,
+}
+
+/// `AddOrEditMaktEmailRequest` (query parameters / `get/{id}`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct EmailDto {
+    #[serde(default, deserialize_with = "guid")]
+    id: Option<Uuid>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    supplier: Option<i32>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default, deserialize_with = "guid")]
+    template_id: Option<Uuid>,
+    #[serde(default)]
+    template_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    send_type: Option<i32>,
+    #[serde(default, deserialize_with = "guid")]
+    segment_id: Option<Uuid>,
+    #[serde(default)]
+    segment_name: Option<String>,
+    #[serde(default)]
+    file_path: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    status: Option<i32>,
+    #[serde(default)]
+    appointment_date: Option<String>,
+}
+
+/// `SearchMaktEmailRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct EmailSearch {
+    #[serde(flatten)]
+    page: PageQuery,
+    #[serde(default, deserialize_with = "lenient_int")]
+    status: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    supplier: Option<i32>,
+}
+
+impl Resource for EmailCampaign {
+    type In = EmailDto;
+    type Out = EmailDto;
+    type Query = EmailSearch;
+    type Item = Item<EmailDto>;
+
+    fn id(b: &EmailDto) -> Option<Uuid> {
+        b.id
+    }
+    fn input(b: EmailDto, actor: &Actor) -> Result<EmailCampaignInput, CrmtopError> {
+        Ok(EmailCampaignInput {
+            data: EmailCampaignData {
+                code: b.code,
+                name: b.name.unwrap_or_default(),
+                description: b.description,
+                subject: b.subject,
+                supplier: b.supplier,
+                from: None,
+                display_name: b.display_name,
+                template_id: b.template_id.map(Into::into),
+                template_name: None,
+                send_type: b.send_type.unwrap_or(0),
+                segment_id: b.segment_id.map(Into::into),
+                segment_name: None,
+                file_path: b.file_path,
+                status: b.status.unwrap_or(0),
+                appointment_date: parse_time(
+                    "appointmentDate",
+                    b.appointment_date.as_deref(),
+                    actor.time_zone,
+                )?,
+            },
+            from: b.from,
+        })
+    }
+    fn out(c: &Self, actor: &Actor) -> EmailDto {
+        let d = &c.data;
+        EmailDto {
+            id: Some(c.id.0),
+            code: d.code.clone(),
+            name: Some(d.name.clone()),
+            description: d.description.clone(),
+            subject: d.subject.clone(),
+            supplier: d.supplier,
+            from: d.from.as_ref().map(|e| e.as_str().to_owned()),
+            display_name: d.display_name.clone(),
+            template_id: d.template_id.map(|t| t.0),
+            template_name: d.template_name.clone(),
+            send_type: Some(d.send_type),
+            segment_id: d.segment_id.map(|t| t.0),
+            segment_name: d.segment_name.clone(),
+            file_path: d.file_path.clone(),
+            status: Some(d.status),
+            appointment_date: opt_time(d.appointment_date, actor.time_zone),
+        }
+    }
+    fn page(q: &EmailSearch) -> &PageQuery {
+        &q.page
+    }
+    fn filter(q: &EmailSearch, _: &Actor) -> Result<Filter, CrmtopError> {
+        Ok(Filter::all()
+            .and(int_filter(Field::Status, q.status))
+            .and(int_filter(Field::Supplier, q.supplier)))
+    }
+    fn item(c: Self, actor: &Actor) -> Item<EmailDto> {
+        Item {
+            record: Self::out(&c, actor),
+            audit: AuditDto::new(&c.audit, actor.time_zone),
+        }
+    }
+}
+
+/// `AddOrEditMaktZaloRequest` (query parameters / `get/{id}`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ZaloDto {
+    #[serde(default, deserialize_with = "guid")]
+    id: Option<Uuid>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    channel: Option<i32>,
+    #[serde(default)]
+    social_id: Option<String>,
+    #[serde(default)]
+    social_name: Option<String>,
+    #[serde(default)]
+    zns_template_id: Option<String>,
+    #[serde(default)]
+    zns_template_name: Option<String>,
+    #[serde(default)]
+    zns_template_param: Option<String>,
+    #[serde(default)]
+    zns_template_preview_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    zns_template_price: Option<f64>,
+    #[serde(default, deserialize_with = "guid")]
+    sms_template_id: Option<Uuid>,
+    #[serde(default)]
+    sms_template_name: Option<String>,
+    #[serde(default)]
+    sms_template_param: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    send_type: Option<i32>,
+    #[serde(default, deserialize_with = "guid")]
+    segment_id: Option<Uuid>,
+    #[serde(default)]
+    segment_name: Option<String>,
+    #[serde(default)]
+    file_path: Option<String>,
+    #[serde(default)]
+    excel_header: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    status: Option<i32>,
+    #[serde(default)]
+    appointment_date: Option<String>,
+}
+
+/// `SearchMaktZaloRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ZaloSearch {
+    #[serde(flatten)]
+    page: PageQuery,
+    #[serde(default, deserialize_with = "lenient_int")]
+    status: Option<i32>,
+}
+
+impl Resource for ZaloCampaign {
+    type In = ZaloDto;
+    type Out = ZaloDto;
+    type Query = ZaloSearch;
+    type Item = Item<ZaloDto>;
+
+    fn id(b: &ZaloDto) -> Option<Uuid> {
+        b.id
+    }
+    fn input(b: ZaloDto, actor: &Actor) -> Result<ZaloCampaignData, CrmtopError> {
+        Ok(ZaloCampaignData {
+            code: b.code,
+            name: b.name.unwrap_or_default(),
+            description: b.description,
+            channel: b.channel,
+            social_id: b.social_id,
+            social_name: b.social_name,
+            zns_template_id: b.zns_template_id,
+            zns_template_name: b.zns_template_name,
+            zns_template_param: b.zns_template_param,
+            zns_template_preview_url: b.zns_template_preview_url,
+            zns_template_price: b.zns_template_price.unwrap_or(0.0),
+            sms_template_id: b.sms_template_id.map(Into::into),
+            sms_template_name: None,
+            sms_template_param: b.sms_template_param,
+            send_type: b.send_type.unwrap_or(0),
+            segment_id: b.segment_id.map(Into::into),
+            segment_name: None,
+            file_path: b.file_path,
+            excel_header: b.excel_header,
+            status: b.status.unwrap_or(0),
+            appointment_date: parse_time(
+                "appointmentDate",
+                b.appointment_date.as_deref(),
+                actor.time_zone,
+            )?,
+        })
+    }
+    fn out(c: &Self, actor: &Actor) -> ZaloDto {
+        let d = &c.data;
+        ZaloDto {
+            id: Some(c.id.0),
+            code: d.code.clone(),
+            name: Some(d.name.clone()),
+            description: d.description.clone(),
+            channel: d.channel,
+            social_id: d.social_id.clone(),
+            social_name: d.social_name.clone(),
+            zns_template_id: d.zns_template_id.clone(),
+            zns_template_name: d.zns_template_name.clone(),
+            zns_template_param: d.zns_template_param.clone(),
+            zns_template_preview_url: d.zns_template_preview_url.clone(),
+            zns_template_price: Some(d.zns_template_price),
+            sms_template_id: d.sms_template_id.map(|t| t.0),
+            sms_template_name: d.sms_template_name.clone(),
+            sms_template_param: d.sms_template_param.clone(),
+            send_type: Some(d.send_type),
+            segment_id: d.segment_id.map(|t| t.0),
+            segment_name: d.segment_name.clone(),
+            file_path: d.file_path.clone(),
+            excel_header: d.excel_header.clone(),
+            status: Some(d.status),
+            appointment_date: opt_time(d.appointment_date, actor.time_zone),
+        }
+    }
+    fn page(q: &ZaloSearch) -> &PageQuery {
+        &q.page
+    }
+    fn filter(q: &ZaloSearch, _: &Actor) -> Result<Filter, CrmtopError> {
+        Ok(Filter::all().and(int_filter(Field::Status, q.status)))
+    }
+    fn item(c: Self, actor: &Actor) -> Item<ZaloDto> {
+        Item {
+            record: Self::out(&c, actor),
+            audit: AuditDto::new(&c.audit, actor.time_zone),
+        }
+    }
+}
