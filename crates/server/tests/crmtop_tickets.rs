@@ -301,6 +301,34 @@ async fn tickets(app: &TestApp) {
     )
     .await;
     assert_field_error(status, &body, "FormFile");
+    let mut eleven = Form::new().text("Subject", "x");
+    for i in 0..11 {
+        eleven = eleven.part(
+            "FormFiles",
+            Part::bytes(PNG.to_vec()).file_name(format!("{i}.png")),
+        );
+    }
+    let (status, body) = multipart(
+        app,
+        reqwest::Method::POST,
+        "/api/v1/ticket/create",
+        &a.token,
+        eleven,
+    )
+    .await;
+    assert_field_error(status, &body, "FormFiles");
+    let huge = Form::new()
+        .text("Subject", "x")
+        .text("Description", "a".repeat(1024 * 1024 + 1));
+    let (status, body) = multipart(
+        app,
+        reqwest::Method::POST,
+        "/api/v1/ticket/create",
+        &a.token,
+        huge,
+    )
+    .await;
+    assert_crmtop_err(status, &body, StatusCode::PAYLOAD_TOO_LARGE);
     let page = app
         .search("/api/v1/ticket/search", &a.token, json!({}))
         .await;

@@ -17,6 +17,8 @@ use crate::AppState;
 
 /// Most files one request may carry.
 pub const MAX_FILES: usize = 10;
+/// Most bytes of scalar fields (form text parts, or a JSON body) one request may carry.
+pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
 
 /// The fields of a multipart request, bound like a JSON body, and its checked files.
 pub struct FormWithFiles<T> {
@@ -56,6 +58,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormWithFiles<T> {
                 )
             })?;
             let mut parts = 0;
+            let mut text_bytes = 0;
             loop {
                 let mut part = match multipart.next_field().await {
                     Ok(Some(part)) => part,
@@ -97,18 +100,33 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormWithFiles<T> {
                         files.push(Upload::check(&file_name, bytes, max, &name)?);
                     }
                     None => {
-                        let text = part
-                            .text()
+                        let mut raw = Vec::new();
+                        while let Some(chunk) = part
+                            .chunk()
                             .await
-                            .map_err(|e| CrmtopError::field(&name, format!("unreadable: {e}")))?;
+                            .map_err(|e| CrmtopError::field(&name, format!("unreadable: {e}")))?
+                        {
+                            text_bytes += chunk.len();
+                            if text_bytes > MAX_TEXT_BYTES {
+                                return Err(CrmtopError::new(
+                                    StatusCode::PAYLOAD_TOO_LARGE,
+                                    "the form's text fields are too large",
+                                ));
+                            }
+                            raw.extend_from_slice(&chunk);
+                        }
+                        let text = String::from_utf8(raw)
+                            .map_err(|_| CrmtopError::field(&name, "is not UTF-8 text"))?;
                         fields.insert(name, Value::String(text));
                     }
                 }
             }
         } else if content_type.starts_with("application/json") {
-            let bytes = axum::body::Bytes::from_request(req, state)
+            let bytes = axum::body::to_bytes(req.into_body(), MAX_TEXT_BYTES)
                 .await
-                .map_err(crate::body::BodyError::from_rejection)?;
+                .map_err(|_| {
+                    CrmtopError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large")
+                })?;
             if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&bytes) {
                 fields.extend(body);
             } else if !bytes.iter().all(u8::is_ascii_whitespace) {
