@@ -68,16 +68,39 @@ pub fn parse_ci<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, BodyError> {
             (low, v)
         })
         .collect();
-    serde_path_to_error::deserialize(Value::Object(lowered)).map_err(|e| {
+    let object = Value::Object(lowered);
+    serde_path_to_error::deserialize(&object).map_err(|e| {
         let path = e.path().to_string();
-        let top = path.split(['.', '[']).next().unwrap_or_default().to_owned();
+        let mut top = path.split(['.', '[']).next().unwrap_or_default().to_owned();
+        if top.is_empty() || top == "?" {
+            // A flattened part (`#[serde(flatten)]`) hides the path: find the property whose
+            // removal lets the body bind.
+            top = culprit::<T>(&object).unwrap_or_default();
+        }
         let field = spelled.get(&top).cloned().unwrap_or(top);
+        let detail = e.into_inner();
         BodyError {
             status: StatusCode::BAD_REQUEST,
-            message: format!("{field}: {}", e.into_inner()),
-            field: Some(field),
+            message: if field.is_empty() {
+                format!("the request body does not bind: {detail}")
+            } else {
+                format!("{field}: {detail}")
+            },
+            field: Some(field).filter(|f| !f.is_empty()),
         }
     })
+}
+
+/// The top-level property of `object` that keeps it from binding as `T`, if removing one helps.
+fn culprit<T: DeserializeOwned>(object: &Value) -> Option<String> {
+    let map = object.as_object()?;
+    map.keys()
+        .find(|key| {
+            let mut rest = map.clone();
+            rest.remove(*key);
+            T::deserialize(&Value::Object(rest)).is_ok()
+        })
+        .cloned()
 }
 
 /// An `int` property that also accepts a numeric string and treats `null` as absent.
@@ -85,21 +108,21 @@ pub fn lenient_int<'de, D: Deserializer<'de>, N>(d: D) -> Result<Option<N>, D::E
 where
     N: TryFrom<i64>,
 {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Int(i64),
-        Str(String),
-    }
-    let raw = Option::<Raw>::deserialize(d)?;
-    let n = match raw {
-        None => return Ok(None),
-        Some(Raw::Int(n)) => n,
-        Some(Raw::Str(s)) if s.trim().is_empty() => return Ok(None),
-        Some(Raw::Str(s)) => s
+    let n = match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| serde::de::Error::custom(format!("expected an integer, got {n}")))?,
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(s)) => s
             .trim()
             .parse::<i64>()
             .map_err(|_| serde::de::Error::custom(format!("expected an integer, got \"{s}\"")))?,
+        Some(other) => {
+            return Err(serde::de::Error::custom(format!(
+                "expected an integer, got {other}"
+            )))
+        }
     };
     N::try_from(n)
         .map(Some)
@@ -108,23 +131,20 @@ where
 
 /// A `double` property that also accepts a numeric string and treats `null` as absent.
 pub fn lenient_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Num(f64),
-        Str(String),
-    }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Num(n)) => Ok(Some(n)),
-        Some(Raw::Str(s)) if s.trim().is_empty() => Ok(None),
-        Some(Raw::Str(s)) => s
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s
             .trim()
             .parse::<f64>()
             .ok()
             .filter(|n| n.is_finite())
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom(format!("expected a number, got \"{s}\""))),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected a number, got {other}"
+        ))),
     }
 }
 

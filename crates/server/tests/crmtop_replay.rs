@@ -607,4 +607,87 @@ async fn every_documented_example(app: &TestApp) {
     assert_eq!(served, 90);
 }
 
-on_both_backends!(every_documented_example);
+/// Every documented endpoint refuses a missing token, and every JSON one malformed JSON, a
+/// non-object body and a wrongly typed field, in the envelope with a 4xx and nothing written.
+async fn every_endpoint_refuses_bad_input(app: &TestApp) {
+    let catalog: Vec<Value> =
+        serde_json::from_str(include_str!("fixtures/catalog-000.json")).unwrap();
+    let c = app.tenant("bad").await;
+    let w = build_world(app, &c).await;
+    let before = ok_data(
+        app,
+        Method::POST,
+        "/api/v1/customer/search",
+        &c.token,
+        Some(json!({})),
+    )
+    .await["totalCount"]
+        .clone();
+    for e in &catalog {
+        let method = Method::from_bytes(e["method"].as_str().unwrap().as_bytes()).unwrap();
+        let doc_path = e["path"].as_str().unwrap();
+        let path = doc_path
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{status}", "2")
+            .replace("{productId}", &w.id("product"));
+        let what = format!("{method} {doc_path}");
+        if doc_path != "/api/v1/auth/get-token-for-develop" {
+            let (status, body) = app.call(method.clone(), &path, None, None).await;
+            common::assert_crmtop_err(status, &body, StatusCode::UNAUTHORIZED);
+        }
+        if e["request_content_type"] != json!("application/json") {
+            continue;
+        }
+        for raw in ["{", "[1, 2]", "\"text\""] {
+            let resp = app
+                .http
+                .request(method.clone(), format!("{}{path}", app.base))
+                .bearer_auth(&c.token)
+                .header("content-type", "application/json")
+                .body(raw)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            let body: Value = resp.json().await.unwrap();
+            let message = common::assert_crmtop_err(status, &body, StatusCode::BAD_REQUEST);
+            assert!(message.contains("JSON"), "{what} {raw}: {message}");
+        }
+        // The first documented field that is a number, sent as an object.
+        let example = &e["request_example"];
+        if let Some((field, _)) = example
+            .as_object()
+            .and_then(|o| o.iter().find(|(_, v)| v.is_number()))
+        {
+            let mut body = body_for(doc_path, example, &w, Some(1));
+            body[field] = json!({"nested": true});
+            let (status, resp) = app
+                .call(method.clone(), &path, Some(&c.token), Some(body))
+                .await;
+            common::assert_field_error(status, &resp, field);
+        }
+        // Every GUID field, sent as something that is not one.
+        if let Some(fields) = example.as_object() {
+            for (field, _) in fields.iter().filter(|(_, v)| v.as_str() == Some(NIL)) {
+                let mut body = body_for(doc_path, example, &w, Some(1));
+                body[field] = json!("not-a-guid");
+                let (status, resp) = app
+                    .call(method.clone(), &path, Some(&c.token), Some(body))
+                    .await;
+                common::assert_field_error(status, &resp, field);
+            }
+        }
+    }
+    let after = ok_data(
+        app,
+        Method::POST,
+        "/api/v1/customer/search",
+        &c.token,
+        Some(json!({})),
+    )
+    .await["totalCount"]
+        .clone();
+    assert_eq!(before, after, "nothing was written");
+}
+
+on_both_backends!(every_documented_example, every_endpoint_refuses_bad_input);
