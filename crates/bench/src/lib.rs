@@ -293,6 +293,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
         tenant_id: t.id,
         id: c.client.id.0,
         name: c.client.name.clone(),
+        account: t.slug.clone(),
         time_zone: t.tz(),
     };
 

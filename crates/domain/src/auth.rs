@@ -303,6 +303,7 @@ impl AuthService {
             tenant_id: owner.tenant.id,
             id: owner.client.id.0,
             name: owner.client.name.clone(),
+            account: owner.tenant.slug.clone(),
             time_zone: owner.tenant.tz(),
         };
         if !self.settings.cache_ttl.is_zero() {

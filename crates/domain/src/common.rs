@@ -13,6 +13,8 @@ pub struct Actor {
     pub tenant_id: TenantId,
     pub id: Uuid,
     pub name: String,
+    /// The tenant's account name (its slug): what VBot calls `vbot_id`.
+    pub account: String,
     /// The tenant's time zone, for vendors that send or expect local times.
     pub time_zone: Tz,
 }

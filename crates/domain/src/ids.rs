@@ -55,5 +55,6 @@ id_type!(
     CommentId,
     EmailCampaignId,
     ZaloCampaignId,
+    VocabId,
     FileId,
 );

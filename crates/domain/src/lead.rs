@@ -98,6 +98,7 @@ impl LeadData {
             address: None,
             note: self.notes.clone(),
             ownership: self.ownership.clone(),
+            ext: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod service;
 pub mod template;
 pub mod text;
 pub mod ticket;
+pub mod vocab;
 
 pub use common::Actor;
 pub use error::{DomainError, DomainResult};

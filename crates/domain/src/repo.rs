@@ -11,7 +11,7 @@ use crate::error::DomainResult;
 use crate::files::{FileOwner, StoredFile, Upload};
 use crate::ids::{
     ActivityId, CampaignId, ContactId, CustomerGroupId, CustomerId, EmailCampaignId, FileId,
-    LeadId, OpportunityId, OrderId, ProductId, SegmentId, TemplateId, TenantId, TicketId,
+    LeadId, OpportunityId, OrderId, ProductId, SegmentId, TemplateId, TenantId, TicketId, VocabId,
     ZaloCampaignId,
 };
 use crate::lead::{Lead, LeadConversion, LeadData};
@@ -22,6 +22,7 @@ use crate::sales::{Approval, Order, OrderData, Product, ProductData, ProductUnit
 use crate::search::{Filter, Page, PageRequest};
 use crate::template::{Template, TemplateData};
 use crate::ticket::{Comment, Ticket, TicketData, TicketType};
+use crate::vocab::{Funnel, Stage, Vocab, VocabData};
 
 /// A kind of stored record.
 pub trait Entity: Sized + Send + Sync + 'static {
@@ -68,6 +69,7 @@ entity!(Campaign, CampaignId, CampaignData, "campaign");
 entity!(Product, ProductId, ProductData, "product");
 entity!(Order, OrderId, OrderData, "order");
 entity!(Ticket, TicketId, TicketData, "ticket");
+entity!(Vocab, VocabId, VocabData, "vocabulary entry");
 entity!(
     EmailCampaign,
     EmailCampaignId,
@@ -254,4 +256,19 @@ pub trait FileStore: Send + Sync {
         owner: FileOwner,
         owner_id: Uuid,
     ) -> DomainResult<()>;
+}
+
+/// VBot projects and OMI funnels.
+#[async_trait]
+pub trait Registry: Send + Sync {
+    /// The id of the tenant's project with this code, created on first use.
+    async fn project(&self, actor: &Actor, code: &str) -> DomainResult<Uuid>;
+    async fn create_funnel(
+        &self,
+        actor: &Actor,
+        name: String,
+        stages: Vec<Stage>,
+    ) -> DomainResult<Uuid>;
+    /// Oldest first.
+    async fn funnels(&self, tenant: TenantId) -> DomainResult<Vec<Funnel>>;
 }

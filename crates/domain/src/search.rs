@@ -34,6 +34,12 @@ pub enum TextField {
     PrimaryName = 9,
     /// A subject or title.
     Subject = 10,
+    /// Labels, matched whole: tags, industries (OMI `business`), categories.
+    Tag = 11,
+    Business = 12,
+    Category = 13,
+    /// A partner's own id of the record (OMI `refId`), matched whole.
+    RefId = 14,
 }
 
 impl TextField {
@@ -71,6 +77,13 @@ pub enum Field {
     MemberKind,
     Approved,
     TicketType,
+    /// A record's business code, matched exactly.
+    Code,
+    /// The VBot project a record belongs to.
+    Project,
+    /// VBot customer status and type (vocabulary entries).
+    CustomerStatus,
+    CustomerType,
     // Instants.
     CreatedAt,
     UpdatedAt,
@@ -88,6 +101,7 @@ pub enum Value {
     Id(Uuid),
     Int(i64),
     Bool(bool),
+    Text(String),
 }
 
 /// A node of the filter tree.
@@ -108,6 +122,12 @@ pub enum Filter {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     },
+    /// At least one child must hold.
+    Any(Vec<Filter>),
+    /// The record's id is (or, with `negate`, is not) one of `ids`.
+    Ids { ids: Vec<Uuid>, negate: bool },
+    /// The record has exactly this term in `field` (a label, a partner id).
+    Term { field: TextField, term: String },
     /// Matches no record (a query with nothing searchable in it).
     Nothing,
 }
@@ -173,6 +193,14 @@ impl Filter {
         Some(Filter::Text { field, terms })
     }
 
+    /// A whole-value term: folded, spaces collapsed (how labels are indexed).
+    pub fn whole(field: TextField, value: &str) -> Self {
+        Filter::Term {
+            field,
+            term: whole_term(value),
+        }
+    }
+
     /// Appends `other` to an `All` node (or wraps both).
     pub fn and(self, other: Option<Filter>) -> Self {
         match (self, other) {
@@ -184,6 +212,11 @@ impl Filter {
             (f, Some(o)) => Filter::All(vec![f, o]),
         }
     }
+}
+
+/// A label or partner id as one index term: folded, words joined by single spaces.
+pub fn whole_term(value: &str) -> String {
+    cut(words(value).join(" "))
 }
 
 fn cut(mut term: String) -> String {
@@ -212,6 +245,17 @@ impl TermSet {
             let w = words(text);
             for start in 0..w.len() {
                 self.0.push((field, cut(w[start..].join(" "))));
+            }
+        }
+        self
+    }
+
+    /// The whole value as one term (labels, partner ids).
+    pub fn whole(mut self, field: TextField, value: Option<&str>) -> Self {
+        if let Some(v) = value {
+            let term = whole_term(v);
+            if !term.is_empty() {
+                self.0.push((field, term));
             }
         }
         self

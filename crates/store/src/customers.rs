@@ -31,6 +31,8 @@ pub(crate) struct CustomerRow {
     #[sqlx(flatten)]
     ownership: OwnershipRow,
     #[sqlx(flatten)]
+    ext: crate::ext::ExtRow,
+    #[sqlx(flatten)]
     audit: AuditRow,
     group_name: Option<String>,
 }
@@ -51,6 +53,21 @@ const CUSTOMER_COLUMNS: &[&str] = &[
     OWNERSHIP_COLUMNS[1],
     OWNERSHIP_COLUMNS[2],
     OWNERSHIP_COLUMNS[3],
+    crate::ext::EXT_COLUMNS[0],
+    crate::ext::EXT_COLUMNS[1],
+    crate::ext::EXT_COLUMNS[2],
+    crate::ext::EXT_COLUMNS[3],
+    crate::ext::EXT_COLUMNS[4],
+    crate::ext::EXT_COLUMNS[5],
+    crate::ext::EXT_COLUMNS[6],
+    crate::ext::EXT_COLUMNS[7],
+    crate::ext::EXT_COLUMNS[8],
+    crate::ext::EXT_COLUMNS[9],
+    crate::ext::EXT_COLUMNS[10],
+    crate::ext::EXT_COLUMNS[11],
+    crate::ext::EXT_COLUMNS[12],
+    crate::ext::EXT_COLUMNS[13],
+    crate::ext::EXT_COLUMNS[14],
 ];
 
 #[async_trait]
@@ -92,6 +109,7 @@ impl Table for Customer {
                 address: r.address,
                 note: r.note,
                 ownership: r.ownership.into(),
+                ext: Some(r.ext.into_ext()?),
             },
             group_name: r.group_name,
             audit: r.audit.into(),
@@ -113,11 +131,20 @@ impl Table for Customer {
             v(d.note.clone()),
         ];
         out.extend(ownership_values(&d.ownership));
+        out.extend(crate::ext::ext_values(d.ext.as_ref()));
         out
     }
 
     fn terms(d: &CustomerData) -> Vec<(TextField, String)> {
         d.terms()
+    }
+
+    fn unique(index: &str) -> Option<(&'static str, &'static str)> {
+        if index.contains("ref_id") {
+            Some(("ref_id", "another customer already has this refId"))
+        } else {
+            Self::UNIQUE
+        }
     }
 
     async fn after_delete(exec: &mut Exec<'_>, tenant: TenantId, id: Uuid) -> DomainResult<()> {
@@ -128,6 +155,9 @@ impl Table for Customer {
     fn column(field: Field) -> Option<&'static str> {
         match field {
             Field::Group => Some("group_id"),
+            Field::Code => Some("code"),
+            Field::CustomerStatus => Some("status_id"),
+            Field::CustomerType => Some("type_id"),
             Field::Customer => Some("id"),
             Field::OrgUnit => Some("org_unit_id"),
             _ => None,
@@ -139,6 +169,7 @@ impl Table for Customer {
         tenant: TenantId,
         data: &mut CustomerData,
     ) -> DomainResult<()> {
+        data.ensure_ext();
         fill_codes(
             exec,
             tenant,
@@ -154,6 +185,7 @@ impl Table for Customer {
         tenant: TenantId,
         data: &mut [CustomerData],
     ) -> DomainResult<()> {
+        data.iter_mut().for_each(CustomerData::ensure_ext);
         fill_codes(
             exec,
             tenant,
@@ -168,6 +200,10 @@ impl Table for Customer {
         if data.code.is_none() {
             data.code.clone_from(&old.data.code);
         }
+        if data.ext.is_none() {
+            data.ext.clone_from(&old.data.ext);
+            data.sync_primary();
+        }
     }
 }
 
@@ -177,6 +213,8 @@ pub(crate) struct GroupRow {
     id: Uuid,
     name: String,
     note: Option<String>,
+    project_id: Option<Uuid>,
+    code: Option<String>,
     #[sqlx(flatten)]
     audit: AuditRow,
 }
@@ -187,7 +225,7 @@ impl Table for CustomerGroup {
     const ENTITY_CODE: i16 = 2;
     const UNIQUE: Option<(&'static str, &'static str)> =
         Some(("name", "another customer group already has this name"));
-    const COLUMNS: &'static [&'static str] = &["name", "name_key", "note"];
+    const COLUMNS: &'static [&'static str] = &["name", "name_key", "note", "project_id", "code"];
     type Row = GroupRow;
 
     fn from_row(r: GroupRow) -> DomainResult<Self> {
@@ -197,6 +235,7 @@ impl Table for CustomerGroup {
             data: CustomerGroupData {
                 name: r.name,
                 note: r.note,
+                project: r.project_id.zip(r.code),
             },
             audit: r.audit.into(),
         })
@@ -208,11 +247,42 @@ impl Table for CustomerGroup {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        vec![v(d.name.clone()), v(key), v(d.note.clone())]
+        vec![
+            v(d.name.clone()),
+            v(key),
+            v(d.note.clone()),
+            v(d.project.as_ref().map(|(p, _)| *p)),
+            v(d.project.as_ref().map(|(_, c)| c.clone())),
+        ]
     }
 
     fn terms(d: &CustomerGroupData) -> Vec<(TextField, String)> {
         d.terms()
+    }
+
+    fn unique(index: &str) -> Option<(&'static str, &'static str)> {
+        if index.contains("code") {
+            Some((
+                "group_no",
+                "another group of the project already has this code",
+            ))
+        } else {
+            Self::UNIQUE
+        }
+    }
+
+    fn column(field: Field) -> Option<&'static str> {
+        match field {
+            Field::Project => Some("project_id"),
+            Field::Code => Some("code"),
+            _ => None,
+        }
+    }
+
+    fn keep_on_update(old: &Self, data: &mut CustomerGroupData) {
+        if data.project.is_none() {
+            data.project.clone_from(&old.data.project);
+        }
     }
 }
 

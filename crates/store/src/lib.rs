@@ -9,6 +9,7 @@ mod contacts;
 mod customers;
 pub mod db;
 mod error;
+mod ext;
 mod files;
 mod leads;
 mod lists;
@@ -17,6 +18,7 @@ mod pipeline;
 mod sales;
 mod table;
 mod tickets;
+mod vocab;
 
 use std::sync::Arc;
 
@@ -66,6 +68,8 @@ impl SqlStore {
             files: self.clone(),
             email_campaigns: self.clone(),
             zalo_campaigns: self.clone(),
+            vocab: self.clone(),
+            registry: self.clone(),
             converter: self.clone(),
         }
     }

@@ -78,6 +78,10 @@ pub(crate) trait Table: Entity {
     const ENTITY_CODE: i16;
     /// The domain field a unique-index violation is reported on, and the message.
     const UNIQUE: Option<(&'static str, &'static str)> = None;
+    /// Which field a unique-index violation is about, from the index's name or columns.
+    fn unique(_index: &str) -> Option<(&'static str, &'static str)> {
+        Self::UNIQUE
+    }
     /// Attribute columns, in the order [`Table::values`] yields them.
     const COLUMNS: &'static [&'static str];
     type Row: AnyRow;
@@ -326,9 +330,13 @@ fn internal(e: sea_query::error::Error) -> DomainError {
 }
 
 fn unique_error<E: Table>(e: sqlx::Error) -> DomainError {
-    if let (Some((field, message)), sqlx::Error::Database(db)) = (E::UNIQUE, &e) {
+    if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
-            return DomainError::conflict(Some(field), message);
+            // The index is named in the message on both backends.
+            let index = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+            if let Some((field, message)) = E::unique(&index) {
+                return DomainError::conflict(Some(field), message);
+            }
         }
     }
     db_error(e)
@@ -350,6 +358,7 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
                 FilterValue::Id(id) => (*id).into(),
                 FilterValue::Int(n) => (*n).into(),
                 FilterValue::Bool(b) => (*b).into(),
+                FilterValue::Text(t) => t.clone().into(),
             };
             Condition::all().add(tcol(column).eq(value))
         }
@@ -365,6 +374,32 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
             c
         }
         Filter::Nothing => Condition::all().add(Expr::value(1).eq(0)),
+        Filter::Any(children) => {
+            let mut c = Condition::any();
+            for child in children {
+                c = c.add(compile::<E>(tenant, child)?);
+            }
+            c
+        }
+        Filter::Ids { ids, negate } => {
+            let within = tcol("id").is_in(ids.iter().copied());
+            if *negate {
+                Condition::all().add(within.not())
+            } else {
+                Condition::all().add(within)
+            }
+        }
+        Filter::Term { field, term } => {
+            let q = Query::select()
+                .column(al("record_id"))
+                .from(al("search_terms"))
+                .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+                .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+                .and_where(Expr::col(al("term")).eq(term.as_str()))
+                .and_where(Expr::col(al("field")).eq(field.code()))
+                .to_owned();
+            Condition::all().add(tcol("id").in_subquery(q))
+        }
         Filter::Text { field, terms } => {
             let mut c = Condition::all();
             for term in terms {
@@ -393,9 +428,9 @@ fn column_of<E: Table>(field: Field) -> DomainResult<&'static str> {
 /// Whether the filter narrows by search terms (then the matches, not the order, drive the plan).
 fn has_terms(filter: &Filter) -> bool {
     match filter {
-        Filter::All(children) => children.iter().any(has_terms),
-        Filter::Text { .. } => true,
-        Filter::Eq { .. } | Filter::Range { .. } | Filter::Nothing => false,
+        Filter::All(children) | Filter::Any(children) => children.iter().any(has_terms),
+        Filter::Text { .. } | Filter::Term { .. } => true,
+        Filter::Eq { .. } | Filter::Range { .. } | Filter::Ids { .. } | Filter::Nothing => false,
     }
 }
 

@@ -70,6 +70,8 @@ impl From<CustomerIn> for CustomerInput {
             address: d.address,
             note: d.note,
             ownership: d.ownership.into(),
+            // CRMTOP does not carry the other vendors' attributes: they are kept.
+            ext: None,
         }
     }
 }
@@ -188,6 +190,7 @@ impl From<GroupIn> for CustomerGroupInput {
         CustomerGroupInput {
             name: d.name,
             note: d.note,
+            project: None,
         }
     }
 }

@@ -1,0 +1,203 @@
+//! Storage of vocabulary entries (statuses, types, custom fields), projects and funnels.
+
+use async_trait::async_trait;
+use crm_domain::ids::{TenantId, VocabId};
+use crm_domain::repo::Registry;
+use crm_domain::search::{Field, TextField};
+use crm_domain::vocab::{Funnel, Stage, Vocab, VocabData, VocabKind};
+use crm_domain::{Actor, DomainError, DomainResult};
+use sea_query::{Expr, OnConflict, Order, Query, SimpleExpr};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::db_error;
+use crate::table::{al, v, AuditRow, Table};
+use crate::SqlStore;
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct VocabRow {
+    seq: i64,
+    id: Uuid,
+    project_id: Uuid,
+    kind: i32,
+    code: String,
+    name: String,
+    description: Option<String>,
+    field_type: Option<String>,
+    #[sqlx(flatten)]
+    audit: AuditRow,
+}
+
+impl Table for Vocab {
+    const TABLE: &'static str = "vocab";
+    const ENTITY_CODE: i16 = 15;
+    const UNIQUE: Option<(&'static str, &'static str)> =
+        Some(("code", "another entry of the project already has this code"));
+    const COLUMNS: &'static [&'static str] = &[
+        "project_id",
+        "kind",
+        "code",
+        "name",
+        "description",
+        "field_type",
+    ];
+    type Row = VocabRow;
+
+    fn from_row(r: VocabRow) -> DomainResult<Self> {
+        Ok(Vocab {
+            id: VocabId(r.id),
+            seq: r.seq,
+            data: VocabData {
+                project_id: r.project_id,
+                kind: VocabKind::from_code(r.kind).ok_or_else(|| {
+                    DomainError::Internal(anyhow::anyhow!("vocab kind {}", r.kind))
+                })?,
+                code: r.code,
+                name: r.name,
+                description: r.description,
+                field_type: r.field_type,
+            },
+            audit: r.audit.into(),
+        })
+    }
+    fn values(d: &VocabData) -> Vec<SimpleExpr> {
+        vec![
+            v(d.project_id),
+            v(d.kind.code()),
+            v(d.code.clone()),
+            v(d.name.clone()),
+            v(d.description.clone()),
+            v(d.field_type.clone()),
+        ]
+    }
+    fn terms(d: &VocabData) -> Vec<(TextField, String)> {
+        d.terms()
+    }
+    fn column(field: Field) -> Option<&'static str> {
+        Some(match field {
+            Field::Project => "project_id",
+            Field::Kind => "kind",
+            Field::Code => "code",
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct IdRow {
+    id: Uuid,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct FunnelRow {
+    id: Uuid,
+    name: String,
+    stages: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StageJson {
+    name: String,
+    #[serde(default)]
+    children: Vec<String>,
+}
+
+#[async_trait]
+impl Registry for SqlStore {
+    async fn project(&self, actor: &Actor, code: &str) -> DomainResult<Uuid> {
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let insert = Query::insert()
+            .into_table(al("projects"))
+            .columns(["id", "tenant_id", "code", "created_at"].map(al))
+            .values_panic([
+                v(Uuid::now_v7()),
+                v(actor.tenant_id.0),
+                v(code.to_owned()),
+                v(crm_domain::auth::now()),
+            ])
+            .on_conflict(
+                OnConflict::columns(["tenant_id", "code"].map(al))
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned();
+        tx.exec().execute(&insert).await.map_err(db_error)?;
+        let q = Query::select()
+            .column(al("id"))
+            .from(al("projects"))
+            .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
+            .and_where(Expr::col(al("code")).eq(code))
+            .to_owned();
+        let row = tx
+            .exec()
+            .fetch_optional::<IdRow, _>(&q)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("project {code} vanished")))?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(row.id)
+    }
+
+    async fn create_funnel(
+        &self,
+        actor: &Actor,
+        name: String,
+        stages: Vec<Stage>,
+    ) -> DomainResult<Uuid> {
+        let id = Uuid::now_v7();
+        let stages: Vec<StageJson> = stages
+            .into_iter()
+            .map(|s| StageJson {
+                name: s.name,
+                children: s.children,
+            })
+            .collect();
+        let q = Query::insert()
+            .into_table(al("funnels"))
+            .columns(["id", "tenant_id", "name", "stages", "created_at"].map(al))
+            .values_panic([
+                v(id),
+                v(actor.tenant_id.0),
+                v(name),
+                v(serde_json::to_string(&stages).unwrap_or_else(|_| "[]".to_owned())),
+                v(crm_domain::auth::now()),
+            ])
+            .to_owned();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        tx.exec().execute(&q).await.map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(id)
+    }
+
+    async fn funnels(&self, tenant: TenantId) -> DomainResult<Vec<Funnel>> {
+        let q = Query::select()
+            .columns(["id", "name", "stages"].map(al))
+            .from(al("funnels"))
+            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+            .order_by(al("id"), Order::Asc)
+            .to_owned();
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let rows = conn
+            .exec()
+            .fetch_all::<FunnelRow, _>(&q)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter()
+            .map(|r| {
+                let stages: Vec<StageJson> = serde_json::from_str(&r.stages)
+                    .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored funnel: {e}")))?;
+                Ok(Funnel {
+                    id: r.id,
+                    name: r.name,
+                    stages: stages
+                        .into_iter()
+                        .map(|s| Stage {
+                            name: s.name,
+                            children: s.children,
+                        })
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+}
