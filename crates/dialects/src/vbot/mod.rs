@@ -1,4 +1,5 @@
-//! VBot CRM (seeds `001_…`, `004_…`): the token flow `POST /token`.
+//! VBot CRM (seeds `001_…`, `004_…`): the token flow `POST /token` and the customer API
+//! `POST /api/crm/{entity}/{action}` (in [`crm`]).
 //!
 //! The seeds only hint at `[URL]/token` (004 lines 534 and 629); the backend is ASP.NET Web API,
 //! whose OAuth server takes a form-encoded `grant_type=client_credentials` with the client
@@ -18,8 +19,12 @@ use serde_json::json;
 use crate::body::form;
 use crate::AppState;
 
+mod crm;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/token", post(token))
+    Router::new()
+        .route("/token", post(token))
+        .route("/api/crm/{entity}/{action}", post(crm::dispatch))
 }
 
 #[derive(Debug, Default, Deserialize)]
