@@ -4,6 +4,7 @@
 pub mod body;
 pub mod crmtop;
 pub mod nextx;
+pub mod omi;
 pub mod vbot;
 
 use axum::Router;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(crmtop::router())
         .merge(nextx::router())
         .merge(vbot::router())
+        .merge(omi::router())
 }
 
 /// The bearer token of a request: `Authorization: Bearer <token>`, or the bare token

@@ -83,6 +83,30 @@ impl Crm {
         E::repo(self).insert(actor, data).await
     }
 
+    /// Validates an input and checks its references without storing it: the first half of
+    /// a batch where each item stands or falls on its own.
+    pub async fn prepare<E: Managed>(
+        &self,
+        actor: &Actor,
+        input: E::Input,
+    ) -> DomainResult<E::Data> {
+        let mut data = E::validate(input)?;
+        E::check_refs(self, actor, &mut data).await?;
+        Ok(data)
+    }
+
+    /// Stores prepared records in one transaction (all or none); ids in input order.
+    pub async fn insert_prepared<E: Managed>(
+        &self,
+        actor: &Actor,
+        data: Vec<E::Data>,
+    ) -> DomainResult<Vec<E::Id>> {
+        if data.is_empty() {
+            return Ok(Vec::new());
+        }
+        E::repo(self).insert_many(actor, data).await
+    }
+
     /// The batch path: validates every input (an error names the item, `[3].phone`), checks
     /// references, then stores all in one transaction.
     pub async fn create_many<E: Managed>(
