@@ -272,3 +272,96 @@ pub trait Registry: Send + Sync {
     /// Oldest first.
     async fn funnels(&self, tenant: TenantId) -> DomainResult<Vec<Funnel>>;
 }
+
+/// Branches, stores, categories, documents and the stock ledger.
+#[async_trait]
+pub trait InventoryStore: Send + Sync {
+    /// Creates a branch (`store` false) or a store; returns its id.
+    async fn create_place(
+        &self,
+        actor: &Actor,
+        store: bool,
+        place: crate::inventory::Place,
+    ) -> DomainResult<i64>;
+    /// Branches, or stores (of one branch when given), oldest first.
+    async fn places(
+        &self,
+        tenant: TenantId,
+        store: bool,
+        branch: Option<i64>,
+    ) -> DomainResult<Vec<crate::inventory::Place>>;
+    /// Creates (`id` 0) or replaces a category; `NotFound` for an unknown id.
+    async fn save_category(
+        &self,
+        actor: &Actor,
+        category: crate::inventory::Category,
+    ) -> DomainResult<i64>;
+    async fn categories(&self, tenant: TenantId) -> DomainResult<Vec<crate::inventory::Category>>;
+    /// Base units on hand per product, in a branch (and store when given).
+    async fn stock(
+        &self,
+        tenant: TenantId,
+        products: &[ProductId],
+        branch: Option<i64>,
+        store: Option<i64>,
+    ) -> DomainResult<Vec<(ProductId, f64)>>;
+    /// Appends stock moves (opening stock, goods received).
+    async fn add_moves(
+        &self,
+        actor: &Actor,
+        moves: Vec<crate::inventory::Move>,
+    ) -> DomainResult<()>;
+    /// Stores a document (a new one when `doc.id` is 0, else replacing it with its lines,
+    /// payments and moves) and its moves in one transaction. With `no_negative`, refuses
+    /// (`products[i].quantity`) when a move would leave a store below zero.
+    async fn save_doc(
+        &self,
+        actor: &Actor,
+        doc: crate::inventory::Doc,
+        moves: Vec<crate::inventory::Move>,
+        no_negative: bool,
+    ) -> DomainResult<crate::inventory::Doc>;
+    async fn doc(
+        &self,
+        tenant: TenantId,
+        kind: crate::inventory::DocKind,
+        id: i64,
+    ) -> DomainResult<Option<crate::inventory::Doc>>;
+    async fn doc_by_invoice(
+        &self,
+        tenant: TenantId,
+        kind: crate::inventory::DocKind,
+        invoice: &str,
+    ) -> DomainResult<Option<crate::inventory::Doc>>;
+    /// Newest first.
+    async fn docs(
+        &self,
+        tenant: TenantId,
+        kind: crate::inventory::DocKind,
+        filter: &crate::inventory::DocFilter,
+        page: PageRequest,
+    ) -> DomainResult<Vec<crate::inventory::Doc>>;
+    /// The sale (id) a sale line belongs to, with the line.
+    async fn sell_line(
+        &self,
+        tenant: TenantId,
+        line: i64,
+    ) -> DomainResult<Option<(i64, crate::inventory::DocLine)>>;
+    /// Base quantity already returned per sale line, leaving out one return (being replaced).
+    async fn returned(
+        &self,
+        tenant: TenantId,
+        lines: &[i64],
+        except: Option<i64>,
+    ) -> DomainResult<Vec<(i64, f64)>>;
+    /// Sets a purchase's shipping status; with `receive`, records the goods' moves (once).
+    async fn set_shipping(
+        &self,
+        actor: &Actor,
+        id: i64,
+        status: &str,
+        receive: Option<Vec<crate::inventory::Move>>,
+    ) -> DomainResult<bool>;
+    /// What a customer owes: sales' unpaid totals less returns' unrefunded totals.
+    async fn customer_due(&self, tenant: TenantId, customer: CustomerId) -> DomainResult<f64>;
+}

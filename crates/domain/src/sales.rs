@@ -30,6 +30,8 @@ pub struct ProductData {
     pub config: Option<String>,
     pub note: Option<String>,
     pub image: Option<String>,
+    /// NextX's attributes; `None` keeps the stored ones (a dialect that does not know them).
+    pub ext: Option<crate::inventory::ProductExt>,
 }
 
 impl ProductData {
@@ -47,6 +49,10 @@ impl ProductData {
             config: text("config", self.config, LONG)?,
             note: text("note", self.note, LONG)?,
             image: text("image", self.image, MAX_IMAGE)?,
+            ext: self
+                .ext
+                .map(crate::inventory::ProductExt::validate)
+                .transpose()?,
         })
     }
 
@@ -54,6 +60,10 @@ impl ProductData {
         TermSet::new()
             .words(TextField::Name, Some(&self.name))
             .words(TextField::Code, self.code.as_deref())
+            .words(
+                TextField::Code,
+                self.ext.as_ref().and_then(|e| e.sku.as_deref()),
+            )
             .finish()
     }
 }

@@ -79,6 +79,10 @@ pub enum Field {
     TicketType,
     /// A record's business code, matched exactly.
     Code,
+    /// A record's stable integer id (vendors with integer ids).
+    Seq,
+    /// A product's category (NextX).
+    Category,
     /// The VBot project a record belongs to.
     Project,
     /// VBot customer status and type (vocabulary entries).

@@ -52,6 +52,7 @@ pub struct Crm {
     pub zalo_campaigns: Arc<dyn Repository<ZaloCampaign>>,
     pub vocab: Arc<dyn Repository<Vocab>>,
     pub registry: Arc<dyn Registry>,
+    pub inventory: Arc<dyn crate::repo::InventoryStore>,
     pub converter: Arc<dyn LeadConverter>,
 }
 

@@ -71,6 +71,18 @@ pub(crate) async fn fill_codes<'a>(
     prefix: &str,
     codes: impl Iterator<Item = &'a mut Option<String>>,
 ) -> DomainResult<()> {
+    fill_codes_counted(exec, tenant, table, table, prefix, codes).await
+}
+
+/// Like [`fill_codes`], with a counter of its own (several kinds of record in one table).
+pub(crate) async fn fill_codes_counted<'a>(
+    exec: &mut Exec<'_>,
+    tenant: TenantId,
+    table: &str,
+    counter: &str,
+    prefix: &str,
+    codes: impl Iterator<Item = &'a mut Option<String>>,
+) -> DomainResult<()> {
     let mut missing: Vec<&'a mut Option<String>> = Vec::new();
     let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
     for code in codes {
@@ -87,7 +99,7 @@ pub(crate) async fn fill_codes<'a>(
     let mut pending = missing.into_iter();
     let mut need = pending.len();
     while need > 0 {
-        let first = reserve(exec, tenant, table, need as i64).await?;
+        let first = reserve(exec, tenant, counter, need as i64).await?;
         let candidates: Vec<String> = (first..first + need as i64)
             .map(|n| format!("{prefix}{n:06}"))
             .collect();

@@ -156,6 +156,7 @@ impl Table for Customer {
         match field {
             Field::Group => Some("group_id"),
             Field::Code => Some("code"),
+            Field::Seq => Some("seq"),
             Field::CustomerStatus => Some("status_id"),
             Field::CustomerType => Some("type_id"),
             Field::Customer => Some("id"),

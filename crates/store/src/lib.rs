@@ -11,6 +11,7 @@ pub mod db;
 mod error;
 mod ext;
 mod files;
+mod inventory;
 mod leads;
 mod lists;
 mod marketing;
@@ -70,6 +71,7 @@ impl SqlStore {
             zalo_campaigns: self.clone(),
             vocab: self.clone(),
             registry: self.clone(),
+            inventory: self.clone(),
             converter: self.clone(),
         }
     }

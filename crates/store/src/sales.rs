@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::ids::{OrderId, ProductId, TenantId};
+use crm_domain::inventory::ProductExt;
 use crm_domain::repo::SalesStore;
 use crm_domain::sales::{
     Approval, Order, OrderData, OrderLine, Product, ProductData, ProductUnit, Unit,
@@ -36,8 +37,78 @@ pub(crate) struct ProductRow {
     config: Option<String>,
     note: Option<String>,
     image: Option<String>,
+    ext_json: Option<String>,
     #[sqlx(flatten)]
     audit: AuditRow,
+}
+
+/// NextX's product attributes as stored in `products.ext_json`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ProductExtJson {
+    sku: Option<String>,
+    category_id: Option<i64>,
+    brand_id: Option<i64>,
+    kind: String,
+    weight: f64,
+    height: f64,
+    width: f64,
+    length: f64,
+    specification: Option<String>,
+    description: Option<String>,
+    custom_field1: Option<String>,
+    custom_field2: Option<String>,
+    qty_warning_stock: f64,
+    media: Vec<String>,
+    components: Vec<(i64, f64, Option<i64>, f64)>,
+}
+
+fn ext_from(raw: Option<String>) -> DomainResult<ProductExt> {
+    let Some(raw) = raw else {
+        return Ok(ProductExt {
+            kind: "single".to_owned(),
+            ..ProductExt::default()
+        });
+    };
+    let j: ProductExtJson = serde_json::from_str(&raw)
+        .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored product: {e}")))?;
+    Ok(ProductExt {
+        sku: j.sku,
+        category_id: j.category_id,
+        brand_id: j.brand_id,
+        kind: j.kind,
+        weight: j.weight,
+        height: j.height,
+        width: j.width,
+        length: j.length,
+        specification: j.specification,
+        description: j.description,
+        custom_field1: j.custom_field1,
+        custom_field2: j.custom_field2,
+        qty_warning_stock: j.qty_warning_stock,
+        media: j.media,
+        components: j.components,
+    })
+}
+
+fn ext_json(e: &ProductExt) -> String {
+    serde_json::to_string(&ProductExtJson {
+        sku: e.sku.clone(),
+        category_id: e.category_id,
+        brand_id: e.brand_id,
+        kind: e.kind.clone(),
+        weight: e.weight,
+        height: e.height,
+        width: e.width,
+        length: e.length,
+        specification: e.specification.clone(),
+        description: e.description.clone(),
+        custom_field1: e.custom_field1.clone(),
+        custom_field2: e.custom_field2.clone(),
+        qty_warning_stock: e.qty_warning_stock,
+        media: e.media.clone(),
+        components: e.components.clone(),
+    })
+    .unwrap_or_else(|_| "{}".to_owned())
 }
 
 #[async_trait]
@@ -58,6 +129,8 @@ impl Table for Product {
         "config",
         "note",
         "image",
+        "category_id",
+        "ext_json",
     ];
     type Row = ProductRow;
 
@@ -89,6 +162,7 @@ impl Table for Product {
                 config: r.config,
                 note: r.note,
                 image: r.image,
+                ext: Some(ext_from(r.ext_json)?),
             },
             audit: r.audit.into(),
         })
@@ -106,7 +180,17 @@ impl Table for Product {
             v(d.config.clone()),
             v(d.note.clone()),
             v(d.image.clone()),
+            v(d.ext.as_ref().and_then(|e| e.category_id)),
+            v(d.ext.as_ref().map(ext_json)),
         ]
+    }
+
+    fn column(field: Field) -> Option<&'static str> {
+        match field {
+            Field::Seq => Some("seq"),
+            Field::Category => Some("category_id"),
+            _ => None,
+        }
     }
     fn terms(d: &ProductData) -> Vec<(TextField, String)> {
         d.terms()
@@ -128,6 +212,9 @@ impl Table for Product {
     fn keep_on_update(old: &Self, data: &mut ProductData) {
         if data.code.is_none() {
             data.code.clone_from(&old.data.code);
+        }
+        if data.ext.is_none() {
+            data.ext.clone_from(&old.data.ext);
         }
     }
 }

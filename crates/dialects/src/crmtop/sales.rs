@@ -100,6 +100,8 @@ impl Resource for Product {
             config: b.config,
             note: b.note,
             image: b.image,
+            // NextX's attributes are kept.
+            ext: None,
         })
     }
     fn out(p: &Self, _: &Actor) -> ProductDto {

@@ -1,0 +1,332 @@
+//! Branches and their stores (warehouses), product categories, and the stock-moving
+//! documents: purchase orders, sales and sales returns. Stock is one ledger of moves per
+//! product and store, in base units; what is available is always the ledger's sum.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::common::{amount, number_in, round_money, text, LONG, SHORT};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{CustomerId, ProductId};
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Place {
+    pub id: i64,
+    /// The branch a store belongs to (stores only).
+    pub branch_id: Option<i64>,
+    pub code: String,
+    pub name: String,
+    pub tel: Option<String>,
+    pub fax: Option<String>,
+    pub avatar: Option<String>,
+    pub address: Option<String>,
+    pub description: Option<String>,
+}
+
+impl Place {
+    pub fn validate(self) -> DomainResult<Self> {
+        Ok(Self {
+            code: text("code", Some(self.code), SHORT)?.unwrap_or_default(),
+            name: crate::common::required("name", Some(self.name), SHORT)?,
+            tel: text("tel", self.tel, SHORT)?,
+            fax: text("fax", self.fax, SHORT)?,
+            avatar: text("avatar", self.avatar, LONG)?,
+            address: text("address", self.address, LONG)?,
+            description: text("description", self.description, LONG)?,
+            ..self
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+    /// 0 for a top-level category.
+    pub parent_id: i64,
+    pub picture: Option<String>,
+    pub description: Option<String>,
+}
+
+impl Category {
+    pub fn validate(self) -> DomainResult<Self> {
+        Ok(Self {
+            name: crate::common::required("name", Some(self.name), SHORT)?,
+            parent_id: self.parent_id.max(0),
+            picture: text("picture", self.picture, LONG)?,
+            description: text("description", self.description, LONG)?,
+            ..self
+        })
+    }
+}
+
+/// Which document moved stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    Opening = 0,
+    Purchase = 1,
+    Sell = 2,
+    SellReturn = 3,
+}
+
+impl DocKind {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+    pub fn from_code(c: i32) -> Option<Self> {
+        [
+            DocKind::Opening,
+            DocKind::Purchase,
+            DocKind::Sell,
+            DocKind::SellReturn,
+        ]
+        .into_iter()
+        .find(|k| k.code() == c)
+    }
+    pub fn prefix(self) -> &'static str {
+        match self {
+            DocKind::Opening => "OP",
+            DocKind::Purchase => "PN",
+            DocKind::Sell => "HD",
+            DocKind::SellReturn => "TH",
+        }
+    }
+}
+
+/// `fixed` (an amount) or `percentage` (of the price or subtotal).
+pub fn discount(field: &str, kind: Option<&str>, value: f64, of: f64) -> DomainResult<f64> {
+    let value = amount(field, Some(value))?;
+    match kind
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .unwrap_or("fixed")
+    {
+        "fixed" => Ok(value),
+        "percentage" => Ok(of * number_in(field, Some(value), 0.0, 100.0)? / 100.0),
+        other => Err(DomainError::validation(
+            field,
+            format!("discount type '{other}' is not fixed or percentage"),
+        )),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DocLine {
+    /// The line's integer id (assigned when stored).
+    pub id: i64,
+    pub sort: i64,
+    pub product_id: ProductId,
+    pub product_seq: i64,
+    pub unit_id: Option<i64>,
+    /// Base units per unit of this line.
+    pub rate: f64,
+    pub unit_price: f64,
+    pub quantity: f64,
+    pub discount_type: Option<String>,
+    pub discount_amount: f64,
+    pub tax_id: Option<i64>,
+    pub item_tax: f64,
+    pub note: Option<String>,
+    /// The sale line a return line gives back.
+    pub sell_line_id: Option<i64>,
+    /// `quantity × (unit_price − discount per unit + item_tax)`.
+    pub total: f64,
+}
+
+impl DocLine {
+    pub fn base_quantity(&self) -> f64 {
+        self.quantity * self.rate
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Payment {
+    pub note: Option<String>,
+    pub payment_type: Option<String>,
+    pub method: Option<String>,
+    pub amount: f64,
+    pub account_id: Option<i64>,
+    pub paid_on: Option<NaiveDate>,
+}
+
+/// A purchase order, a sale or a sales return.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub kind: DocKind,
+    pub invoice_no: Option<String>,
+    pub transaction_date: NaiveDate,
+    pub customer_id: Option<CustomerId>,
+    pub branch_id: i64,
+    pub store_id: i64,
+    pub discount_type: Option<String>,
+    pub discount_amount: f64,
+    pub total_before_tax: f64,
+    pub tax_amount: f64,
+    /// Surcharges of a sale; return charges of a return.
+    pub charges: f64,
+    pub final_total: f64,
+    pub shipping_status: Option<String>,
+    pub approved: bool,
+    pub additional_notes: Option<String>,
+    pub staff_note: Option<String>,
+    /// The sale a return gives back.
+    pub return_of: Option<i64>,
+    /// When a purchase's goods were received (stock moved).
+    pub received_at: Option<DateTime<Utc>>,
+    pub lines: Vec<DocLine>,
+    pub payments: Vec<Payment>,
+    pub created_at: DateTime<Utc>,
+    pub created_by_name: Option<String>,
+}
+
+impl Doc {
+    /// Fills line totals and the document's totals from the lines; client totals are ignored.
+    pub fn compute(&mut self) -> DomainResult<()> {
+        let (mut before, mut tax) = (0.0, 0.0);
+        for (i, l) in self.lines.iter_mut().enumerate() {
+            let f = |n: &str| format!("products[{i}].{n}");
+            l.quantity = number_in(&f("quantity"), Some(l.quantity), 0.0, 1e9)?;
+            if l.quantity <= 0.0 {
+                return Err(DomainError::validation(
+                    f("quantity"),
+                    "must be more than 0",
+                ));
+            }
+            l.unit_price = amount(&f("unit_price"), Some(l.unit_price))?;
+            l.item_tax = amount(&f("item_tax"), Some(l.item_tax))?;
+            let per_unit = discount(
+                &f("line_discount_amount"),
+                l.discount_type.as_deref(),
+                l.discount_amount,
+                l.unit_price,
+            )?;
+            if per_unit > l.unit_price {
+                return Err(DomainError::validation(
+                    f("line_discount_amount"),
+                    "must not exceed the unit price",
+                ));
+            }
+            l.total = round_money(l.quantity * (l.unit_price - per_unit + l.item_tax));
+            before += round_money(l.quantity * (l.unit_price - per_unit));
+            tax += round_money(l.quantity * l.item_tax);
+        }
+        let off = discount(
+            "discount_amount",
+            self.discount_type.as_deref(),
+            self.discount_amount,
+            before,
+        )?;
+        if off > before {
+            return Err(DomainError::validation(
+                "discount_amount",
+                "must not exceed the total",
+            ));
+        }
+        self.charges = amount("charges", Some(self.charges))?;
+        self.total_before_tax = round_money(before);
+        self.tax_amount = round_money(tax);
+        self.final_total = round_money(match self.kind {
+            DocKind::SellReturn => (before - off + tax - self.charges).max(0.0),
+            _ => before - off + tax + self.charges,
+        });
+        for (i, p) in self.payments.iter().enumerate() {
+            amount(&format!("payment[{i}].amount"), Some(p.amount))?;
+        }
+        Ok(())
+    }
+
+    pub fn paid(&self) -> f64 {
+        round_money(self.payments.iter().map(|p| p.amount).sum())
+    }
+
+    /// `paid`, `partial` or `due`, from the payments.
+    pub fn payment_status(&self) -> &'static str {
+        let paid = self.paid();
+        if paid >= self.final_total && self.final_total > 0.0 || self.final_total == 0.0 {
+            "paid"
+        } else if paid > 0.0 {
+            "partial"
+        } else {
+            "due"
+        }
+    }
+}
+
+/// A stock move: `quantity` base units of a product into (+) or out of (−) a store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Move {
+    pub product_id: ProductId,
+    pub branch_id: i64,
+    pub store_id: i64,
+    pub quantity: f64,
+    pub kind: DocKind,
+    pub doc_id: Option<i64>,
+}
+
+/// Which documents a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct DocFilter {
+    pub branch_id: Option<i64>,
+    pub store_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// An invoice number prefix.
+    pub search: Option<String>,
+}
+
+/// What NextX adds to a product: SKU, category, type, sizes, texts, stock warning, images.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductExt {
+    pub sku: Option<String>,
+    pub category_id: Option<i64>,
+    pub brand_id: Option<i64>,
+    /// `single`, `variable`, `modifier` or `combo`.
+    pub kind: String,
+    pub weight: f64,
+    pub height: f64,
+    pub width: f64,
+    pub length: f64,
+    pub specification: Option<String>,
+    pub description: Option<String>,
+    pub custom_field1: Option<String>,
+    pub custom_field2: Option<String>,
+    pub qty_warning_stock: f64,
+    pub media: Vec<String>,
+    /// Combo components: (product seq, quantity, unit id, price).
+    pub components: Vec<(i64, f64, Option<i64>, f64)>,
+}
+
+pub const PRODUCT_KINDS: [&str; 4] = ["single", "variable", "modifier", "combo"];
+
+impl ProductExt {
+    pub fn validate(self) -> DomainResult<Self> {
+        let kind = if self.kind.trim().is_empty() {
+            "single".to_owned()
+        } else {
+            self.kind.trim().to_lowercase()
+        };
+        if !PRODUCT_KINDS.contains(&kind.as_str()) {
+            return Err(DomainError::validation(
+                "type",
+                "must be single, variable, modifier or combo",
+            ));
+        }
+        Ok(Self {
+            sku: text("sku", self.sku, SHORT)?,
+            kind,
+            weight: amount("weight", Some(self.weight))?,
+            height: amount("height", Some(self.height))?,
+            width: amount("width", Some(self.width))?,
+            length: amount("length", Some(self.length))?,
+            specification: text("specification", self.specification, LONG)?,
+            description: text("description", self.description, LONG)?,
+            custom_field1: text("product_custom_field1", self.custom_field1, LONG)?,
+            custom_field2: text("product_custom_field2", self.custom_field2, LONG)?,
+            qty_warning_stock: amount("qty_warning_stock", Some(self.qty_warning_stock))?,
+            ..self
+        })
+    }
+}

@@ -1,0 +1,421 @@
+//! The rules of stock-moving documents: purchases add stock when received, sales take it
+//! (never below zero), returns give back at most what was sold, across all returns.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::common::Actor;
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{CustomerId, ProductId};
+use crate::inventory::{Doc, DocFilter, DocKind, DocLine, Move, Place};
+use crate::sales::Product;
+use crate::search::{Field, Filter, PageRequest, Value};
+use crate::service::Crm;
+
+/// The shipping status at which a purchase's goods are in stock.
+pub const RECEIVED: &str = "received";
+
+impl Crm {
+    /// A record by its integer id.
+    pub async fn by_seq<E: crate::service::Managed>(
+        &self,
+        actor: &Actor,
+        seq: i64,
+    ) -> DomainResult<Option<E>> {
+        self.find(
+            actor,
+            &Filter::Eq {
+                field: Field::Seq,
+                value: Value::Int(seq),
+            },
+        )
+        .await
+    }
+
+    /// Creates a branch with its first store ("Kho mặc định"), or a store of a branch.
+    pub async fn create_place(
+        &self,
+        actor: &Actor,
+        store: bool,
+        place: Place,
+    ) -> DomainResult<i64> {
+        let place = place.validate()?;
+        if store {
+            let branch = place
+                .branch_id
+                .ok_or_else(|| DomainError::validation("branch_id", "is required"))?;
+            self.branch(actor, branch).await?;
+            return self.inventory.create_place(actor, true, place).await;
+        }
+        let id = self
+            .inventory
+            .create_place(actor, false, place.clone())
+            .await?;
+        let default = Place {
+            branch_id: Some(id),
+            code: format!("{}-KHO", place.code),
+            name: "Kho mặc định".to_owned(),
+            ..Place::default()
+        };
+        self.inventory.create_place(actor, true, default).await?;
+        Ok(id)
+    }
+
+    pub async fn branch(&self, actor: &Actor, id: i64) -> DomainResult<Place> {
+        self.inventory
+            .places(actor.tenant_id, false, None)
+            .await?
+            .into_iter()
+            .find(|b| b.id == id)
+            .ok_or_else(|| {
+                DomainError::validation("branch_id", format!("branch {id} does not exist"))
+            })
+    }
+
+    /// The store to move stock in: the one named (it must be the branch's), or the branch's first.
+    pub async fn store_of(
+        &self,
+        actor: &Actor,
+        branch: i64,
+        store: Option<i64>,
+    ) -> DomainResult<i64> {
+        let stores = self
+            .inventory
+            .places(actor.tenant_id, true, Some(branch))
+            .await?;
+        match store.filter(|s| *s != 0) {
+            Some(s) if stores.iter().any(|p| p.id == s) => Ok(s),
+            Some(s) => Err(DomainError::validation(
+                "store_id",
+                format!("store {s} is not a store of branch {branch}"),
+            )),
+            None => stores.first().map(|p| p.id).ok_or_else(|| {
+                DomainError::validation("store_id", format!("branch {branch} has no store"))
+            }),
+        }
+    }
+
+    /// Fills a line's product and unit rate: the base unit counts 1, an extra unit its rate.
+    async fn resolve_line(
+        &self,
+        actor: &Actor,
+        i: usize,
+        line: &mut DocLine,
+    ) -> DomainResult<Product> {
+        let product: Product = self.by_seq(actor, line.product_seq).await?.ok_or_else(|| {
+            DomainError::validation(
+                format!("products[{i}].product_id"),
+                format!("product {} does not exist", line.product_seq),
+            )
+        })?;
+        line.product_id = product.id;
+        line.rate = match line.unit_id.filter(|u| *u != 0) {
+            None => 1.0,
+            Some(u) if Some(u) == product.data.unit_id => 1.0,
+            Some(u) => {
+                self.sales
+                    .product_units(actor.tenant_id, &[product.id])
+                    .await?
+                    .into_iter()
+                    .find(|pu| pu.unit_id == u)
+                    .ok_or_else(|| {
+                        DomainError::validation(
+                            format!("products[{i}].unit_id"),
+                            format!("the product is not sold in unit {u}"),
+                        )
+                    })?
+                    .rate
+            }
+        };
+        Ok(product)
+    }
+
+    async fn customer_check(
+        &self,
+        actor: &Actor,
+        seq: Option<i64>,
+        required: bool,
+    ) -> DomainResult<Option<CustomerId>> {
+        match seq.filter(|s| *s != 0) {
+            None if required => Err(DomainError::validation("customer_id", "is required")),
+            None => Ok(None),
+            Some(s) => {
+                let c: crate::customer::Customer =
+                    self.by_seq(actor, s).await?.ok_or_else(|| {
+                        DomainError::validation(
+                            "customer_id",
+                            format!("customer {s} does not exist"),
+                        )
+                    })?;
+                Ok(Some(c.id))
+            }
+        }
+    }
+
+    /// A new purchase order (or sale) in `doc`; ids are integers from the request.
+    /// `customer` and `branch` come from the body; moves follow the kind's rule.
+    pub async fn save_purchase(
+        &self,
+        actor: &Actor,
+        mut doc: Doc,
+        customer: Option<i64>,
+    ) -> DomainResult<Doc> {
+        if doc.lines.is_empty() {
+            return Err(DomainError::validation(
+                "products",
+                "must hold at least one line",
+            ));
+        }
+        doc.customer_id = self.customer_check(actor, customer, true).await?;
+        self.branch(actor, doc.branch_id).await?;
+        doc.store_id = self
+            .store_of(actor, doc.branch_id, Some(doc.store_id))
+            .await?;
+        for i in 0..doc.lines.len() {
+            self.resolve_line(actor, i, &mut doc.lines[i]).await?;
+        }
+        doc.compute()?;
+        let received = doc.shipping_status.as_deref() == Some(RECEIVED);
+        if received {
+            doc.received_at = Some(crate::auth::now());
+        }
+        let moves = if received {
+            moves_of(&doc, 1.0)
+        } else {
+            Vec::new()
+        };
+        self.inventory.save_doc(actor, doc, moves, false).await
+    }
+
+    /// A sale: takes stock from the store, never below zero.
+    pub async fn save_sell(
+        &self,
+        actor: &Actor,
+        mut doc: Doc,
+        customer: Option<i64>,
+    ) -> DomainResult<Doc> {
+        if doc.lines.is_empty() {
+            return Err(DomainError::validation(
+                "products",
+                "must hold at least one line",
+            ));
+        }
+        doc.customer_id = self.customer_check(actor, customer, false).await?;
+        self.branch(actor, doc.branch_id).await?;
+        doc.store_id = self
+            .store_of(actor, doc.branch_id, Some(doc.store_id))
+            .await?;
+        for i in 0..doc.lines.len() {
+            self.resolve_line(actor, i, &mut doc.lines[i]).await?;
+        }
+        doc.compute()?;
+        let moves = moves_of(&doc, -1.0);
+        self.inventory.save_doc(actor, doc, moves, true).await
+    }
+
+    /// A sales return (new, or replacing `doc.id`): every line names the sale line it gives
+    /// back; all from one sale; never more than was sold, across all returns of that line.
+    pub async fn save_return(&self, actor: &Actor, mut doc: Doc) -> DomainResult<Doc> {
+        if doc.lines.is_empty() {
+            return Err(DomainError::validation(
+                "products",
+                "must hold at least one line",
+            ));
+        }
+        let mut sale_id = None;
+        let mut sold: HashMap<i64, DocLine> = HashMap::new();
+        for (i, line) in doc.lines.iter_mut().enumerate() {
+            let field = format!("products[{i}].sell_line_id");
+            let id = line.sell_line_id.filter(|s| *s != 0).ok_or_else(|| {
+                DomainError::validation(&field, "is required: the sale line returned")
+            })?;
+            let (sale, original) = self
+                .inventory
+                .sell_line(actor.tenant_id, id)
+                .await?
+                .ok_or_else(|| {
+                    DomainError::validation(&field, format!("sale line {id} does not exist"))
+                })?;
+            if *sale_id.get_or_insert(sale) != sale {
+                return Err(DomainError::validation(
+                    &field,
+                    "every line must come from the same sale",
+                ));
+            }
+            line.product_id = original.product_id;
+            line.product_seq = original.product_seq;
+            if line.unit_id.filter(|u| *u != 0).is_none() {
+                line.unit_id = original.unit_id;
+            }
+            line.rate = if line.unit_id == original.unit_id {
+                original.rate
+            } else {
+                0.0
+            };
+            sold.insert(id, original);
+        }
+        let sale_id = sale_id.unwrap_or_default();
+        let sale = self
+            .inventory
+            .doc(actor.tenant_id, DocKind::Sell, sale_id)
+            .await?
+            .ok_or(DomainError::not_found("sale"))?;
+        for i in 0..doc.lines.len() {
+            if doc.lines[i].rate == 0.0 {
+                self.resolve_line(actor, i, &mut doc.lines[i]).await?;
+            }
+        }
+        let ids: Vec<i64> = sold.keys().copied().collect();
+        let already: HashMap<i64, f64> = self
+            .inventory
+            .returned(actor.tenant_id, &ids, (doc.id != 0).then_some(doc.id))
+            .await?
+            .into_iter()
+            .collect();
+        let mut asked: HashMap<i64, f64> = HashMap::new();
+        for (i, line) in doc.lines.iter().enumerate() {
+            let id = line.sell_line_id.unwrap_or_default();
+            let total = asked.entry(id).or_default();
+            *total += line.base_quantity();
+            let limit = sold[&id].base_quantity() - already.get(&id).copied().unwrap_or(0.0);
+            if *total > limit + 1e-9 {
+                return Err(DomainError::validation(
+                    format!("products[{i}].quantity"),
+                    format!("returns at most {limit} more base unit(s) of sale line {id}"),
+                ));
+            }
+        }
+        doc.customer_id = sale.customer_id;
+        doc.branch_id = sale.branch_id;
+        doc.store_id = sale.store_id;
+        doc.return_of = Some(sale.id);
+        doc.compute()?;
+        let moves = moves_of(&doc, 1.0);
+        self.inventory.save_doc(actor, doc, moves, false).await
+    }
+
+    /// Sets a purchase's shipping status; `received` puts its goods in stock, once.
+    pub async fn set_shipping(&self, actor: &Actor, id: i64, status: &str) -> DomainResult<()> {
+        let status = crate::common::required(
+            "shipping_status",
+            Some(status.to_owned()),
+            crate::common::SHORT,
+        )?;
+        let doc = self
+            .inventory
+            .doc(actor.tenant_id, DocKind::Purchase, id)
+            .await?
+            .ok_or(DomainError::not_found("purchase order"))?;
+        let receive =
+            (status == RECEIVED && doc.received_at.is_none()).then(|| moves_of(&doc, 1.0));
+        if self
+            .inventory
+            .set_shipping(actor, id, &status, receive)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(DomainError::not_found("purchase order"))
+        }
+    }
+
+    /// Opening stock of a new product in a branch's store.
+    pub async fn opening_stock(
+        &self,
+        actor: &Actor,
+        product: ProductId,
+        branch: i64,
+        store: Option<i64>,
+        qty: f64,
+    ) -> DomainResult<()> {
+        if qty == 0.0 {
+            return Ok(());
+        }
+        let qty = crate::common::amount("qty_begin_stock", Some(qty))?;
+        self.branch(actor, branch).await?;
+        let store = self.store_of(actor, branch, store).await?;
+        self.inventory
+            .add_moves(
+                actor,
+                vec![Move {
+                    product_id: product,
+                    branch_id: branch,
+                    store_id: store,
+                    quantity: qty,
+                    kind: DocKind::Opening,
+                    doc_id: None,
+                }],
+            )
+            .await
+    }
+
+    pub async fn docs(
+        &self,
+        actor: &Actor,
+        kind: DocKind,
+        filter: &DocFilter,
+        page: PageRequest,
+    ) -> DomainResult<Vec<Doc>> {
+        self.inventory
+            .docs(actor.tenant_id, kind, filter, page)
+            .await
+    }
+
+    pub async fn doc(&self, actor: &Actor, kind: DocKind, id: i64) -> DomainResult<Doc> {
+        self.inventory
+            .doc(actor.tenant_id, kind, id)
+            .await?
+            .ok_or(DomainError::not_found(match kind {
+                DocKind::Purchase => "purchase order",
+                DocKind::Sell => "sale",
+                _ => "sales return",
+            }))
+    }
+}
+
+/// The document's lines as moves, `sign` +1 into the store, −1 out of it.
+fn moves_of(doc: &Doc, sign: f64) -> Vec<Move> {
+    doc.lines
+        .iter()
+        .map(|l| Move {
+            product_id: l.product_id,
+            branch_id: doc.branch_id,
+            store_id: doc.store_id,
+            quantity: sign * l.base_quantity(),
+            kind: doc.kind,
+            doc_id: None,
+        })
+        .collect()
+}
+
+/// An empty document of a kind, dated today, to fill from a request.
+pub fn new_doc(kind: DocKind, date: Option<NaiveDate>) -> Doc {
+    Doc {
+        id: 0,
+        uuid: Uuid::now_v7(),
+        kind,
+        invoice_no: None,
+        transaction_date: date.unwrap_or_else(|| crate::auth::now().date_naive()),
+        customer_id: None,
+        branch_id: 0,
+        store_id: 0,
+        discount_type: None,
+        discount_amount: 0.0,
+        total_before_tax: 0.0,
+        tax_amount: 0.0,
+        charges: 0.0,
+        final_total: 0.0,
+        shipping_status: None,
+        approved: false,
+        additional_notes: None,
+        staff_note: None,
+        return_of: None,
+        received_at: None,
+        lines: Vec::new(),
+        payments: Vec::new(),
+        created_at: crate::auth::now(),
+        created_by_name: None,
+    }
+}
