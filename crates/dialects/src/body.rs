@@ -77,14 +77,20 @@ pub fn parse_ci<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, BodyError> {
             // removal lets the body bind.
             top = culprit::<T>(&object).unwrap_or_default();
         }
-        let field = spelled.get(&top).cloned().unwrap_or(top);
+        let field = spelled.get(&top).cloned().unwrap_or(top.clone());
+        // The message names the exact place (`products[0].quantity`), `field` the property.
+        let place = if path.starts_with(&top) && !top.is_empty() {
+            format!("{field}{}", &path[top.len()..])
+        } else {
+            field.clone()
+        };
         let detail = e.into_inner();
         BodyError {
             status: StatusCode::BAD_REQUEST,
             message: if field.is_empty() {
                 format!("the request body does not bind: {detail}")
             } else {
-                format!("{field}: {detail}")
+                format!("{place}: {detail}")
             },
             field: Some(field).filter(|f| !f.is_empty()),
         }

@@ -232,6 +232,24 @@ pub struct CustomerExt {
     /// Custom field values by field definition id.
     pub custom: Vec<(uuid::Uuid, Vec<FieldValue>)>,
     pub funnels: Vec<FunnelPlace>,
+    /// NextX's trading attributes (customer or supplier, balances, bank account).
+    pub party: Option<Party>,
+}
+
+/// A NextX customer's or supplier's trading attributes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Party {
+    /// `customer` or `supplier`.
+    pub kind: String,
+    pub opening_balance: f64,
+    pub credit_limit: f64,
+    pub birthday: Option<chrono::NaiveDate>,
+    pub gender: Option<i32>,
+    pub account_name: Option<String>,
+    pub account_address: Option<String>,
+    pub account_no: Option<String>,
+    /// Acquisition sources `{id, name}`.
+    pub resources: Vec<(i64, String)>,
 }
 
 /// Most labels, phones, e-mails or custom fields one customer may carry.

@@ -170,6 +170,8 @@ pub trait SalesStore: Send + Sync {
         name: String,
         note: Option<String>,
     ) -> DomainResult<i64>;
+    /// The tenant's unit with this name (case-insensitive), if any.
+    async fn unit_named(&self, tenant: TenantId, name: &str) -> DomainResult<Option<Unit>>;
     /// The tenant's units among `ids`.
     async fn units(&self, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>>;
     /// The extra units of the given products, in the order they were saved.

@@ -419,3 +419,27 @@ pub fn new_doc(kind: DocKind, date: Option<NaiveDate>) -> Doc {
         created_by_name: None,
     }
 }
+
+impl Crm {
+    /// The tenant's unit called `name`, created when missing.
+    pub async fn unit_for_name(&self, actor: &Actor, name: &str) -> DomainResult<i64> {
+        let name = crate::common::required("unit", Some(name.to_owned()), crate::common::SHORT)?;
+        match self.sales.unit_named(actor.tenant_id, &name).await? {
+            Some(u) => Ok(u.id),
+            None => self.sales.save_unit(actor, None, name, None).await,
+        }
+    }
+
+    /// Base units on hand per product in a branch (and store).
+    pub async fn stock(
+        &self,
+        actor: &Actor,
+        products: &[ProductId],
+        branch: Option<i64>,
+        store: Option<i64>,
+    ) -> DomainResult<Vec<(ProductId, f64)>> {
+        self.inventory
+            .stock(actor.tenant_id, products, branch, store)
+            .await
+    }
+}

@@ -68,6 +68,7 @@ const CUSTOMER_COLUMNS: &[&str] = &[
     crate::ext::EXT_COLUMNS[12],
     crate::ext::EXT_COLUMNS[13],
     crate::ext::EXT_COLUMNS[14],
+    crate::ext::EXT_COLUMNS[15],
 ];
 
 #[async_trait]

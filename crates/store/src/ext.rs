@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::table::v;
 
-pub(crate) const EXT_COLUMNS: [&str; 15] = [
+pub(crate) const EXT_COLUMNS: [&str; 16] = [
     "gender",
     "job_title",
     "avatar_url",
@@ -26,6 +26,7 @@ pub(crate) const EXT_COLUMNS: [&str; 15] = [
     "labels_json",
     "custom_json",
     "funnels_json",
+    "party_json",
 ];
 
 #[derive(Debug, sqlx::FromRow)]
@@ -45,6 +46,20 @@ pub(crate) struct ExtRow {
     labels_json: Option<String>,
     custom_json: Option<String>,
     funnels_json: Option<String>,
+    party_json: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PartyJson {
+    kind: String,
+    opening_balance: f64,
+    credit_limit: f64,
+    birthday: Option<chrono::NaiveDate>,
+    gender: Option<i32>,
+    account_name: Option<String>,
+    account_address: Option<String>,
+    account_no: Option<String>,
+    resources: Vec<(i64, String)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -95,6 +110,12 @@ impl ExtRow {
         let labels: Vec<LabelJson> = parse(self.labels_json)?;
         let custom: Vec<CustomJson> = parse(self.custom_json)?;
         let funnels: Vec<FunnelJson> = parse(self.funnels_json)?;
+        let party: Option<PartyJson> = match self.party_json {
+            None => None,
+            Some(s) => Some(serde_json::from_str(&s).map_err(|e| {
+                DomainError::Internal(anyhow::anyhow!("stored customer party: {e}"))
+            })?),
+        };
         Ok(CustomerExt {
             phones: phones
                 .into_iter()
@@ -149,6 +170,17 @@ impl ExtRow {
                     second_index: f.s,
                 })
                 .collect(),
+            party: party.map(|p| crm_domain::customer::Party {
+                kind: p.kind,
+                opening_balance: p.opening_balance,
+                credit_limit: p.credit_limit,
+                birthday: p.birthday,
+                gender: p.gender,
+                account_name: p.account_name,
+                account_address: p.account_address,
+                account_no: p.account_no,
+                resources: p.resources,
+            }),
         })
     }
 }
@@ -215,5 +247,19 @@ pub(crate) fn ext_values(ext: Option<&CustomerExt>) -> Vec<SimpleExpr> {
         v(json(&labels)),
         v(json(&custom)),
         v(json(&funnels)),
+        v(e.party.as_ref().map(|p| {
+            serde_json::to_string(&PartyJson {
+                kind: p.kind.clone(),
+                opening_balance: p.opening_balance,
+                credit_limit: p.credit_limit,
+                birthday: p.birthday,
+                gender: p.gender,
+                account_name: p.account_name.clone(),
+                account_address: p.account_address.clone(),
+                account_no: p.account_no.clone(),
+                resources: p.resources.clone(),
+            })
+            .unwrap_or_else(|_| "{}".to_owned())
+        })),
     ]
 }

@@ -11,7 +11,7 @@ use crm_domain::sales::{
 use crm_domain::search::{Field, TextField};
 use crm_domain::text::{Email, Phone};
 use crm_domain::{Actor, DomainError, DomainResult};
-use sea_query::{Expr, JoinType, Order as SqlOrder, Query, SelectStatement, SimpleExpr};
+use sea_query::{Expr, Func, JoinType, Order as SqlOrder, Query, SelectStatement, SimpleExpr};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -500,6 +500,30 @@ impl SalesStore for SqlStore {
         };
         tx.commit().await.map_err(db_error)?;
         Ok(id)
+    }
+
+    async fn unit_named(&self, tenant: TenantId, name: &str) -> DomainResult<Option<Unit>> {
+        let q = Query::select()
+            .columns(["seq", "name", "note"].map(al))
+            .from(al("units"))
+            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+            .and_where(
+                Expr::expr(Func::lower(Expr::col(al("name")))).eq(name.trim().to_lowercase()),
+            )
+            .order_by(al("seq"), SqlOrder::Asc)
+            .limit(1)
+            .to_owned();
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let row = conn
+            .exec()
+            .fetch_optional::<UnitRow, _>(&q)
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|r| Unit {
+            id: r.seq,
+            name: r.name,
+            note: r.note,
+        }))
     }
 
     async fn units(&self, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>> {

@@ -53,7 +53,8 @@ CREATE TABLE docs (
     payments_json    TEXT NOT NULL,
     created_at       TEXT NOT NULL,
     created_by       BLOB,
-    created_by_name  TEXT
+    created_by_name  TEXT,
+    deleted_at       TEXT
 );
 CREATE UNIQUE INDEX docs_code ON docs (tenant_id, kind, code);
 CREATE INDEX docs_list ON docs (tenant_id, kind, seq);
@@ -97,3 +98,4 @@ CREATE INDEX stock_moves_doc ON stock_moves (tenant_id, doc_id);
 
 ALTER TABLE products ADD COLUMN category_id INTEGER;
 ALTER TABLE products ADD COLUMN ext_json TEXT;
+ALTER TABLE customers ADD COLUMN party_json TEXT;

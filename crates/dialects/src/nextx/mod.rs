@@ -1,4 +1,6 @@
-//! NextX / NextCRM (seed `003_36e694f35286047d.txt`): the token flow `/api/auth/token`.
+//! NextX / NextCRM (seed `003_36e694f35286047d.txt`): the token flow `/api/auth/token`, and
+//! the shop API (branches, categories, products, customers, purchases, sales, returns) in
+//! [`shop`].
 //!
 //! The doc's request line says GET with query parameters while every code sample POSTs JSON
 //! (and the "Example Request Body" wraps the object in an array): all of these are accepted,
@@ -17,8 +19,12 @@ use serde_json::{json, Value};
 use crate::body::form;
 use crate::AppState;
 
+mod shop;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/auth/token", get(token).post(token))
+    Router::new()
+        .route("/api/auth/token", get(token).post(token))
+        .merge(shop::router())
 }
 
 #[derive(Debug, Default, Deserialize)]
