@@ -26,6 +26,29 @@ pub struct LeadInput {
     pub notes: Option<String>,
     pub assigned_to: Option<i64>,
     pub ownership: Ownership,
+    /// NextX's attributes; `None` keeps the stored ones.
+    pub ext: Option<LeadExt>,
+}
+
+/// What NextX adds to a lead.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LeadExt {
+    pub website: Option<String>,
+    pub address: Option<String>,
+    /// NextX's free-text status.
+    pub status_text: Option<String>,
+    pub date_assigned: Option<chrono::NaiveDate>,
+    pub birthday: Option<chrono::NaiveDate>,
+    pub sex: Option<String>,
+    pub avatar: Option<String>,
+    pub account_name: Option<String>,
+    pub account_address: Option<String>,
+    pub account_no: Option<String>,
+    pub resources: Vec<(i64, String)>,
+    pub branch_id: Option<i64>,
+    pub employee_id: Option<i64>,
+    /// Where the lead came from (`web form <name>` for web form submissions).
+    pub origin: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +66,7 @@ pub struct LeadData {
     pub notes: Option<String>,
     pub assigned_to: Option<i64>,
     pub ownership: Ownership,
+    pub ext: Option<LeadExt>,
 }
 
 impl LeadInput {
@@ -65,6 +89,7 @@ impl LeadInput {
             notes: text("notes", self.notes, LONG)?,
             assigned_to: self.assigned_to,
             ownership: self.ownership.validate()?,
+            ext: self.ext,
         })
     }
 }

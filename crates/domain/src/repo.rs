@@ -273,6 +273,15 @@ pub trait Registry: Send + Sync {
     ) -> DomainResult<Uuid>;
     /// Oldest first.
     async fn funnels(&self, tenant: TenantId) -> DomainResult<Vec<Funnel>>;
+    /// Stores a web form with a fresh key.
+    async fn create_webform(
+        &self,
+        actor: &Actor,
+        name: String,
+        fields: Vec<String>,
+    ) -> DomainResult<crate::vocab::Webform>;
+    /// The web form with this key, in any tenant.
+    async fn webform(&self, key: &str) -> DomainResult<Option<crate::vocab::Webform>>;
 }
 
 /// Branches, stores, categories, documents and the stock ledger.

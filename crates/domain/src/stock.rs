@@ -443,3 +443,120 @@ impl Crm {
             .await
     }
 }
+
+/// Web forms.
+impl Crm {
+    pub async fn create_webform(
+        &self,
+        actor: &Actor,
+        name: Option<String>,
+        fields: Vec<String>,
+    ) -> DomainResult<crate::vocab::Webform> {
+        let name = crate::common::required("name", name, crate::common::SHORT)?;
+        let fields = if fields.is_empty() {
+            crate::vocab::WEBFORM_FIELDS
+                .iter()
+                .map(|f| (*f).to_owned())
+                .collect()
+        } else {
+            for f in &fields {
+                if !crate::vocab::WEBFORM_FIELDS.contains(&f.as_str()) {
+                    return Err(DomainError::validation(
+                        "fields",
+                        format!(
+                            "'{f}' is not one of {}",
+                            crate::vocab::WEBFORM_FIELDS.join(", ")
+                        ),
+                    ));
+                }
+            }
+            fields
+        };
+        self.registry.create_webform(actor, name, fields).await
+    }
+
+    /// A submission: updates the lead with the same phone or e-mail (filling what it lacks
+    /// and adding the message to its notes), or creates one. Returns the lead and whether
+    /// it was new.
+    pub async fn submit_webform(
+        &self,
+        actor: &Actor,
+        form: &crate::vocab::Webform,
+        input: crate::lead::LeadInput,
+        message: Option<String>,
+    ) -> DomainResult<(crate::ids::LeadId, bool)> {
+        let data = input.clone().validate()?;
+        let mut same = Vec::new();
+        if let Some(p) = &data.phone {
+            same.push(Filter::Text {
+                field: Some(crate::search::TextField::Phone),
+                terms: vec![p.key().to_owned()],
+            });
+        }
+        if let Some(e) = &data.email {
+            same.push(Filter::Text {
+                field: Some(crate::search::TextField::Email),
+                terms: vec![e.key().to_owned()],
+            });
+        }
+        if same.is_empty() {
+            return Err(DomainError::validation(
+                "mobile",
+                "a phone number or an e-mail is required",
+            ));
+        }
+        let found: Option<crate::lead::Lead> = self.find(actor, &Filter::Any(same)).await?;
+        let note = |old: Option<String>| -> Option<String> {
+            match (old, message.clone()) {
+                (Some(o), Some(m)) => Some(format!("{o}\n[{}] {m}", form.name)),
+                (None, Some(m)) => Some(format!("[{}] {m}", form.name)),
+                (o, None) => o,
+            }
+        };
+        match found {
+            Some(lead) => {
+                let d = lead.data.clone();
+                let mut ext = d.ext.clone().unwrap_or_default();
+                let new_ext = input.ext.clone().unwrap_or_default();
+                ext.website = ext.website.or(new_ext.website);
+                ext.address = ext.address.or(new_ext.address);
+                ext.sex = ext.sex.or(new_ext.sex);
+                let merged = crate::lead::LeadInput {
+                    source: d.source,
+                    status: d.status,
+                    full_name: Some(d.full_name.clone()),
+                    email: d
+                        .email
+                        .as_ref()
+                        .map(|e| e.as_str().to_owned())
+                        .or(input.email.clone()),
+                    phone: d
+                        .phone
+                        .as_ref()
+                        .map(|p| p.as_str().to_owned())
+                        .or(input.phone.clone()),
+                    company: d.company.clone(),
+                    position: d.position.clone(),
+                    industry: d.industry,
+                    rating: d.rating,
+                    probability: d.probability,
+                    notes: note(d.notes.clone()),
+                    assigned_to: d.assigned_to,
+                    ownership: d.ownership.clone(),
+                    ext: Some(ext),
+                };
+                self.update::<crate::lead::Lead>(actor, lead.id, merged)
+                    .await?;
+                Ok((lead.id, false))
+            }
+            None => {
+                let mut input = input;
+                input.notes = note(input.notes.take());
+                let mut ext = input.ext.take().unwrap_or_default();
+                ext.origin = Some(format!("web form {}", form.name));
+                input.ext = Some(ext);
+                Ok((self.create::<crate::lead::Lead>(actor, input).await?, true))
+            }
+        }
+    }
+}

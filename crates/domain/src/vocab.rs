@@ -189,3 +189,27 @@ pub fn funnel(name: &str, stages: Vec<Stage>) -> DomainResult<(String, Vec<Stage
     }
     Ok((name, stages))
 }
+
+/// A web form: leads sent with its key (`X-Client-Key`) land in its tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webform {
+    pub id: i64,
+    pub tenant_id: crate::ids::TenantId,
+    pub name: String,
+    pub key: String,
+    /// The fields the form collects, in order.
+    pub fields: Vec<String>,
+}
+
+/// What a web form may collect (seed 003, `send-webform-v2`).
+pub const WEBFORM_FIELDS: [&str; 9] = [
+    "name",
+    "sex",
+    "mobile",
+    "email",
+    "website",
+    "address",
+    "description",
+    "body",
+    "url",
+];

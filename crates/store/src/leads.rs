@@ -6,7 +6,7 @@ use crm_domain::auth::now;
 use crm_domain::contact::{Contact, ContactData};
 use crm_domain::customer::{Customer, CustomerData};
 use crm_domain::ids::{ContactId, CustomerId, LeadId, TenantId};
-use crm_domain::lead::{Lead, LeadConversion, LeadData};
+use crm_domain::lead::{Lead, LeadConversion, LeadData, LeadExt};
 use crm_domain::repo::LeadConverter;
 use crm_domain::search::{Field, TextField};
 use crm_domain::text::{Email, Phone};
@@ -41,8 +41,72 @@ pub(crate) struct LeadRow {
     converted_at: Option<DateTime<Utc>>,
     converted_customer_id: Option<Uuid>,
     converted_contact_id: Option<Uuid>,
+    ext_json: Option<String>,
     #[sqlx(flatten)]
     audit: AuditRow,
+}
+
+/// NextX's lead attributes as stored in `leads.ext_json`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct LeadExtJson {
+    website: Option<String>,
+    address: Option<String>,
+    status_text: Option<String>,
+    date_assigned: Option<chrono::NaiveDate>,
+    birthday: Option<chrono::NaiveDate>,
+    sex: Option<String>,
+    avatar: Option<String>,
+    account_name: Option<String>,
+    account_address: Option<String>,
+    account_no: Option<String>,
+    resources: Vec<(i64, String)>,
+    branch_id: Option<i64>,
+    employee_id: Option<i64>,
+    origin: Option<String>,
+}
+
+fn lead_ext(raw: Option<String>) -> DomainResult<LeadExt> {
+    let Some(raw) = raw else {
+        return Ok(LeadExt::default());
+    };
+    let j: LeadExtJson = serde_json::from_str(&raw)
+        .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored lead: {e}")))?;
+    Ok(LeadExt {
+        website: j.website,
+        address: j.address,
+        status_text: j.status_text,
+        date_assigned: j.date_assigned,
+        birthday: j.birthday,
+        sex: j.sex,
+        avatar: j.avatar,
+        account_name: j.account_name,
+        account_address: j.account_address,
+        account_no: j.account_no,
+        resources: j.resources,
+        branch_id: j.branch_id,
+        employee_id: j.employee_id,
+        origin: j.origin,
+    })
+}
+
+fn lead_ext_json(e: &LeadExt) -> String {
+    serde_json::to_string(&LeadExtJson {
+        website: e.website.clone(),
+        address: e.address.clone(),
+        status_text: e.status_text.clone(),
+        date_assigned: e.date_assigned,
+        birthday: e.birthday,
+        sex: e.sex.clone(),
+        avatar: e.avatar.clone(),
+        account_name: e.account_name.clone(),
+        account_address: e.account_address.clone(),
+        account_no: e.account_no.clone(),
+        resources: e.resources.clone(),
+        branch_id: e.branch_id,
+        employee_id: e.employee_id,
+        origin: e.origin.clone(),
+    })
+    .unwrap_or_else(|_| "{}".to_owned())
 }
 
 #[async_trait]
@@ -66,6 +130,7 @@ impl Table for Lead {
         OWNERSHIP_COLUMNS[1],
         OWNERSHIP_COLUMNS[2],
         OWNERSHIP_COLUMNS[3],
+        "ext_json",
     ];
     type Row = LeadRow;
 
@@ -111,6 +176,7 @@ impl Table for Lead {
                 notes: r.notes,
                 assigned_to: r.assigned_to,
                 ownership: r.ownership.into(),
+                ext: Some(lead_ext(r.ext_json)?),
             },
             conversion,
             audit: r.audit.into(),
@@ -133,7 +199,14 @@ impl Table for Lead {
             v(d.assigned_to),
         ];
         out.extend(ownership_values(&d.ownership));
+        out.push(v(d.ext.as_ref().map(lead_ext_json)));
         out
+    }
+
+    fn keep_on_update(old: &Self, data: &mut LeadData) {
+        if data.ext.is_none() {
+            data.ext.clone_from(&old.data.ext);
+        }
     }
 
     fn terms(d: &LeadData) -> Vec<(TextField, String)> {
@@ -147,6 +220,7 @@ impl Table for Lead {
     fn column(field: Field) -> Option<&'static str> {
         match field {
             Field::Customer => Some("converted_customer_id"),
+            Field::Seq => Some("seq"),
             Field::OrgUnit => Some("org_unit_id"),
             _ => None,
         }

@@ -169,6 +169,19 @@ impl Registry for SqlStore {
         Ok(id)
     }
 
+    async fn create_webform(
+        &self,
+        actor: &Actor,
+        name: String,
+        fields: Vec<String>,
+    ) -> DomainResult<crm_domain::vocab::Webform> {
+        self.insert_webform(actor, name, fields).await
+    }
+
+    async fn webform(&self, key: &str) -> DomainResult<Option<crm_domain::vocab::Webform>> {
+        self.find_webform(key).await
+    }
+
     async fn funnels(&self, tenant: TenantId) -> DomainResult<Vec<Funnel>> {
         let q = Query::select()
             .columns(["id", "name", "stages"].map(al))
@@ -199,5 +212,84 @@ impl Registry for SqlStore {
                 })
             })
             .collect()
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct WebformRow {
+    seq: i64,
+    tenant_id: Uuid,
+    name: String,
+    key: String,
+    fields_json: String,
+}
+
+impl SqlStore {
+    pub(crate) async fn insert_webform(
+        &self,
+        actor: &Actor,
+        name: String,
+        fields: Vec<String>,
+    ) -> DomainResult<crm_domain::vocab::Webform> {
+        let key = format!("wf_{}", Uuid::new_v4().simple());
+        let q = Query::insert()
+            .into_table(al("webforms"))
+            .columns(["tenant_id", "name", "key", "fields_json", "created_at"].map(al))
+            .values_panic([
+                v(actor.tenant_id.0),
+                v(name.clone()),
+                v(key.clone()),
+                v(serde_json::to_string(&fields).unwrap_or_else(|_| "[]".to_owned())),
+                v(crm_domain::auth::now()),
+            ])
+            .returning_col(al("seq"))
+            .to_owned();
+        #[derive(sqlx::FromRow)]
+        struct Seq {
+            seq: i64,
+        }
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let id = tx
+            .exec()
+            .fetch_optional::<Seq, _>(&q)
+            .await
+            .map_err(db_error)?
+            .map_or(0, |r| r.seq);
+        tx.commit().await.map_err(db_error)?;
+        Ok(crm_domain::vocab::Webform {
+            id,
+            tenant_id: actor.tenant_id,
+            name,
+            key,
+            fields,
+        })
+    }
+
+    pub(crate) async fn find_webform(
+        &self,
+        key: &str,
+    ) -> DomainResult<Option<crm_domain::vocab::Webform>> {
+        let q = Query::select()
+            .columns(["seq", "tenant_id", "name", "key", "fields_json"].map(al))
+            .from(al("webforms"))
+            .and_where(Expr::col(al("key")).eq(key.trim()))
+            .to_owned();
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let row = conn
+            .exec()
+            .fetch_optional::<WebformRow, _>(&q)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| {
+            Ok(crm_domain::vocab::Webform {
+                id: r.seq,
+                tenant_id: TenantId(r.tenant_id),
+                name: r.name,
+                key: r.key,
+                fields: serde_json::from_str(&r.fields_json)
+                    .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored web form: {e}")))?,
+            })
+        })
+        .transpose()
     }
 }

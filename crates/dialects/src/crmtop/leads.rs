@@ -71,6 +71,8 @@ impl From<LeadIn> for LeadInput {
             notes: d.notes,
             assigned_to: d.assigned_to,
             ownership: d.ownership.into(),
+            // NextX's attributes are kept.
+            ext: None,
         }
     }
 }

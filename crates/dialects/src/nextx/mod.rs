@@ -19,12 +19,14 @@ use serde_json::{json, Value};
 use crate::body::form;
 use crate::AppState;
 
+mod leads;
 mod shop;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/auth/token", get(token).post(token))
         .merge(shop::router())
+        .merge(leads::router())
 }
 
 #[derive(Debug, Default, Deserialize)]

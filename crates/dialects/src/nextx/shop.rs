@@ -69,19 +69,19 @@ pub fn router() -> Router<AppState> {
 /// A failure in the doc's `{meta: {message, status_code}, data: []}` shape; `status_code`
 /// is the HTTP status.
 #[derive(Debug)]
-pub struct NxError {
+pub(super) struct NxError {
     status: StatusCode,
     message: String,
 }
 
-fn fail(status: StatusCode, message: impl Into<String>) -> NxError {
+pub(super) fn fail(status: StatusCode, message: impl Into<String>) -> NxError {
     NxError {
         status,
         message: message.into(),
     }
 }
 
-fn bad(field: &str, message: impl Into<String>) -> NxError {
+pub(super) fn bad(field: &str, message: impl Into<String>) -> NxError {
     fail(
         StatusCode::BAD_REQUEST,
         format!("{field}: {}", message.into()),
@@ -133,7 +133,7 @@ impl From<BodyError> for NxError {
     }
 }
 
-pub struct Caller(Actor);
+pub(super) struct Caller(pub(super) Actor);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = NxError;
@@ -148,10 +148,10 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// Query parameters, with Laravel's repeated `key[]` and `search[key]` forms.
-struct Params(Vec<(String, String)>);
+pub(super) struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn parse(raw: Option<String>) -> Result<Self, NxError> {
+    pub(super) fn parse(raw: Option<String>) -> Result<Self, NxError> {
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).map_err(|e| {
                 fail(
@@ -177,7 +177,7 @@ impl Params {
             .map(|(_, v)| v.trim().to_owned())
             .collect()
     }
-    fn int(&self, name: &str) -> Result<Option<i64>, NxError> {
+    pub(super) fn int(&self, name: &str) -> Result<Option<i64>, NxError> {
         self.get(name)
             .map(|v| {
                 v.parse::<i64>()
@@ -185,7 +185,7 @@ impl Params {
             })
             .transpose()
     }
-    fn date(&self, name: &str) -> Result<Option<NaiveDate>, NxError> {
+    pub(super) fn date(&self, name: &str) -> Result<Option<NaiveDate>, NxError> {
         self.get(name)
             .map(|v| {
                 NaiveDate::parse_from_str(v, "%Y-%m-%d")
@@ -194,7 +194,7 @@ impl Params {
             .transpose()
     }
     /// `page` from 0 (default 0), `pageLimit` default 15, at most 100.
-    fn page(&self) -> Result<PageRequest, NxError> {
+    pub(super) fn page(&self) -> Result<PageRequest, NxError> {
         let page = self.int("page")?.unwrap_or(0);
         let limit = self.int("pageLimit")?.unwrap_or(15);
         if page < 0 {
@@ -205,7 +205,7 @@ impl Params {
         }
         Ok(PageRequest::new(page as u32 + 1, limit as u32)?)
     }
-    fn search(&self) -> Option<String> {
+    pub(super) fn search(&self) -> Option<String> {
         ["strSearch", "sttsearch", "strSreach"]
             .iter()
             .find_map(|k| self.get(k))
@@ -213,7 +213,7 @@ impl Params {
     }
 }
 
-fn id_of(raw: &str, what: &str) -> Result<i64, NxError> {
+pub(super) fn id_of(raw: &str, what: &str) -> Result<i64, NxError> {
     raw.trim()
         .parse::<i64>()
         .map_err(|_| bad("id", format!("'{raw}' is not the integer id of a {what}")))

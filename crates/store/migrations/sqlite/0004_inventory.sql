@@ -99,3 +99,13 @@ CREATE INDEX stock_moves_doc ON stock_moves (tenant_id, doc_id);
 ALTER TABLE products ADD COLUMN category_id INTEGER;
 ALTER TABLE products ADD COLUMN ext_json TEXT;
 ALTER TABLE customers ADD COLUMN party_json TEXT;
+ALTER TABLE leads ADD COLUMN ext_json TEXT;
+
+CREATE TABLE webforms (
+    seq         INTEGER PRIMARY KEY,
+    tenant_id   BLOB NOT NULL,
+    name        TEXT NOT NULL,
+    key         TEXT NOT NULL UNIQUE,
+    fields_json TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);

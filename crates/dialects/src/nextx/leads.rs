@@ -1,0 +1,365 @@
+//! NextX leads (`/api/contact/contact`, seed 003 E19-E22) over the core lead, and web forms
+//! (`/api/common/webform-fields`, `/api/common/send-webform-v2`, E39-E40) that feed them.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use crm_domain::lead::{Lead, LeadExt, LeadInput};
+use crm_domain::search::{Field, Filter};
+use crm_domain::Actor;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::shop::{bad, fail, id_of, Caller, NxError, Params};
+use crate::body::{lenient_int, parse_ci};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/contact/contact", get(list).post(add))
+        .route("/api/contact/contact/{id}", get(one).put(update))
+        .route("/api/common/webform-fields", get(webform_fields))
+        .route("/api/common/send-webform-v2", post(send_webform))
+        // Ours: the doc has no way to define web forms.
+        .route("/api/common/webform", post(webform_add))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ResourceIn {
+    #[serde(default, deserialize_with = "lenient_int")]
+    id: Option<i64>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// The lead body: `name` is a string (code samples) or `{full, first, last}` (the update's
+/// "Example Request Body").
+#[derive(Debug, Default, Deserialize)]
+struct LeadIn {
+    #[serde(default, deserialize_with = "lenient_int")]
+    employee_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    branch_id: Option<i64>,
+    #[serde(default)]
+    resources: Vec<ResourceIn>,
+    #[serde(default)]
+    name: Option<Value>,
+    #[serde(default)]
+    mobile: Option<Value>,
+    #[serde(default)]
+    phone: Option<Value>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    website: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    date_assigned: Option<String>,
+    #[serde(default)]
+    birthday: Option<String>,
+    #[serde(default)]
+    sex: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    avatar: Option<String>,
+    #[serde(default)]
+    account_name: Option<String>,
+    #[serde(default)]
+    account_address: Option<String>,
+    #[serde(default)]
+    account_no: Option<Value>,
+    /// Web form fields.
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+fn text(v: &Option<Value>) -> Option<String> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Object(o)) => o
+            .get("full")
+            .and_then(|f| f.as_str())
+            .map(str::to_owned)
+            .or_else(|| {
+                let first = o.get("first").and_then(|f| f.as_str()).unwrap_or_default();
+                let last = o.get("last").and_then(|f| f.as_str()).unwrap_or_default();
+                Some(format!("{last} {first}").trim().to_owned()).filter(|s| !s.is_empty())
+            }),
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+fn date(field: &str, v: &Option<String>) -> Result<Option<NaiveDate>, NxError> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| bad(field, format!("'{d}' is not a Y-m-d date")))
+        })
+        .transpose()
+}
+
+fn lead_input(b: &LeadIn, old: Option<&Lead>) -> Result<LeadInput, NxError> {
+    let mut ext: LeadExt = old.and_then(|l| l.data.ext.clone()).unwrap_or_default();
+    ext.website = b.website.clone().filter(|w| !w.is_empty()).or(ext.website);
+    ext.address = b.address.clone().filter(|w| !w.is_empty()).or(ext.address);
+    ext.status_text = b
+        .status
+        .clone()
+        .filter(|w| !w.is_empty())
+        .or(ext.status_text);
+    ext.date_assigned = date("date_assigned", &b.date_assigned)?.or(ext.date_assigned);
+    ext.birthday = date("birthday", &b.birthday)?.or(ext.birthday);
+    ext.sex = b.sex.clone().filter(|w| !w.is_empty()).or(ext.sex);
+    ext.avatar = b.avatar.clone().filter(|w| !w.is_empty()).or(ext.avatar);
+    ext.account_name = b
+        .account_name
+        .clone()
+        .filter(|w| !w.is_empty())
+        .or(ext.account_name);
+    ext.account_address = b
+        .account_address
+        .clone()
+        .filter(|w| !w.is_empty())
+        .or(ext.account_address);
+    ext.account_no = text(&b.account_no).or(ext.account_no);
+    if !b.resources.is_empty() {
+        ext.resources = b
+            .resources
+            .iter()
+            .filter_map(|r| Some((r.id?, r.name.clone().unwrap_or_default())))
+            .collect();
+    }
+    ext.branch_id = b.branch_id.or(ext.branch_id);
+    ext.employee_id = b.employee_id.or(ext.employee_id);
+    let d = old.map(|l| l.data.clone());
+    Ok(LeadInput {
+        source: d.as_ref().and_then(|d| d.source),
+        status: d.as_ref().and_then(|d| d.status),
+        full_name: text(&b.name).or_else(|| d.as_ref().map(|d| d.full_name.clone())),
+        email: b
+            .email
+            .clone()
+            .filter(|e| !e.trim().is_empty())
+            .or_else(|| {
+                d.as_ref()
+                    .and_then(|d| d.email.as_ref().map(|e| e.as_str().to_owned()))
+            }),
+        phone: text(&b.mobile).or_else(|| text(&b.phone)).or_else(|| {
+            d.as_ref()
+                .and_then(|d| d.phone.as_ref().map(|p| p.as_str().to_owned()))
+        }),
+        company: d.as_ref().and_then(|d| d.company.clone()),
+        position: d.as_ref().and_then(|d| d.position.clone()),
+        industry: d.as_ref().and_then(|d| d.industry),
+        rating: d.as_ref().and_then(|d| d.rating),
+        probability: d.as_ref().and_then(|d| d.probability),
+        notes: b
+            .description
+            .clone()
+            .filter(|n| !n.is_empty())
+            .or_else(|| d.as_ref().and_then(|d| d.notes.clone())),
+        assigned_to: d.as_ref().and_then(|d| d.assigned_to),
+        ownership: d.map(|d| d.ownership).unwrap_or_default(),
+        ext: Some(ext),
+    })
+}
+
+async fn lead_json(s: &AppState, actor: &Actor, l: &Lead) -> Result<Value, NxError> {
+    let e = l.data.ext.clone().unwrap_or_default();
+    let branch = match e.branch_id {
+        Some(b) => s.crm.inventory.places(actor.tenant_id, false, None).await?.into_iter().find(|p| p.id == b).map(|p| {
+            json!({"id": p.id, "name": p.name, "code": p.code, "tel": p.tel, "fax": p.fax, "avatar": p.avatar, "address": p.address, "description": p.description})
+        }),
+        None => None,
+    };
+    Ok(json!({
+        "id": l.seq, "categories": [], "employee": e.employee_id.map(|id| json!({"id": id})), "branch": branch,
+        "resources": e.resources.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        "name": l.data.full_name, "mobile": l.data.phone.as_ref().map(|p| p.as_str().to_owned()),
+        "email": l.data.email.as_ref().map(|m| m.as_str().to_owned()), "website": e.website, "address": e.address,
+        "status": e.status_text, "date_assigned": e.date_assigned.map(|d| d.to_string()), "code": format!("KH{:08}", l.seq),
+        "birthday": e.birthday.map(|d| d.to_string()), "sex": e.sex, "description": l.data.notes, "avatar": e.avatar,
+        "account_name": e.account_name, "account_address": e.account_address, "account_no": e.account_no,
+        "source": e.origin, "created_at": l.audit.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }))
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, NxError> {
+    let p = Params::parse(q)?;
+    let page = p.page()?;
+    let from = p.date("from_date")?;
+    let to = p.date("to_date")?.or(p.date("units")?);
+    let mut filter = Filter::all().and(p.search().and_then(|t| Filter::text(None, &t)));
+    if from.is_some() || to.is_some() {
+        filter = filter.and(Some(Filter::Range {
+            field: Field::CreatedAt,
+            from: from
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc()),
+            to: to
+                .and_then(|d| d.and_hms_opt(23, 59, 59))
+                .map(|t| t.and_utc()),
+        }));
+    }
+    let found = s.crm.search::<Lead>(&actor, &filter, page).await?;
+    let branch = p.int("branch_id")?;
+    let mut out = Vec::new();
+    for l in found
+        .items
+        .iter()
+        .filter(|l| branch.is_none() || l.data.ext.as_ref().and_then(|e| e.branch_id) == branch)
+    {
+        out.push(lead_json(&s, &actor, l).await?);
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+async fn by_seq(s: &AppState, actor: &Actor, raw: &str) -> Result<Lead, NxError> {
+    let seq = id_of(raw, "lead")?;
+    s.crm
+        .by_seq(actor, seq)
+        .await?
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, "lead not found"))
+}
+
+async fn add(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let b: LeadIn = parse_ci(&body)?;
+    let input = lead_input(&b, None)?;
+    let id = s.crm.create::<Lead>(&actor, input).await?;
+    let lead: Lead = s.crm.get(&actor, id).await?;
+    Ok(Json(lead_json(&s, &actor, &lead).await?))
+}
+
+async fn one(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, NxError> {
+    let lead = by_seq(&s, &actor, &id).await?;
+    let mut v = lead_json(&s, &actor, &lead).await?;
+    v["contact_id"] = json!([]);
+    Ok(Json(v))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let lead = by_seq(&s, &actor, &id).await?;
+    let b: LeadIn = parse_ci(&body)?;
+    let input = lead_input(&b, Some(&lead))?;
+    s.crm.update::<Lead>(&actor, lead.id, input).await?;
+    Ok(Json(
+        json!({"status_code": 0, "message": "Lead updated successfully"}),
+    ))
+}
+
+/// The form behind `X-Client-Key`, and an actor of its tenant.
+async fn form_actor(
+    s: &AppState,
+    headers: &HeaderMap,
+) -> Result<(crm_domain::vocab::Webform, Actor), NxError> {
+    let flat = |m: &str| fail(StatusCode::UNAUTHORIZED, m.to_owned());
+    let key = headers
+        .get("x-client-key")
+        .or_else(|| headers.get("x_client_key"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| flat("X-Client-Key is required"))?;
+    let form = s
+        .crm
+        .registry
+        .webform(key)
+        .await?
+        .ok_or_else(|| flat("Invalid client key"))?;
+    let tenant = s.auth.find_tenant(&form.tenant_id.0.to_string()).await?;
+    let actor = Actor {
+        tenant_id: tenant.id,
+        id: uuid::Uuid::nil(),
+        name: format!("Web form {}", form.name),
+        account: tenant.slug.clone(),
+        time_zone: tenant.tz(),
+    };
+    Ok((form, actor))
+}
+
+async fn webform_fields(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, NxError> {
+    let (form, _) = form_actor(&s, &headers).await?;
+    Ok(Json(json!({
+        "status_code": 0, "message": "Successfully",
+        "data": form.fields.iter().map(|f| json!({"name": f, "type": if f == "email" { "email" } else if f == "mobile" { "tel" } else { "text" }, "required": f == "name"})).collect::<Vec<_>>(),
+    })))
+}
+
+async fn send_webform(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let (form, actor) = form_actor(&s, &headers).await?;
+    let b: LeadIn = parse_ci(&body)?;
+    let mut input = lead_input(&b, None)?;
+    if input.full_name.is_none() {
+        return Err(bad("name", "is required"));
+    }
+    if let Some(ext) = &mut input.ext {
+        ext.website = b
+            .website
+            .clone()
+            .filter(|w| !w.is_empty())
+            .or(b.url.clone().filter(|u| !u.is_empty()));
+    }
+    let message = b.body.clone().filter(|m| !m.trim().is_empty());
+    let (id, created) = s.crm.submit_webform(&actor, &form, input, message).await?;
+    let lead: Lead = s.crm.get(&actor, id).await?;
+    Ok(Json(
+        json!({"status_code": 0, "message": "Successfully", "data": {"id": lead.seq, "created": created}}),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WebformIn {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    fields: Vec<String>,
+}
+
+async fn webform_add(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let b: WebformIn = parse_ci(&body)?;
+    let form = s.crm.create_webform(&actor, b.name, b.fields).await?;
+    Ok(Json(
+        json!({"status_code": 0, "message": "Successfully", "data": {"id": form.id, "key": form.key, "fields": form.fields}}),
+    ))
+}
