@@ -30,6 +30,20 @@ pub struct ActivityData {
     pub primary: Option<Link>,
     pub related: Option<Link>,
     pub ownership: Ownership,
+    /// NextX's task attributes; `None` keeps the stored ones.
+    pub ext: Option<TaskExt>,
+}
+
+/// What a NextX task adds to an activity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TaskExt {
+    /// 0-100.
+    pub progress: i32,
+    pub category_id: Option<i64>,
+    pub color: Option<String>,
+    /// The user the task is assigned to (NextX user id).
+    pub assigned_to: Option<i64>,
+    pub parent_id: Option<i64>,
 }
 
 impl ActivityData {
@@ -56,6 +70,14 @@ impl ActivityData {
             primary: self.primary,
             related: self.related,
             ownership: self.ownership.validate()?,
+            ext: match self.ext {
+                Some(e) => Some(TaskExt {
+                    progress: int_in("progress", Some(e.progress), 0..=100)?.unwrap_or(0),
+                    color: text("color", e.color, SHORT)?,
+                    ..e
+                }),
+                None => None,
+            },
         })
     }
 

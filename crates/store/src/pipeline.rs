@@ -61,10 +61,20 @@ pub(crate) struct ActivityRow {
     related_kind: Option<i32>,
     related_id: Option<Uuid>,
     related_name: Option<String>,
+    ext_json: Option<String>,
     #[sqlx(flatten)]
     ownership: OwnershipRow,
     #[sqlx(flatten)]
     audit: AuditRow,
+}
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct TaskJson {
+    progress: i32,
+    category_id: Option<i64>,
+    color: Option<String>,
+    assigned_to: Option<i64>,
+    parent_id: Option<i64>,
 }
 
 #[async_trait]
@@ -88,6 +98,7 @@ impl Table for Activity {
         "related_kind",
         "related_id",
         "related_name",
+        "ext_json",
         OWNERSHIP_COLUMNS[0],
         OWNERSHIP_COLUMNS[1],
         OWNERSHIP_COLUMNS[2],
@@ -113,6 +124,21 @@ impl Table for Activity {
                 primary: link_from(r.primary_kind, r.primary_id, r.primary_name)?,
                 related: link_from(r.related_kind, r.related_id, r.related_name)?,
                 ownership: r.ownership.into(),
+                ext: match r.ext_json {
+                    None => None,
+                    Some(raw) => {
+                        let j: TaskJson = serde_json::from_str(&raw).map_err(|e| {
+                            DomainError::Internal(anyhow::anyhow!("stored task: {e}"))
+                        })?;
+                        Some(crm_domain::activity::TaskExt {
+                            progress: j.progress,
+                            category_id: j.category_id,
+                            color: j.color,
+                            assigned_to: j.assigned_to,
+                            parent_id: j.parent_id,
+                        })
+                    }
+                },
             },
             audit: r.audit.into(),
         })
@@ -133,8 +159,24 @@ impl Table for Activity {
         ];
         out.extend(link_values(&d.primary));
         out.extend(link_values(&d.related));
+        out.push(v(d.ext.as_ref().map(|e| {
+            serde_json::to_string(&TaskJson {
+                progress: e.progress,
+                category_id: e.category_id,
+                color: e.color.clone(),
+                assigned_to: e.assigned_to,
+                parent_id: e.parent_id,
+            })
+            .unwrap_or_else(|_| "{}".to_owned())
+        })));
         out.extend(ownership_values(&d.ownership));
         out
+    }
+
+    fn keep_on_update(old: &Self, data: &mut ActivityData) {
+        if data.ext.is_none() {
+            data.ext.clone_from(&old.data.ext);
+        }
     }
 
     fn terms(d: &ActivityData) -> Vec<(TextField, String)> {
@@ -152,6 +194,7 @@ impl Table for Activity {
             Field::StartTime => "start_time",
             Field::EndTime => "end_time",
             Field::DueDate => "due_date",
+            Field::Seq => "seq",
             _ => return None,
         })
     }

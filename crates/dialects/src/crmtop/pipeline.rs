@@ -139,6 +139,8 @@ impl Resource for Activity {
             primary: Link::parse("primary", b.primary_type, b.primary_id, b.primary_name)?,
             related: Link::parse("related", b.related_type, b.related_id, b.related_name)?,
             ownership: b.ownership.into(),
+            // NextX's task attributes are kept.
+            ext: None,
         })
     }
     fn out(a: &Self, actor: &Actor) -> ActivityDto {

@@ -21,12 +21,14 @@ use crate::AppState;
 
 mod leads;
 mod shop;
+mod tasks;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/auth/token", get(token).post(token))
         .merge(shop::router())
         .merge(leads::router())
+        .merge(tasks::router())
 }
 
 #[derive(Debug, Default, Deserialize)]

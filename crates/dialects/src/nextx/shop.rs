@@ -161,6 +161,9 @@ impl Params {
             })?;
         Ok(Self(pairs))
     }
+    pub(super) fn get_owned(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
     fn get(&self, name: &str) -> Option<&str> {
         let bracketed = format!("search[{name}]");
         self.0

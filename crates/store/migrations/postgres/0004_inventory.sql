@@ -109,3 +109,4 @@ CREATE TABLE webforms (
     fields_json TEXT NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL
 );
+ALTER TABLE activities ADD COLUMN ext_json TEXT;
