@@ -330,3 +330,52 @@ impl ProductExt {
         })
     }
 }
+
+/// A staff member: a NextX user account with its employee record.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StaffUser {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub firstname: Option<String>,
+    pub lastname: Option<String>,
+    pub joined: Option<NaiveDate>,
+    pub designation: Option<String>,
+    pub picture: Option<String>,
+    pub tel: Option<String>,
+    pub crm_extension_id: Option<i64>,
+    /// The employee code (`NV…`), assigned when blank.
+    pub employee_code: Option<String>,
+    pub branch_id: Option<i64>,
+    pub is_sale: bool,
+    pub is_lock: bool,
+    pub is_access_crm: bool,
+    pub is_validated: bool,
+}
+
+impl StaffUser {
+    pub fn validate(self) -> DomainResult<Self> {
+        let username = crate::common::required("username", Some(self.username), SHORT)?;
+        if username.chars().any(char::is_whitespace) {
+            return Err(DomainError::validation(
+                "username",
+                "must not contain spaces",
+            ));
+        }
+        let email = text("email", self.email, SHORT)?;
+        if let Some(e) = &email {
+            crate::text::Email::parse("email", e)?;
+        }
+        Ok(Self {
+            username,
+            email,
+            firstname: text("firstname", self.firstname, SHORT)?,
+            lastname: text("lastname", self.lastname, SHORT)?,
+            designation: text("designation", self.designation, SHORT)?,
+            picture: text("picture", self.picture, LONG)?,
+            tel: text("tel", self.tel, SHORT)?,
+            employee_code: text("employee_code", self.employee_code, SHORT)?,
+            ..self
+        })
+    }
+}

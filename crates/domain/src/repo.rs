@@ -373,6 +373,16 @@ pub trait InventoryStore: Send + Sync {
         status: &str,
         receive: Option<Vec<crate::inventory::Move>>,
     ) -> DomainResult<bool>;
+    /// Creates (`id` 0) or replaces a staff user; `NotFound` for an unknown id, a conflict on
+    /// a taken username.
+    async fn save_user(
+        &self,
+        actor: &Actor,
+        user: crate::inventory::StaffUser,
+    ) -> DomainResult<i64>;
+    /// Live users, oldest first.
+    async fn users(&self, tenant: TenantId) -> DomainResult<Vec<crate::inventory::StaffUser>>;
+    async fn delete_user(&self, actor: &Actor, id: i64) -> DomainResult<bool>;
     /// What a customer owes: sales' unpaid totals less returns' unrefunded totals.
     async fn customer_due(&self, tenant: TenantId, customer: CustomerId) -> DomainResult<f64>;
 }

@@ -22,6 +22,7 @@ use crate::AppState;
 mod leads;
 mod shop;
 mod tasks;
+mod users;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(shop::router())
         .merge(leads::router())
         .merge(tasks::router())
+        .merge(users::router())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -110,3 +110,26 @@ CREATE TABLE webforms (
     created_at  TEXT NOT NULL
 );
 ALTER TABLE activities ADD COLUMN ext_json TEXT;
+
+CREATE TABLE users (
+    seq              INTEGER PRIMARY KEY,
+    tenant_id        BLOB NOT NULL,
+    username         TEXT NOT NULL,
+    email            TEXT,
+    firstname        TEXT,
+    lastname         TEXT,
+    joined           TEXT,
+    designation      TEXT,
+    picture          TEXT,
+    tel              TEXT,
+    crm_extension_id INTEGER,
+    code             TEXT NOT NULL,
+    branch_id        INTEGER,
+    is_sale          BOOLEAN NOT NULL,
+    is_lock          BOOLEAN NOT NULL,
+    is_access_crm    BOOLEAN NOT NULL,
+    is_validated     BOOLEAN NOT NULL,
+    created_at       TEXT NOT NULL,
+    deleted_at       TEXT
+);
+CREATE UNIQUE INDEX users_username ON users (tenant_id, username) WHERE deleted_at IS NULL;
