@@ -99,6 +99,64 @@ pub struct CampaignData {
     pub actual_response_rate: f64,
     pub note: Option<String>,
     pub ownership: Ownership,
+    /// NextX's sales-campaign attributes (stages…); `None` keeps the stored ones.
+    pub ext: Option<CampaignExt>,
+}
+
+/// A stage of a NextX sales campaign; `kind` is `stage_type_id` (1 customer info, 2 needs
+/// analysis, 3 quotation, 4 negotiation, 5 won, 6 lost).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub name: String,
+    pub value: Option<String>,
+    pub order: i32,
+    pub kind: i32,
+}
+
+/// Stage type names (seed 003 E49 `campaign_stage`).
+pub const STAGE_TYPES: [&str; 6] = [
+    "Thông tin khách",
+    "Phân tích nhu cầu",
+    "Báo giá",
+    "Đàm phán",
+    "Thành công",
+    "Thất bại",
+];
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CampaignExt {
+    pub objective: Option<String>,
+    pub stages: Vec<Stage>,
+    pub assigned_to: Option<i64>,
+    pub branch_id: Option<i64>,
+    pub allow_duplicate_opportunity: bool,
+    pub divide_opportunity_auto: bool,
+    pub hide_opportunity_info: bool,
+    /// (user id, share) for dividing opportunities.
+    pub correlatives: Vec<(i64, i64)>,
+    /// NextX's campaign type and status category ids (`"107"`, `"37250"`).
+    pub type_id: Option<i64>,
+    pub status_id: Option<i64>,
+}
+
+impl CampaignExt {
+    pub fn validate(mut self) -> DomainResult<Self> {
+        for (i, s) in self.stages.iter().enumerate() {
+            required(&format!("stages[{i}].name"), Some(s.name.clone()), SHORT)?;
+            if !(1..=6).contains(&s.kind) {
+                return Err(DomainError::validation(
+                    format!("stages[{i}].stage_type_id"),
+                    "must be 1-6 (customer info, needs analysis, quotation, negotiation, won, lost)",
+                ));
+            }
+        }
+        self.stages.sort_by_key(|s| s.order);
+        for (i, s) in self.stages.iter_mut().enumerate() {
+            s.order = i as i32 + 1;
+        }
+        self.objective = text("objective", self.objective, LONG)?;
+        Ok(self)
+    }
 }
 
 impl CampaignData {
@@ -135,6 +193,7 @@ impl CampaignData {
             )?,
             note: text("note", self.note, LONG)?,
             ownership: self.ownership.validate()?,
+            ext: self.ext.map(CampaignExt::validate).transpose()?,
         })
     }
     pub fn terms(&self) -> Vec<(TextField, String)> {

@@ -30,6 +30,20 @@ pub struct OpportunityData {
     pub expected_close_date: Option<DateTime<Utc>>,
     pub actual_close_date: Option<DateTime<Utc>>,
     pub ownership: Ownership,
+    /// NextX's pipeline attributes; `None` keeps the stored ones.
+    pub ext: Option<OpportunityExt>,
+}
+
+/// Where a NextX opportunity stands: its campaign and stage, source and assignee.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OpportunityExt {
+    pub campaign_seq: Option<i64>,
+    /// The campaign stage's position (1-based), when in a campaign.
+    pub stage_order: Option<i32>,
+    pub lead_source: Option<i64>,
+    pub lead_source_description: Option<String>,
+    pub assigned_to: Option<i64>,
+    pub stage_changed_at: Option<DateTime<Utc>>,
 }
 
 impl OpportunityData {
@@ -62,6 +76,7 @@ impl OpportunityData {
             expected_close_date: self.expected_close_date,
             actual_close_date: self.actual_close_date,
             ownership: self.ownership.validate()?,
+            ext: self.ext,
         })
     }
 

@@ -139,10 +139,87 @@ pub(crate) struct CampaignRow {
     actual_response_rate: f64,
     note: Option<String>,
     total_members: i64,
+    ext_json: Option<String>,
     #[sqlx(flatten)]
     ownership: OwnershipRow,
     #[sqlx(flatten)]
     audit: AuditRow,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct StageJson {
+    name: String,
+    value: Option<String>,
+    order: i32,
+    kind: i32,
+}
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct CampaignExtJson {
+    objective: Option<String>,
+    stages: Vec<StageJson>,
+    assigned_to: Option<i64>,
+    branch_id: Option<i64>,
+    allow_duplicate_opportunity: bool,
+    divide_opportunity_auto: bool,
+    hide_opportunity_info: bool,
+    correlatives: Vec<(i64, i64)>,
+    #[serde(default)]
+    type_id: Option<i64>,
+    #[serde(default)]
+    status_id: Option<i64>,
+}
+
+fn campaign_ext(raw: Option<String>) -> DomainResult<Option<crm_domain::list::CampaignExt>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let j: CampaignExtJson = serde_json::from_str(&raw)
+        .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored campaign: {e}")))?;
+    Ok(Some(crm_domain::list::CampaignExt {
+        objective: j.objective,
+        stages: j
+            .stages
+            .into_iter()
+            .map(|s| crm_domain::list::Stage {
+                name: s.name,
+                value: s.value,
+                order: s.order,
+                kind: s.kind,
+            })
+            .collect(),
+        assigned_to: j.assigned_to,
+        branch_id: j.branch_id,
+        allow_duplicate_opportunity: j.allow_duplicate_opportunity,
+        divide_opportunity_auto: j.divide_opportunity_auto,
+        hide_opportunity_info: j.hide_opportunity_info,
+        correlatives: j.correlatives,
+        type_id: j.type_id,
+        status_id: j.status_id,
+    }))
+}
+
+fn campaign_ext_json(e: &crm_domain::list::CampaignExt) -> String {
+    serde_json::to_string(&CampaignExtJson {
+        objective: e.objective.clone(),
+        stages: e
+            .stages
+            .iter()
+            .map(|s| StageJson {
+                name: s.name.clone(),
+                value: s.value.clone(),
+                order: s.order,
+                kind: s.kind,
+            })
+            .collect(),
+        assigned_to: e.assigned_to,
+        branch_id: e.branch_id,
+        allow_duplicate_opportunity: e.allow_duplicate_opportunity,
+        divide_opportunity_auto: e.divide_opportunity_auto,
+        hide_opportunity_info: e.hide_opportunity_info,
+        correlatives: e.correlatives.clone(),
+        type_id: e.type_id,
+        status_id: e.status_id,
+    })
+    .unwrap_or_else(|_| "{}".to_owned())
 }
 
 #[async_trait]
@@ -164,6 +241,7 @@ impl Table for Campaign {
         "expected_response_rate",
         "actual_response_rate",
         "note",
+        "ext_json",
         OWNERSHIP_COLUMNS[0],
         OWNERSHIP_COLUMNS[1],
         OWNERSHIP_COLUMNS[2],
@@ -192,6 +270,7 @@ impl Table for Campaign {
                 actual_response_rate: r.actual_response_rate,
                 note: r.note,
                 ownership: r.ownership.into(),
+                ext: campaign_ext(r.ext_json)?,
             },
             total_members: r.total_members,
             audit: r.audit.into(),
@@ -211,6 +290,7 @@ impl Table for Campaign {
             v(d.expected_response_rate),
             v(d.actual_response_rate),
             v(d.note.clone()),
+            v(d.ext.as_ref().map(campaign_ext_json)),
         ];
         out.extend(ownership_values(&d.ownership));
         out
@@ -225,6 +305,7 @@ impl Table for Campaign {
             Field::OrgUnit => "org_unit_id",
             Field::StartTime => "start_date",
             Field::EndTime => "end_date",
+            Field::Seq => "seq",
             _ => return None,
         })
     }
@@ -245,6 +326,9 @@ impl Table for Campaign {
     fn keep_on_update(old: &Self, data: &mut CampaignData) {
         if data.code.is_none() {
             data.code.clone_from(&old.data.code);
+        }
+        if data.ext.is_none() {
+            data.ext.clone_from(&old.data.ext);
         }
     }
     async fn after_delete(exec: &mut Exec<'_>, tenant: TenantId, id: Uuid) -> DomainResult<()> {

@@ -200,6 +200,16 @@ impl Table for Activity {
     }
 }
 
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct OppJson {
+    campaign_seq: Option<i64>,
+    stage_order: Option<i32>,
+    lead_source: Option<i64>,
+    lead_source_description: Option<String>,
+    assigned_to: Option<i64>,
+    stage_changed_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct OpportunityRow {
     seq: i64,
@@ -221,6 +231,7 @@ pub(crate) struct OpportunityRow {
     source: Option<String>,
     expected_close_date: Option<DateTime<Utc>>,
     actual_close_date: Option<DateTime<Utc>>,
+    opp_json: Option<String>,
     #[sqlx(flatten)]
     ownership: OwnershipRow,
     #[sqlx(flatten)]
@@ -251,6 +262,7 @@ impl Table for Opportunity {
         "source",
         "expected_close_date",
         "actual_close_date",
+        "opp_json",
         OWNERSHIP_COLUMNS[0],
         OWNERSHIP_COLUMNS[1],
         OWNERSHIP_COLUMNS[2],
@@ -281,6 +293,22 @@ impl Table for Opportunity {
                 expected_close_date: r.expected_close_date,
                 actual_close_date: r.actual_close_date,
                 ownership: r.ownership.into(),
+                ext: match r.opp_json {
+                    None => None,
+                    Some(raw) => {
+                        let j: OppJson = serde_json::from_str(&raw).map_err(|e| {
+                            DomainError::Internal(anyhow::anyhow!("stored opportunity: {e}"))
+                        })?;
+                        Some(crm_domain::opportunity::OpportunityExt {
+                            campaign_seq: j.campaign_seq,
+                            stage_order: j.stage_order,
+                            lead_source: j.lead_source,
+                            lead_source_description: j.lead_source_description,
+                            assigned_to: j.assigned_to,
+                            stage_changed_at: j.stage_changed_at,
+                        })
+                    }
+                },
             },
             audit: r.audit.into(),
         })
@@ -305,6 +333,17 @@ impl Table for Opportunity {
             v(d.source.clone()),
             v(d.expected_close_date),
             v(d.actual_close_date),
+            v(d.ext.as_ref().map(|e| {
+                serde_json::to_string(&OppJson {
+                    campaign_seq: e.campaign_seq,
+                    stage_order: e.stage_order,
+                    lead_source: e.lead_source,
+                    lead_source_description: e.lead_source_description.clone(),
+                    assigned_to: e.assigned_to,
+                    stage_changed_at: e.stage_changed_at,
+                })
+                .unwrap_or_else(|_| "{}".to_owned())
+            })),
         ];
         out.extend(ownership_values(&d.ownership));
         out
@@ -322,6 +361,7 @@ impl Table for Opportunity {
             Field::OrgUnit => "org_unit_id",
             Field::Status => "stage",
             Field::Priority => "priority",
+            Field::Seq => "seq",
             _ => return None,
         })
     }
@@ -344,6 +384,9 @@ impl Table for Opportunity {
     fn keep_on_update(old: &Self, data: &mut OpportunityData) {
         if data.code.is_none() {
             data.code.clone_from(&old.data.code);
+        }
+        if data.ext.is_none() {
+            data.ext.clone_from(&old.data.ext);
         }
     }
 }

@@ -188,6 +188,8 @@ impl Resource for Campaign {
             actual_response_rate: b.actual_response_rate.unwrap_or(0.0),
             note: b.note,
             ownership: b.ownership.into(),
+            // NextX's stages are kept.
+            ext: None,
         })
     }
     fn out(c: &Self, actor: &Actor) -> CampaignDto {

@@ -331,6 +331,8 @@ impl Resource for Opportunity {
             )?,
             actual_close_date: parse_time("actualCloseDate", b.actual_close_date.as_deref(), tz)?,
             ownership: b.ownership.into(),
+            // NextX's pipeline attributes are kept.
+            ext: None,
         })
     }
     fn out(o: &Self, actor: &Actor) -> OpportunityDto {

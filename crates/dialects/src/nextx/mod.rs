@@ -20,6 +20,7 @@ use crate::body::form;
 use crate::AppState;
 
 mod leads;
+mod pipeline;
 mod shop;
 mod tasks;
 mod users;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/token", get(token).post(token))
         .merge(shop::router())
         .merge(leads::router())
+        .merge(pipeline::router())
         .merge(tasks::router())
         .merge(users::router())
 }

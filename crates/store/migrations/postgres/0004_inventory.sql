@@ -133,3 +133,5 @@ CREATE TABLE users (
     deleted_at       TIMESTAMPTZ
 );
 CREATE UNIQUE INDEX users_username ON users (tenant_id, username) WHERE deleted_at IS NULL;
+ALTER TABLE campaigns ADD COLUMN ext_json TEXT;
+ALTER TABLE opportunities ADD COLUMN opp_json TEXT;

@@ -1,0 +1,737 @@
+//! NextX sales campaigns with stages and the opportunities moving through them (seed 003
+//! E45-E52) over the core campaign and opportunity: the same records CRMTOP's `campaign/*`
+//! and `opportunity/*` show. A stage's id is `campaign id × 1000 + its position`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{NaiveDate, TimeZone};
+use crm_domain::lead::{Lead, LeadExt, LeadInput};
+use crm_domain::list::{Campaign, CampaignData, CampaignExt, Stage, STAGE_TYPES};
+use crm_domain::opportunity::{Opportunity, OpportunityData, OpportunityExt};
+use crm_domain::search::{Field, Filter, PageRequest};
+use crm_domain::Actor;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::shop::{bad, fail, id_of, Caller, NxError, Params};
+use crate::body::{lenient_int, lenient_num, parse_ci};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/crm/campaign", get(campaigns).post(campaign_add))
+        // The doc's create path; automations themselves are not served yet.
+        .route("/api/automation/automation", post(campaign_add))
+        .route(
+            "/api/crm/campaign/{id}",
+            get(campaign_get).put(campaign_put).post(campaign_put),
+        )
+        .route("/api/crm/opportunity", get(opportunities))
+        .route("/api/crm/opportunity_create", post(opportunity_add))
+        .route(
+            "/api/crm/opportunity/{id}",
+            get(opportunity_get)
+                .put(opportunity_put)
+                .post(opportunity_put),
+        )
+}
+
+fn stage_id(campaign: i64, order: i32) -> i64 {
+    campaign * 1000 + i64::from(order)
+}
+
+fn ymd(field: &str, raw: &Option<String>) -> Result<Option<NaiveDate>, NxError> {
+    raw.as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            NaiveDate::parse_from_str(d.get(..10).unwrap_or(d), "%Y-%m-%d")
+                .map_err(|_| bad(field, format!("'{d}' is not a Y-m-d date")))
+        })
+        .transpose()
+}
+
+fn at_midnight(actor: &Actor, d: Option<NaiveDate>) -> Option<chrono::DateTime<chrono::Utc>> {
+    d.and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| actor.time_zone.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+fn local_day(actor: &Actor, t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+    t.map(|t| t.with_timezone(&actor.time_zone).date_naive().to_string())
+}
+
+fn id_text(v: &Option<Value>, field: &str) -> Result<Option<i64>, NxError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_i64()),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| bad(field, format!("'{s}' is not an id"))),
+        Some(other) => Err(bad(field, format!("{other} is not an id"))),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StageIn {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    value: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    order: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    stage_type_id: Option<i32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CorrelativeIn {
+    #[serde(default, deserialize_with = "lenient_int")]
+    id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    rate: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CampaignIn {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    start_date: Option<String>,
+    #[serde(default)]
+    end_date: Option<String>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    budget: Option<f64>,
+    #[serde(default)]
+    objective: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    status: Option<Value>,
+    #[serde(default)]
+    campaign_type: Option<Value>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    assigned_to: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    branch_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    allow_duplicate_opportunity: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    divide_opportunity_auto: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    hide_opportunity_info: Option<i64>,
+    #[serde(default)]
+    correlatives: Vec<CorrelativeIn>,
+    #[serde(default)]
+    stages: Option<Vec<StageIn>>,
+    /// An automation body (`/api/automation/automation` shared with automations).
+    #[serde(default)]
+    component: Option<Value>,
+    #[serde(default)]
+    tasks: Option<Value>,
+}
+
+fn campaign_data(
+    actor: &Actor,
+    b: CampaignIn,
+    old: Option<&Campaign>,
+) -> Result<CampaignData, NxError> {
+    let base = old.map(|c| c.data.clone());
+    let mut ext: CampaignExt = base
+        .as_ref()
+        .and_then(|d| d.ext.clone())
+        .unwrap_or_default();
+    if let Some(stages) = b.stages {
+        ext.stages = stages
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| Stage {
+                name: s.name.clone().unwrap_or_default(),
+                value: s.value.or(s.name),
+                order: s.order.unwrap_or(i as i32 + 1),
+                kind: s.stage_type_id.unwrap_or(0),
+            })
+            .collect();
+    }
+    ext.objective = b.objective.or(ext.objective);
+    ext.assigned_to = b.assigned_to.or(ext.assigned_to);
+    ext.branch_id = b.branch_id.or(ext.branch_id);
+    ext.allow_duplicate_opportunity = b
+        .allow_duplicate_opportunity
+        .map_or(ext.allow_duplicate_opportunity, |v| v == 1);
+    ext.divide_opportunity_auto = b
+        .divide_opportunity_auto
+        .map_or(ext.divide_opportunity_auto, |v| v == 1);
+    ext.hide_opportunity_info = b
+        .hide_opportunity_info
+        .map_or(ext.hide_opportunity_info, |v| v == 1);
+    if !b.correlatives.is_empty() {
+        ext.correlatives = b
+            .correlatives
+            .iter()
+            .filter_map(|c| Some((c.id?, c.rate.unwrap_or(1))))
+            .collect();
+    }
+    ext.type_id = id_text(&b.campaign_type, "campaign_type")?.or(ext.type_id);
+    ext.status_id = id_text(&b.status, "status")?.or(ext.status_id);
+    Ok(CampaignData {
+        code: b
+            .code
+            .filter(|c| !c.trim().is_empty())
+            .or_else(|| base.as_ref().and_then(|d| d.code.clone())),
+        name: b
+            .name
+            .or_else(|| base.as_ref().map(|d| d.name.clone()))
+            .unwrap_or_default(),
+        kind: base.as_ref().and_then(|d| d.kind),
+        status: base.as_ref().and_then(|d| d.status),
+        start_date: at_midnight(actor, ymd("start_date", &b.start_date)?)
+            .or_else(|| base.as_ref().and_then(|d| d.start_date)),
+        end_date: at_midnight(actor, ymd("end_date", &b.end_date)?)
+            .or_else(|| base.as_ref().and_then(|d| d.end_date)),
+        expected_revenue: base.as_ref().map_or(0.0, |d| d.expected_revenue),
+        budgeted_cost: b
+            .budget
+            .unwrap_or_else(|| base.as_ref().map_or(0.0, |d| d.budgeted_cost)),
+        actual_cost: base.as_ref().map_or(0.0, |d| d.actual_cost),
+        expected_response_rate: base.as_ref().map_or(0.0, |d| d.expected_response_rate),
+        actual_response_rate: base.as_ref().map_or(0.0, |d| d.actual_response_rate),
+        note: b
+            .description
+            .or_else(|| base.as_ref().and_then(|d| d.note.clone())),
+        ownership: base.map(|d| d.ownership).unwrap_or_default(),
+        ext: Some(ext),
+    })
+}
+
+fn stages_json(c: &Campaign) -> Vec<Value> {
+    c.data
+        .ext
+        .as_ref()
+        .map(|e| {
+            e.stages
+                .iter()
+                .map(|s| {
+                    json!({"id": stage_id(c.seq, s.order), "name": s.name, "value": s.value, "campaign_id": c.seq, "order": s.order,
+                           "parent_id": null, "stage_type_id": s.kind, "stage_type_name": STAGE_TYPES.get((s.kind - 1).max(0) as usize)})
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn campaign_json(c: &Campaign, actor: &Actor) -> Value {
+    let e = c.data.ext.clone().unwrap_or_default();
+    json!({
+        "id": c.seq, "code": c.data.code, "name": c.data.name, "start_date": local_day(actor, c.data.start_date), "end_date": local_day(actor, c.data.end_date),
+        "budget": format!("{:.2}", c.data.budgeted_cost), "actual_cost": null, "objective": e.objective.unwrap_or_default(),
+        "description": c.data.note.clone().unwrap_or_default(), "status": e.status_id.map(|s| s.to_string()),
+        "campaign_status": e.status_id.map(|s| json!({"id": s, "name": null})), "type": e.type_id.map(|t| json!({"id": t, "name": null})),
+        "impression": null, "expected_cost": null, "expected_revenue": null, "assigned_to": e.assigned_to,
+        "user": {"name": c.audit.created_by_name}, "assigned": e.assigned_to.map(|id| json!({"id": id})), "user_id": null,
+        "allow_duplicate_opportunity": i32::from(e.allow_duplicate_opportunity), "divide_opportunity_auto": i32::from(e.divide_opportunity_auto),
+        "hide_opportunity_info": i32::from(e.hide_opportunity_info), "branch_id": e.branch_id,
+        "stage": stages_json(c),
+    })
+}
+
+fn crm_page(p: &Params) -> Result<PageRequest, NxError> {
+    let number = p.int("page")?.unwrap_or(1).max(1);
+    let size = p.int("pageLimit")?.unwrap_or(15);
+    if !(1..=100).contains(&size) {
+        return Err(bad("pageLimit", "must be between 1 and 100"));
+    }
+    Ok(PageRequest::new(number as u32, size as u32)?)
+}
+
+fn created_range(
+    actor: &Actor,
+    p: &Params,
+    from: &str,
+    to: &str,
+) -> Result<Option<Filter>, NxError> {
+    let f = p.date(from)?;
+    let t = p.date(to)?;
+    if f.is_none() && t.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Filter::Range {
+        field: Field::CreatedAt,
+        from: at_midnight(actor, f),
+        to: at_midnight(actor, t)
+            .map(|t| t + chrono::Duration::days(1) - chrono::Duration::microseconds(1)),
+    }))
+}
+
+async fn campaigns(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, NxError> {
+    let p = Params::parse(q)?;
+    let filter = Filter::all()
+        .and(p.search().and_then(|t| Filter::text(None, &t)))
+        .and(created_range(&actor, &p, "from_date", "to_date")?);
+    let found = s
+        .crm
+        .search::<Campaign>(&actor, &filter, crm_page(&p)?)
+        .await?;
+    Ok(Json(Value::Array(
+        found
+            .items
+            .iter()
+            .map(|c| campaign_json(c, &actor))
+            .collect(),
+    )))
+}
+
+async fn campaign_by_seq(s: &AppState, actor: &Actor, seq: i64) -> Result<Campaign, NxError> {
+    s.crm
+        .by_seq(actor, seq)
+        .await?
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, "campaign not found"))
+}
+
+async fn campaign_add(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let b: CampaignIn = parse_ci(&body)?;
+    if b.component.is_some() || b.tasks.is_some() {
+        return Err(fail(
+            StatusCode::NOT_FOUND,
+            "automations are not served yet (see docs/dialects/nextx.md)",
+        ));
+    }
+    let data = campaign_data(&actor, b, None)?;
+    let id = s.crm.create::<Campaign>(&actor, data).await?;
+    let c: Campaign = s.crm.get(&actor, id).await?;
+    Ok(Json(campaign_json(&c, &actor)))
+}
+
+async fn campaign_get(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, NxError> {
+    let c = campaign_by_seq(&s, &actor, id_of(&id, "campaign")?).await?;
+    Ok(Json(campaign_json(&c, &actor)))
+}
+
+async fn campaign_put(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let old = campaign_by_seq(&s, &actor, id_of(&id, "campaign")?).await?;
+    let b: CampaignIn = parse_ci(&body)?;
+    let data = campaign_data(&actor, b, Some(&old))?;
+    s.crm.update::<Campaign>(&actor, old.id, data).await?;
+    Ok(Json(
+        json!({"meta": {"status_code": 0, "message": "Successfully"}, "data": null}),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ContactIn {
+    #[serde(default, deserialize_with = "lenient_int")]
+    contact_id: Option<i64>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    mobile: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    sex: Option<String>,
+    #[serde(default)]
+    website: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OpportunityIn {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    probability: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    opportunity_amount: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    assigned_to: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    campaign_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    contact_id: Option<i64>,
+    #[serde(default)]
+    expected_close_date: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    lead_source: Option<i64>,
+    #[serde(default)]
+    lead_source_description: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    sales_stage: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CreateIn {
+    #[serde(default)]
+    contact: Option<ContactIn>,
+    #[serde(default)]
+    opportunity: Option<OpportunityIn>,
+}
+
+/// The campaign and stage an opportunity is placed in; the first stage by default.
+async fn place(
+    s: &AppState,
+    actor: &Actor,
+    campaign: Option<i64>,
+    stage: Option<i64>,
+) -> Result<Option<(Campaign, Stage)>, NxError> {
+    let campaign = match (campaign.filter(|c| *c != 0), stage.filter(|s| *s != 0)) {
+        (Some(c), _) => c,
+        (None, Some(st)) => st / 1000,
+        (None, None) => return Ok(None),
+    };
+    let c = campaign_by_seq(s, actor, campaign)
+        .await
+        .map_err(|_| bad("campaign_id", format!("campaign {campaign} does not exist")))?;
+    let stages = c
+        .data
+        .ext
+        .as_ref()
+        .map(|e| e.stages.clone())
+        .unwrap_or_default();
+    let chosen = match stage.filter(|s| *s != 0) {
+        Some(st) if st / 1000 == c.seq => stages
+            .iter()
+            .find(|x| i64::from(x.order) == st % 1000)
+            .cloned(),
+        Some(_) => None,
+        None => stages.first().cloned(),
+    };
+    let chosen =
+        chosen.ok_or_else(|| bad("sales_stage", format!("not a stage of campaign {}", c.seq)))?;
+    Ok(Some((c, chosen)))
+}
+
+async fn opportunity_data(
+    s: &AppState,
+    actor: &Actor,
+    o: OpportunityIn,
+    lead: Option<&Lead>,
+    old: Option<&Opportunity>,
+) -> Result<OpportunityData, NxError> {
+    let base = old.map(|x| x.data.clone());
+    let mut ext: OpportunityExt = base
+        .as_ref()
+        .and_then(|d| d.ext.clone())
+        .unwrap_or_default();
+    let campaign = o.campaign_id.or(ext.campaign_seq);
+    let stage = o
+        .sales_stage
+        .or_else(|| match (ext.campaign_seq, ext.stage_order) {
+            (Some(c), Some(order)) if o.campaign_id.is_none_or(|x| x == c) => {
+                Some(stage_id(c, order))
+            }
+            _ => None,
+        });
+    let placed = place(s, actor, campaign, stage).await?;
+    let moved =
+        placed.as_ref().map(|(c, st)| (c.seq, st.order)) != ext.campaign_seq.zip(ext.stage_order);
+    if moved {
+        ext.stage_changed_at = Some(crm_domain::auth::now());
+    }
+    ext.campaign_seq = placed.as_ref().map(|(c, _)| c.seq);
+    ext.stage_order = placed.as_ref().map(|(_, st)| st.order);
+    ext.lead_source = o.lead_source.or(ext.lead_source);
+    ext.lead_source_description = o.lead_source_description.or(ext.lead_source_description);
+    ext.assigned_to = o.assigned_to.or(ext.assigned_to);
+    let stage_kind = placed.as_ref().map(|(_, st)| st.kind);
+    let closed = matches!(stage_kind, Some(5 | 6));
+    Ok(OpportunityData {
+        code: base.as_ref().and_then(|d| d.code.clone()),
+        name: o
+            .name
+            .or_else(|| base.as_ref().map(|d| d.name.clone()))
+            .unwrap_or_default(),
+        description: o
+            .description
+            .or_else(|| base.as_ref().and_then(|d| d.description.clone())),
+        customer_id: base.as_ref().and_then(|d| d.customer_id),
+        customer_name: None,
+        contact_id: base.as_ref().and_then(|d| d.contact_id),
+        contact_name: None,
+        lead_id: lead
+            .map(|l| l.id)
+            .or_else(|| base.as_ref().and_then(|d| d.lead_id)),
+        lead_name: None,
+        amount: o
+            .opportunity_amount
+            .unwrap_or_else(|| base.as_ref().map_or(0.0, |d| d.amount)),
+        currency: base
+            .as_ref()
+            .map_or_else(|| "VND".to_owned(), |d| d.currency.clone()),
+        probability: o
+            .probability
+            .unwrap_or_else(|| base.as_ref().map_or(0.0, |d| d.probability)),
+        stage: stage_kind.or_else(|| base.as_ref().and_then(|d| d.stage)),
+        priority: base.as_ref().and_then(|d| d.priority),
+        source: base.as_ref().and_then(|d| d.source.clone()),
+        expected_close_date: at_midnight(
+            actor,
+            ymd("expected_close_date", &o.expected_close_date)?,
+        )
+        .or_else(|| base.as_ref().and_then(|d| d.expected_close_date)),
+        actual_close_date: if closed {
+            base.as_ref()
+                .and_then(|d| d.actual_close_date)
+                .or(Some(crm_domain::auth::now()))
+        } else {
+            None
+        },
+        ownership: base.map(|d| d.ownership).unwrap_or_default(),
+        ext: Some(ext),
+    })
+}
+
+async fn opportunity_json(s: &AppState, actor: &Actor, o: &Opportunity) -> Result<Value, NxError> {
+    let e = o.data.ext.clone().unwrap_or_default();
+    let campaign = match e.campaign_seq {
+        Some(c) => s.crm.by_seq::<Campaign>(actor, c).await?,
+        None => None,
+    };
+    let stage = campaign.as_ref().and_then(|c| {
+        let order = e.stage_order?;
+        c.data.ext.as_ref()?.stages.iter().find(|st| st.order == order).map(|st| json!({"id": stage_id(c.seq, st.order), "name": st.name, "stage_type_id": st.kind, "order": st.order}))
+    });
+    let lead = match o.data.lead_id {
+        Some(l) => s.crm.leads.get(actor.tenant_id, l).await?,
+        None => None,
+    };
+    let status = match o.data.stage {
+        Some(5) if e.campaign_seq.is_some() => json!("success"),
+        Some(6) if e.campaign_seq.is_some() => json!("failed"),
+        _ => Value::Null,
+    };
+    let fmt = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&actor.time_zone)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    Ok(json!({
+        "id": o.seq, "name": o.data.name, "opportunity_amount": format!("{:.2}", o.data.amount),
+        "sales_stage": campaign.as_ref().zip(e.stage_order).map(|(c, order)| stage_id(c.seq, order)),
+        "probability": o.data.probability, "description": o.data.description.clone().unwrap_or_default(),
+        "expected_close_date": local_day(actor, o.data.expected_close_date), "type": null,
+        "lead_source": e.lead_source, "campaign_id": e.campaign_seq, "assigned_to": e.assigned_to,
+        "user": {"name": o.audit.created_by_name}, "assigned": e.assigned_to.map(|id| json!({"id": id})),
+        "lead_source_description": e.lead_source_description, "contact_id": lead.as_ref().map(|l| l.seq), "user_id": null,
+        "status": status, "reason_failed": null, "model_name": "App\\Models\\Crm\\Opportunity",
+        "campaign": campaign.as_ref().map(|c| {
+            let ce = c.data.ext.clone().unwrap_or_default();
+            json!({"id": c.seq, "name": c.data.name, "start_date": local_day(actor, c.data.start_date), "end_date": local_day(actor, c.data.end_date),
+                   "allow_duplicate_opportunity": i32::from(ce.allow_duplicate_opportunity), "divide_opportunity_auto": i32::from(ce.divide_opportunity_auto),
+                   "hide_opportunity_info": i32::from(ce.hide_opportunity_info), "success_campaign_id": null, "failed_campaign_id": null})
+        }),
+        "source": null, "stage": stage,
+        "contact": lead.as_ref().map(|l| json!({"id": l.seq, "name": l.data.full_name, "email": l.data.email.as_ref().map(|m| m.as_str().to_owned()),
+            "code": format!("KH{:08}", l.seq), "mobile": l.data.phone.as_ref().map(|p| p.as_str().to_owned()),
+            "address": l.data.ext.as_ref().and_then(|x| x.address.clone()), "resources": [], "categories": [], "relationships": []})),
+        "contact_name": lead.as_ref().map(|l| l.data.full_name.clone()),
+        "contact_mobile": lead.as_ref().and_then(|l| l.data.phone.as_ref().map(|p| p.as_str().to_owned())),
+        "contact_email": lead.as_ref().and_then(|l| l.data.email.as_ref().map(|m| m.as_str().to_owned())),
+        "contact_address": lead.as_ref().and_then(|l| l.data.ext.as_ref().and_then(|x| x.address.clone())),
+        "created_at": fmt(o.audit.created_at), "updated_at": fmt(o.audit.updated_at),
+        "time_updated_result": e.stage_changed_at.map(fmt), "tags": [], "activity_log": null,
+        "total_money": format!("{:.4}", o.data.amount), "campaign_stage": campaign.as_ref().map(stages_json).unwrap_or_default(),
+    }))
+}
+
+async fn opportunities(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, NxError> {
+    let p = Params::parse(q)?;
+    let filter = Filter::all()
+        .and(p.search().and_then(|t| Filter::text(None, &t)))
+        .and(created_range(&actor, &p, "from_date", "to_date")?);
+    let found = s
+        .crm
+        .search::<Opportunity>(&actor, &filter, crm_page(&p)?)
+        .await?;
+    let mut out = Vec::new();
+    for o in &found.items {
+        out.push(opportunity_json(&s, &actor, o).await?);
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+async fn opportunity_by_seq(
+    s: &AppState,
+    actor: &Actor,
+    raw: &str,
+) -> Result<Opportunity, NxError> {
+    let seq = id_of(raw, "opportunity")?;
+    s.crm
+        .by_seq(actor, seq)
+        .await?
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, "opportunity not found"))
+}
+
+async fn lead_by_seq(s: &AppState, actor: &Actor, seq: i64) -> Result<Lead, NxError> {
+    s.crm
+        .by_seq(actor, seq)
+        .await?
+        .ok_or_else(|| bad("contact_id", format!("lead {seq} does not exist")))
+}
+
+/// Refuses a second opportunity of one lead in a campaign that does not allow duplicates.
+async fn check_duplicate(
+    s: &AppState,
+    actor: &Actor,
+    data: &OpportunityData,
+    me: Option<i64>,
+) -> Result<(), NxError> {
+    let (Some(lead), Some(campaign)) =
+        (data.lead_id, data.ext.as_ref().and_then(|e| e.campaign_seq))
+    else {
+        return Ok(());
+    };
+    let c = campaign_by_seq(s, actor, campaign).await?;
+    if c.data
+        .ext
+        .as_ref()
+        .is_some_and(|e| e.allow_duplicate_opportunity)
+    {
+        return Ok(());
+    }
+    let theirs = s
+        .crm
+        .search::<Opportunity>(
+            actor,
+            &Filter::id(Field::Lead, lead.0),
+            PageRequest {
+                number: 1,
+                size: 500,
+            },
+        )
+        .await?;
+    if theirs.items.iter().any(|o| {
+        Some(o.seq) != me && o.data.ext.as_ref().and_then(|e| e.campaign_seq) == Some(campaign)
+    }) {
+        return Err(fail(StatusCode::CONFLICT, format!("the lead already has an opportunity in campaign {campaign}, which does not allow duplicates")));
+    }
+    Ok(())
+}
+
+async fn opportunity_add(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let b: CreateIn = parse_ci(&body)?;
+    let o = b
+        .opportunity
+        .ok_or_else(|| bad("opportunity", "is required"))?;
+    let contact = b.contact.unwrap_or_default();
+    let existing = match contact.contact_id.or(o.contact_id).filter(|c| *c != 0) {
+        Some(seq) => Some(lead_by_seq(&s, &actor, seq).await?),
+        None => None,
+    };
+    // Checked in full before the lead is created, so that a bad opportunity writes nothing.
+    let probe = opportunity_data(&s, &actor, clone_in(&o), existing.as_ref(), None).await?;
+    let probe = s.crm.prepare::<Opportunity>(&actor, probe).await?;
+    let lead = match existing {
+        Some(l) => l,
+        None => {
+            let input = LeadInput {
+                full_name: contact
+                    .name
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .or_else(|| Some(probe.name.clone())),
+                phone: contact.mobile.clone().filter(|m| !m.trim().is_empty()),
+                email: contact.email.clone().filter(|m| !m.trim().is_empty()),
+                notes: contact.description.clone().filter(|d| !d.is_empty()),
+                ext: Some(LeadExt {
+                    address: contact.address.clone().filter(|a| !a.is_empty()),
+                    sex: contact.sex.clone(),
+                    website: contact.website.clone().filter(|w| !w.is_empty()),
+                    origin: Some("opportunity".to_owned()),
+                    ..LeadExt::default()
+                }),
+                ..LeadInput::default()
+            };
+            let id = s.crm.create::<Lead>(&actor, input).await?;
+            s.crm.get::<Lead>(&actor, id).await?
+        }
+    };
+    let data = opportunity_data(&s, &actor, o, Some(&lead), None).await?;
+    check_duplicate(&s, &actor, &data, None).await?;
+    let id = s.crm.create::<Opportunity>(&actor, data).await?;
+    let created: Opportunity = s.crm.get(&actor, id).await?;
+    Ok(Json(
+        json!({"meta": {"status_code": 0, "message": "Successfully"}, "data": {"id": created.seq, "contact_id": lead.seq}}),
+    ))
+}
+
+fn clone_in(o: &OpportunityIn) -> OpportunityIn {
+    OpportunityIn {
+        name: o.name.clone(),
+        description: o.description.clone(),
+        probability: o.probability,
+        opportunity_amount: o.opportunity_amount,
+        assigned_to: o.assigned_to,
+        campaign_id: o.campaign_id,
+        contact_id: o.contact_id,
+        expected_close_date: o.expected_close_date.clone(),
+        lead_source: o.lead_source,
+        lead_source_description: o.lead_source_description.clone(),
+        sales_stage: o.sales_stage,
+    }
+}
+
+async fn opportunity_get(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, NxError> {
+    let o = opportunity_by_seq(&s, &actor, &id).await?;
+    Ok(Json(opportunity_json(&s, &actor, &o).await?))
+}
+
+async fn opportunity_put(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let old = opportunity_by_seq(&s, &actor, &id).await?;
+    let o: OpportunityIn = parse_ci(&body)?;
+    let lead = match o.contact_id.filter(|c| *c != 0) {
+        Some(seq) => Some(lead_by_seq(&s, &actor, seq).await?),
+        None => None,
+    };
+    let data = opportunity_data(&s, &actor, o, lead.as_ref(), Some(&old)).await?;
+    check_duplicate(&s, &actor, &data, Some(old.seq)).await?;
+    s.crm.update::<Opportunity>(&actor, old.id, data).await?;
+    let updated: Opportunity = s.crm.get(&actor, old.id).await?;
+    Ok(Json(opportunity_json(&s, &actor, &updated).await?))
+}
