@@ -280,6 +280,29 @@ pub trait Registry: Send + Sync {
         name: String,
         fields: Vec<String>,
     ) -> DomainResult<crate::vocab::Webform>;
+    /// Creates (`id` `None`) or replaces a stored definition; `NotFound` for an unknown id.
+    async fn save_definition(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        id: Option<i64>,
+        name: String,
+        body: String,
+    ) -> DomainResult<i64>;
+    /// Newest first; `search` is folded and matched anywhere in the name.
+    async fn definitions(
+        &self,
+        tenant: TenantId,
+        kind: &str,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Vec<crate::vocab::Definition>>;
+    async fn definition(
+        &self,
+        tenant: TenantId,
+        kind: &str,
+        id: i64,
+    ) -> DomainResult<Option<crate::vocab::Definition>>;
     /// The web form with this key, in any tenant.
     async fn webform(&self, key: &str) -> DomainResult<Option<crate::vocab::Webform>>;
 }

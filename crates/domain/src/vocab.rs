@@ -213,3 +213,17 @@ pub const WEBFORM_FIELDS: [&str; 9] = [
     "body",
     "url",
 ];
+
+/// A stored definition kept as the vendor sent it (NextX automations, SMS and e-mail
+/// campaigns): a kind, a name for search, and the JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    /// The body as JSON text.
+    pub body: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub created_by_name: Option<String>,
+}

@@ -223,10 +223,13 @@ async fn campaigns_and_opportunities(app: &TestApp) {
             Method::POST,
             "/api/automation/automation",
             Some(t),
-            Some(json!({"component": {}, "tasks": []})),
+            Some(json!({"automation": {"title": "Chúc mừng sinh nhật", "tasks": []}})),
         )
         .await;
-    assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
+    // An automation body on the shared path stores an automation, not a campaign.
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let list = ok(app, Method::GET, "/api/crm/campaign", t, None).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
     let (st, _) = app
         .call(
             Method::GET,

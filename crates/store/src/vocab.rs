@@ -178,6 +178,36 @@ impl Registry for SqlStore {
         self.insert_webform(actor, name, fields).await
     }
 
+    async fn save_definition(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        id: Option<i64>,
+        name: String,
+        body: String,
+    ) -> DomainResult<i64> {
+        self.put_definition(actor, kind, id, name, body).await
+    }
+
+    async fn definitions(
+        &self,
+        tenant: TenantId,
+        kind: &str,
+        search: Option<&str>,
+        page: crm_domain::search::PageRequest,
+    ) -> DomainResult<Vec<crm_domain::vocab::Definition>> {
+        self.list_definitions(tenant, kind, search, page).await
+    }
+
+    async fn definition(
+        &self,
+        tenant: TenantId,
+        kind: &str,
+        id: i64,
+    ) -> DomainResult<Option<crm_domain::vocab::Definition>> {
+        self.get_definition(tenant, kind, id).await
+    }
+
     async fn webform(&self, key: &str) -> DomainResult<Option<crm_domain::vocab::Webform>> {
         self.find_webform(key).await
     }
@@ -291,5 +321,168 @@ impl SqlStore {
             })
         })
         .transpose()
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct DefinitionRow {
+    seq: i64,
+    kind: String,
+    name: String,
+    body_json: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    created_by_name: Option<String>,
+}
+
+impl From<DefinitionRow> for crm_domain::vocab::Definition {
+    fn from(r: DefinitionRow) -> Self {
+        Self {
+            id: r.seq,
+            kind: r.kind,
+            name: r.name,
+            body: r.body_json,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            created_by_name: r.created_by_name,
+        }
+    }
+}
+
+const DEFINITION_COLUMNS: [&str; 7] = [
+    "seq",
+    "kind",
+    "name",
+    "body_json",
+    "created_at",
+    "updated_at",
+    "created_by_name",
+];
+
+fn name_key(name: &str) -> String {
+    crm_domain::text::fold(name)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl SqlStore {
+    pub(crate) async fn put_definition(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        id: Option<i64>,
+        name: String,
+        body: String,
+    ) -> DomainResult<i64> {
+        let at = crm_domain::auth::now();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let id = match id {
+            None => {
+                let q = Query::insert()
+                    .into_table(al("definitions"))
+                    .columns(
+                        [
+                            "tenant_id",
+                            "kind",
+                            "name",
+                            "name_key",
+                            "body_json",
+                            "created_at",
+                            "updated_at",
+                            "created_by_name",
+                        ]
+                        .map(al),
+                    )
+                    .values_panic([
+                        v(actor.tenant_id.0),
+                        v(kind),
+                        v(name.clone()),
+                        v(name_key(&name)),
+                        v(body),
+                        v(at),
+                        v(at),
+                        v(actor.name.clone()),
+                    ])
+                    .returning_col(al("seq"))
+                    .to_owned();
+                #[derive(sqlx::FromRow)]
+                struct Seq {
+                    seq: i64,
+                }
+                tx.exec()
+                    .fetch_optional::<Seq, _>(&q)
+                    .await
+                    .map_err(db_error)?
+                    .map_or(0, |r| r.seq)
+            }
+            Some(id) => {
+                let q = Query::update()
+                    .table(al("definitions"))
+                    .value(al("name"), name.clone())
+                    .value(al("name_key"), name_key(&name))
+                    .value(al("body_json"), body)
+                    .value(al("updated_at"), at)
+                    .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
+                    .and_where(Expr::col(al("kind")).eq(kind))
+                    .and_where(Expr::col(al("seq")).eq(id))
+                    .to_owned();
+                if tx.exec().execute(&q).await.map_err(db_error)? == 0 {
+                    return Err(DomainError::not_found("definition"));
+                }
+                id
+            }
+        };
+        tx.commit().await.map_err(db_error)?;
+        Ok(id)
+    }
+
+    pub(crate) async fn list_definitions(
+        &self,
+        tenant: TenantId,
+        kind: &str,
+        search: Option<&str>,
+        page: crm_domain::search::PageRequest,
+    ) -> DomainResult<Vec<crm_domain::vocab::Definition>> {
+        let mut q = Query::select();
+        q.columns(DEFINITION_COLUMNS.map(al))
+            .from(al("definitions"))
+            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+            .and_where(Expr::col(al("kind")).eq(kind))
+            .order_by(al("seq"), Order::Desc)
+            .limit(u64::from(page.size))
+            .offset(page.offset());
+        if let Some(s) = search.map(name_key).filter(|s| !s.is_empty()) {
+            q.and_where(Expr::col(al("name_key")).like(format!("%{}%", s.replace(['%', '_'], ""))));
+        }
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let rows = conn
+            .exec()
+            .fetch_all::<DefinitionRow, _>(&q)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub(crate) async fn get_definition(
+        &self,
+        tenant: TenantId,
+        kind: &str,
+        id: i64,
+    ) -> DomainResult<Option<crm_domain::vocab::Definition>> {
+        let q = Query::select()
+            .columns(DEFINITION_COLUMNS.map(al))
+            .from(al("definitions"))
+            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+            .and_where(Expr::col(al("kind")).eq(kind))
+            .and_where(Expr::col(al("seq")).eq(id))
+            .to_owned();
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        Ok(conn
+            .exec()
+            .fetch_optional::<DefinitionRow, _>(&q)
+            .await
+            .map_err(db_error)?
+            .map(Into::into))
     }
 }

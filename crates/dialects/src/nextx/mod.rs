@@ -20,6 +20,7 @@ use crate::body::form;
 use crate::AppState;
 
 mod leads;
+mod marketing;
 mod pipeline;
 mod shop;
 mod tasks;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(shop::router())
         .merge(leads::router())
         .merge(pipeline::router())
+        .merge(marketing::router())
         .merge(tasks::router())
         .merge(users::router())
 }

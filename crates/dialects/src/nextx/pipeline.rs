@@ -23,8 +23,11 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/crm/campaign", get(campaigns).post(campaign_add))
-        // The doc's create path; automations themselves are not served yet.
-        .route("/api/automation/automation", post(campaign_add))
+        // Automations, and the doc's create path for campaigns: the body tells them apart.
+        .route(
+            "/api/automation/automation",
+            get(automations).post(automation_or_campaign),
+        )
         .route(
             "/api/crm/campaign/{id}",
             get(campaign_get).put(campaign_put).post(campaign_put),
@@ -132,11 +135,6 @@ struct CampaignIn {
     correlatives: Vec<CorrelativeIn>,
     #[serde(default)]
     stages: Option<Vec<StageIn>>,
-    /// An automation body (`/api/automation/automation` shared with automations).
-    #[serde(default)]
-    component: Option<Value>,
-    #[serde(default)]
-    tasks: Option<Value>,
 }
 
 fn campaign_data(
@@ -300,18 +298,33 @@ async fn campaign_by_seq(s: &AppState, actor: &Actor, seq: i64) -> Result<Campai
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, "campaign not found"))
 }
 
+async fn automations(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, NxError> {
+    super::marketing::automation_list(&s, &actor, q).await
+}
+
+/// `POST /api/automation/automation`: an automation body (`automation`, `component`,
+/// `tasks`…) stores an automation; a campaign body (the doc's E47) creates a campaign.
+async fn automation_or_campaign(
+    state: State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    if super::marketing::is_automation(&body) {
+        return super::marketing::automation_add(&state.0, &caller.0, &body).await;
+    }
+    campaign_add(state, caller, body).await
+}
+
 async fn campaign_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
 ) -> Result<Json<Value>, NxError> {
     let b: CampaignIn = parse_ci(&body)?;
-    if b.component.is_some() || b.tasks.is_some() {
-        return Err(fail(
-            StatusCode::NOT_FOUND,
-            "automations are not served yet (see docs/dialects/nextx.md)",
-        ));
-    }
     let data = campaign_data(&actor, b, None)?;
     let id = s.crm.create::<Campaign>(&actor, data).await?;
     let c: Campaign = s.crm.get(&actor, id).await?;

@@ -135,3 +135,16 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_username ON users (tenant_id, username) WHERE deleted_at IS NULL;
 ALTER TABLE campaigns ADD COLUMN ext_json TEXT;
 ALTER TABLE opportunities ADD COLUMN opp_json TEXT;
+
+CREATE TABLE definitions (
+    seq             INTEGER PRIMARY KEY,
+    tenant_id       BLOB NOT NULL,
+    kind            TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    name_key        TEXT NOT NULL,
+    body_json       TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    created_by_name TEXT
+);
+CREATE INDEX definitions_list ON definitions (tenant_id, kind, seq);
