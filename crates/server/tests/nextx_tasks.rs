@@ -158,4 +158,24 @@ async fn tasks(app: &TestApp) {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
-on_both_backends!(tasks);
+/// The doc's 401 shapes: flat on the CRM host, `{meta, data}` on the shop host.
+async fn unauthorized_shapes(app: &TestApp) {
+    let (st, b) = app.call(Method::GET, "/api/task/task", None, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(b, json!({"status_code": 401, "message": "Token expired"}));
+    let (st, b) = app
+        .call(
+            Method::GET,
+            "/api/product/product?branch_id=1",
+            Some("expired-token"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        b,
+        json!({"meta": {"message": "Token expired", "status_code": 401}, "data": []})
+    );
+}
+
+on_both_backends!(tasks, unauthorized_shapes);

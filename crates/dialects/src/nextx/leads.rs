@@ -282,7 +282,7 @@ async fn form_actor(
     s: &AppState,
     headers: &HeaderMap,
 ) -> Result<(crm_domain::vocab::Webform, Actor), NxError> {
-    let flat = |m: &str| fail(StatusCode::UNAUTHORIZED, m.to_owned());
+    let flat = |m: &str| fail(StatusCode::UNAUTHORIZED, m.to_owned()).flat();
     let key = headers
         .get("x-client-key")
         .or_else(|| headers.get("x_client_key"))

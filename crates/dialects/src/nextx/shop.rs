@@ -72,12 +72,16 @@ pub fn router() -> Router<AppState> {
 pub(super) struct NxError {
     status: StatusCode,
     message: String,
+    /// The flat `{status_code, message}` shape (the doc's 401s of the CRM host, sales and
+    /// returns, common) instead of `{meta, data}`.
+    flat: bool,
 }
 
 pub(super) fn fail(status: StatusCode, message: impl Into<String>) -> NxError {
     NxError {
         status,
         message: message.into(),
+        flat: false,
     }
 }
 
@@ -88,13 +92,22 @@ pub(super) fn bad(field: &str, message: impl Into<String>) -> NxError {
     )
 }
 
+impl NxError {
+    /// In the flat `{status_code, message}` shape.
+    pub(super) fn flat(mut self) -> Self {
+        self.flat = true;
+        self
+    }
+}
+
 impl IntoResponse for NxError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({"meta": {"message": self.message, "status_code": self.status.as_u16()}, "data": []})),
-        )
-            .into_response()
+        let body = if self.flat {
+            json!({"status_code": self.status.as_u16(), "message": self.message})
+        } else {
+            json!({"meta": {"message": self.message, "status_code": self.status.as_u16()}, "data": []})
+        };
+        (self.status, Json(body)).into_response()
     }
 }
 
@@ -142,8 +155,31 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| fail(StatusCode::UNAUTHORIZED, "Token expired"))?;
-        Ok(Caller(state.auth.authenticate(token).await?))
+        // The doc writes its 401s flat for these groups, with `meta` for the others.
+        let flat = [
+            "/api/automation",
+            "/api/crm",
+            "/api/sms",
+            "/api/email",
+            "/api/task",
+            "/api/sell-return",
+            "/api/ell-return",
+            "/api/common",
+        ]
+        .iter()
+        .any(|p| parts.uri.path().starts_with(p))
+            || (parts.uri.path() == "/api/sell/sell" && parts.method == axum::http::Method::POST);
+        let unauthorized = || NxError {
+            status: StatusCode::UNAUTHORIZED,
+            message: "Token expired".to_owned(),
+            flat,
+        };
+        let token = bearer(parts).ok_or_else(unauthorized)?;
+        match state.auth.authenticate(token).await {
+            Ok(actor) => Ok(Caller(actor)),
+            Err(DomainError::Unauthorized) => Err(unauthorized()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
