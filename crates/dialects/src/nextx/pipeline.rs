@@ -563,6 +563,12 @@ async fn opportunity_json(s: &AppState, actor: &Actor, o: &Opportunity) -> Resul
                    "hide_opportunity_info": i32::from(ce.hide_opportunity_info), "success_campaign_id": null, "failed_campaign_id": null})
         }),
         "source": null, "stage": stage,
+        // Call actions and their results are not modelled (no endpoint defines them).
+        "result_id": null, "action_id": null, "next_action_id": null, "prev_action_id": null,
+        "perform_after_day": 0, "perform_after_hour": 0, "perform_after_minute": 0,
+        "action": null, "next_action": null, "prev_action": null, "action_result": null,
+        "resource_contact": [], "category_contact": [], "relationships_contact": [],
+        "time_update_status": null, "last_comment": null,
         "contact": lead.as_ref().map(|l| json!({"id": l.seq, "name": l.data.full_name, "email": l.data.email.as_ref().map(|m| m.as_str().to_owned()),
             "code": format!("KH{:08}", l.seq), "mobile": l.data.phone.as_ref().map(|p| p.as_str().to_owned()),
             "address": l.data.ext.as_ref().and_then(|x| x.address.clone()), "resources": [], "categories": [], "relationships": []})),
