@@ -1,6 +1,9 @@
 //! The vendors' wire APIs over the domain core: DTOs, envelopes, error mapping and routers.
 //! No SQL and no business rules live here.
 
+// Large `json!` literals (NextX opportunities) need a deeper macro recursion.
+#![recursion_limit = "256"]
+
 pub mod body;
 pub mod crmtop;
 pub mod nextx;
