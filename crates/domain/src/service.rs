@@ -958,6 +958,23 @@ impl Managed for Customer {
             .search(actor.tenant_id, &theirs, one)
             .await?
             .total;
+        // NextX sales, purchases and returns count as orders.
+        let filter = crate::inventory::DocFilter {
+            customer_id: Some(id),
+            ..Default::default()
+        };
+        let mut orders = orders;
+        for kind in [
+            crate::inventory::DocKind::Sell,
+            crate::inventory::DocKind::Purchase,
+            crate::inventory::DocKind::SellReturn,
+        ] {
+            orders += crm
+                .inventory
+                .docs(actor.tenant_id, kind, &filter, one)
+                .await?
+                .len() as u64;
+        }
         if orders + tickets > 0 {
             return Err(DomainError::conflict(
                 Some("id"),

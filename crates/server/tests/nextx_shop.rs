@@ -341,6 +341,12 @@ async fn stock_flows(app: &TestApp) {
         )
         .await;
     assert_eq!(page["data"][0]["name"], json!("Chị Lan"));
+    // Kept while it has sales.
+    let uuid = page["data"][0]["id"].as_str().unwrap().to_owned();
+    let (st, b) = app
+        .delete(&format!("/api/v1/customer/delete/{uuid}"), t)
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{b}");
     let (st, b) = app
         .call(
             Method::POST,
