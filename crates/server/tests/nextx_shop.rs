@@ -158,6 +158,20 @@ async fn stock_flows(app: &TestApp) {
     assert_eq!(list[0]["product_id"], json!(pid));
     assert_eq!(list[0]["qty_available"], json!(24.0));
     assert_eq!(list[0]["category_name"], json!("Đồ uống có ga"));
+    for (types, n) in [
+        ("type%5B%5D=single", 1),
+        ("type%5B%5D=combo&type%5B%5D=variable", 0),
+    ] {
+        let l = ok(
+            app,
+            Method::GET,
+            &format!("/api/product/product?branch_id={branch}&{types}"),
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(l.as_array().unwrap().len(), n, "{types}");
+    }
 
     // A supplier and a customer.
     let sup = ok(app, Method::POST, "/api/customer/customer", t, Some(json!({"avatar": "", "contact_id": "", "name": "Công ty Nước Sạch", "mobile": "0281234567", "email": "", "address": "", "tax_number": "0312345678", "type": "supplier", "customer_group_id": null, "birthday": "2000-01-01", "gender": 0, "opening_balance": 0, "credit_limit": 0, "per_turn_debt": null, "branch_id": null, "resources": [], "account_name": "", "account_address": "", "account_no": ""}))).await;

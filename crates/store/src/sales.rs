@@ -131,6 +131,7 @@ impl Table for Product {
         "image",
         "category_id",
         "ext_json",
+        "nx_kind",
     ];
     type Row = ProductRow;
 
@@ -182,6 +183,10 @@ impl Table for Product {
             v(d.image.clone()),
             v(d.ext.as_ref().and_then(|e| e.category_id)),
             v(d.ext.as_ref().map(ext_json)),
+            // Products made elsewhere are single products.
+            v(d.ext
+                .as_ref()
+                .map_or_else(|| "single".to_owned(), |e| e.kind.clone())),
         ]
     }
 
@@ -189,6 +194,7 @@ impl Table for Product {
         match field {
             Field::Seq => Some("seq"),
             Field::Category => Some("category_id"),
+            Field::Kind => Some("nx_kind"),
             _ => None,
         }
     }

@@ -822,7 +822,18 @@ async fn products(
     let store = p.int("store_id")?;
     let page = p.page()?;
     let kinds = p.all("type");
-    let filter = Filter::all().and(p.search().and_then(|t| Filter::text(None, &t)));
+    let mut filter = Filter::all().and(p.search().and_then(|t| Filter::text(None, &t)));
+    if !kinds.is_empty() {
+        filter = filter.and(Some(Filter::Any(
+            kinds
+                .iter()
+                .map(|k| Filter::Eq {
+                    field: Field::Kind,
+                    value: crm_domain::search::Value::Text(k.clone()),
+                })
+                .collect(),
+        )));
+    }
     let found = s.crm.search::<Product>(&actor, &filter, page).await?;
     let ids: Vec<_> = found.items.iter().map(|x| x.id).collect();
     let stock: HashMap<_, _> = s
@@ -835,7 +846,6 @@ async fn products(
     let rows: Vec<Value> = found
         .items
         .iter()
-        .filter(|x| kinds.is_empty() || kinds.iter().any(|k| x.data.ext.as_ref().is_some_and(|e| &e.kind == k)))
         .map(|x| {
             let ext = x.data.ext.clone().unwrap_or_default();
             json!({

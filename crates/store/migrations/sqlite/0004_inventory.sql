@@ -148,3 +148,4 @@ CREATE TABLE definitions (
     created_by_name TEXT
 );
 CREATE INDEX definitions_list ON definitions (tenant_id, kind, seq);
+ALTER TABLE products ADD COLUMN nx_kind TEXT;
