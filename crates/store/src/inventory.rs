@@ -693,6 +693,46 @@ impl InventoryStore for SqlStore {
                 .unwrap_or_default();
         }
         insert_moves(&mut tx.exec(), tenant, &moves, Some(doc.id)).await?;
+        if doc.kind == DocKind::SellReturn && doc.lines.iter().any(|l| l.sell_line_id.is_some()) {
+            // Checked again under the lock: concurrent returns of one line cannot overshoot.
+            let ids: Vec<i64> = doc.lines.iter().filter_map(|l| l.sell_line_id).collect();
+            let q = Query::select()
+                .columns(LINE_COLUMNS.map(al))
+                .from(al("doc_lines"))
+                .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+                .cond_where(
+                    Condition::any()
+                        .add(Expr::col(al("seq")).is_in(ids.iter().copied()))
+                        .add(Expr::col(al("sell_line_id")).is_in(ids.iter().copied())),
+                )
+                .to_owned();
+            let rows = tx
+                .exec()
+                .fetch_all::<LineRow, _>(&q)
+                .await
+                .map_err(db_error)?;
+            for (i, line) in doc.lines.iter().enumerate() {
+                let Some(sold_id) = line.sell_line_id else {
+                    continue;
+                };
+                let sold: f64 = rows
+                    .iter()
+                    .filter(|r| r.seq == sold_id)
+                    .map(|r| r.quantity * r.rate)
+                    .sum();
+                let back: f64 = rows
+                    .iter()
+                    .filter(|r| r.sell_line_id == Some(sold_id))
+                    .map(|r| r.quantity * r.rate)
+                    .sum();
+                if back > sold + 1e-9 {
+                    return Err(DomainError::validation(
+                        format!("products[{i}].quantity"),
+                        format!("sale line {sold_id} sold {sold} base unit(s); returns would total {back}"),
+                    ));
+                }
+            }
+        }
         if no_negative {
             let products: Vec<ProductId> = moves.iter().map(|m| m.product_id).collect();
             let left = stock_in(
