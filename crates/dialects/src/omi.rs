@@ -163,6 +163,7 @@ impl From<DomainError> for OmiError {
             DomainError::Conflict { message, .. } => {
                 fail(StatusCode::CONFLICT, "conflict", message)
             }
+            DomainError::InUse { message, .. } => fail(StatusCode::CONFLICT, "in_use", message),
             DomainError::Unauthorized => fail(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

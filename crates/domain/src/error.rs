@@ -12,6 +12,12 @@ pub enum DomainError {
         field: Option<&'static str>,
         message: String,
     },
+    /// A delete refused because other records still refer to the record.
+    #[error("{message}")]
+    InUse {
+        field: Option<&'static str>,
+        message: String,
+    },
     /// Input that fails a rule. `field` uses the domain's snake_case field name.
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
@@ -33,6 +39,13 @@ impl DomainError {
 
     pub fn conflict(field: Option<&'static str>, message: impl Into<String>) -> Self {
         Self::Conflict {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn in_use(field: Option<&'static str>, message: impl Into<String>) -> Self {
+        Self::InUse {
             field,
             message: message.into(),
         }

@@ -407,5 +407,10 @@ pub trait InventoryStore: Send + Sync {
     async fn users(&self, tenant: TenantId) -> DomainResult<Vec<crate::inventory::StaffUser>>;
     async fn delete_user(&self, actor: &Actor, id: i64) -> DomainResult<bool>;
     /// What a customer owes: sales' unpaid totals less returns' unrefunded totals.
-    async fn customer_due(&self, tenant: TenantId, customer: CustomerId) -> DomainResult<f64>;
+    /// Per customer, in one query.
+    async fn customer_dues(
+        &self,
+        tenant: TenantId,
+        customers: &[CustomerId],
+    ) -> DomainResult<Vec<(CustomerId, f64)>>;
 }

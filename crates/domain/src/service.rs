@@ -641,7 +641,7 @@ impl Crm {
             .await?
             .total;
         if used > 0 {
-            return Err(DomainError::conflict(
+            return Err(DomainError::in_use(
                 Some("id"),
                 format!("the ticket type is used by {used} ticket(s)"),
             ));
@@ -729,7 +729,7 @@ impl Crm {
                 .await?
                 .total;
         if used > 0 {
-            return Err(DomainError::conflict(
+            return Err(DomainError::in_use(
                 Some("id"),
                 format!("the {what} is used by {used} marketing campaign(s)"),
             ));
@@ -976,7 +976,7 @@ impl Managed for Customer {
                 .len() as u64;
         }
         if orders + tickets > 0 {
-            return Err(DomainError::conflict(
+            return Err(DomainError::in_use(
                 Some("id"),
                 format!(
                     "the customer has {orders} order(s) and {tickets} ticket(s); \
@@ -1022,7 +1022,7 @@ impl Managed for CustomerGroup {
             )
             .await?;
         if page.total > 0 {
-            return Err(DomainError::conflict(
+            return Err(DomainError::in_use(
                 Some("id"),
                 format!(
                     "customer group is used by {} customer(s); move them first",
@@ -1355,7 +1355,7 @@ impl Managed for Vocab {
             .await?
             .total;
         if used > 0 {
-            return Err(DomainError::conflict(
+            return Err(DomainError::in_use(
                 Some("code"),
                 format!(
                     "the {} is used by {used} customer(s)",

@@ -944,35 +944,50 @@ impl InventoryStore for SqlStore {
         self.remove_staff(actor, id).await
     }
 
-    async fn customer_due(&self, tenant: TenantId, customer: CustomerId) -> DomainResult<f64> {
+    async fn customer_dues(
+        &self,
+        tenant: TenantId,
+        customers: &[CustomerId],
+    ) -> DomainResult<Vec<(CustomerId, f64)>> {
+        if customers.is_empty() {
+            return Ok(Vec::new());
+        }
         #[derive(sqlx::FromRow)]
         struct Due {
+            customer_id: Uuid,
             kind: i32,
             final_total: f64,
             paid: f64,
         }
         let q = Query::select()
-            .columns(["kind", "final_total", "paid"].map(al))
+            .columns(["customer_id", "kind", "final_total", "paid"].map(al))
             .from(al("docs"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-            .and_where(Expr::col(al("customer_id")).eq(customer.0))
+            .and_where(Expr::col(al("customer_id")).is_in(customers.iter().map(|c| c.0)))
             .and_where(
                 Expr::col(al("kind")).is_in([DocKind::Sell.code(), DocKind::SellReturn.code()]),
             )
             .to_owned();
         let mut conn = self.db.read().await.map_err(db_error)?;
         let rows: Vec<Due> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
-        Ok(rows
+        Ok(customers
             .iter()
-            .map(|r| {
-                let open = r.final_total - r.paid;
-                if r.kind == DocKind::Sell.code() {
-                    open
-                } else {
-                    -open
-                }
+            .map(|c| {
+                let due = rows
+                    .iter()
+                    .filter(|r| r.customer_id == c.0)
+                    .map(|r| {
+                        let open = r.final_total - r.paid;
+                        if r.kind == DocKind::Sell.code() {
+                            open
+                        } else {
+                            -open
+                        }
+                    })
+                    .sum();
+                (*c, due)
             })
-            .sum())
+            .collect())
     }
 }
 

@@ -125,11 +125,13 @@ impl From<DomainError> for CrmtopError {
                 Self::new(StatusCode::NOT_FOUND, format!("{entity} not found"))
             }
             DomainError::Validation { field, message } => Self::field(&wire_name(&field), message),
-            DomainError::Conflict { field, message } => Self {
-                status: StatusCode::CONFLICT,
-                errors: field.map(|f| BTreeMap::from([(wire_name(f), vec![message.clone()])])),
-                message,
-            },
+            DomainError::Conflict { field, message } | DomainError::InUse { field, message } => {
+                Self {
+                    status: StatusCode::CONFLICT,
+                    errors: field.map(|f| BTreeMap::from([(wire_name(f), vec![message.clone()])])),
+                    message,
+                }
+            }
             DomainError::Unauthorized => Self::unauthorized(),
             DomainError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");

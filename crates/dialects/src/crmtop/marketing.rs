@@ -18,7 +18,7 @@ use super::envelope::{
     body_id, opt_time, parse_time, path_id, AuditDto, Caller, CrmtopError, Data,
 };
 use super::form::{file_url, FileDto, FormWithFiles};
-use super::resource::{int_filter, search, PageQuery, Resource};
+use super::resource::{int_filter, search, PageQuery, Resource, WithAudit};
 use crate::body::{guid, lenient_int, lenient_num};
 use crate::AppState;
 
@@ -184,15 +184,6 @@ async fn remove<E: Marketing>(
     Ok(Data(true))
 }
 
-/// A search item: the campaign and its audit fields.
-#[derive(Debug, Serialize)]
-pub(super) struct Item<T> {
-    #[serde(flatten)]
-    record: T,
-    #[serde(flatten)]
-    audit: AuditDto,
-}
-
 /// `AddOrEditMaktEmailRequest` (query parameters / `get/{id}`).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -247,7 +238,7 @@ impl Resource for EmailCampaign {
     type In = EmailDto;
     type Out = EmailDto;
     type Query = EmailSearch;
-    type Item = Item<EmailDto>;
+    type Item = WithAudit<EmailDto>;
 
     fn id(b: &EmailDto) -> Option<Uuid> {
         b.id
@@ -307,8 +298,8 @@ impl Resource for EmailCampaign {
             .and(int_filter(Field::Status, q.status))
             .and(int_filter(Field::Supplier, q.supplier)))
     }
-    fn item(c: Self, actor: &Actor) -> Item<EmailDto> {
-        Item {
+    fn item(c: Self, actor: &Actor) -> WithAudit<EmailDto> {
+        WithAudit {
             record: Self::out(&c, actor),
             audit: AuditDto::new(&c.audit, actor.time_zone),
         }
@@ -379,7 +370,7 @@ impl Resource for ZaloCampaign {
     type In = ZaloDto;
     type Out = ZaloDto;
     type Query = ZaloSearch;
-    type Item = Item<ZaloDto>;
+    type Item = WithAudit<ZaloDto>;
 
     fn id(b: &ZaloDto) -> Option<Uuid> {
         b.id
@@ -446,8 +437,8 @@ impl Resource for ZaloCampaign {
     fn filter(q: &ZaloSearch, _: &Actor) -> Result<Filter, CrmtopError> {
         Ok(Filter::all().and(int_filter(Field::Status, q.status)))
     }
-    fn item(c: Self, actor: &Actor) -> Item<ZaloDto> {
-        Item {
+    fn item(c: Self, actor: &Actor) -> WithAudit<ZaloDto> {
+        WithAudit {
             record: Self::out(&c, actor),
             audit: AuditDto::new(&c.audit, actor.time_zone),
         }

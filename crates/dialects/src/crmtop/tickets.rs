@@ -20,7 +20,7 @@ use super::envelope::{
 };
 use super::form::{FileDto, FormWithFiles};
 use super::pipeline::parse_status;
-use super::resource::{date_range, int_filter, ref_filter, search, PageQuery, Resource};
+use super::resource::{date_range, int_filter, ref_filter, search, PageQuery, Resource, WithAudit};
 use crate::body::{guid, lenient_int};
 use crate::AppState;
 
@@ -134,21 +134,11 @@ pub(super) struct TicketSearch {
     org_unit_id: Option<Uuid>,
 }
 
-/// `SearchTicketDto`: the ticket and its audit fields.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct TicketItem {
-    #[serde(flatten)]
-    record: TicketDto,
-    #[serde(flatten)]
-    audit: AuditDto,
-}
-
 impl Resource for Ticket {
     type In = TicketDto;
     type Out = TicketDto;
     type Query = TicketSearch;
-    type Item = TicketItem;
+    type Item = WithAudit<TicketDto>;
 
     fn id(b: &TicketDto) -> Option<Uuid> {
         b.id
@@ -222,8 +212,8 @@ impl Resource for Ticket {
                 actor,
             )?))
     }
-    fn item(t: Self, actor: &Actor) -> TicketItem {
-        TicketItem {
+    fn item(t: Self, actor: &Actor) -> WithAudit<TicketDto> {
+        WithAudit {
             record: Self::out(&t, actor),
             audit: AuditDto::new(&t.audit, actor.time_zone),
         }

@@ -7,13 +7,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use crm_domain::inventory::Place;
 use crm_domain::lead::{Lead, LeadExt, LeadInput};
-use crm_domain::search::{Field, Filter};
+use crm_domain::search::Filter;
 use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::shop::{bad, fail, id_of, Caller, NxError, Params};
+use super::shop::{bad, fail, id_of, place_json, Caller, NxError, Params};
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
 
@@ -177,15 +178,14 @@ fn lead_input(b: &LeadIn, old: Option<&Lead>) -> Result<LeadInput, NxError> {
     })
 }
 
-async fn lead_json(s: &AppState, actor: &Actor, l: &Lead) -> Result<Value, NxError> {
+/// The lead in NextX's shape; `branches` are the tenant's (loaded once per answer).
+fn lead_json(l: &Lead, branches: &[Place]) -> Value {
     let e = l.data.ext.clone().unwrap_or_default();
-    let branch = match e.branch_id {
-        Some(b) => s.crm.inventory.places(actor.tenant_id, false, None).await?.into_iter().find(|p| p.id == b).map(|p| {
-            json!({"id": p.id, "name": p.name, "code": p.code, "tel": p.tel, "fax": p.fax, "avatar": p.avatar, "address": p.address, "description": p.description})
-        }),
-        None => None,
-    };
-    Ok(json!({
+    let branch = e
+        .branch_id
+        .and_then(|b| branches.iter().find(|p| p.id == b))
+        .map(place_json);
+    json!({
         "id": l.seq, "categories": [], "employee": e.employee_id.map(|id| json!({"id": id})), "branch": branch,
         "resources": e.resources.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
         "name": l.data.full_name, "mobile": l.data.phone.as_ref().map(|p| p.as_str().to_owned()),
@@ -194,7 +194,11 @@ async fn lead_json(s: &AppState, actor: &Actor, l: &Lead) -> Result<Value, NxErr
         "birthday": e.birthday.map(|d| d.to_string()), "sex": e.sex, "description": l.data.notes, "avatar": e.avatar,
         "account_name": e.account_name, "account_address": e.account_address, "account_no": e.account_no,
         "source": e.origin, "created_at": l.audit.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-    }))
+    })
+}
+
+async fn branches(s: &AppState, actor: &Actor) -> Result<Vec<Place>, NxError> {
+    Ok(s.crm.inventory.places(actor.tenant_id, false, None).await?)
 }
 
 async fn list(
@@ -204,21 +208,11 @@ async fn list(
 ) -> Result<Json<Value>, NxError> {
     let p = Params::parse(q)?;
     let page = p.page()?;
-    let from = p.date("from_date")?;
-    let to = p.date("to_date")?.or(p.date("units")?);
-    let mut filter = Filter::all().and(p.search().and_then(|t| Filter::text(None, &t)));
-    if from.is_some() || to.is_some() {
-        filter = filter.and(Some(Filter::Range {
-            field: Field::CreatedAt,
-            from: from
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc()),
-            to: to
-                .and_then(|d| d.and_hms_opt(23, 59, 59))
-                .map(|t| t.and_utc()),
-        }));
-    }
+    let filter = Filter::all()
+        .and(p.search().and_then(|t| Filter::text(None, &t)))
+        .and(p.created(&actor, "from_date", &["to_date", "units"])?);
     let found = s.crm.search::<Lead>(&actor, &filter, page).await?;
+    let branches = branches(&s, &actor).await?;
     let branch = p.int("branch_id")?;
     let mut out = Vec::new();
     for l in found
@@ -226,7 +220,7 @@ async fn list(
         .iter()
         .filter(|l| branch.is_none() || l.data.ext.as_ref().and_then(|e| e.branch_id) == branch)
     {
-        out.push(lead_json(&s, &actor, l).await?);
+        out.push(lead_json(l, &branches));
     }
     Ok(Json(Value::Array(out)))
 }
@@ -248,7 +242,7 @@ async fn add(
     let input = lead_input(&b, None)?;
     let id = s.crm.create::<Lead>(&actor, input).await?;
     let lead: Lead = s.crm.get(&actor, id).await?;
-    Ok(Json(lead_json(&s, &actor, &lead).await?))
+    Ok(Json(lead_json(&lead, &branches(&s, &actor).await?)))
 }
 
 async fn one(
@@ -257,7 +251,7 @@ async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NxError> {
     let lead = by_seq(&s, &actor, &id).await?;
-    let mut v = lead_json(&s, &actor, &lead).await?;
+    let mut v = lead_json(&lead, &branches(&s, &actor).await?);
     v["contact_id"] = json!([]);
     Ok(Json(v))
 }

@@ -127,18 +127,6 @@ fn render(d: &Definition, actor: &Actor) -> Value {
     v
 }
 
-fn crm_page(p: &Params) -> Result<crm_domain::search::PageRequest, NxError> {
-    let number = p.int("page")?.unwrap_or(1).max(1);
-    let size = p.int("pageLimit")?.unwrap_or(15);
-    if !(1..=100).contains(&size) {
-        return Err(bad("pageLimit", "must be between 1 and 100"));
-    }
-    Ok(crm_domain::search::PageRequest::new(
-        number as u32,
-        size as u32,
-    )?)
-}
-
 async fn list(
     s: &AppState,
     actor: &Actor,
@@ -149,7 +137,7 @@ async fn list(
     let found = s
         .crm
         .registry
-        .definitions(actor.tenant_id, kind, p.search().as_deref(), crm_page(&p)?)
+        .definitions(actor.tenant_id, kind, p.search().as_deref(), p.crm_page()?)
         .await?;
     Ok(Json(Value::Array(
         found.iter().map(|d| render(d, actor)).collect(),
@@ -307,7 +295,7 @@ async fn email_put(
 /// Send logs: none, as nothing is sent yet. Filters are still checked.
 async fn history(Caller(_actor): Caller, RawQuery(q): RawQuery) -> Result<Json<Value>, NxError> {
     let p = Params::parse(q)?;
-    crm_page(&p)?;
+    p.crm_page()?;
     for key in ["from_date", "to_date", "fromDate", "toDate"] {
         p.date(key)?;
     }
@@ -324,7 +312,7 @@ async fn email_statistic(
     let found = s
         .crm
         .registry
-        .definitions(actor.tenant_id, EMAIL, None, crm_page(&p)?)
+        .definitions(actor.tenant_id, EMAIL, None, p.crm_page()?)
         .await?;
     Ok(Json(Value::Array(
         found

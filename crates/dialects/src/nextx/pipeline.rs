@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use crm_domain::lead::{Lead, LeadExt, LeadInput};
 use crm_domain::list::{Campaign, CampaignData, CampaignExt, Stage, STAGE_TYPES};
 use crm_domain::opportunity::{Opportunity, OpportunityData, OpportunityExt};
@@ -16,7 +16,7 @@ use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::shop::{bad, fail, id_of, Caller, NxError, Params};
+use super::shop::{bad, fail, id_of, local_midnight, money, Caller, NxError, Params};
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
 
@@ -55,12 +55,6 @@ fn ymd(field: &str, raw: &Option<String>) -> Result<Option<NaiveDate>, NxError> 
                 .map_err(|_| bad(field, format!("'{d}' is not a Y-m-d date")))
         })
         .transpose()
-}
-
-fn at_midnight(actor: &Actor, d: Option<NaiveDate>) -> Option<chrono::DateTime<chrono::Utc>> {
-    d.and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|t| actor.time_zone.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 fn local_day(actor: &Actor, t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
@@ -191,9 +185,9 @@ fn campaign_data(
             .unwrap_or_default(),
         kind: base.as_ref().and_then(|d| d.kind),
         status: base.as_ref().and_then(|d| d.status),
-        start_date: at_midnight(actor, ymd("start_date", &b.start_date)?)
+        start_date: local_midnight(actor, ymd("start_date", &b.start_date)?)
             .or_else(|| base.as_ref().and_then(|d| d.start_date)),
-        end_date: at_midnight(actor, ymd("end_date", &b.end_date)?)
+        end_date: local_midnight(actor, ymd("end_date", &b.end_date)?)
             .or_else(|| base.as_ref().and_then(|d| d.end_date)),
         expected_revenue: base.as_ref().map_or(0.0, |d| d.expected_revenue),
         budgeted_cost: b
@@ -241,34 +235,6 @@ fn campaign_json(c: &Campaign, actor: &Actor) -> Value {
     })
 }
 
-fn crm_page(p: &Params) -> Result<PageRequest, NxError> {
-    let number = p.int("page")?.unwrap_or(1).max(1);
-    let size = p.int("pageLimit")?.unwrap_or(15);
-    if !(1..=100).contains(&size) {
-        return Err(bad("pageLimit", "must be between 1 and 100"));
-    }
-    Ok(PageRequest::new(number as u32, size as u32)?)
-}
-
-fn created_range(
-    actor: &Actor,
-    p: &Params,
-    from: &str,
-    to: &str,
-) -> Result<Option<Filter>, NxError> {
-    let f = p.date(from)?;
-    let t = p.date(to)?;
-    if f.is_none() && t.is_none() {
-        return Ok(None);
-    }
-    Ok(Some(Filter::Range {
-        field: Field::CreatedAt,
-        from: at_midnight(actor, f),
-        to: at_midnight(actor, t)
-            .map(|t| t + chrono::Duration::days(1) - chrono::Duration::microseconds(1)),
-    }))
-}
-
 async fn campaigns(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -277,10 +243,10 @@ async fn campaigns(
     let p = Params::parse(q)?;
     let filter = Filter::all()
         .and(p.search().and_then(|t| Filter::text(None, &t)))
-        .and(created_range(&actor, &p, "from_date", "to_date")?);
+        .and(p.created(&actor, "from_date", &["to_date"])?);
     let found = s
         .crm
-        .search::<Campaign>(&actor, &filter, crm_page(&p)?)
+        .search::<Campaign>(&actor, &filter, p.crm_page()?)
         .await?;
     Ok(Json(Value::Array(
         found
@@ -506,7 +472,7 @@ async fn opportunity_data(
         stage: stage_kind.or_else(|| base.as_ref().and_then(|d| d.stage)),
         priority: base.as_ref().and_then(|d| d.priority),
         source: base.as_ref().and_then(|d| d.source.clone()),
-        expected_close_date: at_midnight(
+        expected_close_date: local_midnight(
             actor,
             ymd("expected_close_date", &o.expected_close_date)?,
         )
@@ -578,7 +544,7 @@ async fn opportunity_json(s: &AppState, actor: &Actor, o: &Opportunity) -> Resul
         "contact_address": lead.as_ref().and_then(|l| l.data.ext.as_ref().and_then(|x| x.address.clone())),
         "created_at": fmt(o.audit.created_at), "updated_at": fmt(o.audit.updated_at),
         "time_updated_result": e.stage_changed_at.map(fmt), "tags": [], "activity_log": null,
-        "total_money": format!("{:.4}", o.data.amount), "campaign_stage": campaign.as_ref().map(stages_json).unwrap_or_default(),
+        "total_money": money(o.data.amount), "campaign_stage": campaign.as_ref().map(stages_json).unwrap_or_default(),
     }))
 }
 
@@ -590,10 +556,10 @@ async fn opportunities(
     let p = Params::parse(q)?;
     let filter = Filter::all()
         .and(p.search().and_then(|t| Filter::text(None, &t)))
-        .and(created_range(&actor, &p, "from_date", "to_date")?);
+        .and(p.created(&actor, "from_date", &["to_date"])?);
     let found = s
         .crm
-        .search::<Opportunity>(&actor, &filter, crm_page(&p)?)
+        .search::<Opportunity>(&actor, &filter, p.crm_page()?)
         .await?;
     let mut out = Vec::new();
     for o in &found.items {

@@ -130,7 +130,9 @@ impl From<DomainError> for NxError {
                 fail(StatusCode::NOT_FOUND, format!("{entity} not found"))
             }
             DomainError::Validation { field, message } => bad(&snake(&field), message),
-            DomainError::Conflict { message, .. } => fail(StatusCode::CONFLICT, message),
+            DomainError::Conflict { message, .. } | DomainError::InUse { message, .. } => {
+                fail(StatusCode::CONFLICT, message)
+            }
             DomainError::Unauthorized => fail(StatusCode::UNAUTHORIZED, "Token expired"),
             DomainError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
@@ -235,14 +237,46 @@ impl Params {
     /// `page` from 0 (default 0), `pageLimit` default 15, at most 100.
     pub(super) fn page(&self) -> Result<PageRequest, NxError> {
         let page = self.int("page")?.unwrap_or(0);
-        let limit = self.int("pageLimit")?.unwrap_or(15);
         if page < 0 {
             return Err(bad("page", "starts from 0"));
         }
+        self.sized(page + 1)
+    }
+    /// The CRM host's paging: `page` from 1 (its examples use `page=1`; 0 reads as 1).
+    pub(super) fn crm_page(&self) -> Result<PageRequest, NxError> {
+        self.sized(self.int("page")?.unwrap_or(1).max(1))
+    }
+    /// Page `number` (1-based) of `pageLimit` items: 15 by default, 1-100.
+    fn sized(&self, number: i64) -> Result<PageRequest, NxError> {
+        let limit = self.int("pageLimit")?.unwrap_or(15);
         if !(1..=100).contains(&limit) {
             return Err(bad("pageLimit", "must be between 1 and 100"));
         }
-        Ok(PageRequest::new(page as u32 + 1, limit as u32)?)
+        let number = u32::try_from(number).map_err(|_| bad("page", "is too large"))?;
+        Ok(PageRequest::new(number, limit as u32)?)
+    }
+    /// The creation time between the whole days `from` and `to` (`Y-m-d`, the tenant's zone);
+    /// the first present of `to` names is read (the lead and customer tables call it `units`).
+    pub(super) fn created(
+        &self,
+        actor: &Actor,
+        from: &str,
+        to: &[&str],
+    ) -> Result<Option<Filter>, NxError> {
+        let f = self.date(from)?;
+        let mut t = None;
+        for name in to {
+            t = t.or(self.date(name)?);
+        }
+        if f.is_none() && t.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Filter::Range {
+            field: Field::CreatedAt,
+            from: local_midnight(actor, f),
+            to: local_midnight(actor, t)
+                .map(|t| t + chrono::Duration::days(1) - chrono::Duration::microseconds(1)),
+        }))
     }
     pub(super) fn search(&self) -> Option<String> {
         ["strSearch", "sttsearch", "strSreach"]
@@ -252,13 +286,24 @@ impl Params {
     }
 }
 
+/// Midnight of a date in the tenant's zone.
+pub(super) fn local_midnight(
+    actor: &Actor,
+    d: Option<NaiveDate>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    d.and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| actor.time_zone.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 pub(super) fn id_of(raw: &str, what: &str) -> Result<i64, NxError> {
     raw.trim()
         .parse::<i64>()
         .map_err(|_| bad("id", format!("'{raw}' is not the integer id of a {what}")))
 }
 
-fn money(v: f64) -> String {
+pub(super) fn money(v: f64) -> String {
     format!("{v:.4}")
 }
 
@@ -268,7 +313,7 @@ fn ok_flat(message: &str) -> Json<Value> {
 
 // ---- branches and stores ----
 
-fn place_json(p: &Place) -> Value {
+pub(super) fn place_json(p: &Place) -> Value {
     json!({"id": p.id, "name": p.name, "code": p.code, "tel": p.tel, "fax": p.fax, "avatar": p.avatar, "address": p.address, "description": p.description})
 }
 
@@ -1037,7 +1082,8 @@ fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerI
     })
 }
 
-async fn customer_json(s: &AppState, actor: &Actor, c: &Customer) -> Result<Value, NxError> {
+/// The customer in NextX's shape; `due` is what its sales and returns leave open.
+fn customer_json(c: &Customer, due: f64) -> Value {
     let d = &c.data;
     let party = d
         .ext
@@ -1047,8 +1093,8 @@ async fn customer_json(s: &AppState, actor: &Actor, c: &Customer) -> Result<Valu
             kind: "customer".to_owned(),
             ..Party::default()
         });
-    let due = s.crm.inventory.customer_due(actor.tenant_id, c.id).await? + party.opening_balance;
-    Ok(json!({
+    let due = due + party.opening_balance;
+    json!({
         "id": c.seq, "avatar": d.ext.as_ref().and_then(|e| e.avatar_url.clone()), "contact_id": c.seq,
         "name": d.name, "code": d.code, "first_name": null, "last_name": d.name,
         "mobile": d.phone.as_ref().map(|p| p.as_str().to_owned()), "email": d.email.as_ref().map(|e| e.as_str().to_owned()),
@@ -1061,7 +1107,17 @@ async fn customer_json(s: &AppState, actor: &Actor, c: &Customer) -> Result<Valu
         "resources": party.resources.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
         "account_name": party.account_name.unwrap_or_default(), "account_address": party.account_address.unwrap_or_default(),
         "account_no": party.account_no.unwrap_or_default(),
-    }))
+    })
+}
+
+/// What each customer owes on its documents, in one query.
+async fn dues(s: &AppState, actor: &Actor, customers: &[&Customer]) -> Result<Vec<f64>, NxError> {
+    let ids: Vec<_> = customers.iter().map(|c| c.id).collect();
+    let dues = s.crm.inventory.customer_dues(actor.tenant_id, &ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| dues.iter().find(|(c, _)| c == id).map_or(0.0, |(_, d)| *d))
+        .collect())
 }
 
 async fn customer_by_seq(s: &AppState, actor: &Actor, raw: &str) -> Result<Customer, NxError> {
@@ -1079,24 +1135,15 @@ async fn customers(
 ) -> Result<Json<Value>, NxError> {
     let p = Params::parse(q)?;
     let page = p.page()?;
-    let from = p.date("from_date")?;
-    let to = p.date("to_date")?.or(p.date("units")?);
-    let mut filter = Filter::all().and(p.search().and_then(|t| Filter::text(None, &t)));
-    if from.is_some() || to.is_some() {
-        filter = filter.and(Some(Filter::Range {
-            field: Field::CreatedAt,
-            from: from
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc()),
-            to: to
-                .and_then(|d| d.and_hms_opt(23, 59, 59))
-                .map(|t| t.and_utc()),
-        }));
-    }
+    let filter = Filter::all()
+        .and(p.search().and_then(|t| Filter::text(None, &t)))
+        .and(p.created(&actor, "from_date", &["to_date", "units"])?);
     let found = s.crm.search::<Customer>(&actor, &filter, page).await?;
+    let page: Vec<&Customer> = found.items.iter().collect();
+    let dues = dues(&s, &actor, &page).await?;
     let mut out = Vec::new();
-    for c in &found.items {
-        let mut v = customer_json(&s, &actor, c).await?;
+    for (c, due) in page.into_iter().zip(dues) {
+        let mut v = customer_json(c, due);
         v["day_over_due"] = json!(0);
         out.push(v);
     }
@@ -1123,7 +1170,8 @@ async fn customer_get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NxError> {
     let c = customer_by_seq(&s, &actor, &id).await?;
-    Ok(Json(customer_json(&s, &actor, &c).await?))
+    let due = dues(&s, &actor, &[&c]).await?[0];
+    Ok(Json(customer_json(&c, due)))
 }
 
 async fn customer_put(
@@ -1137,7 +1185,8 @@ async fn customer_put(
     let input = customer_input(c, Some(&old.data))?;
     s.crm.update::<Customer>(&actor, old.id, input).await?;
     let updated: Customer = s.crm.get(&actor, old.id).await?;
-    Ok(Json(customer_json(&s, &actor, &updated).await?))
+    let due = dues(&s, &actor, &[&updated]).await?[0];
+    Ok(Json(customer_json(&updated, due)))
 }
 
 // ---- documents ----
@@ -1357,10 +1406,9 @@ async fn row_json(
     s: &AppState,
     actor: &Actor,
     doc: &Doc,
+    c: Option<&Customer>,
     branches: &[Place],
 ) -> Result<Value, NxError> {
-    let (_, customer) = party_json(s, actor, doc).await?;
-    let c = customer.as_ref();
     let mut v = json!({
         "id": doc.id, "transaction_date": doc.transaction_date.to_string(), "invoice_no": doc.invoice_no,
         "customer_id": c.map(|c| c.seq), "customer_code": c.and_then(|c| c.data.code.clone()), "customer_name": c.map(|c| c.data.name.clone()),
@@ -1448,9 +1496,32 @@ async fn list(
         .docs(actor, kind, &filter_of(&p, customer)?, p.page()?)
         .await?;
     let branches = s.crm.inventory.places(actor.tenant_id, false, None).await?;
+    // The page's customers in one query.
+    let mut ids: Vec<_> = docs
+        .iter()
+        .filter_map(|d| d.customer_id.map(|c| c.0))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let customers = if ids.is_empty() {
+        Vec::new()
+    } else {
+        let size = ids.len() as u32;
+        s.crm
+            .search::<Customer>(
+                actor,
+                &Filter::Ids { ids, negate: false },
+                PageRequest::new(1, size)?,
+            )
+            .await?
+            .items
+    };
     let mut out = Vec::new();
     for d in &docs {
-        out.push(row_json(s, actor, d, &branches).await?);
+        let c = d
+            .customer_id
+            .and_then(|id| customers.iter().find(|c| c.id == id));
+        out.push(row_json(s, actor, d, c, &branches).await?);
     }
     Ok(Json(Value::Array(out)))
 }

@@ -13,7 +13,7 @@ use crm_domain::activity::{
 use crm_domain::common::{Link, RecordKind};
 use crm_domain::customer::Customer;
 use crm_domain::lead::Lead;
-use crm_domain::search::{Field, Filter, PageRequest, Value as FilterValue};
+use crm_domain::search::{Field, Filter, Value as FilterValue};
 use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -248,12 +248,6 @@ async fn list(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, NxError> {
     let p = Params::parse(q)?;
-    // The CRM host's lists page from 1 (its examples use page=1); 0 reads as 1.
-    let number = p.int("page")?.unwrap_or(1).max(1);
-    let size = p.int("pageLimit")?.unwrap_or(15);
-    if !(1..=100).contains(&size) {
-        return Err(bad("pageLimit", "must be between 1 and 100"));
-    }
     let tz = actor.time_zone;
     let mut filter = Filter::all()
         .and(Some(Filter::Eq {
@@ -276,7 +270,7 @@ async fn list(
             to,
         }));
     }
-    let page = PageRequest::new(number as u32, size as u32)?;
+    let page = p.crm_page()?;
     let found = s.crm.search::<Activity>(&actor, &filter, page).await?;
     Ok(Json(Value::Array(
         found.items.iter().map(|a| task_json(a, &actor)).collect(),

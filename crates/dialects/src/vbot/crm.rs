@@ -123,15 +123,8 @@ impl From<DomainError> for VbotError {
             DomainError::Validation { field, message } => {
                 fail(Code::Invalid, format!("{}: {message}", wire(&field)))
             }
-            DomainError::Conflict { message, .. } if message.contains("already") => {
-                fail(Code::Duplicate, message)
-            }
-            DomainError::Conflict { message, .. }
-                if message.contains("used by") || message.contains("has ") =>
-            {
-                fail(Code::InUse, message)
-            }
             DomainError::Conflict { message, .. } => fail(Code::Duplicate, message),
+            DomainError::InUse { message, .. } => fail(Code::InUse, message),
             DomainError::Unauthorized => fail(
                 Code::Unauthorized,
                 "the access token is missing, invalid or expired",
