@@ -97,16 +97,25 @@ pub fn parse_ci<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, BodyError> {
     })
 }
 
-/// The top-level property of `object` that keeps it from binding as `T`, if removing one helps.
+/// The top-level property of `object` that keeps it from binding as `T`.
+///
+/// Each property is bound on its own (`{key: value}`): a property that fails alone with
+/// anything but a missing field is the culprit. Every value is read once, so the search is
+/// linear in the size of the body, however many keys it has.
 fn culprit<T: DeserializeOwned>(object: &Value) -> Option<String> {
     let map = object.as_object()?;
-    map.keys()
-        .find(|key| {
-            let mut rest = map.clone();
-            rest.remove(*key);
-            T::deserialize(&Value::Object(rest)).is_ok()
+    map.iter()
+        .find(|(key, value)| {
+            let alone = Value::Object(serde_json::Map::from_iter([(
+                (*key).clone(),
+                (*value).clone(),
+            )]));
+            match T::deserialize(&alone) {
+                Ok(_) => false,
+                Err(e) => !e.to_string().starts_with("missing field"),
+            }
         })
-        .cloned()
+        .map(|(key, _)| key.clone())
 }
 
 /// An `int` property that also accepts a numeric string and treats `null` as absent.

@@ -6,6 +6,7 @@
 
 pub mod body;
 pub mod crmtop;
+pub mod guard;
 pub mod nextx;
 pub mod omi;
 pub mod vbot;

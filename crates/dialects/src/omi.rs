@@ -47,6 +47,8 @@ pub const FAILURE: i32 = -9999;
 pub const MAX_BATCH: usize = 1000;
 /// Largest `size` of a search page.
 pub const MAX_SIZE: u32 = 500;
+/// Most `ranges` one search may give (each is one condition).
+pub const MAX_RANGES: usize = 10;
 
 fn instance() -> (&'static str, String) {
     (
@@ -103,6 +105,24 @@ impl IntoResponse for OmiError {
         )
             .into_response()
     }
+}
+
+/// A failure with HTTP `status` in OMI's envelope; `error` is the kind that status stands for.
+pub fn reject(status: StatusCode, about_field: bool, message: String) -> Response {
+    let kind = match status {
+        StatusCode::BAD_REQUEST if about_field => "invalid_field",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::TOO_MANY_REQUESTS => "throttled",
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => "timeout",
+        StatusCode::SERVICE_UNAVAILABLE => "busy",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_request",
+    };
+    fail(status, kind, message).into_response()
 }
 
 /// OMI's camelCase name of a domain field.
@@ -169,6 +189,14 @@ impl From<DomainError> for OmiError {
                 "unauthorized",
                 "the access token is missing, invalid or expired",
             ),
+            DomainError::Throttled {
+                busy: true,
+                message,
+                ..
+            } => fail(StatusCode::SERVICE_UNAVAILABLE, "busy", message),
+            DomainError::Throttled { message, .. } => {
+                fail(StatusCode::TOO_MANY_REQUESTS, "throttled", message)
+            }
             DomainError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
                 fail(
@@ -622,12 +650,10 @@ async fn taken_refs(
 ) -> Result<HashSet<String>, OmiError> {
     let mut out = HashSet::new();
     for chunk in refs.chunks(MAX_SIZE as usize) {
-        let any = Filter::Any(
-            chunk
-                .iter()
-                .map(|r| Filter::whole(TextField::RefId, r))
-                .collect(),
-        );
+        let Some(any) = Filter::any_whole(TextField::RefId, chunk.iter().map(String::as_str))
+        else {
+            continue;
+        };
         let page = s
             .crm
             .search::<Customer>(
@@ -770,14 +796,13 @@ async fn search(
         (TextField::Business, &q.business),
         (TextField::Category, &q.categories),
     ] {
-        let any: Vec<Filter> = names
-            .iter()
-            .filter(|n| !n.trim().is_empty())
-            .map(|n| Filter::whole(field, n))
-            .collect();
-        if !any.is_empty() {
-            filter = filter.and(Some(Filter::Any(any)));
-        }
+        filter = filter.and(Filter::any_whole(field, names.iter().map(String::as_str)));
+    }
+    if q.ranges.len() > MAX_RANGES {
+        return Err(bad(
+            "ranges",
+            format!("at most {MAX_RANGES} ranges may be given"),
+        ));
     }
     for (i, r) in q.ranges.iter().enumerate() {
         let field = match r.field.as_deref().map(str::trim) {

@@ -5,10 +5,11 @@
 //! request costs no extra query; revocation therefore takes effect within that time.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,6 +23,8 @@ use sha2::{Digest, Sha256};
 use crate::common::{required, Actor, SHORT};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ApiClientId, TenantId};
+use crate::throttle::Throttle;
+pub use crate::throttle::ThrottleSettings;
 
 /// The tenant's default time zone.
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
@@ -135,6 +138,8 @@ pub struct AuthSettings {
     pub refresh_ttl: Duration,
     /// How long a verified access token is trusted without asking the database again.
     pub cache_ttl: Duration,
+    /// Bounds on credential checks (`crate::throttle`).
+    pub throttle: ThrottleSettings,
 }
 
 impl Default for AuthSettings {
@@ -143,6 +148,7 @@ impl Default for AuthSettings {
             access_ttl: Duration::from_secs(3600),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             cache_ttl: Duration::from_secs(5),
+            throttle: ThrottleSettings::default(),
         }
     }
 }
@@ -161,6 +167,7 @@ pub struct AuthService {
     repo: Arc<dyn AuthRepository>,
     settings: AuthSettings,
     cache: Arc<Mutex<HashMap<String, Cached>>>,
+    throttle: Arc<Throttle>,
 }
 
 impl AuthService {
@@ -169,6 +176,7 @@ impl AuthService {
             repo,
             settings,
             cache: Arc::default(),
+            throttle: Arc::new(Throttle::new(settings.throttle)),
         }
     }
 
@@ -257,18 +265,32 @@ impl AuthService {
         }
     }
 
-    /// Client-credentials grant. Unknown client, wrong secret and revoked client all fail
-    /// the same way, after the same amount of hashing work.
-    pub async fn issue(&self, client_id: &str, client_secret: &str) -> DomainResult<TokenPair> {
-        let found = self.repo.find_client(client_id.trim()).await?;
+    /// Client-credentials grant, for a caller at address `from`. Unknown client, wrong secret
+    /// and revoked client all fail the same way, after the same amount of hashing work. Too many
+    /// attempts, or no capacity to check, fail as `Throttled` before any hashing.
+    pub async fn issue(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        from: IpAddr,
+    ) -> DomainResult<TokenPair> {
+        let client_id = client_id.trim();
+        // No client id is that long; an over-long one is not worth a hash or a key.
+        if client_id.len() > 128 || client_secret.len() > 1024 {
+            return Err(DomainError::Unauthorized);
+        }
+        self.throttle.admit(client_id, from)?;
+        let found = self.repo.find_client(client_id).await?;
         let (client, hash) = match found {
             Some((c, h)) => (Some(c), h),
             None => (None, dummy_hash().to_owned()),
         };
-        let secret_ok = verify_secret(client_secret.to_owned(), hash).await?;
-        match client {
-            Some(c) if secret_ok && c.revoked_at.is_none() => self.mint(&c).await,
-            _ => Err(DomainError::Unauthorized),
+        let secret_ok = self.throttle.verify(client_secret.to_owned(), hash).await?;
+        let live = client.filter(|c| secret_ok && c.revoked_at.is_none());
+        self.throttle.record(client_id, from, live.is_some())?;
+        match live {
+            Some(c) => self.mint(&c).await,
+            None => Err(DomainError::Unauthorized),
         }
     }
 
@@ -390,18 +412,6 @@ async fn hash_secret(secret: String) -> DomainResult<String> {
             .hash_password(secret.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| DomainError::Internal(anyhow::anyhow!("hashing secret: {e}")))
-    })
-    .await
-    .map_err(|e| DomainError::Internal(e.into()))?
-}
-
-async fn verify_secret(secret: String, hash: String) -> DomainResult<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
-        Ok(Argon2::default()
-            .verify_password(secret.as_bytes(), &parsed)
-            .is_ok())
     })
     .await
     .map_err(|e| DomainError::Internal(e.into()))?

@@ -24,6 +24,14 @@ pub enum DomainError {
     /// Credentials or token rejected; deliberately carries no detail.
     #[error("unauthorized")]
     Unauthorized,
+    /// Refused for now, to protect the server: too many attempts from this caller (`busy` false,
+    /// HTTP 429) or no capacity left (`busy` true, HTTP 503). Try again after `retry_after` s.
+    #[error("{message}")]
+    Throttled {
+        retry_after: u64,
+        busy: bool,
+        message: String,
+    },
     /// Anything unexpected; logged, never shown to clients.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

@@ -21,6 +21,7 @@ pub mod service;
 pub mod stock;
 pub mod template;
 pub mod text;
+mod throttle;
 pub mod ticket;
 pub mod vocab;
 

@@ -32,6 +32,8 @@ pub trait Entity: Sized + Send + Sync + 'static {
     const NAME: &'static str;
     /// The record's attributes.
     fn data(&self) -> &Self::Data;
+    /// The record's id.
+    fn record_id(&self) -> Self::Id;
 }
 
 macro_rules! entity {
@@ -42,6 +44,9 @@ macro_rules! entity {
             const NAME: &'static str = $name;
             fn data(&self) -> &$data {
                 &self.data
+            }
+            fn record_id(&self) -> $id {
+                self.id
             }
         }
         impl From<$id> for Uuid {

@@ -17,6 +17,14 @@ use crate::text::{canonical_phone, fold, words, Email, Phone};
 pub const MAX_TERM_LEN: usize = 64;
 /// Largest page a search may ask for.
 pub const MAX_PAGE_SIZE: u32 = 500;
+/// Most nodes a filter tree may have (each becomes a condition; lists count as one node).
+pub const MAX_FILTER_NODES: usize = 64;
+/// Longest typed query read; the rest is ignored.
+pub const MAX_QUERY_CHARS: usize = 256;
+/// Most terms one typed query may become (each is one index scan).
+pub const MAX_TEXT_TERMS: usize = 8;
+/// Most values in one list of a filter (`In`, `Terms`, `Ids`): one bound array in the query.
+pub const MAX_FILTER_VALUES: usize = 1000;
 
 /// The searchable text fields of a record, stored as small integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -132,6 +140,13 @@ pub enum Filter {
     Ids { ids: Vec<Uuid>, negate: bool },
     /// The record has exactly this term in `field` (a label, a partner id).
     Term { field: TextField, term: String },
+    /// The attribute equals one of the values (one `IN` list, however many values).
+    In { field: Field, values: Vec<Value> },
+    /// The record has one of these exact terms in `field` (any of several labels).
+    Terms {
+        field: TextField,
+        terms: Vec<String>,
+    },
     /// Matches no record (a query with nothing searchable in it).
     Nothing,
 }
@@ -157,6 +172,11 @@ impl Filter {
     /// - the other words, folded (`Nguyễn` and `nguyen` are the same word), form one phrase:
     ///   consecutive words of a name, in order, the last one possibly cut short.
     pub fn text(field: Option<TextField>, query: &str) -> Option<Self> {
+        // Terms are cut at MAX_TERM_LEN bytes, so nothing past this many characters can matter.
+        let query = match query.char_indices().nth(MAX_QUERY_CHARS) {
+            Some((end, _)) => &query[..end],
+            None => query,
+        };
         let query = query.trim();
         if query.is_empty() {
             return None;
@@ -203,6 +223,70 @@ impl Filter {
             field,
             term: whole_term(value),
         }
+    }
+
+    /// The attribute equals any of `values`; `None` when there are none.
+    pub fn any_of(field: Field, values: Vec<Value>) -> Option<Self> {
+        (!values.is_empty()).then_some(Filter::In { field, values })
+    }
+
+    /// Any of the labels `names`, matched whole; `None` when no name has text.
+    pub fn any_whole<'a>(
+        field: TextField,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Option<Self> {
+        let mut terms: Vec<String> = names
+            .into_iter()
+            .map(whole_term)
+            .filter(|t| !t.is_empty())
+            .collect();
+        terms.sort_unstable();
+        terms.dedup();
+        (!terms.is_empty()).then_some(Filter::Terms { field, terms })
+    }
+
+    /// Refuses a tree too large to compile into one bounded query: more than
+    /// [`MAX_FILTER_NODES`] nodes, or a list of more than [`MAX_FILTER_VALUES`] values.
+    /// Walks the tree with an explicit stack, so no input can exhaust the call stack.
+    pub fn check(&self) -> DomainResult<()> {
+        let mut stack = vec![self];
+        let mut nodes = 0usize;
+        while let Some(f) = stack.pop() {
+            nodes += 1;
+            if nodes > MAX_FILTER_NODES {
+                return Err(DomainError::validation(
+                    "filter",
+                    format!("has more than {MAX_FILTER_NODES} conditions"),
+                ));
+            }
+            let values = match f {
+                Filter::All(children) | Filter::Any(children) => {
+                    stack.extend(children);
+                    0
+                }
+                Filter::In { values, .. } => values.len(),
+                Filter::Terms { terms, .. } => terms.len(),
+                Filter::Ids { ids, .. } => ids.len(),
+                Filter::Text { terms, .. } if terms.len() > MAX_TEXT_TERMS => {
+                    return Err(DomainError::validation(
+                        "search",
+                        format!("has more than {MAX_TEXT_TERMS} separate e-mail terms"),
+                    ));
+                }
+                Filter::Text { .. } => 0,
+                Filter::Eq { .. }
+                | Filter::Range { .. }
+                | Filter::Term { .. }
+                | Filter::Nothing => 0,
+            };
+            if values > MAX_FILTER_VALUES {
+                return Err(DomainError::validation(
+                    "filter",
+                    format!("a list has {values} values; at most {MAX_FILTER_VALUES} are allowed"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Appends `other` to an `All` node (or wraps both).

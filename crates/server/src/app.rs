@@ -9,7 +9,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use crm_dialects::crmtop::envelope::CrmtopError;
+use crm_dialects::guard::{guard, reject, Limits};
 use crm_dialects::AppState;
 use crm_domain::auth::AuthService;
 use crm_store::{Db, SqlStore};
@@ -17,13 +17,17 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::net::NetSettings;
 
 /// A connected, migrated application.
 #[derive(Clone)]
 pub struct App {
     pub db: Db,
+    pub store: Arc<SqlStore>,
     pub state: AppState,
     pub max_body_bytes: usize,
+    pub limits: Limits,
+    pub net: NetSettings,
 }
 
 impl App {
@@ -34,12 +38,15 @@ impl App {
         let store = Arc::new(SqlStore::new(db.clone()).with_files(config.files()));
         let state = AppState {
             crm: store.crm(),
-            auth: AuthService::new(store, config.auth()),
+            auth: AuthService::new(store.clone(), config.auth()),
         };
         Ok(Self {
             db,
+            store,
             state,
             max_body_bytes: config.max_body_bytes,
+            limits: config.limits(),
+            net: config.net(),
         })
     }
 
@@ -47,12 +54,14 @@ impl App {
         let health = Router::new()
             .route("/health", get(health))
             .with_state(self.db.clone());
-        crm_dialects::router()
+        let api = crm_dialects::router()
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(DefaultBodyLimit::max(self.max_body_bytes))
+            .layer(axum::middleware::from_fn_with_state(self.limits, guard))
             .with_state(self.state.clone())
-            .merge(health)
+            .merge(health);
+        crate::net::bounded(api, self.net)
     }
 
     /// Serves until `shutdown` resolves, lets in-flight requests finish, then closes the pool.
@@ -63,8 +72,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let router = self.router();
         let maintenance = tokio::spawn(keep_statistics(self.db.clone()));
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
+        let served = crate::net::serve(listener, router, self.net, shutdown)
             .await
             .context("serving HTTP");
         maintenance.abort();
@@ -88,29 +96,23 @@ async fn health(State(db): State<Db>) -> Response {
     }
 }
 
-/// CRMTOP's envelope under its prefix, a plain JSON error elsewhere.
+/// The envelope of the vendor whose path was called.
 async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/v1/") {
-        return CrmtopError::new(StatusCode::NOT_FOUND, format!("no endpoint {}", uri.path()))
-            .into_response();
-    }
-    (
+    reject(
+        uri.path(),
         StatusCode::NOT_FOUND,
-        Json(json!({"message": format!("no endpoint {}", uri.path())})),
+        None,
+        &format!("no endpoint {}", uri.path()),
     )
-        .into_response()
 }
 
 async fn method_not_allowed(uri: Uri) -> Response {
-    let message = format!("method not allowed on {}", uri.path());
-    if uri.path().starts_with("/api/v1/") {
-        return CrmtopError::new(StatusCode::METHOD_NOT_ALLOWED, message).into_response();
-    }
-    (
+    reject(
+        uri.path(),
         StatusCode::METHOD_NOT_ALLOWED,
-        Json(json!({"message": message})),
+        None,
+        &format!("method not allowed on {}", uri.path()),
     )
-        .into_response()
 }
 
 /// Keeps PostgreSQL's planner statistics fresh once a minute (see `Db::refresh_statistics`).

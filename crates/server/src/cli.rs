@@ -3,7 +3,7 @@
 use crm_domain::auth::{ApiClient, AuthService, IssuedClient, Tenant};
 use serde_json::json;
 
-use crate::config::{ClientCommand, TenantCommand};
+use crate::config::{ClientCommand, SearchCommand, TenantCommand};
 
 pub async fn tenant(auth: &AuthService, cmd: TenantCommand) -> anyhow::Result<()> {
     match cmd {
@@ -125,4 +125,25 @@ pub async fn first_run(auth: &AuthService, listen: &str) -> anyhow::Result<Optio
     );
     println!();
     Ok(Some(issued))
+}
+
+pub async fn search(app: &crate::App, cmd: SearchCommand) -> anyhow::Result<()> {
+    match cmd {
+        SearchCommand::Reindex { tenant, json } => {
+            let tenant = app.state.auth.find_tenant(&tenant).await?;
+            let counts = app.store.reindex_search(tenant.id).await?;
+            if json {
+                let map: serde_json::Map<String, serde_json::Value> = counts
+                    .iter()
+                    .map(|(kind, n)| ((*kind).to_owned(), json!(n)))
+                    .collect();
+                println!("{}", json!({"tenant": tenant.slug, "reindexed": map}));
+            } else {
+                for (kind, n) in counts {
+                    println!("{kind}\t{n}");
+                }
+            }
+        }
+    }
+    Ok(())
 }

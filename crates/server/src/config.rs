@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use crm_domain::auth::AuthSettings;
+use crm_dialects::guard::Limits;
+use crm_domain::auth::{AuthSettings, ThrottleSettings};
 use crm_store::PoolSettings;
+
+use crate::net::NetSettings;
 
 /// Self-hosted CRM server speaking the CRMTOP, NextX, VBot and OMI APIs.
 #[derive(Debug, Parser)]
@@ -71,6 +74,87 @@ pub struct Config {
         global = true
     )]
     pub db_max_connections: u32,
+    /// Seconds a client has to send a request's head (also the idle keep-alive timeout).
+    #[arg(
+        long,
+        env = "CRM_HEADER_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may take to arrive.
+    #[arg(
+        long,
+        env = "CRM_BODY_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub body_timeout_secs: u64,
+    /// Seconds after which a request still running is abandoned (503).
+    #[arg(
+        long,
+        env = "CRM_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+    /// Open connections at most (more wait in the listen backlog).
+    #[arg(
+        long,
+        env = "CRM_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_connections: usize,
+    /// Requests handled at once; past that, 503 at once (load shedding).
+    #[arg(
+        long,
+        env = "CRM_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 512,
+        global = true
+    )]
+    pub max_concurrent_requests: usize,
+    /// Seconds in-flight requests get to finish on shutdown before they are abandoned.
+    #[arg(
+        long,
+        env = "CRM_SHUTDOWN_DEADLINE_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub shutdown_deadline_secs: u64,
+    /// Secret checks (Argon2) running at once; 0 means one per CPU core.
+    #[arg(
+        long,
+        env = "CRM_AUTH_HASH_CONCURRENCY",
+        default_value_t = 0,
+        global = true
+    )]
+    pub auth_hash_concurrency: usize,
+    /// Milliseconds a token request may wait for a free secret check before a 503.
+    #[arg(
+        long,
+        env = "CRM_AUTH_HASH_WAIT_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub auth_hash_wait_ms: u64,
+    /// Token requests one source address may make per minute (also its burst); then 429.
+    #[arg(
+        long,
+        env = "CRM_AUTH_ATTEMPTS_PER_MINUTE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub auth_attempts_per_minute: u32,
+    /// Failed token requests one client id may have per minute before it is locked for
+    /// addresses it has not succeeded from.
+    #[arg(
+        long,
+        env = "CRM_AUTH_FAILURES_PER_MINUTE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub auth_failures_per_minute: u32,
     /// Log filter, e.g. `info` or `crm=debug,sqlx=warn`.
     #[arg(long, env = "CRM_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -82,6 +166,34 @@ impl Config {
             access_ttl: Duration::from_secs(self.access_token_ttl),
             refresh_ttl: Duration::from_secs(self.refresh_token_ttl),
             cache_ttl: Duration::from_secs(self.auth_cache_secs),
+            throttle: ThrottleSettings {
+                hash_concurrency: if self.auth_hash_concurrency == 0 {
+                    ThrottleSettings::default().hash_concurrency
+                } else {
+                    self.auth_hash_concurrency
+                },
+                hash_wait: Duration::from_millis(self.auth_hash_wait_ms),
+                attempts_per_minute: self.auth_attempts_per_minute,
+                failures_per_minute: self.auth_failures_per_minute,
+            },
+        }
+    }
+
+    pub fn net(&self) -> NetSettings {
+        NetSettings {
+            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            max_connections: self.max_connections,
+            max_requests: self.max_concurrent_requests,
+            shutdown_deadline: Duration::from_secs(self.shutdown_deadline_secs),
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_body_bytes: self.max_body_bytes,
+            ..Limits::default()
         }
     }
 
@@ -116,6 +228,22 @@ pub enum Command {
     /// Manage API clients of a tenant.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Maintain the search index.
+    #[command(subcommand)]
+    Search(SearchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Rebuild a tenant's search terms from its records (after a crash mid-migration, or to
+    /// repair an index written by an older version).
+    Reindex {
+        /// Tenant slug or id.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod net;
 
 pub use app::App;
 pub use config::Config;

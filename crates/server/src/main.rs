@@ -32,6 +32,7 @@ async fn run(args: Cli) -> anyhow::Result<()> {
     let app = App::connect(&config).await?;
     match args.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            crm_server::net::raise_fd_limit();
             let listener = tokio::net::TcpListener::bind(&config.listen).await?;
             let addr = listener.local_addr()?;
             cli::first_run(&app.state.auth, &addr.to_string()).await?;
@@ -40,6 +41,11 @@ async fn run(args: Cli) -> anyhow::Result<()> {
         }
         Command::Tenant(cmd) => {
             let result = cli::tenant(&app.state.auth, cmd).await;
+            app.db.close().await;
+            result
+        }
+        Command::Search(cmd) => {
+            let result = cli::search(&app, cmd).await;
             app.db.close().await;
             result
         }

@@ -10,6 +10,25 @@ use crate::db::{Exec, Scalar};
 use crate::error::db_error;
 use crate::table::{al, v};
 
+/// `column LIKE '%text%'` (or `'text%'` with `prefix`), LIKE's wildcards in `text` taken
+/// literally. A text longer than any stored value cannot match, and is not sent (SQLite refuses
+/// patterns over 50,000 bytes).
+pub(crate) fn like_text(column: &str, text: &str, prefix: bool) -> SimpleExpr {
+    if text.chars().count() > crm_domain::common::LONG {
+        return Expr::value(1).eq(0);
+    }
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = if prefix {
+        format!("{escaped}%")
+    } else {
+        format!("%{escaped}%")
+    };
+    Expr::col(al(column)).like(sea_query::LikeExpr::new(pattern).escape('\\'))
+}
+
 pub(crate) const OWNERSHIP_COLUMNS: [&str; 4] =
     ["owner_id", "owner_name", "org_unit_id", "org_unit_name"];
 

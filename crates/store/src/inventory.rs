@@ -12,7 +12,7 @@ use sea_query::{Condition, Expr, Func, Order, Query};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::common::fill_codes_counted;
+use crate::common::{fill_codes_counted, like_text};
 use crate::db::{Db, Exec, Tx};
 use crate::error::db_error;
 use crate::table::{al, v};
@@ -824,7 +824,7 @@ impl InventoryStore for SqlStore {
             cond = cond.add(Expr::col(al("transaction_date")).lte(d));
         }
         if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            cond = cond.add(Expr::col(al("code")).like(format!("{}%", s.replace(['%', '_'], ""))));
+            cond = cond.add(like_text("code", s, true));
         }
         let q = Query::select()
             .columns(DOC_COLUMNS.map(al))
@@ -918,11 +918,22 @@ impl InventoryStore for SqlStore {
             q.value(al("received_at"), crm_domain::auth::now())
                 .and_where(Expr::col(al("received_at")).is_null());
         }
-        let changed = tx.exec().execute(&q).await.map_err(db_error)?;
+        let mut changed = tx.exec().execute(&q).await.map_err(db_error)?;
         if changed == 1 {
             if let Some(moves) = receive {
                 insert_moves(&mut tx.exec(), actor.tenant_id, &moves, Some(id)).await?;
             }
+        } else if receive.is_some() {
+            // A concurrent request received it first (under the same lock): the stock has
+            // moved once, so this one only sets the status, and succeeds like a repeat.
+            let q = Query::update()
+                .table(al("docs"))
+                .value(al("shipping_status"), status)
+                .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
+                .and_where(Expr::col(al("kind")).eq(DocKind::Purchase.code()))
+                .and_where(Expr::col(al("seq")).eq(id))
+                .to_owned();
+            changed = tx.exec().execute(&q).await.map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(changed == 1)

@@ -48,6 +48,79 @@ impl SqlStore {
         self
     }
 
+    /// Rebuilds every search term of `tenant` from its records (`crm search reindex`); returns
+    /// how many records of each kind were indexed.
+    pub async fn reindex_search(
+        &self,
+        tenant: crm_domain::ids::TenantId,
+    ) -> crm_domain::DomainResult<Vec<(&'static str, u64)>> {
+        use crm_domain::repo::Entity;
+        use table::reindex;
+        let db = &self.db;
+        Ok(vec![
+            (
+                crm_domain::customer::Customer::NAME,
+                reindex::<crm_domain::customer::Customer>(db, tenant).await?,
+            ),
+            (
+                crm_domain::customer::CustomerGroup::NAME,
+                reindex::<crm_domain::customer::CustomerGroup>(db, tenant).await?,
+            ),
+            (
+                crm_domain::contact::Contact::NAME,
+                reindex::<crm_domain::contact::Contact>(db, tenant).await?,
+            ),
+            (
+                crm_domain::lead::Lead::NAME,
+                reindex::<crm_domain::lead::Lead>(db, tenant).await?,
+            ),
+            (
+                crm_domain::list::Segment::NAME,
+                reindex::<crm_domain::list::Segment>(db, tenant).await?,
+            ),
+            (
+                crm_domain::list::Campaign::NAME,
+                reindex::<crm_domain::list::Campaign>(db, tenant).await?,
+            ),
+            (
+                crm_domain::marketing::EmailCampaign::NAME,
+                reindex::<crm_domain::marketing::EmailCampaign>(db, tenant).await?,
+            ),
+            (
+                crm_domain::marketing::ZaloCampaign::NAME,
+                reindex::<crm_domain::marketing::ZaloCampaign>(db, tenant).await?,
+            ),
+            (
+                crm_domain::activity::Activity::NAME,
+                reindex::<crm_domain::activity::Activity>(db, tenant).await?,
+            ),
+            (
+                crm_domain::opportunity::Opportunity::NAME,
+                reindex::<crm_domain::opportunity::Opportunity>(db, tenant).await?,
+            ),
+            (
+                crm_domain::template::Template::NAME,
+                reindex::<crm_domain::template::Template>(db, tenant).await?,
+            ),
+            (
+                crm_domain::sales::Product::NAME,
+                reindex::<crm_domain::sales::Product>(db, tenant).await?,
+            ),
+            (
+                crm_domain::sales::Order::NAME,
+                reindex::<crm_domain::sales::Order>(db, tenant).await?,
+            ),
+            (
+                crm_domain::ticket::Ticket::NAME,
+                reindex::<crm_domain::ticket::Ticket>(db, tenant).await?,
+            ),
+            (
+                crm_domain::vocab::Vocab::NAME,
+                reindex::<crm_domain::vocab::Vocab>(db, tenant).await?,
+            ),
+        ])
+    }
+
     /// The CRM service wired to this store.
     pub fn crm(self: &Arc<Self>) -> Crm {
         Crm {

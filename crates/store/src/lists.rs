@@ -505,6 +505,9 @@ impl MemberStore for SqlStore {
         if let Some(kind) = kind {
             cond = cond.add(m("member_kind").eq(kind.code()));
         }
+        if let Some(f) = text {
+            f.check()?;
+        }
         match text {
             Some(Filter::Text { field, terms }) => {
                 for term in terms {

@@ -11,8 +11,8 @@ use crm_domain::repo::{Entity, Repository};
 use crm_domain::search::{Field, Filter, Page, PageRequest, TextField, Value as FilterValue};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{
-    Alias, Condition, Expr, Func, InsertStatement, JoinType, Order, Query, SelectStatement,
-    SimpleExpr, Value,
+    Alias, Condition, Expr, Func, InsertStatement, JoinType, LockType, Order, Query,
+    SelectStatement, SimpleExpr, Value,
 };
 use uuid::Uuid;
 
@@ -174,6 +174,27 @@ pub(crate) async fn fetch<E: Table>(
         .transpose()
 }
 
+/// Like [`fetch`], inside a write transaction, with the row locked on PostgreSQL until the
+/// transaction ends (`FOR UPDATE OF t`), so that concurrent writers of one record take turns and
+/// each diffs its search terms against the row as the previous writer left it. SQLite has a
+/// single writer, which serialises them already.
+pub(crate) async fn fetch_for_update<E: Table>(
+    exec: &mut Exec<'_>,
+    tenant: TenantId,
+    id: Uuid,
+) -> DomainResult<Option<E>> {
+    let mut q = select_all::<E>();
+    q.cond_where(by_id(tenant, id));
+    if matches!(exec, Exec::Postgres(_)) {
+        q.lock_with_tables(LockType::Update, [al(T)]);
+    }
+    exec.fetch_optional::<E::Row, _>(&q)
+        .await
+        .map_err(db_error)?
+        .map(E::from_row)
+        .transpose()
+}
+
 /// Inserts a record with a known id inside a transaction.
 pub(crate) async fn insert_in<E: Table>(
     tx: &mut Tx,
@@ -249,11 +270,21 @@ pub(crate) async fn insert_many_in<E: Table>(
     for (id, d) in ids.iter().zip(&data) {
         E::after_write(&mut tx.exec(), actor.tenant_id, *id, d).await?;
     }
-    let mut terms: Vec<(String, TextField, Uuid)> = ids
+    let terms: Vec<(String, TextField, Uuid)> = ids
         .iter()
         .zip(&data)
         .flat_map(|(id, d)| E::terms(d).into_iter().map(move |(f, t)| (t, f, *id)))
         .collect();
+    insert_terms(tx, actor.tenant_id, E::ENTITY_CODE, terms).await
+}
+
+/// Inserts index terms in batches.
+async fn insert_terms(
+    tx: &mut Tx,
+    tenant: TenantId,
+    entity: i16,
+    mut terms: Vec<(String, TextField, Uuid)>,
+) -> DomainResult<()> {
     // In key order, the index inserts walk the b-tree instead of jumping around it.
     terms.sort_unstable();
     for chunk in terms.chunks(BATCH_PARAMS / 5) {
@@ -262,8 +293,8 @@ pub(crate) async fn insert_many_in<E: Table>(
             .columns(["tenant_id", "entity", "term", "field", "record_id"].map(al));
         for (term, field, id) in chunk {
             q.values([
-                v(actor.tenant_id.0),
-                v(E::ENTITY_CODE),
+                v(tenant.0),
+                v(entity),
                 v(term.as_str()),
                 v(field.code()),
                 v(*id),
@@ -273,6 +304,55 @@ pub(crate) async fn insert_many_in<E: Table>(
         tx.exec().execute(&q).await.map_err(db_error)?;
     }
     Ok(())
+}
+
+/// Rebuilds one record kind's search terms in a tenant from the records themselves, in one
+/// transaction; returns how many records were indexed.
+pub(crate) async fn reindex<E: Table>(db: &Db, tenant: TenantId) -> DomainResult<u64> {
+    const PAGE: u64 = 1000;
+    let mut tx = db.begin().await.map_err(db_error)?;
+    let q = Query::delete()
+        .from_table(al("search_terms"))
+        .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+        .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+        .to_owned();
+    tx.exec().execute(&q).await.map_err(db_error)?;
+    let mut after = i64::MIN;
+    let mut count = 0u64;
+    loop {
+        #[derive(sqlx::FromRow)]
+        struct Key {
+            seq: i64,
+            id: Uuid,
+        }
+        let q = Query::select()
+            .columns([(al(T), al("seq")), (al(T), al("id"))])
+            .from_as(al(E::TABLE), al(T))
+            .cond_where(live(tenant).add(tcol("seq").gt(after)))
+            .order_by((al(T), al("seq")), Order::Asc)
+            .limit(PAGE)
+            .to_owned();
+        let keys: Vec<Key> = tx.exec().fetch_all(&q).await.map_err(db_error)?;
+        let n = keys.len() as u64;
+        let Some(last) = keys.last() else { break };
+        after = last.seq;
+        let mut q = select_all::<E>();
+        q.cond_where(live(tenant).add(tcol("id").is_in(keys.iter().map(|k| k.id))));
+        let rows: Vec<E::Row> = tx.exec().fetch_all(&q).await.map_err(db_error)?;
+        let mut terms = Vec::new();
+        for row in rows {
+            let record = E::from_row(row)?;
+            let id: Uuid = record.record_id().into();
+            terms.extend(E::terms(record.data()).into_iter().map(|(f, t)| (t, f, id)));
+        }
+        insert_terms(&mut tx, tenant, E::ENTITY_CODE, terms).await?;
+        count += n;
+        if n < PAGE {
+            break;
+        }
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(count)
 }
 
 /// Replaces the index terms of one record: deletes what went, inserts what came.
@@ -286,12 +366,20 @@ async fn write_terms<E: Table>(
     let gone: Vec<_> = old.iter().filter(|t| !new.contains(t)).collect();
     let came: Vec<_> = new.iter().filter(|t| !old.contains(t)).collect();
     if !gone.is_empty() {
+        // One `field = f AND term IN (…)` per field: a flat condition however many terms go.
+        let mut fields: Vec<TextField> = gone.iter().map(|(f, _)| *f).collect();
+        fields.sort_unstable();
+        fields.dedup();
         let mut any = Condition::any();
-        for (field, term) in &gone {
+        for field in fields {
+            let terms = gone
+                .iter()
+                .filter(|(f, _)| *f == field)
+                .map(|(_, t)| t.as_str());
             any = any.add(
                 Condition::all()
-                    .add(Expr::col(al("term")).eq(term.as_str()))
-                    .add(Expr::col(al("field")).eq(field.code())),
+                    .add(Expr::col(al("field")).eq(field.code()))
+                    .add(Expr::col(al("term")).is_in(terms)),
             );
         }
         let q = Query::delete()
@@ -354,13 +442,22 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
         }
         Filter::Eq { field, value } => {
             let column = column_of::<E>(*field)?;
-            let value: Value = match value {
-                FilterValue::Id(id) => (*id).into(),
-                FilterValue::Int(n) => (*n).into(),
-                FilterValue::Bool(b) => (*b).into(),
-                FilterValue::Text(t) => t.clone().into(),
-            };
-            Condition::all().add(tcol(column).eq(value))
+            Condition::all().add(tcol(column).eq(sql_value(value)))
+        }
+        Filter::In { field, values } => {
+            let column = column_of::<E>(*field)?;
+            Condition::all().add(tcol(column).is_in(values.iter().map(sql_value)))
+        }
+        Filter::Terms { field, terms } => {
+            let q = Query::select()
+                .column(al("record_id"))
+                .from(al("search_terms"))
+                .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+                .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+                .and_where(Expr::col(al("term")).is_in(terms.iter().map(String::as_str)))
+                .and_where(Expr::col(al("field")).eq(field.code()))
+                .to_owned();
+            Condition::all().add(tcol("id").in_subquery(q))
         }
         Filter::Range { field, from, to } => {
             let column = column_of::<E>(*field)?;
@@ -415,6 +512,15 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
     })
 }
 
+fn sql_value(value: &FilterValue) -> Value {
+    match value {
+        FilterValue::Id(id) => (*id).into(),
+        FilterValue::Int(n) => (*n).into(),
+        FilterValue::Bool(b) => (*b).into(),
+        FilterValue::Text(t) => t.clone().into(),
+    }
+}
+
 fn column_of<E: Table>(field: Field) -> DomainResult<&'static str> {
     match field {
         Field::Owner => Some("owner_id"),
@@ -429,8 +535,12 @@ fn column_of<E: Table>(field: Field) -> DomainResult<&'static str> {
 fn has_terms(filter: &Filter) -> bool {
     match filter {
         Filter::All(children) | Filter::Any(children) => children.iter().any(has_terms),
-        Filter::Text { .. } | Filter::Term { .. } => true,
-        Filter::Eq { .. } | Filter::Range { .. } | Filter::Ids { .. } | Filter::Nothing => false,
+        Filter::Text { .. } | Filter::Term { .. } | Filter::Terms { .. } => true,
+        Filter::Eq { .. }
+        | Filter::In { .. }
+        | Filter::Range { .. }
+        | Filter::Ids { .. }
+        | Filter::Nothing => false,
     }
 }
 
@@ -479,7 +589,7 @@ where
     async fn update(&self, actor: &Actor, id: E::Id, mut data: E::Data) -> DomainResult<()> {
         let id: Uuid = id.into();
         let mut tx = self.db.begin().await.map_err(db_error)?;
-        let old = fetch::<E>(&mut tx.exec(), actor.tenant_id, id)
+        let old = fetch_for_update::<E>(&mut tx.exec(), actor.tenant_id, id)
             .await?
             .ok_or(DomainError::not_found(E::NAME))?;
         E::keep_on_update(&old, &mut data);
@@ -518,7 +628,7 @@ where
     async fn delete(&self, actor: &Actor, id: E::Id) -> DomainResult<bool> {
         let id: Uuid = id.into();
         let mut tx = self.db.begin().await.map_err(db_error)?;
-        let Some(old) = fetch::<E>(&mut tx.exec(), actor.tenant_id, id).await? else {
+        let Some(old) = fetch_for_update::<E>(&mut tx.exec(), actor.tenant_id, id).await? else {
             return Ok(false);
         };
         let at = now();
@@ -547,6 +657,7 @@ where
         filter: &Filter,
         page: PageRequest,
     ) -> DomainResult<Page<E>> {
+        filter.check()?;
         let cond = live(tenant).add(compile::<E>(tenant, filter)?);
         let count = Query::select()
             .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))

@@ -11,7 +11,7 @@ use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Condition, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::common::{fill_codes, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::common::{fill_codes, like_text, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::db::{Exec, Scalar};
 use crate::error::db_error;
 use crate::table::{al, v, AuditRow, Table, T};
@@ -217,15 +217,6 @@ fn key(text: &str) -> String {
     fold(text).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// `column LIKE '%text%'` with LIKE's wildcards in `text` taken literally.
-fn contains(column: &str, text: &str) -> SimpleExpr {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    Expr::col(al(column)).like(sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'))
-}
-
 #[async_trait]
 impl TicketStore for SqlStore {
     async fn save_type(
@@ -300,7 +291,7 @@ impl TicketStore for SqlStore {
             .add(Expr::col(al("tenant_id")).eq(tenant.0))
             .add(Expr::col(al("deleted_at")).is_null());
         if let Some(text) = text {
-            cond = cond.add(contains("name_key", &key(text)));
+            cond = cond.add(like_text("name_key", &key(text), false));
         }
         let count = Query::select()
             .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
@@ -388,7 +379,7 @@ impl TicketStore for SqlStore {
             .add(Expr::col(al("tenant_id")).eq(tenant.0))
             .add(Expr::col(al("ticket_id")).eq(ticket.0));
         if let Some(text) = text {
-            cond = cond.add(contains("message_key", &key(text)));
+            cond = cond.add(like_text("message_key", &key(text), false));
         }
         let count = Query::select()
             .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))

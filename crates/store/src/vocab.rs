@@ -10,6 +10,7 @@ use sea_query::{Expr, OnConflict, Order, Query, SimpleExpr};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::common::like_text;
 use crate::error::db_error;
 use crate::table::{al, v, AuditRow, Table};
 use crate::SqlStore;
@@ -453,7 +454,7 @@ impl SqlStore {
             .limit(u64::from(page.size))
             .offset(page.offset());
         if let Some(s) = search.map(name_key).filter(|s| !s.is_empty()) {
-            q.and_where(Expr::col(al("name_key")).like(format!("%{}%", s.replace(['%', '_'], ""))));
+            q.and_where(like_text("name_key", &s, false));
         }
         let mut conn = self.db.read().await.map_err(db_error)?;
         let rows = conn

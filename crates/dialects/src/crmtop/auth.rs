@@ -1,19 +1,25 @@
 //! CRMTOP `auth/get-token-for-develop` (seed 000, line 9) and our refresh extension.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use super::envelope::{Body, CrmtopError, Data};
+use crate::guard::throttled;
 use crate::AppState;
 use axum::http::StatusCode;
 use crm_domain::auth::TokenPair;
 use crm_domain::DomainError;
 
+const TOKEN_PATH: &str = "/api/v1/auth/get-token-for-develop";
+
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/auth/get-token-for-develop", post(token))
+        .route(TOKEN_PATH, post(token))
         .route("/api/v1/auth/refresh-token", post(refresh))
 }
 
@@ -70,16 +76,21 @@ fn required(field: &str, value: Option<String>) -> Result<String, CrmtopError> {
 
 async fn token(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(body): Body<TokenIn>,
-) -> Result<Data<TokenOut>, CrmtopError> {
-    let id = required("clientId", body.client_id)?;
-    let secret = required("clientSecret", body.client_secret)?;
-    let pair = s
-        .auth
-        .issue(&id, &secret)
-        .await
-        .map_err(credentials_error)?;
-    Ok(Data(pair.into()))
+) -> Result<Data<TokenOut>, Response> {
+    let id = required("clientId", body.client_id).map_err(IntoResponse::into_response)?;
+    let secret =
+        required("clientSecret", body.client_secret).map_err(IntoResponse::into_response)?;
+    match s.auth.issue(&id, &secret, peer.ip()).await {
+        Ok(pair) => Ok(Data(pair.into())),
+        Err(DomainError::Throttled {
+            retry_after,
+            busy,
+            message,
+        }) => Err(throttled(TOKEN_PATH, retry_after, busy, &message)),
+        Err(e) => Err(credentials_error(e).into_response()),
+    }
 }
 
 async fn refresh(

@@ -7,7 +7,9 @@
 //! as is a form body. Decisions: `docs/dialects/nextx.md`.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -80,6 +82,7 @@ fn bad(message: &str) -> Response {
 
 async fn token(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(query): Query<TokenParams>,
     body: Bytes,
 ) -> Response {
@@ -102,7 +105,7 @@ async fn token(
     }
     let issued = match p.grant_type.as_deref() {
         Some("client_credentials") => match (p.client_id, p.client_secret) {
-            (Some(id), Some(secret)) => s.auth.issue(&id, &secret).await,
+            (Some(id), Some(secret)) => s.auth.issue(&id, &secret, peer.ip()).await,
             _ => return bad("client_id and client_secret are required"),
         },
         Some("refresh_token") => match p.refresh_token {
@@ -128,6 +131,11 @@ async fn token(
         Err(DomainError::Unauthorized) => {
             failure(StatusCode::UNAUTHORIZED, "Incorrect credentials")
         }
+        Err(DomainError::Throttled {
+            retry_after,
+            busy,
+            message,
+        }) => crate::guard::throttled("/api/auth/token", retry_after, busy, &message),
         Err(e) => {
             tracing::error!(error = ?e, "issuing a NextX token");
             failure(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")

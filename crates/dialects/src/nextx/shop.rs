@@ -134,6 +134,14 @@ impl From<DomainError> for NxError {
                 fail(StatusCode::CONFLICT, message)
             }
             DomainError::Unauthorized => fail(StatusCode::UNAUTHORIZED, "Token expired"),
+            DomainError::Throttled { busy, message, .. } => fail(
+                if busy {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::TOO_MANY_REQUESTS
+                },
+                message,
+            ),
             DomainError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
                 fail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
@@ -868,17 +876,13 @@ async fn products(
     let page = p.page()?;
     let kinds = p.all("type");
     let mut filter = Filter::all().and(p.search().and_then(|t| Filter::text(None, &t)));
-    if !kinds.is_empty() {
-        filter = filter.and(Some(Filter::Any(
-            kinds
-                .iter()
-                .map(|k| Filter::Eq {
-                    field: Field::Kind,
-                    value: crm_domain::search::Value::Text(k.clone()),
-                })
-                .collect(),
-        )));
-    }
+    filter = filter.and(Filter::any_of(
+        Field::Kind,
+        kinds
+            .into_iter()
+            .map(crm_domain::search::Value::Text)
+            .collect(),
+    ));
     let found = s.crm.search::<Product>(&actor, &filter, page).await?;
     let ids: Vec<_> = found.items.iter().map(|x| x.id).collect();
     let stock: HashMap<_, _> = s

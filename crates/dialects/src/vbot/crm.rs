@@ -36,6 +36,10 @@ pub enum Code {
     InUse = 7,
     TooLarge = 8,
     Internal = 9,
+    /// Too many requests from this caller: retry after the `Retry-After` header's seconds.
+    Throttled = 10,
+    /// The server is at capacity or the request took too long: retry later.
+    Busy = 11,
 }
 
 impl Code {
@@ -48,6 +52,8 @@ impl Code {
             Code::Duplicate | Code::InUse => StatusCode::CONFLICT,
             Code::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            Code::Busy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -103,6 +109,24 @@ impl IntoResponse for VbotError {
     }
 }
 
+/// A failure with HTTP `status` in VBot's envelope (the code that status stands for).
+pub fn reject(status: StatusCode, message: String) -> Response {
+    let code = match status {
+        StatusCode::UNAUTHORIZED => Code::Unauthorized,
+        StatusCode::FORBIDDEN => Code::WrongAccount,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::CONFLICT => Code::Duplicate,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::TooLarge,
+        StatusCode::TOO_MANY_REQUESTS => Code::Throttled,
+        s if s.is_server_error() && s != StatusCode::INTERNAL_SERVER_ERROR => Code::Busy,
+        s if s.is_server_error() => Code::Internal,
+        _ => Code::Invalid,
+    };
+    let mut r = fail(code, message).into_response();
+    *r.status_mut() = status;
+    r
+}
+
 /// VBot's snake_case name of a domain field.
 fn wire(field: &str) -> String {
     match field {
@@ -129,6 +153,9 @@ impl From<DomainError> for VbotError {
                 Code::Unauthorized,
                 "the access token is missing, invalid or expired",
             ),
+            DomainError::Throttled { busy, message, .. } => {
+                fail(if busy { Code::Busy } else { Code::Throttled }, message)
+            }
             DomainError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
                 fail(Code::Internal, "internal server error")

@@ -6,7 +6,9 @@
 //! credentials in the form or in HTTP Basic auth. Decisions: `docs/dialects/vbot.md`.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -20,6 +22,8 @@ use crate::body::form;
 use crate::AppState;
 
 mod crm;
+
+pub use crm::reject;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -55,7 +59,12 @@ fn parse_form(bytes: &Bytes, headers: &HeaderMap) -> Option<TokenForm> {
     form(bytes)
 }
 
-async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(mut form) = parse_form(&body, &headers) else {
         return oauth_error("invalid_request", "The request body could not be read.");
     };
@@ -69,7 +78,7 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Re
     }
     let issued = match form.grant_type.as_deref() {
         Some("client_credentials") => match (form.client_id, form.client_secret) {
-            (Some(id), Some(secret)) => s.auth.issue(&id, &secret).await,
+            (Some(id), Some(secret)) => s.auth.issue(&id, &secret, peer.ip()).await,
             _ => return oauth_error("invalid_client", "Client credentials are missing."),
         },
         Some("refresh_token") => match form.refresh_token {
@@ -94,6 +103,11 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Re
         Err(DomainError::Unauthorized) => {
             oauth_error("invalid_client", "The client credentials are invalid.")
         }
+        Err(DomainError::Throttled {
+            retry_after,
+            busy,
+            message,
+        }) => crate::guard::throttled("/token", retry_after, busy, &message),
         Err(e) => {
             tracing::error!(error = ?e, "issuing a VBot token");
             (

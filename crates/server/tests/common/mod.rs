@@ -158,6 +158,11 @@ impl TestApp {
         })
     }
 
+    /// The database URL this server runs on (for the CLI against the same database).
+    pub fn db_url(&self) -> String {
+        self.db.as_ref().map(|d| d.url.clone()).unwrap_or_default()
+    }
+
     /// Shuts the server down gracefully and drops the database.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -410,4 +415,25 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+/// Reads a spawned `crm`'s stderr until it says where it listens; returns the base URL and keeps
+/// draining stderr in the background.
+pub async fn listening(child: &mut tokio::process::Child) -> String {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = stderr.next_line().await.unwrap() {
+            if let Some(rest) = line.split("addr=").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap();
+                let addr = addr.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':');
+                return format!("http://{addr}");
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("server did not start within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
+    base
 }

@@ -1,0 +1,714 @@
+//! What a hostile or careless client must not be able to do: crash, stall or exhaust the server,
+//! or leave the search index out of step with the records. Each refusal is checked in the
+//! envelope of the vendor whose path was called, and the server must still answer `/health`
+//! quickly afterwards.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{assert_crmtop_err, Backend, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+
+/// `/health` answers within 100 ms.
+async fn healthy(app: &TestApp) {
+    let started = Instant::now();
+    let (status, body) = app.call(Method::GET, "/health", None, None).await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(took < Duration::from_millis(100), "/health took {took:?}");
+}
+
+async fn omi(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
+    app.post("/api/v2/contact/search", token, body).await
+}
+
+async fn shapes_are_bounded(app: &TestApp) {
+    let a = app.tenant("hard").await;
+    let t = &a.token;
+    // 20,000 tags (about 100 KB): refused before any work, naming the place.
+    let tags: Vec<String> = (0..20_000).map(|i| format!("t{i}")).collect();
+    for key in ["tags", "business", "categories"] {
+        let (st, b) = omi(app, t, json!({ key: tags })).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+        assert_eq!(b["status_code"], json!(-9999), "{b}");
+        assert_eq!(b["error"], json!("invalid_field"), "{b}");
+        assert!(
+            b["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{key}[1000]")),
+            "{b}"
+        );
+        healthy(app).await;
+    }
+    // 1,000 tags is allowed and answers (one IN list, not 1,000 OR nodes).
+    let (st, b) = omi(app, t, json!({"tags": &tags[..1000]})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["payload"]["items"], json!([]), "{b}");
+    // Ranges: at most 10.
+    let ranges: Vec<Value> = (0..20)
+        .map(|_| json!({"field": "created_date", "from": 0, "to": 1}))
+        .collect();
+    let (st, b) = omi(app, t, json!({ "ranges": ranges })).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("ranges"), "{b}");
+    // NextX `type[]` repeated: 100 is fine, 101 refused naming it.
+    let branch = nx_branch(app, t).await;
+    let kinds = |n: usize| vec!["type[]=single"; n].join("&");
+    let (st, b) = app
+        .get(
+            &format!("/api/product/product?branch_id={branch}&{}", kinds(100)),
+            t,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b, json!([]));
+    let (st, b) = app
+        .get(
+            &format!("/api/product/product?branch_id={branch}&{}", kinds(1000)),
+            t,
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["meta"]["status_code"], json!(400), "{b}");
+    assert!(
+        b["meta"]["message"].as_str().unwrap().starts_with("type:"),
+        "{b}"
+    );
+    healthy(app).await;
+    // Nesting deeper than 32 levels, and an object with more than 256 keys.
+    let deep: Value = (0..40).fold(json!(1), |v, _| json!([v]));
+    let (st, b) = app
+        .post("/api/v1/customer/search", t, json!({"search": deep}))
+        .await;
+    let m = assert_crmtop_err(st, &b, StatusCode::BAD_REQUEST);
+    assert!(m.contains("deeper than 32"), "{b}");
+    // 16,000 unknown keys and one wrongly typed field: refused at once by the key limit.
+    let mut wide = serde_json::Map::new();
+    for i in 0..16_000 {
+        wide.insert(format!("unknown{i}"), json!(1));
+    }
+    wide.insert("pageSize".to_owned(), json!({"not": "a number"}));
+    let started = Instant::now();
+    let (st, b) = app
+        .post("/api/v1/customer/search", t, Value::Object(wide))
+        .await;
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let m = assert_crmtop_err(st, &b, StatusCode::BAD_REQUEST);
+    assert!(m.contains("more than 256 properties"), "{b}");
+    // Within the key limit, the wrongly typed field is still named, in linear time.
+    let mut wide = serde_json::Map::new();
+    for i in 0..250 {
+        wide.insert(format!("unknown{i}"), json!("x".repeat(2000)));
+    }
+    wide.insert("pageSize".to_owned(), json!({"not": "a number"}));
+    let started = Instant::now();
+    let (st, b) = app
+        .post("/api/v1/customer/search", t, Value::Object(wide))
+        .await;
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["errors"]["pageSize"].is_array(), "{b}");
+    healthy(app).await;
+    // A search term of 60 KB: no match, not a 500 (SQLite refuses LIKE patterns over 50 KB).
+    let long = "a".repeat(60_000);
+    for path in ["/api/v1/ticket/type/search", "/api/v1/customer/search"] {
+        let (st, b) = app
+            .post(
+                path,
+                t,
+                json!({"pageNumber": 1, "pageSize": 20, "search": long}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{path}: {b}");
+    }
+    let (st, b) = app
+        .get(
+            &format!("/api/product/product?branch_id={branch}&strSearch={long}"),
+            t,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    healthy(app).await;
+}
+
+async fn nx_branch(app: &TestApp, t: &str) -> i64 {
+    let (st, b) = app
+        .post(
+            "/api/branch/branch",
+            t,
+            json!({"code": "CN1", "name": "Chi nhánh 1"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    b["data"]["id"].as_i64().unwrap()
+}
+
+async fn nul_is_refused_everywhere(app: &TestApp) {
+    let a = app.tenant("nul").await;
+    let t = &a.token;
+    let (st, b) = app
+        .post("/api/v1/customer/create", t, json!({"name": "a\u{0}b"}))
+        .await;
+    let m = assert_crmtop_err(st, &b, StatusCode::BAD_REQUEST);
+    assert!(m.starts_with("name: "), "{b}");
+    assert!(b["errors"]["name"].is_array(), "{b}");
+    // The token endpoint needs no token.
+    let (st, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/get-token-for-develop",
+            None,
+            Some(json!({"clientId": "x\u{0}", "clientSecret": "y"})),
+        )
+        .await;
+    assert_crmtop_err(st, &b, StatusCode::BAD_REQUEST);
+    // Query strings and paths.
+    let (st, b) = app.get("/api/customer/customer?strSearch=%00", t).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(
+        b["meta"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("strSearch"),
+        "{b}"
+    );
+    let (st, b) = app.get("/api/v1/customer/get/%00", t).await;
+    assert_crmtop_err(st, &b, StatusCode::BAD_REQUEST);
+    let (st, b) = app
+        .post(
+            "/api/crm/customer/create",
+            t,
+            json!({"vbot_id": "nul", "project_code": "P", "customer_name": "x\u{0}"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(
+        (b["status"].clone(), b["error"].clone()),
+        (json!(0), json!(1)),
+        "{b}"
+    );
+    let (st, b) = omi(app, t, json!({"keyword": "\u{0}"})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["error"], json!("invalid_field"), "{b}");
+    // Nothing was written.
+    let found = app
+        .search(
+            "/api/v1/customer/search",
+            t,
+            json!({"pageNumber": 1, "pageSize": 20}),
+        )
+        .await;
+    assert_eq!(found["totalCount"], json!(0));
+    healthy(app).await;
+}
+
+/// 20 concurrent renames of one record: all succeed, and exactly the final name finds it.
+async fn concurrent_renames_keep_search_true(app: &TestApp) {
+    let a = app.tenant("race").await;
+    let t = a.token.clone();
+    let id = app
+        .create(
+            "/api/v1/customer/create",
+            &t,
+            json!({"name": "Khách Ban Đầu", "phone": "0912000111"}),
+        )
+        .await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(20));
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (barrier, base, http, t, id) = (
+            barrier.clone(),
+            app.base.clone(),
+            app.http.clone(),
+            t.clone(),
+            id.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let r = http
+                .put(format!("{base}/api/v1/customer/update"))
+                .bearer_auth(&t)
+                .json(&json!({"id": id, "name": format!("Tên Mới Số{i}"), "phone": "0912000111"}))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    for task in tasks {
+        let (st, b) = task.await.unwrap();
+        assert_eq!(st, StatusCode::OK, "{b}");
+    }
+    let (_, got) = app.get(&format!("/api/v1/customer/get/{id}"), &t).await;
+    let last = got["data"]["name"].as_str().unwrap().to_owned();
+    let hits = |app: &'_ TestApp, q: String| {
+        let t = t.clone();
+        async move {
+            let found = app
+                .search(
+                    "/api/v1/customer/search",
+                    &t,
+                    json!({"pageNumber": 1, "pageSize": 20, "search": q}),
+                )
+                .await;
+            found["totalCount"].as_i64().unwrap()
+        }
+    };
+    for i in 0..20 {
+        let name = format!("Tên Mới Số{i}");
+        let expected = i64::from(name == last);
+        assert_eq!(
+            hits(app, format!("so{i}")).await,
+            expected,
+            "{name} (final {last})"
+        );
+    }
+    assert_eq!(hits(app, "ban dau".to_owned()).await, 0);
+    // The repair command rebuilds the same index from the records.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_crm"))
+        .args(["search", "reindex", "--tenant", "race", "--json"])
+        .env("CRM_DATABASE_URL", app.db_url())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["tenant"], json!("race"));
+    assert_eq!(report["reindexed"]["customer"], json!(1), "{report}");
+    let suffix = last.rsplit("Số").next().unwrap().to_owned();
+    assert_eq!(hits(app, format!("so{suffix}")).await, 1);
+    assert_eq!(hits(app, "0912000111".to_owned()).await, 1);
+}
+
+/// Concurrent "received" on one purchase: every caller gets the state, the stock moves once.
+async fn concurrent_receipts_are_idempotent(app: &TestApp) {
+    let a = app.tenant("recv").await;
+    let t = a.token.clone();
+    let branch = nx_branch(app, &t).await;
+    let (st, p) = app
+        .post(
+            "/api/product/product",
+            &t,
+            json!({"name": "Nước suối", "branch_id": branch, "sell_price": 5000, "unit": {"unit_base": {"name": "Chai"}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let pid = p["id"].as_i64().unwrap();
+    let (_, sup) = app
+        .post(
+            "/api/customer/customer",
+            &t,
+            json!({"name": "NCC", "type": "supplier"}),
+        )
+        .await;
+    let supplier = sup["data"]["id"].as_i64().unwrap();
+    let (st, po) = app.post("/api/purchase/purchase", &t, json!({"customer_id": supplier, "branch_id": branch, "shipping_status": "ordered", "products": [{"product_id": pid, "quantity": 7, "unit_price": 3000}]})).await;
+    assert_eq!(st, StatusCode::OK, "{po}");
+    let po = po["data"]["id"].as_i64().unwrap();
+    let barrier = Arc::new(tokio::sync::Barrier::new(10));
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (barrier, base, http, t) = (
+            barrier.clone(),
+            app.base.clone(),
+            app.http.clone(),
+            t.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let r = http
+                .put(format!("{base}/api/purchase/update-shipping/{po}"))
+                .bearer_auth(&t)
+                .json(&json!({"comment": "", "shipping_status": "received"}))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    for task in tasks {
+        let (st, b) = task.await.unwrap();
+        assert_eq!(st, StatusCode::OK, "{b}");
+        assert_eq!(b["shipping_status"], json!("received"), "{b}");
+    }
+    let (_, d) = app
+        .get(
+            &format!("/api/product/product-detail?variation_id={pid}&branch_id={branch}"),
+            &t,
+        )
+        .await;
+    assert_eq!(d["qty_available"].as_f64(), Some(7.0), "{d}");
+}
+
+on_both_backends!(
+    shapes_are_bounded,
+    nul_is_refused_everywhere,
+    concurrent_renames_keep_search_true,
+    concurrent_receipts_are_idempotent,
+);
+
+/// Peak resident memory of this process (the server runs inside it), in MiB.
+fn peak_rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_burst_is_bounded_and_the_real_client_still_gets_in() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let real = app.tenant("burst").await;
+    let token_url = format!("{}/api/v1/auth/get-token-for-develop", app.base);
+    let mut tasks = Vec::new();
+    for i in 0..128 {
+        let (http, url, id) = (app.http.clone(), token_url.clone(), real.client_id.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(url)
+                .json(&json!({"clientId": id, "clientSecret": format!("wrong{i}")}))
+                .send()
+                .await
+                .unwrap();
+            let retry = r.headers().get("retry-after").is_some();
+            (r.status(), retry, r.json::<Value>().await.unwrap())
+        }));
+    }
+    // The real client, from another address, while the burst is in flight.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let r = elsewhere
+        .post(&token_url)
+        .json(&json!({"clientId": real.client_id, "clientSecret": real.secret}))
+        .send()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["data"]["accessToken"].is_string(), "{body}");
+    assert!(
+        took < Duration::from_secs(2),
+        "the real client waited {took:?}"
+    );
+    let (mut refused, mut limited) = (0, 0);
+    for task in tasks {
+        let (st, retry, b) = task.await.unwrap();
+        assert_eq!(b["success"], json!(false), "{b}");
+        match st {
+            StatusCode::UNAUTHORIZED => refused += 1,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(retry, "Retry-After on {st}");
+                limited += 1;
+            }
+            other => panic!("unexpected {other}: {b}"),
+        }
+    }
+    println!(
+        "burst: {refused} refused, {limited} throttled; peak RSS {} MiB",
+        peak_rss_mib()
+    );
+    assert!(limited > 0 && refused > 0);
+    assert!(peak_rss_mib() < 200, "peak RSS {} MiB", peak_rss_mib());
+    // The address that failed is now throttled even with the right secret elsewhere in its
+    // budget; the client id is locked for it, not for the address that succeeded before.
+    let (st, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/get-token-for-develop",
+            None,
+            Some(json!({"clientId": real.client_id, "clientSecret": real.secret})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{b}");
+    let r = elsewhere
+        .post(&token_url)
+        .json(&json!({"clientId": real.client_id, "clientSecret": real.secret}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_connections_do_not_starve_the_server() {
+    crm_server::net::raise_fd_limit();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.header_timeout_secs = 2)
+        .await
+        .unwrap();
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stalled = Vec::new();
+    for i in 0..1100 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        // Half a request line, or a head without its end.
+        let part: &[u8] = if i % 2 == 0 {
+            b"GET /hea"
+        } else {
+            b"POST /api/v1/customer/search HTTP/1.1\r\nHost: x\r\n"
+        };
+        s.write_all(part).await.unwrap();
+        stalled.push(s);
+    }
+    let started = Instant::now();
+    let (st, _) = app.call(Method::GET, "/health", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // After the header timeout the server has closed them.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut closed = 0;
+    for s in &mut stalled {
+        let mut buf = [0u8; 64];
+        if let Ok(Ok(n)) = tokio::time::timeout(
+            Duration::from_millis(20),
+            tokio::io::AsyncReadExt::read(s, &mut buf),
+        )
+        .await
+        {
+            if n == 0 || buf.starts_with(b"HTTP/1.1 408") {
+                closed += 1;
+            }
+        }
+    }
+    assert!(
+        closed >= 1000,
+        "only {closed} of 1100 stalled connections were closed"
+    );
+    drop(stalled);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_stalled_requests_exits_within_the_deadline() {
+    let db = common::TestDb::new(Backend::Sqlite).await.unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_crm"))
+        .env("CRM_DATABASE_URL", &db.url)
+        .env("CRM_LISTEN", "127.0.0.1:0")
+        .env("CRM_SHUTDOWN_DEADLINE_SECS", "2")
+        .env("CRM_HEADER_TIMEOUT_SECS", "60")
+        .env("CRM_BODY_TIMEOUT_SECS", "60")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = common::listening(&mut child).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let mut open = Vec::new();
+    for _ in 0..20 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"POST /api/v1/customer/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"pa")
+            .await
+            .unwrap();
+        open.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = child.id().unwrap().to_string();
+    let started = Instant::now();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(6), child.wait())
+        .await
+        .expect("the server did not exit within the deadline")
+        .unwrap();
+    let took = started.elapsed();
+    assert!(status.success(), "{status}");
+    assert!(took < Duration::from_secs(4), "exit took {took:?}");
+    drop(open);
+}
+
+/// Every documented endpoint of the four APIs, with its documented example mutated: wrong
+/// types, extreme numbers, NUL and very long strings, deep nesting, dropped and unknown keys,
+/// broken JSON, odd path and query values. No answer may be a 5xx or take a second.
+async fn fuzz_every_documented_endpoint(app: &TestApp) {
+    let a = app.tenant("fuzz").await;
+    let mut endpoints: Vec<(String, String, Value, Vec<String>)> = Vec::new();
+    for (file, body_key) in [
+        (include_str!("fixtures/catalog-000.json"), "request_example"),
+        (include_str!("fixtures/catalog-003.json"), "request_example"),
+        (
+            include_str!("fixtures/catalog-vbot-omi.json"),
+            "request_example",
+        ),
+    ] {
+        let catalog: Vec<Value> = serde_json::from_str(file).unwrap();
+        for e in catalog {
+            let method = e["method"].as_str().unwrap_or("GET").to_owned();
+            let path = e["path"].as_str().unwrap_or("/").to_owned();
+            let body = e[body_key].clone();
+            let query: Vec<String> = e["query_params"]
+                .as_array()
+                .map(|q| {
+                    q.iter()
+                        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            endpoints.push((method, path, body, query));
+        }
+    }
+    assert!(endpoints.len() >= 180, "{}", endpoints.len());
+    let odd_values = [
+        json!(null),
+        json!(-1),
+        json!(1e308),
+        json!(18446744073709551615u64),
+        json!(""),
+        json!("x".repeat(5000)),
+        json!("a\u{0}b"),
+        json!([]),
+        json!({}),
+        json!(true),
+        json!("' OR 1=1 --"),
+        json!("00000000-0000-0000-0000-000000000000"),
+        json!("2026-13-45"),
+        json!("😀 Nguyễn"),
+        (0..30).fold(json!(1), |v, _| json!([v])),
+    ];
+    let odd_segments = [
+        "-1",
+        "99999999999999999999",
+        "abc",
+        "%00",
+        "%FF",
+        &"9".repeat(300),
+    ];
+    let mut seed: u64 = 0x5eed;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let (mut sent, mut slowest) = (0usize, Duration::ZERO);
+    for (method, path, body, query) in &endpoints {
+        for round in 0..10 {
+            let segment = odd_segments[next(odd_segments.len())];
+            let url_path: String = path
+                .split('/')
+                .map(|s| {
+                    if s.starts_with('{') {
+                        if round % 2 == 0 {
+                            "1"
+                        } else {
+                            segment
+                        }
+                    } else {
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+                .replace(' ', "%20");
+            let mut qs: Vec<String> = query
+                .iter()
+                .map(|q| {
+                    let v = match next(4) {
+                        0 => "1".to_owned(),
+                        1 => "%00".to_owned(),
+                        2 => "x".repeat(3000),
+                        _ => "2026-01-01".to_owned(),
+                    };
+                    format!("{}={v}", q.replace('[', "%5B").replace(']', "%5D"))
+                })
+                .collect();
+            if round == 9 {
+                qs.extend((0..150).map(|i| format!("k{}=1", i % 3)));
+            }
+            let mut mutated = body.clone();
+            if let Some(obj) = mutated.as_object_mut() {
+                let keys: Vec<String> = obj.keys().cloned().collect();
+                if !keys.is_empty() {
+                    let k = &keys[next(keys.len())];
+                    match round % 3 {
+                        0 => {
+                            obj.insert(k.clone(), odd_values[next(odd_values.len())].clone());
+                        }
+                        1 => {
+                            obj.remove(k);
+                        }
+                        _ => {
+                            for k in &keys {
+                                obj.insert(k.clone(), odd_values[next(odd_values.len())].clone());
+                            }
+                        }
+                    }
+                }
+                obj.insert("unknownKey".to_owned(), json!({"a": [1, 2]}));
+            } else if round % 2 == 1 {
+                mutated = odd_values[next(odd_values.len())].clone();
+            }
+            let raw = match round {
+                7 => b"{\"broken\": ".to_vec(),
+                8 => vec![0xff, 0xfe, b'{'],
+                _ => serde_json::to_vec(&mutated).unwrap(),
+            };
+            let url = if qs.is_empty() {
+                format!("{}{url_path}", app.base)
+            } else {
+                format!("{}{url_path}?{}", app.base, qs.join("&"))
+            };
+            let m = Method::from_bytes(method.as_bytes()).unwrap();
+            let mut req = app
+                .http
+                .request(m.clone(), &url)
+                .bearer_auth(&a.token)
+                .header("content-type", "application/json");
+            if m != Method::GET {
+                req = req.body(raw);
+            }
+            let started = Instant::now();
+            let r = req.send().await.unwrap();
+            let took = started.elapsed();
+            let status = r.status();
+            let text = r.text().await.unwrap();
+            assert!(
+                !status.is_server_error(),
+                "{method} {url_path} (round {round}) answered {status}: {text}"
+            );
+            assert!(
+                took < Duration::from_secs(1),
+                "{method} {url_path} took {took:?}"
+            );
+            slowest = slowest.max(took);
+            sent += 1;
+        }
+    }
+    println!(
+        "fuzz: {sent} requests over {} endpoints, 0 server errors, slowest {slowest:?}",
+        endpoints.len()
+    );
+    healthy(app).await;
+}
+
+mod fuzz {
+    use super::*;
+    on_both_backends!(fuzz_every_documented_endpoint);
+}
