@@ -248,29 +248,16 @@ async fn concurrent_renames_keep_search_true(app: &TestApp) {
     }
     let (_, got) = app.get(&format!("/api/v1/customer/get/{id}"), &t).await;
     let last = got["data"]["name"].as_str().unwrap().to_owned();
-    let hits = |app: &'_ TestApp, q: String| {
-        let t = t.clone();
-        async move {
-            let found = app
-                .search(
-                    "/api/v1/customer/search",
-                    &t,
-                    json!({"pageNumber": 1, "pageSize": 20, "search": q}),
-                )
-                .await;
-            found["totalCount"].as_i64().unwrap()
-        }
-    };
     for i in 0..20 {
         let name = format!("Tên Mới Số{i}");
         let expected = i64::from(name == last);
         assert_eq!(
-            hits(app, format!("so{i}")).await,
+            hits(app, &t, format!("so{i}")).await,
             expected,
             "{name} (final {last})"
         );
     }
-    assert_eq!(hits(app, "ban dau".to_owned()).await, 0);
+    assert_eq!(hits(app, &t, "ban dau".to_owned()).await, 0);
     // The repair command rebuilds the same index from the records.
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_crm"))
         .args(["search", "reindex", "--tenant", "race", "--json"])
@@ -287,8 +274,8 @@ async fn concurrent_renames_keep_search_true(app: &TestApp) {
     assert_eq!(report["tenant"], json!("race"));
     assert_eq!(report["reindexed"]["customer"], json!(1), "{report}");
     let suffix = last.rsplit("Số").next().unwrap().to_owned();
-    assert_eq!(hits(app, format!("so{suffix}")).await, 1);
-    assert_eq!(hits(app, "0912000111".to_owned()).await, 1);
+    assert_eq!(hits(app, &t, format!("so{suffix}")).await, 1);
+    assert_eq!(hits(app, &t, "0912000111".to_owned()).await, 1);
 }
 
 /// Concurrent "received" on one purchase: every caller gets the state, the stock moves once.
@@ -349,6 +336,18 @@ async fn concurrent_receipts_are_idempotent(app: &TestApp) {
         )
         .await;
     assert_eq!(d["qty_available"].as_f64(), Some(7.0), "{d}");
+}
+
+/// How many customers a CRMTOP search for `q` finds.
+async fn hits(app: &TestApp, t: &str, q: String) -> i64 {
+    let found = app
+        .search(
+            "/api/v1/customer/search",
+            t,
+            json!({"pageNumber": 1, "pageSize": 20, "search": q}),
+        )
+        .await;
+    found["totalCount"].as_i64().unwrap()
 }
 
 on_both_backends!(
