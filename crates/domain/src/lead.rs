@@ -101,6 +101,14 @@ impl LeadData {
             .words(TextField::Other, self.company.as_deref())
             .phone(self.phone.as_ref())
             .email(self.email.as_ref())
+            .whole(
+                TextField::Branch,
+                self.ext
+                    .as_ref()
+                    .and_then(|e| e.branch_id)
+                    .map(|b| b.to_string())
+                    .as_deref(),
+            )
             .finish()
     }
 

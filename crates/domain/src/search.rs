@@ -48,6 +48,8 @@ pub enum TextField {
     Category = 13,
     /// A partner's own id of the record (OMI `refId`), matched whole.
     RefId = 14,
+    /// The branch a record belongs to (NextX `branch_id`), matched whole.
+    Branch = 15,
 }
 
 impl TextField {

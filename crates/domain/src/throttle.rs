@@ -88,7 +88,11 @@ impl Throttle {
 
     /// Before a credential check: the address's budget and the client id's lock.
     pub(crate) fn admit(&self, client_id: &str, from: IpAddr) -> DomainResult<()> {
-        if self.attempts.fetch_add(1, Ordering::Relaxed).is_multiple_of(1024) {
+        if self
+            .attempts
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(1024)
+        {
             self.forget_stale();
         }
         let checked = read(&self.per_address)?.check_key(&from);

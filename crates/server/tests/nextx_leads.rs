@@ -70,6 +70,38 @@ async fn leads_and_webforms(app: &TestApp) {
     )
     .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
+    // `branch_id` filters in the query, before paging: one lead of the branch among 40 others.
+    let b = ok(
+        app,
+        Method::POST,
+        "/api/branch/branch",
+        t,
+        Some(json!({"code": "CN9", "name": "Chi nhánh 9"})),
+    )
+    .await;
+    let branch = b["data"]["id"].as_i64().unwrap();
+    for i in 0..41 {
+        let branch_id = if i == 20 { json!(branch) } else { Value::Null };
+        ok(
+            app,
+            Method::POST,
+            "/api/contact/contact",
+            t,
+            Some(json!({"name": format!("Khách {i}"), "branch_id": branch_id})),
+        )
+        .await;
+    }
+    let list = ok(
+        app,
+        Method::GET,
+        &format!("/api/contact/contact?page=0&pageLimit=15&branch_id={branch}"),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["name"], json!("Khách 20"));
+    assert_eq!(list[0]["branch"]["id"], json!(branch));
     // The same lead through CRMTOP.
     let page = app
         .search("/api/v1/lead/search", t, json!({"phone": "0977555444"}))

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::inventory::Place;
 use crm_domain::lead::{Lead, LeadExt, LeadInput};
-use crm_domain::search::Filter;
+use crm_domain::search::{Filter, TextField};
 use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -208,21 +208,24 @@ async fn list(
 ) -> Result<Json<Value>, NxError> {
     let p = Params::parse(q)?;
     let page = p.page()?;
+    // Every filter is in the query, before paging.
     let filter = Filter::all()
         .and(p.search().and_then(|t| Filter::text(None, &t)))
-        .and(p.created(&actor, "from_date", &["to_date", "units"])?);
+        .and(p.created(&actor, "from_date", &["to_date", "units"])?)
+        .and(
+            p.int("branch_id")?
+                .filter(|b| *b != 0)
+                .map(|b| Filter::whole(TextField::Branch, &b.to_string())),
+        );
     let found = s.crm.search::<Lead>(&actor, &filter, page).await?;
     let branches = branches(&s, &actor).await?;
-    let branch = p.int("branch_id")?;
-    let mut out = Vec::new();
-    for l in found
-        .items
-        .iter()
-        .filter(|l| branch.is_none() || l.data.ext.as_ref().and_then(|e| e.branch_id) == branch)
-    {
-        out.push(lead_json(l, &branches));
-    }
-    Ok(Json(Value::Array(out)))
+    Ok(Json(Value::Array(
+        found
+            .items
+            .iter()
+            .map(|l| lead_json(l, &branches))
+            .collect(),
+    )))
 }
 
 async fn by_seq(s: &AppState, actor: &Actor, raw: &str) -> Result<Lead, NxError> {
