@@ -280,6 +280,7 @@ impl AuthService {
             return Err(DomainError::Unauthorized);
         }
         self.throttle.admit(client_id, from)?;
+        let _slot = self.throttle.slot(from)?;
         let found = self.repo.find_client(client_id).await?;
         let (client, hash) = match found {
             Some((c, h)) => (Some(c), h),

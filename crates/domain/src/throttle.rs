@@ -63,6 +63,8 @@ pub(crate) struct Throttle {
     /// (client id, address) pairs that presented the right secret.
     trusted: Mutex<HashMap<(String, IpAddr), Instant>>,
     hashers: Arc<Semaphore>,
+    /// Checks in flight or waiting, per address: one address cannot fill the queue.
+    in_flight: Arc<Mutex<HashMap<IpAddr, usize>>>,
     buffers: Arc<Mutex<Vec<Vec<Block>>>>,
     attempts: AtomicU64,
 }
@@ -81,6 +83,7 @@ impl Throttle {
             locked: Mutex::default(),
             trusted: Mutex::default(),
             hashers: Arc::new(Semaphore::new(settings.hash_concurrency.max(1))),
+            in_flight: Arc::default(),
             buffers: Arc::default(),
             attempts: AtomicU64::new(0),
         }
@@ -115,6 +118,24 @@ impl Throttle {
             }
         }
         Ok(())
+    }
+
+    /// A place in the queue for one check from `from`: at most `hash_concurrency` per address,
+    /// so that one address's burst cannot keep others waiting. Freed when dropped.
+    pub(crate) fn slot(&self, from: IpAddr) -> DomainResult<Slot> {
+        let mut map = lock(&self.in_flight)?;
+        let n = map.entry(from).or_default();
+        if *n >= self.settings.hash_concurrency.max(1) {
+            return Err(too_many(
+                Duration::from_secs(1),
+                "too many token requests at once from this address; try again shortly",
+            ));
+        }
+        *n += 1;
+        Ok(Slot {
+            map: self.in_flight.clone(),
+            from,
+        })
     }
 
     /// After a check: remember a success, count a failure.
@@ -178,6 +199,25 @@ impl Throttle {
         })
         .await
         .map_err(|e| DomainError::Internal(e.into()))?
+    }
+}
+
+/// A queued or running check of one address; see [`Throttle::slot`].
+pub(crate) struct Slot {
+    map: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    from: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.map.lock() {
+            if let Some(n) = map.get_mut(&self.from) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&self.from);
+                }
+            }
+        }
     }
 }
 

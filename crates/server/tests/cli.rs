@@ -44,20 +44,7 @@ async fn serve(db: &TestDb) -> (Child, Vec<String>, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = stderr.next_line().await.unwrap() {
-            if let Some(rest) = line.split("addr=").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap();
-                let addr = addr.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':');
-                return format!("http://{addr}");
-            }
-        }
-        panic!("server exited before listening");
-    })
-    .await
-    .expect("server did not start within 30 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
+    let base = common::listening(&mut child).await;
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = Vec::new();
     while let Ok(Ok(Some(line))) =

@@ -220,39 +220,23 @@ async fn concurrent_renames_keep_search_true(app: &TestApp) {
             json!({"name": "Khách Ban Đầu", "phone": "0912000111"}),
         )
         .await;
-    let barrier = Arc::new(tokio::sync::Barrier::new(20));
-    let mut tasks = Vec::new();
-    for i in 0..20 {
-        let (barrier, base, http, t, id) = (
-            barrier.clone(),
-            app.base.clone(),
-            app.http.clone(),
-            t.clone(),
-            id.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            let r = http
-                .put(format!("{base}/api/v1/customer/update"))
-                .bearer_auth(&t)
-                .json(&json!({"id": id, "name": format!("Tên Mới Số{i}"), "phone": "0912000111"}))
-                .send()
-                .await
-                .unwrap();
-            (r.status(), r.json::<Value>().await.unwrap())
-        }));
-    }
-    for task in tasks {
-        let (st, b) = task.await.unwrap();
+    let answers = at_once(20, |i| {
+        app.http
+            .put(format!("{}/api/v1/customer/update", app.base))
+            .bearer_auth(&t)
+            .json(&json!({"id": id, "name": format!("Tên Mới Số{i}x"), "phone": "0912000111"}))
+    })
+    .await;
+    for (st, b) in answers {
         assert_eq!(st, StatusCode::OK, "{b}");
     }
     let (_, got) = app.get(&format!("/api/v1/customer/get/{id}"), &t).await;
     let last = got["data"]["name"].as_str().unwrap().to_owned();
     for i in 0..20 {
-        let name = format!("Tên Mới Số{i}");
+        let name = format!("Tên Mới Số{i}x");
         let expected = i64::from(name == last);
         assert_eq!(
-            hits(app, &t, format!("so{i}")).await,
+            hits(app, &t, format!("so{i}x")).await,
             expected,
             "{name} (final {last})"
         );
@@ -303,29 +287,14 @@ async fn concurrent_receipts_are_idempotent(app: &TestApp) {
     let (st, po) = app.post("/api/purchase/purchase", &t, json!({"customer_id": supplier, "branch_id": branch, "shipping_status": "ordered", "products": [{"product_id": pid, "quantity": 7, "unit_price": 3000}]})).await;
     assert_eq!(st, StatusCode::OK, "{po}");
     let po = po["data"]["id"].as_i64().unwrap();
-    let barrier = Arc::new(tokio::sync::Barrier::new(10));
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let (barrier, base, http, t) = (
-            barrier.clone(),
-            app.base.clone(),
-            app.http.clone(),
-            t.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            let r = http
-                .put(format!("{base}/api/purchase/update-shipping/{po}"))
-                .bearer_auth(&t)
-                .json(&json!({"comment": "", "shipping_status": "received"}))
-                .send()
-                .await
-                .unwrap();
-            (r.status(), r.json::<Value>().await.unwrap())
-        }));
-    }
-    for task in tasks {
-        let (st, b) = task.await.unwrap();
+    let answers = at_once(10, |_| {
+        app.http
+            .put(format!("{}/api/purchase/update-shipping/{po}", app.base))
+            .bearer_auth(&t)
+            .json(&json!({"comment": "", "shipping_status": "received"}))
+    })
+    .await;
+    for (st, b) in answers {
         assert_eq!(st, StatusCode::OK, "{b}");
         assert_eq!(b["shipping_status"], json!("received"), "{b}");
     }
@@ -336,6 +305,29 @@ async fn concurrent_receipts_are_idempotent(app: &TestApp) {
         )
         .await;
     assert_eq!(d["qty_available"].as_f64(), Some(7.0), "{d}");
+}
+
+/// Sends `n` requests at once, released together by a barrier; returns each answer.
+async fn at_once(
+    n: usize,
+    request: impl Fn(usize) -> reqwest::RequestBuilder,
+) -> Vec<(StatusCode, Value)> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (barrier, req) = (barrier.clone(), request(i));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let r = req.send().await.unwrap();
+                (r.status(), r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
 }
 
 /// How many customers a CRMTOP search for `q` finds.
@@ -371,9 +363,36 @@ fn peak_rss_mib() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_secret_burst_is_bounded_and_the_real_client_still_gets_in() {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let real = app.tenant("burst").await;
+    // One failure a minute locks the client id, so the lock outlasts the test however slow.
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.auth_failures_per_minute = 1)
+        .await
+        .unwrap();
+    let auth = &app.app.state.auth;
+    let tenant = auth
+        .create_tenant("burst", Some("burst"), None)
+        .await
+        .unwrap();
+    let issued = auth.create_client(&tenant, "erp").await.unwrap();
+    let (id, secret) = (issued.client.client_id.clone(), issued.secret.0.clone());
     let token_url = format!("{}/api/v1/auth/get-token-for-develop", app.base);
+    // The real integration runs at 127.0.0.2 and has signed in from there before.
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let sign_in = || {
+        elsewhere
+            .post(&token_url)
+            .json(&json!({"clientId": id, "clientSecret": secret}))
+            .send()
+    };
+    assert_eq!(sign_in().await.unwrap().status(), StatusCode::OK);
+    let real = common::Creds {
+        tenant: "burst".to_owned(),
+        client_id: id.clone(),
+        secret: secret.clone(),
+        token: String::new(),
+    };
     let mut tasks = Vec::new();
     for i in 0..128 {
         let (http, url, id) = (app.http.clone(), token_url.clone(), real.client_id.clone());
@@ -390,10 +409,6 @@ async fn a_wrong_secret_burst_is_bounded_and_the_real_client_still_gets_in() {
     }
     // The real client, from another address, while the burst is in flight.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let elsewhere = reqwest::Client::builder()
-        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
-        .build()
-        .unwrap();
     let started = Instant::now();
     let r = elsewhere
         .post(&token_url)
@@ -428,8 +443,8 @@ async fn a_wrong_secret_burst_is_bounded_and_the_real_client_still_gets_in() {
     );
     assert!(limited > 0 && refused > 0);
     assert!(peak_rss_mib() < 200, "peak RSS {} MiB", peak_rss_mib());
-    // The address that failed is now throttled even with the right secret elsewhere in its
-    // budget; the client id is locked for it, not for the address that succeeded before.
+    // The attacking address is refused even with the right secret (the client id is locked for
+    // it, and its own budget is spent); the address that signed in before is not.
     let (st, b) = app
         .call(
             Method::POST,

@@ -165,13 +165,7 @@ pub(crate) async fn fetch<E: Table>(
     tenant: TenantId,
     id: Uuid,
 ) -> DomainResult<Option<E>> {
-    let mut q = select_all::<E>();
-    q.cond_where(by_id(tenant, id));
-    exec.fetch_optional::<E::Row, _>(&q)
-        .await
-        .map_err(db_error)?
-        .map(E::from_row)
-        .transpose()
+    fetch_locking::<E>(exec, tenant, id, false).await
 }
 
 /// Like [`fetch`], inside a write transaction, with the row locked on PostgreSQL until the
@@ -183,9 +177,18 @@ pub(crate) async fn fetch_for_update<E: Table>(
     tenant: TenantId,
     id: Uuid,
 ) -> DomainResult<Option<E>> {
+    fetch_locking::<E>(exec, tenant, id, true).await
+}
+
+async fn fetch_locking<E: Table>(
+    exec: &mut Exec<'_>,
+    tenant: TenantId,
+    id: Uuid,
+    lock: bool,
+) -> DomainResult<Option<E>> {
     let mut q = select_all::<E>();
     q.cond_where(by_id(tenant, id));
-    if matches!(exec, Exec::Postgres(_)) {
+    if lock && matches!(exec, Exec::Postgres(_)) {
         q.lock_with_tables(LockType::Update, [al(T)]);
     }
     exec.fetch_optional::<E::Row, _>(&q)
