@@ -49,7 +49,7 @@ pub struct Options {
     /// Customers created through the bulk path.
     #[arg(long, default_value_t = 100_000)]
     pub bulk: usize,
-    /// Where to write the JSON report (default `target/bench-results/<backend>-<time>.json`).
+    /// Where to write the JSON report (default `<workspace>/target/bench-results/<backend>-<time>.json`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// RNG seed of the generated data and requests.
@@ -99,7 +99,7 @@ pub fn main_with(crm_exe: &str) -> anyhow::Result<()> {
     let report = rt.block_on(run(&opts, Path::new(crm_exe)))?;
     print(&report);
     let out = opts.out.clone().unwrap_or_else(|| {
-        PathBuf::from("target/bench-results").join(format!(
+        target_dir().join("bench-results").join(format!(
             "{}-{}.json",
             report.backend,
             chrono::Utc::now().format("%Y%m%dT%H%M%S")
@@ -670,4 +670,12 @@ pub fn print(r: &Report) {
         "average matches of the search queries: {}",
         r.average_matches
     );
+}
+
+/// The workspace's build directory (`CARGO_TARGET_DIR` when set), whatever the working directory
+/// `cargo bench` gives: reports never land in a package's own folder.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
 }
