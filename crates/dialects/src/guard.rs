@@ -132,7 +132,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// NUL characters in the path, and the size of the query.
+/// NUL characters and invalid UTF-8 in the path, and the size of the query.
 pub fn check_uri(uri: &axum::http::Uri, limits: &Limits) -> Result<(), Violation> {
     if has_nul(uri.path()) {
         return Err(Violation::bad(
@@ -140,7 +140,19 @@ pub fn check_uri(uri: &axum::http::Uri, limits: &Limits) -> Result<(), Violation
             "the path contains a NUL character (%00)",
         ));
     }
+    if percent_encoding::percent_decode_str(uri.path())
+        .decode_utf8()
+        .is_err()
+    {
+        return Err(Violation::bad(None, "the path is not valid UTF-8"));
+    }
     if let Some(q) = uri.query() {
+        if percent_encoding::percent_decode_str(q)
+            .decode_utf8()
+            .is_err()
+        {
+            return Err(Violation::bad(None, "the query string is not valid UTF-8"));
+        }
         check_pairs(q.as_bytes(), limits)?;
     }
     Ok(())
@@ -425,11 +437,7 @@ pub fn reject(path: &str, status: StatusCode, field: Option<&str>, message: &str
             }
             e.into_response()
         }
-        Dialect::Nextx => (
-            status,
-            Json(json!({"meta": {"message": full, "status_code": status.as_u16()}, "data": []})),
-        )
-            .into_response(),
+        Dialect::Nextx => crate::nextx::reject(status, full),
         Dialect::VbotToken => {
             let error = match status {
                 StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
@@ -450,13 +458,18 @@ pub fn reject(path: &str, status: StatusCode, field: Option<&str>, message: &str
     }
 }
 
-/// A refusal that the client should retry later: 429 or 503 with `Retry-After`.
-pub fn throttled(path: &str, retry_after: u64, busy: bool, message: &str) -> Response {
-    let status = if busy {
+/// The status of a `DomainError::Throttled`: 503 when the server is busy, else 429.
+pub fn throttle_status(busy: bool) -> StatusCode {
+    if busy {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::TOO_MANY_REQUESTS
-    };
+    }
+}
+
+/// A refusal that the client should retry later: 429 or 503 with `Retry-After`.
+pub fn throttled(path: &str, retry_after: u64, busy: bool, message: &str) -> Response {
+    let status = throttle_status(busy);
     let mut r = reject(path, status, None, message);
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));

@@ -109,7 +109,12 @@ impl IntoResponse for OmiError {
 
 /// A failure with HTTP `status` in OMI's envelope; `error` is the kind that status stands for.
 pub fn reject(status: StatusCode, about_field: bool, message: String) -> Response {
-    let kind = match status {
+    fail(status, kind_of(status, about_field), message).into_response()
+}
+
+/// The `error` kind an HTTP status stands for.
+fn kind_of(status: StatusCode, about_field: bool) -> &'static str {
+    match status {
         StatusCode::BAD_REQUEST if about_field => "invalid_field",
         StatusCode::UNAUTHORIZED => "unauthorized",
         StatusCode::NOT_FOUND => "not_found",
@@ -121,8 +126,7 @@ pub fn reject(status: StatusCode, about_field: bool, message: String) -> Respons
         StatusCode::SERVICE_UNAVAILABLE => "busy",
         s if s.is_server_error() => "internal",
         _ => "invalid_request",
-    };
-    fail(status, kind, message).into_response()
+    }
 }
 
 /// OMI's camelCase name of a domain field.
@@ -189,13 +193,9 @@ impl From<DomainError> for OmiError {
                 "unauthorized",
                 "the access token is missing, invalid or expired",
             ),
-            DomainError::Throttled {
-                busy: true,
-                message,
-                ..
-            } => fail(StatusCode::SERVICE_UNAVAILABLE, "busy", message),
-            DomainError::Throttled { message, .. } => {
-                fail(StatusCode::TOO_MANY_REQUESTS, "throttled", message)
+            DomainError::Throttled { busy, message, .. } => {
+                let status = crate::guard::throttle_status(busy);
+                fail(status, kind_of(status, false), message)
             }
             DomainError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");

@@ -412,7 +412,7 @@ pub trait InventoryStore: Send + Sync {
     async fn users(&self, tenant: TenantId) -> DomainResult<Vec<crate::inventory::StaffUser>>;
     async fn delete_user(&self, actor: &Actor, id: i64) -> DomainResult<bool>;
     /// What a customer owes: sales' unpaid totals less returns' unrefunded totals.
-    /// Per customer, in one query.
+    /// Per customer, in one query, in the order of `customers` (0 for one with no documents).
     async fn customer_dues(
         &self,
         tenant: TenantId,

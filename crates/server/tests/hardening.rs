@@ -90,30 +90,12 @@ async fn shapes_are_bounded(app: &TestApp) {
     let m = assert_crmtop_err(st, &b, StatusCode::BAD_REQUEST);
     assert!(m.contains("deeper than 32"), "{b}");
     // 16,000 unknown keys and one wrongly typed field: refused at once by the key limit.
-    let mut wide = serde_json::Map::new();
-    for i in 0..16_000 {
-        wide.insert(format!("unknown{i}"), json!(1));
-    }
-    wide.insert("pageSize".to_owned(), json!({"not": "a number"}));
-    let started = Instant::now();
-    let (st, b) = app
-        .post("/api/v1/customer/search", t, Value::Object(wide))
-        .await;
-    assert!(started.elapsed() < Duration::from_millis(500));
+    let (st, b) = wide_search(app, t, 16_000, json!(1)).await;
     let m = assert_crmtop_err(st, &b, StatusCode::BAD_REQUEST);
     assert!(m.contains("more than 256 properties"), "{b}");
     // Within the key limit, the wrongly typed field is still named, in linear time.
-    let mut wide = serde_json::Map::new();
-    for i in 0..250 {
-        wide.insert(format!("unknown{i}"), json!("x".repeat(2000)));
-    }
-    wide.insert("pageSize".to_owned(), json!({"not": "a number"}));
-    let started = Instant::now();
-    let (st, b) = app
-        .post("/api/v1/customer/search", t, Value::Object(wide))
-        .await;
-    assert!(started.elapsed() < Duration::from_millis(500));
-    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    let (st, b) = wide_search(app, t, 250, json!("x".repeat(2000))).await;
+    assert_crmtop_err(st, &b, StatusCode::BAD_REQUEST);
     assert!(b["errors"]["pageSize"].is_array(), "{b}");
     healthy(app).await;
     // A search term of 60 KB: no match, not a 500 (SQLite refuses LIKE patterns over 50 KB).
@@ -136,6 +118,22 @@ async fn shapes_are_bounded(app: &TestApp) {
         .await;
     assert_eq!(st, StatusCode::OK, "{b}");
     healthy(app).await;
+}
+
+/// A CRMTOP search body with `keys` unknown properties holding `value` and a wrongly typed
+/// `pageSize`; it must be answered within 500 ms.
+async fn wide_search(app: &TestApp, t: &str, keys: usize, value: Value) -> (StatusCode, Value) {
+    let mut wide = serde_json::Map::new();
+    for i in 0..keys {
+        wide.insert(format!("unknown{i}"), value.clone());
+    }
+    wide.insert("pageSize".to_owned(), json!({"not": "a number"}));
+    let started = Instant::now();
+    let answer = app
+        .post("/api/v1/customer/search", t, Value::Object(wide))
+        .await;
+    assert!(started.elapsed() < Duration::from_millis(500));
+    answer
 }
 
 async fn nx_branch(app: &TestApp, t: &str) -> i64 {
@@ -229,6 +227,8 @@ async fn concurrent_renames_keep_search_true(app: &TestApp) {
     .await;
     for (st, b) in answers {
         assert_eq!(st, StatusCode::OK, "{b}");
+        common::assert_crmtop_ok(&b);
+        assert_eq!(b["data"], json!(id), "{b}");
     }
     let (_, got) = app.get(&format!("/api/v1/customer/get/{id}"), &t).await;
     let last = got["data"]["name"].as_str().unwrap().to_owned();
@@ -644,10 +644,12 @@ async fn fuzz_every_documented_endpoint(app: &TestApp) {
             let mut qs: Vec<String> = query
                 .iter()
                 .map(|q| {
-                    let v = match next(4) {
+                    let v = match next(6) {
                         0 => "1".to_owned(),
                         1 => "%00".to_owned(),
                         2 => "x".repeat(3000),
+                        3 => "%FF%FE".to_owned(),
+                        4 => "-99999999999999999999".to_owned(),
                         _ => "2026-01-01".to_owned(),
                     };
                     format!("{}={v}", q.replace('[', "%5B").replace(']', "%5D"))
@@ -707,6 +709,20 @@ async fn fuzz_every_documented_endpoint(app: &TestApp) {
                 !status.is_server_error(),
                 "{method} {url_path} (round {round}) answered {status}: {text}"
             );
+            // Whatever the answer, it is JSON with a message when it is a failure.
+            let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| {
+                panic!("{method} {url_path} (round {round}): not JSON: {text}")
+            });
+            if !status.is_success() {
+                let said = ["message", "error_description"]
+                    .iter()
+                    .chain(std::iter::once(&"meta"))
+                    .any(|k| !body[*k].is_null());
+                assert!(
+                    said,
+                    "{method} {url_path} (round {round}): no message in {body}"
+                );
+            }
             assert!(
                 took < Duration::from_secs(1),
                 "{method} {url_path} took {took:?}"

@@ -981,23 +981,19 @@ impl InventoryStore for SqlStore {
             .to_owned();
         let mut conn = self.db.read().await.map_err(db_error)?;
         let rows: Vec<Due> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
+        let mut due: std::collections::HashMap<Uuid, f64> = Default::default();
+        for r in &rows {
+            let open = r.final_total - r.paid;
+            let signed = if r.kind == DocKind::Sell.code() {
+                open
+            } else {
+                -open
+            };
+            *due.entry(r.customer_id).or_default() += signed;
+        }
         Ok(customers
             .iter()
-            .map(|c| {
-                let due = rows
-                    .iter()
-                    .filter(|r| r.customer_id == c.0)
-                    .map(|r| {
-                        let open = r.final_total - r.paid;
-                        if r.kind == DocKind::Sell.code() {
-                            open
-                        } else {
-                            -open
-                        }
-                    })
-                    .sum();
-                (*c, due)
-            })
+            .map(|c| (*c, due.get(&c.0).copied().unwrap_or_default()))
             .collect())
     }
 }

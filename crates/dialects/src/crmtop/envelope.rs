@@ -133,14 +133,9 @@ impl From<DomainError> for CrmtopError {
                 }
             }
             DomainError::Unauthorized => Self::unauthorized(),
-            DomainError::Throttled { busy, message, .. } => Self::new(
-                if busy {
-                    StatusCode::SERVICE_UNAVAILABLE
-                } else {
-                    StatusCode::TOO_MANY_REQUESTS
-                },
-                message,
-            ),
+            DomainError::Throttled { busy, message, .. } => {
+                Self::new(crate::guard::throttle_status(busy), message)
+            }
             DomainError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")

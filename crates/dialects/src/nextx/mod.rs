@@ -57,6 +57,11 @@ pub fn meta(status: StatusCode, status_code: i64, message: &str, data: Value) ->
         .into_response()
 }
 
+/// A failure with HTTP `status` in the `{meta, data: []}` shape (refusals before a handler).
+pub fn reject(status: StatusCode, message: String) -> Response {
+    shop::fail(status, message).into_response()
+}
+
 fn failure(status: StatusCode, message: &str) -> Response {
     meta(status, 1, message, json!([]))
 }

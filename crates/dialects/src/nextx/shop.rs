@@ -134,14 +134,9 @@ impl From<DomainError> for NxError {
                 fail(StatusCode::CONFLICT, message)
             }
             DomainError::Unauthorized => fail(StatusCode::UNAUTHORIZED, "Token expired"),
-            DomainError::Throttled { busy, message, .. } => fail(
-                if busy {
-                    StatusCode::SERVICE_UNAVAILABLE
-                } else {
-                    StatusCode::TOO_MANY_REQUESTS
-                },
-                message,
-            ),
+            DomainError::Throttled { busy, message, .. } => {
+                fail(crate::guard::throttle_status(busy), message)
+            }
             DomainError::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
                 fail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
@@ -1114,14 +1109,11 @@ fn customer_json(c: &Customer, due: f64) -> Value {
     })
 }
 
-/// What each customer owes on its documents, in one query.
+/// What each customer owes on its documents, in one query, in the order given.
 async fn dues(s: &AppState, actor: &Actor, customers: &[&Customer]) -> Result<Vec<f64>, NxError> {
     let ids: Vec<_> = customers.iter().map(|c| c.id).collect();
     let dues = s.crm.inventory.customer_dues(actor.tenant_id, &ids).await?;
-    Ok(ids
-        .iter()
-        .map(|id| dues.iter().find(|(c, _)| c == id).map_or(0.0, |(_, d)| *d))
-        .collect())
+    Ok(dues.into_iter().map(|(_, due)| due).collect())
 }
 
 async fn customer_by_seq(s: &AppState, actor: &Actor, raw: &str) -> Result<Customer, NxError> {
