@@ -14,7 +14,8 @@ use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::shop::{bad, fail, id_of, place_json, Caller, NxError, Params};
+use super::kit::{bad, fail, id_of, Caller, NxError, Params};
+use super::shop::place_json;
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
 

@@ -11,7 +11,7 @@ use crm_domain::vocab::Definition;
 use crm_domain::Actor;
 use serde_json::{json, Map, Value};
 
-use super::shop::{bad, fail, id_of, Caller, NxError, Params};
+use super::kit::{bad, fail, id_of, Caller, NxError, Params};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {

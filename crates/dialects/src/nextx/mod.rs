@@ -21,9 +21,12 @@ use serde_json::{json, Value};
 use crate::body::form;
 use crate::AppState;
 
+mod documents;
+mod kit;
 mod leads;
 mod marketing;
 mod pipeline;
+mod products;
 mod shop;
 mod tasks;
 mod users;
@@ -59,7 +62,7 @@ pub fn meta(status: StatusCode, status_code: i64, message: &str, data: Value) ->
 
 /// A failure with HTTP `status` in the `{meta, data: []}` shape (refusals before a handler).
 pub fn reject(status: StatusCode, message: String) -> Response {
-    shop::fail(status, message).into_response()
+    kit::fail(status, message).into_response()
 }
 
 fn failure(status: StatusCode, message: &str) -> Response {

@@ -16,7 +16,7 @@ use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::shop::{bad, fail, id_of, local_midnight, money, Caller, NxError, Params};
+use super::kit::{bad, fail, id_of, local_midnight, money, Caller, NxError, Params};
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
 

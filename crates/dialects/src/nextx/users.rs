@@ -11,7 +11,7 @@ use crm_domain::inventory::StaffUser;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::shop::{bad, fail, id_of, Caller, NxError, Params};
+use super::kit::{bad, fail, id_of, Caller, NxError, Params};
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
 

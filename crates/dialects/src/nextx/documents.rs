@@ -1,0 +1,598 @@
+//! NextX purchase orders, sales and sales returns (seed 003): lines in the product's units,
+//! payments, the stock they move, and the list and detail answers.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use crm_domain::customer::Customer;
+use crm_domain::inventory::{Doc, DocFilter, DocKind, DocLine, Payment, Place};
+use crm_domain::sales::Product;
+use crm_domain::search::{Filter, PageRequest};
+use crm_domain::stock::new_doc;
+use crm_domain::Actor;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::body::{lenient_int, lenient_num, parse_ci};
+use crate::AppState;
+
+use super::kit::*;
+use super::products::units_json;
+use super::shop::place_json;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/purchase/purchase", get(purchases).post(purchase_add))
+        .route(
+            "/api/purchase/purchase-by-code/{code}",
+            get(purchase_by_code),
+        )
+        .route("/api/purchase/update-shipping/{id}", put(purchase_shipping))
+        .route("/api/sell/sell", get(sells).post(sell_add))
+        .route("/api/sell/sell/{id}", get(sell_get))
+        .route(
+            "/api/sell-return/sell-return",
+            get(returns).post(return_add),
+        )
+        .route(
+            "/api/sell-return/sell-return/{id}",
+            get(return_get).put(return_put),
+        )
+        // The doc's request line and every sample spell it without the "s".
+        .route("/api/ell-return/ell-return/{id}", get(return_get))
+}
+
+// ---- documents ----
+
+#[derive(Debug, Default, Deserialize)]
+struct LineIn {
+    #[serde(default, deserialize_with = "lenient_int")]
+    id_sort: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    product_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    variation_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    unit_price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    unit_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    tax_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    item_tax: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num", alias = "qty")]
+    quantity: Option<f64>,
+    #[serde(default, alias = "comment")]
+    sell_line_note: Option<String>,
+    #[serde(default)]
+    line_discount_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_num", alias = "discount")]
+    line_discount_amount: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    sell_line_id: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PaymentIn {
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    payment_type: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    amount: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    account_id: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DocIn {
+    #[serde(default)]
+    invoice_no: Option<String>,
+    #[serde(default)]
+    transaction_date: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    customer_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    branch_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    store_id: Option<i64>,
+    #[serde(default)]
+    discount_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    discount_amount: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num", alias = "return_charges")]
+    surcharges: Option<f64>,
+    #[serde(default)]
+    shipping_status: Option<String>,
+    #[serde(default)]
+    approved_status: Option<Value>,
+    #[serde(default)]
+    additional_notes: Option<String>,
+    #[serde(default)]
+    staff_note: Option<String>,
+    #[serde(default)]
+    products: Vec<LineIn>,
+    #[serde(default, alias = "payments")]
+    payment: Vec<PaymentIn>,
+}
+
+impl DocIn {
+    fn doc(self, kind: DocKind) -> Result<Doc, NxError> {
+        let date = self
+            .transaction_date
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                NaiveDate::parse_from_str(d.get(..10).unwrap_or(d), "%Y-%m-%d")
+                    .map_err(|_| bad("transaction_date", format!("'{d}' is not a Y-m-d date")))
+            })
+            .transpose()?;
+        let mut doc = new_doc(kind, date);
+        doc.invoice_no = self.invoice_no.filter(|i| !i.trim().is_empty());
+        doc.branch_id = self.branch_id.unwrap_or(0);
+        doc.store_id = self.store_id.unwrap_or(0);
+        doc.discount_type = self.discount_type;
+        doc.discount_amount = self.discount_amount.unwrap_or(0.0);
+        doc.charges = self.surcharges.unwrap_or(0.0);
+        doc.shipping_status = self
+            .shipping_status
+            .filter(|s| !s.trim().is_empty())
+            .or(Some("ordered".to_owned()));
+        doc.approved = matches!(self.approved_status, Some(Value::Bool(true)))
+            || matches!(&self.approved_status, Some(Value::String(s)) if s == "true" || s == "1");
+        doc.additional_notes = self.additional_notes.filter(|s| !s.is_empty());
+        doc.staff_note = self.staff_note.filter(|s| !s.is_empty());
+        for (i, l) in self.products.into_iter().enumerate() {
+            let product = l
+                .product_id
+                .or(l.variation_id)
+                .filter(|p| *p != 0)
+                .ok_or_else(|| bad(&format!("products[{i}].product_id"), "is required"))?;
+            doc.lines.push(DocLine {
+                sort: l.id_sort.unwrap_or(i as i64),
+                product_seq: product,
+                unit_id: l.unit_id.filter(|u| *u != 0),
+                unit_price: l.unit_price.unwrap_or(0.0),
+                quantity: l.quantity.unwrap_or(0.0),
+                discount_type: l.line_discount_type,
+                discount_amount: l.line_discount_amount.unwrap_or(0.0),
+                tax_id: l.tax_id,
+                item_tax: l.item_tax.unwrap_or(0.0),
+                note: l.sell_line_note.filter(|n| !n.is_empty()),
+                sell_line_id: l.sell_line_id,
+                ..DocLine::default()
+            });
+        }
+        doc.payments = self
+            .payment
+            .into_iter()
+            .map(|p| Payment {
+                note: p.note.filter(|n| !n.is_empty()),
+                payment_type: p.payment_type,
+                method: p.method,
+                amount: p.amount.unwrap_or(0.0),
+                account_id: p.account_id,
+                paid_on: Some(date.unwrap_or_else(|| chrono::Utc::now().date_naive())),
+            })
+            .collect();
+        Ok(doc)
+    }
+}
+
+fn lines_request_shape(doc: &Doc) -> Vec<Value> {
+    doc.lines
+        .iter()
+        .map(|l| {
+            json!({
+                "id": l.id, "id_sort": l.sort, "product_id": l.product_seq, "variation_id": l.product_seq,
+                "unit_price": l.unit_price, "unit_id": l.unit_id, "f_convert": l.rate, "f_convert1": 1, "f_convert2": 1, "f_convert3": 1,
+                "tax_id": l.tax_id, "item_tax": l.item_tax, "quantity": l.quantity, "sell_line_note": l.note.clone().unwrap_or_default(),
+                "line_discount_type": l.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "line_discount_amount": l.discount_amount,
+                "sell_line_id": l.sell_line_id, "line_total": l.total,
+            })
+        })
+        .collect()
+}
+
+fn payments_json(doc: &Doc) -> Vec<Value> {
+    doc.payments
+        .iter()
+        .map(|p| json!({"note": p.note.clone().unwrap_or_default(), "payment_type": p.payment_type, "method": p.method, "amount": p.amount, "account_id": p.account_id, "paid_on": p.paid_on.map(|d| d.to_string())}))
+        .collect()
+}
+
+async fn rich_lines(s: &AppState, actor: &Actor, doc: &Doc) -> Result<Vec<Value>, NxError> {
+    let mut out = Vec::new();
+    for l in &doc.lines {
+        let p: Product = s.crm.get(actor, l.product_id).await?;
+        let units = units_json(s, actor, &p).await?;
+        let unit_name = units
+            .iter()
+            .find(|u| u["id"] == json!(l.unit_id.or(p.data.unit_id)))
+            .and_then(|u| u["name"].as_str().map(str::to_owned));
+        out.push(json!({
+            "id": l.id, "product_id": l.product_seq, "variation_id": l.product_seq, "product_name": p.data.name,
+            "product_code": p.data.code, "sub_sku": p.data.ext.as_ref().and_then(|e| e.sku.clone()).or(p.data.code.clone()),
+            "product_image": p.data.image, "product_purchase_price": p.data.import_price, "product_sell_price": p.data.retail_price,
+            "unit_id": l.unit_id.or(p.data.unit_id), "unit": unit_name, "quantity": l.quantity, "sell_line_note": l.note.clone().unwrap_or_default(),
+            "line_discount_type": l.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "line_discount_amount": money(l.discount_amount),
+            "units": units, "item_tax": l.item_tax, "unit_price": l.unit_price, "sell_line_id": l.sell_line_id,
+        }));
+    }
+    Ok(out)
+}
+
+async fn party_json(
+    s: &AppState,
+    actor: &Actor,
+    doc: &Doc,
+) -> Result<(Value, Option<Customer>), NxError> {
+    let Some(id) = doc.customer_id else {
+        return Ok((Value::Null, None));
+    };
+    let c: Option<Customer> = s.crm.customers.get(actor.tenant_id, id).await?;
+    let v = c.as_ref().map(|c| {
+        let party = c.data.ext.as_ref().and_then(|e| e.party.clone()).unwrap_or_default();
+        json!({"id": c.seq, "name": c.data.name, "code": c.data.code, "mobile": c.data.phone.as_ref().map(|p| p.as_str().to_owned()),
+               "gender": party.gender.map(|g| g.to_string()), "birthday": party.birthday.map(|b| b.to_string()), "address": c.data.address,
+               "account_address": party.account_address.unwrap_or_default(), "account_no": party.account_no.unwrap_or_default()})
+    });
+    Ok((v.unwrap_or(Value::Null), c))
+}
+
+async fn branch_json(s: &AppState, actor: &Actor, id: i64) -> Result<Value, NxError> {
+    Ok(s.crm
+        .inventory
+        .places(actor.tenant_id, false, None)
+        .await?
+        .iter()
+        .find(|b| b.id == id)
+        .map(place_json)
+        .unwrap_or(Value::Null))
+}
+
+/// A list row (purchase, sale or return).
+async fn row_json(
+    s: &AppState,
+    actor: &Actor,
+    doc: &Doc,
+    c: Option<&Customer>,
+    branches: &[Place],
+) -> Result<Value, NxError> {
+    let mut v = json!({
+        "id": doc.id, "transaction_date": doc.transaction_date.to_string(), "invoice_no": doc.invoice_no,
+        "customer_id": c.map(|c| c.seq), "customer_code": c.and_then(|c| c.data.code.clone()), "customer_name": c.map(|c| c.data.name.clone()),
+        "customer_mobile": c.and_then(|c| c.data.phone.as_ref().map(|p| p.as_str().to_owned())), "customer_address": c.and_then(|c| c.data.address.clone()),
+        "customer_description": c.and_then(|c| c.data.note.clone()),
+        "payment_status": doc.payment_status(), "final_total": money(doc.final_total), "tax_amount": money(doc.tax_amount),
+        "discount_amount": money(doc.discount_amount), "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()),
+        "total_before_tax": money(doc.total_before_tax), "shipping_status": doc.shipping_status, "additional_notes": doc.additional_notes,
+        "staff_note": doc.staff_note, "total_paid": money(doc.paid()),
+        "branch_name": branches.iter().find(|b| b.id == doc.branch_id).map(|b| b.name.clone()),
+        "total_items": doc.lines.len(), "approved_status": if doc.approved { "1" } else { "0" },
+    });
+    match doc.kind {
+        DocKind::Purchase => {
+            v["added_by"] = json!({"id": null, "name": doc.created_by_name, "firstname": null, "lastname": doc.created_by_name});
+        }
+        DocKind::Sell => {
+            v["added_by"] = json!(doc.created_by_name);
+            v["total_discount"] = json!(money(doc.discount_amount));
+            v["total_surcharge"] = json!(money(doc.charges));
+            v["status"] = json!("final");
+            v["purchase_invoice_no"] = json!("");
+            v["total_paid"] = json!(doc.paid());
+        }
+        _ => {
+            v["added_by"] = json!(doc.created_by_name);
+            v["amount_paid"] = json!(money(doc.paid()));
+            v["sell_id"] = json!(doc.return_of);
+            let sale = match doc.return_of {
+                Some(id) => {
+                    s.crm
+                        .inventory
+                        .doc(actor.tenant_id, DocKind::Sell, id)
+                        .await?
+                }
+                None => None,
+            };
+            v["sell_invoice_no"] = json!(sale.and_then(|d| d.invoice_no));
+        }
+    }
+    Ok(v)
+}
+
+fn filter_of(
+    p: &Params,
+    customers: Option<crm_domain::ids::CustomerId>,
+) -> Result<DocFilter, NxError> {
+    Ok(DocFilter {
+        branch_id: p.int("branch_id")?,
+        store_id: p.int("store_id")?,
+        customer_id: customers,
+        from: p.date("from_date")?,
+        to: p.date("to_date")?,
+        search: p.search(),
+    })
+}
+
+pub(super) async fn list(
+    s: &AppState,
+    actor: &Actor,
+    kind: DocKind,
+    q: Option<String>,
+    branch_required: bool,
+) -> Result<Json<Value>, NxError> {
+    let p = Params::parse(q)?;
+    if branch_required {
+        let b = p
+            .int("branch_id")?
+            .ok_or_else(|| bad("branch_id", "is required"))?;
+        s.crm.branch(actor, b).await?;
+    }
+    let customer = match p.int("customer_id")? {
+        Some(seq) => {
+            let c: Customer = s
+                .crm
+                .by_seq(actor, seq)
+                .await?
+                .ok_or_else(|| bad("customer_id", format!("customer {seq} does not exist")))?;
+            Some(c.id)
+        }
+        None => None,
+    };
+    let docs = s
+        .crm
+        .docs(actor, kind, &filter_of(&p, customer)?, p.page()?)
+        .await?;
+    let branches = s.crm.inventory.places(actor.tenant_id, false, None).await?;
+    // The page's customers in one query.
+    let mut ids: Vec<_> = docs
+        .iter()
+        .filter_map(|d| d.customer_id.map(|c| c.0))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let customers = if ids.is_empty() {
+        Vec::new()
+    } else {
+        let size = ids.len() as u32;
+        s.crm
+            .search::<Customer>(
+                actor,
+                &Filter::Ids { ids, negate: false },
+                PageRequest::new(1, size)?,
+            )
+            .await?
+            .items
+    };
+    let mut out = Vec::new();
+    for d in &docs {
+        let c = d
+            .customer_id
+            .and_then(|id| customers.iter().find(|c| c.id == id));
+        out.push(row_json(s, actor, d, c, &branches).await?);
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+pub(super) async fn purchases(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, NxError> {
+    list(&s, &actor, DocKind::Purchase, q, true).await
+}
+
+async fn sells(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, NxError> {
+    list(&s, &actor, DocKind::Sell, q, true).await
+}
+
+pub(super) async fn returns(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, NxError> {
+    list(&s, &actor, DocKind::SellReturn, q, false).await
+}
+
+fn echo(doc: &Doc, customer: Option<i64>) -> Value {
+    json!({
+        "id": doc.id, "invoice_no": doc.invoice_no, "transaction_date": doc.transaction_date.to_string(),
+        "customer_id": customer, "branch_id": doc.branch_id, "store_id": doc.store_id,
+        "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "discount_amount": doc.discount_amount,
+        "total_before_tax": doc.total_before_tax, "tax_amount": doc.tax_amount, "final_total": doc.final_total,
+        "shipping_status": doc.shipping_status, "approved_status": doc.approved, "payment_status": doc.payment_status(),
+        "additional_notes": doc.additional_notes.clone().unwrap_or_default(), "staff_note": doc.staff_note.clone().unwrap_or_default(),
+        "products": lines_request_shape(doc), "payment": payments_json(doc),
+    })
+}
+
+async fn purchase_add(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let d: DocIn = parse_ci(&body)?;
+    let customer = d.customer_id;
+    if d.branch_id.filter(|b| *b != 0).is_none() {
+        return Err(bad("branch_id", "is required"));
+    }
+    let doc = s
+        .crm
+        .save_purchase(&actor, d.doc(DocKind::Purchase)?, customer)
+        .await?;
+    Ok(Json(
+        json!({"message": "Purchase order created successfully", "data": echo(&doc, customer)}),
+    ))
+}
+
+pub(super) async fn detail(s: &AppState, actor: &Actor, doc: &Doc) -> Result<Value, NxError> {
+    let (customer, c) = party_json(s, actor, doc).await?;
+    Ok(json!({
+        "id": doc.id, "transaction_date": doc.transaction_date.to_string(), "invoice_no": doc.invoice_no,
+        "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "discount_amount": money(doc.discount_amount),
+        "total_before_tax": money(doc.total_before_tax), "tax_amount": money(doc.tax_amount), "final_total": money(doc.final_total),
+        "shipping_status": doc.shipping_status, "approved_status": if doc.approved { "1" } else { "0" },
+        "additional_notes": doc.additional_notes, "staff_note": doc.staff_note, "payment_status": doc.payment_status(),
+        "total_paid": money(doc.paid()), "customer_id": c.map(|c| c.seq), "customer": customer,
+        "created_by": {"id": null, "name": doc.created_by_name, "firstname": null, "lastname": doc.created_by_name},
+        "branch": branch_json(s, actor, doc.branch_id).await?, "branch_id": doc.branch_id, "store_id": doc.store_id,
+        "products": rich_lines(s, actor, doc).await?,
+    }))
+}
+
+async fn purchase_by_code(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, NxError> {
+    let doc = s
+        .crm
+        .inventory
+        .doc_by_invoice(actor.tenant_id, DocKind::Purchase, &code)
+        .await?
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, "purchase order not found"))?;
+    Ok(Json(detail(&s, &actor, &doc).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ShippingIn {
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    shipping_status: Option<String>,
+}
+
+async fn purchase_shipping(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let id = id_of(&id, "purchase order")?;
+    let b: ShippingIn = parse_ci(&body)?;
+    let status = b.shipping_status.clone().unwrap_or_default();
+    s.crm.set_shipping(&actor, id, &status).await?;
+    Ok(Json(
+        json!({"comment": b.comment.unwrap_or_default(), "shipping_status": status}),
+    ))
+}
+
+async fn sell_add(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let d: DocIn = parse_ci(&body)?;
+    let customer = d.customer_id;
+    if d.branch_id.filter(|b| *b != 0).is_none() {
+        return Err(bad("branch_id", "is required"));
+    }
+    let doc = s
+        .crm
+        .save_sell(&actor, d.doc(DocKind::Sell)?, customer)
+        .await?;
+    Ok(Json(json!({
+        "status_code": 200, "message": "Sale order created successfully",
+        "data": {"id": doc.id, "invoice_no": doc.invoice_no, "final_total": doc.final_total, "payment_status": doc.payment_status(),
+                 "sell_lines": doc.lines.iter().map(|l| json!({"id": l.id, "product_id": l.product_seq, "quantity": l.quantity, "unit_id": l.unit_id})).collect::<Vec<_>>()},
+    })))
+}
+
+async fn sell_get(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, NxError> {
+    let doc = s
+        .crm
+        .doc(&actor, DocKind::Sell, id_of(&id, "sale")?)
+        .await?;
+    let (_, c) = party_json(&s, &actor, &doc).await?;
+    Ok(Json(json!({
+        "id": doc.id, "transaction_date": doc.transaction_date.to_string(), "invoice_no": doc.invoice_no,
+        "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "discount_amount": money(doc.discount_amount),
+        "total_before_tax": money(doc.total_before_tax), "tax_amount": money(doc.tax_amount), "final_total": money(doc.final_total),
+        "staff_note": doc.staff_note, "additional_notes": doc.additional_notes, "store_id": doc.store_id, "price_book_id": null,
+        "branch_id": doc.branch_id, "shipping_charges": money(doc.charges), "shipping_status": doc.shipping_status,
+        "customer_id": c.map(|c| c.seq), "payment_status": doc.payment_status(), "total_paid": doc.paid(),
+        "payment": payments_json(&doc), "products": lines_request_shape(&doc), "tax": null,
+    })))
+}
+
+async fn return_add(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let d: DocIn = parse_ci(&body)?;
+    let doc = s
+        .crm
+        .save_return(&actor, d.doc(DocKind::SellReturn)?)
+        .await?;
+    let (_, c) = party_json(&s, &actor, &doc).await?;
+    let mut v = echo(&doc, c.map(|c| c.seq));
+    v["transaction_id"] = json!(doc.return_of);
+    v["return_charges"] = json!(doc.charges);
+    Ok(Json(v))
+}
+
+async fn return_get(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, NxError> {
+    let doc = s
+        .crm
+        .doc(&actor, DocKind::SellReturn, id_of(&id, "sales return")?)
+        .await?;
+    let (customer, c) = party_json(&s, &actor, &doc).await?;
+    let store = s
+        .crm
+        .inventory
+        .places(actor.tenant_id, true, None)
+        .await?
+        .iter()
+        .find(|p| p.id == doc.store_id)
+        .map(place_json);
+    Ok(Json(json!({
+        "id": doc.id, "return_parent_id": doc.return_of, "transaction_date": doc.transaction_date.to_string(), "invoice_no": doc.invoice_no,
+        "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "discount_amount": money(doc.discount_amount),
+        "total_before_tax": money(doc.total_before_tax), "tax_amount": money(doc.tax_amount), "final_total": money(doc.final_total),
+        "staff_note": doc.staff_note, "payment_status": doc.payment_status(), "customer_id": c.map(|c| c.seq), "price_book_id": null,
+        "branch_id": doc.branch_id, "store_id": doc.store_id, "return_charges": money(doc.charges), "additional_notes": doc.additional_notes,
+        "total_paid": money(doc.paid()), "location": branch_json(&s, &actor, doc.branch_id).await?, "customer": customer,
+        "created_by": {"id": null, "name": doc.created_by_name, "firstname": null, "lastname": doc.created_by_name},
+        "payment_lines": doc.payments.iter().enumerate().map(|(i, p)| json!({"id": i + 1, "amount": p.amount, "method": p.method, "transaction_no": "", "paid_on": p.paid_on.map(|d| d.to_string()), "note": p.note.clone().unwrap_or_default()})).collect::<Vec<_>>(),
+        "store": store, "sell_lines": rich_lines(&s, &actor, &doc).await?,
+    })))
+}
+
+async fn return_put(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let id = id_of(&id, "sales return")?;
+    let old = s.crm.doc(&actor, DocKind::SellReturn, id).await?;
+    let d: DocIn = parse_ci(&body)?;
+    let mut doc = d.doc(DocKind::SellReturn)?;
+    doc.id = old.id;
+    doc.uuid = old.uuid;
+    doc.invoice_no = old.invoice_no.clone();
+    doc.created_at = old.created_at;
+    s.crm.save_return(&actor, doc).await?;
+    Ok(ok_flat("Return order updated successfully"))
+}

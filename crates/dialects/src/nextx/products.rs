@@ -1,0 +1,428 @@
+//! NextX products (seed 003): products with a base unit and sub-units, combos, opening
+//! stock, list with stock per store, and the product detail.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use crm_domain::inventory::ProductExt;
+use crm_domain::sales::{Product, ProductData, ProductUnit};
+use crm_domain::search::{Field, Filter};
+use crm_domain::Actor;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::body::{lenient_int, lenient_num, parse_ci};
+use crate::AppState;
+
+use super::kit::*;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/product/product", get(products).post(product_add))
+        .route("/api/product/product/{id}", put(product_put))
+        .route("/api/product/product-detail", get(product_detail))
+}
+
+// ---- products ----
+
+#[derive(Debug, Default, Deserialize)]
+struct UnitDef {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(
+        default,
+        rename = "f_Convert",
+        alias = "f_convert",
+        deserialize_with = "lenient_num"
+    )]
+    f_convert: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    price: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UnitsIn {
+    #[serde(default)]
+    unit_base: Option<UnitDef>,
+    #[serde(default)]
+    sub_unit: Vec<UnitDef>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MediaIn {
+    #[serde(default)]
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ComponentIn {
+    #[serde(default, deserialize_with = "lenient_int")]
+    product_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    quantity: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    unit_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    price: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProductIn {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    sku: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    brand_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    branch_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    store_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    category_id: Option<i64>,
+    #[serde(default)]
+    media: Vec<MediaIn>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    unit_id: Option<i64>,
+    #[serde(default)]
+    unit: Option<UnitsIn>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    purchase_price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    sell_price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    weight: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    height: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    width: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    length: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    qty_begin_stock: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_num")]
+    qty_warning_stock: Option<f64>,
+    #[serde(default)]
+    specification: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    product_custom_field1: Option<String>,
+    #[serde(default)]
+    product_custom_field2: Option<String>,
+    #[serde(default)]
+    composition_variation: Vec<ComponentIn>,
+}
+
+async fn product_data(
+    s: &AppState,
+    actor: &Actor,
+    p: &ProductIn,
+    old: Option<&Product>,
+) -> Result<ProductData, NxError> {
+    if let Some(cat) = p.category_id.filter(|c| *c != 0) {
+        let all = s.crm.inventory.categories(actor.tenant_id).await?;
+        if !all.iter().any(|c| c.id == cat) {
+            return Err(bad("category_id", format!("category {cat} does not exist")));
+        }
+    }
+    let base_unit = match (
+        p.unit
+            .as_ref()
+            .and_then(|u| u.unit_base.as_ref())
+            .and_then(|b| b.name.as_deref()),
+        p.unit_id.filter(|u| *u != 0),
+    ) {
+        (Some(name), _) if !name.trim().is_empty() => Some(s.crm.unit_for_name(actor, name).await?),
+        (_, Some(id)) => Some(id),
+        _ => old.and_then(|o| o.data.unit_id),
+    };
+    let mut components = Vec::new();
+    for (i, c) in p.composition_variation.iter().enumerate() {
+        let Some(pid) = c.product_id.filter(|x| *x != 0) else {
+            continue;
+        };
+        let found: Option<Product> = s.crm.by_seq(actor, pid).await?;
+        if found.is_none() {
+            return Err(bad(
+                &format!("composition_variation[{i}].product_id"),
+                format!("product {pid} does not exist"),
+            ));
+        }
+        components.push((
+            pid,
+            c.quantity.unwrap_or(1.0),
+            c.unit_id,
+            c.price.unwrap_or(0.0),
+        ));
+    }
+    let old_ext = old.and_then(|o| o.data.ext.clone()).unwrap_or_default();
+    Ok(ProductData {
+        code: p
+            .code
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .or_else(|| old.and_then(|o| o.data.code.clone())),
+        name: p.name.clone().unwrap_or_default(),
+        group_id: old.and_then(|o| o.data.group_id),
+        group_name: old.and_then(|o| o.data.group_name.clone()),
+        unit_id: base_unit,
+        unit_name: None,
+        import_price: p.purchase_price.unwrap_or(0.0),
+        retail_price: p.sell_price.unwrap_or(0.0),
+        wholesale_price: old.map_or(0.0, |o| o.data.wholesale_price),
+        config: old.and_then(|o| o.data.config.clone()),
+        note: old.and_then(|o| o.data.note.clone()),
+        image: p
+            .media
+            .first()
+            .and_then(|m| m.url.clone())
+            .or_else(|| old.and_then(|o| o.data.image.clone())),
+        ext: Some(ProductExt {
+            sku: p
+                .sku
+                .clone()
+                .filter(|c| !c.trim().is_empty())
+                .or(old_ext.sku),
+            category_id: p.category_id.filter(|c| *c != 0),
+            brand_id: p.brand_id,
+            kind: p.kind.clone().unwrap_or(old_ext.kind),
+            weight: p.weight.unwrap_or(0.0),
+            height: p.height.unwrap_or(0.0),
+            width: p.width.unwrap_or(0.0),
+            length: p.length.unwrap_or(0.0),
+            specification: p.specification.clone(),
+            description: p.description.clone(),
+            custom_field1: p.product_custom_field1.clone(),
+            custom_field2: p.product_custom_field2.clone(),
+            qty_warning_stock: p.qty_warning_stock.unwrap_or(old_ext.qty_warning_stock),
+            media: p.media.iter().filter_map(|m| m.url.clone()).collect(),
+            components,
+        }),
+    })
+}
+
+async fn product_add(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let p: ProductIn = parse_ci(&body)?;
+    let opening = p.qty_begin_stock.unwrap_or(0.0);
+    if opening != 0.0 && p.branch_id.filter(|b| *b != 0).is_none() {
+        return Err(bad("branch_id", "is required with qty_begin_stock"));
+    }
+    if let Some(b) = p.branch_id.filter(|b| *b != 0) {
+        s.crm.branch(&actor, b).await?;
+        s.crm.store_of(&actor, b, p.store_id).await?;
+    }
+    let data = product_data(&s, &actor, &p, None).await?;
+    // Sub-units are checked before anything is written.
+    let mut subs = Vec::new();
+    for (i, u) in p
+        .unit
+        .as_ref()
+        .map(|u| u.sub_unit.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let name = u.name.clone().unwrap_or_default();
+        if name.trim().is_empty() {
+            return Err(bad(&format!("unit.sub_unit[{i}].name"), "is required"));
+        }
+        let rate = u.f_convert.unwrap_or(0.0);
+        if rate.is_nan() || rate <= 0.0 {
+            return Err(bad(
+                &format!("unit.sub_unit[{i}].f_Convert"),
+                "must be more than 0",
+            ));
+        }
+        subs.push((name, rate, u.price.unwrap_or(0.0)));
+    }
+    let id = s.crm.create::<Product>(&actor, data).await?;
+    let mut units = Vec::new();
+    for (name, rate, price) in subs {
+        let unit_id = s.crm.unit_for_name(&actor, &name).await?;
+        units.push((
+            ProductUnit {
+                id: uuid::Uuid::nil(),
+                product_id: id,
+                unit_id,
+                unit_name: None,
+                rate,
+                import_price: 0.0,
+                retail_price: price,
+                wholesale_price: 0.0,
+                note: None,
+            },
+            true,
+        ));
+    }
+    if !units.is_empty() {
+        s.crm.save_product_units(&actor, units).await?;
+    }
+    if let Some(b) = p.branch_id.filter(|b| *b != 0) {
+        s.crm
+            .opening_stock(&actor, id, b, p.store_id, opening)
+            .await?;
+    }
+    let product: Product = s.crm.get(&actor, id).await?;
+    let extra = s.crm.product_units(&actor, id).await?;
+    let ext = product.data.ext.clone().unwrap_or_default();
+    Ok(Json(json!({
+        "id": product.seq,
+        "name": product.data.name,
+        "code": product.data.code,
+        "sku": ext.sku.clone().or(product.data.code.clone()),
+        "brand_id": ext.brand_id,
+        "category_id": ext.category_id,
+        "category_ids": [],
+        "unit_id": product.data.unit_id,
+        "units": extra.iter().map(|u| json!({"id": u.unit_id.to_string()})).collect::<Vec<_>>(),
+        "type": ext.kind,
+        "purchase_price": product.data.import_price,
+        "sell_price": product.data.retail_price,
+        "weight": ext.weight,
+        "height": ext.height,
+        "width": ext.width,
+        "length": ext.length,
+        "qty_begin_stock": opening,
+        "qty_warning_stock": ext.qty_warning_stock,
+    })))
+}
+
+async fn product_put(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, NxError> {
+    let seq = id_of(&id, "product")?;
+    let old: Product = s
+        .crm
+        .by_seq(&actor, seq)
+        .await?
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, "product not found"))?;
+    let p: ProductIn = parse_ci(&body)?;
+    let data = product_data(&s, &actor, &p, Some(&old)).await?;
+    s.crm.update::<Product>(&actor, old.id, data).await?;
+    Ok(ok_flat("Product updated successfully"))
+}
+
+/// A product's units as NextX lists them: the base unit (multiplier 1) then the others.
+pub(super) async fn units_json(
+    s: &AppState,
+    actor: &Actor,
+    p: &Product,
+) -> Result<Vec<Value>, NxError> {
+    let mut out = Vec::new();
+    if let Some(u) = p.data.unit_id {
+        out.push(json!({"id": u, "name": p.data.unit_name, "is_base_unit": 1, "multiplier": 1, "price": p.data.retail_price}));
+    }
+    for u in s.crm.product_units(actor, p.id).await? {
+        out.push(json!({"id": u.unit_id, "name": u.unit_name, "is_base_unit": 0, "multiplier": u.rate, "price": u.retail_price}));
+    }
+    Ok(out)
+}
+
+pub(super) async fn products(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, NxError> {
+    let p = Params::parse(q)?;
+    let branch = p
+        .int("branch_id")?
+        .ok_or_else(|| bad("branch_id", "is required"))?;
+    s.crm.branch(&actor, branch).await?;
+    let store = p.int("store_id")?;
+    let page = p.page()?;
+    let kinds = p.all("type");
+    let mut filter = Filter::all().and(p.search().and_then(|t| Filter::text(None, &t)));
+    filter = filter.and(Filter::any_of(
+        Field::Kind,
+        kinds
+            .into_iter()
+            .map(crm_domain::search::Value::Text)
+            .collect(),
+    ));
+    let found = s.crm.search::<Product>(&actor, &filter, page).await?;
+    let ids: Vec<_> = found.items.iter().map(|x| x.id).collect();
+    let stock: HashMap<_, _> = s
+        .crm
+        .stock(&actor, &ids, Some(branch), store)
+        .await?
+        .into_iter()
+        .collect();
+    let cats = s.crm.inventory.categories(actor.tenant_id).await?;
+    let rows: Vec<Value> = found
+        .items
+        .iter()
+        .map(|x| {
+            let ext = x.data.ext.clone().unwrap_or_default();
+            json!({
+                "id": x.seq, "product_id": x.seq, "variations_id": x.seq,
+                "product_fullname": x.data.name, "product_code": x.data.code,
+                "barcode": ext.sku.clone().or(x.data.code.clone()), "product_image": x.data.image,
+                "qty_available": stock.get(&x.id).copied().unwrap_or(0.0),
+                "unit": x.data.unit_name, "selling_price": x.data.retail_price, "brand_name": null,
+                "category_name": ext.category_id.and_then(|c| cats.iter().find(|k| k.id == c)).map(|k| k.name.clone()),
+                "specification": ext.specification, "product_type": ext.kind,
+                "weight": ext.weight, "length": ext.length.to_string(), "width": ext.width.to_string(), "height": ext.height.to_string(),
+                "product_variation": {"product_id": x.seq, "variations_id": x.seq, "unit_id": x.data.unit_id, "price": x.data.retail_price},
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(rows)))
+}
+
+async fn product_detail(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, NxError> {
+    let p = Params::parse(q)?;
+    let variation = p
+        .int("variation_id")?
+        .ok_or_else(|| bad("variation_id", "is required"))?;
+    let branch = p.int("branch_id")?;
+    let store = p.int("store_id")?;
+    if let Some(b) = branch {
+        s.crm.branch(&actor, b).await?;
+    }
+    let x: Product = s
+        .crm
+        .by_seq(&actor, variation)
+        .await?
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, "product not found"))?;
+    let qty = s
+        .crm
+        .stock(&actor, &[x.id], branch, store)
+        .await?
+        .first()
+        .map_or(0.0, |(_, q)| *q);
+    let ext = x.data.ext.clone().unwrap_or_default();
+    Ok(Json(json!({
+        "id": x.seq, "product_id": x.seq, "variations.id": x.seq,
+        "product_name": x.data.name, "product_actual_name": x.data.name,
+        "product_code": x.data.code, "product_sku": ext.sku.clone().or(x.data.code.clone()), "product_image": x.data.image,
+        "qty_available": qty,
+        "qty_warning_stock": ext.qty_warning_stock,
+        "stock_warning": ext.qty_warning_stock > 0.0 && qty <= ext.qty_warning_stock,
+        "default_purchase_price": x.data.import_price, "default_sell_price": x.data.retail_price,
+        "product_type": ext.kind, "specification": ext.specification,
+        "height": ext.height.to_string(), "width": ext.width.to_string(), "length": ext.length.to_string(), "weight": ext.weight.to_string(),
+        "computations": {"product_id": x.seq, "variations.id": x.seq, "unit_id": x.data.unit_id, "price": x.data.retail_price},
+        "unit_id": x.data.unit_id.map(|u| u.to_string()), "unit": x.data.unit_name,
+        "units": units_json(&s, &actor, &x).await?,
+    })))
+}
