@@ -1,0 +1,495 @@
+//! OMI writes: `add`, `addMany` (per-item outcomes) and `update`, from the contact body to the
+//! core customer.
+
+use std::collections::{BTreeMap, HashSet};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use crm_domain::customer::{
+    Channel, Customer, CustomerData, CustomerExt, CustomerInput, FieldValue, FunnelPlace, LabelKind,
+};
+use crm_domain::ids::CustomerId;
+use crm_domain::search::{Filter, PageRequest, TextField};
+use crm_domain::text::{Email, Phone};
+use crm_domain::vocab::VocabKind;
+use crm_domain::Actor;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::body::parse_ci;
+use crate::AppState;
+
+use super::*;
+
+/// `{data, type, valueType}`: a phone, an e-mail or a dynamic attribute's value.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ValueIn {
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    value_type: Option<String>,
+}
+
+impl ValueIn {
+    fn text(&self) -> String {
+        match &self.data {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.trim().to_owned(),
+            Some(other) => other.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlaceIn {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    index: Option<i32>,
+    #[serde(default)]
+    second_level_index: Option<i32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DynamicIn {
+    #[serde(default)]
+    field_code: Option<String>,
+    #[serde(default)]
+    values: Vec<ValueIn>,
+}
+
+/// The contact body of add, addMany items and update.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ContactIn {
+    #[serde(default, rename = "_id")]
+    id: Option<String>,
+    #[serde(default)]
+    ref_id: Option<Value>,
+    #[serde(default)]
+    ref_code: Option<String>,
+    #[serde(default)]
+    ref_type: Option<String>,
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+    #[serde(default)]
+    business: Option<Vec<String>>,
+    #[serde(default)]
+    categories: Option<Vec<String>>,
+    #[serde(default)]
+    tag_removes: Option<Vec<String>>,
+    #[serde(default)]
+    business_removes: Option<Vec<String>>,
+    #[serde(default)]
+    categories_removes: Option<Vec<String>>,
+    #[serde(default)]
+    user_owner_email: Option<String>,
+    #[serde(default)]
+    avatar_url: Option<String>,
+    #[serde(default)]
+    full_name: Option<String>,
+    #[serde(default)]
+    gender: Option<String>,
+    #[serde(default)]
+    passport: Option<String>,
+    /// The add doc spells it `jobTitlte`.
+    #[serde(default, alias = "jobTitlte")]
+    job_title: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    phones: Option<Vec<ValueIn>>,
+    #[serde(default)]
+    emails: Option<Vec<ValueIn>>,
+    #[serde(default)]
+    filter_contacts: Option<Vec<PlaceIn>>,
+    #[serde(default)]
+    other_dynamic_updates: Option<Vec<DynamicIn>>,
+}
+
+pub(super) fn ref_id(raw: &Option<Value>) -> Result<Option<String>, OmiError> {
+    match raw {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(bad("refId", format!("expected a string, got {other}"))),
+    }
+}
+
+pub(super) fn same(a: &str, b: &str) -> bool {
+    crm_domain::search::whole_term(a) == crm_domain::search::whole_term(b)
+}
+
+/// Applies the body to a customer's data: present fields replace, absent ones stay; labels
+/// are added (and removed with `…Removes`).
+async fn apply(
+    s: &AppState,
+    actor: &Actor,
+    c: ContactIn,
+    base: Option<CustomerData>,
+) -> Result<CustomerInput, OmiError> {
+    let creating = base.is_none();
+    let base = base.unwrap_or(CustomerData {
+        code: None,
+        name: String::new(),
+        kind: crm_domain::customer::KIND_INDIVIDUAL,
+        tax_code: None,
+        business_type: None,
+        group_id: None,
+        phone: None,
+        email: None,
+        website: None,
+        address: None,
+        note: None,
+        ownership: Default::default(),
+        ext: None,
+    });
+    let mut ext: CustomerExt = base.ext.clone().unwrap_or_default();
+    if let Some(phones) = &c.phones {
+        let mut out = Vec::new();
+        for (i, p) in phones.iter().enumerate() {
+            let text = p.text();
+            if text.is_empty() {
+                continue;
+            }
+            out.push(Channel {
+                value: Phone::parse(&format!("phones[{i}].data"), &text)?,
+                kind: p.kind.clone(),
+                label: p.value_type.clone(),
+            });
+        }
+        ext.phones = out;
+    }
+    if let Some(emails) = &c.emails {
+        let mut out = Vec::new();
+        for (i, e) in emails.iter().enumerate() {
+            let text = e.text();
+            if text.is_empty() {
+                continue;
+            }
+            out.push(Channel {
+                value: Email::parse(&format!("emails[{i}].data"), &text)?,
+                kind: e.kind.clone(),
+                label: e.value_type.clone(),
+            });
+        }
+        ext.emails = out;
+    }
+    for (kind, add, remove) in [
+        (LabelKind::Tag, &c.tags, &c.tag_removes),
+        (LabelKind::Business, &c.business, &c.business_removes),
+        (LabelKind::Category, &c.categories, &c.categories_removes),
+    ] {
+        for name in add.iter().flatten() {
+            if !name.trim().is_empty()
+                && !ext.labels.iter().any(|(k, n)| *k == kind && same(n, name))
+            {
+                ext.labels.push((kind, name.trim().to_owned()));
+            }
+        }
+        for name in remove.iter().flatten() {
+            ext.labels.retain(|(k, n)| !(*k == kind && same(n, name)));
+        }
+    }
+    if let Some(v) = &c.user_owner_email {
+        ext.owner_email = match v.trim() {
+            "" => None,
+            e => Some(Email::parse("userOwnerEmail", e)?),
+        };
+    }
+    for (slot, value) in [
+        (&mut ext.avatar_url, &c.avatar_url),
+        (&mut ext.gender, &c.gender),
+        (&mut ext.passport, &c.passport),
+        (&mut ext.job_title, &c.job_title),
+        (&mut ext.ref_code, &c.ref_code),
+        (&mut ext.ref_type, &c.ref_type),
+    ] {
+        if let Some(v) = value {
+            *slot = Some(v.clone()).filter(|v| !v.trim().is_empty());
+        }
+    }
+    if creating {
+        ext.ref_id = ref_id(&c.ref_id)?;
+    }
+    if let Some(places) = &c.filter_contacts {
+        let mut out = Vec::new();
+        for (i, p) in places.iter().enumerate() {
+            let id =
+                p.id.as_deref()
+                    .and_then(|id| id.trim().parse::<Uuid>().ok())
+                    .ok_or_else(|| bad(&format!("filterContacts[{i}].id"), "is not a funnel id"))?;
+            out.push(FunnelPlace {
+                funnel_id: id,
+                index: p.index.unwrap_or(0),
+                second_index: p.second_level_index,
+            });
+        }
+        ext.funnels = out;
+    }
+    if let Some(updates) = &c.other_dynamic_updates {
+        let fields = s.crm.vocab_of(actor, VocabKind::Field).await?;
+        for (i, u) in updates.iter().enumerate() {
+            let code = u.field_code.as_deref().map(str::trim).unwrap_or_default();
+            let def = fields.iter().find(|f| f.data.code == code).ok_or_else(|| {
+                bad(
+                    &format!("otherDynamicUpdates[{i}].fieldCode"),
+                    format!("no dynamic attribute '{code}' (see layout/list)"),
+                )
+            })?;
+            let values: Vec<FieldValue> = u
+                .values
+                .iter()
+                .map(|v| FieldValue {
+                    data: v.text(),
+                    kind: v.kind.clone(),
+                    label: v.value_type.clone(),
+                })
+                .filter(|v| !v.data.is_empty())
+                .collect();
+            ext.custom.retain(|(f, _)| *f != def.id.0);
+            if !values.is_empty() {
+                ext.custom.push((def.id.0, values));
+            }
+        }
+    }
+    let name = match &c.full_name {
+        Some(n) => Some(n.clone()),
+        None => Some(base.name.clone()).filter(|n| !n.is_empty()),
+    };
+    let address = match &c.address {
+        Some(a) => Some(a.clone()),
+        None => base.address.clone(),
+    };
+    let note = match &c.note {
+        Some(n) => Some(n.clone()),
+        None => base.note.clone(),
+    };
+    Ok(CustomerInput {
+        code: base.code.clone(),
+        name,
+        kind: Some(base.kind),
+        tax_code: base.tax_code.clone(),
+        business_type: base.business_type.clone(),
+        group_id: base.group_id,
+        phone: ext.phones.first().map(|p| p.value.as_str().to_owned()),
+        email: ext.emails.first().map(|e| e.value.as_str().to_owned()),
+        website: base.website.clone(),
+        address,
+        note,
+        ownership: base.ownership.clone(),
+        ext: Some(ext),
+    })
+}
+
+pub(super) async fn add(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Payload<bool>, OmiError> {
+    let c: ContactIn = parse_ci(&body)?;
+    let input = apply(&s, &actor, c, None).await?;
+    s.crm.create::<Customer>(&actor, input).await?;
+    Ok(Payload(true))
+}
+
+#[derive(Debug, Deserialize)]
+struct ManyIn {
+    #[serde(default)]
+    data: Vec<Value>,
+}
+
+/// One item's outcome in `addMany`.
+#[derive(Debug, Serialize)]
+struct ItemOutcome {
+    index: usize,
+    #[serde(rename = "refId")]
+    ref_id: Option<String>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+pub(super) async fn add_many(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Payload<Value>, OmiError> {
+    let many: ManyIn = parse_ci(&body)?;
+    if many.data.is_empty() {
+        return Err(bad("data", "must hold at least one contact"));
+    }
+    if many.data.len() > MAX_BATCH {
+        return Err(bad(
+            "data",
+            format!("at most {MAX_BATCH} contacts per call"),
+        ));
+    }
+    let mut outcomes: Vec<ItemOutcome> = Vec::with_capacity(many.data.len());
+    let mut ready = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    // Partner ids already taken, in one lookup.
+    let refs: Vec<String> = many
+        .data
+        .iter()
+        .filter_map(|v| {
+            v.get("refId").and_then(|r| {
+                r.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| r.as_i64().map(|n| n.to_string()))
+            })
+        })
+        .collect();
+    let taken = taken_refs(&s, &actor, &refs).await?;
+    for (index, raw) in many.data.into_iter().enumerate() {
+        let bytes = Bytes::from(raw.to_string());
+        let prepared = async {
+            let c: ContactIn = parse_ci(&bytes)?;
+            let rid = ref_id(&c.ref_id)?;
+            if let Some(r) = &rid {
+                let key = crm_domain::search::whole_term(r);
+                if taken.contains(&key) || !seen.insert(key) {
+                    return Err(fail(
+                        StatusCode::CONFLICT,
+                        "duplicate_ref_id",
+                        format!("refId: '{r}' is used by another contact"),
+                    ));
+                }
+            }
+            let input = apply(&s, &actor, c, None).await?;
+            let data = s.crm.prepare::<Customer>(&actor, input).await?;
+            Ok::<_, OmiError>((rid, data))
+        }
+        .await;
+        match prepared {
+            Ok((rid, data)) => {
+                outcomes.push(ItemOutcome {
+                    index,
+                    ref_id: rid,
+                    status: "created",
+                    public_id: None,
+                    error: None,
+                    message: None,
+                });
+                ready.push((outcomes.len() - 1, data));
+            }
+            Err(e) => outcomes.push(ItemOutcome {
+                index,
+                ref_id: raw.get("refId").and_then(|r| r.as_str()).map(str::to_owned),
+                status: "error",
+                public_id: None,
+                error: Some(e.error),
+                message: Some(e.message),
+            }),
+        }
+    }
+    let (slots, data): (Vec<usize>, Vec<CustomerData>) = ready.into_iter().unzip();
+    let ids = s.crm.insert_prepared::<Customer>(&actor, data).await?;
+    for (slot, id) in slots.into_iter().zip(ids) {
+        outcomes[slot].public_id = Some(id.0);
+    }
+    let created = outcomes.iter().filter(|o| o.status == "created").count();
+    let errors: BTreeMap<String, String> = outcomes
+        .iter()
+        .filter(|o| o.status == "error")
+        .map(|o| (o.index.to_string(), o.message.clone().unwrap_or_default()))
+        .collect();
+    Ok(Payload(json!({
+        "success": errors.is_empty(),
+        "created": created,
+        "failed": outcomes.len() - created,
+        "error": errors,
+        "items": outcomes,
+    })))
+}
+
+/// The folded partner ids among `refs` that live customers already use.
+async fn taken_refs(
+    s: &AppState,
+    actor: &Actor,
+    refs: &[String],
+) -> Result<HashSet<String>, OmiError> {
+    let mut out = HashSet::new();
+    for chunk in refs.chunks(MAX_SIZE as usize) {
+        let Some(any) = Filter::any_whole(TextField::RefId, chunk.iter().map(String::as_str))
+        else {
+            continue;
+        };
+        let page = s
+            .crm
+            .search::<Customer>(
+                actor,
+                &any,
+                PageRequest {
+                    number: 1,
+                    size: MAX_SIZE,
+                },
+            )
+            .await?;
+        out.extend(
+            page.items
+                .iter()
+                .filter_map(|c| c.data.ext.as_ref().and_then(|e| e.ref_id.as_deref()))
+                .map(crm_domain::search::whole_term),
+        );
+    }
+    Ok(out)
+}
+
+/// A contact by OMI id (`_id`, `public_id`) or, failing that, by the partner's `refId`.
+pub(super) async fn locate(
+    s: &AppState,
+    actor: &Actor,
+    id: Option<&str>,
+    rid: Option<&str>,
+) -> Result<Customer, OmiError> {
+    if let Some(id) = id.map(str::trim).filter(|i| !i.is_empty()) {
+        if let Ok(uuid) = id.parse::<Uuid>() {
+            return Ok(s.crm.get::<Customer>(actor, CustomerId(uuid)).await?);
+        }
+        return Err(fail(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no contact with id '{id}'"),
+        ));
+    }
+    let Some(rid) = rid else {
+        return Err(bad("refId", "refId or _id is required"));
+    };
+    s.crm
+        .find::<Customer>(actor, &Filter::whole(TextField::RefId, rid))
+        .await?
+        .ok_or_else(|| {
+            fail(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no contact with refId '{rid}'"),
+            )
+        })
+}
+
+pub(super) async fn update(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Payload<bool>, OmiError> {
+    let c: ContactIn = parse_ci(&body)?;
+    let rid = ref_id(&c.ref_id)?;
+    let found = locate(&s, &actor, c.id.as_deref(), rid.as_deref()).await?;
+    let input = apply(&s, &actor, c, Some(found.data.clone())).await?;
+    s.crm.update::<Customer>(&actor, found.id, input).await?;
+    Ok(Payload(true))
+}
