@@ -1,0 +1,232 @@
+//! Activities, tickets with their types and comments, and attached files.
+
+use super::*;
+
+/// Ticket types, comments and files.
+impl Crm {
+    /// Saves uploads for an owner record (checked already by [`Upload::check`]).
+    pub async fn attach(
+        &self,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_id: uuid::Uuid,
+        uploads: Vec<Upload>,
+    ) -> DomainResult<Vec<StoredFile>> {
+        let mut out = Vec::with_capacity(uploads.len());
+        for upload in uploads {
+            out.push(self.files.save(actor, owner, owner_id, upload).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn files_of(
+        &self,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_ids: &[uuid::Uuid],
+    ) -> DomainResult<Vec<StoredFile>> {
+        self.files.list(actor.tenant_id, owner, owner_ids).await
+    }
+
+    /// A file of the caller's tenant, with its bytes.
+    pub async fn read_file(
+        &self,
+        actor: &Actor,
+        id: crate::ids::FileId,
+    ) -> DomainResult<(StoredFile, Vec<u8>)> {
+        self.files
+            .read(actor.tenant_id, id)
+            .await?
+            .ok_or(DomainError::not_found("file"))
+    }
+
+    pub async fn save_ticket_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        name: Option<String>,
+        note: Option<String>,
+    ) -> DomainResult<i64> {
+        let name = crate::common::required("name", name, crate::common::SHORT)?;
+        let note = crate::common::text("note", note, crate::common::LONG)?;
+        self.ticket_store
+            .save_type(actor, id.filter(|i| *i != 0), name, note)
+            .await
+    }
+
+    pub async fn search_ticket_types(
+        &self,
+        actor: &Actor,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Page<TicketType>> {
+        let folded = text.map(crate::text::fold).filter(|t| !t.trim().is_empty());
+        self.ticket_store
+            .search_types(actor.tenant_id, folded.as_deref().map(str::trim), page)
+            .await
+    }
+
+    /// Deletes a ticket type no live ticket uses.
+    pub async fn delete_ticket_type(&self, actor: &Actor, id: i64) -> DomainResult<()> {
+        let used = self
+            .tickets
+            .search(
+                actor.tenant_id,
+                &Filter::Eq {
+                    field: Field::TicketType,
+                    value: crate::search::Value::Int(id),
+                },
+                PageRequest { number: 1, size: 1 },
+            )
+            .await?
+            .total;
+        if used > 0 {
+            return Err(DomainError::in_use(
+                Some("id"),
+                format!("the ticket type is used by {used} ticket(s)"),
+            ));
+        }
+        if self.ticket_store.delete_type(actor, id).await? {
+            Ok(())
+        } else {
+            Err(DomainError::not_found("ticket type"))
+        }
+    }
+
+    /// Adds a message (and files) to a ticket's thread.
+    pub async fn add_comment(
+        &self,
+        actor: &Actor,
+        ticket: crate::ids::TicketId,
+        user_id: Option<uuid::Uuid>,
+        user_name: Option<String>,
+        message: Option<String>,
+        uploads: Vec<Upload>,
+    ) -> DomainResult<crate::ids::CommentId> {
+        let _: Ticket = self.get(actor, ticket).await?;
+        let message = crate::common::text("message", message, MAX_MESSAGE)?;
+        if message.is_none() && uploads.is_empty() {
+            return Err(DomainError::validation(
+                "message",
+                "is required without a file",
+            ));
+        }
+        let comment = Comment {
+            id: crate::ids::CommentId::new(),
+            ticket_id: ticket,
+            user_id: user_id.or(Some(actor.id)),
+            user_name: crate::common::text("user_name", user_name, crate::common::SHORT)?
+                .or_else(|| Some(actor.name.clone())),
+            message,
+            created_at: crate::auth::now(),
+        };
+        self.ticket_store.add_comment(actor, &comment).await?;
+        self.attach(actor, FileOwner::Comment, comment.id.0, uploads)
+            .await?;
+        Ok(comment.id)
+    }
+
+    pub async fn search_comments(
+        &self,
+        actor: &Actor,
+        ticket: crate::ids::TicketId,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Page<Comment>> {
+        let _: Ticket = self.get(actor, ticket).await?;
+        let folded = text.map(crate::text::fold).filter(|t| !t.trim().is_empty());
+        self.ticket_store
+            .search_comments(
+                actor.tenant_id,
+                ticket,
+                folded.as_deref().map(str::trim),
+                page,
+            )
+            .await
+    }
+}
+
+#[async_trait]
+impl Managed for Activity {
+    type Input = ActivityData;
+    fn validate(input: ActivityData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.activities.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+        crm.resolve_link(actor, "primary", &mut data.primary)
+            .await?;
+        crm.resolve_link(actor, "related", &mut data.related).await
+    }
+}
+
+#[async_trait]
+impl Managed for Ticket {
+    type Input = TicketData;
+    fn validate(input: TicketData) -> DomainResult<Self::Data> {
+        input.validate()
+    }
+    fn repo(crm: &Crm) -> &dyn Repository<Self> {
+        crm.tickets.as_ref()
+    }
+    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+        if let Some(id) = data.type_id {
+            let found = crm.ticket_store.get_type(actor.tenant_id, id).await?;
+            data.type_name = Some(
+                found
+                    .ok_or_else(|| {
+                        DomainError::validation(
+                            "type_id",
+                            format!("ticket type {id} does not exist"),
+                        )
+                    })?
+                    .name,
+            );
+        }
+        data.customer_name = crm
+            .ref_name(
+                actor,
+                "customer_id",
+                RecordKind::Customer,
+                data.customer_id.map(|i| i.0),
+            )
+            .await?;
+        data.contact_name = crm
+            .ref_name(
+                actor,
+                "contact_id",
+                RecordKind::Contact,
+                data.contact_id.map(|i| i.0),
+            )
+            .await?;
+        data.order_code = crm
+            .ref_name(
+                actor,
+                "order_id",
+                RecordKind::Order,
+                data.order_id.map(|i| i.0),
+            )
+            .await?;
+        if let Some(product) = data.product_id {
+            data.product_name = Some(
+                crm.products
+                    .get(actor.tenant_id, product)
+                    .await?
+                    .ok_or_else(|| {
+                        DomainError::validation(
+                            "product_id",
+                            format!("product {product} does not exist"),
+                        )
+                    })?
+                    .data
+                    .name,
+            );
+        }
+        Ok(())
+    }
+    async fn after_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+        crm.files.remove_owned(actor, FileOwner::Ticket, id.0).await
+    }
+}
