@@ -312,9 +312,15 @@ pub trait Registry: Send + Sync {
     async fn webform(&self, key: &str) -> DomainResult<Option<crate::vocab::Webform>>;
 }
 
-/// Branches, stores, categories, documents and the stock ledger.
+/// Branches, stores, categories, documents, the stock ledger and staff: one store of three
+/// parts, implemented together for any type that implements them all.
+pub trait InventoryStore: PlaceStore + DocStore + StaffStore {}
+
+impl<T: PlaceStore + DocStore + StaffStore> InventoryStore for T {}
+
+/// Branches, stores and product categories.
 #[async_trait]
-pub trait InventoryStore: Send + Sync {
+pub trait PlaceStore: Send + Sync {
     /// Creates a branch (`store` false) or a store; returns its id.
     async fn create_place(
         &self,
@@ -336,6 +342,11 @@ pub trait InventoryStore: Send + Sync {
         category: crate::inventory::Category,
     ) -> DomainResult<i64>;
     async fn categories(&self, tenant: TenantId) -> DomainResult<Vec<crate::inventory::Category>>;
+}
+
+/// Purchase, sale and return documents, and the stock ledger they move.
+#[async_trait]
+pub trait DocStore: Send + Sync {
     /// Base units on hand per product, in a branch (and store when given).
     async fn stock(
         &self,
@@ -401,6 +412,18 @@ pub trait InventoryStore: Send + Sync {
         status: &str,
         receive: Option<Vec<crate::inventory::Move>>,
     ) -> DomainResult<bool>;
+    /// What a customer owes: sales' unpaid totals less returns' unrefunded totals.
+    /// Per customer, in one query, in the order of `customers` (0 for one with no documents).
+    async fn customer_dues(
+        &self,
+        tenant: TenantId,
+        customers: &[CustomerId],
+    ) -> DomainResult<Vec<(CustomerId, f64)>>;
+}
+
+/// The staff directory (users and employees).
+#[async_trait]
+pub trait StaffStore: Send + Sync {
     /// Creates (`id` 0) or replaces a staff user; `NotFound` for an unknown id, a conflict on
     /// a taken username.
     async fn save_user(
@@ -411,11 +434,4 @@ pub trait InventoryStore: Send + Sync {
     /// Live users, oldest first.
     async fn users(&self, tenant: TenantId) -> DomainResult<Vec<crate::inventory::StaffUser>>;
     async fn delete_user(&self, actor: &Actor, id: i64) -> DomainResult<bool>;
-    /// What a customer owes: sales' unpaid totals less returns' unrefunded totals.
-    /// Per customer, in one query, in the order of `customers` (0 for one with no documents).
-    async fn customer_dues(
-        &self,
-        tenant: TenantId,
-        customers: &[CustomerId],
-    ) -> DomainResult<Vec<(CustomerId, f64)>>;
 }

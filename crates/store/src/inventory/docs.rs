@@ -1,11 +1,11 @@
-//! Storage of branches and stores (`places`), product categories, documents (`docs`,
-//! `doc_lines`) and the stock ledger (`stock_moves`).
+//! Purchase, sale and return documents (`docs`, `doc_lines`) and the stock ledger
+//! (`stock_moves`) they move.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::ids::{CustomerId, ProductId, TenantId};
-use crm_domain::inventory::{Category, Doc, DocFilter, DocKind, DocLine, Move, Payment, Place};
-use crm_domain::repo::InventoryStore;
+use crm_domain::inventory::{Doc, DocFilter, DocKind, DocLine, Move, Payment};
+use crm_domain::repo::DocStore;
 use crm_domain::search::PageRequest;
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Condition, Expr, Func, Order, Query};
@@ -13,37 +13,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::common::{fill_codes_counted, like_text};
-use crate::db::{Db, Exec, Tx};
+use crate::db::Exec;
 use crate::error::db_error;
 use crate::table::{al, v};
 use crate::SqlStore;
 
-#[derive(Debug, sqlx::FromRow)]
-struct PlaceRow {
-    seq: i64,
-    branch_id: Option<i64>,
-    code: String,
-    name: String,
-    tel: Option<String>,
-    fax: Option<String>,
-    avatar: Option<String>,
-    address: Option<String>,
-    description: Option<String>,
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct CategoryRow {
-    seq: i64,
-    name: String,
-    parent_id: i64,
-    picture: Option<String>,
-    description: Option<String>,
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct SeqRow {
-    seq: i64,
-}
+use super::{lock_tenant, SeqRow};
 
 #[derive(Debug, sqlx::FromRow)]
 struct SumRow {
@@ -254,18 +229,6 @@ async fn load_docs(
         .collect()
 }
 
-/// Serialises stock-moving writes of one tenant on PostgreSQL (SQLite has one writer).
-async fn lock_tenant(db: &Db, tx: &mut Tx, tenant: TenantId) -> DomainResult<()> {
-    if let Db::Postgres(_) = db {
-        let key = i64::from_le_bytes(tenant.0.as_bytes()[..8].try_into().unwrap_or([0; 8]));
-        let q = Query::select()
-            .expr(Expr::cust_with_values("pg_advisory_xact_lock($1)", [key]))
-            .to_owned();
-        tx.exec().execute(&q).await.map_err(db_error)?;
-    }
-    Ok(())
-}
-
 async fn insert_moves(
     exec: &mut Exec<'_>,
     tenant: TenantId,
@@ -345,179 +308,7 @@ async fn stock_in(
 }
 
 #[async_trait]
-impl InventoryStore for SqlStore {
-    async fn create_place(&self, actor: &Actor, store: bool, p: Place) -> DomainResult<i64> {
-        let q = Query::insert()
-            .into_table(al("places"))
-            .columns(
-                [
-                    "tenant_id",
-                    "is_store",
-                    "branch_id",
-                    "code",
-                    "name",
-                    "tel",
-                    "fax",
-                    "avatar",
-                    "address",
-                    "description",
-                    "created_at",
-                ]
-                .map(al),
-            )
-            .values_panic([
-                v(actor.tenant_id.0),
-                v(store),
-                v(p.branch_id),
-                v(p.code),
-                v(p.name),
-                v(p.tel),
-                v(p.fax),
-                v(p.avatar),
-                v(p.address),
-                v(p.description),
-                v(crm_domain::auth::now()),
-            ])
-            .returning_col(al("seq"))
-            .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        let id = tx
-            .exec()
-            .fetch_optional::<SeqRow, _>(&q)
-            .await
-            .map_err(db_error)?
-            .map(|r| r.seq)
-            .unwrap_or_default();
-        tx.commit().await.map_err(db_error)?;
-        Ok(id)
-    }
-
-    async fn places(
-        &self,
-        tenant: TenantId,
-        store: bool,
-        branch: Option<i64>,
-    ) -> DomainResult<Vec<Place>> {
-        let mut q = Query::select();
-        q.columns(
-            [
-                "seq",
-                "branch_id",
-                "code",
-                "name",
-                "tel",
-                "fax",
-                "avatar",
-                "address",
-                "description",
-            ]
-            .map(al),
-        )
-        .from(al("places"))
-        .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-        .and_where(Expr::col(al("is_store")).eq(store))
-        .order_by(al("seq"), Order::Asc);
-        if let Some(b) = branch {
-            q.and_where(Expr::col(al("branch_id")).eq(b));
-        }
-        let mut conn = self.db.read().await.map_err(db_error)?;
-        let rows = conn
-            .exec()
-            .fetch_all::<PlaceRow, _>(&q)
-            .await
-            .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Place {
-                id: r.seq,
-                branch_id: r.branch_id,
-                code: r.code,
-                name: r.name,
-                tel: r.tel,
-                fax: r.fax,
-                avatar: r.avatar,
-                address: r.address,
-                description: r.description,
-            })
-            .collect())
-    }
-
-    async fn save_category(&self, actor: &Actor, c: Category) -> DomainResult<i64> {
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        let id = if c.id == 0 {
-            let q = Query::insert()
-                .into_table(al("categories"))
-                .columns(
-                    [
-                        "tenant_id",
-                        "name",
-                        "parent_id",
-                        "picture",
-                        "description",
-                        "created_at",
-                    ]
-                    .map(al),
-                )
-                .values_panic([
-                    v(actor.tenant_id.0),
-                    v(c.name),
-                    v(c.parent_id),
-                    v(c.picture),
-                    v(c.description),
-                    v(crm_domain::auth::now()),
-                ])
-                .returning_col(al("seq"))
-                .to_owned();
-            tx.exec()
-                .fetch_optional::<SeqRow, _>(&q)
-                .await
-                .map_err(db_error)?
-                .map(|r| r.seq)
-                .unwrap_or_default()
-        } else {
-            let q = Query::update()
-                .table(al("categories"))
-                .value(al("name"), c.name)
-                .value(al("parent_id"), c.parent_id)
-                .value(al("picture"), c.picture)
-                .value(al("description"), c.description)
-                .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-                .and_where(Expr::col(al("seq")).eq(c.id))
-                .to_owned();
-            if tx.exec().execute(&q).await.map_err(db_error)? == 0 {
-                return Err(DomainError::not_found("category"));
-            }
-            c.id
-        };
-        tx.commit().await.map_err(db_error)?;
-        Ok(id)
-    }
-
-    async fn categories(&self, tenant: TenantId) -> DomainResult<Vec<Category>> {
-        let q = Query::select()
-            .columns(["seq", "name", "parent_id", "picture", "description"].map(al))
-            .from(al("categories"))
-            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-            .order_by(al("seq"), Order::Asc)
-            .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
-        let rows = conn
-            .exec()
-            .fetch_all::<CategoryRow, _>(&q)
-            .await
-            .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Category {
-                id: r.seq,
-                name: r.name,
-                parent_id: r.parent_id,
-                picture: r.picture,
-                description: r.description,
-            })
-            .collect())
-    }
-
+impl DocStore for SqlStore {
     async fn stock(
         &self,
         tenant: TenantId,
@@ -939,22 +730,6 @@ impl InventoryStore for SqlStore {
         Ok(changed == 1)
     }
 
-    async fn save_user(
-        &self,
-        actor: &Actor,
-        user: crm_domain::inventory::StaffUser,
-    ) -> DomainResult<i64> {
-        self.save_staff(actor, user).await
-    }
-
-    async fn users(&self, tenant: TenantId) -> DomainResult<Vec<crm_domain::inventory::StaffUser>> {
-        self.list_staff(tenant).await
-    }
-
-    async fn delete_user(&self, actor: &Actor, id: i64) -> DomainResult<bool> {
-        self.remove_staff(actor, id).await
-    }
-
     async fn customer_dues(
         &self,
         tenant: TenantId,
@@ -995,184 +770,5 @@ impl InventoryStore for SqlStore {
             .iter()
             .map(|c| (*c, due.get(&c.0).copied().unwrap_or_default()))
             .collect())
-    }
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct UserRow {
-    seq: i64,
-    username: String,
-    email: Option<String>,
-    firstname: Option<String>,
-    lastname: Option<String>,
-    joined: Option<NaiveDate>,
-    designation: Option<String>,
-    picture: Option<String>,
-    tel: Option<String>,
-    crm_extension_id: Option<i64>,
-    employee_code: Option<String>,
-    branch_id: Option<i64>,
-    is_sale: bool,
-    is_lock: bool,
-    is_access_crm: bool,
-    is_validated: bool,
-}
-
-const USER_COLUMNS: [&str; 15] = [
-    "username",
-    "email",
-    "firstname",
-    "lastname",
-    "joined",
-    "designation",
-    "picture",
-    "tel",
-    "crm_extension_id",
-    "code",
-    "branch_id",
-    "is_sale",
-    "is_lock",
-    "is_access_crm",
-    "is_validated",
-];
-
-fn user_values(u: &crm_domain::inventory::StaffUser) -> Vec<sea_query::SimpleExpr> {
-    vec![
-        v(u.username.clone()),
-        v(u.email.clone()),
-        v(u.firstname.clone()),
-        v(u.lastname.clone()),
-        v(u.joined),
-        v(u.designation.clone()),
-        v(u.picture.clone()),
-        v(u.tel.clone()),
-        v(u.crm_extension_id),
-        v(u.employee_code.clone()),
-        v(u.branch_id),
-        v(u.is_sale),
-        v(u.is_lock),
-        v(u.is_access_crm),
-        v(u.is_validated),
-    ]
-}
-
-impl SqlStore {
-    pub(crate) async fn save_staff(
-        &self,
-        actor: &Actor,
-        mut u: crm_domain::inventory::StaffUser,
-    ) -> DomainResult<i64> {
-        let tenant = actor.tenant_id;
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        let conflict =
-            |e| crate::error::unique(e, "username", "another user already has this username");
-        let id = if u.id == 0 {
-            let mut code = u.employee_code.clone();
-            fill_codes_counted(
-                &mut tx.exec(),
-                tenant,
-                "users",
-                "users",
-                "NV",
-                std::iter::once(&mut code),
-            )
-            .await?;
-            u.employee_code = code;
-            let mut cols = vec!["tenant_id", "created_at"];
-            cols.extend(USER_COLUMNS);
-            let mut vals = vec![v(tenant.0), v(crm_domain::auth::now())];
-            vals.extend(user_values(&u));
-            let q = Query::insert()
-                .into_table(al("users"))
-                .columns(cols.into_iter().map(al))
-                .values_panic(vals)
-                .returning_col(al("seq"))
-                .to_owned();
-            tx.exec()
-                .fetch_optional::<SeqRow, _>(&q)
-                .await
-                .map_err(conflict)?
-                .map(|r| r.seq)
-                .unwrap_or_default()
-        } else {
-            let mut q = Query::update();
-            q.table(al("users"));
-            for (c, val) in USER_COLUMNS.iter().zip(user_values(&u)) {
-                if *c == "code" && u.employee_code.is_none() {
-                    continue;
-                }
-                q.value(al(c), val);
-            }
-            q.and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-                .and_where(Expr::col(al("seq")).eq(u.id))
-                .and_where(Expr::col(al("deleted_at")).is_null());
-            if tx.exec().execute(&q).await.map_err(conflict)? == 0 {
-                return Err(DomainError::not_found("user"));
-            }
-            u.id
-        };
-        tx.commit().await.map_err(db_error)?;
-        Ok(id)
-    }
-
-    pub(crate) async fn list_staff(
-        &self,
-        tenant: TenantId,
-    ) -> DomainResult<Vec<crm_domain::inventory::StaffUser>> {
-        let mut cols = vec!["seq"];
-        cols.extend(
-            USER_COLUMNS
-                .iter()
-                .map(|c| if *c == "code" { "code" } else { c }),
-        );
-        let q = Query::select()
-            .columns(cols.into_iter().map(al))
-            .expr_as(Expr::col(al("code")), al("employee_code"))
-            .from(al("users"))
-            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-            .and_where(Expr::col(al("deleted_at")).is_null())
-            .order_by(al("seq"), Order::Asc)
-            .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
-        let rows = conn
-            .exec()
-            .fetch_all::<UserRow, _>(&q)
-            .await
-            .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| crm_domain::inventory::StaffUser {
-                id: r.seq,
-                username: r.username,
-                email: r.email,
-                firstname: r.firstname,
-                lastname: r.lastname,
-                joined: r.joined,
-                designation: r.designation,
-                picture: r.picture,
-                tel: r.tel,
-                crm_extension_id: r.crm_extension_id,
-                employee_code: r.employee_code,
-                branch_id: r.branch_id,
-                is_sale: r.is_sale,
-                is_lock: r.is_lock,
-                is_access_crm: r.is_access_crm,
-                is_validated: r.is_validated,
-            })
-            .collect())
-    }
-
-    pub(crate) async fn remove_staff(&self, actor: &Actor, id: i64) -> DomainResult<bool> {
-        let q = Query::update()
-            .table(al("users"))
-            .value(al("deleted_at"), crm_domain::auth::now())
-            .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-            .and_where(Expr::col(al("seq")).eq(id))
-            .and_where(Expr::col(al("deleted_at")).is_null())
-            .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        let n = tx.exec().execute(&q).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(n == 1)
     }
 }
