@@ -93,6 +93,8 @@ impl CustomerData {
                 t = t.whole(kind.field(), Some(name));
             }
             t = t.whole(TextField::RefId, ext.ref_id.as_deref());
+            let branch = ext.party.as_ref().and_then(|p| p.branch_id);
+            t = t.whole(TextField::Branch, branch.map(|b| b.to_string()).as_deref());
         }
         t.finish()
     }
@@ -250,6 +252,8 @@ pub struct Party {
     pub account_no: Option<String>,
     /// Acquisition sources `{id, name}`.
     pub resources: Vec<(i64, String)>,
+    /// The branch the customer belongs to (NextX `branch_id`).
+    pub branch_id: Option<i64>,
 }
 
 /// Most labels, phones, e-mails or custom fields one customer may carry.

@@ -273,8 +273,11 @@ pub struct DocFilter {
     pub customer_id: Option<CustomerId>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    /// An invoice number prefix.
+    /// What a user typed: an invoice number prefix, or the name, code or SKU of a product on
+    /// one of the document's lines.
     pub search: Option<String>,
+    /// Only documents with a line of a product of one of these types (`single`, `combo`, …).
+    pub product_kinds: Vec<String>,
 }
 
 /// What NextX adds to a product: SKU, category, type, sizes, texts, stock warning, images.

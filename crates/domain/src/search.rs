@@ -107,6 +107,8 @@ pub enum Field {
     OrderDate,
     /// When a ticket was raised.
     ReportedAt,
+    /// When a deal was decided (won or lost).
+    ClosedAt,
 }
 
 /// The value an attribute is compared with.

@@ -157,6 +157,28 @@ async fn campaigns_and_opportunities(app: &TestApp) {
     )
     .await;
     assert_eq!(list[0]["id"], json!(oid));
+    // The result-date range: the day the deal was decided, in the tenant's zone.
+    let closed = page["data"][0]["actualCloseDate"].as_str().unwrap()[..10].to_owned();
+    for (range, count) in [
+        (
+            format!("from_date_result={closed}&to_date_result={closed}"),
+            1,
+        ),
+        (
+            "from_date_result=2000-01-01&to_date_result=2000-01-02".to_owned(),
+            0,
+        ),
+    ] {
+        let list = ok(
+            app,
+            Method::GET,
+            &format!("/api/crm/opportunity?page=1&strSearch=may%20loc&{range}"),
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(list.as_array().unwrap().len(), count, "{range}: {list}");
+    }
 
     // No duplicate opportunity for the lead in a campaign that forbids them; allowed in the other.
     let dup = json!({"contact": {"contact_id": lead}, "opportunity": {"name": "Lần 2", "campaign_id": cid}});

@@ -178,6 +178,54 @@ async fn stock_flows(app: &TestApp) {
     let supplier = sup["data"]["id"].as_i64().unwrap();
     let cus = ok(app, Method::POST, "/api/customer/customer", t, Some(json!({"name": "Chị Lan", "mobile": "0912 888 777", "type": "customer", "opening_balance": 50000, "credit_limit": 1000000, "resources": [{"id": 26, "name": "Facebook"}]}))).await;
     let customer = cus["data"]["id"].as_i64().unwrap();
+    // `branch_id` on customers: stored, returned, and filtered in the query.
+    let cus2 = ok(
+        app,
+        Method::POST,
+        "/api/customer/customer",
+        t,
+        Some(json!({"name": "Anh Tú", "type": "customer", "branch_id": branch})),
+    )
+    .await;
+    let in_branch = cus2["data"]["id"].as_i64().unwrap();
+    let listed = ok(
+        app,
+        Method::GET,
+        &format!("/api/customer/customer?branch_id={branch}"),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["id"], json!(in_branch));
+    assert_eq!(listed[0]["branch_id"], json!(branch));
+    let none = ok(
+        app,
+        Method::GET,
+        "/api/customer/customer?category_id=7",
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(none, json!([]));
+    let all = ok(
+        app,
+        Method::GET,
+        "/api/customer/customer?category_id=0",
+        t,
+        None,
+    )
+    .await;
+    assert!(all.as_array().unwrap().len() >= 3, "{all}");
+    let (st, b) = nx(
+        app,
+        Method::POST,
+        "/api/customer/customer",
+        t,
+        Some(json!({"name": "X", "branch_id": 999999})),
+    )
+    .await;
+    refused(st, &b, StatusCode::BAD_REQUEST, "branch_id");
 
     // Purchase 10 cartons of 12: received at once, stock +120.
     let po = ok(app, Method::POST, "/api/purchase/purchase", t, Some(json!({
@@ -230,6 +278,18 @@ async fn stock_flows(app: &TestApp) {
     .await;
     assert_eq!(pos.as_array().unwrap().len(), 2);
     assert_eq!(pos[1]["payment_status"], json!("paid"));
+    // `type[]`: documents with a line of a product of those types.
+    for (kinds, count) in [("type[]=single", 2), ("type[]=combo&type[]=variable", 0)] {
+        let pos = ok(
+            app,
+            Method::GET,
+            &format!("/api/purchase/purchase?branch_id={branch}&{kinds}"),
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(pos.as_array().unwrap().len(), count, "{kinds}: {pos}");
+    }
 
     // A sale of 2 cartons and 6 bottles (30 bottles), part paid.
     let sale = ok(app, Method::POST, "/api/sell/sell", t, Some(json!({
@@ -336,6 +396,24 @@ async fn stock_flows(app: &TestApp) {
     .await;
     assert_eq!(sells[0]["id"], json!(sale_id));
     assert_eq!(sells[0]["payment_status"], json!("partial"));
+    // `strSearch`: a product's name on a line, or the invoice number.
+    let invoice = sells[0]["invoice_no"].as_str().unwrap().to_owned();
+    for (q, found) in [
+        ("nuoc%20cam", true),
+        (invoice.as_str(), true),
+        ("tra%20sua", false),
+    ] {
+        let hits = ok(
+            app,
+            Method::GET,
+            &format!("/api/sell/sell?branch_id={branch}&strSearch={q}"),
+            t,
+            None,
+        )
+        .await;
+        let ids: Vec<&Value> = hits.as_array().unwrap().iter().map(|s| &s["id"]).collect();
+        assert_eq!(ids.contains(&&json!(sale_id)), found, "{q}: {hits}");
+    }
     let d = ok(
         app,
         Method::GET,

@@ -60,6 +60,8 @@ struct PartyJson {
     account_address: Option<String>,
     account_no: Option<String>,
     resources: Vec<(i64, String)>,
+    #[serde(default)]
+    branch_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -180,6 +182,7 @@ impl ExtRow {
                 account_address: p.account_address,
                 account_no: p.account_no,
                 resources: p.resources,
+                branch_id: p.branch_id,
             }),
         })
     }
@@ -258,6 +261,7 @@ pub(crate) fn ext_values(ext: Option<&CustomerExt>) -> Vec<SimpleExpr> {
                 account_address: p.account_address.clone(),
                 account_no: p.account_no.clone(),
                 resources: p.resources.clone(),
+                branch_id: p.branch_id,
             })
             .unwrap_or_else(|_| "{}".to_owned())
         })),

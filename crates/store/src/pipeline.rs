@@ -362,6 +362,7 @@ impl Table for Opportunity {
             Field::Status => "stage",
             Field::Priority => "priority",
             Field::Seq => "seq",
+            Field::ClosedAt => "actual_close_date",
             _ => return None,
         })
     }

@@ -534,6 +534,20 @@ fn column_of<E: Table>(field: Field) -> DomainResult<&'static str> {
     .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("{} has no {field:?}", E::NAME)))
 }
 
+/// `SELECT t.id` of the live records of kind `E` in `tenant` that match `filter`, to use as a
+/// subquery (documents whose lines hold a matching product).
+pub(crate) fn matching_ids<E: Table>(
+    tenant: TenantId,
+    filter: &Filter,
+) -> DomainResult<SelectStatement> {
+    filter.check()?;
+    Ok(Query::select()
+        .column((al(T), al("id")))
+        .from_as(al(E::TABLE), al(T))
+        .cond_where(live(tenant).add(compile::<E>(tenant, filter)?))
+        .to_owned())
+}
+
 /// Whether the filter narrows by search terms (then the matches, not the order, drive the plan).
 fn has_terms(filter: &Filter) -> bool {
     match filter {

@@ -319,6 +319,7 @@ fn filter_of(
         from: p.date("from_date")?,
         to: p.date("to_date")?,
         search: p.search(),
+        product_kinds: p.all("type"),
     })
 }
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use crm_domain::search::{Field, Filter, PageRequest};
+use crm_domain::search::{Field, Filter, PageRequest, TextField};
 use crm_domain::{Actor, DomainError};
 use serde_json::{json, Value};
 
@@ -215,6 +215,17 @@ impl Params {
         from: &str,
         to: &[&str],
     ) -> Result<Option<Filter>, NxError> {
+        self.day_range(actor, Field::CreatedAt, from, to)
+    }
+    /// `field` between the whole days `from` and `to` (`Y-m-d`, the tenant's zone); the first
+    /// present of the `to` names is read.
+    pub(super) fn day_range(
+        &self,
+        actor: &Actor,
+        field: Field,
+        from: &str,
+        to: &[&str],
+    ) -> Result<Option<Filter>, NxError> {
         let f = self.date(from)?;
         let mut t = None;
         for name in to {
@@ -224,11 +235,26 @@ impl Params {
             return Ok(None);
         }
         Ok(Some(Filter::Range {
-            field: Field::CreatedAt,
+            field,
             from: local_midnight(actor, f),
             to: local_midnight(actor, t)
                 .map(|t| t + chrono::Duration::days(1) - chrono::Duration::microseconds(1)),
         }))
+    }
+    /// `branch_id` (0 or absent: every branch) as a filter on the records' branch term.
+    pub(super) fn branch(&self) -> Result<Option<Filter>, NxError> {
+        Ok(self
+            .int("branch_id")?
+            .filter(|b| *b != 0)
+            .map(|b| Filter::whole(TextField::Branch, &b.to_string())))
+    }
+    /// `category_id` on the lead and customer lists. The doc's bodies give a record no category,
+    /// so none has one: a category other than 0 matches nothing.
+    pub(super) fn no_category(&self) -> Result<Option<Filter>, NxError> {
+        Ok(self
+            .int("category_id")?
+            .filter(|c| *c != 0)
+            .map(|_| Filter::Nothing))
     }
     pub(super) fn search(&self) -> Option<String> {
         ["strSearch", "sttsearch", "strSreach"]

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::inventory::Place;
 use crm_domain::lead::{Lead, LeadExt, LeadInput};
-use crm_domain::search::{Filter, TextField};
+use crm_domain::search::Filter;
 use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -213,11 +213,8 @@ async fn list(
     let filter = Filter::all()
         .and(p.search().and_then(|t| Filter::text(None, &t)))
         .and(p.created(&actor, "from_date", &["to_date", "units"])?)
-        .and(
-            p.int("branch_id")?
-                .filter(|b| *b != 0)
-                .map(|b| Filter::whole(TextField::Branch, &b.to_string())),
-        );
+        .and(p.branch()?)
+        .and(p.no_category()?);
     let found = s.crm.search::<Lead>(&actor, &filter, page).await?;
     let branches = branches(&s, &actor).await?;
     Ok(Json(Value::Array(

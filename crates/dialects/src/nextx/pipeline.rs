@@ -554,9 +554,16 @@ async fn opportunities(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, NxError> {
     let p = Params::parse(q)?;
+    // `from_date_result`/`to_date_result` (the doc's sample URLs): when the deal was won or lost.
     let filter = Filter::all()
         .and(p.search().and_then(|t| Filter::text(None, &t)))
-        .and(p.created(&actor, "from_date", &["to_date"])?);
+        .and(p.created(&actor, "from_date", &["to_date"])?)
+        .and(p.day_range(
+            &actor,
+            Field::ClosedAt,
+            "from_date_result",
+            &["to_date_result"],
+        )?);
     let found = s
         .crm
         .search::<Opportunity>(&actor, &filter, p.crm_page()?)

@@ -325,6 +325,17 @@ struct CustomerIn {
     account_address: Option<String>,
     #[serde(default)]
     account_no: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    branch_id: Option<i64>,
+}
+
+/// The customer body, with the branch it names checked against the tenant's.
+async fn customer_body(s: &AppState, actor: &Actor, body: &Bytes) -> Result<CustomerIn, NxError> {
+    let c: CustomerIn = parse_ci(body)?;
+    if let Some(b) = c.branch_id.filter(|b| *b != 0) {
+        s.crm.branch(actor, b).await?;
+    }
+    Ok(c)
 }
 
 fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerInput, NxError> {
@@ -380,6 +391,7 @@ fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerI
         .clone()
         .filter(|a| !a.is_empty())
         .or(ext.avatar_url);
+    let old_party = ext.party.take();
     ext.party = Some(Party {
         kind,
         opening_balance: c.opening_balance.unwrap_or(0.0),
@@ -394,6 +406,10 @@ fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerI
             .iter()
             .filter_map(|r| Some((r.id?, r.name.clone().unwrap_or_default())))
             .collect(),
+        branch_id: c
+            .branch_id
+            .filter(|b| *b != 0)
+            .or_else(|| old_party.as_ref().and_then(|p| p.branch_id)),
     });
     Ok(CustomerInput {
         code: old.and_then(|o| o.code.clone()),
@@ -433,7 +449,7 @@ fn customer_json(c: &Customer, due: f64) -> Value {
         "birthday": party.birthday.map(|b| b.to_string()), "gender": party.gender,
         "opening_balance": party.opening_balance, "credit_limit": party.credit_limit,
         "current_due": money(due),
-        "pay_term_number": null, "pay_term": "", "branch_id": null,
+        "pay_term_number": null, "pay_term": "", "branch_id": party.branch_id,
         "resources": party.resources.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
         "account_name": party.account_name.unwrap_or_default(), "account_address": party.account_address.unwrap_or_default(),
         "account_no": party.account_no.unwrap_or_default(),
@@ -464,7 +480,9 @@ pub(super) async fn customers(
     let page = p.page()?;
     let filter = Filter::all()
         .and(p.search().and_then(|t| Filter::text(None, &t)))
-        .and(p.created(&actor, "from_date", &["to_date", "units"])?);
+        .and(p.created(&actor, "from_date", &["to_date", "units"])?)
+        .and(p.branch()?)
+        .and(p.no_category()?);
     let found = s.crm.search::<Customer>(&actor, &filter, page).await?;
     let page: Vec<&Customer> = found.items.iter().collect();
     let dues = dues(&s, &actor, &page).await?;
@@ -482,7 +500,7 @@ async fn customer_add(
     Caller(actor): Caller,
     body: Bytes,
 ) -> Result<Json<Value>, NxError> {
-    let c: CustomerIn = parse_ci(&body)?;
+    let c = customer_body(&s, &actor, &body).await?;
     let input = customer_input(c, None)?;
     let id = s.crm.create::<Customer>(&actor, input).await?;
     let created: Customer = s.crm.get(&actor, id).await?;
@@ -508,7 +526,7 @@ async fn customer_put(
     body: Bytes,
 ) -> Result<Json<Value>, NxError> {
     let old = customer_by_seq(&s, &actor, &id).await?;
-    let c: CustomerIn = parse_ci(&body)?;
+    let c = customer_body(&s, &actor, &body).await?;
     let input = customer_input(c, Some(&old.data))?;
     s.crm.update::<Customer>(&actor, old.id, input).await?;
     let updated: Customer = s.crm.get(&actor, old.id).await?;

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::ids::{CustomerId, ProductId, TenantId};
 use crm_domain::inventory::{Doc, DocFilter, DocKind, DocLine, Move, Payment};
 use crm_domain::repo::DocStore;
-use crm_domain::search::PageRequest;
+use crm_domain::search::{Field, Filter, PageRequest, Value as FilterValue};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Condition, Expr, Func, Order, Query};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::common::{fill_codes_counted, like_text};
 use crate::db::Exec;
 use crate::error::db_error;
-use crate::table::{al, v};
+use crate::table::{al, matching_ids, v};
 use crate::SqlStore;
 
 use super::{lock_tenant, SeqRow};
@@ -615,7 +615,20 @@ impl DocStore for SqlStore {
             cond = cond.add(Expr::col(al("transaction_date")).lte(d));
         }
         if let Some(s) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            cond = cond.add(like_text("code", s, true));
+            let mut any = Condition::any().add(like_text("code", s, true));
+            if let Some(products) = Filter::text(None, s) {
+                any = any.add(Expr::col(al("seq")).in_subquery(lines_with(tenant, &products)?));
+            }
+            cond = cond.add(any);
+        }
+        let kinds = f
+            .product_kinds
+            .iter()
+            .cloned()
+            .map(FilterValue::Text)
+            .collect();
+        if let Some(products) = Filter::any_of(Field::Kind, kinds) {
+            cond = cond.add(Expr::col(al("seq")).in_subquery(lines_with(tenant, &products)?));
         }
         let q = Query::select()
             .columns(DOC_COLUMNS.map(al))
@@ -771,4 +784,16 @@ impl DocStore for SqlStore {
             .map(|c| (*c, due.get(&c.0).copied().unwrap_or_default()))
             .collect())
     }
+}
+
+/// `SELECT doc_id` of the lines whose product matches `products`.
+fn lines_with(tenant: TenantId, products: &Filter) -> DomainResult<sea_query::SelectStatement> {
+    Ok(Query::select()
+        .column(al("doc_id"))
+        .from(al("doc_lines"))
+        .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+        .and_where(Expr::col(al("product_id")).in_subquery(matching_ids::<
+            crm_domain::sales::Product,
+        >(tenant, products)?))
+        .to_owned())
 }
