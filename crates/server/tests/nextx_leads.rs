@@ -59,6 +59,7 @@ async fn leads_and_webforms(app: &TestApp) {
     )
     .await;
     assert_eq!(got["name"], json!("Hoàng Thị Hải Yến"));
+    common::assert_documented_keys("003", "/api/contact/contact/{id}", &got);
     assert_eq!(got["status"], json!("Đã gọi"));
     assert_eq!(got["mobile"], json!("0977 555 444"), "absent fields stay");
     let list = ok(
@@ -70,6 +71,7 @@ async fn leads_and_webforms(app: &TestApp) {
     )
     .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
+    common::assert_documented_keys("003", "/api/contact/contact", &list);
     // `branch_id` filters in the query, before paging: one lead of the branch among 40 others.
     let b = ok(
         app,
@@ -102,6 +104,30 @@ async fn leads_and_webforms(app: &TestApp) {
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["name"], json!("Khách 20"));
     assert_eq!(list[0]["branch"]["id"], json!(branch));
+    // `employee` is filled from the staff directory.
+    let u = ok(app, Method::POST, "/api/user/users", t, Some(json!({"username": "sale1", "firstname": "Minh", "lastname": "Trần", "tel": "0901000111"}))).await;
+    let staff = u[0]["id"].as_i64().unwrap();
+    let code = u[0]["employee"]["code"].clone();
+    let l = ok(
+        app,
+        Method::POST,
+        "/api/contact/contact",
+        t,
+        Some(json!({"name": "Khách của Minh", "employee_id": staff})),
+    )
+    .await;
+    let got = ok(
+        app,
+        Method::GET,
+        &format!("/api/contact/contact/{}", l["id"]),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(
+        got["employee"],
+        json!({"id": staff, "code": code, "first_name": "Minh", "last_name": "Trần", "avatar": "", "email": "", "tel": "0901000111", "phone": "0901000111", "isSale": false, "branch_id": null})
+    );
     // The same lead through CRMTOP.
     let page = app
         .search("/api/v1/lead/search", t, json!({"phone": "0977555444"}))

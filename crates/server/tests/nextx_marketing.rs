@@ -43,8 +43,9 @@ async fn definitions(app: &TestApp) {
         None,
     )
     .await;
-    assert_eq!(got["automation"]["tasks"][0]["type"], json!("send_zalo"));
+    assert_eq!(got["tasks"][0]["type"], json!("send_zalo"));
     assert_eq!(got["id"], json!(aid));
+    common::assert_documented_keys("003", "/api/automation/automation/{id}", &got);
     let list = ok(
         app,
         Method::GET,
@@ -92,6 +93,7 @@ async fn definitions(app: &TestApp) {
         let got = ok(app, Method::GET, &path, t, None).await;
         assert_eq!(got["sms_content"], json!("Test SMS Marketing campaign"));
         assert_eq!(got["To get the list of"], json!([]));
+        common::assert_documented_keys("003", "/api/sms/To get the list of/{id}", &got);
         assert_eq!(
             (got["status"].clone(), got["total_send"].clone()),
             (json!("Chưa gửi"), json!(0))
@@ -139,6 +141,7 @@ async fn definitions(app: &TestApp) {
     )
     .await;
     assert_eq!(got["mail_subject"], json!("Test Email campaign"));
+    common::assert_documented_keys("003", "/api/email/campaign/{id}", &got);
     let stats = ok(
         app,
         Method::GET,

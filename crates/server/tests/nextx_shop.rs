@@ -423,6 +423,50 @@ async fn stock_flows(app: &TestApp) {
     )
     .await;
     assert_eq!(d["products"].as_array().unwrap().len(), 2);
+    // Every key the doc's response example shows is there, with the example's JSON type.
+    for (doc_path, path) in [
+        ("/api/branch/branch", "/api/branch/branch".to_owned()),
+        (
+            "/api/branch/store",
+            format!("/api/branch/store?branch_id={branch}"),
+        ),
+        (
+            "/api/cate/category-list/product_category",
+            "/api/cate/category-list/product_category".to_owned(),
+        ),
+        (
+            "/api/product/product",
+            format!("/api/product/product?branch_id={branch}&store_id={store}"),
+        ),
+        (
+            "/api/customer/customer/{id}",
+            format!("/api/customer/customer/{customer}"),
+        ),
+        (
+            "/api/purchase/purchase",
+            format!("/api/purchase/purchase?branch_id={branch}"),
+        ),
+        (
+            "/api/purchase/purchase-by-code/{code}",
+            format!("/api/purchase/purchase-by-code/{code}"),
+        ),
+        (
+            "/api/sell/sell",
+            format!("/api/sell/sell?branch_id={branch}"),
+        ),
+        ("/api/sell/sell/{id}", format!("/api/sell/sell/{sale_id}")),
+        (
+            "/api/sell-return/sell-return",
+            "/api/sell-return/sell-return".to_owned(),
+        ),
+        (
+            "/api/ell-return/ell-return/{id}",
+            format!("/api/ell-return/ell-return/{ret_id}"),
+        ),
+    ] {
+        let got = ok(app, Method::GET, &path, t, None).await;
+        common::assert_documented_keys("003", doc_path, &got);
+    }
 
     // The NextX customer is CRMTOP's and OMI's too.
     let page = app

@@ -27,6 +27,32 @@ async fn tasks(app: &TestApp) {
     )
     .await;
     let customer = c["data"]["id"].as_i64().unwrap();
+    // A staff user to assign tasks to: `assigned` is filled from the user directory (in a
+    // tenant of its own, so the counts below stay the same).
+    let st = app.tenant("nxt-staff").await;
+    let u = ok(app, Method::POST, "/api/user/users", &st.token, Some(json!({"username": "halinh", "firstname": "tran ha", "lastname": "linh", "designation": "Sales"}))).await;
+    let staff = u[0]["id"].as_i64().unwrap();
+    let assigned = ok(
+        app,
+        Method::POST,
+        "/api/task/task",
+        &st.token,
+        Some(json!({"task": "Gọi lại", "assigned_to": staff})),
+    )
+    .await;
+    let assigned_id = assigned["data"]["id"].as_i64().unwrap();
+    let got = ok(
+        app,
+        Method::GET,
+        &format!("/api/task/task/{assigned_id}"),
+        &st.token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        got["assigned"],
+        json!({"id": staff, "name": "halinh", "email": "", "firstname": "tran ha", "lastname": "linh", "picture": null, "designation": "Sales", "employee_id": staff})
+    );
     let created = ok(app, Method::POST, "/api/task/task", t, Some(json!({
         "task": "Đi gặp khách", "description": "Mang catalogue", "start": "2026-03-10 09:00:00", "end": "2026-03-10 10:30:00",
         "priority": "Ưu tiên", "progress": 0, "is_complete": 0, "category_id": 404, "color": "rgba(47, 117, 181, 1)",
@@ -40,6 +66,7 @@ async fn tasks(app: &TestApp) {
     let id = created["data"]["id"].as_i64().unwrap();
     let task = ok(app, Method::GET, &format!("/api/task/task/{id}"), t, None).await;
     assert_eq!(task["task"], json!("Đi gặp khách"));
+    common::assert_documented_keys("003", "/api/task/task/{id}", &task);
     assert_eq!(task["start"], json!("2026-03-10 09:00:00"));
     assert_eq!(task["priority"], json!("Ưu tiên"));
     assert_eq!(task["assigned_to"], json!(6120));

@@ -56,6 +56,7 @@ async fn users(app: &TestApp) {
         None,
     )
     .await;
+    common::assert_documented_keys("003", "/api/cate/employee", &emps);
     assert_eq!(emps.as_array().unwrap().len(), 1);
     assert_eq!(emps[0]["last_name"], json!("NVTT1"));
     for method in [Method::POST, Method::GET] {
@@ -81,6 +82,8 @@ async fn users(app: &TestApp) {
     assert_eq!(list[0]["designation"], json!("Thu ngân"));
     let res = ok(app, Method::GET, "/api/cate/resources", t, None).await;
     assert_eq!(res[0], json!({"id": 1, "name": "Facebook"}));
+    common::assert_documented_keys("003", "/api/user/users", &list);
+    common::assert_documented_keys("003", "/api/cate/resources", &res);
     // Failures.
     let (st, b) = app
         .call(

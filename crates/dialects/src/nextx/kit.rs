@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
+use crm_domain::inventory::StaffUser;
 use crm_domain::search::{Field, Filter, PageRequest, TextField};
 use crm_domain::{Actor, DomainError};
 use serde_json::{json, Value};
@@ -287,4 +288,39 @@ pub(super) fn money(v: f64) -> String {
 
 pub(super) fn ok_flat(message: &str) -> Json<Value> {
     Json(json!({"status_code": 0, "message": message}))
+}
+
+/// The tenant's staff, loaded once per answer that names users.
+pub(super) async fn staff(s: &AppState, actor: &Actor) -> Result<Vec<StaffUser>, NxError> {
+    Ok(s.crm.inventory.users(actor.tenant_id).await?)
+}
+
+/// An employee as the doc's records show one (`employee`, `employers`).
+pub(super) fn employee_json(u: &StaffUser) -> Value {
+    json!({"id": u.id, "code": u.employee_code, "first_name": u.firstname.clone().unwrap_or_default(), "last_name": u.lastname.clone().unwrap_or_default(),
+           "avatar": u.picture.clone().unwrap_or_default(), "email": u.email.clone().unwrap_or_default(), "tel": u.tel.clone().unwrap_or_default(), "phone": u.tel.clone().unwrap_or_default(),
+           "isSale": u.is_sale, "branch_id": u.branch_id})
+}
+
+/// A user reference (`assigned`, `user`) filled from the staff directory; an id that names no
+/// user keeps only its id.
+pub(super) fn user_ref(users: &[StaffUser], id: Option<i64>) -> Value {
+    let Some(id) = id else { return Value::Null };
+    match users.iter().find(|u| u.id == id) {
+        Some(u) => json!({
+            "id": u.id, "name": u.username, "email": u.email.clone().unwrap_or_default(),
+            "firstname": u.firstname.clone().unwrap_or_default(), "lastname": u.lastname.clone().unwrap_or_default(),
+            "picture": u.picture, "designation": u.designation.clone().unwrap_or_default(), "employee_id": u.id,
+        }),
+        None => json!({"id": id}),
+    }
+}
+
+/// An employee reference filled from the staff directory; an unknown id keeps only its id.
+pub(super) fn employee_ref(users: &[StaffUser], id: Option<i64>) -> Value {
+    let Some(id) = id else { return Value::Null };
+    users
+        .iter()
+        .find(|u| u.id == id)
+        .map_or_else(|| json!({"id": id}), employee_json)
 }

@@ -7,14 +7,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use crm_domain::inventory::Place;
+use crm_domain::inventory::{Place, StaffUser};
 use crm_domain::lead::{Lead, LeadExt, LeadInput};
 use crm_domain::search::Filter;
 use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::kit::{bad, fail, id_of, Caller, NxError, Params};
+use super::kit::{bad, employee_ref, fail, id_of, staff, Caller, NxError, Params};
 use super::shop::place_json;
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
@@ -179,15 +179,28 @@ fn lead_input(b: &LeadIn, old: Option<&Lead>) -> Result<LeadInput, NxError> {
     })
 }
 
-/// The lead in NextX's shape; `branches` are the tenant's (loaded once per answer).
-fn lead_json(l: &Lead, branches: &[Place]) -> Value {
+/// What a lead's answer refers to: the tenant's branches and staff, loaded once per answer.
+struct Refs {
+    branches: Vec<Place>,
+    users: Vec<StaffUser>,
+}
+
+async fn refs(s: &AppState, actor: &Actor) -> Result<Refs, NxError> {
+    Ok(Refs {
+        branches: s.crm.inventory.places(actor.tenant_id, false, None).await?,
+        users: staff(s, actor).await?,
+    })
+}
+
+/// The lead in NextX's shape, its branch and employee filled in from `refs`.
+fn lead_json(l: &Lead, refs: &Refs) -> Value {
     let e = l.data.ext.clone().unwrap_or_default();
     let branch = e
         .branch_id
-        .and_then(|b| branches.iter().find(|p| p.id == b))
+        .and_then(|b| refs.branches.iter().find(|p| p.id == b))
         .map(place_json);
     json!({
-        "id": l.seq, "categories": [], "employee": e.employee_id.map(|id| json!({"id": id})), "branch": branch,
+        "id": l.seq, "categories": [], "employee": employee_ref(&refs.users, e.employee_id), "branch": branch,
         "resources": e.resources.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
         "name": l.data.full_name, "mobile": l.data.phone.as_ref().map(|p| p.as_str().to_owned()),
         "email": l.data.email.as_ref().map(|m| m.as_str().to_owned()), "website": e.website, "address": e.address,
@@ -196,10 +209,6 @@ fn lead_json(l: &Lead, branches: &[Place]) -> Value {
         "account_name": e.account_name, "account_address": e.account_address, "account_no": e.account_no,
         "source": e.origin, "created_at": l.audit.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
     })
-}
-
-async fn branches(s: &AppState, actor: &Actor) -> Result<Vec<Place>, NxError> {
-    Ok(s.crm.inventory.places(actor.tenant_id, false, None).await?)
 }
 
 async fn list(
@@ -216,13 +225,9 @@ async fn list(
         .and(p.branch()?)
         .and(p.no_category()?);
     let found = s.crm.search::<Lead>(&actor, &filter, page).await?;
-    let branches = branches(&s, &actor).await?;
+    let refs = refs(&s, &actor).await?;
     Ok(Json(Value::Array(
-        found
-            .items
-            .iter()
-            .map(|l| lead_json(l, &branches))
-            .collect(),
+        found.items.iter().map(|l| lead_json(l, &refs)).collect(),
     )))
 }
 
@@ -243,7 +248,7 @@ async fn add(
     let input = lead_input(&b, None)?;
     let id = s.crm.create::<Lead>(&actor, input).await?;
     let lead: Lead = s.crm.get(&actor, id).await?;
-    Ok(Json(lead_json(&lead, &branches(&s, &actor).await?)))
+    Ok(Json(lead_json(&lead, &refs(&s, &actor).await?)))
 }
 
 async fn one(
@@ -252,7 +257,7 @@ async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NxError> {
     let lead = by_seq(&s, &actor, &id).await?;
-    let mut v = lead_json(&lead, &branches(&s, &actor).await?);
+    let mut v = lead_json(&lead, &refs(&s, &actor).await?);
     v["contact_id"] = json!([]);
     Ok(Json(v))
 }

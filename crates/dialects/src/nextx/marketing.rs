@@ -73,12 +73,10 @@ fn text_field<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 fn check(kind: &str, m: &Map<String, Value>) -> Result<String, NxError> {
     match kind {
         AUTOMATION => {
-            let inner = m.get("automation").and_then(Value::as_object).unwrap_or(m);
-            let title =
-                text_field(inner, "title").ok_or_else(|| bad("automation.title", "is required"))?;
-            if let Some(t) = inner.get("tasks") {
+            let title = text_field(m, "title").ok_or_else(|| bad("title", "is required"))?;
+            if let Some(t) = m.get("tasks") {
                 if !t.is_array() {
-                    return Err(bad("automation.tasks", "must be a list"));
+                    return Err(bad("tasks", "must be a list"));
                 }
             }
             Ok(title.to_owned())
@@ -100,28 +98,122 @@ fn check(kind: &str, m: &Map<String, Value>) -> Result<String, NxError> {
     }
 }
 
+/// E43's example wraps the automation in `{"automation": {…}, "query_parameters", "responses"}`
+/// (a Postman export); E42 returns the automation itself, so the wrapper is dropped.
+fn unwrapped(mut m: Map<String, Value>) -> Map<String, Value> {
+    match m.remove("automation") {
+        Some(Value::Object(inner)) => inner,
+        Some(other) => {
+            m.insert("automation".to_owned(), other);
+            m
+        }
+        None => m,
+    }
+}
+
+/// The keys E42, E54 and E59 show, filled in (`[]` for lists, else `null`) when the stored body
+/// lacks them, so that an answer always has the documented shape.
+fn documented_keys(kind: &str) -> &'static [(&'static str, bool)] {
+    match kind {
+        AUTOMATION => &[
+            ("title", false),
+            ("type", false),
+            ("frequency", false),
+            ("is_active", false),
+            ("scheduler", false),
+            ("category", false),
+            ("filter", true),
+            ("description", false),
+            ("component_id", false),
+            ("component", false),
+            ("tasks", true),
+        ],
+        SMS => &[
+            ("To get the list of", true),
+            ("created_by", false),
+            ("customer_groups", true),
+            ("customers", true),
+            ("description", false),
+            ("name", false),
+            ("params", false),
+            ("send_all_contact", false),
+            ("send_now", false),
+            ("send_object_type", false),
+            ("send_time", false),
+            ("sms_content", false),
+            ("sms_others", true),
+            ("template_id", false),
+        ],
+        _ => &[
+            ("campaign", true),
+            ("created_by", false),
+            ("customer_groups", true),
+            ("customers", true),
+            ("description", false),
+            ("email_others", true),
+            ("file_attach", false),
+            ("from_name", false),
+            ("is_mail_system", false),
+            ("is_track_mail", false),
+            ("mail_content", false),
+            ("mail_from", false),
+            ("mail_subject", false),
+            ("name", false),
+            ("params", false),
+            ("send_all_contact", false),
+            ("send_now", false),
+            ("send_object_type", false),
+            ("send_time", false),
+            ("template_id", false),
+        ],
+    }
+}
+
 fn render(d: &Definition, actor: &Actor) -> Value {
-    let mut v: Value = serde_json::from_str(&d.body).unwrap_or_else(|_| json!({}));
+    let mut v: Value = match serde_json::from_str(&d.body) {
+        Ok(Value::Object(m)) if d.kind == AUTOMATION => Value::Object(unwrapped(m)),
+        Ok(v) => v,
+        Err(_) => json!({}),
+    };
     if let Value::Object(m) = &mut v {
         let fmt = |t: chrono::DateTime<chrono::Utc>| {
             t.with_timezone(&actor.time_zone)
                 .format("%Y-%m-%d %H:%M:%S")
                 .to_string()
         };
+        for (key, list) in documented_keys(&d.kind) {
+            m.entry(*key)
+                .or_insert_with(|| if *list { json!([]) } else { Value::Null });
+        }
         m.insert("id".to_owned(), json!(d.id));
         m.insert("created_at".to_owned(), json!(fmt(d.created_at)));
         m.insert("updated_at".to_owned(), json!(fmt(d.updated_at)));
-        m.insert("user".to_owned(), json!({"name": d.created_by_name}));
+        // The creator is an API client, not a staff user: only its name is known.
+        m.insert(
+            "user".to_owned(),
+            json!({"name": d.created_by_name, "email": null, "firstname": null, "lastname": null, "picture": null}),
+        );
         if d.kind != AUTOMATION {
             // Never sent: nothing sends messages yet.
             m.insert("status".to_owned(), json!("Chưa gửi"));
             m.insert("time_run".to_owned(), Value::Null);
-            for key in ["total_send", "total_success", "total_fail"] {
+            for key in [
+                "total_send",
+                "total_not_send",
+                "total_success",
+                "total_fail",
+            ] {
                 m.insert(key.to_owned(), json!(0));
             }
         }
+        if d.kind == SMS {
+            m.insert("total_sms".to_owned(), json!(0));
+            m.entry("type").or_insert_with(|| json!("sms"));
+        }
         if d.kind == EMAIL {
-            m.insert("total_open".to_owned(), json!(0));
+            for key in ["total_emails", "total_open", "total_read", "total_not_read"] {
+                m.insert(key.to_owned(), json!(0));
+            }
         }
     }
     v
@@ -163,6 +255,14 @@ pub(super) async fn save(
     body: &Bytes,
 ) -> Result<Json<Value>, NxError> {
     let mut m = object(body)?;
+    if kind == AUTOMATION {
+        m = unwrapped(m);
+        // Laravel keeps the flag as a tinyint: E43's example sends `true`, E42 shows `1`.
+        if let Some(Value::Bool(b)) = m.get("is_active") {
+            let flag = i32::from(*b);
+            m.insert("is_active".to_owned(), json!(flag));
+        }
+    }
     let name = check(kind, &m)?;
     m.remove("id");
     let stored = s

@@ -8,15 +8,18 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use crm_domain::inventory::StaffUser;
 use crm_domain::lead::{Lead, LeadExt, LeadInput};
 use crm_domain::list::{Campaign, CampaignData, CampaignExt, Stage, STAGE_TYPES};
 use crm_domain::opportunity::{Opportunity, OpportunityData, OpportunityExt};
-use crm_domain::search::{Field, Filter, PageRequest};
+use crm_domain::search::{Field, Filter, PageRequest, Value as FilterValue};
 use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::kit::{bad, fail, id_of, local_midnight, money, Caller, NxError, Params};
+use super::kit::{
+    bad, fail, id_of, local_midnight, money, staff, user_ref, Caller, NxError, Params,
+};
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
 
@@ -489,20 +492,81 @@ async fn opportunity_data(
     })
 }
 
-async fn opportunity_json(s: &AppState, actor: &Actor, o: &Opportunity) -> Result<Value, NxError> {
-    let e = o.data.ext.clone().unwrap_or_default();
-    let campaign = match e.campaign_seq {
-        Some(c) => s.crm.by_seq::<Campaign>(actor, c).await?,
-        None => None,
+/// What opportunities' answers refer to: their campaigns, leads and the staff, loaded in one
+/// query each for a whole page.
+struct OppRefs {
+    campaigns: Vec<Campaign>,
+    leads: Vec<Lead>,
+    users: Vec<StaffUser>,
+}
+
+async fn opp_refs(s: &AppState, actor: &Actor, opps: &[&Opportunity]) -> Result<OppRefs, NxError> {
+    let mut seqs: Vec<i64> = opps
+        .iter()
+        .filter_map(|o| o.data.ext.as_ref().and_then(|e| e.campaign_seq))
+        .collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    let mut leads: Vec<uuid::Uuid> = opps
+        .iter()
+        .filter_map(|o| o.data.lead_id.map(|l| l.0))
+        .collect();
+    leads.sort_unstable();
+    leads.dedup();
+    let campaigns = match Filter::any_of(
+        Field::Seq,
+        seqs.iter().map(|n| FilterValue::Int(*n)).collect(),
+    ) {
+        Some(f) => {
+            s.crm
+                .search::<Campaign>(actor, &f, PageRequest::new(1, seqs.len() as u32)?)
+                .await?
+                .items
+        }
+        None => Vec::new(),
     };
+    let leads = if leads.is_empty() {
+        Vec::new()
+    } else {
+        let n = leads.len() as u32;
+        s.crm
+            .search::<Lead>(
+                actor,
+                &Filter::Ids {
+                    ids: leads,
+                    negate: false,
+                },
+                PageRequest::new(1, n)?,
+            )
+            .await?
+            .items
+    };
+    Ok(OppRefs {
+        campaigns,
+        leads,
+        users: staff(s, actor).await?,
+    })
+}
+
+/// One opportunity's answer, with its references.
+async fn opportunity_one(s: &AppState, actor: &Actor, o: &Opportunity) -> Result<Value, NxError> {
+    let refs = opp_refs(s, actor, &[o]).await?;
+    Ok(opportunity_json(actor, o, &refs))
+}
+
+fn opportunity_json(actor: &Actor, o: &Opportunity, refs: &OppRefs) -> Value {
+    let e = o.data.ext.clone().unwrap_or_default();
+    let campaign = e
+        .campaign_seq
+        .and_then(|c| refs.campaigns.iter().find(|x| x.seq == c));
     let stage = campaign.as_ref().and_then(|c| {
         let order = e.stage_order?;
         c.data.ext.as_ref()?.stages.iter().find(|st| st.order == order).map(|st| json!({"id": stage_id(c.seq, st.order), "name": st.name, "stage_type_id": st.kind, "order": st.order}))
     });
-    let lead = match o.data.lead_id {
-        Some(l) => s.crm.leads.get(actor.tenant_id, l).await?,
-        None => None,
-    };
+    let lead = o
+        .data
+        .lead_id
+        .and_then(|l| refs.leads.iter().find(|x| x.id == l));
     let status = match o.data.stage {
         Some(5) if e.campaign_seq.is_some() => json!("success"),
         Some(6) if e.campaign_seq.is_some() => json!("failed"),
@@ -513,13 +577,13 @@ async fn opportunity_json(s: &AppState, actor: &Actor, o: &Opportunity) -> Resul
             .format("%Y-%m-%d %H:%M:%S")
             .to_string()
     };
-    Ok(json!({
+    json!({
         "id": o.seq, "name": o.data.name, "opportunity_amount": format!("{:.2}", o.data.amount),
         "sales_stage": campaign.as_ref().zip(e.stage_order).map(|(c, order)| stage_id(c.seq, order)),
         "probability": o.data.probability, "description": o.data.description.clone().unwrap_or_default(),
         "expected_close_date": local_day(actor, o.data.expected_close_date), "type": null,
         "lead_source": e.lead_source, "campaign_id": e.campaign_seq, "assigned_to": e.assigned_to,
-        "user": {"name": o.audit.created_by_name}, "assigned": e.assigned_to.map(|id| json!({"id": id})),
+        "user": {"name": o.audit.created_by_name}, "assigned": user_ref(&refs.users, e.assigned_to),
         "lead_source_description": e.lead_source_description, "contact_id": lead.as_ref().map(|l| l.seq), "user_id": null,
         "status": status, "reason_failed": null, "model_name": "App\\Models\\Crm\\Opportunity",
         "campaign": campaign.as_ref().map(|c| {
@@ -544,8 +608,8 @@ async fn opportunity_json(s: &AppState, actor: &Actor, o: &Opportunity) -> Resul
         "contact_address": lead.as_ref().and_then(|l| l.data.ext.as_ref().and_then(|x| x.address.clone())),
         "created_at": fmt(o.audit.created_at), "updated_at": fmt(o.audit.updated_at),
         "time_updated_result": e.stage_changed_at.map(fmt), "tags": [], "activity_log": null,
-        "total_money": money(o.data.amount), "campaign_stage": campaign.as_ref().map(stages_json).unwrap_or_default(),
-    }))
+        "total_money": money(o.data.amount), "campaign_stage": campaign.map(stages_json).unwrap_or_default(),
+    })
 }
 
 async fn opportunities(
@@ -568,11 +632,13 @@ async fn opportunities(
         .crm
         .search::<Opportunity>(&actor, &filter, p.crm_page()?)
         .await?;
-    let mut out = Vec::new();
-    for o in &found.items {
-        out.push(opportunity_json(&s, &actor, o).await?);
-    }
-    Ok(Json(Value::Array(out)))
+    let page: Vec<&Opportunity> = found.items.iter().collect();
+    let refs = opp_refs(&s, &actor, &page).await?;
+    Ok(Json(Value::Array(
+        page.iter()
+            .map(|o| opportunity_json(&actor, o, &refs))
+            .collect(),
+    )))
 }
 
 async fn opportunity_by_seq(
@@ -706,7 +772,7 @@ async fn opportunity_get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NxError> {
     let o = opportunity_by_seq(&s, &actor, &id).await?;
-    Ok(Json(opportunity_json(&s, &actor, &o).await?))
+    Ok(Json(opportunity_one(&s, &actor, &o).await?))
 }
 
 async fn opportunity_put(
@@ -725,5 +791,5 @@ async fn opportunity_put(
     check_duplicate(&s, &actor, &data, Some(old.seq)).await?;
     s.crm.update::<Opportunity>(&actor, old.id, data).await?;
     let updated: Opportunity = s.crm.get(&actor, old.id).await?;
-    Ok(Json(opportunity_json(&s, &actor, &updated).await?))
+    Ok(Json(opportunity_one(&s, &actor, &updated).await?))
 }

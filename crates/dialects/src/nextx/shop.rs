@@ -441,7 +441,8 @@ fn customer_json(c: &Customer, due: f64) -> Value {
         });
     let due = due + party.opening_balance;
     json!({
-        "id": c.seq, "avatar": d.ext.as_ref().and_then(|e| e.avatar_url.clone()), "contact_id": c.seq,
+        // `employers` (sic) is the assigned employee; the documented bodies cannot assign one.
+        "id": c.seq, "employers": null, "avatar": d.ext.as_ref().and_then(|e| e.avatar_url.clone()), "contact_id": c.seq,
         "name": d.name, "code": d.code, "first_name": null, "last_name": d.name,
         "mobile": d.phone.as_ref().map(|p| p.as_str().to_owned()), "email": d.email.as_ref().map(|e| e.as_str().to_owned()),
         "address": d.address, "description": d.note, "fax_number": "", "tax_number": d.tax_code,

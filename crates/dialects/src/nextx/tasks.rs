@@ -18,9 +18,10 @@ use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::kit::{bad, fail, id_of, Caller, NxError, Params};
+use super::kit::{bad, fail, id_of, staff, user_ref, Caller, NxError, Params};
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
+use crm_domain::inventory::StaffUser;
 
 /// The activity type of a task.
 pub const TASK: i32 = 3;
@@ -209,7 +210,8 @@ async fn data(
     })
 }
 
-fn task_json(a: &Activity, actor: &Actor) -> Value {
+/// The task in NextX's shape; `users` is the staff directory its references are filled from.
+fn task_json(a: &Activity, actor: &Actor, users: &[StaffUser]) -> Value {
     let tz = actor.time_zone;
     let d = &a.data;
     let e = d.ext.clone().unwrap_or_default();
@@ -229,11 +231,13 @@ fn task_json(a: &Activity, actor: &Actor) -> Value {
         "priority": d.priority.and_then(|p| PRIORITIES.iter().find(|(n, _)| *n == p)).map(|(_, name)| *name),
         "stage_status": null, "color": e.color, "attachments": null, "description": d.description.clone().unwrap_or_default(),
         "location": null, "assigned_to": e.assigned_to, "project_id": null, "category_id": e.category_id,
-        "user": {"id": null, "name": a.audit.created_by_name},
-        "assigned": e.assigned_to.map(|id| json!({"id": id})), "category": e.category_id.map(|id| json!({"id": id})),
+        // The creator is an API client, not a staff user: only its name is known.
+        "user": {"id": null, "name": a.audit.created_by_name, "email": null, "firstname": null, "lastname": null, "picture": null, "designation": null},
+        "assigned": user_ref(users, e.assigned_to), "category": e.category_id.map(|id| json!({"id": id})),
         "project": null, "correlative": [], "project_stage_status": null, "project_stage_status_name": null,
         "status_text": status_name, "status": d.status, "is_complete": i32::from(d.status == STATUS_DONE),
         "sub_tasks": [], "tags": [], "model_name": "App\\Models\\Task\\Task", "view_type": null, "favourite": null,
+        "index": 0, "is_important": null, "is_urgent": null, "result": null, "result_note": null,
         "result_id": null, "about": d.primary.as_ref().map(|l| json!({"type": l.kind.name(), "name": l.name})),
     })
 }
@@ -271,9 +275,14 @@ async fn list(
         }));
     }
     let page = p.crm_page()?;
+    let users = staff(&s, &actor).await?;
     let found = s.crm.search::<Activity>(&actor, &filter, page).await?;
     Ok(Json(Value::Array(
-        found.items.iter().map(|a| task_json(a, &actor)).collect(),
+        found
+            .items
+            .iter()
+            .map(|a| task_json(a, &actor, &users))
+            .collect(),
     )))
 }
 
@@ -295,7 +304,12 @@ async fn one(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NxError> {
-    Ok(Json(task_json(&by_seq(&s, &actor, &id).await?, &actor)))
+    let users = staff(&s, &actor).await?;
+    Ok(Json(task_json(
+        &by_seq(&s, &actor, &id).await?,
+        &actor,
+        &users,
+    )))
 }
 
 async fn add(

@@ -11,7 +11,7 @@ use crm_domain::inventory::StaffUser;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::kit::{bad, fail, id_of, Caller, NxError, Params};
+use super::kit::{bad, employee_json, fail, id_of, Caller, NxError, Params};
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
 
@@ -132,12 +132,6 @@ fn user(b: UserIn, old: Option<&StaffUser>) -> Result<StaffUser, NxError> {
         is_validated: flag("is_validated", b.is_validated, base.is_validated)?,
     }
     .validate()?)
-}
-
-fn employee_json(u: &StaffUser) -> Value {
-    json!({"id": u.id, "code": u.employee_code, "first_name": u.firstname.clone().unwrap_or_default(), "last_name": u.lastname.clone().unwrap_or_default(),
-           "avatar": u.picture.clone().unwrap_or_default(), "email": u.email.clone().unwrap_or_default(), "tel": u.tel.clone().unwrap_or_default(),
-           "isSale": u.is_sale, "branch_id": u.branch_id})
 }
 
 fn user_json(u: &StaffUser) -> Value {

@@ -437,3 +437,59 @@ pub async fn listening(child: &mut tokio::process::Child) -> String {
     tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
     base
 }
+
+/// The first item of a list answer (a bare array, or `data` holding one), or the answer itself.
+fn first_item(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Array(items) => items.first(),
+        Value::Object(o) => match o.get("data") {
+            Some(Value::Array(items)) => items.first(),
+            _ => Some(v),
+        },
+        _ => None,
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Asserts that `got` (a list or a record) has every key of the response example the vendor's
+/// doc gives for `GET path` in catalog `seed`, each with the example's JSON type where both are
+/// non-null.
+pub fn assert_documented_keys(seed: &str, path: &str, got: &Value) {
+    let catalog: Vec<Value> = match seed {
+        "003" => serde_json::from_str(include_str!("../fixtures/catalog-003.json")).unwrap(),
+        other => panic!("no catalog {other}"),
+    };
+    let entry = catalog
+        .iter()
+        .find(|e| e["method"] == "GET" && e["path"] == path)
+        .unwrap_or_else(|| panic!("GET {path} is not in catalog {seed}"));
+    let documented = first_item(&entry["response_example"]).expect("an example item");
+    let ours = first_item(got).unwrap_or_else(|| panic!("GET {path}: no item in {got}"));
+    let mut wrong = Vec::new();
+    for (key, example) in documented.as_object().expect("an object example") {
+        match ours.get(key) {
+            None => wrong.push(format!("`{key}` missing")),
+            Some(value)
+                if !example.is_null() && !value.is_null() && kind(value) != kind(example) =>
+            {
+                wrong.push(format!("`{key}` is {value}, the doc shows {example}"));
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "GET {path}: {} in {ours}",
+        wrong.join("; ")
+    );
+}
