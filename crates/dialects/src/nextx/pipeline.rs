@@ -223,7 +223,7 @@ fn stages_json(c: &Campaign) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-fn campaign_json(c: &Campaign, actor: &Actor) -> Value {
+fn campaign_json(c: &Campaign, actor: &Actor, users: &[StaffUser]) -> Value {
     let e = c.data.ext.clone().unwrap_or_default();
     json!({
         "id": c.seq, "code": c.data.code, "name": c.data.name, "start_date": local_day(actor, c.data.start_date), "end_date": local_day(actor, c.data.end_date),
@@ -231,7 +231,7 @@ fn campaign_json(c: &Campaign, actor: &Actor) -> Value {
         "description": c.data.note.clone().unwrap_or_default(), "status": e.status_id.map(|s| s.to_string()),
         "campaign_status": e.status_id.map(|s| json!({"id": s, "name": null})), "type": e.type_id.map(|t| json!({"id": t, "name": null})),
         "impression": null, "expected_cost": null, "expected_revenue": null, "assigned_to": e.assigned_to,
-        "user": {"name": c.audit.created_by_name}, "assigned": e.assigned_to.map(|id| json!({"id": id})), "user_id": null,
+        "user": {"name": c.audit.created_by_name}, "assigned": user_ref(users, e.assigned_to), "user_id": null,
         "allow_duplicate_opportunity": i32::from(e.allow_duplicate_opportunity), "divide_opportunity_auto": i32::from(e.divide_opportunity_auto),
         "hide_opportunity_info": i32::from(e.hide_opportunity_info), "branch_id": e.branch_id,
         "stage": stages_json(c),
@@ -251,11 +251,12 @@ async fn campaigns(
         .crm
         .search::<Campaign>(&actor, &filter, p.crm_page()?)
         .await?;
+    let users = staff(&s, &actor).await?;
     Ok(Json(Value::Array(
         found
             .items
             .iter()
-            .map(|c| campaign_json(c, &actor))
+            .map(|c| campaign_json(c, &actor, &users))
             .collect(),
     )))
 }
@@ -297,7 +298,7 @@ async fn campaign_add(
     let data = campaign_data(&actor, b, None)?;
     let id = s.crm.create::<Campaign>(&actor, data).await?;
     let c: Campaign = s.crm.get(&actor, id).await?;
-    Ok(Json(campaign_json(&c, &actor)))
+    Ok(Json(campaign_json(&c, &actor, &staff(&s, &actor).await?)))
 }
 
 async fn campaign_get(
@@ -306,7 +307,7 @@ async fn campaign_get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NxError> {
     let c = campaign_by_seq(&s, &actor, id_of(&id, "campaign")?).await?;
-    Ok(Json(campaign_json(&c, &actor)))
+    Ok(Json(campaign_json(&c, &actor, &staff(&s, &actor).await?)))
 }
 
 async fn campaign_put(
