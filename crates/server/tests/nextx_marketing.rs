@@ -150,6 +150,7 @@ async fn definitions(app: &TestApp) {
         None,
     )
     .await;
+    common::assert_documented_keys("003", "/api/email/statistic", &stats);
     assert_eq!(
         (
             stats[0]["id"].clone(),

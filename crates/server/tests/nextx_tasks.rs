@@ -135,6 +135,9 @@ async fn tasks(app: &TestApp) {
     ] {
         let l = ok(app, Method::GET, &format!("/api/task/task{q}"), t, None).await;
         assert_eq!(l.as_array().unwrap().len(), n, "{q}: {l}");
+        if n > 0 {
+            common::assert_documented_keys("003", "/api/task/task", &l);
+        }
     }
     // Failures.
     let (st, b) = app
