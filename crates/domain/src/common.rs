@@ -19,6 +19,15 @@ pub struct Actor {
     pub time_zone: Tz,
 }
 
+impl Actor {
+    /// Today's date in the tenant's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::auth::now()
+            .with_timezone(&self.time_zone)
+            .date_naive()
+    }
+}
+
 /// Who created and last changed a record, and when (UTC).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Audit {

@@ -259,7 +259,44 @@ pub struct Party {
 /// Most labels, phones, e-mails or custom fields one customer may carry.
 pub const MAX_LIST: usize = 100;
 
+/// Makes `primary` the first of a channel list, in place of the previous first entry; the other
+/// entries stay in order, without a second copy of `primary`. `None` drops the first entry.
+pub fn put_primary<T: Clone + PartialEq>(list: &mut Vec<Channel<T>>, primary: Option<T>) {
+    let mut rest: Vec<Channel<T>> = list
+        .iter()
+        .skip(1)
+        .filter(|c| primary.as_ref() != Some(&c.value))
+        .cloned()
+        .collect();
+    if let Some(value) = primary {
+        rest.insert(0, Channel::plain(value));
+    }
+    *list = rest;
+}
+
+/// Whether two label names are the same label (compared folded: case and accents aside).
+pub fn same_label(a: &str, b: &str) -> bool {
+    crate::search::whole_term(a) == crate::search::whole_term(b)
+}
+
 impl CustomerExt {
+    /// Adds a label unless the customer has it already (blank names are ignored).
+    pub fn add_label(&mut self, kind: LabelKind, name: &str) {
+        if !name.trim().is_empty()
+            && !self
+                .labels
+                .iter()
+                .any(|(k, n)| *k == kind && same_label(n, name))
+        {
+            self.labels.push((kind, name.trim().to_owned()));
+        }
+    }
+
+    pub fn remove_label(&mut self, kind: LabelKind, name: &str) {
+        self.labels
+            .retain(|(k, n)| !(*k == kind && same_label(n, name)));
+    }
+
     pub fn validate(self) -> DomainResult<Self> {
         for (name, len) in [
             ("phones", self.phones.len()),

@@ -62,6 +62,18 @@ impl DomainError {
     pub fn not_found(entity: &'static str) -> Self {
         Self::NotFound { entity }
     }
+
+    /// Renames a validation error's field (a dialect's wire name for the domain's); `rename`
+    /// returns `None` to keep it.
+    pub fn map_field(self, rename: impl FnOnce(&str) -> Option<String>) -> Self {
+        match self {
+            Self::Validation { field, message } => Self::Validation {
+                field: rename(&field).unwrap_or(field),
+                message,
+            },
+            other => other,
+        }
+    }
 }
 
 pub type DomainResult<T> = Result<T, DomainError>;

@@ -24,6 +24,7 @@ pub mod text;
 mod throttle;
 pub mod ticket;
 pub mod vocab;
+pub mod work;
 
 pub use common::Actor;
 pub use error::{DomainError, DomainResult};

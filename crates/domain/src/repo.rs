@@ -23,6 +23,7 @@ use crate::search::{Filter, Page, PageRequest};
 use crate::template::{Template, TemplateData};
 use crate::ticket::{Comment, Ticket, TicketData, TicketType};
 use crate::vocab::{Funnel, Stage, Vocab, VocabData};
+use crate::work::{At, Work};
 
 /// A kind of stored record.
 pub trait Entity: Sized + Send + Sync + 'static {
@@ -92,36 +93,104 @@ entity!(
 #[async_trait]
 pub trait Repository<E: Entity>: Send + Sync {
     /// Stores a new record and returns its id.
-    async fn insert(&self, actor: &Actor, data: E::Data) -> DomainResult<E::Id>;
-    /// Stores many new records in one transaction (all or none); ids in input order.
-    async fn insert_many(&self, actor: &Actor, data: Vec<E::Data>) -> DomainResult<Vec<E::Id>>;
+    async fn insert(&self, w: &mut Work, actor: &Actor, data: E::Data) -> DomainResult<E::Id>;
+    /// Stores many new records; ids in input order.
+    async fn insert_many(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        data: Vec<E::Data>,
+    ) -> DomainResult<Vec<E::Id>>;
     /// Replaces the attributes; `NotFound` when the record is missing or deleted.
-    async fn update(&self, actor: &Actor, id: E::Id, data: E::Data) -> DomainResult<()>;
-    async fn get(&self, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>>;
+    async fn update(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: E::Id,
+        data: E::Data,
+    ) -> DomainResult<()>;
+    async fn get(&self, at: At<'_>, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>>;
+    /// Reads the record and holds it until the work ends: concurrent units of work that lock
+    /// it take turns (`FOR UPDATE` on PostgreSQL; SQLite's writer is single already).
+    async fn lock(&self, w: &mut Work, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>>;
     /// Soft delete; `false` when there was nothing to delete.
-    async fn delete(&self, actor: &Actor, id: E::Id) -> DomainResult<bool>;
+    async fn delete(&self, w: &mut Work, actor: &Actor, id: E::Id) -> DomainResult<bool>;
     /// Newest first.
     async fn search(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         filter: &Filter,
         page: PageRequest,
     ) -> DomainResult<Page<E>>;
 }
 
-/// The atomic part of converting a lead: create both records and mark the lead, or nothing.
+/// A lead's conversion mark.
 #[async_trait]
-pub trait LeadConverter: Send + Sync {
-    /// `Conflict` when the lead was converted already, `NotFound` when it does not exist.
-    /// `customer_id` is the id the new customer gets; `contact` already points at it.
-    async fn convert(
+pub trait LeadStore: Send + Sync {
+    /// Records the conversion on the lead (the caller holds the lead's lock).
+    async fn mark_converted(
         &self,
+        w: &mut Work,
         actor: &Actor,
         lead: LeadId,
-        customer_id: CustomerId,
-        customer: CustomerData,
-        contact: ContactData,
-    ) -> DomainResult<LeadConversion>;
+        conversion: &LeadConversion,
+    ) -> DomainResult<()>;
+}
+
+/// Every repository, over one database: what [`crate::service::Crm::new`] is built from.
+pub trait Store:
+    crate::work::Transactions
+    + Repository<Customer>
+    + Repository<CustomerGroup>
+    + Repository<Contact>
+    + Repository<Lead>
+    + Repository<Activity>
+    + Repository<Opportunity>
+    + Repository<Template>
+    + Repository<Segment>
+    + Repository<Campaign>
+    + Repository<Product>
+    + Repository<Order>
+    + Repository<Ticket>
+    + Repository<EmailCampaign>
+    + Repository<ZaloCampaign>
+    + Repository<Vocab>
+    + LeadStore
+    + MemberStore
+    + SalesStore
+    + TicketStore
+    + FileStore
+    + Registry
+    + InventoryStore
+{
+}
+
+impl<T> Store for T where
+    T: crate::work::Transactions
+        + Repository<Customer>
+        + Repository<CustomerGroup>
+        + Repository<Contact>
+        + Repository<Lead>
+        + Repository<Activity>
+        + Repository<Opportunity>
+        + Repository<Template>
+        + Repository<Segment>
+        + Repository<Campaign>
+        + Repository<Product>
+        + Repository<Order>
+        + Repository<Ticket>
+        + Repository<EmailCampaign>
+        + Repository<ZaloCampaign>
+        + Repository<Vocab>
+        + LeadStore
+        + MemberStore
+        + SalesStore
+        + TicketStore
+        + FileStore
+        + Registry
+        + InventoryStore
+{
 }
 
 /// Membership rows of segments and campaigns.
@@ -130,6 +199,7 @@ pub trait MemberStore: Send + Sync {
     /// The ids among `ids` that are live records of `kind` in the tenant.
     async fn existing(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: RecordKind,
         ids: &[Uuid],
@@ -137,6 +207,7 @@ pub trait MemberStore: Send + Sync {
     /// Adds records to a list; those already in it are skipped. Returns how many were added.
     async fn add_members(
         &self,
+        w: &mut Work,
         actor: &Actor,
         list: ListKind,
         list_id: Uuid,
@@ -147,6 +218,7 @@ pub trait MemberStore: Send + Sync {
     /// not a row of this kind of list (of `list_id`, when given) in the tenant.
     async fn remove_members(
         &self,
+        w: &mut Work,
         actor: &Actor,
         list: ListKind,
         list_id: Option<Uuid>,
@@ -170,24 +242,32 @@ pub trait SalesStore: Send + Sync {
     /// Creates a unit (`id` `None`) or renames one; `NotFound` when `id` is not the tenant's.
     async fn save_unit(
         &self,
+        w: &mut Work,
         actor: &Actor,
         id: Option<i64>,
         name: String,
         note: Option<String>,
     ) -> DomainResult<i64>;
     /// The tenant's unit with this name (case-insensitive), if any.
-    async fn unit_named(&self, tenant: TenantId, name: &str) -> DomainResult<Option<Unit>>;
+    async fn unit_named(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        name: &str,
+    ) -> DomainResult<Option<Unit>>;
     /// The tenant's units among `ids`.
-    async fn units(&self, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>>;
+    async fn units(&self, at: At<'_>, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>>;
     /// The extra units of the given products, in the order they were saved.
     async fn product_units(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         products: &[ProductId],
     ) -> DomainResult<Vec<ProductUnit>>;
     /// Makes `units` the product's complete set of extra units.
     async fn replace_product_units(
         &self,
+        w: &mut Work,
         actor: &Actor,
         product: ProductId,
         units: &[ProductUnit],
@@ -195,6 +275,7 @@ pub trait SalesStore: Send + Sync {
     /// Records the decision on an order unless one was recorded already (`false` then).
     async fn decide_order(
         &self,
+        w: &mut Work,
         actor: &Actor,
         id: OrderId,
         approval: &Approval,
@@ -207,12 +288,18 @@ pub trait TicketStore: Send + Sync {
     /// Creates a type (`id` `None`) or renames one; `NotFound` when `id` is not the tenant's.
     async fn save_type(
         &self,
+        w: &mut Work,
         actor: &Actor,
         id: Option<i64>,
         name: String,
         note: Option<String>,
     ) -> DomainResult<i64>;
-    async fn get_type(&self, tenant: TenantId, id: i64) -> DomainResult<Option<TicketType>>;
+    async fn get_type(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        id: i64,
+    ) -> DomainResult<Option<TicketType>>;
     /// `text` is folded and matched anywhere in the name.
     async fn search_types(
         &self,
@@ -220,8 +307,9 @@ pub trait TicketStore: Send + Sync {
         text: Option<&str>,
         page: PageRequest,
     ) -> DomainResult<Page<TicketType>>;
-    async fn delete_type(&self, actor: &Actor, id: i64) -> DomainResult<bool>;
-    async fn add_comment(&self, actor: &Actor, comment: &Comment) -> DomainResult<()>;
+    async fn delete_type(&self, w: &mut Work, actor: &Actor, id: i64) -> DomainResult<bool>;
+    async fn add_comment(&self, w: &mut Work, actor: &Actor, comment: &Comment)
+        -> DomainResult<()>;
     /// Oldest first; `text` is folded and matched anywhere in the message.
     async fn search_comments(
         &self,
@@ -239,6 +327,7 @@ pub trait FileStore: Send + Sync {
     fn max_bytes(&self) -> usize;
     async fn save(
         &self,
+        w: &mut Work,
         actor: &Actor,
         owner: FileOwner,
         owner_id: Uuid,
@@ -259,6 +348,7 @@ pub trait FileStore: Send + Sync {
     /// Removes an owner's files, rows and bytes.
     async fn remove_owned(
         &self,
+        w: &mut Work,
         actor: &Actor,
         owner: FileOwner,
         owner_id: Uuid,
@@ -269,9 +359,10 @@ pub trait FileStore: Send + Sync {
 #[async_trait]
 pub trait Registry: Send + Sync {
     /// The id of the tenant's project with this code, created on first use.
-    async fn project(&self, actor: &Actor, code: &str) -> DomainResult<Uuid>;
+    async fn project(&self, w: &mut Work, actor: &Actor, code: &str) -> DomainResult<Uuid>;
     async fn create_funnel(
         &self,
+        w: &mut Work,
         actor: &Actor,
         name: String,
         stages: Vec<Stage>,
@@ -281,6 +372,7 @@ pub trait Registry: Send + Sync {
     /// Stores a web form with a fresh key.
     async fn create_webform(
         &self,
+        w: &mut Work,
         actor: &Actor,
         name: String,
         fields: Vec<String>,
@@ -288,6 +380,7 @@ pub trait Registry: Send + Sync {
     /// Creates (`id` `None`) or replaces a stored definition; `NotFound` for an unknown id.
     async fn save_definition(
         &self,
+        w: &mut Work,
         actor: &Actor,
         kind: &str,
         id: Option<i64>,
@@ -304,6 +397,7 @@ pub trait Registry: Send + Sync {
     ) -> DomainResult<Vec<crate::vocab::Definition>>;
     async fn definition(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: &str,
         id: i64,
@@ -324,6 +418,7 @@ pub trait PlaceStore: Send + Sync {
     /// Creates a branch (`store` false) or a store; returns its id.
     async fn create_place(
         &self,
+        w: &mut Work,
         actor: &Actor,
         store: bool,
         place: crate::inventory::Place,
@@ -331,6 +426,7 @@ pub trait PlaceStore: Send + Sync {
     /// Branches, or stores (of one branch when given), oldest first.
     async fn places(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         store: bool,
         branch: Option<i64>,
@@ -338,10 +434,15 @@ pub trait PlaceStore: Send + Sync {
     /// Creates (`id` 0) or replaces a category; `NotFound` for an unknown id.
     async fn save_category(
         &self,
+        w: &mut Work,
         actor: &Actor,
         category: crate::inventory::Category,
     ) -> DomainResult<i64>;
-    async fn categories(&self, tenant: TenantId) -> DomainResult<Vec<crate::inventory::Category>>;
+    async fn categories(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+    ) -> DomainResult<Vec<crate::inventory::Category>>;
 }
 
 /// Purchase, sale and return documents, and the stock ledger they move.
@@ -350,6 +451,7 @@ pub trait DocStore: Send + Sync {
     /// Base units on hand per product, in a branch (and store when given).
     async fn stock(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         products: &[ProductId],
         branch: Option<i64>,
@@ -358,27 +460,29 @@ pub trait DocStore: Send + Sync {
     /// Appends stock moves (opening stock, goods received).
     async fn add_moves(
         &self,
+        w: &mut Work,
         actor: &Actor,
         moves: Vec<crate::inventory::Move>,
     ) -> DomainResult<()>;
     /// Stores a document (a new one when `doc.id` is 0, else replacing it with its lines,
-    /// payments and moves) and its moves in one transaction. With `no_negative`, refuses
-    /// (`products[i].quantity`) when a move would leave a store below zero.
+    /// payments and moves) and its moves.
     async fn save_doc(
         &self,
+        w: &mut Work,
         actor: &Actor,
         doc: crate::inventory::Doc,
         moves: Vec<crate::inventory::Move>,
-        no_negative: bool,
     ) -> DomainResult<crate::inventory::Doc>;
     async fn doc(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: crate::inventory::DocKind,
         id: i64,
     ) -> DomainResult<Option<crate::inventory::Doc>>;
     async fn doc_by_invoice(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: crate::inventory::DocKind,
         invoice: &str,
@@ -386,6 +490,7 @@ pub trait DocStore: Send + Sync {
     /// Newest first.
     async fn docs(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: crate::inventory::DocKind,
         filter: &crate::inventory::DocFilter,
@@ -394,12 +499,14 @@ pub trait DocStore: Send + Sync {
     /// The sale (id) a sale line belongs to, with the line.
     async fn sell_line(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         line: i64,
     ) -> DomainResult<Option<(i64, crate::inventory::DocLine)>>;
     /// Base quantity already returned per sale line, leaving out one return (being replaced).
     async fn returned(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         lines: &[i64],
         except: Option<i64>,
@@ -407,6 +514,7 @@ pub trait DocStore: Send + Sync {
     /// Sets a purchase's shipping status; with `receive`, records the goods' moves (once).
     async fn set_shipping(
         &self,
+        w: &mut Work,
         actor: &Actor,
         id: i64,
         status: &str,
@@ -428,10 +536,15 @@ pub trait StaffStore: Send + Sync {
     /// a taken username.
     async fn save_user(
         &self,
+        w: &mut Work,
         actor: &Actor,
         user: crate::inventory::StaffUser,
     ) -> DomainResult<i64>;
     /// Live users, oldest first.
-    async fn users(&self, tenant: TenantId) -> DomainResult<Vec<crate::inventory::StaffUser>>;
-    async fn delete_user(&self, actor: &Actor, id: i64) -> DomainResult<bool>;
+    async fn users(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+    ) -> DomainResult<Vec<crate::inventory::StaffUser>>;
+    async fn delete_user(&self, w: &mut Work, actor: &Actor, id: i64) -> DomainResult<bool>;
 }

@@ -13,6 +13,23 @@ use crate::inventory::{Doc, DocFilter, DocKind, DocLine, Move, Place};
 use crate::sales::Product;
 use crate::search::{Field, Filter, PageRequest, Value};
 use crate::service::Crm;
+use crate::work::{At, Lock, Work};
+
+/// An extra unit of a new product, named; `rate` base units make one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedUnit {
+    pub name: String,
+    pub rate: f64,
+    pub retail_price: f64,
+}
+
+/// Where a new product's opening stock goes (`branch` is needed when `quantity` is not 0).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Opening {
+    pub branch: Option<i64>,
+    pub store: Option<i64>,
+    pub quantity: f64,
+}
 
 /// The shipping status at which a purchase's goods are in stock.
 pub const RECEIVED: &str = "received";
@@ -24,14 +41,20 @@ impl Crm {
         actor: &Actor,
         seq: i64,
     ) -> DomainResult<Option<E>> {
-        self.find(
-            actor,
-            &Filter::Eq {
-                field: Field::Seq,
-                value: Value::Int(seq),
-            },
-        )
-        .await
+        self.by_seq_at(At::Committed, actor, seq).await
+    }
+
+    pub(crate) async fn by_seq_at<E: crate::service::Managed>(
+        &self,
+        at: At<'_>,
+        actor: &Actor,
+        seq: i64,
+    ) -> DomainResult<Option<E>> {
+        let f = Filter::Eq {
+            field: Field::Seq,
+            value: Value::Int(seq),
+        };
+        self.find_at(at, actor, &f).await
     }
 
     /// Creates a branch with its first store ("Kho mặc định"), or a store of a branch.
@@ -42,16 +65,22 @@ impl Crm {
         place: Place,
     ) -> DomainResult<i64> {
         let place = place.validate()?;
+        let mut w = self.begin().await?;
         if store {
             let branch = place
                 .branch_id
                 .ok_or_else(|| DomainError::validation("branch_id", "is required"))?;
-            self.branch(actor, branch).await?;
-            return self.inventory.create_place(actor, true, place).await;
+            self.branch_at(w.at(), actor, branch).await?;
+            let id = self
+                .inventory
+                .create_place(&mut w, actor, true, place)
+                .await?;
+            w.commit().await?;
+            return Ok(id);
         }
         let id = self
             .inventory
-            .create_place(actor, false, place.clone())
+            .create_place(&mut w, actor, false, place.clone())
             .await?;
         let default = Place {
             branch_id: Some(id),
@@ -59,13 +88,20 @@ impl Crm {
             name: "Kho mặc định".to_owned(),
             ..Place::default()
         };
-        self.inventory.create_place(actor, true, default).await?;
+        self.inventory
+            .create_place(&mut w, actor, true, default)
+            .await?;
+        w.commit().await?;
         Ok(id)
     }
 
     pub async fn branch(&self, actor: &Actor, id: i64) -> DomainResult<Place> {
+        self.branch_at(At::Committed, actor, id).await
+    }
+
+    async fn branch_at(&self, at: At<'_>, actor: &Actor, id: i64) -> DomainResult<Place> {
         self.inventory
-            .places(actor.tenant_id, false, None)
+            .places(at, actor.tenant_id, false, None)
             .await?
             .into_iter()
             .find(|b| b.id == id)
@@ -81,9 +117,19 @@ impl Crm {
         branch: i64,
         store: Option<i64>,
     ) -> DomainResult<i64> {
+        self.store_at(At::Committed, actor, branch, store).await
+    }
+
+    async fn store_at(
+        &self,
+        at: At<'_>,
+        actor: &Actor,
+        branch: i64,
+        store: Option<i64>,
+    ) -> DomainResult<i64> {
         let stores = self
             .inventory
-            .places(actor.tenant_id, true, Some(branch))
+            .places(at, actor.tenant_id, true, Some(branch))
             .await?;
         match store.filter(|s| *s != 0) {
             Some(s) if stores.iter().any(|p| p.id == s) => Ok(s),
@@ -100,23 +146,27 @@ impl Crm {
     /// Fills a line's product and unit rate: the base unit counts 1, an extra unit its rate.
     async fn resolve_line(
         &self,
+        w: &mut Work,
         actor: &Actor,
         i: usize,
         line: &mut DocLine,
     ) -> DomainResult<Product> {
-        let product: Product = self.by_seq(actor, line.product_seq).await?.ok_or_else(|| {
-            DomainError::validation(
-                format!("products[{i}].product_id"),
-                format!("product {} does not exist", line.product_seq),
-            )
-        })?;
+        let product: Product = self
+            .by_seq_at(w.at(), actor, line.product_seq)
+            .await?
+            .ok_or_else(|| {
+                DomainError::validation(
+                    format!("products[{i}].product_id"),
+                    format!("product {} does not exist", line.product_seq),
+                )
+            })?;
         line.product_id = product.id;
         line.rate = match line.unit_id.filter(|u| *u != 0) {
             None => 1.0,
             Some(u) if Some(u) == product.data.unit_id => 1.0,
             Some(u) => {
                 self.sales
-                    .product_units(actor.tenant_id, &[product.id])
+                    .product_units(w.at(), actor.tenant_id, &[product.id])
                     .await?
                     .into_iter()
                     .find(|pu| pu.unit_id == u)
@@ -134,6 +184,7 @@ impl Crm {
 
     async fn customer_check(
         &self,
+        w: &mut Work,
         actor: &Actor,
         seq: Option<i64>,
         required: bool,
@@ -143,7 +194,7 @@ impl Crm {
             None => Ok(None),
             Some(s) => {
                 let c: crate::customer::Customer =
-                    self.by_seq(actor, s).await?.ok_or_else(|| {
+                    self.by_seq_at(w.at(), actor, s).await?.ok_or_else(|| {
                         DomainError::validation(
                             "customer_id",
                             format!("customer {s} does not exist"),
@@ -162,21 +213,9 @@ impl Crm {
         mut doc: Doc,
         customer: Option<i64>,
     ) -> DomainResult<Doc> {
-        if doc.lines.is_empty() {
-            return Err(DomainError::validation(
-                "products",
-                "must hold at least one line",
-            ));
-        }
-        doc.customer_id = self.customer_check(actor, customer, true).await?;
-        self.branch(actor, doc.branch_id).await?;
-        doc.store_id = self
-            .store_of(actor, doc.branch_id, Some(doc.store_id))
+        let mut w = self.begin().await?;
+        self.place_doc(&mut w, actor, &mut doc, customer, true)
             .await?;
-        for i in 0..doc.lines.len() {
-            self.resolve_line(actor, i, &mut doc.lines[i]).await?;
-        }
-        doc.compute()?;
         let received = doc.shipping_status.as_deref() == Some(RECEIVED);
         if received {
             doc.received_at = Some(crate::auth::now());
@@ -186,7 +225,37 @@ impl Crm {
         } else {
             Vec::new()
         };
-        self.inventory.save_doc(actor, doc, moves, false).await
+        let doc = self.inventory.save_doc(&mut w, actor, doc, moves).await?;
+        w.commit().await?;
+        Ok(doc)
+    }
+
+    /// Checks a new document's customer, branch, store and lines, and computes its totals.
+    async fn place_doc(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        doc: &mut Doc,
+        customer: Option<i64>,
+        customer_required: bool,
+    ) -> DomainResult<()> {
+        if doc.lines.is_empty() {
+            return Err(DomainError::validation(
+                "products",
+                "must hold at least one line",
+            ));
+        }
+        doc.customer_id = self
+            .customer_check(w, actor, customer, customer_required)
+            .await?;
+        self.branch_at(w.at(), actor, doc.branch_id).await?;
+        doc.store_id = self
+            .store_at(w.at(), actor, doc.branch_id, Some(doc.store_id))
+            .await?;
+        for i in 0..doc.lines.len() {
+            self.resolve_line(w, actor, i, &mut doc.lines[i]).await?;
+        }
+        doc.compute()
     }
 
     /// A sale: takes stock from the store, never below zero.
@@ -196,23 +265,43 @@ impl Crm {
         mut doc: Doc,
         customer: Option<i64>,
     ) -> DomainResult<Doc> {
-        if doc.lines.is_empty() {
-            return Err(DomainError::validation(
-                "products",
-                "must hold at least one line",
-            ));
-        }
-        doc.customer_id = self.customer_check(actor, customer, false).await?;
-        self.branch(actor, doc.branch_id).await?;
-        doc.store_id = self
-            .store_of(actor, doc.branch_id, Some(doc.store_id))
+        let mut w = self.begin().await?;
+        // Every check of what is on hand in the tenant takes turns from here to the commit.
+        w.lock(actor.tenant_id, Lock::Stock).await?;
+        self.place_doc(&mut w, actor, &mut doc, customer, false)
             .await?;
-        for i in 0..doc.lines.len() {
-            self.resolve_line(actor, i, &mut doc.lines[i]).await?;
-        }
-        doc.compute()?;
         let moves = moves_of(&doc, -1.0);
-        self.inventory.save_doc(actor, doc, moves, true).await
+        let doc = self.inventory.save_doc(&mut w, actor, doc, moves).await?;
+        let products: Vec<ProductId> = doc.lines.iter().map(|l| l.product_id).collect();
+        let left = self
+            .inventory
+            .stock(
+                w.at(),
+                actor.tenant_id,
+                &products,
+                Some(doc.branch_id),
+                Some(doc.store_id),
+            )
+            .await?;
+        for (i, line) in doc.lines.iter().enumerate() {
+            let have = left
+                .iter()
+                .find(|(p, _)| *p == line.product_id)
+                .map_or(0.0, |(_, q)| *q);
+            if have < -1e-9 {
+                // Dropping the work undoes the whole document.
+                return Err(DomainError::validation(
+                    format!("products[{i}].quantity"),
+                    format!(
+                        "only {} base unit(s) in stock at store {}",
+                        have + line.base_quantity(),
+                        doc.store_id
+                    ),
+                ));
+            }
+        }
+        w.commit().await?;
+        Ok(doc)
     }
 
     /// A sales return (new, or replacing `doc.id`): every line names the sale line it gives
@@ -224,6 +313,9 @@ impl Crm {
                 "must hold at least one line",
             ));
         }
+        let mut w = self.begin().await?;
+        // Returns check what was returned before: they take turns with other stock moves.
+        w.lock(actor.tenant_id, Lock::Stock).await?;
         let mut sale_id = None;
         let mut sold: HashMap<i64, DocLine> = HashMap::new();
         for (i, line) in doc.lines.iter_mut().enumerate() {
@@ -233,7 +325,7 @@ impl Crm {
             })?;
             let (sale, original) = self
                 .inventory
-                .sell_line(actor.tenant_id, id)
+                .sell_line(w.at(), actor.tenant_id, id)
                 .await?
                 .ok_or_else(|| {
                     DomainError::validation(&field, format!("sale line {id} does not exist"))
@@ -259,18 +351,24 @@ impl Crm {
         let sale_id = sale_id.unwrap_or_default();
         let sale = self
             .inventory
-            .doc(actor.tenant_id, DocKind::Sell, sale_id)
+            .doc(w.at(), actor.tenant_id, DocKind::Sell, sale_id)
             .await?
             .ok_or(DomainError::not_found("sale"))?;
         for i in 0..doc.lines.len() {
             if doc.lines[i].rate == 0.0 {
-                self.resolve_line(actor, i, &mut doc.lines[i]).await?;
+                self.resolve_line(&mut w, actor, i, &mut doc.lines[i])
+                    .await?;
             }
         }
         let ids: Vec<i64> = sold.keys().copied().collect();
         let already: HashMap<i64, f64> = self
             .inventory
-            .returned(actor.tenant_id, &ids, (doc.id != 0).then_some(doc.id))
+            .returned(
+                w.at(),
+                actor.tenant_id,
+                &ids,
+                (doc.id != 0).then_some(doc.id),
+            )
             .await?
             .into_iter()
             .collect();
@@ -293,7 +391,9 @@ impl Crm {
         doc.return_of = Some(sale.id);
         doc.compute()?;
         let moves = moves_of(&doc, 1.0);
-        self.inventory.save_doc(actor, doc, moves, false).await
+        let doc = self.inventory.save_doc(&mut w, actor, doc, moves).await?;
+        w.commit().await?;
+        Ok(doc)
     }
 
     /// Sets a purchase's shipping status; `received` puts its goods in stock, once.
@@ -303,27 +403,86 @@ impl Crm {
             Some(status.to_owned()),
             crate::common::SHORT,
         )?;
+        let mut w = self.begin().await?;
+        // Receiving twice at once must move the goods once.
+        w.lock(actor.tenant_id, Lock::Stock).await?;
         let doc = self
             .inventory
-            .doc(actor.tenant_id, DocKind::Purchase, id)
+            .doc(w.at(), actor.tenant_id, DocKind::Purchase, id)
             .await?
             .ok_or(DomainError::not_found("purchase order"))?;
         let receive =
             (status == RECEIVED && doc.received_at.is_none()).then(|| moves_of(&doc, 1.0));
         if self
             .inventory
-            .set_shipping(actor, id, &status, receive)
+            .set_shipping(&mut w, actor, id, &status, receive)
             .await?
         {
-            Ok(())
+            w.commit().await
         } else {
             Err(DomainError::not_found("purchase order"))
         }
     }
 
-    /// Opening stock of a new product in a branch's store.
-    pub async fn opening_stock(
+    /// A new product with its extra units (by name: the tenant's unit of that name, created
+    /// when missing) and its opening stock, in one unit of work.
+    pub async fn create_stocked_product(
         &self,
+        actor: &Actor,
+        data: crate::sales::ProductData,
+        units: Vec<NamedUnit>,
+        opening: Opening,
+    ) -> DomainResult<ProductId> {
+        if opening.quantity != 0.0 && opening.branch.is_none() {
+            return Err(DomainError::validation(
+                "opening.branch_id",
+                "is required with an opening stock",
+            ));
+        }
+        let mut w = self.begin().await?;
+        if let Some(branch) = opening.branch {
+            self.branch_at(w.at(), actor, branch).await?;
+            self.store_at(w.at(), actor, branch, opening.store).await?;
+        }
+        let id = self.create_in::<Product>(&mut w, actor, data).await?;
+        let mut extra = Vec::with_capacity(units.len());
+        for (i, u) in units.into_iter().enumerate() {
+            let name = crate::common::required(
+                &format!("units[{i}].name"),
+                Some(u.name),
+                crate::common::SHORT,
+            )?;
+            let unit_id = self.unit_for_name_in(&mut w, actor, &name).await?;
+            extra.push((
+                crate::sales::ProductUnit {
+                    id: Uuid::nil(),
+                    product_id: id,
+                    unit_id,
+                    unit_name: None,
+                    rate: u.rate,
+                    import_price: 0.0,
+                    retail_price: u.retail_price,
+                    wholesale_price: 0.0,
+                    note: None,
+                },
+                true,
+            ));
+        }
+        if !extra.is_empty() {
+            self.save_product_units_in(&mut w, actor, extra).await?;
+        }
+        if let Some(branch) = opening.branch {
+            self.opening_stock_in(&mut w, actor, id, branch, opening.store, opening.quantity)
+                .await?;
+        }
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// Opening stock of a new product in a branch's store.
+    async fn opening_stock_in(
+        &self,
+        w: &mut Work,
         actor: &Actor,
         product: ProductId,
         branch: i64,
@@ -333,11 +492,12 @@ impl Crm {
         if qty == 0.0 {
             return Ok(());
         }
-        let qty = crate::common::amount("qty_begin_stock", Some(qty))?;
-        self.branch(actor, branch).await?;
-        let store = self.store_of(actor, branch, store).await?;
+        let qty = crate::common::amount("opening.quantity", Some(qty))?;
+        self.branch_at(w.at(), actor, branch).await?;
+        let store = self.store_at(w.at(), actor, branch, store).await?;
         self.inventory
             .add_moves(
+                w,
                 actor,
                 vec![Move {
                     product_id: product,
@@ -359,13 +519,13 @@ impl Crm {
         page: PageRequest,
     ) -> DomainResult<Vec<Doc>> {
         self.inventory
-            .docs(actor.tenant_id, kind, filter, page)
+            .docs(At::Committed, actor.tenant_id, kind, filter, page)
             .await
     }
 
     pub async fn doc(&self, actor: &Actor, kind: DocKind, id: i64) -> DomainResult<Doc> {
         self.inventory
-            .doc(actor.tenant_id, kind, id)
+            .doc(At::Committed, actor.tenant_id, kind, id)
             .await?
             .ok_or(DomainError::not_found(match kind {
                 DocKind::Purchase => "purchase order",
@@ -390,14 +550,14 @@ fn moves_of(doc: &Doc, sign: f64) -> Vec<Move> {
         .collect()
 }
 
-/// An empty document of a kind, dated today, to fill from a request.
-pub fn new_doc(kind: DocKind, date: Option<NaiveDate>) -> Doc {
+/// An empty document of a kind, dated today in the tenant's zone, to fill from a request.
+pub fn new_doc(actor: &Actor, kind: DocKind, date: Option<NaiveDate>) -> Doc {
     Doc {
         id: 0,
         uuid: Uuid::now_v7(),
         kind,
         invoice_no: None,
-        transaction_date: date.unwrap_or_else(|| crate::auth::now().date_naive()),
+        transaction_date: date.unwrap_or_else(|| actor.today()),
         customer_id: None,
         branch_id: 0,
         store_id: 0,
@@ -423,10 +583,21 @@ pub fn new_doc(kind: DocKind, date: Option<NaiveDate>) -> Doc {
 impl Crm {
     /// The tenant's unit called `name`, created when missing.
     pub async fn unit_for_name(&self, actor: &Actor, name: &str) -> DomainResult<i64> {
+        let mut w = self.begin().await?;
+        let id = self.unit_for_name_in(&mut w, actor, name).await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    async fn unit_for_name_in(&self, w: &mut Work, actor: &Actor, name: &str) -> DomainResult<i64> {
         let name = crate::common::required("unit", Some(name.to_owned()), crate::common::SHORT)?;
-        match self.sales.unit_named(actor.tenant_id, &name).await? {
+        match self
+            .sales
+            .unit_named(w.at(), actor.tenant_id, &name)
+            .await?
+        {
             Some(u) => Ok(u.id),
-            None => self.sales.save_unit(actor, None, name, None).await,
+            None => self.sales.save_unit(w, actor, None, name, None).await,
         }
     }
 
@@ -439,7 +610,7 @@ impl Crm {
         store: Option<i64>,
     ) -> DomainResult<Vec<(ProductId, f64)>> {
         self.inventory
-            .stock(actor.tenant_id, products, branch, store)
+            .stock(At::Committed, actor.tenant_id, products, branch, store)
             .await
     }
 }
@@ -472,7 +643,13 @@ impl Crm {
             }
             fields
         };
-        self.registry.create_webform(actor, name, fields).await
+        let mut w = self.begin().await?;
+        let form = self
+            .registry
+            .create_webform(&mut w, actor, name, fields)
+            .await?;
+        w.commit().await?;
+        Ok(form)
     }
 
     /// A submission: updates the lead with the same phone or e-mail (filling what it lacks
@@ -505,7 +682,11 @@ impl Crm {
                 "a phone number or an e-mail is required",
             ));
         }
-        let found: Option<crate::lead::Lead> = self.find(actor, &Filter::Any(same)).await?;
+        let mut w = self.begin().await?;
+        // Two submissions from one person at once must make one lead.
+        w.lock(actor.tenant_id, Lock::Dedup).await?;
+        let found: Option<crate::lead::Lead> =
+            self.find_at(w.at(), actor, &Filter::Any(same)).await?;
         let note = |old: Option<String>| -> Option<String> {
             match (old, message.clone()) {
                 (Some(o), Some(m)) => Some(format!("{o}\n[{}] {m}", form.name)),
@@ -545,8 +726,9 @@ impl Crm {
                     ownership: d.ownership.clone(),
                     ext: Some(ext),
                 };
-                self.update::<crate::lead::Lead>(actor, lead.id, merged)
+                self.update_in::<crate::lead::Lead>(&mut w, actor, lead.id, merged)
                     .await?;
+                w.commit().await?;
                 Ok((lead.id, false))
             }
             None => {
@@ -555,7 +737,11 @@ impl Crm {
                 let mut ext = input.ext.take().unwrap_or_default();
                 ext.origin = Some(format!("web form {}", form.name));
                 input.ext = Some(ext);
-                Ok((self.create::<crate::lead::Lead>(actor, input).await?, true))
+                let id = self
+                    .create_in::<crate::lead::Lead>(&mut w, actor, input)
+                    .await?;
+                w.commit().await?;
+                Ok((id, true))
             }
         }
     }

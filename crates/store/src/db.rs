@@ -174,10 +174,12 @@ impl Db {
         })
     }
 
-    /// A write transaction.
+    /// A write transaction. On SQLite it takes the database's write lock at once
+    /// (`BEGIN IMMEDIATE`), so that its reads and writes see no other writer until it ends,
+    /// whichever process that writer is in.
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -219,6 +221,78 @@ impl Tx {
             Tx::Sqlite(t) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl crm_domain::work::Transaction for Tx {
+    async fn commit(self: Box<Self>) -> crm_domain::DomainResult<()> {
+        (*self).commit().await.map_err(crate::error::db_error)
+    }
+
+    /// A transaction-scoped advisory lock on PostgreSQL, keyed by tenant and scope. SQLite
+    /// needs none: `BEGIN IMMEDIATE` holds the only write lock there is.
+    async fn lock(
+        &mut self,
+        tenant: crm_domain::ids::TenantId,
+        lock: crm_domain::work::Lock,
+    ) -> crm_domain::DomainResult<()> {
+        if let Tx::Postgres(t) = self {
+            let bytes = tenant.0.as_bytes();
+            let mut key = [0u8; 8];
+            for (i, b) in bytes.iter().enumerate() {
+                key[i % 8] ^= *b;
+            }
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(
+                    i32::from_le_bytes([key[0], key[1], key[2], key[3]])
+                        ^ i32::from_le_bytes([key[4], key[5], key[6], key[7]]),
+                )
+                .bind(lock.code() as i32)
+                .execute(&mut **t)
+                .await
+                .map_err(crate::error::db_error)?;
+        }
+        Ok(())
+    }
+
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+/// The store's transaction inside a domain unit of work.
+pub(crate) fn tx(w: &mut crm_domain::work::Work) -> crm_domain::DomainResult<&mut Tx> {
+    w.downcast::<Tx>()
+}
+
+/// Where a read runs: a pooled connection, or the unit of work's transaction.
+pub(crate) enum Reader<'a> {
+    Pool(Conn),
+    Tx(&'a mut Tx),
+}
+
+impl Reader<'_> {
+    pub(crate) fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Reader::Pool(c) => c.exec(),
+            Reader::Tx(t) => t.exec(),
+        }
+    }
+}
+
+impl Db {
+    /// A reader for `at`.
+    pub(crate) async fn reader<'a>(
+        &self,
+        at: crm_domain::work::At<'a>,
+    ) -> crm_domain::DomainResult<Reader<'a>> {
+        Ok(match at {
+            crm_domain::work::At::Committed => {
+                Reader::Pool(self.read().await.map_err(crate::error::db_error)?)
+            }
+            crm_domain::work::At::Work(w) => Reader::Tx(tx(w)?),
+        })
     }
 }
 

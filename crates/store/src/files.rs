@@ -1,5 +1,7 @@
 //! Uploaded files: bytes under `<dir>/<tenant>/<file id>`, descriptions in `files`.
 
+use crate::db::tx;
+use crm_domain::work::Work;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
@@ -84,6 +86,7 @@ impl FileStore for SqlStore {
 
     async fn save(
         &self,
+        w: &mut Work,
         actor: &Actor,
         owner: FileOwner,
         owner_id: Uuid,
@@ -131,12 +134,11 @@ impl FileStore for SqlStore {
                 v(actor.id),
             ])
             .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         if let Err(e) = tx.exec().execute(&q).await {
             let _ = tokio::fs::remove_file(&path).await;
             return Err(db_error(e));
         }
-        tx.commit().await.map_err(db_error)?;
         Ok(file)
     }
 
@@ -193,6 +195,7 @@ impl FileStore for SqlStore {
 
     async fn remove_owned(
         &self,
+        w: &mut Work,
         actor: &Actor,
         owner: FileOwner,
         owner_id: Uuid,
@@ -225,7 +228,7 @@ impl FileStore for SqlStore {
             .from(al("files"))
             .cond_where(cond.clone())
             .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let rows = tx
             .exec()
             .fetch_all::<FileRow, _>(&q)
@@ -236,12 +239,18 @@ impl FileStore for SqlStore {
             .cond_where(cond)
             .to_owned();
         tx.exec().execute(&del).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        for row in rows {
-            if let Err(e) = tokio::fs::remove_file(self.file_path(tenant, row.id)).await {
-                tracing::warn!(error = %e, file = %row.id, "could not remove a deleted record's file");
+        // The bytes go only once the rows' removal is durable; a rolled-back work keeps both.
+        let paths: Vec<_> = rows
+            .iter()
+            .map(|r| (r.id, self.file_path(tenant, r.id)))
+            .collect();
+        w.on_commit(move || {
+            for (id, path) in paths {
+                if let Err(e) = std::fs::remove_file(&path) {
+                    tracing::warn!(error = %e, file = %id, "could not remove a deleted record's file");
+                }
             }
-        }
+        });
         Ok(())
     }
 }

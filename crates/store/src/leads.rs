@@ -3,21 +3,20 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::auth::now;
-use crm_domain::contact::{Contact, ContactData};
-use crm_domain::customer::{Customer, CustomerData};
 use crm_domain::ids::{ContactId, CustomerId, LeadId, TenantId};
 use crm_domain::lead::{Lead, LeadConversion, LeadData, LeadExt};
-use crm_domain::repo::LeadConverter;
+use crm_domain::repo::LeadStore;
 use crm_domain::search::{Field, TextField};
 use crm_domain::text::{Email, Phone};
+use crm_domain::work::Work;
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Condition, Expr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
 use crate::common::{ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
-use crate::db::Exec;
+use crate::db::{tx, Exec};
 use crate::error::db_error;
-use crate::table::{al, insert_in, v, AuditRow, Table, T};
+use crate::table::{al, v, AuditRow, Table, T};
 use crate::SqlStore;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -228,48 +227,32 @@ impl Table for Lead {
 }
 
 #[async_trait]
-impl LeadConverter for SqlStore {
-    async fn convert(
+impl LeadStore for SqlStore {
+    async fn mark_converted(
         &self,
+        w: &mut Work,
         actor: &Actor,
         lead: LeadId,
-        customer_id: CustomerId,
-        customer: CustomerData,
-        contact: ContactData,
-    ) -> DomainResult<LeadConversion> {
-        let contact_id = ContactId::new();
-        let at = now();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        // Marking first makes a concurrent second conversion fail before it writes anything.
-        let mark = Query::update()
+        conversion: &LeadConversion,
+    ) -> DomainResult<()> {
+        let q = Query::update()
             .table(al("leads"))
-            .value(al("converted_at"), at)
-            .value(al("converted_customer_id"), customer_id.0)
-            .value(al("converted_contact_id"), contact_id.0)
-            .value(al("updated_at"), at)
+            .value(al("converted_at"), conversion.converted_at)
+            .value(al("converted_customer_id"), conversion.customer_id.0)
+            .value(al("converted_contact_id"), conversion.contact_id.0)
+            .value(al("updated_at"), now())
             .value(al("updated_by"), actor.id)
             .value(al("updated_by_name"), actor.name.clone())
             .cond_where(
                 Condition::all()
                     .add(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
                     .add(Expr::col(al("id")).eq(lead.0))
-                    .add(Expr::col(al("deleted_at")).is_null())
-                    .add(Expr::col(al("converted_at")).is_null()),
+                    .add(Expr::col(al("deleted_at")).is_null()),
             )
             .to_owned();
-        if tx.exec().execute(&mark).await.map_err(db_error)? == 0 {
-            return Err(DomainError::conflict(
-                None,
-                "lead has already been converted",
-            ));
+        if tx(w)?.exec().execute(&q).await.map_err(db_error)? == 0 {
+            return Err(DomainError::not_found("lead"));
         }
-        insert_in::<Customer>(&mut tx, actor, customer_id.0, customer).await?;
-        insert_in::<Contact>(&mut tx, actor, contact_id.0, contact).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(LeadConversion {
-            converted_at: at,
-            customer_id,
-            contact_id,
-        })
+        Ok(())
     }
 }

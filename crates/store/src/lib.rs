@@ -123,29 +123,14 @@ impl SqlStore {
 
     /// The CRM service wired to this store.
     pub fn crm(self: &Arc<Self>) -> Crm {
-        Crm {
-            customers: self.clone(),
-            groups: self.clone(),
-            contacts: self.clone(),
-            leads: self.clone(),
-            activities: self.clone(),
-            opportunities: self.clone(),
-            templates: self.clone(),
-            segments: self.clone(),
-            campaigns: self.clone(),
-            members: self.clone(),
-            products: self.clone(),
-            orders: self.clone(),
-            sales: self.clone(),
-            tickets: self.clone(),
-            ticket_store: self.clone(),
-            files: self.clone(),
-            email_campaigns: self.clone(),
-            zalo_campaigns: self.clone(),
-            vocab: self.clone(),
-            registry: self.clone(),
-            inventory: self.clone(),
-            converter: self.clone(),
-        }
+        Crm::new(self.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl crm_domain::work::Transactions for SqlStore {
+    async fn begin(&self) -> crm_domain::DomainResult<crm_domain::work::Work> {
+        let tx = self.db.begin().await.map_err(error::db_error)?;
+        Ok(crm_domain::work::Work::new(tx))
     }
 }

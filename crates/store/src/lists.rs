@@ -1,5 +1,6 @@
 //! Storage of segments, campaigns and their members (one `list_members` table for both).
 
+use crate::db::tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::common::RecordKind;
@@ -7,6 +8,7 @@ use crm_domain::ids::{CampaignId, SegmentId, TenantId};
 use crm_domain::list::{Campaign, CampaignData, ListKind, Member, Segment, SegmentData};
 use crm_domain::repo::MemberStore;
 use crm_domain::search::{Field, Filter, Page, PageRequest, TextField};
+use crm_domain::work::{At, Work};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{
     Alias, Condition, Expr, Func, JoinType, OnConflict, Order, Query, SelectStatement, SimpleExpr,
@@ -373,6 +375,7 @@ fn coalesce(columns: [&str; 3]) -> SimpleExpr {
 impl MemberStore for SqlStore {
     async fn existing(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: RecordKind,
         ids: &[Uuid],
@@ -380,7 +383,7 @@ impl MemberStore for SqlStore {
         let (table, _, _) = member_table(kind).ok_or_else(|| {
             DomainError::validation("type", format!("a {} cannot be a list member", kind.name()))
         })?;
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(1000) {
             let q = Query::select()
@@ -402,6 +405,7 @@ impl MemberStore for SqlStore {
 
     async fn add_members(
         &self,
+        w: &mut Work,
         actor: &Actor,
         list: ListKind,
         list_id: Uuid,
@@ -409,7 +413,7 @@ impl MemberStore for SqlStore {
         ids: &[Uuid],
     ) -> DomainResult<u64> {
         let at = crm_domain::auth::now();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let mut added = 0;
         for chunk in ids.chunks(2000) {
             let mut q = Query::insert();
@@ -454,12 +458,12 @@ impl MemberStore for SqlStore {
             );
             added += tx.exec().execute(&q).await.map_err(db_error)?;
         }
-        tx.commit().await.map_err(db_error)?;
         Ok(added)
     }
 
     async fn remove_members(
         &self,
+        w: &mut Work,
         actor: &Actor,
         list: ListKind,
         list_id: Option<Uuid>,
@@ -475,7 +479,7 @@ impl MemberStore for SqlStore {
         if let Some(list_id) = list_id {
             cond = cond.add(Expr::col(al("list_id")).eq(list_id));
         }
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let q = Query::delete()
             .from_table(al("list_members"))
             .cond_where(cond)
@@ -485,7 +489,6 @@ impl MemberStore for SqlStore {
             // Dropping the transaction rolls the partial delete back.
             return Ok(false);
         }
-        tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
 

@@ -1,5 +1,6 @@
 //! Storage of products, units, products' extra units and orders (lines as JSON).
 
+use crate::db::tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::ids::{OrderId, ProductId, TenantId};
@@ -10,6 +11,7 @@ use crm_domain::sales::{
 };
 use crm_domain::search::{Field, TextField};
 use crm_domain::text::{Email, Phone};
+use crm_domain::work::{At, Work};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Expr, Func, JoinType, Order as SqlOrder, Query, SelectStatement, SimpleExpr};
 use serde::{Deserialize, Serialize};
@@ -465,13 +467,14 @@ struct SeqRow {
 impl SalesStore for SqlStore {
     async fn save_unit(
         &self,
+        w: &mut Work,
         actor: &Actor,
         id: Option<i64>,
         name: String,
         note: Option<String>,
     ) -> DomainResult<i64> {
         let at = crm_domain::auth::now();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let id = match id {
             Some(id) => {
                 let q = Query::update()
@@ -504,11 +507,15 @@ impl SalesStore for SqlStore {
                     .seq
             }
         };
-        tx.commit().await.map_err(db_error)?;
         Ok(id)
     }
 
-    async fn unit_named(&self, tenant: TenantId, name: &str) -> DomainResult<Option<Unit>> {
+    async fn unit_named(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        name: &str,
+    ) -> DomainResult<Option<Unit>> {
         let q = Query::select()
             .columns(["seq", "name", "note"].map(al))
             .from(al("units"))
@@ -519,7 +526,7 @@ impl SalesStore for SqlStore {
             .order_by(al("seq"), SqlOrder::Asc)
             .limit(1)
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let row = conn
             .exec()
             .fetch_optional::<UnitRow, _>(&q)
@@ -532,14 +539,14 @@ impl SalesStore for SqlStore {
         }))
     }
 
-    async fn units(&self, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>> {
+    async fn units(&self, at: At<'_>, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>> {
         let q = Query::select()
             .columns(["seq", "name", "note"].map(al))
             .from(al("units"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
             .and_where(Expr::col(al("seq")).is_in(ids.iter().copied()))
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let rows = conn
             .exec()
             .fetch_all::<UnitRow, _>(&q)
@@ -557,6 +564,7 @@ impl SalesStore for SqlStore {
 
     async fn product_units(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         products: &[ProductId],
     ) -> DomainResult<Vec<ProductUnit>> {
@@ -587,7 +595,7 @@ impl SalesStore for SqlStore {
         .and_where(Expr::col((al("pu"), al("tenant_id"))).eq(tenant.0))
         .and_where(Expr::col((al("pu"), al("product_id"))).is_in(products.iter().map(|p| p.0)))
         .order_by((al("pu"), al("position")), SqlOrder::Asc);
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let rows = conn
             .exec()
             .fetch_all::<ProductUnitRow, _>(&q)
@@ -611,11 +619,12 @@ impl SalesStore for SqlStore {
 
     async fn replace_product_units(
         &self,
+        w: &mut Work,
         actor: &Actor,
         product: ProductId,
         units: &[ProductUnit],
     ) -> DomainResult<()> {
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let q = Query::delete()
             .from_table(al("product_units"))
             .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
@@ -656,11 +665,16 @@ impl SalesStore for SqlStore {
             }
             tx.exec().execute(&q).await.map_err(db_error)?;
         }
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 
-    async fn decide_order(&self, actor: &Actor, id: OrderId, a: &Approval) -> DomainResult<bool> {
+    async fn decide_order(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: OrderId,
+        a: &Approval,
+    ) -> DomainResult<bool> {
         let q = Query::update()
             .table(al("orders"))
             .value(al("approved"), a.approved)
@@ -676,9 +690,8 @@ impl SalesStore for SqlStore {
             .and_where(Expr::col(al("deleted_at")).is_null())
             .and_where(Expr::col(al("approved_at")).is_null())
             .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let changed = tx.exec().execute(&q).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
         Ok(changed == 1)
     }
 }

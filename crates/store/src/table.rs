@@ -16,9 +16,10 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use crate::db::{AnyRow, Db, Exec, Scalar, Tx};
+use crate::db::{tx, AnyRow, Db, Exec, Scalar, Tx};
 use crate::error::db_error;
 use crate::SqlStore;
+use crm_domain::work::{At, Work};
 
 /// The alias every record kind's main table gets in its select.
 pub(crate) const T: &str = "t";
@@ -587,25 +588,32 @@ impl<E: Table> Repository<E> for SqlStore
 where
     E::Data: Clone,
 {
-    async fn insert(&self, actor: &Actor, data: E::Data) -> DomainResult<E::Id> {
+    async fn insert(&self, w: &mut Work, actor: &Actor, data: E::Data) -> DomainResult<E::Id> {
         let id = Uuid::now_v7();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        insert_in::<E>(&mut tx, actor, id, data).await?;
-        tx.commit().await.map_err(db_error)?;
+        insert_in::<E>(tx(w)?, actor, id, data).await?;
         Ok(E::Id::from(id))
     }
 
-    async fn insert_many(&self, actor: &Actor, data: Vec<E::Data>) -> DomainResult<Vec<E::Id>> {
+    async fn insert_many(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        data: Vec<E::Data>,
+    ) -> DomainResult<Vec<E::Id>> {
         let ids: Vec<Uuid> = data.iter().map(|_| Uuid::now_v7()).collect();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        insert_many_in::<E>(&mut tx, actor, &ids, data).await?;
-        tx.commit().await.map_err(db_error)?;
+        insert_many_in::<E>(tx(w)?, actor, &ids, data).await?;
         Ok(ids.into_iter().map(E::Id::from).collect())
     }
 
-    async fn update(&self, actor: &Actor, id: E::Id, mut data: E::Data) -> DomainResult<()> {
+    async fn update(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: E::Id,
+        mut data: E::Data,
+    ) -> DomainResult<()> {
         let id: Uuid = id.into();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let old = fetch_for_update::<E>(&mut tx.exec(), actor.tenant_id, id)
             .await?
             .ok_or(DomainError::not_found(E::NAME))?;
@@ -632,19 +640,21 @@ where
             .map_err(|e| unique_error::<E>(e))?;
         E::after_write(&mut tx.exec(), actor.tenant_id, id, &data).await?;
         let old_terms = E::terms(old.data());
-        write_terms::<E>(&mut tx, actor.tenant_id, id, &old_terms, &E::terms(&data)).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(())
+        write_terms::<E>(tx, actor.tenant_id, id, &old_terms, &E::terms(&data)).await
     }
 
-    async fn get(&self, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>> {
-        let mut conn = self.db.read().await.map_err(db_error)?;
-        fetch::<E>(&mut conn.exec(), tenant, id.into()).await
+    async fn get(&self, at: At<'_>, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>> {
+        let mut reader = self.db.reader(at).await?;
+        fetch::<E>(&mut reader.exec(), tenant, id.into()).await
     }
 
-    async fn delete(&self, actor: &Actor, id: E::Id) -> DomainResult<bool> {
+    async fn lock(&self, w: &mut Work, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>> {
+        fetch_for_update::<E>(&mut tx(w)?.exec(), tenant, id.into()).await
+    }
+
+    async fn delete(&self, w: &mut Work, actor: &Actor, id: E::Id) -> DomainResult<bool> {
         let id: Uuid = id.into();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let Some(old) = fetch_for_update::<E>(&mut tx.exec(), actor.tenant_id, id).await? else {
             return Ok(false);
         };
@@ -663,13 +673,13 @@ where
             .to_owned();
         tx.exec().execute(&q).await.map_err(db_error)?;
         E::after_delete(&mut tx.exec(), actor.tenant_id, id).await?;
-        write_terms::<E>(&mut tx, actor.tenant_id, id, &E::terms(old.data()), &[]).await?;
-        tx.commit().await.map_err(db_error)?;
+        write_terms::<E>(tx, actor.tenant_id, id, &E::terms(old.data()), &[]).await?;
         Ok(true)
     }
 
     async fn search(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         filter: &Filter,
         page: PageRequest,
@@ -716,8 +726,8 @@ where
         );
         columns_and_joins::<E>(&mut items);
         items.order_by((al(T), al("seq")), Order::Desc);
-        let mut conn = self.db.read().await.map_err(db_error)?;
-        let mut exec = conn.exec();
+        let mut reader = self.db.reader(at).await?;
+        let mut exec = reader.exec();
         let total = exec
             .fetch_optional::<Scalar, _>(&count)
             .await

@@ -1,5 +1,6 @@
 //! Storage of tickets, ticket types and ticket comments.
 
+use crate::db::tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::ids::{CommentId, TenantId, TicketId};
@@ -7,6 +8,7 @@ use crm_domain::repo::TicketStore;
 use crm_domain::search::{Field, Page, PageRequest, TextField};
 use crm_domain::text::fold;
 use crm_domain::ticket::{Comment, Ticket, TicketData, TicketType};
+use crm_domain::work::{At, Work};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Condition, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
@@ -221,6 +223,7 @@ fn key(text: &str) -> String {
 impl TicketStore for SqlStore {
     async fn save_type(
         &self,
+        w: &mut Work,
         actor: &Actor,
         id: Option<i64>,
         name: String,
@@ -228,7 +231,7 @@ impl TicketStore for SqlStore {
     ) -> DomainResult<i64> {
         let at = crm_domain::auth::now();
         let name_key = key(&name);
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let id = match id {
             Some(id) => {
                 let q = Query::update()
@@ -260,11 +263,15 @@ impl TicketStore for SqlStore {
                     .seq
             }
         };
-        tx.commit().await.map_err(db_error)?;
         Ok(id)
     }
 
-    async fn get_type(&self, tenant: TenantId, id: i64) -> DomainResult<Option<TicketType>> {
+    async fn get_type(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        id: i64,
+    ) -> DomainResult<Option<TicketType>> {
         let q = Query::select()
             .columns(["seq", "name", "note", "created_at"].map(al))
             .from(al("ticket_types"))
@@ -272,7 +279,7 @@ impl TicketStore for SqlStore {
             .and_where(Expr::col(al("seq")).eq(id))
             .and_where(Expr::col(al("deleted_at")).is_null())
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         Ok(conn
             .exec()
             .fetch_optional::<TypeRow, _>(&q)
@@ -321,7 +328,7 @@ impl TicketStore for SqlStore {
         })
     }
 
-    async fn delete_type(&self, actor: &Actor, id: i64) -> DomainResult<bool> {
+    async fn delete_type(&self, w: &mut Work, actor: &Actor, id: i64) -> DomainResult<bool> {
         let q = Query::update()
             .table(al("ticket_types"))
             .value(al("deleted_at"), crm_domain::auth::now())
@@ -329,13 +336,12 @@ impl TicketStore for SqlStore {
             .and_where(Expr::col(al("seq")).eq(id))
             .and_where(Expr::col(al("deleted_at")).is_null())
             .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let n = tx.exec().execute(&q).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
     }
 
-    async fn add_comment(&self, actor: &Actor, c: &Comment) -> DomainResult<()> {
+    async fn add_comment(&self, w: &mut Work, actor: &Actor, c: &Comment) -> DomainResult<()> {
         let q = Query::insert()
             .into_table(al("ticket_comments"))
             .columns(
@@ -362,9 +368,8 @@ impl TicketStore for SqlStore {
                 v(c.created_at),
             ])
             .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         tx.exec().execute(&q).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 

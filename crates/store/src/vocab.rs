@@ -1,10 +1,12 @@
 //! Storage of vocabulary entries (statuses, types, custom fields), projects and funnels.
 
+use crate::db::tx;
 use async_trait::async_trait;
 use crm_domain::ids::{TenantId, VocabId};
 use crm_domain::repo::Registry;
 use crm_domain::search::{Field, TextField};
 use crm_domain::vocab::{Funnel, Stage, Vocab, VocabData, VocabKind};
+use crm_domain::work::{At, Work};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Expr, OnConflict, Order, Query, SimpleExpr};
 use serde::{Deserialize, Serialize};
@@ -105,8 +107,8 @@ struct StageJson {
 
 #[async_trait]
 impl Registry for SqlStore {
-    async fn project(&self, actor: &Actor, code: &str) -> DomainResult<Uuid> {
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+    async fn project(&self, w: &mut Work, actor: &Actor, code: &str) -> DomainResult<Uuid> {
+        let tx = tx(w)?;
         let insert = Query::insert()
             .into_table(al("projects"))
             .columns(["id", "tenant_id", "code", "created_at"].map(al))
@@ -135,12 +137,12 @@ impl Registry for SqlStore {
             .await
             .map_err(db_error)?
             .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("project {code} vanished")))?;
-        tx.commit().await.map_err(db_error)?;
         Ok(row.id)
     }
 
     async fn create_funnel(
         &self,
+        w: &mut Work,
         actor: &Actor,
         name: String,
         stages: Vec<Stage>,
@@ -164,30 +166,31 @@ impl Registry for SqlStore {
                 v(crm_domain::auth::now()),
             ])
             .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         tx.exec().execute(&q).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
         Ok(id)
     }
 
     async fn create_webform(
         &self,
+        w: &mut Work,
         actor: &Actor,
         name: String,
         fields: Vec<String>,
     ) -> DomainResult<crm_domain::vocab::Webform> {
-        self.insert_webform(actor, name, fields).await
+        self.insert_webform(w, actor, name, fields).await
     }
 
     async fn save_definition(
         &self,
+        w: &mut Work,
         actor: &Actor,
         kind: &str,
         id: Option<i64>,
         name: String,
         body: String,
     ) -> DomainResult<i64> {
-        self.put_definition(actor, kind, id, name, body).await
+        self.put_definition(w, actor, kind, id, name, body).await
     }
 
     async fn definitions(
@@ -202,11 +205,12 @@ impl Registry for SqlStore {
 
     async fn definition(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: &str,
         id: i64,
     ) -> DomainResult<Option<crm_domain::vocab::Definition>> {
-        self.get_definition(tenant, kind, id).await
+        self.get_definition(at, tenant, kind, id).await
     }
 
     async fn webform(&self, key: &str) -> DomainResult<Option<crm_domain::vocab::Webform>> {
@@ -258,6 +262,7 @@ struct WebformRow {
 impl SqlStore {
     pub(crate) async fn insert_webform(
         &self,
+        w: &mut Work,
         actor: &Actor,
         name: String,
         fields: Vec<String>,
@@ -279,14 +284,12 @@ impl SqlStore {
         struct Seq {
             seq: i64,
         }
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        let id = tx
+        let id = tx(w)?
             .exec()
             .fetch_optional::<Seq, _>(&q)
             .await
             .map_err(db_error)?
             .map_or(0, |r| r.seq);
-        tx.commit().await.map_err(db_error)?;
         Ok(crm_domain::vocab::Webform {
             id,
             tenant_id: actor.tenant_id,
@@ -370,6 +373,7 @@ fn name_key(name: &str) -> String {
 impl SqlStore {
     pub(crate) async fn put_definition(
         &self,
+        w: &mut Work,
         actor: &Actor,
         kind: &str,
         id: Option<i64>,
@@ -377,7 +381,7 @@ impl SqlStore {
         body: String,
     ) -> DomainResult<i64> {
         let at = crm_domain::auth::now();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let id = match id {
             None => {
                 let q = Query::insert()
@@ -434,7 +438,6 @@ impl SqlStore {
                 id
             }
         };
-        tx.commit().await.map_err(db_error)?;
         Ok(id)
     }
 
@@ -467,6 +470,7 @@ impl SqlStore {
 
     pub(crate) async fn get_definition(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: &str,
         id: i64,
@@ -478,7 +482,7 @@ impl SqlStore {
             .and_where(Expr::col(al("kind")).eq(kind))
             .and_where(Expr::col(al("seq")).eq(id))
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         Ok(conn
             .exec()
             .fetch_optional::<DefinitionRow, _>(&q)

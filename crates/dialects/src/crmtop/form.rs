@@ -50,7 +50,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormWithFiles<T> {
             .to_ascii_lowercase();
         let mut files = Vec::new();
         if content_type.starts_with("multipart/form-data") {
-            let max = state.crm.files.max_bytes();
+            let max = state.crm.max_file_bytes();
             let mut multipart = Multipart::from_request(req, state).await.map_err(|e| {
                 CrmtopError::new(
                     StatusCode::BAD_REQUEST,

@@ -105,7 +105,7 @@ where
     E::Data: Clone,
 {
     let Some(file) = file else { return Ok(()) };
-    s.crm.files.remove_owned(actor, E::OWNER, id).await?;
+    s.crm.remove_files(actor, E::OWNER, id).await?;
     let stored = s.crm.attach(actor, E::OWNER, id, vec![file]).await?;
     if let Some(f) = stored.first() {
         let path = file_url(f);

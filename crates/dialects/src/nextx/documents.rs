@@ -122,7 +122,7 @@ struct DocIn {
 }
 
 impl DocIn {
-    fn doc(self, kind: DocKind) -> Result<Doc, NxError> {
+    fn doc(self, actor: &Actor, kind: DocKind) -> Result<Doc, NxError> {
         let date = self
             .transaction_date
             .as_deref()
@@ -133,7 +133,7 @@ impl DocIn {
                     .map_err(|_| bad("transaction_date", format!("'{d}' is not a Y-m-d date")))
             })
             .transpose()?;
-        let mut doc = new_doc(kind, date);
+        let mut doc = new_doc(actor, kind, date);
         doc.invoice_no = self.invoice_no.filter(|i| !i.trim().is_empty());
         doc.branch_id = self.branch_id.unwrap_or(0);
         doc.store_id = self.store_id.unwrap_or(0);
@@ -178,7 +178,7 @@ impl DocIn {
                 method: p.method,
                 amount: p.amount.unwrap_or(0.0),
                 account_id: p.account_id,
-                paid_on: Some(date.unwrap_or_else(|| chrono::Utc::now().date_naive())),
+                paid_on: Some(date.unwrap_or_else(|| actor.today())),
             })
             .collect();
         Ok(doc)
@@ -236,7 +236,7 @@ async fn party_json(
     let Some(id) = doc.customer_id else {
         return Ok((Value::Null, None));
     };
-    let c: Option<Customer> = s.crm.customers.get(actor.tenant_id, id).await?;
+    let c: Option<Customer> = s.crm.try_get(actor, id).await?;
     let v = c.as_ref().map(|c| {
         let party = c.data.ext.as_ref().and_then(|e| e.party.clone()).unwrap_or_default();
         json!({"id": c.seq, "name": c.data.name, "code": c.data.code, "mobile": c.data.phone.as_ref().map(|p| p.as_str().to_owned()),
@@ -248,8 +248,7 @@ async fn party_json(
 
 async fn branch_json(s: &AppState, actor: &Actor, id: i64) -> Result<Value, NxError> {
     Ok(s.crm
-        .inventory
-        .places(actor.tenant_id, false, None)
+        .places(actor, false, None)
         .await?
         .iter()
         .find(|b| b.id == id)
@@ -294,12 +293,7 @@ async fn row_json(
             v["amount_paid"] = json!(money(doc.paid()));
             v["sell_id"] = json!(doc.return_of);
             let sale = match doc.return_of {
-                Some(id) => {
-                    s.crm
-                        .inventory
-                        .doc(actor.tenant_id, DocKind::Sell, id)
-                        .await?
-                }
+                Some(id) => s.crm.find_doc(actor, DocKind::Sell, id).await?,
                 None => None,
             };
             v["sell_invoice_no"] = json!(sale.and_then(|d| d.invoice_no));
@@ -352,7 +346,7 @@ pub(super) async fn list(
         .crm
         .docs(actor, kind, &filter_of(&p, customer)?, p.page()?)
         .await?;
-    let branches = s.crm.inventory.places(actor.tenant_id, false, None).await?;
+    let branches = s.crm.places(&actor, false, None).await?;
     // The page's customers in one query.
     let mut ids: Vec<_> = docs
         .iter()
@@ -431,7 +425,7 @@ async fn purchase_add(
     }
     let doc = s
         .crm
-        .save_purchase(&actor, d.doc(DocKind::Purchase)?, customer)
+        .save_purchase(&actor, d.doc(&actor, DocKind::Purchase)?, customer)
         .await?;
     Ok(Json(
         json!({"message": "Purchase order created successfully", "data": echo(&doc, customer)}),
@@ -460,8 +454,7 @@ async fn purchase_by_code(
 ) -> Result<Json<Value>, NxError> {
     let doc = s
         .crm
-        .inventory
-        .doc_by_invoice(actor.tenant_id, DocKind::Purchase, &code)
+        .doc_by_invoice(&actor, DocKind::Purchase, &code)
         .await?
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, "purchase order not found"))?;
     Ok(Json(detail(&s, &actor, &doc).await?))
@@ -502,7 +495,7 @@ async fn sell_add(
     }
     let doc = s
         .crm
-        .save_sell(&actor, d.doc(DocKind::Sell)?, customer)
+        .save_sell(&actor, d.doc(&actor, DocKind::Sell)?, customer)
         .await?;
     Ok(Json(json!({
         "status_code": 200, "message": "Sale order created successfully",
@@ -540,7 +533,7 @@ async fn return_add(
     let d: DocIn = parse_ci(&body)?;
     let doc = s
         .crm
-        .save_return(&actor, d.doc(DocKind::SellReturn)?)
+        .save_return(&actor, d.doc(&actor, DocKind::SellReturn)?)
         .await?;
     let (_, c) = party_json(&s, &actor, &doc).await?;
     let mut v = echo(&doc, c.map(|c| c.seq));
@@ -561,8 +554,7 @@ async fn return_get(
     let (customer, c) = party_json(&s, &actor, &doc).await?;
     let store = s
         .crm
-        .inventory
-        .places(actor.tenant_id, true, None)
+        .places(&actor, true, None)
         .await?
         .iter()
         .find(|p| p.id == doc.store_id)
@@ -589,7 +581,7 @@ async fn return_put(
     let id = id_of(&id, "sales return")?;
     let old = s.crm.doc(&actor, DocKind::SellReturn, id).await?;
     let d: DocIn = parse_ci(&body)?;
-    let mut doc = d.doc(DocKind::SellReturn)?;
+    let mut doc = d.doc(&actor, DocKind::SellReturn)?;
     doc.id = old.id;
     doc.uuid = old.uuid;
     doc.invoice_no = old.invoice_no.clone();

@@ -292,7 +292,7 @@ pub(super) fn ok_flat(message: &str) -> Json<Value> {
 
 /// The tenant's staff, loaded once per answer that names users.
 pub(super) async fn staff(s: &AppState, actor: &Actor) -> Result<Vec<StaffUser>, NxError> {
-    Ok(s.crm.inventory.users(actor.tenant_id).await?)
+    Ok(s.crm.users(actor).await?)
 }
 
 /// An employee as the doc's records show one (`employee`, `employers`).

@@ -187,7 +187,7 @@ struct Refs {
 
 async fn refs(s: &AppState, actor: &Actor) -> Result<Refs, NxError> {
     Ok(Refs {
-        branches: s.crm.inventory.places(actor.tenant_id, false, None).await?,
+        branches: s.crm.places(&actor, false, None).await?,
         users: staff(s, actor).await?,
     })
 }
@@ -292,7 +292,6 @@ async fn form_actor(
         .ok_or_else(|| flat("X-Client-Key is required"))?;
     let form = s
         .crm
-        .registry
         .webform(key)
         .await?
         .ok_or_else(|| flat("Invalid client key"))?;

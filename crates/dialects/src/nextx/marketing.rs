@@ -228,8 +228,7 @@ async fn list(
     let p = Params::parse(q)?;
     let found = s
         .crm
-        .registry
-        .definitions(actor.tenant_id, kind, p.search().as_deref(), p.crm_page()?)
+        .definitions(actor, kind, p.search().as_deref(), p.crm_page()?)
         .await?;
     Ok(Json(Value::Array(
         found.iter().map(|d| render(d, actor)).collect(),
@@ -239,8 +238,7 @@ async fn list(
 async fn one(s: &AppState, actor: &Actor, kind: &str, raw: &str) -> Result<Definition, NxError> {
     let id = id_of(raw, kind)?;
     s.crm
-        .registry
-        .definition(actor.tenant_id, kind, id)
+        .definition(actor, kind, id)
         .await?
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("{kind} not found")))
 }
@@ -267,7 +265,6 @@ pub(super) async fn save(
     m.remove("id");
     let stored = s
         .crm
-        .registry
         .save_definition(actor, kind, id, name, Value::Object(m).to_string())
         .await?;
     Ok(Json(
@@ -411,8 +408,7 @@ async fn email_statistic(
     let p = Params::parse(q)?;
     let found = s
         .crm
-        .registry
-        .definitions(actor.tenant_id, EMAIL, None, p.crm_page()?)
+        .definitions(&actor, EMAIL, None, p.crm_page()?)
         .await?;
     Ok(Json(Value::Array(
         found

@@ -13,7 +13,7 @@ use crm_domain::lead::{Lead, LeadExt, LeadInput};
 use crm_domain::list::{Campaign, CampaignData, CampaignExt, Stage, STAGE_TYPES};
 use crm_domain::opportunity::{Opportunity, OpportunityData, OpportunityExt};
 use crm_domain::search::{Field, Filter, PageRequest, Value as FilterValue};
-use crm_domain::Actor;
+use crm_domain::{Actor, DomainError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -714,57 +714,40 @@ async fn opportunity_add(
         Some(seq) => Some(lead_by_seq(&s, &actor, seq).await?),
         None => None,
     };
-    // Checked in full before the lead is created, so that a bad opportunity writes nothing.
-    let probe = opportunity_data(&s, &actor, clone_in(&o), existing.as_ref(), None).await?;
-    let probe = s.crm.prepare::<Opportunity>(&actor, probe).await?;
-    let lead = match existing {
-        Some(l) => l,
-        None => {
-            let input = LeadInput {
-                full_name: contact
-                    .name
-                    .clone()
-                    .filter(|n| !n.trim().is_empty())
-                    .or_else(|| Some(probe.name.clone())),
-                phone: contact.mobile.clone().filter(|m| !m.trim().is_empty()),
-                email: contact.email.clone().filter(|m| !m.trim().is_empty()),
-                notes: contact.description.clone().filter(|d| !d.is_empty()),
-                ext: Some(LeadExt {
-                    address: contact.address.clone().filter(|a| !a.is_empty()),
-                    sex: contact.sex.clone(),
-                    website: contact.website.clone().filter(|w| !w.is_empty()),
-                    origin: Some("opportunity".to_owned()),
-                    ..LeadExt::default()
-                }),
-                ..LeadInput::default()
-            };
-            let id = s.crm.create::<Lead>(&actor, input).await?;
-            s.crm.get::<Lead>(&actor, id).await?
-        }
+    let data = opportunity_data(&s, &actor, o, existing.as_ref(), None).await?;
+    let new_lead = match &existing {
+        Some(_) => None,
+        None => Some(LeadInput {
+            full_name: contact
+                .name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .or_else(|| Some(data.name.clone()).filter(|n| !n.trim().is_empty())),
+            phone: contact.mobile.clone().filter(|m| !m.trim().is_empty()),
+            email: contact.email.clone().filter(|m| !m.trim().is_empty()),
+            notes: contact.description.clone().filter(|d| !d.is_empty()),
+            ext: Some(LeadExt {
+                address: contact.address.clone().filter(|a| !a.is_empty()),
+                sex: contact.sex.clone(),
+                website: contact.website.clone().filter(|w| !w.is_empty()),
+                origin: Some("opportunity".to_owned()),
+                ..LeadExt::default()
+            }),
+            ..LeadInput::default()
+        }),
     };
-    let data = opportunity_data(&s, &actor, o, Some(&lead), None).await?;
     check_duplicate(&s, &actor, &data, None).await?;
-    let id = s.crm.create::<Opportunity>(&actor, data).await?;
+    // The lead and the opportunity are one unit of work: a bad opportunity writes neither.
+    let (id, created_lead) = s.crm.create_opportunity(&actor, new_lead, data).await?;
+    let lead: Lead = match (existing, created_lead) {
+        (Some(l), _) => l,
+        (None, Some(id)) => s.crm.get(&actor, id).await?,
+        (None, None) => return Err(DomainError::not_found("lead").into()),
+    };
     let created: Opportunity = s.crm.get(&actor, id).await?;
     Ok(Json(
         json!({"meta": {"status_code": 0, "message": "Successfully"}, "data": {"id": created.seq, "contact_id": lead.seq}}),
     ))
-}
-
-fn clone_in(o: &OpportunityIn) -> OpportunityIn {
-    OpportunityIn {
-        name: o.name.clone(),
-        description: o.description.clone(),
-        probability: o.probability,
-        opportunity_amount: o.opportunity_amount,
-        assigned_to: o.assigned_to,
-        campaign_id: o.campaign_id,
-        contact_id: o.contact_id,
-        expected_close_date: o.expected_close_date.clone(),
-        lead_source: o.lead_source,
-        lead_source_description: o.lead_source_description.clone(),
-        sales_stage: o.sales_stage,
-    }
 }
 
 async fn opportunity_get(

@@ -9,8 +9,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use crm_domain::inventory::ProductExt;
-use crm_domain::sales::{Product, ProductData, ProductUnit};
+use crm_domain::sales::{Product, ProductData};
 use crm_domain::search::{Field, Filter};
+use crm_domain::stock::{NamedUnit, Opening};
 use crm_domain::Actor;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -129,7 +130,7 @@ async fn product_data(
     old: Option<&Product>,
 ) -> Result<ProductData, NxError> {
     if let Some(cat) = p.category_id.filter(|c| *c != 0) {
-        let all = s.crm.inventory.categories(actor.tenant_id).await?;
+        let all = s.crm.categories(&actor).await?;
         if !all.iter().any(|c| c.id == cat) {
             return Err(bad("category_id", format!("category {cat} does not exist")));
         }
@@ -217,64 +218,30 @@ async fn product_add(
 ) -> Result<Json<Value>, NxError> {
     let p: ProductIn = parse_ci(&body)?;
     let opening = p.qty_begin_stock.unwrap_or(0.0);
-    if opening != 0.0 && p.branch_id.filter(|b| *b != 0).is_none() {
-        return Err(bad("branch_id", "is required with qty_begin_stock"));
-    }
-    if let Some(b) = p.branch_id.filter(|b| *b != 0) {
-        s.crm.branch(&actor, b).await?;
-        s.crm.store_of(&actor, b, p.store_id).await?;
-    }
     let data = product_data(&s, &actor, &p, None).await?;
-    // Sub-units are checked before anything is written.
-    let mut subs = Vec::new();
-    for (i, u) in p
+    let units = p
         .unit
         .as_ref()
         .map(|u| u.sub_unit.as_slice())
         .unwrap_or_default()
         .iter()
-        .enumerate()
-    {
-        let name = u.name.clone().unwrap_or_default();
-        if name.trim().is_empty() {
-            return Err(bad(&format!("unit.sub_unit[{i}].name"), "is required"));
-        }
-        let rate = u.f_convert.unwrap_or(0.0);
-        if rate.is_nan() || rate <= 0.0 {
-            return Err(bad(
-                &format!("unit.sub_unit[{i}].f_Convert"),
-                "must be more than 0",
-            ));
-        }
-        subs.push((name, rate, u.price.unwrap_or(0.0)));
-    }
-    let id = s.crm.create::<Product>(&actor, data).await?;
-    let mut units = Vec::new();
-    for (name, rate, price) in subs {
-        let unit_id = s.crm.unit_for_name(&actor, &name).await?;
-        units.push((
-            ProductUnit {
-                id: uuid::Uuid::nil(),
-                product_id: id,
-                unit_id,
-                unit_name: None,
-                rate,
-                import_price: 0.0,
-                retail_price: price,
-                wholesale_price: 0.0,
-                note: None,
-            },
-            true,
-        ));
-    }
-    if !units.is_empty() {
-        s.crm.save_product_units(&actor, units).await?;
-    }
-    if let Some(b) = p.branch_id.filter(|b| *b != 0) {
-        s.crm
-            .opening_stock(&actor, id, b, p.store_id, opening)
-            .await?;
-    }
+        .map(|u| NamedUnit {
+            name: u.name.clone().unwrap_or_default(),
+            rate: u.f_convert.unwrap_or(0.0),
+            retail_price: u.price.unwrap_or(0.0),
+        })
+        .collect();
+    let place = Opening {
+        branch: p.branch_id.filter(|b| *b != 0),
+        store: p.store_id,
+        quantity: opening,
+    };
+    // The product, its units and its opening stock are one unit of work in the domain.
+    let id = s
+        .crm
+        .create_stocked_product(&actor, data, units, place)
+        .await
+        .map_err(|e| e.map_field(product_wire_field))?;
     let product: Product = s.crm.get(&actor, id).await?;
     let extra = s.crm.product_units(&actor, id).await?;
     let ext = product.data.ext.clone().unwrap_or_default();
@@ -298,6 +265,24 @@ async fn product_add(
         "qty_begin_stock": opening,
         "qty_warning_stock": ext.qty_warning_stock,
     })))
+}
+
+/// The wire name of a field the domain names in a new product's units and opening stock.
+fn product_wire_field(field: &str) -> Option<String> {
+    if let Some(rest) = field.strip_prefix("units[") {
+        let (i, name) = rest.split_once("].")?;
+        let wire = match name {
+            "unit_rate" => "f_Convert",
+            "retail_price" => "price",
+            other => other,
+        };
+        return Some(format!("unit.sub_unit[{i}].{wire}"));
+    }
+    match field {
+        "opening.branch_id" => Some("branch_id".to_owned()),
+        "opening.quantity" => Some("qty_begin_stock".to_owned()),
+        _ => None,
+    }
 }
 
 async fn product_put(
@@ -363,7 +348,7 @@ pub(super) async fn products(
         .await?
         .into_iter()
         .collect();
-    let cats = s.crm.inventory.categories(actor.tenant_id).await?;
+    let cats = s.crm.categories(&actor).await?;
     let rows: Vec<Value> = found
         .items
         .iter()

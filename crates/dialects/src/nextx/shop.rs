@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use crm_domain::customer::{Channel, Customer, CustomerData, CustomerExt, CustomerInput, Party};
+use crm_domain::customer::{
+    put_primary, Customer, CustomerData, CustomerExt, CustomerInput, Party,
+};
 use crm_domain::inventory::{Category, Place};
 use crm_domain::search::Filter;
 use crm_domain::text::{Email, Phone};
@@ -51,7 +53,7 @@ pub(super) async fn branches(
     State(s): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Value>, NxError> {
-    let list = s.crm.inventory.places(actor.tenant_id, false, None).await?;
+    let list = s.crm.places(&actor, false, None).await?;
     Ok(Json(Value::Array(list.iter().map(place_json).collect())))
 }
 
@@ -61,11 +63,7 @@ pub(super) async fn stores(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, NxError> {
     let p = Params::parse(q)?;
-    let list = s
-        .crm
-        .inventory
-        .places(actor.tenant_id, true, p.int("branch_id")?)
-        .await?;
+    let list = s.crm.places(&actor, true, p.int("branch_id")?).await?;
     Ok(Json(Value::Array(
         list.iter()
             .map(|st| {
@@ -165,7 +163,7 @@ pub(super) async fn categories(
     }
     let p = Params::parse(q)?;
     let parent = p.int("parent_id")?.unwrap_or(0);
-    let all = s.crm.inventory.categories(actor.tenant_id).await?;
+    let all = s.crm.categories(&actor).await?;
     Ok(Json(Value::Array(
         all.iter()
             .filter(|c| c.parent_id == parent)
@@ -195,7 +193,7 @@ async fn check_parent(s: &AppState, actor: &Actor, parent: i64, me: i64) -> Resu
     if parent == me {
         return Err(bad("parent_id", "a category cannot be its own parent"));
     }
-    let all = s.crm.inventory.categories(actor.tenant_id).await?;
+    let all = s.crm.categories(&actor).await?;
     if !all.iter().any(|c| c.id == parent) {
         return Err(bad(
             "parent_id",
@@ -231,8 +229,8 @@ async fn category_add(
         description: c.description,
     }
     .validate()?;
-    let id = s.crm.inventory.save_category(&actor, cat).await?;
-    let all = s.crm.inventory.categories(actor.tenant_id).await?;
+    let id = s.crm.save_category(&actor, cat).await?;
+    let all = s.crm.categories(&actor).await?;
     let created = all
         .iter()
         .find(|c| c.id == id)
@@ -246,7 +244,7 @@ async fn category_get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NxError> {
     let id = id_of(&id, "category")?;
-    let all = s.crm.inventory.categories(actor.tenant_id).await?;
+    let all = s.crm.categories(&actor).await?;
     let c = all
         .iter()
         .find(|c| c.id == id)
@@ -262,7 +260,7 @@ async fn category_put(
 ) -> Result<Json<Value>, NxError> {
     let id = id_of(&id, "category")?;
     let c: CategoryIn = parse_ci(&body)?;
-    let all = s.crm.inventory.categories(actor.tenant_id).await?;
+    let all = s.crm.categories(&actor).await?;
     let old = all
         .iter()
         .find(|x| x.id == id)
@@ -277,7 +275,7 @@ async fn category_put(
         description: c.description.or_else(|| old.description.clone()),
     }
     .validate()?;
-    s.crm.inventory.save_category(&actor, cat).await?;
+    s.crm.save_category(&actor, cat).await?;
     Ok(ok_flat("Category updated successfully"))
 }
 
@@ -355,37 +353,17 @@ fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerI
         .transpose()?;
     let mut ext: CustomerExt = old.and_then(|o| o.ext.clone()).unwrap_or_default();
     let mobile = c.mobile.clone().filter(|m| !m.trim().is_empty());
-    ext.phones = match &mobile {
-        Some(m) => {
-            let phone = Phone::parse("mobile", m)?;
-            let mut rest: Vec<_> = ext
-                .phones
-                .iter()
-                .skip(1)
-                .filter(|p| p.value != phone)
-                .cloned()
-                .collect();
-            rest.insert(0, Channel::plain(phone));
-            rest
-        }
-        None => ext.phones.iter().skip(1).cloned().collect(),
-    };
+    let phone = mobile
+        .as_deref()
+        .map(|m| Phone::parse("mobile", m))
+        .transpose()?;
+    put_primary(&mut ext.phones, phone);
     let email = c.email.clone().filter(|m| !m.trim().is_empty());
-    ext.emails = match &email {
-        Some(e) => {
-            let email = Email::parse("email", e)?;
-            let mut rest: Vec<_> = ext
-                .emails
-                .iter()
-                .skip(1)
-                .filter(|p| p.value != email)
-                .cloned()
-                .collect();
-            rest.insert(0, Channel::plain(email));
-            rest
-        }
-        None => ext.emails.iter().skip(1).cloned().collect(),
-    };
+    let parsed = email
+        .as_deref()
+        .map(|e| Email::parse("email", e))
+        .transpose()?;
+    put_primary(&mut ext.emails, parsed);
     ext.avatar_url = c
         .avatar
         .clone()
@@ -460,7 +438,7 @@ fn customer_json(c: &Customer, due: f64) -> Value {
 /// What each customer owes on its documents, in one query, in the order given.
 async fn dues(s: &AppState, actor: &Actor, customers: &[&Customer]) -> Result<Vec<f64>, NxError> {
     let ids: Vec<_> = customers.iter().map(|c| c.id).collect();
-    let dues = s.crm.inventory.customer_dues(actor.tenant_id, &ids).await?;
+    let dues = s.crm.customer_dues(&actor, &ids).await?;
     Ok(dues.into_iter().map(|(_, due)| due).collect())
 }
 

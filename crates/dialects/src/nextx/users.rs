@@ -146,7 +146,7 @@ fn user_json(u: &StaffUser) -> Value {
 }
 
 async fn list(State(s): State<AppState>, Caller(actor): Caller) -> Result<Json<Value>, NxError> {
-    let users = s.crm.inventory.users(actor.tenant_id).await?;
+    let users = s.crm.users(&actor).await?;
     Ok(Json(Value::Array(users.iter().map(user_json).collect())))
 }
 
@@ -157,14 +157,10 @@ async fn add(
 ) -> Result<Json<Value>, NxError> {
     let b: UserIn = parse_ci(&body)?;
     let mut u = user(b, None)?;
-    if let Some(branch) = u.branch_id {
-        s.crm.branch(&actor, branch).await?;
-    }
-    u.id = s.crm.inventory.save_user(&actor, u.clone()).await?;
+    u.id = s.crm.save_user(&actor, u.clone()).await?;
     let saved = s
         .crm
-        .inventory
-        .users(actor.tenant_id)
+        .users(&actor)
         .await?
         .into_iter()
         .find(|x| x.id == u.id)
@@ -175,8 +171,7 @@ async fn add(
 async fn find(s: &AppState, actor: &crm_domain::Actor, raw: &str) -> Result<StaffUser, NxError> {
     let id = id_of(raw, "user")?;
     s.crm
-        .inventory
-        .users(actor.tenant_id)
+        .users(actor)
         .await?
         .into_iter()
         .find(|u| u.id == id)
@@ -192,7 +187,7 @@ async fn update(
     let old = find(&s, &actor, &id).await?;
     let b: UserIn = parse_ci(&body)?;
     let u = user(b, Some(&old))?;
-    s.crm.inventory.save_user(&actor, u).await?;
+    s.crm.save_user(&actor, u).await?;
     Ok(Json(
         json!([{"status_code": 0, "message": "User updated successfully"}]),
     ))
@@ -204,7 +199,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NxError> {
     let u = find(&s, &actor, &id).await?;
-    s.crm.inventory.delete_user(&actor, u.id).await?;
+    s.crm.delete_user(&actor, u.id).await?;
     Ok(Json(
         json!([{"status_code": 0, "message": "User deleted successfully"}]),
     ))
@@ -217,7 +212,7 @@ async fn employees(
 ) -> Result<Json<Value>, NxError> {
     let p = Params::parse(q)?;
     let branch = p.int("branch_id")?;
-    let users = s.crm.inventory.users(actor.tenant_id).await?;
+    let users = s.crm.users(&actor).await?;
     Ok(Json(Value::Array(
         users
             .iter()
@@ -232,7 +227,7 @@ async fn sales_users(
     State(s): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Value>, NxError> {
-    let users = s.crm.inventory.users(actor.tenant_id).await?;
+    let users = s.crm.users(&actor).await?;
     Ok(Json(Value::Array(
         users
             .iter()

@@ -1,7 +1,7 @@
 //! OMI writes: `add`, `addMany` (per-item outcomes) and `update`, from the contact body to the
 //! core customer.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,7 +10,7 @@ use crm_domain::customer::{
     Channel, Customer, CustomerData, CustomerExt, CustomerInput, FieldValue, FunnelPlace, LabelKind,
 };
 use crm_domain::ids::CustomerId;
-use crm_domain::search::{Filter, PageRequest, TextField};
+use crm_domain::search::{Filter, TextField};
 use crm_domain::text::{Email, Phone};
 use crm_domain::vocab::VocabKind;
 use crm_domain::Actor;
@@ -125,15 +125,23 @@ pub(super) fn ref_id(raw: &Option<Value>) -> Result<Option<String>, OmiError> {
     }
 }
 
-pub(super) fn same(a: &str, b: &str) -> bool {
-    crm_domain::search::whole_term(a) == crm_domain::search::whole_term(b)
-}
-
 /// Applies the body to a customer's data: present fields replace, absent ones stay; labels
 /// are added (and removed with `…Removes`).
-async fn apply(
+/// The dynamic attribute definitions a contact body refers to (none when it names none).
+async fn fields_for(
     s: &AppState,
     actor: &Actor,
+    c: &ContactIn,
+) -> Result<Vec<crm_domain::vocab::Vocab>, OmiError> {
+    Ok(match c.other_dynamic_updates {
+        Some(_) => s.crm.vocab_of(actor, VocabKind::Field).await?,
+        None => Vec::new(),
+    })
+}
+
+/// The customer input a contact body makes, over the stored customer when updating.
+fn apply(
+    fields: &[crm_domain::vocab::Vocab],
     c: ContactIn,
     base: Option<CustomerData>,
 ) -> Result<CustomerInput, OmiError> {
@@ -190,14 +198,10 @@ async fn apply(
         (LabelKind::Category, &c.categories, &c.categories_removes),
     ] {
         for name in add.iter().flatten() {
-            if !name.trim().is_empty()
-                && !ext.labels.iter().any(|(k, n)| *k == kind && same(n, name))
-            {
-                ext.labels.push((kind, name.trim().to_owned()));
-            }
+            ext.add_label(kind, name);
         }
         for name in remove.iter().flatten() {
-            ext.labels.retain(|(k, n)| !(*k == kind && same(n, name)));
+            ext.remove_label(kind, name);
         }
     }
     if let Some(v) = &c.user_owner_email {
@@ -237,7 +241,6 @@ async fn apply(
         ext.funnels = out;
     }
     if let Some(updates) = &c.other_dynamic_updates {
-        let fields = s.crm.vocab_of(actor, VocabKind::Field).await?;
         for (i, u) in updates.iter().enumerate() {
             let code = u.field_code.as_deref().map(str::trim).unwrap_or_default();
             let def = fields.iter().find(|f| f.data.code == code).ok_or_else(|| {
@@ -297,8 +300,13 @@ pub(super) async fn add(
     body: Bytes,
 ) -> Result<Payload<bool>, OmiError> {
     let c: ContactIn = parse_ci(&body)?;
-    let input = apply(&s, &actor, c, None).await?;
-    s.crm.create::<Customer>(&actor, input).await?;
+    let fields = fields_for(&s, &actor, &c).await?;
+    let input = apply(&fields, c, None)?;
+    // One item through the batch path: the same partner-id rule, under the same lock.
+    let mut results = s.crm.create_customers(&actor, vec![input]).await?;
+    results
+        .pop()
+        .unwrap_or(Err(DomainError::not_found("customer")))?;
     Ok(Payload(true))
 }
 
@@ -323,6 +331,14 @@ struct ItemOutcome {
     message: Option<String>,
 }
 
+impl ItemOutcome {
+    fn failed(&mut self, e: OmiError) {
+        self.status = "error";
+        self.error = Some(e.error);
+        self.message = Some(e.message);
+    }
+}
+
 pub(super) async fn add_many(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -340,66 +356,49 @@ pub(super) async fn add_many(
     }
     let mut outcomes: Vec<ItemOutcome> = Vec::with_capacity(many.data.len());
     let mut ready = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    // Partner ids already taken, in one lookup.
-    let refs: Vec<String> = many
-        .data
-        .iter()
-        .filter_map(|v| {
-            v.get("refId").and_then(|r| {
-                r.as_str()
-                    .map(str::to_owned)
-                    .or_else(|| r.as_i64().map(|n| n.to_string()))
-            })
-        })
-        .collect();
-    let taken = taken_refs(&s, &actor, &refs).await?;
     for (index, raw) in many.data.into_iter().enumerate() {
         let bytes = Bytes::from(raw.to_string());
-        let prepared = async {
+        let mapped = async {
             let c: ContactIn = parse_ci(&bytes)?;
             let rid = ref_id(&c.ref_id)?;
-            if let Some(r) = &rid {
-                let key = crm_domain::search::whole_term(r);
-                if taken.contains(&key) || !seen.insert(key) {
-                    return Err(fail(
-                        StatusCode::CONFLICT,
-                        "duplicate_ref_id",
-                        format!("refId: '{r}' is used by another contact"),
-                    ));
-                }
-            }
-            let input = apply(&s, &actor, c, None).await?;
-            let data = s.crm.prepare::<Customer>(&actor, input).await?;
-            Ok::<_, OmiError>((rid, data))
+            let fields = fields_for(&s, &actor, &c).await?;
+            let input = apply(&fields, c, None)?;
+            Ok::<_, OmiError>((rid, input))
         }
         .await;
-        match prepared {
-            Ok((rid, data)) => {
-                outcomes.push(ItemOutcome {
-                    index,
-                    ref_id: rid,
-                    status: "created",
-                    public_id: None,
-                    error: None,
-                    message: None,
-                });
-                ready.push((outcomes.len() - 1, data));
+        let rid = raw.get("refId").and_then(|r| {
+            r.as_str()
+                .map(str::to_owned)
+                .or_else(|| r.as_i64().map(|n| n.to_string()))
+        });
+        outcomes.push(ItemOutcome {
+            index,
+            ref_id: rid,
+            status: "error",
+            public_id: None,
+            error: None,
+            message: None,
+        });
+        match mapped {
+            Ok((rid, input)) => {
+                outcomes[index].ref_id = rid;
+                ready.push((index, input));
             }
-            Err(e) => outcomes.push(ItemOutcome {
-                index,
-                ref_id: raw.get("refId").and_then(|r| r.as_str()).map(str::to_owned),
-                status: "error",
-                public_id: None,
-                error: Some(e.error),
-                message: Some(e.message),
-            }),
+            Err(e) => outcomes[index].failed(e),
         }
     }
-    let (slots, data): (Vec<usize>, Vec<CustomerData>) = ready.into_iter().unzip();
-    let ids = s.crm.insert_prepared::<Customer>(&actor, data).await?;
-    for (slot, id) in slots.into_iter().zip(ids) {
-        outcomes[slot].public_id = Some(id.0);
+    // Checks, the partner-id rule and the inserts are one unit of work in the domain; each
+    // item gets its own outcome.
+    let (slots, inputs): (Vec<usize>, Vec<_>) = ready.into_iter().unzip();
+    let results = s.crm.create_customers(&actor, inputs).await?;
+    for (slot, result) in slots.into_iter().zip(results) {
+        match result {
+            Ok(id) => {
+                outcomes[slot].status = "created";
+                outcomes[slot].public_id = Some(id.0);
+            }
+            Err(e) => outcomes[slot].failed(e.into()),
+        }
     }
     let created = outcomes.iter().filter(|o| o.status == "created").count();
     let errors: BTreeMap<String, String> = outcomes
@@ -414,39 +413,6 @@ pub(super) async fn add_many(
         "error": errors,
         "items": outcomes,
     })))
-}
-
-/// The folded partner ids among `refs` that live customers already use.
-async fn taken_refs(
-    s: &AppState,
-    actor: &Actor,
-    refs: &[String],
-) -> Result<HashSet<String>, OmiError> {
-    let mut out = HashSet::new();
-    for chunk in refs.chunks(MAX_SIZE as usize) {
-        let Some(any) = Filter::any_whole(TextField::RefId, chunk.iter().map(String::as_str))
-        else {
-            continue;
-        };
-        let page = s
-            .crm
-            .search::<Customer>(
-                actor,
-                &any,
-                PageRequest {
-                    number: 1,
-                    size: MAX_SIZE,
-                },
-            )
-            .await?;
-        out.extend(
-            page.items
-                .iter()
-                .filter_map(|c| c.data.ext.as_ref().and_then(|e| e.ref_id.as_deref()))
-                .map(crm_domain::search::whole_term),
-        );
-    }
-    Ok(out)
 }
 
 /// A contact by OMI id (`_id`, `public_id`) or, failing that, by the partner's `refId`.
@@ -489,7 +455,12 @@ pub(super) async fn update(
     let c: ContactIn = parse_ci(&body)?;
     let rid = ref_id(&c.ref_id)?;
     let found = locate(&s, &actor, c.id.as_deref(), rid.as_deref()).await?;
-    let input = apply(&s, &actor, c, Some(found.data.clone())).await?;
-    s.crm.update::<Customer>(&actor, found.id, input).await?;
+    let fields = fields_for(&s, &actor, &c).await?;
+    // Merged over the customer as it is when locked: concurrent updates keep each other's.
+    s.crm
+        .modify::<Customer, OmiError>(&actor, found.id, |stored| {
+            apply(&fields, c, Some(stored.data.clone()))
+        })
+        .await?;
     Ok(Payload(true))
 }

@@ -478,68 +478,64 @@ async fn customer_save(
     } else {
         Some(find_customer(s, actor, &code).await?)
     };
-    let mut ext = old
-        .as_ref()
-        .and_then(|c| c.data.ext.clone())
-        .unwrap_or_default();
-    let mut parsed = Vec::with_capacity(phone_list.len());
-    for (i, p) in phone_list.iter().enumerate() {
-        let phone = crm_domain::text::Phone::parse(&format!("customer_phones[{i}]"), p)?;
-        // Keep the kind and label a phone already had.
-        let known = ext.phones.iter().find(|c| c.value == phone).cloned();
-        parsed.push(known.unwrap_or_else(|| Channel::plain(phone)));
-    }
-    ext.phones = parsed;
-    ext.emails = match b
-        .customer_email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => {
-            let email = crm_domain::text::Email::parse("customer_email", e)?;
-            let mut rest: Vec<_> = ext
-                .emails
-                .iter()
-                .skip(1)
-                .filter(|c| c.value != email)
-                .cloned()
-                .collect();
-            rest.insert(0, Channel::plain(email));
-            rest
-        }
-        None => ext.emails.iter().skip(1).cloned().collect(),
-    };
-    ext.status_id = Some(status.id.0);
-    ext.type_id = Some(kind.id.0);
-    for (id, v) in values {
-        ext.custom.retain(|(f, _)| *f != id);
-        ext.custom.push((id, v));
-    }
-    let base = old.as_ref().map(|c| c.data.clone());
-    let input = CustomerInput {
-        code: Some(code.clone()),
-        name: Some(name),
-        kind: base.as_ref().map(|d| d.kind),
-        tax_code: base.as_ref().and_then(|d| d.tax_code.clone()),
-        business_type: base.as_ref().and_then(|d| d.business_type.clone()),
-        group_id: Some(group.id),
-        phone: Some(phone_list[0].clone()),
-        email: b.customer_email.clone().filter(|e| !e.trim().is_empty()),
-        website: base.as_ref().and_then(|d| d.website.clone()),
-        address: b.customer_address.clone(),
-        note: base.as_ref().and_then(|d| d.note.clone()),
-        ownership: base
+    // The input is built over the stored customer as it is when locked (on update), so
+    // concurrent saves of one customer keep what the other wrote.
+    let build = |old: Option<&Customer>| -> Result<CustomerInput, VbotError> {
+        let mut ext = old
             .as_ref()
-            .map(|d| d.ownership.clone())
-            .unwrap_or_default(),
-        ext: Some(ext),
+            .and_then(|c| c.data.ext.clone())
+            .unwrap_or_default();
+        let mut parsed = Vec::with_capacity(phone_list.len());
+        for (i, p) in phone_list.iter().enumerate() {
+            let phone = crm_domain::text::Phone::parse(&format!("customer_phones[{i}]"), p)?;
+            // Keep the kind and label a phone already had.
+            let known = ext.phones.iter().find(|c| c.value == phone).cloned();
+            parsed.push(known.unwrap_or_else(|| Channel::plain(phone)));
+        }
+        ext.phones = parsed;
+        let email = b
+            .customer_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| crm_domain::text::Email::parse("customer_email", e))
+            .transpose()?;
+        crm_domain::customer::put_primary(&mut ext.emails, email);
+        ext.status_id = Some(status.id.0);
+        ext.type_id = Some(kind.id.0);
+        for (id, v) in values {
+            ext.custom.retain(|(f, _)| *f != id);
+            ext.custom.push((id, v));
+        }
+        let base = old.map(|c| c.data.clone());
+        Ok(CustomerInput {
+            code: Some(code.clone()),
+            name: Some(name),
+            kind: base.as_ref().map(|d| d.kind),
+            tax_code: base.as_ref().and_then(|d| d.tax_code.clone()),
+            business_type: base.as_ref().and_then(|d| d.business_type.clone()),
+            group_id: Some(group.id),
+            phone: Some(phone_list[0].clone()),
+            email: b.customer_email.clone().filter(|e| !e.trim().is_empty()),
+            website: base.as_ref().and_then(|d| d.website.clone()),
+            address: b.customer_address.clone(),
+            note: base.as_ref().and_then(|d| d.note.clone()),
+            ownership: base
+                .as_ref()
+                .map(|d| d.ownership.clone())
+                .unwrap_or_default(),
+            ext: Some(ext),
+        })
     };
     match old {
         None => {
-            s.crm.create::<Customer>(actor, input).await?;
+            s.crm.create::<Customer>(actor, build(None)?).await?;
         }
-        Some(c) => s.crm.update::<Customer>(actor, c.id, input).await?,
+        Some(c) => {
+            s.crm
+                .modify::<Customer, VbotError>(actor, c.id, |stored| build(Some(stored)))
+                .await?
+        }
     }
     Ok(Data::Code(code))
 }

@@ -12,19 +12,16 @@ impl Managed for Customer {
         crm.customers.as_ref()
     }
     /// A customer with orders or tickets is kept: its history must not dangle.
-    async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+    async fn check_delete(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        id: Self::Id,
+    ) -> DomainResult<()> {
         let theirs = Filter::id(Field::Customer, id.0);
         let one = PageRequest { number: 1, size: 1 };
-        let orders = crm
-            .orders
-            .search(actor.tenant_id, &theirs, one)
-            .await?
-            .total;
-        let tickets = crm
-            .tickets
-            .search(actor.tenant_id, &theirs, one)
-            .await?
-            .total;
+        let orders = crm.count_at::<Order>(w.at(), actor, &theirs).await?;
+        let tickets = crm.count_at::<Ticket>(w.at(), actor, &theirs).await?;
         // NextX sales, purchases and returns count as orders.
         let filter = crate::inventory::DocFilter {
             customer_id: Some(id),
@@ -38,7 +35,7 @@ impl Managed for Customer {
         ] {
             orders += crm
                 .inventory
-                .docs(actor.tenant_id, kind, &filter, one)
+                .docs(w.at(), actor.tenant_id, kind, &filter, one)
                 .await?
                 .len() as u64;
         }
@@ -53,12 +50,22 @@ impl Managed for Customer {
         }
         Ok(())
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+    async fn check_refs(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut Self::Data,
+    ) -> DomainResult<()> {
         if let Some(ext) = &data.ext {
-            crm.check_ext(actor, ext).await?;
+            crm.check_ext(w, actor, ext).await?;
         }
         if let Some(group) = data.group_id {
-            if crm.groups.get(actor.tenant_id, group).await?.is_none() {
+            if crm
+                .groups
+                .get(w.at(), actor.tenant_id, group)
+                .await?
+                .is_none()
+            {
                 return Err(DomainError::validation(
                     "group_id",
                     format!("customer group {group} does not exist"),
@@ -78,22 +85,20 @@ impl Managed for CustomerGroup {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.groups.as_ref()
     }
-    async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+    async fn check_delete(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        id: Self::Id,
+    ) -> DomainResult<()> {
         let members = Filter::id(Field::Group, id.0);
-        let page = crm
-            .customers
-            .search(
-                actor.tenant_id,
-                &members,
-                PageRequest { number: 1, size: 1 },
-            )
-            .await?;
-        if page.total > 0 {
+        let used = crm.count_at::<Customer>(w.at(), actor, &members).await?;
+        if used > 0 {
             return Err(DomainError::in_use(
                 Some("id"),
                 format!(
                     "customer group is used by {} customer(s); move them first",
-                    page.total
+                    used
                 ),
             ));
         }
@@ -110,11 +115,16 @@ impl Managed for Contact {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.contacts.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+    async fn check_refs(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut Self::Data,
+    ) -> DomainResult<()> {
         if let Some(customer) = data.customer_id {
             if crm
                 .customers
-                .get(actor.tenant_id, customer)
+                .get(w.at(), actor.tenant_id, customer)
                 .await?
                 .is_none()
             {
@@ -137,4 +147,103 @@ impl Managed for Lead {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.leads.as_ref()
     }
+}
+
+/// Customers in batches, each standing or falling on its own.
+impl Crm {
+    /// Creates each customer that passes its checks, in one unit of work, and reports every
+    /// input's outcome in input order. A partner id (`ref_id`) is unique among live customers:
+    /// the batch holds the tenant's dedup lock from its check to its commit, so of two batches
+    /// bringing the same partner id one creates the customer and the other reports a conflict
+    /// for that item alone.
+    pub async fn create_customers(
+        &self,
+        actor: &Actor,
+        inputs: Vec<CustomerInput>,
+    ) -> DomainResult<Vec<DomainResult<CustomerId>>> {
+        let mut w = self.begin().await?;
+        w.lock(actor.tenant_id, crate::work::Lock::Dedup).await?;
+        let mut prepared = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            prepared.push(self.prepare_in::<Customer>(&mut w, actor, input).await);
+        }
+        let refs: Vec<&str> = prepared
+            .iter()
+            .filter_map(|p| p.as_ref().ok().and_then(ref_id_of))
+            .collect();
+        let taken = self.taken_ref_ids(&mut w, actor, &refs).await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out: Vec<DomainResult<CustomerId>> = Vec::with_capacity(prepared.len());
+        let mut ready = Vec::new();
+        for p in prepared {
+            let checked = p.and_then(|data| match ref_id_of(&data) {
+                Some(r) => {
+                    let key = crate::search::whole_term(r);
+                    if taken.contains(&key) || !seen.insert(key) {
+                        Err(DomainError::conflict(
+                            Some("ref_id"),
+                            format!("'{r}' is used by another customer"),
+                        ))
+                    } else {
+                        Ok(data)
+                    }
+                }
+                None => Ok(data),
+            });
+            match checked {
+                Ok(data) => {
+                    ready.push((out.len(), data));
+                    out.push(Ok(CustomerId(uuid::Uuid::nil())));
+                }
+                Err(e) => out.push(Err(e)),
+            }
+        }
+        if !ready.is_empty() {
+            let (slots, data): (Vec<usize>, Vec<_>) = ready.into_iter().unzip();
+            let ids = self.customers.insert_many(&mut w, actor, data).await?;
+            for (slot, id) in slots.into_iter().zip(ids) {
+                out[slot] = Ok(id);
+            }
+        }
+        w.commit().await?;
+        Ok(out)
+    }
+
+    /// The folded partner ids among `refs` that live customers use, read in the work.
+    async fn taken_ref_ids(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        refs: &[&str],
+    ) -> DomainResult<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        let size = crate::search::MAX_PAGE_SIZE;
+        for chunk in refs.chunks(size as usize) {
+            let Some(any) =
+                Filter::any_whole(crate::search::TextField::RefId, chunk.iter().copied())
+            else {
+                continue;
+            };
+            let page = self
+                .customers
+                .search(
+                    w.at(),
+                    actor.tenant_id,
+                    &any,
+                    PageRequest { number: 1, size },
+                )
+                .await?;
+            out.extend(
+                page.items
+                    .iter()
+                    .filter_map(|c| ref_id_of(&c.data))
+                    .map(crate::search::whole_term),
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn ref_id_of(data: &crate::customer::CustomerData) -> Option<&str> {
+    data.ext.as_ref().and_then(|e| e.ref_id.as_deref())
 }

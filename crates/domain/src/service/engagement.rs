@@ -12,11 +12,46 @@ impl Crm {
         owner_id: uuid::Uuid,
         uploads: Vec<Upload>,
     ) -> DomainResult<Vec<StoredFile>> {
+        let mut w = self.begin().await?;
+        let out = self
+            .attach_in(&mut w, actor, owner, owner_id, uploads)
+            .await?;
+        w.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn attach_in(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_id: uuid::Uuid,
+        uploads: Vec<Upload>,
+    ) -> DomainResult<Vec<StoredFile>> {
         let mut out = Vec::with_capacity(uploads.len());
         for upload in uploads {
-            out.push(self.files.save(actor, owner, owner_id, upload).await?);
+            out.push(self.files.save(w, actor, owner, owner_id, upload).await?);
         }
         Ok(out)
+    }
+
+    /// Removes an owner's files (an e-mail campaign's attachment being replaced).
+    pub async fn remove_files(
+        &self,
+        actor: &Actor,
+        owner: FileOwner,
+        owner_id: uuid::Uuid,
+    ) -> DomainResult<()> {
+        let mut w = self.begin().await?;
+        self.files
+            .remove_owned(&mut w, actor, owner, owner_id)
+            .await?;
+        w.commit().await
+    }
+
+    /// The largest upload accepted, in bytes.
+    pub fn max_file_bytes(&self) -> usize {
+        self.files.max_bytes()
     }
 
     pub async fn files_of(
@@ -49,9 +84,13 @@ impl Crm {
     ) -> DomainResult<i64> {
         let name = crate::common::required("name", name, crate::common::SHORT)?;
         let note = crate::common::text("note", note, crate::common::LONG)?;
-        self.ticket_store
-            .save_type(actor, id.filter(|i| *i != 0), name, note)
-            .await
+        let mut w = self.begin().await?;
+        let id = self
+            .ticket_store
+            .save_type(&mut w, actor, id.filter(|i| *i != 0), name, note)
+            .await?;
+        w.commit().await?;
+        Ok(id)
     }
 
     pub async fn search_ticket_types(
@@ -68,26 +107,20 @@ impl Crm {
 
     /// Deletes a ticket type no live ticket uses.
     pub async fn delete_ticket_type(&self, actor: &Actor, id: i64) -> DomainResult<()> {
-        let used = self
-            .tickets
-            .search(
-                actor.tenant_id,
-                &Filter::Eq {
-                    field: Field::TicketType,
-                    value: crate::search::Value::Int(id),
-                },
-                PageRequest { number: 1, size: 1 },
-            )
-            .await?
-            .total;
+        let mut w = self.begin().await?;
+        let of_type = Filter::Eq {
+            field: Field::TicketType,
+            value: crate::search::Value::Int(id),
+        };
+        let used = self.count_at::<Ticket>(w.at(), actor, &of_type).await?;
         if used > 0 {
             return Err(DomainError::in_use(
                 Some("id"),
                 format!("the ticket type is used by {used} ticket(s)"),
             ));
         }
-        if self.ticket_store.delete_type(actor, id).await? {
-            Ok(())
+        if self.ticket_store.delete_type(&mut w, actor, id).await? {
+            w.commit().await
         } else {
             Err(DomainError::not_found("ticket type"))
         }
@@ -103,7 +136,6 @@ impl Crm {
         message: Option<String>,
         uploads: Vec<Upload>,
     ) -> DomainResult<crate::ids::CommentId> {
-        let _: Ticket = self.get(actor, ticket).await?;
         let message = crate::common::text("message", message, MAX_MESSAGE)?;
         if message.is_none() && uploads.is_empty() {
             return Err(DomainError::validation(
@@ -120,9 +152,14 @@ impl Crm {
             message,
             created_at: crate::auth::now(),
         };
-        self.ticket_store.add_comment(actor, &comment).await?;
-        self.attach(actor, FileOwner::Comment, comment.id.0, uploads)
+        let mut w = self.begin().await?;
+        let _: Ticket = self.get_at(w.at(), actor, ticket).await?;
+        self.ticket_store
+            .add_comment(&mut w, actor, &comment)
             .await?;
+        self.attach_in(&mut w, actor, FileOwner::Comment, comment.id.0, uploads)
+            .await?;
+        w.commit().await?;
         Ok(comment.id)
     }
 
@@ -155,10 +192,16 @@ impl Managed for Activity {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.activities.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
-        crm.resolve_link(actor, "primary", &mut data.primary)
+    async fn check_refs(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut Self::Data,
+    ) -> DomainResult<()> {
+        crm.resolve_link(w, actor, "primary", &mut data.primary)
             .await?;
-        crm.resolve_link(actor, "related", &mut data.related).await
+        crm.resolve_link(w, actor, "related", &mut data.related)
+            .await
     }
 }
 
@@ -171,9 +214,17 @@ impl Managed for Ticket {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.tickets.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+    async fn check_refs(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut Self::Data,
+    ) -> DomainResult<()> {
         if let Some(id) = data.type_id {
-            let found = crm.ticket_store.get_type(actor.tenant_id, id).await?;
+            let found = crm
+                .ticket_store
+                .get_type(w.at(), actor.tenant_id, id)
+                .await?;
             data.type_name = Some(
                 found
                     .ok_or_else(|| {
@@ -187,6 +238,7 @@ impl Managed for Ticket {
         }
         data.customer_name = crm
             .ref_name(
+                w,
                 actor,
                 "customer_id",
                 RecordKind::Customer,
@@ -195,6 +247,7 @@ impl Managed for Ticket {
             .await?;
         data.contact_name = crm
             .ref_name(
+                w,
                 actor,
                 "contact_id",
                 RecordKind::Contact,
@@ -203,6 +256,7 @@ impl Managed for Ticket {
             .await?;
         data.order_code = crm
             .ref_name(
+                w,
                 actor,
                 "order_id",
                 RecordKind::Order,
@@ -212,7 +266,7 @@ impl Managed for Ticket {
         if let Some(product) = data.product_id {
             data.product_name = Some(
                 crm.products
-                    .get(actor.tenant_id, product)
+                    .get(w.at(), actor.tenant_id, product)
                     .await?
                     .ok_or_else(|| {
                         DomainError::validation(
@@ -226,7 +280,14 @@ impl Managed for Ticket {
         }
         Ok(())
     }
-    async fn after_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
-        crm.files.remove_owned(actor, FileOwner::Ticket, id.0).await
+    async fn after_delete(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        id: Self::Id,
+    ) -> DomainResult<()> {
+        crm.files
+            .remove_owned(w, actor, FileOwner::Ticket, id.0)
+            .await
     }
 }

@@ -4,11 +4,17 @@ use super::*;
 
 /// Segment and campaign members.
 impl Crm {
-    async fn check_list(&self, actor: &Actor, list: ListKind, id: uuid::Uuid) -> DomainResult<()> {
+    async fn check_list(
+        &self,
+        at: At<'_>,
+        actor: &Actor,
+        list: ListKind,
+        id: uuid::Uuid,
+    ) -> DomainResult<()> {
         let t = actor.tenant_id;
         let found = match list {
-            ListKind::Segment => self.segments.get(t, id.into()).await?.is_some(),
-            ListKind::Campaign => self.campaigns.get(t, id.into()).await?.is_some(),
+            ListKind::Segment => self.segments.get(at, t, id.into()).await?.is_some(),
+            ListKind::Campaign => self.campaigns.get(at, t, id.into()).await?.is_some(),
         };
         if found {
             Ok(())
@@ -39,10 +45,14 @@ impl Crm {
                 format!("at most {MAX_MEMBERS_PER_CALL} per call"),
             ));
         }
-        self.check_list(actor, list, list_id).await?;
+        let mut w = self.begin().await?;
+        self.check_list(w.at(), actor, list, list_id).await?;
         ids.sort_unstable();
         ids.dedup();
-        let found = self.members.existing(actor.tenant_id, kind, &ids).await?;
+        let found = self
+            .members
+            .existing(w.at(), actor.tenant_id, kind, &ids)
+            .await?;
         if found.len() != ids.len() {
             let missing: Vec<String> = ids
                 .iter()
@@ -55,9 +65,12 @@ impl Crm {
                 format!("no {} with id {}", kind.name(), missing.join(", ")),
             ));
         }
-        self.members
-            .add_members(actor, list, list_id, kind, &ids)
-            .await
+        let added = self
+            .members
+            .add_members(&mut w, actor, list, list_id, kind, &ids)
+            .await?;
+        w.commit().await?;
+        Ok(added)
     }
 
     /// Removes member rows; all must belong to the list (when given), else none is removed.
@@ -74,15 +87,16 @@ impl Crm {
                 "must name at least one member",
             ));
         }
+        let mut w = self.begin().await?;
         if let Some(id) = list_id {
-            self.check_list(actor, list, id).await?;
+            self.check_list(w.at(), actor, list, id).await?;
         }
         if self
             .members
-            .remove_members(actor, list, list_id, ids)
+            .remove_members(&mut w, actor, list, list_id, ids)
             .await?
         {
-            Ok(())
+            w.commit().await
         } else {
             Err(DomainError::NotFound {
                 entity: match list {
@@ -102,7 +116,7 @@ impl Crm {
         text: Option<&Filter>,
         page: PageRequest,
     ) -> DomainResult<Page<Member>> {
-        self.check_list(actor, list, list_id).await?;
+        self.check_list(At::Committed, actor, list, list_id).await?;
         self.members
             .search_members(actor.tenant_id, list, list_id, kind, text, page)
             .await
@@ -118,8 +132,13 @@ impl Managed for Segment {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.segments.as_ref()
     }
-    async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
-        crm.refuse_if_marketing_uses(actor, Field::Segment, id.0, "segment")
+    async fn check_delete(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        id: Self::Id,
+    ) -> DomainResult<()> {
+        crm.refuse_if_marketing_uses(w, actor, Field::Segment, id.0, "segment")
             .await
     }
 }

@@ -7,23 +7,15 @@ impl Crm {
     /// Refuses to delete a segment or template a marketing campaign still uses.
     pub(super) async fn refuse_if_marketing_uses(
         &self,
+        w: &mut Work,
         actor: &Actor,
         field: Field,
         id: uuid::Uuid,
         what: &str,
     ) -> DomainResult<()> {
         let f = Filter::id(field, id);
-        let one = PageRequest { number: 1, size: 1 };
-        let used = self
-            .email_campaigns
-            .search(actor.tenant_id, &f, one)
-            .await?
-            .total
-            + self
-                .zalo_campaigns
-                .search(actor.tenant_id, &f, one)
-                .await?
-                .total;
+        let used = self.count_at::<EmailCampaign>(w.at(), actor, &f).await?
+            + self.count_at::<ZaloCampaign>(w.at(), actor, &f).await?;
         if used > 0 {
             return Err(DomainError::in_use(
                 Some("id"),
@@ -36,6 +28,7 @@ impl Crm {
     /// Checks a template reference: it exists and is of the expected kind; returns its name.
     async fn template_name(
         &self,
+        w: &mut Work,
         actor: &Actor,
         field: &str,
         id: Option<crate::ids::TemplateId>,
@@ -44,7 +37,7 @@ impl Crm {
         let Some(id) = id else { return Ok(None) };
         let t = self
             .templates
-            .get(actor.tenant_id, id)
+            .get(w.at(), actor.tenant_id, id)
             .await?
             .ok_or_else(|| {
                 DomainError::validation(field, format!("template {id} does not exist"))
@@ -60,13 +53,14 @@ impl Crm {
 
     async fn segment_name(
         &self,
+        w: &mut Work,
         actor: &Actor,
         id: Option<crate::ids::SegmentId>,
     ) -> DomainResult<Option<String>> {
         let Some(id) = id else { return Ok(None) };
         Ok(Some(
             self.segments
-                .get(actor.tenant_id, id)
+                .get(w.at(), actor.tenant_id, id)
                 .await?
                 .ok_or_else(|| {
                     DomainError::validation("segment_id", format!("segment {id} does not exist"))
@@ -86,8 +80,13 @@ impl Managed for Template {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.templates.as_ref()
     }
-    async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
-        crm.refuse_if_marketing_uses(actor, Field::Template, id.0, "template")
+    async fn check_delete(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        id: Self::Id,
+    ) -> DomainResult<()> {
+        crm.refuse_if_marketing_uses(w, actor, Field::Template, id.0, "template")
             .await
     }
 }
@@ -101,21 +100,32 @@ impl Managed for EmailCampaign {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.email_campaigns.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+    async fn check_refs(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut Self::Data,
+    ) -> DomainResult<()> {
         data.template_name = crm
             .template_name(
+                w,
                 actor,
                 "template_id",
                 data.template_id,
                 crate::template::KIND_EMAIL,
             )
             .await?;
-        data.segment_name = crm.segment_name(actor, data.segment_id).await?;
+        data.segment_name = crm.segment_name(w, actor, data.segment_id).await?;
         Ok(())
     }
-    async fn after_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+    async fn after_delete(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        id: Self::Id,
+    ) -> DomainResult<()> {
         crm.files
-            .remove_owned(actor, FileOwner::EmailCampaign, id.0)
+            .remove_owned(w, actor, FileOwner::EmailCampaign, id.0)
             .await
     }
 }
@@ -129,21 +139,32 @@ impl Managed for ZaloCampaign {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.zalo_campaigns.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+    async fn check_refs(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut Self::Data,
+    ) -> DomainResult<()> {
         data.sms_template_name = crm
             .template_name(
+                w,
                 actor,
                 "sms_template_id",
                 data.sms_template_id,
                 crate::template::KIND_SMS,
             )
             .await?;
-        data.segment_name = crm.segment_name(actor, data.segment_id).await?;
+        data.segment_name = crm.segment_name(w, actor, data.segment_id).await?;
         Ok(())
     }
-    async fn after_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
+    async fn after_delete(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        id: Self::Id,
+    ) -> DomainResult<()> {
         crm.files
-            .remove_owned(actor, FileOwner::ZaloCampaign, id.0)
+            .remove_owned(w, actor, FileOwner::ZaloCampaign, id.0)
             .await
     }
 }

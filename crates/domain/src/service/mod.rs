@@ -23,15 +23,17 @@ use crate::list::{
 use crate::marketing::{EmailCampaign, EmailCampaignInput, ZaloCampaign, ZaloCampaignData};
 use crate::opportunity::{Opportunity, OpportunityData};
 use crate::repo::{
-    Entity, FileStore, LeadConverter, MemberStore, Registry, Repository, SalesStore, TicketStore,
+    Entity, FileStore, LeadStore, MemberStore, Registry, Repository, SalesStore, Store, TicketStore,
 };
 use crate::sales::{Approval, Order, OrderData, OrderInput, Product, ProductData, ProductUnit};
 use crate::search::{Field, Filter, Page, PageRequest};
 use crate::template::{Template, TemplateData};
 use crate::ticket::{Comment, Ticket, TicketData, TicketType, MAX_MESSAGE};
 use crate::vocab::{Vocab, VocabData, VocabKind};
+use crate::work::{At, Transactions, Work};
 
 mod customers;
+mod directory;
 mod engagement;
 mod links;
 mod lists;
@@ -39,31 +41,69 @@ mod marketing;
 mod registry;
 mod sales;
 
-/// The repositories the service works on.
+/// The CRM service. Its repositories are private: every read and write goes through a use case
+/// here, which checks and writes inside one unit of work ([`crate::work`]).
 #[derive(Clone)]
 pub struct Crm {
-    pub customers: Arc<dyn Repository<Customer>>,
-    pub groups: Arc<dyn Repository<CustomerGroup>>,
-    pub contacts: Arc<dyn Repository<Contact>>,
-    pub leads: Arc<dyn Repository<Lead>>,
-    pub activities: Arc<dyn Repository<Activity>>,
-    pub opportunities: Arc<dyn Repository<Opportunity>>,
-    pub templates: Arc<dyn Repository<Template>>,
-    pub segments: Arc<dyn Repository<Segment>>,
-    pub campaigns: Arc<dyn Repository<Campaign>>,
-    pub members: Arc<dyn MemberStore>,
-    pub products: Arc<dyn Repository<Product>>,
-    pub orders: Arc<dyn Repository<Order>>,
-    pub sales: Arc<dyn SalesStore>,
-    pub tickets: Arc<dyn Repository<Ticket>>,
-    pub ticket_store: Arc<dyn TicketStore>,
-    pub files: Arc<dyn FileStore>,
-    pub email_campaigns: Arc<dyn Repository<EmailCampaign>>,
-    pub zalo_campaigns: Arc<dyn Repository<ZaloCampaign>>,
-    pub vocab: Arc<dyn Repository<Vocab>>,
-    pub registry: Arc<dyn Registry>,
-    pub inventory: Arc<dyn crate::repo::InventoryStore>,
-    pub converter: Arc<dyn LeadConverter>,
+    pub(crate) work: Arc<dyn Transactions>,
+    pub(crate) customers: Arc<dyn Repository<Customer>>,
+    pub(crate) groups: Arc<dyn Repository<CustomerGroup>>,
+    pub(crate) contacts: Arc<dyn Repository<Contact>>,
+    pub(crate) leads: Arc<dyn Repository<Lead>>,
+    pub(crate) lead_store: Arc<dyn LeadStore>,
+    pub(crate) activities: Arc<dyn Repository<Activity>>,
+    pub(crate) opportunities: Arc<dyn Repository<Opportunity>>,
+    pub(crate) templates: Arc<dyn Repository<Template>>,
+    pub(crate) segments: Arc<dyn Repository<Segment>>,
+    pub(crate) campaigns: Arc<dyn Repository<Campaign>>,
+    pub(crate) members: Arc<dyn MemberStore>,
+    pub(crate) products: Arc<dyn Repository<Product>>,
+    pub(crate) orders: Arc<dyn Repository<Order>>,
+    pub(crate) sales: Arc<dyn SalesStore>,
+    pub(crate) tickets: Arc<dyn Repository<Ticket>>,
+    pub(crate) ticket_store: Arc<dyn TicketStore>,
+    pub(crate) files: Arc<dyn FileStore>,
+    pub(crate) email_campaigns: Arc<dyn Repository<EmailCampaign>>,
+    pub(crate) zalo_campaigns: Arc<dyn Repository<ZaloCampaign>>,
+    pub(crate) vocab: Arc<dyn Repository<Vocab>>,
+    pub(crate) registry: Arc<dyn Registry>,
+    pub(crate) inventory: Arc<dyn crate::repo::InventoryStore>,
+}
+
+impl Crm {
+    /// The service over one store that implements every repository.
+    pub fn new<S: Store + 'static>(store: Arc<S>) -> Self {
+        Self {
+            work: store.clone(),
+            customers: store.clone(),
+            groups: store.clone(),
+            contacts: store.clone(),
+            leads: store.clone(),
+            lead_store: store.clone(),
+            activities: store.clone(),
+            opportunities: store.clone(),
+            templates: store.clone(),
+            segments: store.clone(),
+            campaigns: store.clone(),
+            members: store.clone(),
+            products: store.clone(),
+            orders: store.clone(),
+            sales: store.clone(),
+            tickets: store.clone(),
+            ticket_store: store.clone(),
+            files: store.clone(),
+            email_campaigns: store.clone(),
+            zalo_campaigns: store.clone(),
+            vocab: store.clone(),
+            registry: store.clone(),
+            inventory: store,
+        }
+    }
+
+    /// Opens a unit of work: the caller checks and writes through it, then commits.
+    pub async fn begin(&self) -> DomainResult<Work> {
+        self.work.begin().await
+    }
 }
 
 /// A record kind the service manages, with its input type and rules.
@@ -73,67 +113,92 @@ pub trait Managed: Entity {
     fn validate(input: Self::Input) -> DomainResult<Self::Data>;
     fn repo(crm: &Crm) -> &dyn Repository<Self>;
     /// Checks that ids the record refers to exist in the caller's tenant, and fills in what
-    /// follows from them (the display names of linked records).
-    async fn check_refs(_crm: &Crm, _actor: &Actor, _data: &mut Self::Data) -> DomainResult<()> {
+    /// follows from them (the display names of linked records). Reads inside the work.
+    async fn check_refs(
+        _crm: &Crm,
+        _w: &mut Work,
+        _actor: &Actor,
+        _data: &mut Self::Data,
+    ) -> DomainResult<()> {
         Ok(())
     }
-    /// Refuses a delete that would leave other records dangling.
-    async fn check_delete(_crm: &Crm, _actor: &Actor, _id: Self::Id) -> DomainResult<()> {
+    /// Refuses a delete that would leave other records dangling; runs after the record is
+    /// locked, inside the work.
+    async fn check_delete(
+        _crm: &Crm,
+        _w: &mut Work,
+        _actor: &Actor,
+        _id: Self::Id,
+    ) -> DomainResult<()> {
         Ok(())
     }
-    /// Cleans up after a delete (files kept outside the database).
-    async fn after_delete(_crm: &Crm, _actor: &Actor, _id: Self::Id) -> DomainResult<()> {
+    /// Removes what belongs to a deleted record (its files), inside the work.
+    async fn after_delete(
+        _crm: &Crm,
+        _w: &mut Work,
+        _actor: &Actor,
+        _id: Self::Id,
+    ) -> DomainResult<()> {
         Ok(())
     }
 }
 
+/// Generic record operations: each public one is one unit of work; the `_in` forms are its
+/// steps, for use cases that write more than one record.
 impl Crm {
     pub async fn create<E: Managed>(&self, actor: &Actor, input: E::Input) -> DomainResult<E::Id> {
-        let mut data = E::validate(input)?;
-        E::check_refs(self, actor, &mut data).await?;
-        E::repo(self).insert(actor, data).await
+        let mut w = self.begin().await?;
+        let id = self.create_in::<E>(&mut w, actor, input).await?;
+        w.commit().await?;
+        Ok(id)
     }
 
-    /// Validates an input and checks its references without storing it: the first half of
-    /// a batch where each item stands or falls on its own.
-    pub async fn prepare<E: Managed>(
+    /// Validates, checks references and stores one record inside a unit of work.
+    pub async fn create_in<E: Managed>(
         &self,
+        w: &mut Work,
+        actor: &Actor,
+        input: E::Input,
+    ) -> DomainResult<E::Id> {
+        let data = self.prepare_in::<E>(w, actor, input).await?;
+        E::repo(self).insert(w, actor, data).await
+    }
+
+    /// Validates an input and checks its references without storing it.
+    pub(crate) async fn prepare_in<E: Managed>(
+        &self,
+        w: &mut Work,
         actor: &Actor,
         input: E::Input,
     ) -> DomainResult<E::Data> {
         let mut data = E::validate(input)?;
-        E::check_refs(self, actor, &mut data).await?;
+        E::check_refs(self, w, actor, &mut data).await?;
         Ok(data)
     }
 
-    /// Stores prepared records in one transaction (all or none); ids in input order.
-    pub async fn insert_prepared<E: Managed>(
-        &self,
-        actor: &Actor,
-        data: Vec<E::Data>,
-    ) -> DomainResult<Vec<E::Id>> {
-        if data.is_empty() {
-            return Ok(Vec::new());
-        }
-        E::repo(self).insert_many(actor, data).await
-    }
-
     /// The batch path: validates every input (an error names the item, `[3].phone`), checks
-    /// references, then stores all in one transaction.
+    /// references, then stores all in one unit of work (all or none).
     pub async fn create_many<E: Managed>(
         &self,
         actor: &Actor,
         inputs: Vec<E::Input>,
     ) -> DomainResult<Vec<E::Id>> {
+        let mut w = self.begin().await?;
         let mut data = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
-            let mut item = E::validate(input).map_err(|e| at_index(i, e))?;
-            E::check_refs(self, actor, &mut item)
+            let item = self
+                .prepare_in::<E>(&mut w, actor, input)
                 .await
                 .map_err(|e| at_index(i, e))?;
             data.push(item);
         }
-        E::repo(self).insert_many(actor, data).await
+        let ids = if data.is_empty() {
+            Vec::new()
+        } else {
+            E::repo(self).insert_many(&mut w, actor, data).await?
+        };
+        w.commit().await?;
+        Ok(ids)
     }
 
     pub async fn update<E: Managed>(
@@ -142,9 +207,37 @@ impl Crm {
         id: E::Id,
         input: E::Input,
     ) -> DomainResult<()> {
-        let mut data = E::validate(input)?;
-        E::check_refs(self, actor, &mut data).await?;
-        E::repo(self).update(actor, id, data).await
+        let mut w = self.begin().await?;
+        self.update_in::<E>(&mut w, actor, id, input).await?;
+        w.commit().await
+    }
+
+    pub async fn update_in<E: Managed>(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: E::Id,
+        input: E::Input,
+    ) -> DomainResult<()> {
+        let data = self.prepare_in::<E>(w, actor, input).await?;
+        E::repo(self).update(w, actor, id, data).await
+    }
+
+    /// Read-modify-write: locks the record, turns it into a new input (`f` sees the stored
+    /// record; its error type is the caller's), then validates, checks and stores it, in one
+    /// unit of work. Concurrent edits of one record take turns, so none is lost.
+    pub async fn modify<E: Managed, X: From<DomainError> + Send>(
+        &self,
+        actor: &Actor,
+        id: E::Id,
+        f: impl FnOnce(&E) -> Result<E::Input, X> + Send,
+    ) -> Result<(), X> {
+        let mut w = self.begin().await?;
+        let record = self.lock_in::<E>(&mut w, actor, id).await?;
+        let input = f(&record)?;
+        self.update_in::<E>(&mut w, actor, id, input).await?;
+        w.commit().await?;
+        Ok(())
     }
 
     /// Changes part of a stored record (a status, a flag) without re-checking its links.
@@ -157,26 +250,53 @@ impl Crm {
     where
         E::Data: Clone,
     {
-        let record: E = self.get(actor, id).await?;
+        let mut w = self.begin().await?;
+        let record = self.lock_in::<E>(&mut w, actor, id).await?;
         let mut data = record.data().clone();
         f(&mut data)?;
-        E::repo(self).update(actor, id, data).await
+        E::repo(self).update(&mut w, actor, id, data).await?;
+        w.commit().await
     }
 
+    /// The record as committed.
     pub async fn get<E: Managed>(&self, actor: &Actor, id: E::Id) -> DomainResult<E> {
+        self.get_at(At::Committed, actor, id).await
+    }
+
+    pub(crate) async fn get_at<E: Managed>(
+        &self,
+        at: At<'_>,
+        actor: &Actor,
+        id: E::Id,
+    ) -> DomainResult<E> {
         E::repo(self)
-            .get(actor.tenant_id, id)
+            .get(at, actor.tenant_id, id)
+            .await?
+            .ok_or(DomainError::not_found(E::NAME))
+    }
+
+    /// The record, held by this unit of work until it ends.
+    pub async fn lock_in<E: Managed>(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: E::Id,
+    ) -> DomainResult<E> {
+        E::repo(self)
+            .lock(w, actor.tenant_id, id)
             .await?
             .ok_or(DomainError::not_found(E::NAME))
     }
 
     pub async fn delete<E: Managed>(&self, actor: &Actor, id: E::Id) -> DomainResult<()> {
-        E::check_delete(self, actor, id).await?;
-        if E::repo(self).delete(actor, id).await? {
-            E::after_delete(self, actor, id).await
-        } else {
-            Err(DomainError::not_found(E::NAME))
+        let mut w = self.begin().await?;
+        self.lock_in::<E>(&mut w, actor, id).await?;
+        E::check_delete(self, &mut w, actor, id).await?;
+        if !E::repo(self).delete(&mut w, actor, id).await? {
+            return Err(DomainError::not_found(E::NAME));
         }
+        E::after_delete(self, &mut w, actor, id).await?;
+        w.commit().await
     }
 
     pub async fn search<E: Managed>(
@@ -185,24 +305,59 @@ impl Crm {
         filter: &Filter,
         page: PageRequest,
     ) -> DomainResult<Page<E>> {
-        E::repo(self).search(actor.tenant_id, filter, page).await
+        E::repo(self)
+            .search(At::Committed, actor.tenant_id, filter, page)
+            .await
+    }
+
+    /// How many records match, read where `at` says.
+    pub(crate) async fn count_at<E: Managed>(
+        &self,
+        at: At<'_>,
+        actor: &Actor,
+        filter: &Filter,
+    ) -> DomainResult<u64> {
+        Ok(E::repo(self)
+            .search(
+                at,
+                actor.tenant_id,
+                filter,
+                PageRequest { number: 1, size: 1 },
+            )
+            .await?
+            .total)
     }
 
     /// Turns a lead into a customer (the company it names, else the person) with the person
-    /// as primary contact, and marks the lead converted. Once only.
+    /// as primary contact, and marks the lead converted. Once only: the lead is locked first,
+    /// so of concurrent conversions one creates the records and the others see it converted.
     pub async fn convert_lead(&self, actor: &Actor, id: LeadId) -> DomainResult<LeadConversion> {
-        let lead: Lead = self.get(actor, id).await?;
+        let mut w = self.begin().await?;
+        let lead: Lead = self.lock_in(&mut w, actor, id).await?;
         if lead.conversion.is_some() {
             return Err(DomainError::conflict(
                 None,
                 "lead has already been converted",
             ));
         }
-        let customer_id = CustomerId::new();
-        let contact = lead.data.to_contact(customer_id);
-        self.converter
-            .convert(actor, id, customer_id, lead.data.to_customer(), contact)
-            .await
+        let customer_id = self
+            .customers
+            .insert(&mut w, actor, lead.data.to_customer())
+            .await?;
+        let contact_id = self
+            .contacts
+            .insert(&mut w, actor, lead.data.to_contact(customer_id))
+            .await?;
+        let conversion = LeadConversion {
+            customer_id,
+            contact_id,
+            converted_at: crate::auth::now(),
+        };
+        self.lead_store
+            .mark_converted(&mut w, actor, id, &conversion)
+            .await?;
+        w.commit().await?;
+        Ok(conversion)
     }
 }
 

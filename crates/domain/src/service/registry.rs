@@ -4,14 +4,29 @@ use super::*;
 
 /// Vocabularies, projects, funnels and lookups by business key.
 impl Crm {
-    /// The first record matching `filter`, if any.
+    /// The first committed record matching `filter`, if any.
     pub async fn find<E: Managed>(
         &self,
         actor: &Actor,
         filter: &Filter,
     ) -> DomainResult<Option<E>> {
+        self.find_at(At::Committed, actor, filter).await
+    }
+
+    /// The first record matching `filter`, read where `at` says.
+    pub(crate) async fn find_at<E: Managed>(
+        &self,
+        at: At<'_>,
+        actor: &Actor,
+        filter: &Filter,
+    ) -> DomainResult<Option<E>> {
         Ok(E::repo(self)
-            .search(actor.tenant_id, filter, PageRequest { number: 1, size: 1 })
+            .search(
+                at,
+                actor.tenant_id,
+                filter,
+                PageRequest { number: 1, size: 1 },
+            )
             .await?
             .items
             .pop())
@@ -50,6 +65,7 @@ impl Crm {
             let page = self
                 .vocab
                 .search(
+                    At::Committed,
                     actor.tenant_id,
                     &f,
                     PageRequest {
@@ -71,12 +87,13 @@ impl Crm {
 
     async fn vocab_entry(
         &self,
+        w: &mut Work,
         actor: &Actor,
         id: uuid::Uuid,
         kind: VocabKind,
         field: &str,
     ) -> DomainResult<Vocab> {
-        match self.vocab.get(actor.tenant_id, id.into()).await? {
+        match self.vocab.get(w.at(), actor.tenant_id, id.into()).await? {
             Some(v) if v.data.kind == kind => Ok(v),
             _ => Err(DomainError::validation(
                 field,
@@ -89,20 +106,21 @@ impl Crm {
     /// types) and funnel placements.
     pub(super) async fn check_ext(
         &self,
+        w: &mut Work,
         actor: &Actor,
         ext: &crate::customer::CustomerExt,
     ) -> DomainResult<()> {
         if let Some(id) = ext.status_id {
-            self.vocab_entry(actor, id, VocabKind::Status, "status_id")
+            self.vocab_entry(w, actor, id, VocabKind::Status, "status_id")
                 .await?;
         }
         if let Some(id) = ext.type_id {
-            self.vocab_entry(actor, id, VocabKind::Type, "type_id")
+            self.vocab_entry(w, actor, id, VocabKind::Type, "type_id")
                 .await?;
         }
         for (id, values) in &ext.custom {
             let def = self
-                .vocab_entry(actor, *id, VocabKind::Field, "custom_fields")
+                .vocab_entry(w, actor, *id, VocabKind::Field, "custom_fields")
                 .await?;
             for v in values {
                 def.data.check_value("custom_fields", v)?;
@@ -128,7 +146,10 @@ impl Crm {
 
     pub async fn project(&self, actor: &Actor, code: Option<String>) -> DomainResult<uuid::Uuid> {
         let code = crate::common::required("project_code", code, crate::common::SHORT)?;
-        self.registry.project(actor, &code).await
+        let mut w = self.begin().await?;
+        let id = self.registry.project(&mut w, actor, &code).await?;
+        w.commit().await?;
+        Ok(id)
     }
 
     pub async fn create_funnel(
@@ -138,7 +159,13 @@ impl Crm {
         stages: Vec<crate::vocab::Stage>,
     ) -> DomainResult<uuid::Uuid> {
         let (name, stages) = crate::vocab::funnel(name, stages)?;
-        self.registry.create_funnel(actor, name, stages).await
+        let mut w = self.begin().await?;
+        let id = self
+            .registry
+            .create_funnel(&mut w, actor, name, stages)
+            .await?;
+        w.commit().await?;
+        Ok(id)
     }
 
     pub async fn funnels(&self, actor: &Actor) -> DomainResult<Vec<crate::vocab::Funnel>> {
@@ -156,22 +183,21 @@ impl Managed for Vocab {
         crm.vocab.as_ref()
     }
     /// A status or type customers still have cannot go.
-    async fn check_delete(crm: &Crm, actor: &Actor, id: Self::Id) -> DomainResult<()> {
-        let entry: Vocab = crm.get(actor, id).await?;
+    async fn check_delete(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        id: Self::Id,
+    ) -> DomainResult<()> {
+        let entry: Vocab = crm.get_at(w.at(), actor, id).await?;
         let field = match entry.data.kind {
             VocabKind::Status => Field::CustomerStatus,
             VocabKind::Type => Field::CustomerType,
             VocabKind::Field => return Ok(()),
         };
         let used = crm
-            .customers
-            .search(
-                actor.tenant_id,
-                &Filter::id(field, id.0),
-                PageRequest { number: 1, size: 1 },
-            )
-            .await?
-            .total;
+            .count_at::<Customer>(w.at(), actor, &Filter::id(field, id.0))
+            .await?;
         if used > 0 {
             return Err(DomainError::in_use(
                 Some("code"),

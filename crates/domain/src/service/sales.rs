@@ -14,14 +14,24 @@ impl Crm {
     ) -> DomainResult<i64> {
         let name = crate::common::required("name", name, crate::common::SHORT)?;
         let note = crate::common::text("note", note, crate::common::LONG)?;
-        self.sales
-            .save_unit(actor, id.filter(|i| *i != 0), name, note)
-            .await
+        let mut w = self.begin().await?;
+        let id = self
+            .sales
+            .save_unit(&mut w, actor, id.filter(|i| *i != 0), name, note)
+            .await?;
+        w.commit().await?;
+        Ok(id)
     }
 
-    async fn unit_name(&self, actor: &Actor, field: &str, id: i64) -> DomainResult<String> {
+    async fn unit_name(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        field: &str,
+        id: i64,
+    ) -> DomainResult<String> {
         self.sales
-            .units(actor.tenant_id, &[id])
+            .units(w.at(), actor.tenant_id, &[id])
             .await?
             .pop()
             .map(|u| u.name)
@@ -35,13 +45,26 @@ impl Crm {
         product: crate::ids::ProductId,
     ) -> DomainResult<Vec<ProductUnit>> {
         let _: Product = self.get(actor, product).await?;
-        self.sales.product_units(actor.tenant_id, &[product]).await
+        self.sales
+            .product_units(At::Committed, actor.tenant_id, &[product])
+            .await
     }
 
     /// Saves products' extra units. `items` are `(unit, keep)`: for every product named, the
     /// kept items become its complete set (the others are removed).
     pub async fn save_product_units(
         &self,
+        actor: &Actor,
+        items: Vec<(ProductUnit, bool)>,
+    ) -> DomainResult<()> {
+        let mut w = self.begin().await?;
+        self.save_product_units_in(&mut w, actor, items).await?;
+        w.commit().await
+    }
+
+    pub(crate) async fn save_product_units_in(
+        &self,
+        w: &mut Work,
         actor: &Actor,
         items: Vec<(ProductUnit, bool)>,
     ) -> DomainResult<()> {
@@ -58,7 +81,7 @@ impl Crm {
                 None => {
                     let product = self
                         .products
-                        .get(actor.tenant_id, unit.product_id)
+                        .get(w.at(), actor.tenant_id, unit.product_id)
                         .await?
                         .ok_or_else(|| {
                             DomainError::validation(
@@ -75,7 +98,7 @@ impl Crm {
             }
             let mut unit = unit.validate(i)?;
             let field = format!("units[{i}].unit_id");
-            unit.unit_name = Some(self.unit_name(actor, &field, unit.unit_id).await?);
+            unit.unit_name = Some(self.unit_name(w, actor, &field, unit.unit_id).await?);
             let (product, list) = &mut by_product[slot];
             if product.data.unit_id == Some(unit.unit_id) {
                 return Err(DomainError::validation(
@@ -93,10 +116,31 @@ impl Crm {
         }
         for (product, units) in by_product {
             self.sales
-                .replace_product_units(actor, product.id, &units)
+                .replace_product_units(w, actor, product.id, &units)
                 .await?;
         }
         Ok(())
+    }
+
+    /// An opportunity, with a new lead it belongs to when `new_lead` is given: both or neither.
+    pub async fn create_opportunity(
+        &self,
+        actor: &Actor,
+        new_lead: Option<crate::lead::LeadInput>,
+        mut data: OpportunityData,
+    ) -> DomainResult<(crate::ids::OpportunityId, Option<LeadId>)> {
+        let mut w = self.begin().await?;
+        let lead = match new_lead {
+            Some(input) => {
+                let id = self.create_in::<Lead>(&mut w, actor, input).await?;
+                data.lead_id = Some(id);
+                Some(id)
+            }
+            None => None,
+        };
+        let id = self.create_in::<Opportunity>(&mut w, actor, data).await?;
+        w.commit().await?;
+        Ok((id, lead))
     }
 
     /// Approves (or rejects) an order, once.
@@ -107,7 +151,8 @@ impl Crm {
         approve: bool,
         note: Option<String>,
     ) -> DomainResult<()> {
-        let order: Order = self.get(actor, id).await?;
+        let mut w = self.begin().await?;
+        let order: Order = self.lock_in(&mut w, actor, id).await?;
         let already = || {
             DomainError::conflict(
                 Some("id"),
@@ -124,23 +169,32 @@ impl Crm {
             by_name: Some(actor.name.clone()),
             note: crate::common::text("note", note, crate::common::LONG)?,
         };
-        if self.sales.decide_order(actor, id, &approval).await? {
-            Ok(())
+        if self
+            .sales
+            .decide_order(&mut w, actor, id, &approval)
+            .await?
+        {
+            w.commit().await
         } else {
             Err(already())
         }
     }
 
     /// Checks an order's customer and lines, fills names and default prices, computes amounts.
-    async fn resolve_order(&self, actor: &Actor, data: &mut OrderData) -> DomainResult<()> {
+    async fn resolve_order(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut OrderData,
+    ) -> DomainResult<()> {
         let customer = data.customer_id.map(|c| c.0);
         data.customer_name = self
-            .ref_name(actor, "customer_id", RecordKind::Customer, customer)
+            .ref_name(w, actor, "customer_id", RecordKind::Customer, customer)
             .await?;
         for (i, line) in data.lines.iter_mut().enumerate() {
             let product: Product = self
                 .products
-                .get(actor.tenant_id, line.product_id.into())
+                .get(w.at(), actor.tenant_id, line.product_id.into())
                 .await?
                 .ok_or_else(|| {
                     DomainError::validation(
@@ -162,7 +216,7 @@ impl Crm {
                 Some(unit) => {
                     let extra = self
                         .sales
-                        .product_units(actor.tenant_id, &[product.id])
+                        .product_units(w.at(), actor.tenant_id, &[product.id])
                         .await?
                         .into_iter()
                         .find(|u| u.unit_id == unit)
@@ -191,9 +245,14 @@ impl Managed for Product {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.products.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+    async fn check_refs(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut Self::Data,
+    ) -> DomainResult<()> {
         if let Some(unit) = data.unit_id {
-            data.unit_name = Some(crm.unit_name(actor, "unit_id", unit).await?);
+            data.unit_name = Some(crm.unit_name(w, actor, "unit_id", unit).await?);
         }
         Ok(())
     }
@@ -208,8 +267,13 @@ impl Managed for Order {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.orders.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
-        crm.resolve_order(actor, data).await
+    async fn check_refs(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut Self::Data,
+    ) -> DomainResult<()> {
+        crm.resolve_order(w, actor, data).await
     }
 }
 
@@ -222,15 +286,20 @@ impl Managed for Opportunity {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.opportunities.as_ref()
     }
-    async fn check_refs(crm: &Crm, actor: &Actor, data: &mut Self::Data) -> DomainResult<()> {
+    async fn check_refs(
+        crm: &Crm,
+        w: &mut Work,
+        actor: &Actor,
+        data: &mut Self::Data,
+    ) -> DomainResult<()> {
         let customer = data.customer_id.map(|c| c.0);
         data.customer_name = crm
-            .ref_name(actor, "customer_id", RecordKind::Customer, customer)
+            .ref_name(w, actor, "customer_id", RecordKind::Customer, customer)
             .await?;
         if let Some(contact) = data.contact_id {
             let found = crm
                 .contacts
-                .get(actor.tenant_id, contact)
+                .get(w.at(), actor.tenant_id, contact)
                 .await?
                 .ok_or_else(|| {
                     DomainError::validation(
@@ -250,7 +319,7 @@ impl Managed for Opportunity {
         }
         let lead = data.lead_id.map(|l| l.0);
         data.lead_name = crm
-            .ref_name(actor, "lead_id", RecordKind::Lead, lead)
+            .ref_name(w, actor, "lead_id", RecordKind::Lead, lead)
             .await?;
         Ok(())
     }

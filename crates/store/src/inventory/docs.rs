@@ -1,12 +1,14 @@
 //! Purchase, sale and return documents (`docs`, `doc_lines`) and the stock ledger
 //! (`stock_moves`) they move.
 
+use crate::db::tx;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::ids::{CustomerId, ProductId, TenantId};
 use crm_domain::inventory::{Doc, DocFilter, DocKind, DocLine, Move, Payment};
 use crm_domain::repo::DocStore;
 use crm_domain::search::{Field, Filter, PageRequest, Value as FilterValue};
+use crm_domain::work::{At, Work};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Condition, Expr, Func, Order, Query};
 use serde::{Deserialize, Serialize};
@@ -18,7 +20,7 @@ use crate::error::db_error;
 use crate::table::{al, matching_ids, v};
 use crate::SqlStore;
 
-use super::{lock_tenant, SeqRow};
+use super::SeqRow;
 
 #[derive(Debug, sqlx::FromRow)]
 struct SumRow {
@@ -311,31 +313,31 @@ async fn stock_in(
 impl DocStore for SqlStore {
     async fn stock(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         products: &[ProductId],
         branch: Option<i64>,
         store: Option<i64>,
     ) -> DomainResult<Vec<(ProductId, f64)>> {
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         stock_in(&mut conn.exec(), tenant, products, branch, store).await
     }
 
-    async fn add_moves(&self, actor: &Actor, moves: Vec<Move>) -> DomainResult<()> {
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+    async fn add_moves(&self, w: &mut Work, actor: &Actor, moves: Vec<Move>) -> DomainResult<()> {
+        let tx = tx(w)?;
         insert_moves(&mut tx.exec(), actor.tenant_id, &moves, None).await?;
-        tx.commit().await.map_err(db_error)
+        Ok(())
     }
 
     async fn save_doc(
         &self,
+        w: &mut Work,
         actor: &Actor,
         mut doc: Doc,
         moves: Vec<Move>,
-        no_negative: bool,
     ) -> DomainResult<Doc> {
         let tenant = actor.tenant_id;
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        lock_tenant(&self.db, &mut tx, tenant).await?;
+        let tx = tx(w)?;
         if doc.id == 0 {
             let mut code = doc.invoice_no.clone().filter(|c| !c.trim().is_empty());
             let counter = format!("docs-{}", doc.kind.code());
@@ -484,79 +486,16 @@ impl DocStore for SqlStore {
                 .unwrap_or_default();
         }
         insert_moves(&mut tx.exec(), tenant, &moves, Some(doc.id)).await?;
-        if doc.kind == DocKind::SellReturn && doc.lines.iter().any(|l| l.sell_line_id.is_some()) {
-            // Checked again under the lock: concurrent returns of one line cannot overshoot.
-            let ids: Vec<i64> = doc.lines.iter().filter_map(|l| l.sell_line_id).collect();
-            let q = Query::select()
-                .columns(LINE_COLUMNS.map(al))
-                .from(al("doc_lines"))
-                .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-                .cond_where(
-                    Condition::any()
-                        .add(Expr::col(al("seq")).is_in(ids.iter().copied()))
-                        .add(Expr::col(al("sell_line_id")).is_in(ids.iter().copied())),
-                )
-                .to_owned();
-            let rows = tx
-                .exec()
-                .fetch_all::<LineRow, _>(&q)
-                .await
-                .map_err(db_error)?;
-            for (i, line) in doc.lines.iter().enumerate() {
-                let Some(sold_id) = line.sell_line_id else {
-                    continue;
-                };
-                let sold: f64 = rows
-                    .iter()
-                    .filter(|r| r.seq == sold_id)
-                    .map(|r| r.quantity * r.rate)
-                    .sum();
-                let back: f64 = rows
-                    .iter()
-                    .filter(|r| r.sell_line_id == Some(sold_id))
-                    .map(|r| r.quantity * r.rate)
-                    .sum();
-                if back > sold + 1e-9 {
-                    return Err(DomainError::validation(
-                        format!("products[{i}].quantity"),
-                        format!("sale line {sold_id} sold {sold} base unit(s); returns would total {back}"),
-                    ));
-                }
-            }
-        }
-        if no_negative {
-            let products: Vec<ProductId> = moves.iter().map(|m| m.product_id).collect();
-            let left = stock_in(
-                &mut tx.exec(),
-                tenant,
-                &products,
-                Some(doc.branch_id),
-                Some(doc.store_id),
-            )
-            .await?;
-            for (i, line) in doc.lines.iter().enumerate() {
-                let have = left
-                    .iter()
-                    .find(|(p, _)| *p == line.product_id)
-                    .map_or(0.0, |(_, q)| *q);
-                if have < -1e-9 {
-                    // Dropping the transaction undoes the whole document.
-                    return Err(DomainError::validation(
-                        format!("products[{i}].quantity"),
-                        format!(
-                            "only {} base unit(s) in stock at store {}",
-                            have + line.base_quantity(),
-                            doc.store_id
-                        ),
-                    ));
-                }
-            }
-        }
-        tx.commit().await.map_err(db_error)?;
         Ok(doc)
     }
 
-    async fn doc(&self, tenant: TenantId, kind: DocKind, id: i64) -> DomainResult<Option<Doc>> {
+    async fn doc(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        kind: DocKind,
+        id: i64,
+    ) -> DomainResult<Option<Doc>> {
         let q = Query::select()
             .columns(DOC_COLUMNS.map(al))
             .from(al("docs"))
@@ -564,7 +503,7 @@ impl DocStore for SqlStore {
             .and_where(Expr::col(al("kind")).eq(kind.code()))
             .and_where(Expr::col(al("seq")).eq(id))
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let mut exec = conn.exec();
         let rows: Vec<DocRow> = exec.fetch_all(&q).await.map_err(db_error)?;
         Ok(load_docs(&mut exec, tenant, rows).await?.pop())
@@ -572,6 +511,7 @@ impl DocStore for SqlStore {
 
     async fn doc_by_invoice(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: DocKind,
         invoice: &str,
@@ -583,7 +523,7 @@ impl DocStore for SqlStore {
             .and_where(Expr::col(al("kind")).eq(kind.code()))
             .and_where(Expr::col(al("code")).eq(invoice.trim()))
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let mut exec = conn.exec();
         let rows: Vec<DocRow> = exec.fetch_all(&q).await.map_err(db_error)?;
         Ok(load_docs(&mut exec, tenant, rows).await?.pop())
@@ -591,6 +531,7 @@ impl DocStore for SqlStore {
 
     async fn docs(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         kind: DocKind,
         f: &DocFilter,
@@ -638,13 +579,18 @@ impl DocStore for SqlStore {
             .limit(u64::from(page.size))
             .offset(page.offset())
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let mut exec = conn.exec();
         let rows: Vec<DocRow> = exec.fetch_all(&q).await.map_err(db_error)?;
         load_docs(&mut exec, tenant, rows).await
     }
 
-    async fn sell_line(&self, tenant: TenantId, line: i64) -> DomainResult<Option<(i64, DocLine)>> {
+    async fn sell_line(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        line: i64,
+    ) -> DomainResult<Option<(i64, DocLine)>> {
         let q = Query::select()
             .columns(LINE_COLUMNS.iter().map(|c| (al("l"), al(c))))
             .from_as(al("doc_lines"), al("l"))
@@ -658,7 +604,7 @@ impl DocStore for SqlStore {
             .and_where(Expr::col((al("l"), al("seq"))).eq(line))
             .and_where(Expr::col((al("docs"), al("kind"))).eq(DocKind::Sell.code()))
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let row = conn
             .exec()
             .fetch_optional::<LineRow, _>(&q)
@@ -669,6 +615,7 @@ impl DocStore for SqlStore {
 
     async fn returned(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         lines: &[i64],
         except: Option<i64>,
@@ -684,7 +631,7 @@ impl DocStore for SqlStore {
         if let Some(e) = except {
             q.and_where(Expr::col(al("doc_id")).ne(e));
         }
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let rows = conn
             .exec()
             .fetch_all::<LineRow, _>(&q)
@@ -705,13 +652,13 @@ impl DocStore for SqlStore {
 
     async fn set_shipping(
         &self,
+        w: &mut Work,
         actor: &Actor,
         id: i64,
         status: &str,
         receive: Option<Vec<Move>>,
     ) -> DomainResult<bool> {
-        let mut tx = self.db.begin().await.map_err(db_error)?;
-        lock_tenant(&self.db, &mut tx, actor.tenant_id).await?;
+        let tx = tx(w)?;
         let mut q = Query::update();
         q.table(al("docs"))
             .value(al("shipping_status"), status)
@@ -719,27 +666,14 @@ impl DocStore for SqlStore {
             .and_where(Expr::col(al("kind")).eq(DocKind::Purchase.code()))
             .and_where(Expr::col(al("seq")).eq(id));
         if receive.is_some() {
-            q.value(al("received_at"), crm_domain::auth::now())
-                .and_where(Expr::col(al("received_at")).is_null());
+            q.value(al("received_at"), crm_domain::auth::now());
         }
-        let mut changed = tx.exec().execute(&q).await.map_err(db_error)?;
+        let changed = tx.exec().execute(&q).await.map_err(db_error)?;
         if changed == 1 {
             if let Some(moves) = receive {
                 insert_moves(&mut tx.exec(), actor.tenant_id, &moves, Some(id)).await?;
             }
-        } else if receive.is_some() {
-            // A concurrent request received it first (under the same lock): the stock has
-            // moved once, so this one only sets the status, and succeeds like a repeat.
-            let q = Query::update()
-                .table(al("docs"))
-                .value(al("shipping_status"), status)
-                .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-                .and_where(Expr::col(al("kind")).eq(DocKind::Purchase.code()))
-                .and_where(Expr::col(al("seq")).eq(id))
-                .to_owned();
-            changed = tx.exec().execute(&q).await.map_err(db_error)?;
         }
-        tx.commit().await.map_err(db_error)?;
         Ok(changed == 1)
     }
 

@@ -1,9 +1,11 @@
 //! Branches and stores (`places`) and product categories.
 
+use crate::db::tx;
 use async_trait::async_trait;
 use crm_domain::ids::TenantId;
 use crm_domain::inventory::{Category, Place};
 use crm_domain::repo::PlaceStore;
+use crm_domain::work::{At, Work};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Expr, Order, Query};
 
@@ -37,7 +39,13 @@ struct CategoryRow {
 
 #[async_trait]
 impl PlaceStore for SqlStore {
-    async fn create_place(&self, actor: &Actor, store: bool, p: Place) -> DomainResult<i64> {
+    async fn create_place(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        store: bool,
+        p: Place,
+    ) -> DomainResult<i64> {
         let q = Query::insert()
             .into_table(al("places"))
             .columns(
@@ -71,7 +79,7 @@ impl PlaceStore for SqlStore {
             ])
             .returning_col(al("seq"))
             .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let id = tx
             .exec()
             .fetch_optional::<SeqRow, _>(&q)
@@ -79,12 +87,12 @@ impl PlaceStore for SqlStore {
             .map_err(db_error)?
             .map(|r| r.seq)
             .unwrap_or_default();
-        tx.commit().await.map_err(db_error)?;
         Ok(id)
     }
 
     async fn places(
         &self,
+        at: At<'_>,
         tenant: TenantId,
         store: bool,
         branch: Option<i64>,
@@ -111,7 +119,7 @@ impl PlaceStore for SqlStore {
         if let Some(b) = branch {
             q.and_where(Expr::col(al("branch_id")).eq(b));
         }
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let rows = conn
             .exec()
             .fetch_all::<PlaceRow, _>(&q)
@@ -133,8 +141,8 @@ impl PlaceStore for SqlStore {
             .collect())
     }
 
-    async fn save_category(&self, actor: &Actor, c: Category) -> DomainResult<i64> {
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+    async fn save_category(&self, w: &mut Work, actor: &Actor, c: Category) -> DomainResult<i64> {
+        let tx = tx(w)?;
         let id = if c.id == 0 {
             let q = Query::insert()
                 .into_table(al("categories"))
@@ -180,18 +188,17 @@ impl PlaceStore for SqlStore {
             }
             c.id
         };
-        tx.commit().await.map_err(db_error)?;
         Ok(id)
     }
 
-    async fn categories(&self, tenant: TenantId) -> DomainResult<Vec<Category>> {
+    async fn categories(&self, at: At<'_>, tenant: TenantId) -> DomainResult<Vec<Category>> {
         let q = Query::select()
             .columns(["seq", "name", "parent_id", "picture", "description"].map(al))
             .from(al("categories"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
             .order_by(al("seq"), Order::Asc)
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let rows = conn
             .exec()
             .fetch_all::<CategoryRow, _>(&q)

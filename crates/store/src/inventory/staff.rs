@@ -1,9 +1,11 @@
 //! The staff directory (`users`): NextX users and employees.
 
+use crate::db::tx;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use crm_domain::ids::TenantId;
 use crm_domain::repo::StaffStore;
+use crm_domain::work::{At, Work};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Expr, Order, Query};
 
@@ -76,11 +78,12 @@ fn user_values(u: &crm_domain::inventory::StaffUser) -> Vec<sea_query::SimpleExp
 impl StaffStore for SqlStore {
     async fn save_user(
         &self,
+        w: &mut Work,
         actor: &Actor,
         mut u: crm_domain::inventory::StaffUser,
     ) -> DomainResult<i64> {
         let tenant = actor.tenant_id;
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let conflict =
             |e| crate::error::unique(e, "username", "another user already has this username");
         let id = if u.id == 0 {
@@ -128,11 +131,14 @@ impl StaffStore for SqlStore {
             }
             u.id
         };
-        tx.commit().await.map_err(db_error)?;
         Ok(id)
     }
 
-    async fn users(&self, tenant: TenantId) -> DomainResult<Vec<crm_domain::inventory::StaffUser>> {
+    async fn users(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+    ) -> DomainResult<Vec<crm_domain::inventory::StaffUser>> {
         let mut cols = vec!["seq"];
         cols.extend(
             USER_COLUMNS
@@ -147,7 +153,7 @@ impl StaffStore for SqlStore {
             .and_where(Expr::col(al("deleted_at")).is_null())
             .order_by(al("seq"), Order::Asc)
             .to_owned();
-        let mut conn = self.db.read().await.map_err(db_error)?;
+        let mut conn = self.db.reader(at).await?;
         let rows = conn
             .exec()
             .fetch_all::<UserRow, _>(&q)
@@ -176,7 +182,7 @@ impl StaffStore for SqlStore {
             .collect())
     }
 
-    async fn delete_user(&self, actor: &Actor, id: i64) -> DomainResult<bool> {
+    async fn delete_user(&self, w: &mut Work, actor: &Actor, id: i64) -> DomainResult<bool> {
         let q = Query::update()
             .table(al("users"))
             .value(al("deleted_at"), crm_domain::auth::now())
@@ -184,9 +190,8 @@ impl StaffStore for SqlStore {
             .and_where(Expr::col(al("seq")).eq(id))
             .and_where(Expr::col(al("deleted_at")).is_null())
             .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let tx = tx(w)?;
         let n = tx.exec().execute(&q).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
     }
 }

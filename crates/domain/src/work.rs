@@ -1,0 +1,135 @@
+//! The unit of work: every use case that writes runs its reads-for-checks and its writes in one
+//! database transaction, and commits once or leaves nothing behind.
+//!
+//! The store opens the transaction ([`Transactions::begin`]) and hands the domain an opaque
+//! [`Work`]; every repository method that writes takes it, and reads that a check depends on
+//! take it too ([`At::Work`]), so they see the transaction's own writes and, under the
+//! serialisation described below, no concurrent ones. Dropping a `Work` without
+//! [`Work::commit`] undoes everything written in it.
+//!
+//! Serialisation: on SQLite a unit of work is `BEGIN IMMEDIATE` on the single writer
+//! connection, so units of work run one at a time and every check sees everything committed
+//! before it. On PostgreSQL (read committed) a check that must see concurrent writers takes an
+//! explicit lock first: a row lock on the record it changes ([`crate::repo::Repository::lock`],
+//! `FOR UPDATE`), or a tenant-wide advisory lock on a [`Lock`] scope, held until commit.
+//!
+//! Later steps of a use case (enqueueing a job, appending an audit record) are further
+//! repository calls on the same `Work`; [`Work::on_commit`] runs code only once the writes are
+//! durable (waking a job runner, say).
+
+use std::any::Any;
+
+use async_trait::async_trait;
+
+use crate::error::{DomainError, DomainResult};
+use crate::ids::TenantId;
+
+/// A tenant-wide scope that use cases serialise on, beyond the rows they lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lock {
+    /// The stock ledger: sales, returns and received goods check what is on hand.
+    Stock,
+    /// Matching incoming records against stored ones (OMI `refId`, a web form's phone or
+    /// e-mail) before inserting: two callers bringing the same one must not both insert.
+    Dedup,
+}
+
+impl Lock {
+    /// A stable number per scope, for the store's lock key.
+    pub fn code(self) -> i64 {
+        match self {
+            Lock::Stock => 1,
+            Lock::Dedup => 2,
+        }
+    }
+}
+
+/// A store's open write transaction, behind the domain's [`Work`].
+#[async_trait]
+pub trait Transaction: Send {
+    async fn commit(self: Box<Self>) -> DomainResult<()>;
+    /// Takes the tenant-wide lock until the transaction ends.
+    async fn lock(&mut self, tenant: TenantId, lock: Lock) -> DomainResult<()>;
+    /// For the store that opened it, to reach its own transaction type.
+    fn as_any(&mut self) -> &mut dyn Any;
+}
+
+/// One use case's transaction.
+pub struct Work {
+    tx: Box<dyn Transaction>,
+    after: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl std::fmt::Debug for Work {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Work").finish_non_exhaustive()
+    }
+}
+
+impl Work {
+    pub fn new(tx: impl Transaction + 'static) -> Self {
+        Self {
+            tx: Box::new(tx),
+            after: Vec::new(),
+        }
+    }
+
+    /// Makes every write durable, then runs the `on_commit` hooks.
+    pub async fn commit(self) -> DomainResult<()> {
+        self.tx.commit().await?;
+        for hook in self.after {
+            hook();
+        }
+        Ok(())
+    }
+
+    /// Serialises the rest of this unit of work with every other one that takes the same lock
+    /// in the same tenant.
+    pub async fn lock(&mut self, tenant: TenantId, lock: Lock) -> DomainResult<()> {
+        self.tx.lock(tenant, lock).await
+    }
+
+    /// Runs `hook` after a successful commit (never when the work is dropped).
+    pub fn on_commit(&mut self, hook: impl FnOnce() + Send + 'static) {
+        self.after.push(Box::new(hook));
+    }
+
+    /// The store's transaction, when it is of type `T`.
+    pub fn downcast<T: 'static>(&mut self) -> DomainResult<&mut T> {
+        self.tx.as_any().downcast_mut::<T>().ok_or_else(|| {
+            DomainError::Internal(anyhow::anyhow!(
+                "a unit of work from another store was passed in"
+            ))
+        })
+    }
+
+    /// Reads inside this unit of work.
+    pub fn at(&mut self) -> At<'_> {
+        At::Work(self)
+    }
+}
+
+/// Where a read looks.
+#[derive(Debug)]
+pub enum At<'a> {
+    /// What is committed (a pooled read connection): for answers, not for checks.
+    Committed,
+    /// Inside a unit of work: sees its own writes, serialised as the work is.
+    Work(&'a mut Work),
+}
+
+impl At<'_> {
+    /// The same place again, for one more read.
+    pub fn re(&mut self) -> At<'_> {
+        match self {
+            At::Committed => At::Committed,
+            At::Work(w) => At::Work(&mut **w),
+        }
+    }
+}
+
+/// Opens units of work.
+#[async_trait]
+pub trait Transactions: Send + Sync {
+    async fn begin(&self) -> DomainResult<Work>;
+}

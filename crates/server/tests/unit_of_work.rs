@@ -1,0 +1,481 @@
+//! One transaction per use case: concurrent callers over HTTP (released together by a barrier)
+//! on both backends, and the store-level seam: a unit of work that fails leaves nothing.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use common::{Backend, TestApp, TestDb};
+use crm_domain::auth::{AuthService, AuthSettings};
+use crm_domain::customer::{Customer, CustomerInput};
+use crm_domain::repo::Repository;
+use crm_domain::sales::{Product, ProductData};
+use crm_domain::search::{Filter, PageRequest};
+use crm_domain::stock::{NamedUnit, Opening};
+use crm_domain::work::At;
+use crm_domain::{Actor, DomainError};
+use crm_store::{Db, PoolSettings, SqlStore};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Sends `n` requests at once, released together by a barrier; returns each answer.
+async fn at_once(
+    n: usize,
+    request: impl Fn(usize) -> reqwest::RequestBuilder,
+) -> Vec<(StatusCode, Value)> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (barrier, req) = (barrier.clone(), request(i));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let r = req.send().await.unwrap();
+                (r.status(), r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+async fn nx_ok(app: &TestApp, path: &str, t: &str, body: Value) -> Value {
+    let (st, b) = app.post(path, t, body).await;
+    assert_eq!(st, StatusCode::OK, "{path}: {b}");
+    b
+}
+
+/// 40 NextX sales of one unit at once against a stock of 10: exactly 10 go through, the others
+/// are refused in NextX's envelope naming the line, none is a 5xx, and the stock ends at 0.
+async fn sales_never_oversell(app: &TestApp) {
+    let a = app.tenant("oversell").await;
+    let t = a.token.clone();
+    let b = nx_ok(
+        app,
+        "/api/branch/branch",
+        &t,
+        json!({"code": "CN", "name": "Chi nhánh"}),
+    )
+    .await;
+    let branch = b["data"]["id"].as_i64().unwrap();
+    let p = nx_ok(app, "/api/product/product", &t, json!({"name": "Bánh mì", "branch_id": branch, "qty_begin_stock": 10, "sell_price": 20000, "unit": {"unit_base": {"name": "Ổ"}}})).await;
+    let pid = p["id"].as_i64().unwrap();
+    let answers = at_once(40, |_| {
+        app.http
+            .post(format!("{}/api/sell/sell", app.base))
+            .bearer_auth(&t)
+            .json(&json!({"branch_id": branch, "products": [{"product_id": pid, "quantity": 1, "unit_price": 20000}]}))
+    })
+    .await;
+    let mut sold = 0;
+    for (st, body) in &answers {
+        assert!(!st.is_server_error(), "{st}: {body}");
+        if *st == StatusCode::OK {
+            sold += 1;
+            assert_eq!(body["data"]["final_total"], json!(20000.0), "{body}");
+        } else {
+            assert_eq!(*st, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(body["meta"]["status_code"], json!(400), "{body}");
+            assert_eq!(body["data"], json!([]), "{body}");
+            let message = body["meta"]["message"].as_str().unwrap();
+            assert!(message.contains("products[0].quantity"), "{message}");
+        }
+    }
+    assert_eq!(sold, 10, "exactly the stock is sold");
+    let (_, d) = app
+        .get(
+            &format!("/api/product/product-detail?variation_id={pid}&branch_id={branch}"),
+            &t,
+        )
+        .await;
+    assert_eq!(d["qty_available"], json!(0.0), "{d}");
+    let (_, sales) = app
+        .get(
+            &format!("/api/sell/sell?branch_id={branch}&pageLimit=100"),
+            &t,
+        )
+        .await;
+    assert_eq!(sales.as_array().unwrap().len(), 10, "{sales}");
+}
+
+/// 10 conversions of one lead at once: one creates the customer and contact, the others are
+/// told it was converted already; exactly one customer exists afterwards.
+async fn one_conversion_per_lead(app: &TestApp) {
+    let a = app.tenant("convert").await;
+    let t = a.token.clone();
+    let id = app
+        .create(
+            "/api/v1/lead/create",
+            &t,
+            json!({"id": "00000000-0000-0000-0000-000000000000", "source": 1, "status": 1, "fullName": "Trần Thị Mai", "company": "Công ty Hoa Sen Đỏ", "phone": "0903111222", "email": "mai@hoasen.vn", "probability": 40}),
+        )
+        .await;
+    let answers = at_once(10, |_| {
+        app.http
+            .get(format!("{}/api/v1/lead/convert/{id}", app.base))
+            .bearer_auth(&t)
+    })
+    .await;
+    let mut won = 0;
+    for (st, body) in &answers {
+        assert!(!st.is_server_error(), "{st}: {body}");
+        if *st == StatusCode::OK {
+            won += 1;
+            common::assert_crmtop_ok(body);
+        } else {
+            let message = common::assert_crmtop_err(*st, body, StatusCode::CONFLICT);
+            assert!(message.contains("already been converted"), "{message}");
+        }
+    }
+    assert_eq!(won, 1);
+    let found = app
+        .search(
+            "/api/v1/customer/search",
+            &t,
+            json!({"pageNumber": 1, "pageSize": 20, "search": "hoa sen do"}),
+        )
+        .await;
+    assert_eq!(found["totalCount"], json!(1), "{found}");
+    let contacts = app
+        .search(
+            "/api/v1/contact/search",
+            &t,
+            json!({"pageNumber": 1, "pageSize": 20, "search": "tran thi mai"}),
+        )
+        .await;
+    assert_eq!(contacts["totalCount"], json!(1), "{contacts}");
+}
+
+/// 50 customers created at once without a code: 50 distinct generated codes.
+async fn concurrent_creates_get_distinct_codes(app: &TestApp) {
+    let a = app.tenant("codes").await;
+    let t = a.token.clone();
+    let answers = at_once(50, |i| {
+        app.http
+            .post(format!("{}/api/v1/customer/create", app.base))
+            .bearer_auth(&t)
+            .json(&json!({"name": format!("Khách Hàng {i}")}))
+    })
+    .await;
+    let mut codes = HashSet::new();
+    for (st, body) in &answers {
+        assert_eq!(*st, StatusCode::OK, "{body}");
+        common::assert_crmtop_ok(body);
+        let id = body["data"].as_str().unwrap();
+        let (_, got) = app.get(&format!("/api/v1/customer/get/{id}"), &t).await;
+        let code = got["data"]["code"].as_str().unwrap().to_owned();
+        assert!(code.starts_with("KH"), "{code}");
+        codes.insert(code);
+    }
+    assert_eq!(codes.len(), 50);
+}
+
+/// Two OMI `addMany` calls at once with the same partner ids: each id is stored once, and every
+/// item of both answers has its outcome (created, or a duplicate for that item alone).
+async fn racing_add_many_store_each_ref_once(app: &TestApp) {
+    let a = app.tenant("refs").await;
+    let t = a.token.clone();
+    let batch = |who: usize| {
+        let mut items: Vec<Value> = (0..20)
+            .map(|i| json!({"refId": format!("R-{i}"), "fullName": format!("Khách {who}-{i}"), "phones": [{"data": format!("09{who}{i:07}")}]}))
+            .collect();
+        items.push(json!({"refId": format!("OWN-{who}"), "fullName": format!("Riêng {who}")}));
+        json!({ "data": items })
+    };
+    let answers = at_once(2, |who| {
+        app.http
+            .post(format!("{}/api/v2/contact/addMany", app.base))
+            .bearer_auth(&t)
+            .json(&batch(who))
+    })
+    .await;
+    let mut created: HashMap<String, usize> = HashMap::new();
+    for (st, body) in &answers {
+        assert_eq!(*st, StatusCode::OK, "{body}");
+        let p = &body["payload"];
+        let items = p["items"].as_array().unwrap();
+        assert_eq!(items.len(), 21, "{p}");
+        for (i, item) in items.iter().enumerate() {
+            assert_eq!(item["index"], json!(i));
+            let rid = item["refId"].as_str().unwrap().to_owned();
+            match item["status"].as_str().unwrap() {
+                "created" => {
+                    assert!(item["public_id"].is_string(), "{item}");
+                    *created.entry(rid).or_default() += 1;
+                }
+                "error" => {
+                    assert_eq!(item["error"], json!("duplicate_ref_id"), "{item}");
+                    assert!(rid.starts_with("R-"), "{item}");
+                }
+                other => panic!("status {other}"),
+            }
+        }
+        let made = p["created"].as_u64().unwrap();
+        assert_eq!(made + p["failed"].as_u64().unwrap(), 21);
+    }
+    assert_eq!(created.len(), 22, "{created:?}");
+    assert!(created.values().all(|n| *n == 1), "{created:?}");
+}
+
+/// Concurrent OMI updates of one contact, each adding its own tag: the updates take turns on
+/// the stored contact, so every tag is kept.
+async fn concurrent_updates_lose_nothing(app: &TestApp) {
+    let a = app.tenant("merge").await;
+    let t = a.token.clone();
+    let (st, b) = app
+        .post(
+            "/api/v2/contact/add",
+            &t,
+            json!({"refId": "M-1", "fullName": "Phạm Minh Khang", "phones": [{"data": "0977000111"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let answers = at_once(12, |i| {
+        app.http
+            .post(format!("{}/api/v2/contact/update", app.base))
+            .bearer_auth(&t)
+            .json(&json!({"refId": "M-1", "tags": [format!("Nhãn {i}")]}))
+    })
+    .await;
+    for (st, body) in &answers {
+        assert_eq!(*st, StatusCode::OK, "{body}");
+        assert_eq!(body["payload"], json!(true), "{body}");
+    }
+    let (st, got) = app
+        .post(
+            "/api/v2/contact/search",
+            &t,
+            json!({"keyword": "0977 000 111"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{got}");
+    let items = got["payload"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{got}");
+    let tags: HashSet<String> = items[0]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    for i in 0..12 {
+        assert!(tags.contains(&format!("Nhãn {i}")), "Nhãn {i} in {tags:?}");
+    }
+}
+
+/// A NextX product whose second step fails (a unit with no name) stores nothing: no product,
+/// no units, no stock; the refusal names the wire field.
+async fn a_failed_step_writes_nothing(app: &TestApp) {
+    let a = app.tenant("atomic").await;
+    let t = a.token.clone();
+    let b = nx_ok(
+        app,
+        "/api/branch/branch",
+        &t,
+        json!({"code": "CN", "name": "Chi nhánh"}),
+    )
+    .await;
+    let branch = b["data"]["id"].as_i64().unwrap();
+    let (st, body) = app
+        .post(
+            "/api/product/product",
+            &t,
+            json!({"name": "Sữa chua", "branch_id": branch, "qty_begin_stock": 5, "unit": {"unit_base": {"name": "Hũ"}, "sub_unit": [{"name": "Lốc", "f_Convert": 4}, {"name": " ", "f_Convert": 6}]}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    let message = body["meta"]["message"].as_str().unwrap();
+    assert!(message.contains("unit.sub_unit[1].name"), "{message}");
+    let (st, body) = app
+        .post(
+            "/api/product/product",
+            &t,
+            json!({"name": "Sữa chua", "branch_id": branch, "unit": {"sub_unit": [{"name": "Lốc", "f_Convert": 0}]}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    let message = body["meta"]["message"].as_str().unwrap();
+    assert!(message.contains("unit.sub_unit[0].f_Convert"), "{message}");
+    let (_, list) = app
+        .get(&format!("/api/product/product?branch_id={branch}"), &t)
+        .await;
+    assert_eq!(list, json!([]), "{list}");
+}
+
+on_both_backends!(
+    sales_never_oversell,
+    one_conversion_per_lead,
+    concurrent_creates_get_distinct_codes,
+    racing_add_many_store_each_ref_once,
+    concurrent_updates_lose_nothing,
+    a_failed_step_writes_nothing,
+);
+
+/// The store under the domain, without HTTP: a unit of work is all or nothing.
+mod seam {
+    use super::*;
+
+    async fn store(backend: Backend) -> Option<(TestDb, Arc<SqlStore>, Actor)> {
+        let db = TestDb::new(backend).await?;
+        let conn = Db::connect(&db.url, PoolSettings::default()).await.unwrap();
+        conn.migrate().await.unwrap();
+        let store = Arc::new(SqlStore::new(conn));
+        let auth = AuthService::new(store.clone(), AuthSettings::default());
+        let tenant = auth
+            .create_tenant("Seam", Some("seam"), None)
+            .await
+            .unwrap();
+        let client = auth.create_client(&tenant, "seam").await.unwrap();
+        let actor = Actor {
+            tenant_id: tenant.id,
+            id: client.client.id.0,
+            name: client.client.name.clone(),
+            account: tenant.slug.clone(),
+            time_zone: tenant.tz(),
+        };
+        Some((db, store, actor))
+    }
+
+    fn customer(name: &str) -> CustomerInput {
+        CustomerInput {
+            name: Some(name.to_owned()),
+            ..CustomerInput::default()
+        }
+    }
+
+    async fn count<E: crm_domain::service::Managed>(
+        crm: &crm_domain::service::Crm,
+        actor: &Actor,
+    ) -> u64 {
+        crm.search::<E>(actor, &Filter::all(), PageRequest { number: 1, size: 1 })
+            .await
+            .unwrap()
+            .total
+    }
+
+    /// Writes then a failed check, in one work: dropping it leaves nothing; a committed one
+    /// stays. Writes inside the work are visible to reads inside it, not outside.
+    async fn failed_check_after_a_write(backend: Backend) {
+        let Some((db, store, actor)) = store(backend).await else {
+            return;
+        };
+        let crm = store.crm();
+        let mut w = crm.begin().await.unwrap();
+        let id = crm
+            .create_in::<Customer>(&mut w, &actor, customer("Khách Tạm"))
+            .await
+            .unwrap();
+        let inside = Repository::<Customer>::get(&*store, w.at(), actor.tenant_id, id)
+            .await
+            .unwrap();
+        assert!(inside.is_some(), "the work sees its own write");
+        let outside = Repository::<Customer>::get(&*store, At::Committed, actor.tenant_id, id)
+            .await
+            .unwrap();
+        assert!(outside.is_none(), "nothing is visible before the commit");
+        // A second customer with the same code is the failed check.
+        let mut dup = customer("Khách Trùng");
+        dup.code = Some("KH-DUP".to_owned());
+        crm.create_in::<Customer>(&mut w, &actor, dup.clone())
+            .await
+            .unwrap();
+        let err = crm.create_in::<Customer>(&mut w, &actor, dup).await;
+        assert!(matches!(err, Err(DomainError::Conflict { .. })), "{err:?}");
+        drop(w);
+        assert_eq!(count::<Customer>(&crm, &actor).await, 0);
+
+        let mut w = crm.begin().await.unwrap();
+        crm.create_in::<Customer>(&mut w, &actor, customer("Khách Thật"))
+            .await
+            .unwrap();
+        w.commit().await.unwrap();
+        assert_eq!(count::<Customer>(&crm, &actor).await, 1);
+        drop(crm);
+        store.db.close().await;
+        db.drop_db().await;
+    }
+
+    /// A multi-write use case failing in its middle (the product stored, then a bad unit):
+    /// no product, no unit of measure, no stock.
+    async fn failure_in_the_middle(backend: Backend) {
+        let Some((db, store, actor)) = store(backend).await else {
+            return;
+        };
+        let crm = store.crm();
+        let branch = crm
+            .create_place(
+                &actor,
+                false,
+                crm_domain::inventory::Place {
+                    code: "CN".to_owned(),
+                    name: "Chi nhánh".to_owned(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let data = ProductData {
+            name: "Trà xanh".to_owned(),
+            ..ProductData::default()
+        };
+        let units = vec![
+            NamedUnit {
+                name: "Thùng".to_owned(),
+                rate: 24.0,
+                retail_price: 200_000.0,
+            },
+            NamedUnit {
+                name: "Lốc".to_owned(),
+                rate: -6.0,
+                retail_price: 0.0,
+            },
+        ];
+        let opening = Opening {
+            branch: Some(branch),
+            store: None,
+            quantity: 48.0,
+        };
+        let err = crm
+            .create_stocked_product(&actor, data.clone(), units, opening)
+            .await;
+        match err {
+            Err(DomainError::Validation { field, .. }) => assert_eq!(field, "units[1].unit_rate"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(count::<Product>(&crm, &actor).await, 0);
+        let id = crm
+            .create_stocked_product(&actor, data, Vec::new(), opening)
+            .await
+            .unwrap();
+        let stock = crm.stock(&actor, &[id], Some(branch), None).await.unwrap();
+        assert_eq!(stock, vec![(id, 48.0)]);
+        assert_eq!(count::<Product>(&crm, &actor).await, 1);
+        drop(crm);
+        store.db.close().await;
+        db.drop_db().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_failed_check_after_a_write() {
+        failed_check_after_a_write(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_failed_check_after_a_write() {
+        failed_check_after_a_write(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_failure_in_the_middle() {
+        failure_in_the_middle(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_failure_in_the_middle() {
+        failure_in_the_middle(Backend::Postgres).await;
+    }
+}
