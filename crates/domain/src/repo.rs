@@ -138,60 +138,41 @@ pub trait LeadStore: Send + Sync {
     ) -> DomainResult<()>;
 }
 
-/// Every repository, over one database: what [`crate::service::Crm::new`] is built from.
-pub trait Store:
-    crate::work::Transactions
-    + Repository<Customer>
-    + Repository<CustomerGroup>
-    + Repository<Contact>
-    + Repository<Lead>
-    + Repository<Activity>
-    + Repository<Opportunity>
-    + Repository<Template>
-    + Repository<Segment>
-    + Repository<Campaign>
-    + Repository<Product>
-    + Repository<Order>
-    + Repository<Ticket>
-    + Repository<EmailCampaign>
-    + Repository<ZaloCampaign>
-    + Repository<Vocab>
-    + LeadStore
-    + MemberStore
-    + SalesStore
-    + TicketStore
-    + FileStore
-    + Registry
-    + InventoryStore
-{
+/// Declares [`Store`] as every listed repository trait together, with its blanket impl: the
+/// list is written once.
+macro_rules! store {
+    ($($bound:path),+ $(,)?) => {
+        /// Every repository, over one database: what [`crate::service::Crm::new`] is built from.
+        pub trait Store: $($bound +)+ {}
+        impl<T: $($bound +)+> Store for T {}
+    };
 }
 
-impl<T> Store for T where
-    T: crate::work::Transactions
-        + Repository<Customer>
-        + Repository<CustomerGroup>
-        + Repository<Contact>
-        + Repository<Lead>
-        + Repository<Activity>
-        + Repository<Opportunity>
-        + Repository<Template>
-        + Repository<Segment>
-        + Repository<Campaign>
-        + Repository<Product>
-        + Repository<Order>
-        + Repository<Ticket>
-        + Repository<EmailCampaign>
-        + Repository<ZaloCampaign>
-        + Repository<Vocab>
-        + LeadStore
-        + MemberStore
-        + SalesStore
-        + TicketStore
-        + FileStore
-        + Registry
-        + InventoryStore
-{
-}
+store!(
+    crate::work::Transactions,
+    Repository<Customer>,
+    Repository<CustomerGroup>,
+    Repository<Contact>,
+    Repository<Lead>,
+    Repository<Activity>,
+    Repository<Opportunity>,
+    Repository<Template>,
+    Repository<Segment>,
+    Repository<Campaign>,
+    Repository<Product>,
+    Repository<Order>,
+    Repository<Ticket>,
+    Repository<EmailCampaign>,
+    Repository<ZaloCampaign>,
+    Repository<Vocab>,
+    LeadStore,
+    MemberStore,
+    SalesStore,
+    TicketStore,
+    FileStore,
+    Registry,
+    InventoryStore,
+);
 
 /// Membership rows of segments and campaigns.
 #[async_trait]

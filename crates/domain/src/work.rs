@@ -118,16 +118,6 @@ pub enum At<'a> {
     Work(&'a mut Work),
 }
 
-impl At<'_> {
-    /// The same place again, for one more read.
-    pub fn re(&mut self) -> At<'_> {
-        match self {
-            At::Committed => At::Committed,
-            At::Work(w) => At::Work(&mut **w),
-        }
-    }
-}
-
 /// Opens units of work.
 #[async_trait]
 pub trait Transactions: Send + Sync {

@@ -7,10 +7,9 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{assert_crmtop_err, Backend, TestApp};
+use common::{assert_crmtop_err, at_once, Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
@@ -305,29 +304,6 @@ async fn concurrent_receipts_are_idempotent(app: &TestApp) {
         )
         .await;
     assert_eq!(d["qty_available"].as_f64(), Some(7.0), "{d}");
-}
-
-/// Sends `n` requests at once, released together by a barrier; returns each answer.
-async fn at_once(
-    n: usize,
-    request: impl Fn(usize) -> reqwest::RequestBuilder,
-) -> Vec<(StatusCode, Value)> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(n));
-    let tasks: Vec<_> = (0..n)
-        .map(|i| {
-            let (barrier, req) = (barrier.clone(), request(i));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let r = req.send().await.unwrap();
-                (r.status(), r.json::<Value>().await.unwrap())
-            })
-        })
-        .collect();
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.unwrap());
-    }
-    out
 }
 
 /// How many customers a CRMTOP search for `q` finds.

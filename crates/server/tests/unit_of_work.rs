@@ -8,7 +8,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use common::{Backend, TestApp, TestDb};
+use common::{at_once, Backend, TestApp, TestDb};
 use crm_domain::auth::{AuthService, AuthSettings};
 use crm_domain::customer::{Customer, CustomerInput};
 use crm_domain::repo::Repository;
@@ -20,29 +20,6 @@ use crm_domain::{Actor, DomainError};
 use crm_store::{Db, PoolSettings, SqlStore};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-/// Sends `n` requests at once, released together by a barrier; returns each answer.
-async fn at_once(
-    n: usize,
-    request: impl Fn(usize) -> reqwest::RequestBuilder,
-) -> Vec<(StatusCode, Value)> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(n));
-    let tasks: Vec<_> = (0..n)
-        .map(|i| {
-            let (barrier, req) = (barrier.clone(), request(i));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let r = req.send().await.unwrap();
-                (r.status(), r.json::<Value>().await.unwrap())
-            })
-        })
-        .collect();
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.unwrap());
-    }
-    out
-}
 
 async fn nx_ok(app: &TestApp, path: &str, t: &str, body: Value) -> Value {
     let (st, b) = app.post(path, t, body).await;

@@ -346,7 +346,7 @@ pub(super) async fn list(
         .crm
         .docs(actor, kind, &filter_of(&p, customer)?, p.page()?)
         .await?;
-    let branches = s.crm.places(&actor, false, None).await?;
+    let branches = s.crm.places(actor, false, None).await?;
     // The page's customers in one query.
     let mut ids: Vec<_> = docs
         .iter()

@@ -187,7 +187,7 @@ struct Refs {
 
 async fn refs(s: &AppState, actor: &Actor) -> Result<Refs, NxError> {
     Ok(Refs {
-        branches: s.crm.places(&actor, false, None).await?,
+        branches: s.crm.places(actor, false, None).await?,
         users: staff(s, actor).await?,
     })
 }

@@ -130,7 +130,7 @@ async fn product_data(
     old: Option<&Product>,
 ) -> Result<ProductData, NxError> {
     if let Some(cat) = p.category_id.filter(|c| *c != 0) {
-        let all = s.crm.categories(&actor).await?;
+        let all = s.crm.categories(actor).await?;
         if !all.iter().any(|c| c.id == cat) {
             return Err(bad("category_id", format!("category {cat} does not exist")));
         }

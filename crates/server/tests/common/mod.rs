@@ -493,3 +493,26 @@ pub fn assert_documented_keys(seed: &str, path: &str, got: &Value) {
         wrong.join("; ")
     );
 }
+
+/// Sends `n` requests at once, released together by a barrier; returns each answer.
+pub async fn at_once(
+    n: usize,
+    request: impl Fn(usize) -> reqwest::RequestBuilder,
+) -> Vec<(StatusCode, Value)> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (barrier, req) = (barrier.clone(), request(i));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let r = req.send().await.unwrap();
+                (r.status(), r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
