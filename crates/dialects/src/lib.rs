@@ -33,6 +33,17 @@ pub fn router() -> Router<AppState> {
 
 /// The bearer token of a request: `Authorization: Bearer <token>`, or the bare token
 /// (CRMTOP's overview tables show the header value without the scheme).
+/// The caller a request's bearer token names, for every dialect's `Caller` extractor; `missing`
+/// is the dialect's answer to a request without a token.
+pub async fn caller<E: From<crm_domain::DomainError>>(
+    parts: &axum::http::request::Parts,
+    state: &AppState,
+    missing: impl FnOnce() -> E,
+) -> Result<crm_domain::Actor, E> {
+    let token = bearer(parts).ok_or_else(missing)?;
+    Ok(state.auth.authenticate(token).await?)
+}
+
 pub fn bearer(parts: &axum::http::request::Parts) -> Option<&str> {
     let value = parts
         .headers

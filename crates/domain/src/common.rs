@@ -19,6 +19,20 @@ pub struct Actor {
     pub time_zone: Tz,
 }
 
+/// The instant a local date-time of `tz` names: the earlier one when clocks fall back, `None`
+/// inside a gap when they spring forward.
+pub fn local_instant(tz: Tz, local: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The first instant of a day in `tz`.
+pub fn day_start(tz: Tz, date: chrono::NaiveDate) -> Option<DateTime<Utc>> {
+    local_instant(tz, date.and_time(chrono::NaiveTime::MIN))
+}
+
 impl Actor {
     /// Today's date in the tenant's time zone.
     pub fn today(&self) -> chrono::NaiveDate {

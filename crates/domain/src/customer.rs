@@ -337,7 +337,7 @@ impl CustomerExt {
         for f in &self.funnels {
             if f.index < 0 || f.second_index.is_some_and(|s| s < 0) {
                 return Err(crate::DomainError::validation(
-                    "filter_contacts",
+                    "funnels",
                     "stage indexes start at 0",
                 ));
             }

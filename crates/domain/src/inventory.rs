@@ -186,7 +186,7 @@ impl Doc {
     pub fn compute(&mut self) -> DomainResult<()> {
         let (mut before, mut tax) = (0.0, 0.0);
         for (i, l) in self.lines.iter_mut().enumerate() {
-            let f = |n: &str| format!("products[{i}].{n}");
+            let f = |n: &str| format!("lines[{i}].{n}");
             l.quantity = number_in(&f("quantity"), Some(l.quantity), 0.0, 1e9)?;
             if l.quantity <= 0.0 {
                 return Err(DomainError::validation(

@@ -201,13 +201,13 @@ impl OrderInput {
         }
         if d.lines.len() > MAX_LINES {
             return Err(DomainError::validation(
-                "products",
+                "lines",
                 format!("at most {MAX_LINES} lines"),
             ));
         }
         let mut lines = Vec::with_capacity(d.lines.len());
         for (i, line) in d.lines.into_iter().enumerate() {
-            let f = |name: &str| format!("products[{i}].{name}");
+            let f = |name: &str| format!("lines[{i}].{name}");
             let quantity = number_in(&f("quantity"), Some(line.quantity), 0.0, 1e9)?;
             if quantity <= 0.0 {
                 return Err(DomainError::validation(
@@ -278,7 +278,7 @@ impl OrderData {
             let gross = round_money(line.quantity * price);
             if line.discount > gross {
                 return Err(DomainError::validation(
-                    format!("products[{i}].discount"),
+                    format!("lines[{i}].discount"),
                     "must not exceed quantity × price",
                 ));
             }

@@ -156,7 +156,7 @@ impl Crm {
             .await?
             .ok_or_else(|| {
                 DomainError::validation(
-                    format!("products[{i}].product_id"),
+                    format!("lines[{i}].product_id"),
                     format!("product {} does not exist", line.product_seq),
                 )
             })?;
@@ -172,7 +172,7 @@ impl Crm {
                     .find(|pu| pu.unit_id == u)
                     .ok_or_else(|| {
                         DomainError::validation(
-                            format!("products[{i}].unit_id"),
+                            format!("lines[{i}].unit_id"),
                             format!("the product is not sold in unit {u}"),
                         )
                     })?
@@ -241,7 +241,7 @@ impl Crm {
     ) -> DomainResult<()> {
         if doc.lines.is_empty() {
             return Err(DomainError::validation(
-                "products",
+                "lines",
                 "must hold at least one line",
             ));
         }
@@ -291,7 +291,7 @@ impl Crm {
             if have < -1e-9 {
                 // Dropping the work undoes the whole document.
                 return Err(DomainError::validation(
-                    format!("products[{i}].quantity"),
+                    format!("lines[{i}].quantity"),
                     format!(
                         "only {} base unit(s) in stock at store {}",
                         have + line.base_quantity(),
@@ -309,7 +309,7 @@ impl Crm {
     pub async fn save_return(&self, actor: &Actor, mut doc: Doc) -> DomainResult<Doc> {
         if doc.lines.is_empty() {
             return Err(DomainError::validation(
-                "products",
+                "lines",
                 "must hold at least one line",
             ));
         }
@@ -319,7 +319,7 @@ impl Crm {
         let mut sale_id = None;
         let mut sold: HashMap<i64, DocLine> = HashMap::new();
         for (i, line) in doc.lines.iter_mut().enumerate() {
-            let field = format!("products[{i}].sell_line_id");
+            let field = format!("lines[{i}].sell_line_id");
             let id = line.sell_line_id.filter(|s| *s != 0).ok_or_else(|| {
                 DomainError::validation(&field, "is required: the sale line returned")
             })?;
@@ -380,7 +380,7 @@ impl Crm {
             let limit = sold[&id].base_quantity() - already.get(&id).copied().unwrap_or(0.0);
             if *total > limit + 1e-9 {
                 return Err(DomainError::validation(
-                    format!("products[{i}].quantity"),
+                    format!("lines[{i}].quantity"),
                     format!("returns at most {limit} more base unit(s) of sale line {id}"),
                 ));
             }

@@ -148,7 +148,7 @@ impl Funnel {
             .and_then(|i| self.stages.get(i))
             .ok_or_else(|| {
                 DomainError::validation(
-                    "filter_contacts",
+                    "funnels",
                     format!(
                         "funnel {} has no stage {index} (0-{})",
                         self.id,
@@ -163,7 +163,7 @@ impl Funnel {
                 .is_none()
             {
                 return Err(DomainError::validation(
-                    "filter_contacts",
+                    "funnels",
                     format!("stage {index} of funnel {} has no sub-stage {s}", self.id),
                 ));
             }

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use crm_domain::search::{Page, PageRequest, MAX_PAGE_SIZE};
 use crm_domain::{Actor, DomainError};
@@ -18,7 +18,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::body::{parse_ci, BodyError};
-use crate::{bearer, AppState};
+use crate::AppState;
 
 /// The envelope around every CRMTOP response, success or failure.
 #[derive(Debug, Serialize)]
@@ -103,6 +103,10 @@ pub fn wire_name(field: &str) -> String {
     if field == "kind" {
         return "type".to_owned();
     }
+    // An order's lines are its `products`.
+    if let Some(rest) = field.strip_prefix("lines") {
+        return wire_name(&format!("products{rest}"));
+    }
     let mut out = String::with_capacity(field.len());
     let mut upper = false;
     for c in field.chars() {
@@ -174,8 +178,9 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(CrmtopError::unauthorized)?;
-        Ok(Caller(state.auth.authenticate(token).await?))
+        Ok(Caller(
+            crate::caller(parts, state, CrmtopError::unauthorized).await?,
+        ))
     }
 }
 
@@ -267,11 +272,10 @@ pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
 
 /// A date as midnight in the tenant's zone, the way .NET serialises a `DateTimeOffset` date.
 pub fn local_date(date: NaiveDate, tz: Tz) -> String {
-    match tz
-        .from_local_datetime(&date.and_time(NaiveTime::MIN))
-        .earliest()
-    {
-        Some(t) => t.to_rfc3339_opts(SecondsFormat::Secs, true),
+    match crm_domain::common::day_start(tz, date) {
+        Some(t) => t
+            .with_timezone(&tz)
+            .to_rfc3339_opts(SecondsFormat::Secs, true),
         None => format!("{date}T00:00:00Z"),
     }
 }
@@ -322,8 +326,8 @@ pub fn parse_time(
                 .ok()
                 .map(|d| d.and_time(NaiveTime::MIN))
         });
-    match local.and_then(|l| tz.from_local_datetime(&l).earliest()) {
-        Some(t) => Ok(Some(t.with_timezone(&Utc))),
+    match local.and_then(|l| crm_domain::common::local_instant(tz, l)) {
+        Some(t) => Ok(Some(t)),
         None => Err(CrmtopError::field(
             field,
             format!("'{raw}' is not a date-time (expected e.g. 2026-02-27T09:30:00+07:00)"),

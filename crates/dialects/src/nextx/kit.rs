@@ -14,7 +14,7 @@ use crm_domain::{Actor, DomainError};
 use serde_json::{json, Value};
 
 use crate::body::BodyError;
-use crate::{bearer, AppState};
+use crate::AppState;
 
 /// A failure in the doc's `{meta: {message, status_code}, data: []}` shape; `status_code`
 /// is the HTTP status.
@@ -62,6 +62,10 @@ impl IntoResponse for NxError {
 }
 
 fn snake(field: &str) -> String {
+    // A document's lines are its `products`.
+    if let Some(rest) = field.strip_prefix("lines") {
+        return format!("products{rest}");
+    }
     match field {
         "name" => "name".to_owned(),
         "phone" => "mobile".to_owned(),
@@ -129,8 +133,7 @@ impl FromRequestParts<AppState> for Caller {
             message: "Token expired".to_owned(),
             flat,
         };
-        let token = bearer(parts).ok_or_else(unauthorized)?;
-        match state.auth.authenticate(token).await {
+        match crate::caller(parts, state, || DomainError::Unauthorized).await {
             Ok(actor) => Ok(Caller(actor)),
             Err(DomainError::Unauthorized) => Err(unauthorized()),
             Err(e) => Err(e.into()),
@@ -270,10 +273,7 @@ pub(super) fn local_midnight(
     actor: &Actor,
     d: Option<NaiveDate>,
 ) -> Option<chrono::DateTime<chrono::Utc>> {
-    use chrono::TimeZone;
-    d.and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|t| actor.time_zone.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&chrono::Utc))
+    d.and_then(|d| crm_domain::common::day_start(actor.time_zone, d))
 }
 
 pub(super) fn id_of(raw: &str, what: &str) -> Result<i64, NxError> {

@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{NaiveDate, NaiveDateTime};
 use crm_domain::activity::{
     Activity, ActivityData, STATUS_DONE, STATUS_IN_PROGRESS, STATUS_PLANNED,
 };
@@ -109,10 +109,7 @@ fn when(
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })
         .ok_or_else(|| bad(field, format!("'{raw}' is not Y-m-d H:i:s")))?;
-    Ok(tz
-        .from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&chrono::Utc)))
+    Ok(crm_domain::common::local_instant(tz, local))
 }
 
 async fn data(

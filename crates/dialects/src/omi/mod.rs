@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::body::BodyError;
-use crate::{bearer, AppState};
+use crate::AppState;
 
 mod read;
 mod write;
@@ -136,7 +136,7 @@ fn wire(field: &str) -> String {
         "ref_type" => "refType",
         "owner_email" => "userOwnerEmail",
         "custom_fields" => "otherDynamicUpdates",
-        "filter_contacts" => "filterContacts",
+        "funnels" => "filterContacts",
         "phone" => "phones",
         "email" => "emails",
         "labels" => "tags",
@@ -228,14 +228,14 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| {
+        let missing = || {
             fail(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "an Authorization: Bearer token is required",
             )
-        })?;
-        Ok(Caller(state.auth.authenticate(token).await?))
+        };
+        Ok(Caller(crate::caller(parts, state, missing).await?))
     }
 }
 

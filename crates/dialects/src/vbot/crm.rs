@@ -22,7 +22,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::body::{parse_ci, BodyError};
-use crate::{bearer, AppState};
+use crate::AppState;
 
 /// VBot's error codes (the doc has no table; ours, in `docs/dialects/vbot.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,13 +184,13 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| {
+        let missing = || {
             fail(
                 Code::Unauthorized,
                 "an Authorization: Bearer token is required",
             )
-        })?;
-        Ok(Caller(state.auth.authenticate(token).await?))
+        };
+        Ok(Caller(crate::caller(parts, state, missing).await?))
     }
 }
 

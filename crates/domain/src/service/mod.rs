@@ -147,8 +147,11 @@ pub trait Managed: Entity {
 /// steps, for use cases that write more than one record.
 impl Crm {
     pub async fn create<E: Managed>(&self, actor: &Actor, input: E::Input) -> DomainResult<E::Id> {
+        // Validation needs no transaction: a bad input never waits for the writer.
+        let mut data = E::validate(input)?;
         let mut w = self.begin().await?;
-        let id = self.create_in::<E>(&mut w, actor, input).await?;
+        E::check_refs(self, &mut w, actor, &mut data).await?;
+        let id = E::repo(self).insert(&mut w, actor, data).await?;
         w.commit().await?;
         Ok(id)
     }
@@ -183,14 +186,15 @@ impl Crm {
         actor: &Actor,
         inputs: Vec<E::Input>,
     ) -> DomainResult<Vec<E::Id>> {
-        let mut w = self.begin().await?;
         let mut data = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
-            let item = self
-                .prepare_in::<E>(&mut w, actor, input)
+            data.push(E::validate(input).map_err(|e| at_index(i, e))?);
+        }
+        let mut w = self.begin().await?;
+        for (i, item) in data.iter_mut().enumerate() {
+            E::check_refs(self, &mut w, actor, item)
                 .await
                 .map_err(|e| at_index(i, e))?;
-            data.push(item);
         }
         let ids = if data.is_empty() {
             Vec::new()
@@ -207,8 +211,10 @@ impl Crm {
         id: E::Id,
         input: E::Input,
     ) -> DomainResult<()> {
+        let mut data = E::validate(input)?;
         let mut w = self.begin().await?;
-        self.update_in::<E>(&mut w, actor, id, input).await?;
+        E::check_refs(self, &mut w, actor, &mut data).await?;
+        E::repo(self).update(&mut w, actor, id, data).await?;
         w.commit().await
     }
 

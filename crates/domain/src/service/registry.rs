@@ -134,7 +134,7 @@ impl Crm {
                     .find(|f| f.id == place.funnel_id)
                     .ok_or_else(|| {
                         DomainError::validation(
-                            "filter_contacts",
+                            "funnels",
                             format!("funnel {} does not exist", place.funnel_id),
                         )
                     })?;

@@ -198,7 +198,7 @@ impl Crm {
                 .await?
                 .ok_or_else(|| {
                     DomainError::validation(
-                        format!("products[{i}].product_id"),
+                        format!("lines[{i}].product_id"),
                         format!("product {} does not exist", line.product_id),
                     )
                 })?;
@@ -222,7 +222,7 @@ impl Crm {
                         .find(|u| u.unit_id == unit)
                         .ok_or_else(|| {
                             DomainError::validation(
-                                format!("products[{i}].unit_id"),
+                                format!("lines[{i}].unit_id"),
                                 format!("the product is not sold in unit {unit}"),
                             )
                         })?;
