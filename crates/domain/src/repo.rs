@@ -477,13 +477,14 @@ pub trait DocStore: Send + Sync {
         filter: &crate::inventory::DocFilter,
         page: PageRequest,
     ) -> DomainResult<Vec<crate::inventory::Doc>>;
-    /// The sale (id) a sale line belongs to, with the line.
-    async fn sell_line(
+    /// The sale lines among `lines`, each with the sale (id) it belongs to; unknown ids are
+    /// left out.
+    async fn sell_lines(
         &self,
         at: At<'_>,
         tenant: TenantId,
-        line: i64,
-    ) -> DomainResult<Option<(i64, crate::inventory::DocLine)>>;
+        lines: &[i64],
+    ) -> DomainResult<Vec<(i64, crate::inventory::DocLine)>>;
     /// Base quantity already returned per sale line, leaving out one return (being replaced).
     async fn returned(
         &self,

@@ -22,7 +22,8 @@ pub struct ProductData {
     pub group_name: Option<String>,
     /// The base unit; must exist in the tenant's units.
     pub unit_id: Option<i64>,
-    /// Filled from the unit.
+    /// Filled from the unit. On input without `unit_id` it names the base unit instead: the
+    /// tenant's unit of that name, created when missing.
     pub unit_name: Option<String>,
     pub import_price: f64,
     pub retail_price: f64,
@@ -42,7 +43,10 @@ impl ProductData {
             group_id: self.group_id.filter(|g| *g != 0),
             group_name: text("group_name", self.group_name, SHORT)?,
             unit_id: self.unit_id.filter(|u| *u != 0),
-            unit_name: None,
+            unit_name: match self.unit_id.filter(|u| *u != 0) {
+                Some(_) => None,
+                None => text("unit_name", self.unit_name, SHORT)?,
+            },
             import_price: amount("import_price", Some(self.import_price))?,
             retail_price: amount("retail_price", Some(self.retail_price))?,
             wholesale_price: amount("wholesale_price", Some(self.wholesale_price))?,

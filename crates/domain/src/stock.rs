@@ -143,43 +143,57 @@ impl Crm {
         }
     }
 
-    /// Fills a line's product and unit rate: the base unit counts 1, an extra unit its rate.
-    async fn resolve_line(
+    /// Fills the chosen lines' products and unit rates (the base unit counts 1, an extra unit
+    /// its rate), reading every product and extra unit they need in one query each.
+    async fn resolve_lines(
         &self,
         w: &mut Work,
         actor: &Actor,
-        i: usize,
-        line: &mut DocLine,
-    ) -> DomainResult<Product> {
-        let product: Product = self
-            .by_seq_at(w.at(), actor, line.product_seq)
-            .await?
-            .ok_or_else(|| {
+        lines: &mut [DocLine],
+        chosen: impl Fn(&DocLine) -> bool,
+    ) -> DomainResult<()> {
+        let seqs: Vec<i64> = lines
+            .iter()
+            .filter(|l| chosen(l))
+            .map(|l| l.product_seq)
+            .collect();
+        let products = self.products_by_seq(w, actor, &seqs).await?;
+        let unit_of = |l: &DocLine| l.unit_id.filter(|u| *u != 0);
+        let other_unit: Vec<ProductId> = lines
+            .iter()
+            .filter(|l| chosen(l))
+            .filter_map(|l| {
+                let p = products.get(&l.product_seq)?;
+                (unit_of(l).is_some() && unit_of(l) != p.data.unit_id).then_some(p.id)
+            })
+            .collect();
+        let extra = self.extra_units(w, actor, &other_unit).await?;
+        for (i, line) in lines.iter_mut().enumerate().filter(|(_, l)| chosen(l)) {
+            let product = products.get(&line.product_seq).ok_or_else(|| {
                 DomainError::validation(
                     format!("lines[{i}].product_id"),
                     format!("product {} does not exist", line.product_seq),
                 )
             })?;
-        line.product_id = product.id;
-        line.rate = match line.unit_id.filter(|u| *u != 0) {
-            None => 1.0,
-            Some(u) if Some(u) == product.data.unit_id => 1.0,
-            Some(u) => {
-                self.sales
-                    .product_units(w.at(), actor.tenant_id, &[product.id])
-                    .await?
-                    .into_iter()
-                    .find(|pu| pu.unit_id == u)
-                    .ok_or_else(|| {
-                        DomainError::validation(
-                            format!("lines[{i}].unit_id"),
-                            format!("the product is not sold in unit {u}"),
-                        )
-                    })?
-                    .rate
-            }
-        };
-        Ok(product)
+            line.product_id = product.id;
+            line.rate = match unit_of(line) {
+                None => 1.0,
+                Some(u) if Some(u) == product.data.unit_id => 1.0,
+                Some(u) => {
+                    extra
+                        .iter()
+                        .find(|pu| pu.product_id == product.id && pu.unit_id == u)
+                        .ok_or_else(|| {
+                            DomainError::validation(
+                                format!("lines[{i}].unit_id"),
+                                format!("the product is not sold in unit {u}"),
+                            )
+                        })?
+                        .rate
+                }
+            };
+        }
+        Ok(())
     }
 
     async fn customer_check(
@@ -239,6 +253,9 @@ impl Crm {
         customer: Option<i64>,
         customer_required: bool,
     ) -> DomainResult<()> {
+        if doc.branch_id == 0 {
+            return Err(DomainError::validation("branch_id", "is required"));
+        }
         if doc.lines.is_empty() {
             return Err(DomainError::validation(
                 "lines",
@@ -252,9 +269,8 @@ impl Crm {
         doc.store_id = self
             .store_at(w.at(), actor, doc.branch_id, Some(doc.store_id))
             .await?;
-        for i in 0..doc.lines.len() {
-            self.resolve_line(w, actor, i, &mut doc.lines[i]).await?;
-        }
+        self.resolve_lines(w, actor, &mut doc.lines, |_| true)
+            .await?;
         doc.compute()
     }
 
@@ -316,20 +332,41 @@ impl Crm {
         let mut w = self.begin().await?;
         // Returns check what was returned before: they take turns with other stock moves.
         w.lock(actor.tenant_id, Lock::Stock).await?;
+        if doc.id != 0 {
+            // Replacing a return keeps what identifies it.
+            let old = self
+                .inventory
+                .doc(w.at(), actor.tenant_id, DocKind::SellReturn, doc.id)
+                .await?
+                .ok_or(DomainError::not_found("sales return"))?;
+            doc.uuid = old.uuid;
+            doc.invoice_no = old.invoice_no;
+            doc.created_at = old.created_at;
+        }
+        let mut asked_lines = Vec::with_capacity(doc.lines.len());
+        for (i, line) in doc.lines.iter().enumerate() {
+            let id = line.sell_line_id.filter(|s| *s != 0).ok_or_else(|| {
+                DomainError::validation(
+                    format!("lines[{i}].sell_line_id"),
+                    "is required: the sale line returned",
+                )
+            })?;
+            asked_lines.push(id);
+        }
+        let found: HashMap<i64, (i64, DocLine)> = self
+            .inventory
+            .sell_lines(w.at(), actor.tenant_id, &asked_lines)
+            .await?
+            .into_iter()
+            .map(|(sale, line)| (line.id, (sale, line)))
+            .collect();
         let mut sale_id = None;
         let mut sold: HashMap<i64, DocLine> = HashMap::new();
-        for (i, line) in doc.lines.iter_mut().enumerate() {
+        for (i, (line, id)) in doc.lines.iter_mut().zip(asked_lines).enumerate() {
             let field = format!("lines[{i}].sell_line_id");
-            let id = line.sell_line_id.filter(|s| *s != 0).ok_or_else(|| {
-                DomainError::validation(&field, "is required: the sale line returned")
+            let (sale, original) = found.get(&id).cloned().ok_or_else(|| {
+                DomainError::validation(&field, format!("sale line {id} does not exist"))
             })?;
-            let (sale, original) = self
-                .inventory
-                .sell_line(w.at(), actor.tenant_id, id)
-                .await?
-                .ok_or_else(|| {
-                    DomainError::validation(&field, format!("sale line {id} does not exist"))
-                })?;
             if *sale_id.get_or_insert(sale) != sale {
                 return Err(DomainError::validation(
                     &field,
@@ -354,12 +391,9 @@ impl Crm {
             .doc(w.at(), actor.tenant_id, DocKind::Sell, sale_id)
             .await?
             .ok_or(DomainError::not_found("sale"))?;
-        for i in 0..doc.lines.len() {
-            if doc.lines[i].rate == 0.0 {
-                self.resolve_line(&mut w, actor, i, &mut doc.lines[i])
-                    .await?;
-            }
-        }
+        // A line returned in another unit than it was sold in gets that unit's rate.
+        self.resolve_lines(&mut w, actor, &mut doc.lines, |l| l.rate == 0.0)
+            .await?;
         let ids: Vec<i64> = sold.keys().copied().collect();
         let already: HashMap<i64, f64> = self
             .inventory
@@ -589,7 +623,12 @@ impl Crm {
         Ok(id)
     }
 
-    async fn unit_for_name_in(&self, w: &mut Work, actor: &Actor, name: &str) -> DomainResult<i64> {
+    pub(crate) async fn unit_for_name_in(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        name: &str,
+    ) -> DomainResult<i64> {
         let name = crate::common::required("unit", Some(name.to_owned()), crate::common::SHORT)?;
         match self
             .sales

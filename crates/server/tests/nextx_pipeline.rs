@@ -191,6 +191,10 @@ async fn campaigns_and_opportunities(app: &TestApp) {
         )
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["meta"]["status_code"], json!(409), "{b}");
+    assert_eq!(b["data"], json!([]), "{b}");
+    let message = b["meta"]["message"].as_str().unwrap();
+    assert!(message.contains("does not allow duplicates"), "{message}");
     let ok2 = json!({"contact": {"contact_id": lead}, "opportunity": {"name": "Lần 2", "campaign_id": c2id}});
     ok(
         app,

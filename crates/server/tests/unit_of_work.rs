@@ -277,6 +277,24 @@ async fn a_failed_step_writes_nothing(app: &TestApp) {
     assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
     let message = body["meta"]["message"].as_str().unwrap();
     assert!(message.contains("unit.sub_unit[0].f_Convert"), "{message}");
+    // References are checked inside the same unit of work, after the base unit is found or
+    // created by name: an unknown category or component stores nothing either.
+    for (body, field) in [
+        (
+            json!({"name": "Sữa chua", "branch_id": branch, "category_id": 999, "unit": {"unit_base": {"name": "Hũ"}}}),
+            "category_id",
+        ),
+        (
+            json!({"name": "Combo", "branch_id": branch, "type": "combo", "composition_variation": [{"product_id": 0}, {"product_id": 424242, "quantity": 2}]}),
+            "composition_variation[1].product_id",
+        ),
+    ] {
+        let (st, b) = app.post("/api/product/product", &t, body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+        assert_eq!(b["meta"]["status_code"], json!(400), "{b}");
+        let message = b["meta"]["message"].as_str().unwrap();
+        assert!(message.contains(field), "{field} in {message}");
+    }
     let (_, list) = app
         .get(&format!("/api/product/product?branch_id={branch}"), &t)
         .await;

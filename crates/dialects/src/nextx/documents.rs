@@ -420,9 +420,6 @@ async fn purchase_add(
 ) -> Result<Json<Value>, NxError> {
     let d: DocIn = parse_ci(&body)?;
     let customer = d.customer_id;
-    if d.branch_id.filter(|b| *b != 0).is_none() {
-        return Err(bad("branch_id", "is required"));
-    }
     let doc = s
         .crm
         .save_purchase(&actor, d.doc(&actor, DocKind::Purchase)?, customer)
@@ -490,9 +487,6 @@ async fn sell_add(
 ) -> Result<Json<Value>, NxError> {
     let d: DocIn = parse_ci(&body)?;
     let customer = d.customer_id;
-    if d.branch_id.filter(|b| *b != 0).is_none() {
-        return Err(bad("branch_id", "is required"));
-    }
     let doc = s
         .crm
         .save_sell(&actor, d.doc(&actor, DocKind::Sell)?, customer)
@@ -579,13 +573,9 @@ async fn return_put(
     body: Bytes,
 ) -> Result<Json<Value>, NxError> {
     let id = id_of(&id, "sales return")?;
-    let old = s.crm.doc(&actor, DocKind::SellReturn, id).await?;
     let d: DocIn = parse_ci(&body)?;
     let mut doc = d.doc(&actor, DocKind::SellReturn)?;
-    doc.id = old.id;
-    doc.uuid = old.uuid;
-    doc.invoice_no = old.invoice_no.clone();
-    doc.created_at = old.created_at;
+    doc.id = id;
     s.crm.save_return(&actor, doc).await?;
     Ok(ok_flat("Return order updated successfully"))
 }

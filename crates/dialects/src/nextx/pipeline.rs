@@ -661,45 +661,6 @@ async fn lead_by_seq(s: &AppState, actor: &Actor, seq: i64) -> Result<Lead, NxEr
         .ok_or_else(|| bad("contact_id", format!("lead {seq} does not exist")))
 }
 
-/// Refuses a second opportunity of one lead in a campaign that does not allow duplicates.
-async fn check_duplicate(
-    s: &AppState,
-    actor: &Actor,
-    data: &OpportunityData,
-    me: Option<i64>,
-) -> Result<(), NxError> {
-    let (Some(lead), Some(campaign)) =
-        (data.lead_id, data.ext.as_ref().and_then(|e| e.campaign_seq))
-    else {
-        return Ok(());
-    };
-    let c = campaign_by_seq(s, actor, campaign).await?;
-    if c.data
-        .ext
-        .as_ref()
-        .is_some_and(|e| e.allow_duplicate_opportunity)
-    {
-        return Ok(());
-    }
-    let theirs = s
-        .crm
-        .search::<Opportunity>(
-            actor,
-            &Filter::id(Field::Lead, lead.0),
-            PageRequest {
-                number: 1,
-                size: 500,
-            },
-        )
-        .await?;
-    if theirs.items.iter().any(|o| {
-        Some(o.seq) != me && o.data.ext.as_ref().and_then(|e| e.campaign_seq) == Some(campaign)
-    }) {
-        return Err(fail(StatusCode::CONFLICT, format!("the lead already has an opportunity in campaign {campaign}, which does not allow duplicates")));
-    }
-    Ok(())
-}
-
 async fn opportunity_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
@@ -736,7 +697,6 @@ async fn opportunity_add(
             ..LeadInput::default()
         }),
     };
-    check_duplicate(&s, &actor, &data, None).await?;
     // The lead and the opportunity are one unit of work: a bad opportunity writes neither.
     let (id, created_lead) = s.crm.create_opportunity(&actor, new_lead, data).await?;
     let lead: Lead = match (existing, created_lead) {
@@ -772,8 +732,7 @@ async fn opportunity_put(
         None => None,
     };
     let data = opportunity_data(&s, &actor, o, lead.as_ref(), Some(&old)).await?;
-    check_duplicate(&s, &actor, &data, Some(old.seq)).await?;
-    s.crm.update::<Opportunity>(&actor, old.id, data).await?;
+    s.crm.update_opportunity(&actor, old.id, data).await?;
     let updated: Opportunity = s.crm.get(&actor, old.id).await?;
     Ok(Json(opportunity_one(&s, &actor, &updated).await?))
 }

@@ -123,50 +123,37 @@ struct ProductIn {
     composition_variation: Vec<ComponentIn>,
 }
 
-async fn product_data(
-    s: &AppState,
-    actor: &Actor,
-    p: &ProductIn,
-    old: Option<&Product>,
-) -> Result<ProductData, NxError> {
-    if let Some(cat) = p.category_id.filter(|c| *c != 0) {
-        let all = s.crm.categories(actor).await?;
-        if !all.iter().any(|c| c.id == cat) {
-            return Err(bad("category_id", format!("category {cat} does not exist")));
-        }
-    }
-    let base_unit = match (
-        p.unit
-            .as_ref()
-            .and_then(|u| u.unit_base.as_ref())
-            .and_then(|b| b.name.as_deref()),
-        p.unit_id.filter(|u| *u != 0),
-    ) {
-        (Some(name), _) if !name.trim().is_empty() => Some(s.crm.unit_for_name(actor, name).await?),
-        (_, Some(id)) => Some(id),
-        _ => old.and_then(|o| o.data.unit_id),
+/// The product a body describes, over the stored one when updating. The base unit is named
+/// (`unit.unit_base.name`: found or created by the domain) or given by id; references are
+/// checked by the domain.
+fn product_data(p: &ProductIn, old: Option<&Product>) -> ProductData {
+    let base_name = p
+        .unit
+        .as_ref()
+        .and_then(|u| u.unit_base.as_ref())
+        .and_then(|b| b.name.clone())
+        .filter(|n| !n.trim().is_empty());
+    let unit_id = match (&base_name, p.unit_id.filter(|u| *u != 0)) {
+        (Some(_), _) => None,
+        (None, Some(id)) => Some(id),
+        (None, None) => old.and_then(|o| o.data.unit_id),
     };
-    let mut components = Vec::new();
-    for (i, c) in p.composition_variation.iter().enumerate() {
-        let Some(pid) = c.product_id.filter(|x| *x != 0) else {
-            continue;
-        };
-        let found: Option<Product> = s.crm.by_seq(actor, pid).await?;
-        if found.is_none() {
-            return Err(bad(
-                &format!("composition_variation[{i}].product_id"),
-                format!("product {pid} does not exist"),
-            ));
-        }
-        components.push((
-            pid,
-            c.quantity.unwrap_or(1.0),
-            c.unit_id,
-            c.price.unwrap_or(0.0),
-        ));
-    }
+    // Components without a product are ignored, as the doc's examples send empty ones.
+    let components = p
+        .composition_variation
+        .iter()
+        .filter_map(|c| {
+            let pid = c.product_id.filter(|x| *x != 0)?;
+            Some((
+                pid,
+                c.quantity.unwrap_or(1.0),
+                c.unit_id,
+                c.price.unwrap_or(0.0),
+            ))
+        })
+        .collect();
     let old_ext = old.and_then(|o| o.data.ext.clone()).unwrap_or_default();
-    Ok(ProductData {
+    ProductData {
         code: p
             .code
             .clone()
@@ -175,8 +162,8 @@ async fn product_data(
         name: p.name.clone().unwrap_or_default(),
         group_id: old.and_then(|o| o.data.group_id),
         group_name: old.and_then(|o| o.data.group_name.clone()),
-        unit_id: base_unit,
-        unit_name: None,
+        unit_id,
+        unit_name: base_name,
         import_price: p.purchase_price.unwrap_or(0.0),
         retail_price: p.sell_price.unwrap_or(0.0),
         wholesale_price: old.map_or(0.0, |o| o.data.wholesale_price),
@@ -208,7 +195,7 @@ async fn product_data(
             media: p.media.iter().filter_map(|m| m.url.clone()).collect(),
             components,
         }),
-    })
+    }
 }
 
 async fn product_add(
@@ -218,7 +205,7 @@ async fn product_add(
 ) -> Result<Json<Value>, NxError> {
     let p: ProductIn = parse_ci(&body)?;
     let opening = p.qty_begin_stock.unwrap_or(0.0);
-    let data = product_data(&s, &actor, &p, None).await?;
+    let data = product_data(&p, None);
     let units = p
         .unit
         .as_ref()
@@ -241,7 +228,7 @@ async fn product_add(
         .crm
         .create_stocked_product(&actor, data, units, place)
         .await
-        .map_err(|e| e.map_field(product_wire_field))?;
+        .map_err(|e| e.map_field(|f| product_wire_field(f, &p)))?;
     let product: Product = s.crm.get(&actor, id).await?;
     let extra = s.crm.product_units(&actor, id).await?;
     let ext = product.data.ext.clone().unwrap_or_default();
@@ -267,8 +254,9 @@ async fn product_add(
     })))
 }
 
-/// The wire name of a field the domain names in a new product's units and opening stock.
-fn product_wire_field(field: &str) -> Option<String> {
+/// The wire name of a field the domain names in a product, its units and opening stock. The
+/// domain counts only the components that name a product; the wire index counts them all.
+fn product_wire_field(field: &str, p: &ProductIn) -> Option<String> {
     if let Some(rest) = field.strip_prefix("units[") {
         let (i, name) = rest.split_once("].")?;
         let wire = match name {
@@ -278,7 +266,20 @@ fn product_wire_field(field: &str) -> Option<String> {
         };
         return Some(format!("unit.sub_unit[{i}].{wire}"));
     }
+    if let Some(rest) = field.strip_prefix("components[") {
+        let (k, name) = rest.split_once("].")?;
+        let k: usize = k.parse().ok()?;
+        let i = p
+            .composition_variation
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.product_id.is_some_and(|x| x != 0))
+            .nth(k)
+            .map_or(k, |(i, _)| i);
+        return Some(format!("composition_variation[{i}].{name}"));
+    }
     match field {
+        "unit_name" => Some("unit.unit_base.name".to_owned()),
         "opening.branch_id" => Some("branch_id".to_owned()),
         "opening.quantity" => Some("qty_begin_stock".to_owned()),
         _ => None,
@@ -298,8 +299,11 @@ async fn product_put(
         .await?
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, "product not found"))?;
     let p: ProductIn = parse_ci(&body)?;
-    let data = product_data(&s, &actor, &p, Some(&old)).await?;
-    s.crm.update::<Product>(&actor, old.id, data).await?;
+    let data = product_data(&p, Some(&old));
+    s.crm
+        .update::<Product>(&actor, old.id, data)
+        .await
+        .map_err(|e| e.map_field(|f| product_wire_field(f, &p)))?;
     Ok(ok_flat("Product updated successfully"))
 }
 

@@ -354,23 +354,33 @@ pub(super) async fn add_many(
             format!("at most {MAX_BATCH} contacts per call"),
         ));
     }
-    let mut outcomes: Vec<ItemOutcome> = Vec::with_capacity(many.data.len());
+    let parsed: Vec<(Option<String>, Result<ContactIn, OmiError>)> = many
+        .data
+        .iter()
+        .map(|raw| {
+            let rid = raw.get("refId").and_then(|r| {
+                r.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| r.as_i64().map(|n| n.to_string()))
+            });
+            (
+                rid,
+                parse_ci(&Bytes::from(raw.to_string())).map_err(OmiError::from),
+            )
+        })
+        .collect();
+    // The dynamic attribute definitions, read once for the whole batch when an item needs them.
+    let fields = match parsed.iter().find_map(|(_, c)| {
+        c.as_ref()
+            .ok()
+            .filter(|c| c.other_dynamic_updates.is_some())
+    }) {
+        Some(c) => fields_for(&s, &actor, c).await?,
+        None => Vec::new(),
+    };
+    let mut outcomes: Vec<ItemOutcome> = Vec::with_capacity(parsed.len());
     let mut ready = Vec::new();
-    for (index, raw) in many.data.into_iter().enumerate() {
-        let bytes = Bytes::from(raw.to_string());
-        let mapped = async {
-            let c: ContactIn = parse_ci(&bytes)?;
-            let rid = ref_id(&c.ref_id)?;
-            let fields = fields_for(&s, &actor, &c).await?;
-            let input = apply(&fields, c, None)?;
-            Ok::<_, OmiError>((rid, input))
-        }
-        .await;
-        let rid = raw.get("refId").and_then(|r| {
-            r.as_str()
-                .map(str::to_owned)
-                .or_else(|| r.as_i64().map(|n| n.to_string()))
-        });
+    for (index, (rid, contact)) in parsed.into_iter().enumerate() {
         outcomes.push(ItemOutcome {
             index,
             ref_id: rid,
@@ -378,6 +388,10 @@ pub(super) async fn add_many(
             public_id: None,
             error: None,
             message: None,
+        });
+        let mapped = contact.and_then(|c| {
+            let rid = ref_id(&c.ref_id)?;
+            Ok((rid, apply(&fields, c, None)?))
         });
         match mapped {
             Ok((rid, input)) => {

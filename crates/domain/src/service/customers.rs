@@ -161,11 +161,18 @@ impl Crm {
         actor: &Actor,
         inputs: Vec<CustomerInput>,
     ) -> DomainResult<Vec<DomainResult<CustomerId>>> {
+        // Validation needs no transaction; references are checked inside it.
+        let validated: Vec<DomainResult<_>> = inputs.into_iter().map(Customer::validate).collect();
         let mut w = self.begin().await?;
         w.lock(actor.tenant_id, crate::work::Lock::Dedup).await?;
-        let mut prepared = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            prepared.push(self.prepare_in::<Customer>(&mut w, actor, input).await);
+        let mut prepared = Vec::with_capacity(validated.len());
+        for item in validated {
+            prepared.push(match item {
+                Ok(mut data) => Customer::check_refs(self, &mut w, actor, &mut data)
+                    .await
+                    .map(|()| data),
+                Err(e) => Err(e),
+            });
         }
         let refs: Vec<&str> = prepared
             .iter()

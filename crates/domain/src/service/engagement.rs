@@ -211,6 +211,7 @@ impl Managed for Ticket {
     fn validate(input: TicketData) -> DomainResult<Self::Data> {
         input.validate()
     }
+    const FILES: Option<FileOwner> = Some(FileOwner::Ticket);
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.tickets.as_ref()
     }
@@ -279,15 +280,5 @@ impl Managed for Ticket {
             );
         }
         Ok(())
-    }
-    async fn after_delete(
-        crm: &Crm,
-        w: &mut Work,
-        actor: &Actor,
-        id: Self::Id,
-    ) -> DomainResult<()> {
-        crm.files
-            .remove_owned(w, actor, FileOwner::Ticket, id.0)
-            .await
     }
 }

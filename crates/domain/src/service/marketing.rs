@@ -97,6 +97,7 @@ impl Managed for EmailCampaign {
     fn validate(input: EmailCampaignInput) -> DomainResult<Self::Data> {
         input.validate()
     }
+    const FILES: Option<FileOwner> = Some(FileOwner::EmailCampaign);
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.email_campaigns.as_ref()
     }
@@ -118,16 +119,6 @@ impl Managed for EmailCampaign {
         data.segment_name = crm.segment_name(w, actor, data.segment_id).await?;
         Ok(())
     }
-    async fn after_delete(
-        crm: &Crm,
-        w: &mut Work,
-        actor: &Actor,
-        id: Self::Id,
-    ) -> DomainResult<()> {
-        crm.files
-            .remove_owned(w, actor, FileOwner::EmailCampaign, id.0)
-            .await
-    }
 }
 
 #[async_trait]
@@ -136,6 +127,7 @@ impl Managed for ZaloCampaign {
     fn validate(input: ZaloCampaignData) -> DomainResult<Self::Data> {
         input.validate()
     }
+    const FILES: Option<FileOwner> = Some(FileOwner::ZaloCampaign);
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.zalo_campaigns.as_ref()
     }
@@ -156,15 +148,5 @@ impl Managed for ZaloCampaign {
             .await?;
         data.segment_name = crm.segment_name(w, actor, data.segment_id).await?;
         Ok(())
-    }
-    async fn after_delete(
-        crm: &Crm,
-        w: &mut Work,
-        actor: &Actor,
-        id: Self::Id,
-    ) -> DomainResult<()> {
-        crm.files
-            .remove_owned(w, actor, FileOwner::ZaloCampaign, id.0)
-            .await
     }
 }

@@ -132,15 +132,8 @@ pub trait Managed: Entity {
     ) -> DomainResult<()> {
         Ok(())
     }
-    /// Removes what belongs to a deleted record (its files), inside the work.
-    async fn after_delete(
-        _crm: &Crm,
-        _w: &mut Work,
-        _actor: &Actor,
-        _id: Self::Id,
-    ) -> DomainResult<()> {
-        Ok(())
-    }
+    /// The owner kind of the files a record of this kind may carry; they go with it.
+    const FILES: Option<FileOwner> = None;
 }
 
 /// Generic record operations: each public one is one unit of work; the `_in` forms are its
@@ -148,10 +141,9 @@ pub trait Managed: Entity {
 impl Crm {
     pub async fn create<E: Managed>(&self, actor: &Actor, input: E::Input) -> DomainResult<E::Id> {
         // Validation needs no transaction: a bad input never waits for the writer.
-        let mut data = E::validate(input)?;
+        let data = E::validate(input)?;
         let mut w = self.begin().await?;
-        E::check_refs(self, &mut w, actor, &mut data).await?;
-        let id = E::repo(self).insert(&mut w, actor, data).await?;
+        let id = self.insert_checked::<E>(&mut w, actor, data).await?;
         w.commit().await?;
         Ok(id)
     }
@@ -163,20 +155,18 @@ impl Crm {
         actor: &Actor,
         input: E::Input,
     ) -> DomainResult<E::Id> {
-        let data = self.prepare_in::<E>(w, actor, input).await?;
-        E::repo(self).insert(w, actor, data).await
+        let data = E::validate(input)?;
+        self.insert_checked::<E>(w, actor, data).await
     }
 
-    /// Validates an input and checks its references without storing it.
-    pub(crate) async fn prepare_in<E: Managed>(
+    async fn insert_checked<E: Managed>(
         &self,
         w: &mut Work,
         actor: &Actor,
-        input: E::Input,
-    ) -> DomainResult<E::Data> {
-        let mut data = E::validate(input)?;
+        mut data: E::Data,
+    ) -> DomainResult<E::Id> {
         E::check_refs(self, w, actor, &mut data).await?;
-        Ok(data)
+        E::repo(self).insert(w, actor, data).await
     }
 
     /// The batch path: validates every input (an error names the item, `[3].phone`), checks
@@ -211,10 +201,9 @@ impl Crm {
         id: E::Id,
         input: E::Input,
     ) -> DomainResult<()> {
-        let mut data = E::validate(input)?;
+        let data = E::validate(input)?;
         let mut w = self.begin().await?;
-        E::check_refs(self, &mut w, actor, &mut data).await?;
-        E::repo(self).update(&mut w, actor, id, data).await?;
+        self.update_checked::<E>(&mut w, actor, id, data).await?;
         w.commit().await
     }
 
@@ -225,7 +214,18 @@ impl Crm {
         id: E::Id,
         input: E::Input,
     ) -> DomainResult<()> {
-        let data = self.prepare_in::<E>(w, actor, input).await?;
+        let data = E::validate(input)?;
+        self.update_checked::<E>(w, actor, id, data).await
+    }
+
+    async fn update_checked<E: Managed>(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: E::Id,
+        mut data: E::Data,
+    ) -> DomainResult<()> {
+        E::check_refs(self, w, actor, &mut data).await?;
         E::repo(self).update(w, actor, id, data).await
     }
 
@@ -301,7 +301,11 @@ impl Crm {
         if !E::repo(self).delete(&mut w, actor, id).await? {
             return Err(DomainError::not_found(E::NAME));
         }
-        E::after_delete(self, &mut w, actor, id).await?;
+        if let Some(owner) = E::FILES {
+            self.files
+                .remove_owned(&mut w, actor, owner, id.into())
+                .await?;
+        }
         w.commit().await
     }
 

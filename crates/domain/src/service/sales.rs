@@ -136,11 +136,82 @@ impl Crm {
                 data.lead_id = Some(id);
                 Some(id)
             }
-            None => None,
+            None => {
+                self.refuse_duplicate_opportunity(&mut w, actor, &data, None)
+                    .await?;
+                None
+            }
         };
         let id = self.create_in::<Opportunity>(&mut w, actor, data).await?;
         w.commit().await?;
         Ok((id, lead))
+    }
+
+    /// Replaces an opportunity, under the same campaign rule as a new one.
+    pub async fn update_opportunity(
+        &self,
+        actor: &Actor,
+        id: crate::ids::OpportunityId,
+        data: OpportunityData,
+    ) -> DomainResult<()> {
+        let mut w = self.begin().await?;
+        self.refuse_duplicate_opportunity(&mut w, actor, &data, Some(id))
+            .await?;
+        self.update_in::<Opportunity>(&mut w, actor, id, data)
+            .await?;
+        w.commit().await
+    }
+
+    /// A campaign that does not allow duplicates holds one opportunity per lead. The lead is
+    /// locked first, so two opportunities of one lead are checked one after the other.
+    async fn refuse_duplicate_opportunity(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        data: &OpportunityData,
+        me: Option<crate::ids::OpportunityId>,
+    ) -> DomainResult<()> {
+        let (Some(lead), Some(campaign)) =
+            (data.lead_id, data.ext.as_ref().and_then(|e| e.campaign_seq))
+        else {
+            return Ok(());
+        };
+        let c: crate::list::Campaign = self
+            .by_seq_at(w.at(), actor, campaign)
+            .await?
+            .ok_or(DomainError::not_found("campaign"))?;
+        if c.data
+            .ext
+            .as_ref()
+            .is_some_and(|e| e.allow_duplicate_opportunity)
+        {
+            return Ok(());
+        }
+        self.lock_in::<Lead>(w, actor, lead).await?;
+        let theirs = self
+            .opportunities
+            .search(
+                w.at(),
+                actor.tenant_id,
+                &Filter::id(Field::Lead, lead.0),
+                PageRequest {
+                    number: 1,
+                    size: crate::search::MAX_PAGE_SIZE,
+                },
+            )
+            .await?;
+        if theirs.items.iter().any(|o| {
+            Some(o.id) != me && o.data.ext.as_ref().and_then(|e| e.campaign_seq) == Some(campaign)
+        }) {
+            return Err(DomainError::conflict(
+                Some("campaign_id"),
+                format!(
+                    "the lead already has an opportunity in campaign {campaign}, \
+                     which does not allow duplicates"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Approves (or rejects) an order, once.
@@ -180,6 +251,83 @@ impl Crm {
         }
     }
 
+    /// The tenant's products among `ids`, read in the work with one query per page of ids.
+    pub(crate) async fn products_by_id(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        ids: &[crate::ids::ProductId],
+    ) -> DomainResult<std::collections::HashMap<crate::ids::ProductId, Product>> {
+        let mut ids: Vec<uuid::Uuid> = ids.iter().map(|p| p.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let chunks = ids
+            .chunks(crate::search::MAX_PAGE_SIZE as usize)
+            .map(|c| Filter::Ids {
+                ids: c.to_vec(),
+                negate: false,
+            });
+        let found = self.products_where(w, actor, chunks.collect()).await?;
+        Ok(found.into_iter().map(|p| (p.id, p)).collect())
+    }
+
+    /// The tenant's products among the integer ids `seqs`, read in the work likewise.
+    pub(crate) async fn products_by_seq(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        seqs: &[i64],
+    ) -> DomainResult<std::collections::HashMap<i64, Product>> {
+        let mut seqs = seqs.to_vec();
+        seqs.sort_unstable();
+        seqs.dedup();
+        let chunks = seqs
+            .chunks(crate::search::MAX_PAGE_SIZE as usize)
+            .map(|c| Filter::In {
+                field: Field::Seq,
+                values: c.iter().map(|s| crate::search::Value::Int(*s)).collect(),
+            });
+        let found = self.products_where(w, actor, chunks.collect()).await?;
+        Ok(found.into_iter().map(|p| (p.seq, p)).collect())
+    }
+
+    async fn products_where(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        filters: Vec<Filter>,
+    ) -> DomainResult<Vec<Product>> {
+        let mut out = Vec::new();
+        for f in filters {
+            let page = PageRequest {
+                number: 1,
+                size: crate::search::MAX_PAGE_SIZE,
+            };
+            out.extend(
+                self.products
+                    .search(w.at(), actor.tenant_id, &f, page)
+                    .await?
+                    .items,
+            );
+        }
+        Ok(out)
+    }
+
+    /// The extra units of `products`, in one query (none for no products).
+    pub(crate) async fn extra_units(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        products: &[crate::ids::ProductId],
+    ) -> DomainResult<Vec<ProductUnit>> {
+        if products.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.sales
+            .product_units(w.at(), actor.tenant_id, products)
+            .await
+    }
+
     /// Checks an order's customer and lines, fills names and default prices, computes amounts.
     async fn resolve_order(
         &self,
@@ -191,17 +339,26 @@ impl Crm {
         data.customer_name = self
             .ref_name(w, actor, "customer_id", RecordKind::Customer, customer)
             .await?;
+        let ids: Vec<crate::ids::ProductId> =
+            data.lines.iter().map(|l| l.product_id.into()).collect();
+        let products = self.products_by_id(w, actor, &ids).await?;
+        // Lines sold in a unit other than their product's base unit need its extra units.
+        let other_unit: Vec<crate::ids::ProductId> = data
+            .lines
+            .iter()
+            .filter_map(|l| {
+                let p = products.get(&l.product_id.into())?;
+                (l.unit_id.is_some() && l.unit_id != p.data.unit_id).then_some(p.id)
+            })
+            .collect();
+        let extra = self.extra_units(w, actor, &other_unit).await?;
         for (i, line) in data.lines.iter_mut().enumerate() {
-            let product: Product = self
-                .products
-                .get(w.at(), actor.tenant_id, line.product_id.into())
-                .await?
-                .ok_or_else(|| {
-                    DomainError::validation(
-                        format!("lines[{i}].product_id"),
-                        format!("product {} does not exist", line.product_id),
-                    )
-                })?;
+            let product = products.get(&line.product_id.into()).ok_or_else(|| {
+                DomainError::validation(
+                    format!("lines[{i}].product_id"),
+                    format!("product {} does not exist", line.product_id),
+                )
+            })?;
             line.product_code.clone_from(&product.data.code);
             line.product_name = Some(product.data.name.clone());
             let mut price = product.data.retail_price;
@@ -214,19 +371,16 @@ impl Crm {
                     line.unit_name.clone_from(&product.data.unit_name);
                 }
                 Some(unit) => {
-                    let extra = self
-                        .sales
-                        .product_units(w.at(), actor.tenant_id, &[product.id])
-                        .await?
-                        .into_iter()
-                        .find(|u| u.unit_id == unit)
+                    let extra = extra
+                        .iter()
+                        .find(|u| u.product_id == product.id && u.unit_id == unit)
                         .ok_or_else(|| {
                             DomainError::validation(
                                 format!("lines[{i}].unit_id"),
                                 format!("the product is not sold in unit {unit}"),
                             )
                         })?;
-                    line.unit_name = extra.unit_name;
+                    line.unit_name.clone_from(&extra.unit_name);
                     price = extra.retail_price;
                 }
             }
@@ -251,8 +405,37 @@ impl Managed for Product {
         actor: &Actor,
         data: &mut Self::Data,
     ) -> DomainResult<()> {
-        if let Some(unit) = data.unit_id {
-            data.unit_name = Some(crm.unit_name(w, actor, "unit_id", unit).await?);
+        match (data.unit_id, data.unit_name.clone()) {
+            (Some(unit), _) => {
+                data.unit_name = Some(crm.unit_name(w, actor, "unit_id", unit).await?);
+            }
+            (None, Some(name)) => data.unit_id = Some(crm.unit_for_name_in(w, actor, &name).await?),
+            (None, None) => {}
+        }
+        let Some(ext) = &data.ext else { return Ok(()) };
+        if let Some(category) = ext.category_id {
+            let all = crm.inventory.categories(w.at(), actor.tenant_id).await?;
+            if !all.iter().any(|c| c.id == category) {
+                return Err(DomainError::validation(
+                    "category_id",
+                    format!("category {category} does not exist"),
+                ));
+            }
+        }
+        let parts: Vec<i64> = ext.components.iter().map(|c| c.0).collect();
+        if !parts.is_empty() {
+            let found = crm.products_by_seq(w, actor, &parts).await?;
+            if let Some((i, (seq, ..))) = ext
+                .components
+                .iter()
+                .enumerate()
+                .find(|(_, c)| !found.contains_key(&c.0))
+            {
+                return Err(DomainError::validation(
+                    format!("components[{i}].product_id"),
+                    format!("product {seq} does not exist"),
+                ));
+            }
         }
         Ok(())
     }

@@ -585,12 +585,15 @@ impl DocStore for SqlStore {
         load_docs(&mut exec, tenant, rows).await
     }
 
-    async fn sell_line(
+    async fn sell_lines(
         &self,
         at: At<'_>,
         tenant: TenantId,
-        line: i64,
-    ) -> DomainResult<Option<(i64, DocLine)>> {
+        lines: &[i64],
+    ) -> DomainResult<Vec<(i64, DocLine)>> {
+        if lines.is_empty() {
+            return Ok(Vec::new());
+        }
         let q = Query::select()
             .columns(LINE_COLUMNS.iter().map(|c| (al("l"), al(c))))
             .from_as(al("doc_lines"), al("l"))
@@ -601,16 +604,16 @@ impl DocStore for SqlStore {
                     .and(Expr::col((al("docs"), al("seq"))).equals((al("l"), al("doc_id")))),
             )
             .and_where(Expr::col((al("l"), al("tenant_id"))).eq(tenant.0))
-            .and_where(Expr::col((al("l"), al("seq"))).eq(line))
+            .and_where(Expr::col((al("l"), al("seq"))).is_in(lines.iter().copied()))
             .and_where(Expr::col((al("docs"), al("kind"))).eq(DocKind::Sell.code()))
             .to_owned();
         let mut conn = self.db.reader(at).await?;
-        let row = conn
+        let rows = conn
             .exec()
-            .fetch_optional::<LineRow, _>(&q)
+            .fetch_all::<LineRow, _>(&q)
             .await
             .map_err(db_error)?;
-        Ok(row.map(|r| (r.doc_id, r.into())))
+        Ok(rows.into_iter().map(|r| (r.doc_id, r.into())).collect())
     }
 
     async fn returned(
