@@ -163,6 +163,13 @@ pub fn lenient_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Er
     }
 }
 
+/// An amount of money, read as [`lenient_num`] reads a number.
+pub fn lenient_money<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crm_domain::money::Money>, D::Error> {
+    Ok(lenient_num(d)?.map(crm_domain::money::Money::from_f64))
+}
+
 /// A GUID property where the empty GUID (`00000000-…`, what .NET clients send for "none")
 /// and `null` mean absent.
 pub fn guid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<uuid::Uuid>, D::Error> {

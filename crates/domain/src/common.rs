@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::error::{DomainError, DomainResult};
 use crate::ids::TenantId;
+use crate::money::Money;
 
 /// The caller of an operation: a tenant and the API client (or user) acting in it.
 #[derive(Debug, Clone)]
@@ -146,9 +147,18 @@ pub fn number_in(field: &str, value: Option<f64>, min: f64, max: f64) -> DomainR
     Ok(v)
 }
 
-/// Rounds money to whole hundredths (VND has none, but other currencies may).
-pub fn round_money(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
+/// An amount of money that must not be negative nor above [`crate::money::MAX_AMOUNT`].
+pub fn money(field: &str, value: Money) -> DomainResult<Money> {
+    if value.is_negative() || value > Money::from_i64(crate::money::MAX_AMOUNT) {
+        return Err(DomainError::validation(
+            field,
+            format!(
+                "must be a number between 0 and {}",
+                crate::money::MAX_AMOUNT
+            ),
+        ));
+    }
+    Ok(value)
 }
 
 /// The kinds of record another record can point at (activity links, list members).

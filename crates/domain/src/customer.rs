@@ -243,8 +243,8 @@ pub struct CustomerExt {
 pub struct Party {
     /// `customer` or `supplier`.
     pub kind: String,
-    pub opening_balance: f64,
-    pub credit_limit: f64,
+    pub opening_balance: crate::money::Money,
+    pub credit_limit: crate::money::Money,
     pub birthday: Option<chrono::NaiveDate>,
     pub gender: Option<i32>,
     pub account_name: Option<String>,

@@ -5,9 +5,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::common::{amount, number_in, round_money, text, LONG, SHORT};
+use crate::common::{amount, money, number_in, text, LONG, SHORT};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{CustomerId, ProductId};
+use crate::money::Money;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Place {
@@ -94,15 +95,15 @@ impl DocKind {
 }
 
 /// `fixed` (an amount) or `percentage` (of the price or subtotal).
-pub fn discount(field: &str, kind: Option<&str>, value: f64, of: f64) -> DomainResult<f64> {
-    let value = amount(field, Some(value))?;
+pub fn discount(field: &str, kind: Option<&str>, value: Money, of: Money) -> DomainResult<Money> {
+    let value = money(field, value)?;
     match kind
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .unwrap_or("fixed")
     {
         "fixed" => Ok(value),
-        "percentage" => Ok(of * number_in(field, Some(value), 0.0, 100.0)? / 100.0),
+        "percentage" => Ok(of.percent(number_in(field, Some(value.to_f64()), 0.0, 100.0)?)),
         other => Err(DomainError::validation(
             field,
             format!("discount type '{other}' is not fixed or percentage"),
@@ -120,17 +121,18 @@ pub struct DocLine {
     pub unit_id: Option<i64>,
     /// Base units per unit of this line.
     pub rate: f64,
-    pub unit_price: f64,
+    pub unit_price: Money,
     pub quantity: f64,
     pub discount_type: Option<String>,
-    pub discount_amount: f64,
+    /// The discount as entered: an amount, or a percentage when `discount_type` says so.
+    pub discount_amount: Money,
     pub tax_id: Option<i64>,
-    pub item_tax: f64,
+    pub item_tax: Money,
     pub note: Option<String>,
     /// The sale line a return line gives back.
     pub sell_line_id: Option<i64>,
     /// `quantity × (unit_price − discount per unit + item_tax)`.
-    pub total: f64,
+    pub total: Money,
 }
 
 impl DocLine {
@@ -144,7 +146,7 @@ pub struct Payment {
     pub note: Option<String>,
     pub payment_type: Option<String>,
     pub method: Option<String>,
-    pub amount: f64,
+    pub amount: Money,
     pub account_id: Option<i64>,
     pub paid_on: Option<NaiveDate>,
 }
@@ -161,12 +163,13 @@ pub struct Doc {
     pub branch_id: i64,
     pub store_id: i64,
     pub discount_type: Option<String>,
-    pub discount_amount: f64,
-    pub total_before_tax: f64,
-    pub tax_amount: f64,
+    /// The discount as entered: an amount, or a percentage when `discount_type` says so.
+    pub discount_amount: Money,
+    pub total_before_tax: Money,
+    pub tax_amount: Money,
     /// Surcharges of a sale; return charges of a return.
-    pub charges: f64,
-    pub final_total: f64,
+    pub charges: Money,
+    pub final_total: Money,
     pub shipping_status: Option<String>,
     pub approved: bool,
     pub additional_notes: Option<String>,
@@ -184,7 +187,7 @@ pub struct Doc {
 impl Doc {
     /// Fills line totals and the document's totals from the lines; client totals are ignored.
     pub fn compute(&mut self) -> DomainResult<()> {
-        let (mut before, mut tax) = (0.0, 0.0);
+        let (mut before, mut tax) = (Money::ZERO, Money::ZERO);
         for (i, l) in self.lines.iter_mut().enumerate() {
             let f = |n: &str| format!("lines[{i}].{n}");
             l.quantity = number_in(&f("quantity"), Some(l.quantity), 0.0, 1e9)?;
@@ -194,8 +197,8 @@ impl Doc {
                     "must be more than 0",
                 ));
             }
-            l.unit_price = amount(&f("unit_price"), Some(l.unit_price))?;
-            l.item_tax = amount(&f("item_tax"), Some(l.item_tax))?;
+            l.unit_price = money(&f("unit_price"), l.unit_price)?;
+            l.item_tax = money(&f("item_tax"), l.item_tax)?;
             let per_unit = discount(
                 &f("line_discount_amount"),
                 l.discount_type.as_deref(),
@@ -208,9 +211,11 @@ impl Doc {
                     "must not exceed the unit price",
                 ));
             }
-            l.total = round_money(l.quantity * (l.unit_price - per_unit + l.item_tax));
-            before += round_money(l.quantity * (l.unit_price - per_unit));
-            tax += round_money(l.quantity * l.item_tax);
+            let net = (l.unit_price - per_unit).times(l.quantity);
+            let line_tax = l.item_tax.times(l.quantity);
+            l.total = net + line_tax;
+            before += net;
+            tax += line_tax;
         }
         let off = discount(
             "discount_amount",
@@ -224,29 +229,29 @@ impl Doc {
                 "must not exceed the total",
             ));
         }
-        self.charges = amount("charges", Some(self.charges))?;
-        self.total_before_tax = round_money(before);
-        self.tax_amount = round_money(tax);
-        self.final_total = round_money(match self.kind {
-            DocKind::SellReturn => (before - off + tax - self.charges).max(0.0),
+        self.charges = money("charges", self.charges)?;
+        self.total_before_tax = before;
+        self.tax_amount = tax;
+        self.final_total = match self.kind {
+            DocKind::SellReturn => (before - off + tax - self.charges).max(Money::ZERO),
             _ => before - off + tax + self.charges,
-        });
+        };
         for (i, p) in self.payments.iter().enumerate() {
-            amount(&format!("payment[{i}].amount"), Some(p.amount))?;
+            money(&format!("payment[{i}].amount"), p.amount)?;
         }
         Ok(())
     }
 
-    pub fn paid(&self) -> f64 {
-        round_money(self.payments.iter().map(|p| p.amount).sum())
+    pub fn paid(&self) -> Money {
+        self.payments.iter().map(|p| p.amount).sum()
     }
 
     /// `paid`, `partial` or `due`, from the payments.
     pub fn payment_status(&self) -> &'static str {
         let paid = self.paid();
-        if paid >= self.final_total && self.final_total > 0.0 || self.final_total == 0.0 {
+        if paid >= self.final_total || self.final_total.is_zero() {
             "paid"
-        } else if paid > 0.0 {
+        } else if paid > Money::ZERO {
             "partial"
         } else {
             "due"
@@ -294,12 +299,14 @@ pub struct ProductExt {
     pub length: f64,
     pub specification: Option<String>,
     pub description: Option<String>,
-    pub custom_field1: Option<String>,
-    pub custom_field2: Option<String>,
-    pub qty_warning_stock: f64,
+    /// Two free-text fields a shop uses as it likes.
+    pub extra1: Option<String>,
+    pub extra2: Option<String>,
+    /// Stock at or below this many base units is low (0: no warning).
+    pub low_stock_at: f64,
     pub media: Vec<String>,
     /// Combo components: (product seq, quantity, unit id, price).
-    pub components: Vec<(i64, f64, Option<i64>, f64)>,
+    pub components: Vec<(i64, f64, Option<i64>, Money)>,
 }
 
 pub const PRODUCT_KINDS: [&str; 4] = ["single", "variable", "modifier", "combo"];
@@ -326,9 +333,9 @@ impl ProductExt {
             length: amount("length", Some(self.length))?,
             specification: text("specification", self.specification, LONG)?,
             description: text("description", self.description, LONG)?,
-            custom_field1: text("product_custom_field1", self.custom_field1, LONG)?,
-            custom_field2: text("product_custom_field2", self.custom_field2, LONG)?,
-            qty_warning_stock: amount("qty_warning_stock", Some(self.qty_warning_stock))?,
+            extra1: text("extra1", self.extra1, LONG)?,
+            extra2: text("extra2", self.extra2, LONG)?,
+            low_stock_at: amount("low_stock_at", Some(self.low_stock_at))?,
             ..self
         })
     }
@@ -352,7 +359,8 @@ pub struct StaffUser {
     pub branch_id: Option<i64>,
     pub is_sale: bool,
     pub is_lock: bool,
-    pub is_access_crm: bool,
+    /// May sign in to the CRM.
+    pub can_use_crm: bool,
     pub is_validated: bool,
 }
 

@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod lead;
 pub mod list;
 pub mod marketing;
+pub mod money;
 pub mod opportunity;
 pub mod repo;
 pub mod sales;

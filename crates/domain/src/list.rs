@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::common::{
-    amount, code_or, number_in, required, text, Audit, Ownership, RecordKind, LONG, SHORT,
+    code_or, money, number_in, required, text, Audit, Ownership, RecordKind, LONG, SHORT,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{CampaignId, SegmentId};
+use crate::money::Money;
 use crate::search::{TermSet, TextField};
 
 /// Which kind of list a member row belongs to.
@@ -91,9 +92,9 @@ pub struct CampaignData {
     pub status: Option<i32>,
     pub start_date: Option<DateTime<Utc>>,
     pub end_date: Option<DateTime<Utc>>,
-    pub expected_revenue: f64,
-    pub budgeted_cost: f64,
-    pub actual_cost: f64,
+    pub expected_revenue: Money,
+    pub budgeted_cost: Money,
+    pub actual_cost: Money,
     /// Percent, 0-100.
     pub expected_response_rate: f64,
     pub actual_response_rate: f64,
@@ -176,9 +177,9 @@ impl CampaignData {
             status: Some(code_or("status", self.status, 0..=99, 1)?),
             start_date: self.start_date,
             end_date: self.end_date,
-            expected_revenue: amount("expected_revenue", Some(self.expected_revenue))?,
-            budgeted_cost: amount("budgeted_cost", Some(self.budgeted_cost))?,
-            actual_cost: amount("actual_cost", Some(self.actual_cost))?,
+            expected_revenue: money("expected_revenue", self.expected_revenue)?,
+            budgeted_cost: money("budgeted_cost", self.budgeted_cost)?,
+            actual_cost: money("actual_cost", self.actual_cost)?,
             expected_response_rate: number_in(
                 "expected_response_rate",
                 Some(self.expected_response_rate),

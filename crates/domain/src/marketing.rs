@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::common::{amount, code_or, int_in, required, text, Audit, LONG, SHORT};
+use crate::common::{code_or, int_in, money, required, text, Audit, LONG, SHORT};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{EmailCampaignId, SegmentId, TemplateId, ZaloCampaignId};
 use crate::search::{TermSet, TextField};
@@ -112,7 +112,7 @@ pub struct ZaloCampaignData {
     pub zns_template_name: Option<String>,
     pub zns_template_param: Option<String>,
     pub zns_template_preview_url: Option<String>,
-    pub zns_template_price: f64,
+    pub zns_template_price: crate::money::Money,
     pub sms_template_id: Option<TemplateId>,
     pub sms_template_name: Option<String>,
     pub sms_template_param: Option<String>,
@@ -150,7 +150,7 @@ impl ZaloCampaignData {
                 self.zns_template_preview_url,
                 LONG,
             )?,
-            zns_template_price: amount("zns_template_price", Some(self.zns_template_price))?,
+            zns_template_price: money("zns_template_price", self.zns_template_price)?,
             sms_template_name: None,
             sms_template_param: text("sms_template_param", self.sms_template_param, LONG)?,
             send_type,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::common::{amount, int_in, number_in, required, text, Audit, Ownership, LONG, SHORT};
+use crate::common::{int_in, money, number_in, required, text, Audit, Ownership, LONG, SHORT};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ContactId, CustomerId, LeadId, OpportunityId};
 use crate::search::{TermSet, TextField};
@@ -19,7 +19,7 @@ pub struct OpportunityData {
     pub contact_name: Option<String>,
     pub lead_id: Option<LeadId>,
     pub lead_name: Option<String>,
-    pub amount: f64,
+    pub amount: crate::money::Money,
     /// ISO 4217, upper case; VND when not given.
     pub currency: String,
     /// Percent, 0-100.
@@ -67,7 +67,7 @@ impl OpportunityData {
             contact_name: None,
             lead_id: self.lead_id,
             lead_name: None,
-            amount: amount("amount", Some(self.amount))?,
+            amount: money("amount", self.amount)?,
             currency,
             probability: number_in("probability", Some(self.probability), 0.0, 100.0)?,
             stage: int_in("stage", self.stage, 0..=99)?,

@@ -508,7 +508,7 @@ pub trait DocStore: Send + Sync {
         &self,
         tenant: TenantId,
         customers: &[CustomerId],
-    ) -> DomainResult<Vec<(CustomerId, f64)>>;
+    ) -> DomainResult<Vec<(CustomerId, crate::money::Money)>>;
 }
 
 /// The staff directory (users and employees).

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::common::{amount, code_or, number_in, required, round_money, text, Audit, LONG, SHORT};
+use crate::common::{code_or, money, number_in, required, text, Audit, LONG, SHORT};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{CustomerId, OrderId, ProductId};
+use crate::money::Money;
 use crate::search::{TermSet, TextField};
 use crate::text::{Email, Phone};
 
@@ -25,9 +26,9 @@ pub struct ProductData {
     /// Filled from the unit. On input without `unit_id` it names the base unit instead: the
     /// tenant's unit of that name, created when missing.
     pub unit_name: Option<String>,
-    pub import_price: f64,
-    pub retail_price: f64,
-    pub wholesale_price: f64,
+    pub import_price: Money,
+    pub retail_price: Money,
+    pub wholesale_price: Money,
     pub config: Option<String>,
     pub note: Option<String>,
     pub image: Option<String>,
@@ -47,9 +48,9 @@ impl ProductData {
                 Some(_) => None,
                 None => text("unit_name", self.unit_name, SHORT)?,
             },
-            import_price: amount("import_price", Some(self.import_price))?,
-            retail_price: amount("retail_price", Some(self.retail_price))?,
-            wholesale_price: amount("wholesale_price", Some(self.wholesale_price))?,
+            import_price: money("import_price", self.import_price)?,
+            retail_price: money("retail_price", self.retail_price)?,
+            wholesale_price: money("wholesale_price", self.wholesale_price)?,
             config: text("config", self.config, LONG)?,
             note: text("note", self.note, LONG)?,
             image: text("image", self.image, MAX_IMAGE)?,
@@ -96,9 +97,9 @@ pub struct ProductUnit {
     pub unit_id: i64,
     pub unit_name: Option<String>,
     pub rate: f64,
-    pub import_price: f64,
-    pub retail_price: f64,
-    pub wholesale_price: f64,
+    pub import_price: Money,
+    pub retail_price: Money,
+    pub wholesale_price: Money,
     pub note: Option<String>,
 }
 
@@ -117,9 +118,9 @@ impl ProductUnit {
         }
         Ok(Self {
             rate,
-            import_price: amount(&f("import_price"), Some(self.import_price))?,
-            retail_price: amount(&f("retail_price"), Some(self.retail_price))?,
-            wholesale_price: amount(&f("wholesale_price"), Some(self.wholesale_price))?,
+            import_price: money(&f("import_price"), self.import_price)?,
+            retail_price: money(&f("retail_price"), self.retail_price)?,
+            wholesale_price: money(&f("wholesale_price"), self.wholesale_price)?,
             note: text(&f("note"), self.note, LONG)?,
             ..self
         })
@@ -144,14 +145,14 @@ pub struct OrderLine {
     pub unit_name: Option<String>,
     pub quantity: f64,
     /// Per unit; the product's (or unit's) retail price when not given.
-    pub price: Option<f64>,
+    pub price: Option<Money>,
     /// An amount off the line.
-    pub discount: f64,
+    pub discount: Money,
     /// Percent of the line amount after discount.
     pub tax_rate: f64,
     /// `quantity × price − discount`.
-    pub amount: f64,
-    pub tax: f64,
+    pub amount: Money,
+    pub tax: Money,
 }
 
 /// The decision on an order, made once through `approve`.
@@ -172,9 +173,9 @@ pub struct OrderData {
     pub customer_name: Option<String>,
     pub order_date: Option<DateTime<Utc>>,
     pub due_date: Option<DateTime<Utc>>,
-    pub total_amount: f64,
-    pub tax_amount: f64,
-    pub discount_amount: f64,
+    pub total_amount: Money,
+    pub tax_amount: Money,
+    pub discount_amount: Money,
     pub status: i32,
     pub note: Option<String>,
     pub receiver_name: Option<String>,
@@ -221,11 +222,8 @@ impl OrderInput {
             }
             lines.push(OrderLine {
                 quantity,
-                price: line
-                    .price
-                    .map(|p| amount(&f("price"), Some(p)))
-                    .transpose()?,
-                discount: amount(&f("discount"), Some(line.discount))?,
+                price: line.price.map(|p| money(&f("price"), p)).transpose()?,
+                discount: money(&f("discount"), line.discount)?,
                 tax_rate: number_in(&f("tax_rate"), Some(line.tax_rate), 0.0, 100.0)?,
                 unit_id: line.unit_id.filter(|u| *u != 0),
                 ..line
@@ -245,9 +243,9 @@ impl OrderInput {
             customer_name: None,
             order_date: d.order_date,
             due_date: d.due_date,
-            total_amount: amount("total_amount", Some(d.total_amount))?,
-            tax_amount: amount("tax_amount", Some(d.tax_amount))?,
-            discount_amount: amount("discount_amount", Some(d.discount_amount))?,
+            total_amount: money("total_amount", d.total_amount)?,
+            tax_amount: money("tax_amount", d.tax_amount)?,
+            discount_amount: money("discount_amount", d.discount_amount)?,
             status: code_or(
                 "status",
                 Some(d.status),
@@ -276,25 +274,24 @@ impl OrderData {
         if self.lines.is_empty() {
             return Ok(());
         }
-        let (mut subtotal, mut discount, mut tax) = (0.0, 0.0, 0.0);
+        let (mut subtotal, mut discount, mut tax) = (Money::ZERO, Money::ZERO, Money::ZERO);
         for (i, line) in self.lines.iter_mut().enumerate() {
-            let price = line.price.unwrap_or(0.0);
-            let gross = round_money(line.quantity * price);
+            let gross = line.price.unwrap_or_default().times(line.quantity);
             if line.discount > gross {
                 return Err(DomainError::validation(
                     format!("lines[{i}].discount"),
                     "must not exceed quantity × price",
                 ));
             }
-            line.amount = round_money(gross - line.discount);
-            line.tax = round_money(line.amount * line.tax_rate / 100.0);
+            line.amount = gross - line.discount;
+            line.tax = line.amount.percent(line.tax_rate);
             subtotal += line.amount;
             discount += line.discount;
             tax += line.tax;
         }
-        self.discount_amount = round_money(discount);
-        self.tax_amount = round_money(tax);
-        self.total_amount = round_money(subtotal + tax);
+        self.discount_amount = discount;
+        self.tax_amount = tax;
+        self.total_amount = subtotal + tax;
         Ok(())
     }
 
@@ -326,25 +323,25 @@ mod tests {
             lines: vec![
                 OrderLine {
                     quantity: 3.0,
-                    price: Some(150_000.0),
-                    discount: 50_000.0,
+                    price: Some(Money::from_i64(150_000)),
+                    discount: Money::from_i64(50_000),
                     tax_rate: 10.0,
                     ..Default::default()
                 },
                 OrderLine {
                     quantity: 2.0,
-                    price: Some(25_000.0),
+                    price: Some(Money::from_i64(25_000)),
                     ..Default::default()
                 },
             ],
-            total_amount: 1.0,
+            total_amount: Money::from_i64(1),
             ..Default::default()
         };
         o.compute_amounts().expect("valid");
-        assert_eq!(o.lines[0].amount, 400_000.0);
-        assert_eq!(o.lines[0].tax, 40_000.0);
-        assert_eq!(o.discount_amount, 50_000.0);
-        assert_eq!(o.tax_amount, 40_000.0);
-        assert_eq!(o.total_amount, 490_000.0);
+        assert_eq!(o.lines[0].amount, Money::from_i64(400_000));
+        assert_eq!(o.lines[0].tax, Money::from_i64(40_000));
+        assert_eq!(o.discount_amount, Money::from_i64(50_000));
+        assert_eq!(o.tax_amount, Money::from_i64(40_000));
+        assert_eq!(o.total_amount, Money::from_i64(490_000));
     }
 }

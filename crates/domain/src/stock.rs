@@ -10,6 +10,7 @@ use crate::common::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{CustomerId, ProductId};
 use crate::inventory::{Doc, DocFilter, DocKind, DocLine, Move, Place};
+use crate::money::Money;
 use crate::sales::Product;
 use crate::search::{Field, Filter, PageRequest, Value};
 use crate::service::Crm;
@@ -20,7 +21,7 @@ use crate::work::{At, Lock, Work};
 pub struct NamedUnit {
     pub name: String,
     pub rate: f64,
-    pub retail_price: f64,
+    pub retail_price: Money,
 }
 
 /// Where a new product's opening stock goes (`branch` is needed when `quantity` is not 0).
@@ -494,9 +495,9 @@ impl Crm {
                     unit_id,
                     unit_name: None,
                     rate: u.rate,
-                    import_price: 0.0,
+                    import_price: Money::ZERO,
                     retail_price: u.retail_price,
-                    wholesale_price: 0.0,
+                    wholesale_price: Money::ZERO,
                     note: None,
                 },
                 true,
@@ -596,11 +597,11 @@ pub fn new_doc(actor: &Actor, kind: DocKind, date: Option<NaiveDate>) -> Doc {
         branch_id: 0,
         store_id: 0,
         discount_type: None,
-        discount_amount: 0.0,
-        total_before_tax: 0.0,
-        tax_amount: 0.0,
-        charges: 0.0,
-        final_total: 0.0,
+        discount_amount: Money::ZERO,
+        total_before_tax: Money::ZERO,
+        tax_amount: Money::ZERO,
+        charges: Money::ZERO,
+        final_total: Money::ZERO,
         shipping_status: None,
         approved: false,
         additional_notes: None,

@@ -421,12 +421,12 @@ mod seam {
             NamedUnit {
                 name: "Thùng".to_owned(),
                 rate: 24.0,
-                retail_price: 200_000.0,
+                retail_price: crm_domain::money::Money::from_i64(200_000),
             },
             NamedUnit {
                 name: "Lốc".to_owned(),
                 rate: -6.0,
-                retail_price: 0.0,
+                retail_price: crm_domain::money::Money::ZERO,
             },
         ];
         let opening = Opening {

@@ -52,8 +52,8 @@ pub(crate) struct ExtRow {
 #[derive(Debug, Serialize, Deserialize)]
 struct PartyJson {
     kind: String,
-    opening_balance: f64,
-    credit_limit: f64,
+    opening_balance: crm_domain::money::Money,
+    credit_limit: crm_domain::money::Money,
     birthday: Option<chrono::NaiveDate>,
     gender: Option<i32>,
     account_name: Option<String>,

@@ -18,8 +18,9 @@ use uuid::Uuid;
 use crate::common::{fill_codes, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::db::{Exec, Scalar};
 use crate::error::db_error;
-use crate::table::{al, term_matches, v, AuditRow, Table, T};
+use crate::table::{al, term_matches, v, vm, AuditRow, Table, T};
 use crate::SqlStore;
+use crm_domain::money::Money;
 
 /// Where the records a list can hold live: table, name column, search-term entity code.
 fn member_table(kind: RecordKind) -> Option<(&'static str, &'static str, i16)> {
@@ -265,9 +266,9 @@ impl Table for Campaign {
                 status: r.status,
                 start_date: r.start_date,
                 end_date: r.end_date,
-                expected_revenue: r.expected_revenue,
-                budgeted_cost: r.budgeted_cost,
-                actual_cost: r.actual_cost,
+                expected_revenue: Money::from_f64(r.expected_revenue),
+                budgeted_cost: Money::from_f64(r.budgeted_cost),
+                actual_cost: Money::from_f64(r.actual_cost),
                 expected_response_rate: r.expected_response_rate,
                 actual_response_rate: r.actual_response_rate,
                 note: r.note,
@@ -286,9 +287,9 @@ impl Table for Campaign {
             v(d.status),
             v(d.start_date),
             v(d.end_date),
-            v(d.expected_revenue),
-            v(d.budgeted_cost),
-            v(d.actual_cost),
+            vm(d.expected_revenue),
+            vm(d.budgeted_cost),
+            vm(d.actual_cost),
             v(d.expected_response_rate),
             v(d.actual_response_rate),
             v(d.note.clone()),

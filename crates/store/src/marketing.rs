@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::common::fill_codes;
 use crate::db::Exec;
-use crate::table::{v, AuditRow, Table};
+use crate::table::{v, vm, AuditRow, Table};
+use crm_domain::money::Money;
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct EmailRow {
@@ -216,7 +217,7 @@ impl Table for ZaloCampaign {
                 zns_template_name: r.zns_template_name,
                 zns_template_param: r.zns_template_param,
                 zns_template_preview_url: r.zns_template_preview_url,
-                zns_template_price: r.zns_template_price,
+                zns_template_price: Money::from_f64(r.zns_template_price),
                 sms_template_id: r.sms_template_id.map(Into::into),
                 sms_template_name: r.sms_template_name,
                 sms_template_param: r.sms_template_param,
@@ -243,7 +244,7 @@ impl Table for ZaloCampaign {
             v(d.zns_template_name.clone()),
             v(d.zns_template_param.clone()),
             v(d.zns_template_preview_url.clone()),
-            v(d.zns_template_price),
+            vm(d.zns_template_price),
             v(d.sms_template_id.map(|t| t.0)),
             v(d.sms_template_name.clone()),
             v(d.sms_template_param.clone()),

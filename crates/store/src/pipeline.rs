@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use crate::common::{fill_codes, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::db::Exec;
-use crate::table::{v, AuditRow, Table};
+use crate::table::{v, vm, AuditRow, Table};
+use crm_domain::money::Money;
 
 /// The three columns of a link: kind code, id, name.
 fn link_values(link: &Option<Link>) -> [SimpleExpr; 3] {
@@ -284,7 +285,7 @@ impl Table for Opportunity {
                 contact_name: r.contact_name,
                 lead_id: r.lead_id.map(Into::into),
                 lead_name: r.lead_name,
-                amount: r.amount,
+                amount: Money::from_f64(r.amount),
                 currency: r.currency,
                 probability: r.probability,
                 stage: r.stage,
@@ -325,7 +326,7 @@ impl Table for Opportunity {
             v(d.contact_name.clone()),
             v(d.lead_id.map(|i| i.0)),
             v(d.lead_name.clone()),
-            v(d.amount),
+            vm(d.amount),
             v(d.currency.clone()),
             v(d.probability),
             v(d.stage),

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::ids::{OrderId, ProductId, TenantId};
 use crm_domain::inventory::ProductExt;
+use crm_domain::money::Money;
 use crm_domain::repo::SalesStore;
 use crm_domain::sales::{
     Approval, Order, OrderData, OrderLine, Product, ProductData, ProductUnit, Unit,
@@ -20,7 +21,7 @@ use uuid::Uuid;
 use crate::common::fill_codes;
 use crate::db::Exec;
 use crate::error::db_error;
-use crate::table::{al, v, AuditRow, Table, T};
+use crate::table::{al, v, vm, AuditRow, Table, T};
 use crate::SqlStore;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -57,11 +58,14 @@ struct ProductExtJson {
     length: f64,
     specification: Option<String>,
     description: Option<String>,
-    custom_field1: Option<String>,
-    custom_field2: Option<String>,
-    qty_warning_stock: f64,
+    #[serde(alias = "custom_field1")]
+    extra1: Option<String>,
+    #[serde(alias = "custom_field2")]
+    extra2: Option<String>,
+    #[serde(alias = "qty_warning_stock")]
+    low_stock_at: f64,
     media: Vec<String>,
-    components: Vec<(i64, f64, Option<i64>, f64)>,
+    components: Vec<(i64, f64, Option<i64>, Money)>,
 }
 
 fn ext_from(raw: Option<String>) -> DomainResult<ProductExt> {
@@ -84,9 +88,9 @@ fn ext_from(raw: Option<String>) -> DomainResult<ProductExt> {
         length: j.length,
         specification: j.specification,
         description: j.description,
-        custom_field1: j.custom_field1,
-        custom_field2: j.custom_field2,
-        qty_warning_stock: j.qty_warning_stock,
+        extra1: j.extra1,
+        extra2: j.extra2,
+        low_stock_at: j.low_stock_at,
         media: j.media,
         components: j.components,
     })
@@ -104,9 +108,9 @@ fn ext_json(e: &ProductExt) -> String {
         length: e.length,
         specification: e.specification.clone(),
         description: e.description.clone(),
-        custom_field1: e.custom_field1.clone(),
-        custom_field2: e.custom_field2.clone(),
-        qty_warning_stock: e.qty_warning_stock,
+        extra1: e.extra1.clone(),
+        extra2: e.extra2.clone(),
+        low_stock_at: e.low_stock_at,
         media: e.media.clone(),
         components: e.components.clone(),
     })
@@ -159,9 +163,9 @@ impl Table for Product {
                 group_name: r.group_name,
                 unit_id: r.unit_id,
                 unit_name: r.unit_name,
-                import_price: r.import_price,
-                retail_price: r.retail_price,
-                wholesale_price: r.wholesale_price,
+                import_price: Money::from_f64(r.import_price),
+                retail_price: Money::from_f64(r.retail_price),
+                wholesale_price: Money::from_f64(r.wholesale_price),
                 config: r.config,
                 note: r.note,
                 image: r.image,
@@ -177,9 +181,9 @@ impl Table for Product {
             v(d.group_id),
             v(d.group_name.clone()),
             v(d.unit_id),
-            v(d.import_price),
-            v(d.retail_price),
-            v(d.wholesale_price),
+            vm(d.import_price),
+            vm(d.retail_price),
+            vm(d.wholesale_price),
             v(d.config.clone()),
             v(d.note.clone()),
             v(d.image.clone()),
@@ -236,11 +240,11 @@ struct LineJson {
     unit_id: Option<i64>,
     unit_name: Option<String>,
     quantity: f64,
-    price: Option<f64>,
-    discount: f64,
+    price: Option<Money>,
+    discount: Money,
     tax_rate: f64,
-    amount: f64,
-    tax: f64,
+    amount: Money,
+    tax: Money,
 }
 
 impl From<&OrderLine> for LineJson {
@@ -356,9 +360,9 @@ impl Table for Order {
                 customer_name: r.customer_name,
                 order_date: r.order_date,
                 due_date: r.due_date,
-                total_amount: r.total_amount,
-                tax_amount: r.tax_amount,
-                discount_amount: r.discount_amount,
+                total_amount: Money::from_f64(r.total_amount),
+                tax_amount: Money::from_f64(r.tax_amount),
+                discount_amount: Money::from_f64(r.discount_amount),
                 status: r.status,
                 note: r.note,
                 receiver_name: r.receiver_name,
@@ -380,9 +384,9 @@ impl Table for Order {
             v(d.customer_name.clone()),
             v(d.order_date),
             v(d.due_date),
-            v(d.total_amount),
-            v(d.tax_amount),
-            v(d.discount_amount),
+            vm(d.total_amount),
+            vm(d.tax_amount),
+            vm(d.discount_amount),
             v(d.status),
             v(d.note.clone()),
             v(d.receiver_name.clone()),
@@ -609,9 +613,9 @@ impl SalesStore for SqlStore {
                 unit_id: r.unit_id,
                 unit_name: r.unit_name,
                 rate: r.rate,
-                import_price: r.import_price,
-                retail_price: r.retail_price,
-                wholesale_price: r.wholesale_price,
+                import_price: Money::from_f64(r.import_price),
+                retail_price: Money::from_f64(r.retail_price),
+                wholesale_price: Money::from_f64(r.wholesale_price),
                 note: r.note,
             })
             .collect())
@@ -657,9 +661,9 @@ impl SalesStore for SqlStore {
                     v(i as i64),
                     v(u.unit_id),
                     v(u.rate),
-                    v(u.import_price),
-                    v(u.retail_price),
-                    v(u.wholesale_price),
+                    vm(u.import_price),
+                    vm(u.retail_price),
+                    vm(u.wholesale_price),
                     v(u.note.clone()),
                 ]);
             }

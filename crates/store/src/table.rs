@@ -38,6 +38,12 @@ pub(crate) fn v<V: Into<Value>>(value: V) -> SimpleExpr {
     SimpleExpr::Value(value.into())
 }
 
+/// A bound amount of money: stored as a floating number (see `crm_domain::money` for
+/// which amounts round-trip exactly); read back with `Money::from_f64`.
+pub(crate) fn vm(value: crm_domain::money::Money) -> SimpleExpr {
+    v(value.to_f64())
+}
+
 /// The audit columns every row has.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct AuditRow {

@@ -7,6 +7,7 @@ use axum::Router;
 use crm_domain::list::{
     member_kind, Campaign, CampaignData, ListKind, Member, Segment, SegmentData,
 };
+use crm_domain::money::Money;
 use crm_domain::search::{Field, Filter};
 use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ use super::envelope::{
     OwnershipDto, PageDto,
 };
 use super::resource::{int_filter, routes, PageQuery, Resource, Routes};
-use crate::body::{guid, lenient_int, lenient_num};
+use crate::body::{guid, lenient_int, lenient_money, lenient_num};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -125,12 +126,12 @@ pub(super) struct CampaignDto {
     start_date: Option<String>,
     #[serde(default)]
     end_date: Option<String>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    expected_revenue: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    budgeted_cost: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    actual_cost: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    expected_revenue: Option<Money>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    budgeted_cost: Option<Money>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    actual_cost: Option<Money>,
     #[serde(default, deserialize_with = "lenient_num")]
     expected_response_rate: Option<f64>,
     #[serde(default, deserialize_with = "lenient_num")]
@@ -181,9 +182,9 @@ impl Resource for Campaign {
             status: b.status,
             start_date: parse_time("startDate", b.start_date.as_deref(), tz)?,
             end_date: parse_time("endDate", b.end_date.as_deref(), tz)?,
-            expected_revenue: b.expected_revenue.unwrap_or(0.0),
-            budgeted_cost: b.budgeted_cost.unwrap_or(0.0),
-            actual_cost: b.actual_cost.unwrap_or(0.0),
+            expected_revenue: b.expected_revenue.unwrap_or_default(),
+            budgeted_cost: b.budgeted_cost.unwrap_or_default(),
+            actual_cost: b.actual_cost.unwrap_or_default(),
             expected_response_rate: b.expected_response_rate.unwrap_or(0.0),
             actual_response_rate: b.actual_response_rate.unwrap_or(0.0),
             note: b.note,

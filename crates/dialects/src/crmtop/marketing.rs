@@ -9,6 +9,7 @@ use crm_domain::files::{FileOwner, Upload};
 use crm_domain::marketing::{
     EmailCampaign, EmailCampaignData, EmailCampaignInput, ZaloCampaign, ZaloCampaignData,
 };
+use crm_domain::money::Money;
 use crm_domain::search::{Field, Filter};
 use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,7 @@ use super::envelope::{
 };
 use super::form::{file_url, FileDto, FormWithFiles};
 use super::resource::{int_filter, search, PageQuery, Resource, WithAudit};
-use crate::body::{guid, lenient_int, lenient_num};
+use crate::body::{guid, lenient_int, lenient_money};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -332,8 +333,8 @@ pub(super) struct ZaloDto {
     zns_template_param: Option<String>,
     #[serde(default)]
     zns_template_preview_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    zns_template_price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    zns_template_price: Option<Money>,
     #[serde(default, deserialize_with = "guid")]
     sms_template_id: Option<Uuid>,
     #[serde(default)]
@@ -387,7 +388,7 @@ impl Resource for ZaloCampaign {
             zns_template_name: b.zns_template_name,
             zns_template_param: b.zns_template_param,
             zns_template_preview_url: b.zns_template_preview_url,
-            zns_template_price: b.zns_template_price.unwrap_or(0.0),
+            zns_template_price: b.zns_template_price.unwrap_or_default(),
             sms_template_id: b.sms_template_id.map(Into::into),
             sms_template_name: None,
             sms_template_param: b.sms_template_param,

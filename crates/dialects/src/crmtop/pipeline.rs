@@ -7,6 +7,7 @@ use axum::Router;
 use crm_domain::activity::{self, Activity, ActivityData};
 use crm_domain::common::{int_in, Link};
 use crm_domain::ids::ActivityId;
+use crm_domain::money::Money;
 use crm_domain::opportunity::{Opportunity, OpportunityData};
 use crm_domain::search::{Field, Filter, TextField};
 use crm_domain::template::{Template, TemplateData};
@@ -20,7 +21,7 @@ use super::envelope::{
 use super::resource::{
     date_range, int_filter, ref_filter, routes, text_filter, PageQuery, Resource, Routes, WithAudit,
 };
-use crate::body::{guid, lenient_int, lenient_num};
+use crate::body::{guid, lenient_int, lenient_money, lenient_num};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -257,8 +258,8 @@ pub(super) struct OpportunityDto {
     lead_id: Option<Uuid>,
     #[serde(default)]
     lead_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    amount: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    amount: Option<Money>,
     #[serde(default)]
     currency: Option<String>,
     #[serde(default, deserialize_with = "lenient_num")]
@@ -318,7 +319,7 @@ impl Resource for Opportunity {
             contact_name: None,
             lead_id: b.lead_id.map(Into::into),
             lead_name: None,
-            amount: b.amount.unwrap_or(0.0),
+            amount: b.amount.unwrap_or_default(),
             currency: b.currency.unwrap_or_default(),
             probability: b.probability.unwrap_or(0.0),
             stage: b.stage,

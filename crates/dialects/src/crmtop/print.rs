@@ -2,7 +2,9 @@
 //! ready-to-print HTML in Vietnamese, one page per order.
 
 use chrono_tz::Tz;
+use crm_domain::money::Money;
 use crm_domain::sales::{Order, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_DONE, ORDER_SHIPPING};
+use rust_decimal::prelude::ToPrimitive;
 
 /// The paper an order is printed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,9 +14,11 @@ pub enum Paper {
 }
 
 /// `1234567.5` → `1.234.567,5 ₫` (Vietnamese grouping, the đồng sign).
-pub fn vnd(amount: f64) -> String {
-    let negative = amount < 0.0;
-    let cents = (amount.abs() * 100.0).round() as u64;
+pub fn vnd(amount: Money) -> String {
+    let negative = amount.is_negative();
+    let cents = (amount.decimal().abs() * rust_decimal::Decimal::ONE_HUNDRED)
+        .to_u64()
+        .unwrap_or(u64::MAX);
     let (whole, frac) = (cents / 100, cents % 100);
     let digits = whole.to_string();
     let mut grouped = String::new();
@@ -133,7 +137,7 @@ fn receipt(order: &Order, tz: Tz) -> String {
             opt(&l.product_name),
             qty(l.quantity),
             opt(&l.unit_name),
-            vnd(l.price.unwrap_or(0.0)),
+            vnd(l.price.unwrap_or_default()),
             vnd(l.amount)
         ));
     }
@@ -164,7 +168,7 @@ fn a4(order: &Order, tz: Tz) -> String {
             opt(&l.product_name),
             opt(&l.unit_name),
             qty(l.quantity),
-            vnd(l.price.unwrap_or(0.0)),
+            vnd(l.price.unwrap_or_default()),
             vnd(l.discount),
             vnd(l.tax),
             vnd(l.amount + l.tax)
@@ -205,10 +209,10 @@ mod tests {
 
     #[test]
     fn amounts_in_vnd() {
-        assert_eq!(vnd(0.0), "0 ₫");
-        assert_eq!(vnd(1_234_567.0), "1.234.567 ₫");
-        assert_eq!(vnd(150_000.5), "150.000,5 ₫");
-        assert_eq!(vnd(999.25), "999,25 ₫");
+        assert_eq!(vnd(Money::from_f64(0.0)), "0 ₫");
+        assert_eq!(vnd(Money::from_f64(1_234_567.0)), "1.234.567 ₫");
+        assert_eq!(vnd(Money::from_f64(150_000.5)), "150.000,5 ₫");
+        assert_eq!(vnd(Money::from_f64(999.25)), "999,25 ₫");
         assert_eq!(qty(2.5), "2,5");
         assert_eq!(qty(3.0), "3");
         assert_eq!(esc("<b>&"), "&lt;b&gt;&amp;");

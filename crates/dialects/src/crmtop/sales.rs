@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::Router;
 use crm_domain::ids::{OrderId, ProductId};
+use crm_domain::money::Money;
 use crm_domain::sales::{
     Order, OrderData, OrderInput, OrderLine, Product, ProductData, ProductUnit,
 };
@@ -20,7 +21,7 @@ use super::print::{render, Paper};
 use super::resource::{
     date_range, int_filter, ref_filter, routes, PageQuery, Resource, Routes, WithAudit,
 };
-use crate::body::{guid, lenient_int, lenient_num};
+use crate::body::{guid, lenient_int, lenient_money, lenient_num};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -56,12 +57,12 @@ pub(super) struct ProductDto {
     unit_id: Option<i64>,
     #[serde(default)]
     unit_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    import_price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    retail_price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    wholesale_price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    import_price: Option<Money>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    retail_price: Option<Money>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    wholesale_price: Option<Money>,
     #[serde(default)]
     config: Option<String>,
     #[serde(default)]
@@ -94,9 +95,9 @@ impl Resource for Product {
             group_name: b.group_name,
             unit_id: b.unit_id,
             unit_name: None,
-            import_price: b.import_price.unwrap_or(0.0),
-            retail_price: b.retail_price.unwrap_or(0.0),
-            wholesale_price: b.wholesale_price.unwrap_or(0.0),
+            import_price: b.import_price.unwrap_or_default(),
+            retail_price: b.retail_price.unwrap_or_default(),
+            wholesale_price: b.wholesale_price.unwrap_or_default(),
             config: b.config,
             note: b.note,
             image: b.image,
@@ -171,12 +172,12 @@ struct ProductUnitDto {
     unit_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_num")]
     unit_rate: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    import_price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    retail_price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    wholesale_price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    import_price: Option<Money>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    retail_price: Option<Money>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    wholesale_price: Option<Money>,
     #[serde(default)]
     note: Option<String>,
     #[serde(default)]
@@ -216,9 +217,9 @@ async fn multi_unit_save(
                 unit_id: u.unit_id.unwrap_or(0),
                 unit_name: None,
                 rate: u.unit_rate.unwrap_or(0.0),
-                import_price: u.import_price.unwrap_or(0.0),
-                retail_price: u.retail_price.unwrap_or(0.0),
-                wholesale_price: u.wholesale_price.unwrap_or(0.0),
+                import_price: u.import_price.unwrap_or_default(),
+                retail_price: u.retail_price.unwrap_or_default(),
+                wholesale_price: u.wholesale_price.unwrap_or_default(),
                 note: u.note,
             },
             keep,
@@ -273,16 +274,16 @@ struct LineDto {
     unit_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_num")]
     quantity: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    price: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    discount: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    price: Option<Money>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    discount: Option<Money>,
     #[serde(default, deserialize_with = "lenient_num")]
     tax_rate: Option<f64>,
     #[serde(default, skip_deserializing)]
-    amount: Option<f64>,
+    amount: Option<Money>,
     #[serde(default, skip_deserializing)]
-    tax: Option<f64>,
+    tax: Option<Money>,
 }
 
 /// `SaveOrderRequest`, both ways.
@@ -301,12 +302,12 @@ pub(super) struct OrderDto {
     order_date: Option<String>,
     #[serde(default)]
     due_date: Option<String>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    total_amount: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    tax_amount: Option<f64>,
-    #[serde(default, deserialize_with = "lenient_num")]
-    discount_amount: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    total_amount: Option<Money>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    tax_amount: Option<Money>,
+    #[serde(default, deserialize_with = "lenient_money")]
+    discount_amount: Option<Money>,
     #[serde(default, deserialize_with = "lenient_int")]
     status: Option<i32>,
     /// Read-only: set by `approve`.
@@ -390,7 +391,7 @@ fn parse_lines(raw: Option<Value>) -> Result<Vec<OrderLine>, CrmtopError> {
                 unit_id: line.unit_id,
                 quantity: line.quantity.unwrap_or(0.0),
                 price: line.price,
-                discount: line.discount.unwrap_or(0.0),
+                discount: line.discount.unwrap_or_default(),
                 tax_rate: line.tax_rate.unwrap_or(0.0),
                 ..OrderLine::default()
             })
@@ -435,9 +436,9 @@ impl Resource for Order {
                 customer_id: b.customer_id.map(Into::into),
                 order_date: parse_time("orderDate", b.order_date.as_deref(), tz)?,
                 due_date: parse_time("dueDate", b.due_date.as_deref(), tz)?,
-                total_amount: b.total_amount.unwrap_or(0.0),
-                tax_amount: b.tax_amount.unwrap_or(0.0),
-                discount_amount: b.discount_amount.unwrap_or(0.0),
+                total_amount: b.total_amount.unwrap_or_default(),
+                tax_amount: b.tax_amount.unwrap_or_default(),
+                discount_amount: b.discount_amount.unwrap_or_default(),
                 status: b.status.unwrap_or(0),
                 note: b.note,
                 receiver_name: b.receiver_name,

@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::customer::Customer;
 use crm_domain::inventory::{Doc, DocFilter, DocKind, DocLine, Payment, Place};
+use crm_domain::money::Money;
 use crm_domain::sales::Product;
 use crm_domain::search::{Filter, PageRequest};
 use crm_domain::stock::new_doc;
@@ -138,8 +139,8 @@ impl DocIn {
         doc.branch_id = self.branch_id.unwrap_or(0);
         doc.store_id = self.store_id.unwrap_or(0);
         doc.discount_type = self.discount_type;
-        doc.discount_amount = self.discount_amount.unwrap_or(0.0);
-        doc.charges = self.surcharges.unwrap_or(0.0);
+        doc.discount_amount = Money::from_f64(self.discount_amount.unwrap_or(0.0));
+        doc.charges = Money::from_f64(self.surcharges.unwrap_or(0.0));
         doc.shipping_status = self
             .shipping_status
             .filter(|s| !s.trim().is_empty())
@@ -158,12 +159,12 @@ impl DocIn {
                 sort: l.id_sort.unwrap_or(i as i64),
                 product_seq: product,
                 unit_id: l.unit_id.filter(|u| *u != 0),
-                unit_price: l.unit_price.unwrap_or(0.0),
+                unit_price: Money::from_f64(l.unit_price.unwrap_or(0.0)),
                 quantity: l.quantity.unwrap_or(0.0),
                 discount_type: l.line_discount_type,
-                discount_amount: l.line_discount_amount.unwrap_or(0.0),
+                discount_amount: Money::from_f64(l.line_discount_amount.unwrap_or(0.0)),
                 tax_id: l.tax_id,
-                item_tax: l.item_tax.unwrap_or(0.0),
+                item_tax: Money::from_f64(l.item_tax.unwrap_or(0.0)),
                 note: l.sell_line_note.filter(|n| !n.is_empty()),
                 sell_line_id: l.sell_line_id,
                 ..DocLine::default()
@@ -176,7 +177,7 @@ impl DocIn {
                 note: p.note.filter(|n| !n.is_empty()),
                 payment_type: p.payment_type,
                 method: p.method,
-                amount: p.amount.unwrap_or(0.0),
+                amount: Money::from_f64(p.amount.unwrap_or(0.0)),
                 account_id: p.account_id,
                 paid_on: Some(date.unwrap_or_else(|| actor.today())),
             })

@@ -282,8 +282,8 @@ pub(super) fn id_of(raw: &str, what: &str) -> Result<i64, NxError> {
         .map_err(|_| bad("id", format!("'{raw}' is not the integer id of a {what}")))
 }
 
-pub(super) fn money(v: f64) -> String {
-    format!("{v:.4}")
+pub(super) fn money(v: crm_domain::money::Money) -> String {
+    format!("{:.4}", v.decimal())
 }
 
 pub(super) fn ok_flat(message: &str) -> Json<Value> {

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use crm_domain::inventory::StaffUser;
 use crm_domain::lead::{Lead, LeadExt, LeadInput};
 use crm_domain::list::{Campaign, CampaignData, CampaignExt, Stage, STAGE_TYPES};
+use crm_domain::money::Money;
 use crm_domain::opportunity::{Opportunity, OpportunityData, OpportunityExt};
 use crm_domain::search::{Field, Filter, PageRequest, Value as FilterValue};
 use crm_domain::{Actor, DomainError};
@@ -192,11 +193,12 @@ fn campaign_data(
             .or_else(|| base.as_ref().and_then(|d| d.start_date)),
         end_date: local_midnight(actor, ymd("end_date", &b.end_date)?)
             .or_else(|| base.as_ref().and_then(|d| d.end_date)),
-        expected_revenue: base.as_ref().map_or(0.0, |d| d.expected_revenue),
+        expected_revenue: base.as_ref().map_or(Money::ZERO, |d| d.expected_revenue),
         budgeted_cost: b
             .budget
-            .unwrap_or_else(|| base.as_ref().map_or(0.0, |d| d.budgeted_cost)),
-        actual_cost: base.as_ref().map_or(0.0, |d| d.actual_cost),
+            .map(Money::from_f64)
+            .unwrap_or_else(|| base.as_ref().map_or(Money::ZERO, |d| d.budgeted_cost)),
+        actual_cost: base.as_ref().map_or(Money::ZERO, |d| d.actual_cost),
         expected_response_rate: base.as_ref().map_or(0.0, |d| d.expected_response_rate),
         actual_response_rate: base.as_ref().map_or(0.0, |d| d.actual_response_rate),
         note: b
@@ -466,7 +468,8 @@ async fn opportunity_data(
         lead_name: None,
         amount: o
             .opportunity_amount
-            .unwrap_or_else(|| base.as_ref().map_or(0.0, |d| d.amount)),
+            .map(Money::from_f64)
+            .unwrap_or_else(|| base.as_ref().map_or(Money::ZERO, |d| d.amount)),
         currency: base
             .as_ref()
             .map_or_else(|| "VND".to_owned(), |d| d.currency.clone()),

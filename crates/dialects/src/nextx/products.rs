@@ -1,6 +1,7 @@
 //! NextX products (seed 003): products with a base unit and sub-units, combos, opening
 //! stock, list with stock per store, and the product detail.
 
+use crm_domain::money::Money;
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -148,7 +149,7 @@ fn product_data(p: &ProductIn, old: Option<&Product>) -> ProductData {
                 pid,
                 c.quantity.unwrap_or(1.0),
                 c.unit_id,
-                c.price.unwrap_or(0.0),
+                Money::from_f64(c.price.unwrap_or(0.0)),
             ))
         })
         .collect();
@@ -164,9 +165,9 @@ fn product_data(p: &ProductIn, old: Option<&Product>) -> ProductData {
         group_name: old.and_then(|o| o.data.group_name.clone()),
         unit_id,
         unit_name: base_name,
-        import_price: p.purchase_price.unwrap_or(0.0),
-        retail_price: p.sell_price.unwrap_or(0.0),
-        wholesale_price: old.map_or(0.0, |o| o.data.wholesale_price),
+        import_price: Money::from_f64(p.purchase_price.unwrap_or(0.0)),
+        retail_price: Money::from_f64(p.sell_price.unwrap_or(0.0)),
+        wholesale_price: old.map_or(Money::ZERO, |o| o.data.wholesale_price),
         config: old.and_then(|o| o.data.config.clone()),
         note: old.and_then(|o| o.data.note.clone()),
         image: p
@@ -189,9 +190,9 @@ fn product_data(p: &ProductIn, old: Option<&Product>) -> ProductData {
             length: p.length.unwrap_or(0.0),
             specification: p.specification.clone(),
             description: p.description.clone(),
-            custom_field1: p.product_custom_field1.clone(),
-            custom_field2: p.product_custom_field2.clone(),
-            qty_warning_stock: p.qty_warning_stock.unwrap_or(old_ext.qty_warning_stock),
+            extra1: p.product_custom_field1.clone(),
+            extra2: p.product_custom_field2.clone(),
+            low_stock_at: p.qty_warning_stock.unwrap_or(old_ext.low_stock_at),
             media: p.media.iter().filter_map(|m| m.url.clone()).collect(),
             components,
         }),
@@ -215,7 +216,7 @@ async fn product_add(
         .map(|u| NamedUnit {
             name: u.name.clone().unwrap_or_default(),
             rate: u.f_convert.unwrap_or(0.0),
-            retail_price: u.price.unwrap_or(0.0),
+            retail_price: Money::from_f64(u.price.unwrap_or(0.0)),
         })
         .collect();
     let place = Opening {
@@ -250,7 +251,7 @@ async fn product_add(
         "width": ext.width,
         "length": ext.length,
         "qty_begin_stock": opening,
-        "qty_warning_stock": ext.qty_warning_stock,
+        "qty_warning_stock": ext.low_stock_at,
     })))
 }
 
@@ -282,6 +283,9 @@ fn product_wire_field(field: &str, p: &ProductIn) -> Option<String> {
         "unit_name" => Some("unit.unit_base.name".to_owned()),
         "opening.branch_id" => Some("branch_id".to_owned()),
         "opening.quantity" => Some("qty_begin_stock".to_owned()),
+        "extra1" => Some("product_custom_field1".to_owned()),
+        "extra2" => Some("product_custom_field2".to_owned()),
+        "low_stock_at" => Some("qty_warning_stock".to_owned()),
         _ => None,
     }
 }
@@ -405,8 +409,8 @@ async fn product_detail(
         "product_name": x.data.name, "product_actual_name": x.data.name,
         "product_code": x.data.code, "product_sku": ext.sku.clone().or(x.data.code.clone()), "product_image": x.data.image,
         "qty_available": qty,
-        "qty_warning_stock": ext.qty_warning_stock,
-        "stock_warning": ext.qty_warning_stock > 0.0 && qty <= ext.qty_warning_stock,
+        "qty_warning_stock": ext.low_stock_at,
+        "stock_warning": ext.low_stock_at > 0.0 && qty <= ext.low_stock_at,
         "default_purchase_price": x.data.import_price, "default_sell_price": x.data.retail_price,
         "product_type": ext.kind, "specification": ext.specification,
         "height": ext.height.to_string(), "width": ext.width.to_string(), "length": ext.length.to_string(), "weight": ext.weight.to_string(),

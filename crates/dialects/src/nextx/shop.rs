@@ -13,6 +13,7 @@ use crm_domain::customer::{
     put_primary, Customer, CustomerData, CustomerExt, CustomerInput, Party,
 };
 use crm_domain::inventory::{Category, Place};
+use crm_domain::money::Money;
 use crm_domain::search::Filter;
 use crm_domain::text::{Email, Phone};
 use crm_domain::{Actor, DomainError};
@@ -353,8 +354,8 @@ fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerI
     let old_party = ext.party.take();
     ext.party = Some(Party {
         kind,
-        opening_balance: c.opening_balance.unwrap_or(0.0),
-        credit_limit: c.credit_limit.unwrap_or(0.0),
+        opening_balance: Money::from_f64(c.opening_balance.unwrap_or(0.0)),
+        credit_limit: Money::from_f64(c.credit_limit.unwrap_or(0.0)),
         birthday,
         gender: c.gender,
         account_name: c.account_name.filter(|a| !a.is_empty()),
@@ -388,7 +389,7 @@ fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerI
 }
 
 /// The customer in NextX's shape; `due` is what its sales and returns leave open.
-fn customer_json(c: &Customer, due: f64) -> Value {
+fn customer_json(c: &Customer, due: Money) -> Value {
     let d = &c.data;
     let party = d
         .ext
@@ -417,7 +418,7 @@ fn customer_json(c: &Customer, due: f64) -> Value {
 }
 
 /// What each customer owes on its documents, in one query, in the order given.
-async fn dues(s: &AppState, actor: &Actor, customers: &[&Customer]) -> Result<Vec<f64>, NxError> {
+async fn dues(s: &AppState, actor: &Actor, customers: &[&Customer]) -> Result<Vec<Money>, NxError> {
     let ids: Vec<_> = customers.iter().map(|c| c.id).collect();
     let dues = s.crm.customer_dues(actor, &ids).await?;
     Ok(dues.into_iter().map(|(_, due)| due).collect())

@@ -124,10 +124,10 @@ fn user(b: UserIn, old: Option<&StaffUser>) -> Result<StaffUser, NxError> {
         branch_id: employee.branch_id.or(base.branch_id),
         is_sale: employee.is_sale.unwrap_or(base.is_sale),
         is_lock: flag("isLock", b.is_lock, base.is_lock)?,
-        is_access_crm: flag(
+        can_use_crm: flag(
             "is_access_crm",
             b.is_access_crm,
-            old.is_none_or(|o| o.is_access_crm),
+            old.is_none_or(|o| o.can_use_crm),
         )?,
         is_validated: flag("is_validated", b.is_validated, base.is_validated)?,
     }
@@ -141,7 +141,7 @@ fn user_json(u: &StaffUser) -> Value {
         "joined": u.joined.map(|d| d.format("%d/%m/%Y").to_string()), "designation": u.designation.clone().unwrap_or_default(),
         "picture": u.picture, "tel": u.tel.clone().unwrap_or_else(|| "0".to_owned()), "crm_extension_id": u.crm_extension_id,
         "employee_id": u.id, "employee": employee_json(u),
-        "isLock": i32::from(u.is_lock), "is_access_crm": i32::from(u.is_access_crm), "is_validated": i32::from(u.is_validated),
+        "isLock": i32::from(u.is_lock), "is_access_crm": i32::from(u.can_use_crm), "is_validated": i32::from(u.is_validated),
     })
 }
 
@@ -231,7 +231,7 @@ async fn sales_users(
     Ok(Json(Value::Array(
         users
             .iter()
-            .filter(|u| !u.is_lock && u.is_access_crm)
+            .filter(|u| !u.is_lock && u.can_use_crm)
             .map(|u| json!({"id": u.id, "name": u.username, "firstname": u.firstname.clone().unwrap_or_default(), "lastname": u.lastname.clone().unwrap_or_default()}))
             .collect(),
     )))

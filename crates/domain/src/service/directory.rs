@@ -101,7 +101,7 @@ impl Crm {
         &self,
         actor: &Actor,
         customers: &[CustomerId],
-    ) -> DomainResult<Vec<(CustomerId, f64)>> {
+    ) -> DomainResult<Vec<(CustomerId, crate::money::Money)>> {
         self.inventory
             .customer_dues(actor.tenant_id, customers)
             .await

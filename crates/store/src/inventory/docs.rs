@@ -17,8 +17,9 @@ use uuid::Uuid;
 use crate::common::{fill_codes_counted, like_text};
 use crate::db::Exec;
 use crate::error::db_error;
-use crate::table::{al, matching_ids, v};
+use crate::table::{al, matching_ids, v, vm};
 use crate::SqlStore;
+use crm_domain::money::Money;
 
 use super::SeqRow;
 
@@ -84,15 +85,15 @@ impl From<LineRow> for DocLine {
             product_seq: r.product_seq,
             unit_id: r.unit_id,
             rate: r.rate,
-            unit_price: r.unit_price,
+            unit_price: Money::from_f64(r.unit_price),
             quantity: r.quantity,
             discount_type: r.discount_type,
-            discount_amount: r.discount_amount,
+            discount_amount: Money::from_f64(r.discount_amount),
             tax_id: r.tax_id,
-            item_tax: r.item_tax,
+            item_tax: Money::from_f64(r.item_tax),
             note: r.note,
             sell_line_id: r.sell_line_id,
-            total: r.total,
+            total: Money::from_f64(r.total),
         }
     }
 }
@@ -102,7 +103,7 @@ struct PaymentJson {
     note: Option<String>,
     payment_type: Option<String>,
     method: Option<String>,
-    amount: f64,
+    amount: Money,
     account_id: Option<i64>,
     paid_on: Option<NaiveDate>,
 }
@@ -166,11 +167,11 @@ fn to_doc(r: DocRow, lines: Vec<DocLine>) -> DomainResult<Doc> {
         branch_id: r.branch_id,
         store_id: r.store_id,
         discount_type: r.discount_type,
-        discount_amount: r.discount_amount,
-        total_before_tax: r.total_before_tax,
-        tax_amount: r.tax_amount,
-        charges: r.charges,
-        final_total: r.final_total,
+        discount_amount: Money::from_f64(r.discount_amount),
+        total_before_tax: Money::from_f64(r.total_before_tax),
+        tax_amount: Money::from_f64(r.tax_amount),
+        charges: Money::from_f64(r.charges),
+        final_total: Money::from_f64(r.final_total),
         shipping_status: r.shipping_status,
         approved: r.approved,
         additional_notes: r.additional_notes,
@@ -381,12 +382,12 @@ impl DocStore for SqlStore {
             ("branch_id", v(doc.branch_id)),
             ("store_id", v(doc.store_id)),
             ("discount_type", v(doc.discount_type.clone())),
-            ("discount_amount", v(doc.discount_amount)),
-            ("total_before_tax", v(doc.total_before_tax)),
-            ("tax_amount", v(doc.tax_amount)),
-            ("charges", v(doc.charges)),
-            ("final_total", v(doc.final_total)),
-            ("paid", v(doc.paid())),
+            ("discount_amount", vm(doc.discount_amount)),
+            ("total_before_tax", vm(doc.total_before_tax)),
+            ("tax_amount", vm(doc.tax_amount)),
+            ("charges", vm(doc.charges)),
+            ("final_total", vm(doc.final_total)),
+            ("paid", vm(doc.paid())),
             ("shipping_status", v(doc.shipping_status.clone())),
             ("approved", v(doc.approved)),
             ("additional_notes", v(doc.additional_notes.clone())),
@@ -464,15 +465,15 @@ impl DocStore for SqlStore {
                     v(line.product_seq),
                     v(line.unit_id),
                     v(line.rate),
-                    v(line.unit_price),
+                    vm(line.unit_price),
                     v(line.quantity),
                     v(line.discount_type.clone()),
-                    v(line.discount_amount),
+                    vm(line.discount_amount),
                     v(line.tax_id),
-                    v(line.item_tax),
+                    vm(line.item_tax),
                     v(line.note.clone()),
                     v(line.sell_line_id),
-                    v(line.total),
+                    vm(line.total),
                     v(tenant.0),
                 ])
                 .returning_col(al("seq"))
@@ -684,7 +685,7 @@ impl DocStore for SqlStore {
         &self,
         tenant: TenantId,
         customers: &[CustomerId],
-    ) -> DomainResult<Vec<(CustomerId, f64)>> {
+    ) -> DomainResult<Vec<(CustomerId, Money)>> {
         if customers.is_empty() {
             return Ok(Vec::new());
         }
@@ -706,9 +707,9 @@ impl DocStore for SqlStore {
             .to_owned();
         let mut conn = self.db.read().await.map_err(db_error)?;
         let rows: Vec<Due> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
-        let mut due: std::collections::HashMap<Uuid, f64> = Default::default();
+        let mut due: std::collections::HashMap<Uuid, Money> = Default::default();
         for r in &rows {
-            let open = r.final_total - r.paid;
+            let open = Money::from_f64(r.final_total) - Money::from_f64(r.paid);
             let signed = if r.kind == DocKind::Sell.code() {
                 open
             } else {

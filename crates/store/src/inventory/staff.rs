@@ -69,7 +69,7 @@ fn user_values(u: &crm_domain::inventory::StaffUser) -> Vec<sea_query::SimpleExp
         v(u.branch_id),
         v(u.is_sale),
         v(u.is_lock),
-        v(u.is_access_crm),
+        v(u.can_use_crm),
         v(u.is_validated),
     ]
 }
@@ -176,7 +176,7 @@ impl StaffStore for SqlStore {
                 branch_id: r.branch_id,
                 is_sale: r.is_sale,
                 is_lock: r.is_lock,
-                is_access_crm: r.is_access_crm,
+                can_use_crm: r.is_access_crm,
                 is_validated: r.is_validated,
             })
             .collect())
