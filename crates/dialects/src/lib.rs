@@ -9,6 +9,7 @@ pub mod crmtop;
 pub mod guard;
 pub mod nextx;
 pub mod omi;
+pub mod own;
 pub mod vbot;
 
 use axum::Router;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(nextx::router())
         .merge(vbot::router())
         .merge(omi::router())
+        .merge(own::router())
 }
 
 /// The bearer token of a request: `Authorization: Bearer <token>`, or the bare token

@@ -10,6 +10,7 @@ pub mod error;
 pub mod files;
 pub mod ids;
 pub mod inventory;
+pub mod jobs;
 pub mod lead;
 pub mod list;
 pub mod marketing;
@@ -25,6 +26,7 @@ pub mod text;
 mod throttle;
 pub mod ticket;
 pub mod vocab;
+pub mod webhooks;
 pub mod work;
 
 pub use common::Actor;

@@ -172,6 +172,8 @@ store!(
     FileStore,
     Registry,
     InventoryStore,
+    crate::jobs::JobStore,
+    crate::webhooks::WebhookStore,
 );
 
 /// Membership rows of segments and campaigns.

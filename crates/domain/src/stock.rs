@@ -241,6 +241,8 @@ impl Crm {
             Vec::new()
         };
         let doc = self.inventory.save_doc(&mut w, actor, doc, moves).await?;
+        self.emit(&mut w, actor, "purchase", "created", doc.uuid)
+            .await?;
         w.commit().await?;
         Ok(doc)
     }
@@ -317,6 +319,8 @@ impl Crm {
                 ));
             }
         }
+        self.emit(&mut w, actor, "sale", "created", doc.uuid)
+            .await?;
         w.commit().await?;
         Ok(doc)
     }
@@ -427,6 +431,8 @@ impl Crm {
         doc.compute()?;
         let moves = moves_of(&doc, 1.0);
         let doc = self.inventory.save_doc(&mut w, actor, doc, moves).await?;
+        self.emit(&mut w, actor, "return", "created", doc.uuid)
+            .await?;
         w.commit().await?;
         Ok(doc)
     }

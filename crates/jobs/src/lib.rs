@@ -1,5 +1,12 @@
-//! Durable jobs and outbound channels (SMTP e-mail, Zalo ZNS, SMS, webhooks).
+//! Durable jobs and outbound channels.
 //!
-//! Nothing is sent yet: the first outbound feature (marketing sends, automations) brings the
-//! job table, the `SKIP LOCKED` worker and the channels. The crate exists so the layering
-//! (dialects -> domain <- store, jobs -> domain) is fixed from the start.
+//! [`Runner`] claims due jobs from the job table (`crm_domain::jobs`) and runs each with
+//! the [`Handler`] of its kind; [`webhook::Deliver`] is the first handler. Outbound HTTP
+//! goes through one shared [`outbound::Outbound`] client. See `docs/jobs.md`.
+
+pub mod outbound;
+pub mod runner;
+pub mod webhook;
+
+pub use outbound::Outbound;
+pub use runner::{backoff, Handler, JobError, Runner, RunnerConfig};

@@ -28,6 +28,9 @@ pub struct App {
     pub max_body_bytes: usize,
     pub limits: Limits,
     pub net: NetSettings,
+    /// `None` on an API-only node (`CRM_WORKERS=0`).
+    pub runner: Option<crm_jobs::RunnerConfig>,
+    pub outbound: Arc<crm_jobs::Outbound>,
 }
 
 impl App {
@@ -47,6 +50,8 @@ impl App {
             max_body_bytes: config.max_body_bytes,
             limits: config.limits(),
             net: config.net(),
+            runner: (config.workers > 0).then(|| config.runner()),
+            outbound: Arc::new(crm_jobs::Outbound::new(config.outbound())?),
         })
     }
 
@@ -72,12 +77,43 @@ impl App {
     ) -> anyhow::Result<()> {
         let router = self.router();
         let maintenance = tokio::spawn(keep_statistics(self.db.clone()));
-        let served = crate::net::serve(listener, router, self.net, shutdown)
+        // One shutdown signal for both: HTTP stops accepting, the runner stops claiming.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stop = Arc::new(stop);
+        let stop_after = stop.clone();
+        let runner = self.runner().map(|r| {
+            let mut stopped = stopped.clone();
+            tokio::spawn(r.run(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }))
+        });
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let served = crate::net::serve(listener, router, self.net, signal)
             .await
             .context("serving HTTP");
+        let _ = stop_after.send(true);
+        if let Some(r) = runner {
+            let _ = r.await;
+        }
         maintenance.abort();
         self.db.close().await;
         served
+    }
+
+    /// The job runner with every handler, when this node runs jobs.
+    pub fn runner(&self) -> Option<crm_jobs::Runner> {
+        let config = self.runner.clone()?;
+        let crm = self.state.crm.clone();
+        Some(crm_jobs::Runner::new(crm.clone(), config).handle(
+            crm_domain::webhooks::DELIVERY_JOB,
+            Arc::new(crm_jobs::webhook::Deliver {
+                crm,
+                outbound: self.outbound.clone(),
+            }),
+        ))
     }
 }
 

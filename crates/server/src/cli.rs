@@ -147,3 +147,246 @@ pub async fn search(app: &crate::App, cmd: SearchCommand) -> anyhow::Result<()> 
     }
     Ok(())
 }
+
+/// The operator at the command line, acting in `tenant`.
+async fn operator(app: &crate::App, tenant: &str) -> anyhow::Result<crm_domain::Actor> {
+    let t = app.state.auth.find_tenant(tenant).await?;
+    Ok(crm_domain::Actor {
+        tenant_id: t.id,
+        id: uuid::Uuid::nil(),
+        name: "cli".to_owned(),
+        account: t.slug.clone(),
+        time_zone: t.tz(),
+    })
+}
+
+pub fn job_json(j: &crm_domain::jobs::Job) -> serde_json::Value {
+    json!({
+        "id": j.id, "tenant_id": j.tenant_id.0, "kind": j.kind, "state": j.state.as_str(),
+        "attempts": j.attempts, "max_attempts": j.max_attempts,
+        "run_at": j.run_at.to_rfc3339(), "locked_by": j.locked_by,
+        "locked_until": j.locked_until.map(|t| t.to_rfc3339()),
+        "last_error": j.last_error, "key": j.key,
+        "payload": serde_json::from_str::<serde_json::Value>(&j.payload).unwrap_or(serde_json::Value::Null),
+        "created_at": j.created_at.to_rfc3339(), "updated_at": j.updated_at.to_rfc3339(),
+    })
+}
+
+pub fn stats_json(s: &crm_domain::jobs::KindStats) -> serde_json::Value {
+    json!({
+        "kind": s.kind, "due": s.due, "scheduled": s.scheduled, "running": s.running,
+        "done": s.done, "dead": s.dead, "cancelled": s.cancelled, "failed": s.failed,
+    })
+}
+
+pub async fn jobs(app: &crate::App, cmd: crate::config::JobsCommand) -> anyhow::Result<()> {
+    use crate::config::JobsCommand as C;
+    let crm = &app.state.crm;
+    match cmd {
+        C::List {
+            tenant,
+            kind,
+            state,
+            limit,
+            json,
+        } => {
+            let tenant_id = match tenant {
+                Some(t) => Some(app.state.auth.find_tenant(&t).await?.id),
+                None => None,
+            };
+            let state = match state {
+                Some(s) => Some(
+                    crm_domain::jobs::JobState::parse(&s)
+                        .ok_or_else(|| anyhow::anyhow!("unknown state '{s}'"))?,
+                ),
+                None => None,
+            };
+            let list = crm
+                .jobs(&crm_domain::jobs::JobFilter {
+                    tenant_id,
+                    kind,
+                    state,
+                    limit,
+                })
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(list.iter().map(job_json).collect())
+                );
+            } else {
+                for j in list {
+                    println!(
+                        "{}\t{}\t{}\t{}/{}\t{}\t{}",
+                        j.id,
+                        j.kind,
+                        j.state.as_str(),
+                        j.attempts,
+                        j.max_attempts,
+                        j.run_at.to_rfc3339(),
+                        j.last_error.unwrap_or_default()
+                    );
+                }
+            }
+        }
+        C::Show { id, json } => {
+            let j = crm.job(id).await?;
+            if json {
+                println!("{}", job_json(&j));
+            } else {
+                println!("{:#}", job_json(&j));
+            }
+        }
+        C::Retry { id, json } => {
+            crm.retry_job(id).await?;
+            print_done(json, id, "queued", "queued job {id} to run now");
+        }
+        C::Cancel { id, json } => {
+            crm.cancel_job(id).await?;
+            print_done(json, id, "cancelled", "cancelled job {id}");
+        }
+        C::Stats { json } => {
+            let stats = crm.job_stats().await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(stats.iter().map(stats_json).collect())
+                );
+            } else {
+                println!("kind\tdue\tscheduled\trunning\tfailed\tdead\tdone\tcancelled");
+                for s in stats {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        s.kind,
+                        s.due,
+                        s.scheduled,
+                        s.running,
+                        s.failed,
+                        s.dead,
+                        s.done,
+                        s.cancelled
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_done(json: bool, id: uuid::Uuid, state: &str, text: &str) {
+    if json {
+        println!("{}", json!({"id": id, "state": state}));
+    } else {
+        println!("{}", text.replace("{id}", &id.to_string()));
+    }
+}
+
+pub async fn webhook(app: &crate::App, cmd: crate::config::WebhookCommand) -> anyhow::Result<()> {
+    use crate::config::WebhookCommand as C;
+    let crm = &app.state.crm;
+    let show = |e: &crm_domain::webhooks::Endpoint, secret: bool, json: bool| {
+        if json {
+            println!("{}", crm_dialects::own::endpoint_json(e, secret));
+        } else {
+            let state = if e.disabled { "disabled" } else { "active" };
+            println!("{}\t{}\t{}\t{}", e.id, state, e.url, e.events.join(","));
+            if secret {
+                println!("  secret: {}   (shown once: store it now)", e.secret);
+            }
+        }
+    };
+    match cmd {
+        C::Add {
+            tenant,
+            url,
+            events,
+            json,
+        } => {
+            let actor = operator(app, &tenant).await?;
+            let e = crm.add_webhook(&actor, &url, events).await?;
+            show(&e, true, json);
+        }
+        C::List { tenant, json } => {
+            let actor = operator(app, &tenant).await?;
+            let list = crm.webhooks(&actor).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(
+                        list.iter()
+                            .map(|e| crm_dialects::own::endpoint_json(e, false))
+                            .collect()
+                    )
+                );
+            } else {
+                for e in &list {
+                    show(e, false, false);
+                }
+            }
+        }
+        C::Disable { tenant, id, json } => {
+            let actor = operator(app, &tenant).await?;
+            let e = crm.set_webhook_disabled(&actor, id, true).await?;
+            show(&e, false, json);
+        }
+        C::Enable { tenant, id, json } => {
+            let actor = operator(app, &tenant).await?;
+            let e = crm.set_webhook_disabled(&actor, id, false).await?;
+            show(&e, false, json);
+        }
+        C::Delete { tenant, id, json } => {
+            let actor = operator(app, &tenant).await?;
+            crm.delete_webhook(&actor, id).await?;
+            print_done(json, id, "deleted", "deleted endpoint {id}");
+        }
+        C::Rotate { tenant, id, json } => {
+            let actor = operator(app, &tenant).await?;
+            let e = crm.rotate_webhook_secret(&actor, id).await?;
+            show(&e, true, json);
+        }
+        C::Deliveries {
+            tenant,
+            id,
+            limit,
+            json,
+        } => {
+            let actor = operator(app, &tenant).await?;
+            let list = crm.webhook_deliveries(&actor, id, limit).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(
+                        list.iter().map(crm_dialects::own::delivery_json).collect()
+                    )
+                );
+            } else {
+                for d in list {
+                    println!(
+                        "{}\t{}\t{}\t#{}\t{}\t{} ms\t{}",
+                        d.id,
+                        d.at.to_rfc3339(),
+                        d.event,
+                        d.attempt,
+                        d.status.map_or("-".to_owned(), |s| s.to_string()),
+                        d.latency_ms,
+                        d.error.unwrap_or_default()
+                    );
+                }
+            }
+        }
+        C::Redeliver {
+            tenant,
+            delivery,
+            json,
+        } => {
+            let actor = operator(app, &tenant).await?;
+            let job = crm.redeliver(&actor, delivery).await?;
+            if json {
+                println!("{}", json!({"job_id": job}));
+            } else {
+                println!("queued redelivery as job {job}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -155,6 +155,27 @@ pub struct Config {
         global = true
     )]
     pub auth_failures_per_minute: u32,
+    /// Jobs this node runs at once (webhook deliveries, sends); 0 makes an API-only node.
+    #[arg(long, env = "CRM_WORKERS", default_value_t = 4, global = true)]
+    pub workers: usize,
+    /// Milliseconds before a failed job's first retry; each further retry doubles it.
+    #[arg(
+        long,
+        env = "CRM_JOB_BACKOFF_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub job_backoff_ms: u64,
+    /// Seconds a claimed job is leased to this node (a dead node's jobs run again after it).
+    #[arg(long, env = "CRM_JOB_LEASE_SECS", default_value_t = 60, global = true)]
+    pub job_lease_secs: u64,
+    /// Milliseconds between looks at the job table when nothing signals (jobs another node
+    /// enqueued, expired leases).
+    #[arg(long, env = "CRM_JOB_POLL_MS", default_value_t = 500, global = true)]
+    pub job_poll_ms: u64,
+    /// Let webhooks call private, loopback and link-local addresses (refused by default).
+    #[arg(long, env = "CRM_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_private: bool,
     /// Log filter, e.g. `info` or `crm=debug,sqlx=warn`.
     #[arg(long, env = "CRM_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -204,6 +225,24 @@ impl Config {
         }
     }
 
+    pub fn runner(&self) -> crm_jobs::RunnerConfig {
+        crm_jobs::RunnerConfig {
+            concurrency: self.workers.max(1),
+            lease: Duration::from_secs(self.job_lease_secs.max(2)),
+            poll: Duration::from_millis(self.job_poll_ms.clamp(10, 60_000)),
+            backoff_base: Duration::from_millis(self.job_backoff_ms),
+            grace: Duration::from_secs(self.shutdown_deadline_secs),
+            ..crm_jobs::RunnerConfig::default()
+        }
+    }
+
+    pub fn outbound(&self) -> crm_jobs::outbound::OutboundSettings {
+        crm_jobs::outbound::OutboundSettings {
+            allow_private: self.webhook_allow_private,
+            ..Default::default()
+        }
+    }
+
     pub fn pool(&self) -> PoolSettings {
         PoolSettings {
             max_connections: self.db_max_connections,
@@ -231,6 +270,128 @@ pub enum Command {
     /// Maintain the search index.
     #[command(subcommand)]
     Search(SearchCommand),
+    /// Inspect and steer durable jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Manage a tenant's webhook endpoints.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs, newest first.
+    List {
+        /// Tenant slug or id.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        /// queued, running, done, dead or cancelled.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one job.
+    Show {
+        id: uuid::Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a dead, cancelled or waiting job again now, with fresh attempts.
+    Retry {
+        id: uuid::Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a queued job.
+    Cancel {
+        id: uuid::Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue depth and counts per kind and state.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Register an endpoint; its signing secret is shown once.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        url: String,
+        /// An event it receives (repeat for more); all events when none is given.
+        #[arg(long = "event")]
+        events: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's endpoints.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop deliveries to an endpoint (pending ones end as dead).
+    Disable {
+        #[arg(long)]
+        tenant: String,
+        id: uuid::Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resume deliveries to an endpoint.
+    Enable {
+        #[arg(long)]
+        tenant: String,
+        id: uuid::Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an endpoint.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        id: uuid::Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace an endpoint's signing secret; the new one is shown once.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        id: uuid::Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// An endpoint's latest delivery attempts.
+    Deliveries {
+        #[arg(long)]
+        tenant: String,
+        id: uuid::Uuid,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a delivered message again (same webhook-id and body).
+    Redeliver {
+        #[arg(long)]
+        tenant: String,
+        /// The delivery id (from `deliveries`).
+        delivery: uuid::Uuid,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,6 +49,16 @@ async fn run(args: Cli) -> anyhow::Result<()> {
             app.db.close().await;
             result
         }
+        Command::Jobs(cmd) => {
+            let result = cli::jobs(&app, cmd).await;
+            app.db.close().await;
+            result
+        }
+        Command::Webhook(cmd) => {
+            let result = cli::webhook(&app, cmd).await;
+            app.db.close().await;
+            result
+        }
         Command::Client(cmd) => {
             let result = cli::client(&app.state.auth, cmd).await;
             app.db.close().await;

@@ -296,6 +296,20 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Runs one statement in a write transaction of its own; returns the rows it touched.
+    pub(crate) async fn write<S: SqlxBinder + Sync>(
+        &self,
+        stmt: &S,
+    ) -> crm_domain::DomainResult<u64> {
+        use crate::error::db_error;
+        let mut tx = self.begin().await.map_err(db_error)?;
+        let n = tx.exec().execute(stmt).await.map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
+    }
+}
+
 /// A borrowed connection of either backend that runs sea-query statements.
 pub(crate) enum Exec<'a> {
     Sqlite(&'a mut SqliteConnection),

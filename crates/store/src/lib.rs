@@ -12,6 +12,7 @@ mod error;
 mod ext;
 mod files;
 mod inventory;
+mod jobs;
 mod leads;
 mod lists;
 mod marketing;
@@ -20,6 +21,7 @@ mod sales;
 mod table;
 mod tickets;
 mod vocab;
+mod webhooks;
 
 use std::sync::Arc;
 

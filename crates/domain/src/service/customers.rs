@@ -4,6 +4,7 @@ use super::*;
 
 #[async_trait]
 impl Managed for Customer {
+    const EVENT: Option<&'static str> = Some("customer");
     type Input = CustomerInput;
     fn validate(input: CustomerInput) -> DomainResult<Self::Data> {
         input.validate()
@@ -108,6 +109,7 @@ impl Managed for CustomerGroup {
 
 #[async_trait]
 impl Managed for Contact {
+    const EVENT: Option<&'static str> = Some("contact");
     type Input = ContactInput;
     fn validate(input: ContactInput) -> DomainResult<Self::Data> {
         input.validate()
@@ -140,6 +142,7 @@ impl Managed for Contact {
 
 #[async_trait]
 impl Managed for Lead {
+    const EVENT: Option<&'static str> = Some("lead");
     type Input = LeadInput;
     fn validate(input: LeadInput) -> DomainResult<Self::Data> {
         input.validate()
@@ -209,6 +212,8 @@ impl Crm {
             let (slots, data): (Vec<usize>, Vec<_>) = ready.into_iter().unzip();
             let ids = self.customers.insert_many(&mut w, actor, data).await?;
             for (slot, id) in slots.into_iter().zip(ids) {
+                self.emit(&mut w, actor, "customer", "created", id.0)
+                    .await?;
                 out[slot] = Ok(id);
             }
         }

@@ -185,6 +185,7 @@ impl Crm {
 
 #[async_trait]
 impl Managed for Activity {
+    const EVENT: Option<&'static str> = Some("activity");
     type Input = ActivityData;
     fn validate(input: ActivityData) -> DomainResult<Self::Data> {
         input.validate()
@@ -207,6 +208,7 @@ impl Managed for Activity {
 
 #[async_trait]
 impl Managed for Ticket {
+    const EVENT: Option<&'static str> = Some("ticket");
     type Input = TicketData;
     fn validate(input: TicketData) -> DomainResult<Self::Data> {
         input.validate()

@@ -35,6 +35,7 @@ use crate::work::{At, Transactions, Work};
 mod customers;
 mod directory;
 mod engagement;
+mod events;
 mod links;
 mod lists;
 mod marketing;
@@ -68,6 +69,10 @@ pub struct Crm {
     pub(crate) vocab: Arc<dyn Repository<Vocab>>,
     pub(crate) registry: Arc<dyn Registry>,
     pub(crate) inventory: Arc<dyn crate::repo::InventoryStore>,
+    pub(crate) jobs: Arc<dyn crate::jobs::JobStore>,
+    pub(crate) webhooks: Arc<dyn crate::webhooks::WebhookStore>,
+    /// Woken after a commit that enqueued jobs, so that a runner claims them at once.
+    pub(crate) job_signal: Arc<tokio::sync::Notify>,
 }
 
 impl Crm {
@@ -96,7 +101,10 @@ impl Crm {
             zalo_campaigns: store.clone(),
             vocab: store.clone(),
             registry: store.clone(),
-            inventory: store,
+            inventory: store.clone(),
+            jobs: store.clone(),
+            webhooks: store,
+            job_signal: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -134,6 +142,9 @@ pub trait Managed: Entity {
     }
     /// The owner kind of the files a record of this kind may carry; they go with it.
     const FILES: Option<FileOwner> = None;
+    /// The name its webhook events carry (`customer` → `customer.created`); `None` for kinds
+    /// that send none.
+    const EVENT: Option<&'static str> = None;
 }
 
 /// Generic record operations: each public one is one unit of work; the `_in` forms are its
@@ -166,7 +177,9 @@ impl Crm {
         mut data: E::Data,
     ) -> DomainResult<E::Id> {
         E::check_refs(self, w, actor, &mut data).await?;
-        E::repo(self).insert(w, actor, data).await
+        let id = E::repo(self).insert(w, actor, data).await?;
+        self.emit_kind::<E>(w, actor, "created", id.into()).await?;
+        Ok(id)
     }
 
     /// The batch path: validates every input (an error names the item, `[3].phone`), checks
@@ -191,6 +204,10 @@ impl Crm {
         } else {
             E::repo(self).insert_many(&mut w, actor, data).await?
         };
+        for id in &ids {
+            self.emit_kind::<E>(&mut w, actor, "created", (*id).into())
+                .await?;
+        }
         w.commit().await?;
         Ok(ids)
     }
@@ -226,7 +243,8 @@ impl Crm {
         mut data: E::Data,
     ) -> DomainResult<()> {
         E::check_refs(self, w, actor, &mut data).await?;
-        E::repo(self).update(w, actor, id, data).await
+        E::repo(self).update(w, actor, id, data).await?;
+        self.emit_kind::<E>(w, actor, "updated", id.into()).await
     }
 
     /// Read-modify-write: locks the record, turns it into a new input (`f` sees the stored
@@ -261,6 +279,8 @@ impl Crm {
         let mut data = record.data().clone();
         f(&mut data)?;
         E::repo(self).update(&mut w, actor, id, data).await?;
+        self.emit_kind::<E>(&mut w, actor, "updated", id.into())
+            .await?;
         w.commit().await
     }
 
@@ -306,6 +326,8 @@ impl Crm {
                 .remove_owned(&mut w, actor, owner, id.into())
                 .await?;
         }
+        self.emit_kind::<E>(&mut w, actor, "deleted", id.into())
+            .await?;
         w.commit().await
     }
 
@@ -366,6 +388,11 @@ impl Crm {
         self.lead_store
             .mark_converted(&mut w, actor, id, &conversion)
             .await?;
+        self.emit(&mut w, actor, "customer", "created", customer_id.0)
+            .await?;
+        self.emit(&mut w, actor, "contact", "created", contact_id.0)
+            .await?;
+        self.emit(&mut w, actor, "lead", "converted", id.0).await?;
         w.commit().await?;
         Ok(conversion)
     }

@@ -245,6 +245,8 @@ impl Crm {
             .decide_order(&mut w, actor, id, &approval)
             .await?
         {
+            let action = if approve { "approved" } else { "rejected" };
+            self.emit(&mut w, actor, "order", action, id.0).await?;
             w.commit().await
         } else {
             Err(already())
@@ -392,6 +394,7 @@ impl Crm {
 
 #[async_trait]
 impl Managed for Product {
+    const EVENT: Option<&'static str> = Some("product");
     type Input = ProductData;
     fn validate(input: ProductData) -> DomainResult<Self::Data> {
         input.validate()
@@ -443,6 +446,7 @@ impl Managed for Product {
 
 #[async_trait]
 impl Managed for Order {
+    const EVENT: Option<&'static str> = Some("order");
     type Input = OrderInput;
     fn validate(input: OrderInput) -> DomainResult<Self::Data> {
         input.validate()
@@ -462,6 +466,7 @@ impl Managed for Order {
 
 #[async_trait]
 impl Managed for Opportunity {
+    const EVENT: Option<&'static str> = Some("opportunity");
     type Input = OpportunityData;
     fn validate(input: OpportunityData) -> DomainResult<Self::Data> {
         input.validate()

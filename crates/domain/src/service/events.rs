@@ -1,0 +1,299 @@
+//! Events and webhook endpoints: a write names its event, and inside the same unit of work
+//! the event becomes one delivery job per endpoint that wants it.
+
+use base64::Engine;
+use chrono::Utc;
+use rand::RngCore;
+use uuid::Uuid;
+
+use super::{Crm, Managed};
+use crate::common::Actor;
+use crate::error::{DomainError, DomainResult};
+use crate::jobs::{Job, JobFilter, JobState, KindStats, NewJob, Outcome};
+use crate::webhooks::{
+    check_endpoint, Delivery, DeliveryJob, Endpoint, DELIVERY_ATTEMPTS, DELIVERY_JOB, MAX_ENDPOINTS,
+};
+use crate::work::{At, Work};
+
+/// A fresh Standard Webhooks signing secret: `whsec_` and 24 random bytes in base64.
+fn new_secret() -> String {
+    let mut key = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut key);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    )
+}
+
+impl Crm {
+    /// The event `<kind>.<action>` of a record of kind `E`, when `E` has events.
+    pub(crate) async fn emit_kind<E: Managed>(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        action: &str,
+        id: Uuid,
+    ) -> DomainResult<()> {
+        match E::EVENT {
+            Some(object) => self.emit(w, actor, object, action, id).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Fans the event `<object>.<action>` about record `id` out to the tenant's endpoints that
+    /// want it: one delivery job each, in the caller's unit of work. The body names the record
+    /// by id, in our own neutral JSON; a receiver reads the record through any API.
+    pub async fn emit(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        object: &str,
+        action: &str,
+        id: Uuid,
+    ) -> DomainResult<()> {
+        let event = format!("{object}.{action}");
+        let endpoints = self
+            .webhooks
+            .endpoints(At::Work(w), actor.tenant_id)
+            .await?;
+        let wanted: Vec<_> = endpoints.iter().filter(|e| e.wants(&event)).collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let msg_id = format!("msg_{}", Uuid::now_v7().simple());
+        let body = serde_json::json!({
+            "type": event,
+            "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "data": {
+                "object": object,
+                "id": id,
+                "tenant_id": actor.tenant_id.0,
+                "actor": {"id": actor.id, "name": actor.name},
+            },
+        })
+        .to_string();
+        for e in wanted {
+            let payload = DeliveryJob {
+                endpoint_id: e.id,
+                msg_id: msg_id.clone(),
+                event: event.clone(),
+                body: body.clone(),
+            };
+            self.enqueue_in(
+                w,
+                NewJob {
+                    key: Some(format!("{msg_id}/{}", e.id)),
+                    max_attempts: DELIVERY_ATTEMPTS,
+                    ..NewJob::new(
+                        actor.tenant_id,
+                        DELIVERY_JOB,
+                        serde_json::to_string(&payload).unwrap_or_default(),
+                    )
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Enqueues a job in the unit of work; the runner is woken once the work commits.
+    pub async fn enqueue_in(&self, w: &mut Work, job: NewJob) -> DomainResult<Uuid> {
+        job.validate()?;
+        let id = self.jobs.enqueue(w, job).await?;
+        let signal = self.job_signal.clone();
+        w.on_commit(move || signal.notify_one());
+        Ok(id)
+    }
+
+    /// Enqueues one job in a unit of work of its own.
+    pub async fn enqueue(&self, job: NewJob) -> DomainResult<Uuid> {
+        let mut w = self.begin().await?;
+        let id = self.enqueue_in(&mut w, job).await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// Woken whenever a commit enqueued jobs.
+    pub fn job_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.job_signal.clone()
+    }
+
+    /// The job table, for the runner and the operators' commands.
+    pub fn job_store(&self) -> std::sync::Arc<dyn crate::jobs::JobStore> {
+        self.jobs.clone()
+    }
+
+    pub async fn jobs(&self, filter: &JobFilter) -> DomainResult<Vec<Job>> {
+        self.jobs.list(filter).await
+    }
+
+    pub async fn job(&self, id: Uuid) -> DomainResult<Job> {
+        self.jobs
+            .get(id)
+            .await?
+            .ok_or(DomainError::not_found("job"))
+    }
+
+    pub async fn retry_job(&self, id: Uuid) -> DomainResult<()> {
+        if !self.jobs.retry_now(id).await? {
+            return Err(DomainError::not_found("job"));
+        }
+        self.job_signal.notify_one();
+        Ok(())
+    }
+
+    pub async fn cancel_job(&self, id: Uuid) -> DomainResult<()> {
+        let job = self.job(id).await?;
+        if job.state != JobState::Queued || !self.jobs.cancel(id).await? {
+            return Err(DomainError::conflict(
+                None,
+                format!(
+                    "job is {}, only a queued job can be cancelled",
+                    job.state.as_str()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Queue depth and counts per kind and state.
+    pub async fn job_stats(&self) -> DomainResult<Vec<KindStats>> {
+        self.jobs.stats(Utc::now()).await
+    }
+
+    /// Records a run's end (for the runner).
+    pub async fn finish_job(&self, id: Uuid, node: &str, outcome: Outcome) -> DomainResult<bool> {
+        self.jobs.finish(id, node, outcome).await
+    }
+
+    /// Registers an endpoint; the answer carries the signing secret, shown this once.
+    pub async fn add_webhook(
+        &self,
+        actor: &Actor,
+        url: &str,
+        events: Vec<String>,
+    ) -> DomainResult<Endpoint> {
+        let url = url.trim();
+        check_endpoint(url, &events)?;
+        let mut events = events;
+        events.sort();
+        events.dedup();
+        let mut w = self.begin().await?;
+        w.lock(actor.tenant_id, crate::work::Lock::Dedup).await?;
+        let existing = self
+            .webhooks
+            .endpoints(At::Work(&mut w), actor.tenant_id)
+            .await?;
+        if existing.len() >= MAX_ENDPOINTS {
+            return Err(DomainError::validation(
+                "url",
+                format!("a tenant has at most {MAX_ENDPOINTS} endpoints"),
+            ));
+        }
+        let endpoint = Endpoint {
+            id: Uuid::now_v7(),
+            tenant_id: actor.tenant_id,
+            url: url.to_owned(),
+            events,
+            secret: new_secret(),
+            disabled: false,
+            created_at: Utc::now(),
+        };
+        self.webhooks.add_endpoint(&mut w, &endpoint).await?;
+        w.commit().await?;
+        Ok(endpoint)
+    }
+
+    pub async fn webhooks(&self, actor: &Actor) -> DomainResult<Vec<Endpoint>> {
+        self.webhooks
+            .endpoints(At::Committed, actor.tenant_id)
+            .await
+    }
+
+    pub async fn webhook(&self, actor: &Actor, id: Uuid) -> DomainResult<Endpoint> {
+        self.webhooks
+            .endpoint(actor.tenant_id, id)
+            .await?
+            .ok_or(DomainError::not_found("webhook endpoint"))
+    }
+
+    pub async fn set_webhook_disabled(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        disabled: bool,
+    ) -> DomainResult<Endpoint> {
+        if !self
+            .webhooks
+            .set_disabled(actor.tenant_id, id, disabled)
+            .await?
+        {
+            return Err(DomainError::not_found("webhook endpoint"));
+        }
+        self.webhook(actor, id).await
+    }
+
+    /// A new secret; deliveries from now on are signed with it.
+    pub async fn rotate_webhook_secret(&self, actor: &Actor, id: Uuid) -> DomainResult<Endpoint> {
+        let secret = new_secret();
+        if !self
+            .webhooks
+            .set_secret(actor.tenant_id, id, &secret)
+            .await?
+        {
+            return Err(DomainError::not_found("webhook endpoint"));
+        }
+        self.webhook(actor, id).await
+    }
+
+    pub async fn delete_webhook(&self, actor: &Actor, id: Uuid) -> DomainResult<()> {
+        if !self.webhooks.delete_endpoint(actor.tenant_id, id).await? {
+            return Err(DomainError::not_found("webhook endpoint"));
+        }
+        Ok(())
+    }
+
+    /// The endpoint's latest deliveries, newest first.
+    pub async fn webhook_deliveries(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        limit: u32,
+    ) -> DomainResult<Vec<Delivery>> {
+        self.webhook(actor, id).await?;
+        self.webhooks
+            .deliveries(actor.tenant_id, id, limit.clamp(1, 500))
+            .await
+    }
+
+    /// Sends a delivered (or dead) message again: a new job with the same message id and
+    /// body, so the receiver can tell it is the same message.
+    pub async fn redeliver(&self, actor: &Actor, delivery: Uuid) -> DomainResult<Uuid> {
+        let d = self
+            .webhooks
+            .delivery(actor.tenant_id, delivery)
+            .await?
+            .ok_or(DomainError::not_found("delivery"))?;
+        let job = self.job(d.job_id).await?;
+        let payload: DeliveryJob = serde_json::from_str(&job.payload)
+            .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored delivery job: {e}")))?;
+        self.enqueue(NewJob {
+            max_attempts: DELIVERY_ATTEMPTS,
+            ..NewJob::new(
+                actor.tenant_id,
+                DELIVERY_JOB,
+                serde_json::to_string(&payload).unwrap_or_default(),
+            )
+        })
+        .await
+    }
+
+    /// An endpoint by id (for the worker delivering to it).
+    pub async fn webhook_for_delivery(&self, id: Uuid) -> DomainResult<Option<Endpoint>> {
+        self.webhooks.endpoint_by_id(id).await
+    }
+
+    pub async fn log_delivery(&self, delivery: &Delivery) -> DomainResult<()> {
+        self.webhooks.log_delivery(delivery).await
+    }
+}

@@ -1,0 +1,281 @@
+//! The worker loop: claims due jobs, runs each with its kind's handler, records the outcome.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use crm_domain::jobs::{Job, Outcome};
+use crm_domain::service::Crm;
+use rand::Rng;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Why a run failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobError {
+    /// Worth another try later (a timeout, a 5xx, a 429).
+    Retry(String),
+    /// Will fail the same way every time (a 4xx, a bad payload): no more attempts.
+    Permanent(String),
+}
+
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobError::Retry(e) => write!(f, "{e}"),
+            JobError::Permanent(e) => write!(f, "permanent: {e}"),
+        }
+    }
+}
+
+/// What runs the jobs of one kind.
+#[async_trait]
+pub trait Handler: Send + Sync {
+    async fn run(&self, job: &Job) -> Result<(), JobError>;
+}
+
+/// How a node runs jobs.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// This node's name in `locked_by`; unique per process.
+    pub node: String,
+    /// Jobs run at once on this node.
+    pub concurrency: usize,
+    /// How long a claim holds a job; a run is cut off before it ends.
+    pub lease: Duration,
+    /// Longest wait between looks at the table when nothing signals (jobs enqueued by
+    /// another node, leases running out).
+    pub poll: Duration,
+    /// The first retry's delay; each further one doubles, up to `backoff_max`.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// On shutdown, how long running jobs may take to finish before they are given back.
+    pub grace: Duration,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            node: format!(
+                "{}-{}-{}",
+                hostname(),
+                std::process::id(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            concurrency: 4,
+            lease: Duration::from_secs(60),
+            poll: Duration::from_millis(500),
+            backoff_base: Duration::from_secs(10),
+            backoff_max: Duration::from_secs(12 * 3600),
+            grace: Duration::from_secs(10),
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".to_owned())
+}
+
+/// The delay before retry number `attempt` (1 for the first retry): `base × 2^(attempt−1)`,
+/// capped at `max`, times a random factor in [0.75, 1.25) so that failed jobs do not all
+/// come back at the same instant.
+pub fn backoff(base: Duration, max: Duration, attempt: i32) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(30);
+    let raw = base.saturating_mul(1u32 << exp).min(max);
+    raw.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
+}
+
+/// Runs jobs until shut down.
+pub struct Runner {
+    crm: Crm,
+    handlers: HashMap<String, Arc<dyn Handler>>,
+    config: RunnerConfig,
+}
+
+impl Runner {
+    pub fn new(crm: Crm, config: RunnerConfig) -> Self {
+        Self {
+            crm,
+            handlers: HashMap::new(),
+            config,
+        }
+    }
+
+    pub fn handle(mut self, kind: &str, handler: Arc<dyn Handler>) -> Self {
+        self.handlers.insert(kind.to_owned(), handler);
+        self
+    }
+
+    pub fn node(&self) -> &str {
+        &self.config.node
+    }
+
+    /// Claims and runs jobs until `shutdown` resolves; then stops claiming, lets running
+    /// jobs finish for up to `grace`, and gives back the rest.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        let store = self.crm.job_store();
+        let signal = self.crm.job_signal();
+        let this = Arc::new(self);
+        let slots = Arc::new(Semaphore::new(this.config.concurrency.max(1)));
+        let mut running = JoinSet::new();
+        tokio::pin!(shutdown);
+        tracing::info!(node = %this.config.node, concurrency = this.config.concurrency, "job runner started");
+        loop {
+            while running.try_join_next().is_some() {}
+            let free = slots.available_permits();
+            let mut claimed_all = false;
+            if free > 0 {
+                match store
+                    .claim(
+                        &this.config.node,
+                        u32::try_from(free).unwrap_or(u32::MAX),
+                        this.config.lease,
+                        Utc::now(),
+                    )
+                    .await
+                {
+                    Ok(jobs) => {
+                        claimed_all = !jobs.is_empty() && jobs.len() == free;
+                        for job in jobs {
+                            let Ok(permit) = slots.clone().acquire_owned().await else {
+                                break;
+                            };
+                            let me = this.clone();
+                            running.spawn(async move {
+                                me.run_one(job).await;
+                                drop(permit);
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming jobs failed"),
+                }
+            }
+            if claimed_all {
+                // More may be due: look again as soon as a slot frees.
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    _ = running.join_next() => continue,
+                }
+            }
+            let wait = match store.next_due().await {
+                Ok(Some(at)) => (at - Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .min(this.config.poll),
+                Ok(None) => this.config.poll,
+                Err(_) => this.config.poll,
+            };
+            if wait.is_zero() && free > 0 && slots.available_permits() > 0 {
+                // Due now but nothing was claimed (another node holds it): do not spin.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = signal.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
+        }
+        tracing::info!(node = %this.config.node, running = running.len(), "job runner stopping");
+        let drained = tokio::time::timeout(this.config.grace, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            running.abort_all();
+            while running.join_next().await.is_some() {}
+        }
+        match store.release(&this.config.node).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "gave back unfinished jobs"),
+            Err(e) => {
+                tracing::warn!(error = %e, "giving back jobs failed; their leases will expire")
+            }
+        }
+    }
+
+    async fn run_one(&self, job: Job) {
+        let outcome = match self.handlers.get(&job.kind) {
+            None => Outcome::Dead {
+                error: format!("no handler for job kind '{}'", job.kind),
+            },
+            Some(h) => {
+                // Cut the run off before its lease ends, so no other node starts it meanwhile.
+                let limit = self.config.lease.mul_f64(0.9);
+                match tokio::time::timeout(limit, h.run(&job)).await {
+                    Ok(Ok(())) => Outcome::Done,
+                    Ok(Err(JobError::Permanent(error))) => Outcome::Dead { error },
+                    Ok(Err(JobError::Retry(error))) => self.retry_or_bury(&job, error),
+                    Err(_) => self.retry_or_bury(&job, format!("timed out after {limit:?}")),
+                }
+            }
+        };
+        match &outcome {
+            Outcome::Done => tracing::debug!(id = %job.id, kind = %job.kind, "job done"),
+            Outcome::Retry { at, error } => {
+                tracing::info!(id = %job.id, kind = %job.kind, attempt = job.attempts, %at, %error, "job will retry");
+            }
+            Outcome::Dead { error } => {
+                tracing::warn!(id = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job dead");
+            }
+        }
+        match self
+            .crm
+            .finish_job(job.id, &self.config.node, outcome)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(id = %job.id, "job was no longer ours when it finished (lease expired)")
+            }
+            Err(e) => tracing::warn!(id = %job.id, error = %e, "recording a job's outcome failed"),
+        }
+    }
+
+    fn retry_or_bury(&self, job: &Job, error: String) -> Outcome {
+        if job.attempts >= job.max_attempts {
+            return Outcome::Dead {
+                error: format!("{error} (after {} attempts)", job.attempts),
+            };
+        }
+        let delay = backoff(
+            self.config.backoff_base,
+            self.config.backoff_max,
+            job.attempts,
+        );
+        Outcome::Retry {
+            at: Utc::now()
+                + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1)),
+            error,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_a_cap() {
+        let (base, max) = (Duration::from_secs(10), Duration::from_secs(3600));
+        for attempt in 1..=20 {
+            let d = backoff(base, max, attempt);
+            let exp = (base * 2u32.pow((attempt as u32 - 1).min(20))).min(max);
+            assert!(
+                d >= exp.mul_f64(0.75) && d < exp.mul_f64(1.25),
+                "{attempt}: {d:?}"
+            );
+        }
+        assert!(backoff(base, max, 0) < Duration::from_secs(13));
+    }
+}
