@@ -180,8 +180,9 @@ pub trait JobStore: Send + Sync {
         lease: std::time::Duration,
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<Job>>;
-    /// Records how a run by `node` ended; `false` when the job is no longer `node`'s.
-    async fn finish(&self, id: Uuid, node: &str, outcome: Outcome) -> DomainResult<bool>;
+    /// Records how runs by `node` ended, in one transaction; returns how many were still
+    /// `node`'s (a job whose lease ran out may have been claimed elsewhere meanwhile).
+    async fn finish(&self, node: &str, outcomes: &[(Uuid, Outcome)]) -> DomainResult<u64>;
     /// Gives back every job `node` holds, to run again at once (graceful shutdown).
     async fn release(&self, node: &str) -> DomainResult<u64>;
     /// The earliest instant a queued job or a lease falls due, if any.

@@ -10,8 +10,9 @@ use chrono::Utc;
 use crm_domain::jobs::{Job, Outcome};
 use crm_domain::service::Crm;
 use rand::Rng;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use uuid::Uuid;
 
 /// Why a run failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,11 +122,45 @@ impl Runner {
 
     /// Claims and runs jobs until `shutdown` resolves; then stops claiming, lets running
     /// jobs finish for up to `grace`, and gives back the rest.
+    ///
+    /// Outcomes are recorded by one recorder task, as many as have ended in one transaction
+    /// (group commit); a job's slot frees only once its outcome is stored.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
         let store = self.crm.job_store();
         let signal = self.crm.job_signal();
         let this = Arc::new(self);
         let slots = Arc::new(Semaphore::new(this.config.concurrency.max(1)));
+        let freed = Arc::new(tokio::sync::Notify::new());
+        let (ended, mut outcomes) =
+            tokio::sync::mpsc::unbounded_channel::<(Uuid, Outcome, OwnedSemaphorePermit)>();
+        let recorder = {
+            let (me, freed) = (this.clone(), freed.clone());
+            tokio::spawn(async move {
+                while let Some(first) = outcomes.recv().await {
+                    let mut batch = vec![first];
+                    while batch.len() < 256 {
+                        match outcomes.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let list: Vec<(Uuid, Outcome)> =
+                        batch.iter().map(|(id, o, _)| (*id, o.clone())).collect();
+                    match me.crm.finish_jobs(&me.config.node, &list).await {
+                        Ok(n) if n < list.len() as u64 => tracing::warn!(
+                            lost = list.len() as u64 - n,
+                            "some jobs were no longer ours when they ended (lease expired)"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "recording job outcomes failed; their leases will expire")
+                        }
+                    }
+                    drop(batch);
+                    freed.notify_one();
+                }
+            })
+        };
         let mut running = JoinSet::new();
         tokio::pin!(shutdown);
         tracing::info!(node = %this.config.node, concurrency = this.config.concurrency, "job runner started");
@@ -146,24 +181,25 @@ impl Runner {
                     Ok(jobs) => {
                         claimed_all = !jobs.is_empty() && jobs.len() == free;
                         for job in jobs {
-                            let Ok(permit) = slots.clone().acquire_owned().await else {
+                            let Ok(permit) = slots.clone().try_acquire_owned() else {
                                 break;
                             };
-                            let me = this.clone();
+                            let (me, ended) = (this.clone(), ended.clone());
                             running.spawn(async move {
-                                me.run_one(job).await;
-                                drop(permit);
+                                let id = job.id;
+                                let outcome = me.run_one(job).await;
+                                let _ = ended.send((id, outcome, permit));
                             });
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "claiming jobs failed"),
                 }
             }
-            if claimed_all {
-                // More may be due: look again as soon as a slot frees.
+            if claimed_all || slots.available_permits() == 0 {
+                // More may be due: look again as soon as slots free.
                 tokio::select! {
                     () = &mut shutdown => break,
-                    _ = running.join_next() => continue,
+                    () = freed.notified() => continue,
                 }
             }
             let wait = match store.next_due().await {
@@ -171,10 +207,9 @@ impl Runner {
                     .to_std()
                     .unwrap_or(Duration::ZERO)
                     .min(this.config.poll),
-                Ok(None) => this.config.poll,
-                Err(_) => this.config.poll,
+                Ok(None) | Err(_) => this.config.poll,
             };
-            if wait.is_zero() && free > 0 && slots.available_permits() > 0 {
+            if wait.is_zero() {
                 // Due now but nothing was claimed (another node holds it): do not spin.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
@@ -183,7 +218,7 @@ impl Runner {
                 () = &mut shutdown => break,
                 () = signal.notified() => {}
                 () = tokio::time::sleep(wait) => {}
-                Some(_) = running.join_next(), if !running.is_empty() => {}
+                () = freed.notified() => {}
             }
         }
         tracing::info!(node = %this.config.node, running = running.len(), "job runner stopping");
@@ -195,6 +230,9 @@ impl Runner {
             running.abort_all();
             while running.join_next().await.is_some() {}
         }
+        // Every outcome that ended is stored before the rest is given back.
+        drop(ended);
+        let _ = recorder.await;
         match store.release(&this.config.node).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "gave back unfinished jobs"),
@@ -204,7 +242,7 @@ impl Runner {
         }
     }
 
-    async fn run_one(&self, job: Job) {
+    async fn run_one(&self, job: Job) -> Outcome {
         let outcome = match self.handlers.get(&job.kind) {
             None => Outcome::Dead {
                 error: format!("no handler for job kind '{}'", job.kind),
@@ -229,17 +267,7 @@ impl Runner {
                 tracing::warn!(id = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job dead");
             }
         }
-        match self
-            .crm
-            .finish_job(job.id, &self.config.node, outcome)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(id = %job.id, "job was no longer ours when it finished (lease expired)")
-            }
-            Err(e) => tracing::warn!(id = %job.id, error = %e, "recording a job's outcome failed"),
-        }
+        outcome
     }
 
     fn retry_or_bury(&self, job: &Job, error: String) -> Outcome {

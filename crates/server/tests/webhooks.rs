@@ -5,130 +5,13 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode as AxStatus};
-use axum::routing::post;
+use common::receiver::{verify, Receiver};
 use common::{Backend, TestApp};
 use crm_domain::jobs::{JobFilter, JobState, NewJob};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Got {
-    path: String,
-    id: String,
-    timestamp: i64,
-    signature: String,
-    body: Value,
-    raw: String,
-    at: Instant,
-}
-
-#[derive(Default)]
-struct Inbox {
-    got: Vec<Got>,
-    /// Statuses to answer per path, in order; 200 once a script runs out.
-    script: std::collections::HashMap<String, VecDeque<u16>>,
-}
-
-#[derive(Clone)]
-struct Receiver {
-    base: String,
-    inbox: Arc<Mutex<Inbox>>,
-}
-
-async fn record(
-    State(inbox): State<Arc<Mutex<Inbox>>>,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: String,
-) -> AxStatus {
-    let h = |k: &str| {
-        headers
-            .get(k)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let mut inbox = inbox.lock().unwrap();
-    let path = uri.path().to_owned();
-    inbox.got.push(Got {
-        path: path.clone(),
-        id: h("webhook-id"),
-        timestamp: h("webhook-timestamp").parse().unwrap_or_default(),
-        signature: h("webhook-signature"),
-        body: serde_json::from_str(&body).unwrap_or(Value::Null),
-        raw: body,
-        at: Instant::now(),
-    });
-    let status = inbox
-        .script
-        .get_mut(&path)
-        .and_then(VecDeque::pop_front)
-        .unwrap_or(200);
-    AxStatus::from_u16(status).unwrap()
-}
-
-impl Receiver {
-    async fn start() -> Self {
-        let inbox = Arc::new(Mutex::new(Inbox::default()));
-        let app = axum::Router::new()
-            .route("/{*path}", post(record))
-            .with_state(inbox.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { base, inbox }
-    }
-
-    fn script(&self, path: &str, statuses: &[u16]) {
-        self.inbox
-            .lock()
-            .unwrap()
-            .script
-            .insert(path.to_owned(), statuses.iter().copied().collect());
-    }
-
-    fn got(&self, path: &str) -> Vec<Got> {
-        let inbox = self.inbox.lock().unwrap();
-        inbox
-            .got
-            .iter()
-            .filter(|g| g.path == path)
-            .cloned()
-            .collect()
-    }
-
-    /// Waits until `path` has received `n` requests (or fails after 10 s).
-    async fn wait(&self, path: &str, n: usize) -> Vec<Got> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let got = self.got(path);
-            if got.len() >= n {
-                return got;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{path}: {} of {n} deliveries: {got:?}",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-/// Checks the signature as a receiver would, with the secret it was shown.
-fn verify(g: &Got, secret: &str) {
-    let expected = crm_jobs::webhook::sign(secret, &g.id, g.timestamp, &g.raw).unwrap();
-    assert_eq!(g.signature, expected, "signature of {g:?}");
-    assert!(g.id.starts_with("msg_"), "{g:?}");
-    assert!((chrono::Utc::now().timestamp() - g.timestamp).abs() < 60);
-}
 
 async fn spawn(backend: Backend) -> Option<TestApp> {
     TestApp::spawn_with(backend, |c| {

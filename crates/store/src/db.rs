@@ -297,6 +297,32 @@ impl Db {
 }
 
 impl Db {
+    /// A write transaction whose commit does not wait for the disk on PostgreSQL
+    /// (`synchronous_commit = off`): for bookkeeping that may be lost in a crash without harm,
+    /// such as a job's claim or outcome (the job then simply runs again). Never for domain
+    /// writes.
+    pub(crate) async fn begin_relaxed(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        if let Tx::Postgres(t) = &mut tx {
+            sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    /// One statement in a [`Db::begin_relaxed`] transaction; returns the rows it touched.
+    pub(crate) async fn write_relaxed<S: SqlxBinder + Sync>(
+        &self,
+        stmt: &S,
+    ) -> crm_domain::DomainResult<u64> {
+        use crate::error::db_error;
+        let mut tx = self.begin_relaxed().await.map_err(db_error)?;
+        let n = tx.exec().execute(stmt).await.map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
+    }
+
     /// Runs one statement in a write transaction of its own; returns the rows it touched.
     pub(crate) async fn write<S: SqlxBinder + Sync>(
         &self,

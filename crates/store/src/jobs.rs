@@ -187,22 +187,25 @@ impl JobStore for SqlStore {
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<Job>> {
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(1));
+        // Jobs whose node died (lease ran out) go back to the queue first; the run that was
+        // cut off keeps its attempt.
+        let expired = Query::update()
+            .table(al("jobs"))
+            .values([
+                (al("state"), state(JobState::Queued)),
+                (al("locked_by"), v(None::<String>)),
+                (al("locked_until"), v(None::<DateTime<Utc>>)),
+                (al("updated_at"), v(now)),
+            ])
+            .and_where(col("state").eq(JobState::Running.as_str()))
+            .and_where(col("locked_until").lt(now))
+            .to_owned();
+        // Only queued, due jobs: the partial index `jobs_due` serves this.
         let mut pick: SelectStatement = Query::select()
             .column(al("id"))
             .from(al("jobs"))
-            .cond_where(
-                sea_query::Cond::any()
-                    .add(
-                        col("state")
-                            .eq(JobState::Queued.as_str())
-                            .and(col("run_at").lte(now)),
-                    )
-                    .add(
-                        col("state")
-                            .eq(JobState::Running.as_str())
-                            .and(col("locked_until").lt(now)),
-                    ),
-            )
+            .and_where(col("state").eq(JobState::Queued.as_str()))
+            .and_where(col("run_at").lte(now))
             .order_by(al("run_at"), Order::Asc)
             .limit(u64::from(limit))
             .to_owned();
@@ -221,39 +224,73 @@ impl JobStore for SqlStore {
             .and_where(col("id").in_subquery(pick))
             .returning(Query::returning().columns(COLUMNS.map(al)))
             .to_owned();
-        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let mut tx = self.db.begin_relaxed().await.map_err(db_error)?;
+        tx.exec().execute(&expired).await.map_err(db_error)?;
         let claimed: Vec<JobRow> = tx.exec().fetch_all(&q).await.map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         rows(claimed)
     }
 
-    async fn finish(&self, id: Uuid, node: &str, outcome: Outcome) -> DomainResult<bool> {
+    async fn finish(&self, node: &str, outcomes: &[(Uuid, Outcome)]) -> DomainResult<u64> {
         let now = Utc::now();
-        let mut values = vec![
-            (al("locked_by"), v(None::<String>)),
-            (al("locked_until"), v(None::<DateTime<Utc>>)),
-            (al("updated_at"), v(now)),
-        ];
-        match outcome {
-            Outcome::Done => values.push((al("state"), state(JobState::Done))),
-            Outcome::Retry { at, error } => {
-                values.push((al("state"), state(JobState::Queued)));
-                values.push((al("run_at"), v(at)));
-                values.push((al("last_error"), v(clip(&error))));
-            }
-            Outcome::Dead { error } => {
-                values.push((al("state"), state(JobState::Dead)));
-                values.push((al("last_error"), v(clip(&error))));
-            }
+        let base = || {
+            vec![
+                (al("locked_by"), v(None::<String>)),
+                (al("locked_until"), v(None::<DateTime<Utc>>)),
+                (al("updated_at"), v(now)),
+            ]
+        };
+        let mine = |q: &mut sea_query::UpdateStatement| {
+            q.and_where(col("locked_by").eq(node))
+                .and_where(col("state").eq(JobState::Running.as_str()));
+        };
+        let mut statements = Vec::new();
+        // Successes in one statement; failures one by one (each keeps its own error).
+        let done: Vec<Uuid> = outcomes
+            .iter()
+            .filter(|(_, o)| *o == Outcome::Done)
+            .map(|(id, _)| *id)
+            .collect();
+        if !done.is_empty() {
+            let mut values = base();
+            values.push((al("state"), state(JobState::Done)));
+            let mut q = Query::update()
+                .table(al("jobs"))
+                .values(values)
+                .and_where(col("id").is_in(done))
+                .to_owned();
+            mine(&mut q);
+            statements.push(q);
         }
-        let q = Query::update()
-            .table(al("jobs"))
-            .values(values)
-            .and_where(col("id").eq(id))
-            .and_where(col("locked_by").eq(node))
-            .and_where(col("state").eq(JobState::Running.as_str()))
-            .to_owned();
-        Ok(self.db.write(&q).await? == 1)
+        for (id, outcome) in outcomes {
+            let mut values = base();
+            match outcome {
+                Outcome::Done => continue,
+                Outcome::Retry { at, error } => {
+                    values.push((al("state"), state(JobState::Queued)));
+                    values.push((al("run_at"), v(*at)));
+                    values.push((al("last_error"), v(clip(error))));
+                }
+                Outcome::Dead { error } => {
+                    values.push((al("state"), state(JobState::Dead)));
+                    values.push((al("last_error"), v(clip(error))));
+                }
+            }
+            let mut q = Query::update()
+                .table(al("jobs"))
+                .values(values)
+                .and_where(col("id").eq(*id))
+                .to_owned();
+            mine(&mut q);
+            statements.push(q);
+        }
+        let mut tx = self.db.begin_relaxed().await.map_err(db_error)?;
+        let mut n = 0;
+        for q in &statements {
+            n += tx.exec().execute(q).await.map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
     }
 
     async fn release(&self, node: &str) -> DomainResult<u64> {

@@ -200,7 +200,7 @@ impl WebhookStore for SqlStore {
                 v(d.at),
             ])
             .to_owned();
-        self.db.write(&q).await.map(|_| ())
+        self.db.write_relaxed(&q).await.map(|_| ())
     }
 
     async fn deliveries(

@@ -161,9 +161,9 @@ impl Crm {
         self.jobs.stats(Utc::now()).await
     }
 
-    /// Records a run's end (for the runner).
-    pub async fn finish_job(&self, id: Uuid, node: &str, outcome: Outcome) -> DomainResult<bool> {
-        self.jobs.finish(id, node, outcome).await
+    /// Records how runs ended (for the runner).
+    pub async fn finish_jobs(&self, node: &str, outcomes: &[(Uuid, Outcome)]) -> DomainResult<u64> {
+        self.jobs.finish(node, outcomes).await
     }
 
     /// Registers an endpoint; the answer carries the signing secret, shown this once.

@@ -7,6 +7,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod receiver;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crm_server::{App, Config};
