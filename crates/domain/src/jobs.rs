@@ -196,4 +196,88 @@ pub trait JobStore: Send + Sync {
     async fn stats(&self, now: DateTime<Utc>) -> DomainResult<Vec<KindStats>>;
     /// Removes finished jobs older than `before`; returns how many.
     async fn purge(&self, before: DateTime<Utc>) -> DomainResult<u64>;
+    /// Adds a schedule, or replaces the tenant's schedule of the same name.
+    async fn save_schedule(&self, w: &mut Work, schedule: &Schedule) -> DomainResult<()>;
+    async fn schedules(&self, tenant: Option<TenantId>) -> DomainResult<Vec<Schedule>>;
+    async fn delete_schedule(&self, tenant: TenantId, name: &str) -> DomainResult<bool>;
+    /// The earliest instant a schedule fires, if any.
+    async fn next_schedule(&self) -> DomainResult<Option<DateTime<Utc>>>;
+    /// Up to `limit` schedules due at `now`, held by this unit of work (on PostgreSQL
+    /// `FOR UPDATE SKIP LOCKED`: another node firing schedules takes the others).
+    async fn due_schedules(
+        &self,
+        w: &mut Work,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> DomainResult<Vec<Schedule>>;
+    async fn set_next_run(&self, w: &mut Work, id: Uuid, next: DateTime<Utc>) -> DomainResult<()>;
+}
+
+/// A recurring job: at every instant `cron` names in the tenant's time zone, one job of
+/// `kind` with `payload` is enqueued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    /// Unique per tenant; saving a schedule of the same name replaces it.
+    pub name: String,
+    pub kind: String,
+    pub payload: String,
+    /// Five fields (minute hour day month weekday), or six with seconds first.
+    pub cron: String,
+    /// The IANA zone the expression is read in (the tenant's when it was saved).
+    pub time_zone: String,
+    pub next_run_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The first instant after `after` that `cron` names in `tz`. A local time that a clock
+/// change skips fires at the first instant after it; one that occurs twice fires once.
+pub fn next_run(
+    cron: &str,
+    tz: chrono_tz::Tz,
+    after: DateTime<Utc>,
+) -> DomainResult<DateTime<Utc>> {
+    let bad = |e: String| DomainError::validation("cron", e);
+    if cron.len() > MAX_KEY {
+        return Err(bad("must be at most 200 characters".to_owned()));
+    }
+    let parsed = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Optional)
+        .build()
+        .parse(cron.trim())
+        .map_err(|e| bad(format!("is not a cron expression: {e}")))?;
+    parsed
+        .find_next_occurrence(&after.with_timezone(&tz), false)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| bad(format!("names no future instant: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn cron_in_the_tenant_zone() {
+        let tz = chrono_tz::Asia::Ho_Chi_Minh;
+        let after = Utc
+            .with_ymd_and_hms(2026, 12, 1, 3, 0, 0)
+            .single()
+            .unwrap_or_default();
+        // 09:00 in Hà Nội is 02:00 UTC: already past today, so tomorrow.
+        let next = next_run("0 9 * * *", tz, after);
+        assert_eq!(
+            next.ok(),
+            Utc.with_ymd_and_hms(2026, 12, 2, 2, 0, 0).single()
+        );
+        // Every 15 seconds.
+        let next = next_run("*/15 * * * * *", tz, after);
+        assert_eq!(
+            next.ok(),
+            Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 15).single()
+        );
+        assert!(next_run("61 * * * *", tz, after).is_err());
+        assert!(next_run("nonsense", tz, after).is_err());
+    }
 }

@@ -166,6 +166,9 @@ impl Runner {
         tracing::info!(node = %this.config.node, concurrency = this.config.concurrency, "job runner started");
         loop {
             while running.try_join_next().is_some() {}
+            if let Err(e) = this.crm.fire_schedules(Utc::now()).await {
+                tracing::warn!(error = %e, "firing schedules failed");
+            }
             let free = slots.available_permits();
             let mut claimed_all = false;
             if free > 0 {
@@ -202,12 +205,14 @@ impl Runner {
                     () = freed.notified() => continue,
                 }
             }
-            let wait = match store.next_due().await {
-                Ok(Some(at)) => (at - Utc::now())
+            let due = store.next_due().await.ok().flatten();
+            let fires = this.crm.next_schedule().await.ok().flatten();
+            let wait = match due.into_iter().chain(fires).min() {
+                Some(at) => (at - Utc::now())
                     .to_std()
                     .unwrap_or(Duration::ZERO)
                     .min(this.config.poll),
-                Ok(None) | Err(_) => this.config.poll,
+                None => this.config.poll,
             };
             if wait.is_zero() {
                 // Due now but nothing was claimed (another node holds it): do not spin.

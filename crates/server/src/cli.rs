@@ -245,6 +245,64 @@ pub async fn jobs(app: &crate::App, cmd: crate::config::JobsCommand) -> anyhow::
             crm.cancel_job(id).await?;
             print_done(json, id, "cancelled", "cancelled job {id}");
         }
+        C::Schedule {
+            tenant,
+            name,
+            kind,
+            cron,
+            payload,
+            json,
+        } => {
+            serde_json::from_str::<serde_json::Value>(&payload)
+                .map_err(|e| anyhow::anyhow!("--payload is not JSON: {e}"))?;
+            let actor = operator(app, &tenant).await?;
+            let s = crm.schedule(&actor, &name, &kind, payload, &cron).await?;
+            if json {
+                println!("{}", schedule_json(&s));
+            } else {
+                println!(
+                    "scheduled '{}' ({}) at '{}' in {}; next {}",
+                    s.name,
+                    s.kind,
+                    s.cron,
+                    s.time_zone,
+                    s.next_run_at.to_rfc3339()
+                );
+            }
+        }
+        C::Schedules { tenant, json } => {
+            let tenant_id = match tenant {
+                Some(t) => Some(app.state.auth.find_tenant(&t).await?.id),
+                None => None,
+            };
+            let list = crm.schedules(tenant_id).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(list.iter().map(schedule_json).collect())
+                );
+            } else {
+                for s in list {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        s.name,
+                        s.kind,
+                        s.cron,
+                        s.time_zone,
+                        s.next_run_at.to_rfc3339()
+                    );
+                }
+            }
+        }
+        C::Unschedule { tenant, name, json } => {
+            let actor = operator(app, &tenant).await?;
+            crm.unschedule(&actor, &name).await?;
+            if json {
+                println!("{}", json!({"name": name, "deleted": true}));
+            } else {
+                println!("removed schedule '{name}'");
+            }
+        }
         C::Stats { json } => {
             let stats = crm.job_stats().await?;
             if json {
@@ -271,6 +329,14 @@ pub async fn jobs(app: &crate::App, cmd: crate::config::JobsCommand) -> anyhow::
         }
     }
     Ok(())
+}
+
+pub fn schedule_json(s: &crm_domain::jobs::Schedule) -> serde_json::Value {
+    json!({
+        "id": s.id, "tenant_id": s.tenant_id.0, "name": s.name, "kind": s.kind, "cron": s.cron,
+        "time_zone": s.time_zone, "next_run_at": s.next_run_at.to_rfc3339(),
+        "payload": serde_json::from_str::<serde_json::Value>(&s.payload).unwrap_or(serde_json::Value::Null),
+    })
 }
 
 fn print_done(json: bool, id: uuid::Uuid, state: &str, text: &str) {

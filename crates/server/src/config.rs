@@ -318,6 +318,39 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Add (or replace, by name) a recurring job: `--cron` is read in the tenant's time zone.
+    Schedule {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        kind: String,
+        /// Five fields (minute hour day month weekday), or six with seconds first.
+        #[arg(long)]
+        cron: String,
+        /// The job's payload, as JSON.
+        #[arg(long, default_value = "{}")]
+        payload: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recurring jobs.
+    Schedules {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a recurring job.
+    Unschedule {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -228,6 +228,169 @@ async fn operator_manages_tenants_and_clients(backend: Backend) {
     db.drop_db().await;
 }
 
+/// Webhooks, recurring jobs and the job table from the command line, with `crm serve` running
+/// the jobs.
+async fn operator_runs_webhooks_and_jobs(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    run_json(
+        &db,
+        &["tenant", "create", "Shop", "--slug", "shop", "--json"],
+    )
+    .await;
+    let rx = common::receiver::Receiver::start().await;
+    let url = format!("{}/cli", rx.base);
+    let added = run_json(
+        &db,
+        &[
+            "webhook",
+            "add",
+            "--tenant",
+            "shop",
+            "--url",
+            &url,
+            "--event",
+            "customer.created",
+            "--json",
+        ],
+    )
+    .await;
+    let id = added["id"].as_str().unwrap().to_owned();
+    let secret = added["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{added}");
+    assert_eq!(added["events"], json!(["customer.created"]));
+    let list = run_json(&db, &["webhook", "list", "--tenant", "shop", "--json"]).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(list[0].get("secret").is_none(), "{list}");
+
+    // A delivery every second, read in the tenant's zone.
+    let payload =
+        json!({"endpoint_id": id, "msg_id": "msg_tick", "event": "test.tick", "body": "{}"})
+            .to_string();
+    let sched = run_json(
+        &db,
+        &[
+            "jobs",
+            "schedule",
+            "--tenant",
+            "shop",
+            "--name",
+            "tick",
+            "--kind",
+            "webhook",
+            "--cron",
+            "* * * * * *",
+            "--payload",
+            &payload,
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(sched["time_zone"], json!("Asia/Ho_Chi_Minh"), "{sched}");
+    assert!(sched["next_run_at"].is_string());
+    let out = crm(&db)
+        .args([
+            "jobs",
+            "schedule",
+            "--tenant",
+            "shop",
+            "--name",
+            "bad",
+            "--kind",
+            "webhook",
+            "--cron",
+            "99 * * * *",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cron"));
+
+    let mut node = crm(&db);
+    node.env("CRM_WEBHOOK_ALLOW_PRIVATE", "true")
+        .env("CRM_JOB_POLL_MS", "50")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = node.spawn().unwrap();
+    common::listening(&mut child).await;
+    let got = rx.wait("/cli", 2).await;
+    assert!(got.iter().all(|g| g.id == "msg_tick"));
+    common::receiver::verify(&got[0], &secret);
+    terminate(child).await;
+
+    let stats = run_json(&db, &["jobs", "stats", "--json"]).await;
+    let webhook = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == json!("webhook"))
+        .unwrap();
+    assert!(webhook["done"].as_i64().unwrap() >= 2, "{stats}");
+    let done = run_json(&db, &["jobs", "list", "--state", "done", "--json"]).await;
+    assert!(done.as_array().unwrap().len() >= 2);
+    assert_eq!(done[0]["kind"], json!("webhook"));
+    assert_eq!(done[0]["state"], json!("done"));
+    let shown = run_json(
+        &db,
+        &["jobs", "show", done[0]["id"].as_str().unwrap(), "--json"],
+    )
+    .await;
+    assert_eq!(shown["id"], done[0]["id"]);
+    let log = run_json(
+        &db,
+        &["webhook", "deliveries", "--tenant", "shop", &id, "--json"],
+    )
+    .await;
+    assert!(log.as_array().unwrap().len() >= 2);
+    assert!(log
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["status"] == json!(200)));
+
+    run_json(
+        &db,
+        &[
+            "jobs",
+            "unschedule",
+            "--tenant",
+            "shop",
+            "--name",
+            "tick",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(
+        run_json(&db, &["jobs", "schedules", "--json"]).await,
+        json!([])
+    );
+    let rotated = run_json(
+        &db,
+        &["webhook", "rotate", "--tenant", "shop", &id, "--json"],
+    )
+    .await;
+    assert_ne!(rotated["secret"], json!(secret));
+    let disabled = run_json(
+        &db,
+        &["webhook", "disable", "--tenant", "shop", &id, "--json"],
+    )
+    .await;
+    assert_eq!(disabled["disabled"], json!(true));
+    run_json(
+        &db,
+        &["webhook", "delete", "--tenant", "shop", &id, "--json"],
+    )
+    .await;
+    assert_eq!(
+        run_json(&db, &["webhook", "list", "--tenant", "shop", "--json"]).await,
+        json!([])
+    );
+    db.drop_db().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn newcomer_gets_from_first_run_to_a_search_sqlite() {
     newcomer_gets_from_first_run_to_a_search(Backend::Sqlite).await;
@@ -246,4 +409,14 @@ async fn operator_manages_tenants_and_clients_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_manages_tenants_and_clients_postgres() {
     operator_manages_tenants_and_clients(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_runs_webhooks_and_jobs_sqlite() {
+    operator_runs_webhooks_and_jobs(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_runs_webhooks_and_jobs_postgres() {
+    operator_runs_webhooks_and_jobs(Backend::Postgres).await;
 }

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::ids::TenantId;
-use crm_domain::jobs::{Job, JobFilter, JobState, JobStore, KindStats, NewJob, Outcome};
+use crm_domain::jobs::{Job, JobFilter, JobState, JobStore, KindStats, NewJob, Outcome, Schedule};
 use crm_domain::work::Work;
 use crm_domain::{DomainError, DomainResult};
 use sea_query::{
@@ -434,6 +434,96 @@ impl JobStore for SqlStore {
         Ok(out)
     }
 
+    async fn save_schedule(&self, w: &mut Work, schedule: &Schedule) -> DomainResult<()> {
+        let t = tx(w)?;
+        let drop = Query::delete()
+            .from_table(al("job_schedules"))
+            .and_where(col("tenant_id").eq(schedule.tenant_id.0))
+            .and_where(col("name").eq(schedule.name.as_str()))
+            .to_owned();
+        t.exec().execute(&drop).await.map_err(db_error)?;
+        let q = Query::insert()
+            .into_table(al("job_schedules"))
+            .columns(SCHEDULE_COLUMNS.map(al))
+            .values_panic([
+                v(schedule.id),
+                v(schedule.tenant_id.0),
+                v(schedule.name.as_str()),
+                v(schedule.kind.as_str()),
+                v(schedule.payload.as_str()),
+                v(schedule.cron.as_str()),
+                v(schedule.time_zone.as_str()),
+                v(schedule.next_run_at),
+                v(schedule.created_at),
+            ])
+            .to_owned();
+        t.exec().execute(&q).await.map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn schedules(&self, tenant: Option<TenantId>) -> DomainResult<Vec<Schedule>> {
+        let mut q = Query::select()
+            .columns(SCHEDULE_COLUMNS.map(al))
+            .from(al("job_schedules"))
+            .order_by(al("name"), Order::Asc)
+            .to_owned();
+        if let Some(t) = tenant {
+            q.and_where(col("tenant_id").eq(t.0));
+        }
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let rows: Vec<ScheduleRow> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
+        Ok(rows.into_iter().map(Schedule::from).collect())
+    }
+
+    async fn delete_schedule(&self, tenant: TenantId, name: &str) -> DomainResult<bool> {
+        let q = Query::delete()
+            .from_table(al("job_schedules"))
+            .and_where(col("tenant_id").eq(tenant.0))
+            .and_where(col("name").eq(name))
+            .to_owned();
+        Ok(self.db.write(&q).await? == 1)
+    }
+
+    async fn next_schedule(&self) -> DomainResult<Option<DateTime<Utc>>> {
+        let q = Query::select()
+            .expr_as(Func::min(col("next_run_at")), al("value"))
+            .from(al("job_schedules"))
+            .to_owned();
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let row: Option<WhenRow> = conn.exec().fetch_optional(&q).await.map_err(db_error)?;
+        Ok(row.and_then(|r| r.value))
+    }
+
+    async fn due_schedules(
+        &self,
+        w: &mut Work,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> DomainResult<Vec<Schedule>> {
+        let mut q = Query::select()
+            .columns(SCHEDULE_COLUMNS.map(al))
+            .from(al("job_schedules"))
+            .and_where(col("next_run_at").lte(now))
+            .order_by(al("next_run_at"), Order::Asc)
+            .limit(u64::from(limit))
+            .to_owned();
+        if matches!(self.db, Db::Postgres(_)) {
+            q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows: Vec<ScheduleRow> = tx(w)?.exec().fetch_all(&q).await.map_err(db_error)?;
+        Ok(rows.into_iter().map(Schedule::from).collect())
+    }
+
+    async fn set_next_run(&self, w: &mut Work, id: Uuid, next: DateTime<Utc>) -> DomainResult<()> {
+        let q = Query::update()
+            .table(al("job_schedules"))
+            .value(al("next_run_at"), next)
+            .and_where(col("id").eq(id))
+            .to_owned();
+        tx(w)?.exec().execute(&q).await.map_err(db_error)?;
+        Ok(())
+    }
+
     async fn purge(&self, before: DateTime<Utc>) -> DomainResult<u64> {
         let q = Query::delete()
             .from_table(al("jobs"))
@@ -441,5 +531,46 @@ impl JobStore for SqlStore {
             .and_where(col("updated_at").lt(before))
             .to_owned();
         self.db.write(&q).await
+    }
+}
+
+const SCHEDULE_COLUMNS: [&str; 9] = [
+    "id",
+    "tenant_id",
+    "name",
+    "kind",
+    "payload",
+    "cron",
+    "time_zone",
+    "next_run_at",
+    "created_at",
+];
+
+#[derive(Debug, sqlx::FromRow)]
+struct ScheduleRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    name: String,
+    kind: String,
+    payload: String,
+    cron: String,
+    time_zone: String,
+    next_run_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ScheduleRow> for Schedule {
+    fn from(r: ScheduleRow) -> Self {
+        Schedule {
+            id: r.id,
+            tenant_id: TenantId(r.tenant_id),
+            name: r.name,
+            kind: r.kind,
+            payload: r.payload,
+            cron: r.cron,
+            time_zone: r.time_zone,
+            next_run_at: r.next_run_at,
+            created_at: r.created_at,
+        }
     }
 }

@@ -2,14 +2,14 @@
 //! the event becomes one delivery job per endpoint that wants it.
 
 use base64::Engine;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use uuid::Uuid;
 
 use super::{Crm, Managed};
 use crate::common::Actor;
 use crate::error::{DomainError, DomainResult};
-use crate::jobs::{Job, JobFilter, JobState, KindStats, NewJob, Outcome};
+use crate::jobs::{next_run, Job, JobFilter, JobState, KindStats, NewJob, Outcome, Schedule};
 use crate::webhooks::{
     check_endpoint, Delivery, DeliveryJob, Endpoint, DELIVERY_ATTEMPTS, DELIVERY_JOB, MAX_ENDPOINTS,
 };
@@ -295,5 +295,87 @@ impl Crm {
 
     pub async fn log_delivery(&self, delivery: &Delivery) -> DomainResult<()> {
         self.webhooks.log_delivery(delivery).await
+    }
+
+    /// Saves a recurring job for the tenant: `cron` read in the tenant's time zone.
+    pub async fn schedule(
+        &self,
+        actor: &Actor,
+        name: &str,
+        kind: &str,
+        payload: String,
+        cron: &str,
+    ) -> DomainResult<Schedule> {
+        let name = crate::common::required("name", Some(name.to_owned()), crate::common::SHORT)?;
+        NewJob::new(actor.tenant_id, kind, payload.clone()).validate()?;
+        let now = Utc::now();
+        let schedule = Schedule {
+            id: Uuid::now_v7(),
+            tenant_id: actor.tenant_id,
+            name,
+            kind: kind.to_owned(),
+            payload,
+            cron: cron.trim().to_owned(),
+            time_zone: actor.time_zone.name().to_owned(),
+            next_run_at: next_run(cron, actor.time_zone, now)?,
+            created_at: now,
+        };
+        let mut w = self.begin().await?;
+        self.jobs.save_schedule(&mut w, &schedule).await?;
+        let signal = self.job_signal.clone();
+        w.on_commit(move || signal.notify_one());
+        w.commit().await?;
+        Ok(schedule)
+    }
+
+    pub async fn schedules(
+        &self,
+        tenant: Option<crate::ids::TenantId>,
+    ) -> DomainResult<Vec<Schedule>> {
+        self.jobs.schedules(tenant).await
+    }
+
+    pub async fn unschedule(&self, actor: &Actor, name: &str) -> DomainResult<()> {
+        if !self.jobs.delete_schedule(actor.tenant_id, name).await? {
+            return Err(DomainError::not_found("schedule"));
+        }
+        Ok(())
+    }
+
+    /// Enqueues one job for every schedule due at `now` and moves each to its next instant,
+    /// in one unit of work. Runs missed while no node ran collapse into one. Returns how
+    /// many fired.
+    pub async fn fire_schedules(&self, now: DateTime<Utc>) -> DomainResult<usize> {
+        match self.jobs.next_schedule().await? {
+            Some(at) if at <= now => {}
+            _ => return Ok(0),
+        }
+        let mut w = self.begin().await?;
+        let due = self.jobs.due_schedules(&mut w, now, 100).await?;
+        for s in &due {
+            self.enqueue_in(
+                &mut w,
+                NewJob {
+                    run_at: Some(s.next_run_at),
+                    key: Some(format!(
+                        "schedule:{}:{}",
+                        s.id,
+                        s.next_run_at.timestamp_millis()
+                    )),
+                    ..NewJob::new(s.tenant_id, &s.kind, s.payload.clone())
+                },
+            )
+            .await?;
+            let tz: chrono_tz::Tz = s.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+            let next = next_run(&s.cron, tz, now.max(s.next_run_at))?;
+            self.jobs.set_next_run(&mut w, s.id, next).await?;
+        }
+        w.commit().await?;
+        Ok(due.len())
+    }
+
+    /// The earliest instant a schedule fires.
+    pub async fn next_schedule(&self) -> DomainResult<Option<DateTime<Utc>>> {
+        self.jobs.next_schedule().await
     }
 }
