@@ -156,6 +156,8 @@ pub trait WebhookStore: Send + Sync {
         limit: u32,
     ) -> DomainResult<Vec<Delivery>>;
     async fn delivery(&self, tenant: TenantId, id: Uuid) -> DomainResult<Option<Delivery>>;
+    /// Removes delivery logs older than `before`; returns how many.
+    async fn purge_deliveries(&self, before: DateTime<Utc>) -> DomainResult<u64>;
 }
 
 /// What a delivery job carries.

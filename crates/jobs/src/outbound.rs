@@ -167,6 +167,18 @@ impl Outbound {
                     "{ip} is a private, loopback or link-local address"
                 )));
             }
+        } else if !self.settings.allow_private {
+            // A name that resolves only inward will not change by retrying: refuse it now.
+            // (The client's resolver checks again when it connects, against rebinding.)
+            let port = parsed.port_or_known_default().unwrap_or(443);
+            if let Ok(addrs) = tokio::net::lookup_host((literal, port)).await {
+                let addrs: Vec<SocketAddr> = addrs.collect();
+                if !addrs.is_empty() && addrs.iter().all(|a| is_internal(a.ip())) {
+                    return Err(refuse(format!(
+                        "{host} resolves only to private, loopback or link-local addresses"
+                    )));
+                }
+            }
         }
         let slot = self.slot(&host);
         let _permit = slot.acquire_owned().await.map_err(|_| Failure {

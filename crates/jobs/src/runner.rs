@@ -55,6 +55,8 @@ pub struct RunnerConfig {
     pub backoff_max: Duration,
     /// On shutdown, how long running jobs may take to finish before they are given back.
     pub grace: Duration,
+    /// How long done and cancelled jobs, and webhook delivery logs, are kept.
+    pub retention: Duration,
 }
 
 impl Default for RunnerConfig {
@@ -72,6 +74,7 @@ impl Default for RunnerConfig {
             backoff_base: Duration::from_secs(10),
             backoff_max: Duration::from_secs(12 * 3600),
             grace: Duration::from_secs(10),
+            retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -164,7 +167,19 @@ impl Runner {
         let mut running = JoinSet::new();
         tokio::pin!(shutdown);
         tracing::info!(node = %this.config.node, concurrency = this.config.concurrency, "job runner started");
+        let mut purged_at: Option<std::time::Instant> = None;
         loop {
+            if purged_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+                purged_at = Some(std::time::Instant::now());
+                let before = Utc::now()
+                    - chrono::Duration::from_std(this.config.retention)
+                        .unwrap_or(chrono::Duration::days(7));
+                match this.crm.purge_jobs(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "purged old jobs and delivery logs"),
+                    Err(e) => tracing::warn!(error = %e, "purging old jobs failed"),
+                }
+            }
             while running.try_join_next().is_some() {}
             if let Err(e) = this.crm.fire_schedules(Utc::now()).await {
                 tracing::warn!(error = %e, "firing schedules failed");

@@ -173,6 +173,14 @@ pub struct Config {
     /// enqueued, expired leases).
     #[arg(long, env = "CRM_JOB_POLL_MS", default_value_t = 500, global = true)]
     pub job_poll_ms: u64,
+    /// Days done and cancelled jobs and webhook delivery logs are kept.
+    #[arg(
+        long,
+        env = "CRM_JOB_RETENTION_DAYS",
+        default_value_t = 7,
+        global = true
+    )]
+    pub job_retention_days: u64,
     /// Let webhooks call private, loopback and link-local addresses (refused by default).
     #[arg(long, env = "CRM_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub webhook_allow_private: bool,
@@ -232,6 +240,7 @@ impl Config {
             poll: Duration::from_millis(self.job_poll_ms.clamp(10, 60_000)),
             backoff_base: Duration::from_millis(self.job_backoff_ms),
             grace: Duration::from_secs(self.shutdown_deadline_secs),
+            retention: Duration::from_secs(self.job_retention_days.max(1) * 24 * 3600),
             ..crm_jobs::RunnerConfig::default()
         }
     }

@@ -354,6 +354,9 @@ async fn private_targets_are_refused(backend: Backend) {
     let rx = Receiver::start().await;
     let a = app.tenant("wh-ssrf").await;
     register(&app, &a.token, &format!("{}/inner", rx.base), json!([])).await;
+    // The same receiver by a name that resolves to loopback.
+    let by_name = rx.base.replace("127.0.0.1", "localhost");
+    register(&app, &a.token, &format!("{by_name}/named"), json!([])).await;
     app.create(
         "/api/v1/customer/create",
         &a.token,
@@ -371,17 +374,21 @@ async fn private_targets_are_refused(backend: Backend) {
             })
             .await
             .unwrap();
-        if !dead.is_empty() || Instant::now() > deadline {
+        if dead.len() >= 2 || Instant::now() > deadline {
             break dead;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert_eq!(dead.len(), 1);
-    assert!(
-        dead[0].last_error.as_deref().unwrap().contains("loopback"),
-        "{dead:?}"
-    );
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    for d in &dead {
+        assert!(
+            d.last_error.as_deref().unwrap().contains("loopback"),
+            "{dead:?}"
+        );
+        assert_eq!(d.attempts, 1, "refused at once, not retried: {d:?}");
+    }
     assert!(rx.got("/inner").is_empty());
+    assert!(rx.got("/named").is_empty());
     app.stop().await;
 }
 
@@ -451,6 +458,13 @@ async fn jobs_wait_for_a_node(backend: Backend) {
     task.await.unwrap();
     worker.db.close().await;
     assert_eq!(rx.got("/later").len(), 4);
+    // Retention: finished jobs and their delivery logs go once old enough.
+    let removed = crm
+        .purge_jobs(chrono::Utc::now() + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(removed, 8, "4 done jobs and 4 delivery logs");
+    assert!(crm.job_stats().await.unwrap().iter().all(|s| s.done == 0));
     app.stop().await;
 }
 

@@ -234,4 +234,12 @@ impl WebhookStore for SqlStore {
         let row: Option<DeliveryRow> = conn.exec().fetch_optional(&q).await.map_err(db_error)?;
         Ok(row.map(Delivery::from))
     }
+
+    async fn purge_deliveries(&self, before: DateTime<Utc>) -> DomainResult<u64> {
+        let q = Query::delete()
+            .from_table(al("webhook_deliveries"))
+            .and_where(col("at").lt(before))
+            .to_owned();
+        self.db.write(&q).await
+    }
 }

@@ -156,6 +156,11 @@ impl Crm {
         Ok(())
     }
 
+    /// Removes done and cancelled jobs, and webhook delivery logs, older than `before`.
+    pub async fn purge_jobs(&self, before: DateTime<Utc>) -> DomainResult<u64> {
+        Ok(self.jobs.purge(before).await? + self.webhooks.purge_deliveries(before).await?)
+    }
+
     /// Queue depth and counts per kind and state.
     pub async fn job_stats(&self) -> DomainResult<Vec<KindStats>> {
         self.jobs.stats(Utc::now()).await
