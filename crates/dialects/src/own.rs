@@ -188,25 +188,30 @@ async fn remove(
 }
 
 async fn disable(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
 ) -> Result<Json<Value>, OwnError> {
-    let e = s
-        .crm
-        .set_webhook_disabled(&actor, id_of(&id)?, true)
-        .await?;
-    Ok(Json(endpoint_json(&e, false)))
+    set_disabled(state, caller, id, true).await
 }
 
 async fn enable(
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<Json<Value>, OwnError> {
+    set_disabled(state, caller, id, false).await
+}
+
+async fn set_disabled(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
+    disabled: bool,
 ) -> Result<Json<Value>, OwnError> {
     let e = s
         .crm
-        .set_webhook_disabled(&actor, id_of(&id)?, false)
+        .set_webhook_disabled(&actor, id_of(&id)?, disabled)
         .await?;
     Ok(Json(endpoint_json(&e, false)))
 }

@@ -171,8 +171,9 @@ pub struct KindStats {
 pub trait JobStore: Send + Sync {
     /// Adds a job inside the unit of work; with a key already present, returns that job's id.
     async fn enqueue(&self, w: &mut Work, job: NewJob) -> DomainResult<Uuid>;
-    /// Claims up to `limit` due jobs for `node` until `now + lease`: queued jobs whose time
-    /// has come, and running jobs whose lease ran out (their node died).
+    /// Puts running jobs whose lease ran out (their node died) back in the queue.
+    async fn requeue_expired(&self, now: DateTime<Utc>) -> DomainResult<u64>;
+    /// Claims up to `limit` queued, due jobs for `node` until `now + lease`.
     async fn claim(
         &self,
         node: &str,

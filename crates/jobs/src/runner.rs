@@ -168,7 +168,20 @@ impl Runner {
         tokio::pin!(shutdown);
         tracing::info!(node = %this.config.node, concurrency = this.config.concurrency, "job runner started");
         let mut purged_at: Option<std::time::Instant> = None;
+        // Expired leases and schedules are looked at once per poll interval (or when a
+        // commit signals), not on every claim.
+        let mut looked_at: Option<std::time::Instant> = None;
+        let mut next_fire: Option<chrono::DateTime<Utc>> = None;
         loop {
+            if looked_at.is_none_or(|t| t.elapsed() >= this.config.poll) {
+                looked_at = Some(std::time::Instant::now());
+                match store.requeue_expired(Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(jobs = n, "requeued jobs whose lease ran out"),
+                    Err(e) => tracing::warn!(error = %e, "requeueing expired jobs failed"),
+                }
+                next_fire = this.crm.next_schedule().await.ok().flatten();
+            }
             if purged_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 purged_at = Some(std::time::Instant::now());
                 let before = Utc::now()
@@ -181,8 +194,11 @@ impl Runner {
                 }
             }
             while running.try_join_next().is_some() {}
-            if let Err(e) = this.crm.fire_schedules(Utc::now()).await {
-                tracing::warn!(error = %e, "firing schedules failed");
+            if next_fire.is_some_and(|at| at <= Utc::now()) {
+                if let Err(e) = this.crm.fire_schedules(Utc::now()).await {
+                    tracing::warn!(error = %e, "firing schedules failed");
+                }
+                next_fire = this.crm.next_schedule().await.ok().flatten();
             }
             let free = slots.available_permits();
             let mut claimed_all = false;
@@ -221,8 +237,7 @@ impl Runner {
                 }
             }
             let due = store.next_due().await.ok().flatten();
-            let fires = this.crm.next_schedule().await.ok().flatten();
-            let wait = match due.into_iter().chain(fires).min() {
+            let wait = match due.into_iter().chain(next_fire).min() {
                 Some(at) => (at - Utc::now())
                     .to_std()
                     .unwrap_or(Duration::ZERO)
@@ -236,7 +251,8 @@ impl Runner {
             }
             tokio::select! {
                 () = &mut shutdown => break,
-                () = signal.notified() => {}
+                // A commit may have saved a schedule: read when the next one fires.
+                () = signal.notified() => next_fire = this.crm.next_schedule().await.ok().flatten(),
                 () = tokio::time::sleep(wait) => {}
                 () = freed.notified() => {}
             }

@@ -187,19 +187,6 @@ impl JobStore for SqlStore {
         now: DateTime<Utc>,
     ) -> DomainResult<Vec<Job>> {
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(1));
-        // Jobs whose node died (lease ran out) go back to the queue first; the run that was
-        // cut off keeps its attempt.
-        let expired = Query::update()
-            .table(al("jobs"))
-            .values([
-                (al("state"), state(JobState::Queued)),
-                (al("locked_by"), v(None::<String>)),
-                (al("locked_until"), v(None::<DateTime<Utc>>)),
-                (al("updated_at"), v(now)),
-            ])
-            .and_where(col("state").eq(JobState::Running.as_str()))
-            .and_where(col("locked_until").lt(now))
-            .to_owned();
         // Only queued, due jobs: the partial index `jobs_due` serves this.
         let mut pick: SelectStatement = Query::select()
             .column(al("id"))
@@ -225,10 +212,25 @@ impl JobStore for SqlStore {
             .returning(Query::returning().columns(COLUMNS.map(al)))
             .to_owned();
         let mut tx = self.db.begin_relaxed().await.map_err(db_error)?;
-        tx.exec().execute(&expired).await.map_err(db_error)?;
         let claimed: Vec<JobRow> = tx.exec().fetch_all(&q).await.map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         rows(claimed)
+    }
+
+    async fn requeue_expired(&self, now: DateTime<Utc>) -> DomainResult<u64> {
+        // The run that was cut off keeps its attempt.
+        let expired = Query::update()
+            .table(al("jobs"))
+            .values([
+                (al("state"), state(JobState::Queued)),
+                (al("locked_by"), v(None::<String>)),
+                (al("locked_until"), v(None::<DateTime<Utc>>)),
+                (al("updated_at"), v(now)),
+            ])
+            .and_where(col("state").eq(JobState::Running.as_str()))
+            .and_where(col("locked_until").lt(now))
+            .to_owned();
+        self.db.write_relaxed(&expired).await
     }
 
     async fn finish(&self, node: &str, outcomes: &[(Uuid, Outcome)]) -> DomainResult<u64> {
