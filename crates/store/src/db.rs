@@ -297,29 +297,34 @@ impl Db {
 }
 
 impl Db {
-    /// A write transaction whose commit does not wait for the disk on PostgreSQL
-    /// (`synchronous_commit = off`): for bookkeeping that may be lost in a crash without harm,
-    /// such as a job's claim or outcome (the job then simply runs again). Never for domain
-    /// writes.
-    pub(crate) async fn begin_relaxed(&self) -> Result<Tx, sqlx::Error> {
-        let mut tx = self.begin().await?;
-        if let Tx::Postgres(t) = &mut tx {
-            sqlx::query("SET LOCAL synchronous_commit TO OFF")
-                .execute(&mut **t)
-                .await?;
-        }
-        Ok(tx)
+    /// A writer for bookkeeping that may be lost in a crash without harm, such as a job's
+    /// claim or outcome (the job then simply runs again); never for domain writes. On
+    /// PostgreSQL a transaction whose commit does not wait for the disk
+    /// (`synchronous_commit = off`); on SQLite the writer connection with each statement
+    /// committing on its own (each is atomic, and the connection is the only writer), which
+    /// spares the `BEGIN`/`COMMIT` round trips.
+    pub(crate) async fn begin_relaxed(&self) -> Result<Relaxed, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Relaxed::Sqlite(write.acquire().await?),
+            Db::Postgres(pool) => {
+                let mut t = pool.begin().await?;
+                sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                    .execute(&mut *t)
+                    .await?;
+                Relaxed::Postgres(t)
+            }
+        })
     }
 
-    /// One statement in a [`Db::begin_relaxed`] transaction; returns the rows it touched.
+    /// One statement through a [`Db::begin_relaxed`] writer; returns the rows it touched.
     pub(crate) async fn write_relaxed<S: SqlxBinder + Sync>(
         &self,
         stmt: &S,
     ) -> crm_domain::DomainResult<u64> {
         use crate::error::db_error;
-        let mut tx = self.begin_relaxed().await.map_err(db_error)?;
-        let n = tx.exec().execute(stmt).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+        let mut w = self.begin_relaxed().await.map_err(db_error)?;
+        let n = w.exec().execute(stmt).await.map_err(db_error)?;
+        w.commit().await.map_err(db_error)?;
         Ok(n)
     }
 
@@ -333,6 +338,28 @@ impl Db {
         let n = tx.exec().execute(stmt).await.map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok(n)
+    }
+}
+
+/// See [`Db::begin_relaxed`].
+pub(crate) enum Relaxed {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Relaxed {
+    pub(crate) fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Relaxed::Sqlite(c) => Exec::Sqlite(c),
+            Relaxed::Postgres(t) => Exec::Postgres(t),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Relaxed::Sqlite(_) => Ok(()),
+            Relaxed::Postgres(t) => t.commit().await,
+        }
     }
 }
 
