@@ -321,8 +321,42 @@ impl Crm {
         }
         self.emit(&mut w, actor, "sale", "created", doc.uuid)
             .await?;
+        self.warn_low_stock(&mut w, actor, &doc, &left).await?;
         w.commit().await?;
         Ok(doc)
+    }
+
+    /// `stock.low` for each product of a sale whose stock at the sale's store fell to or
+    /// below its warning level with this sale (crossing it, so once per fall). Reads the
+    /// products only when an endpoint wants the event.
+    async fn warn_low_stock(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        doc: &Doc,
+        left: &[(ProductId, f64)],
+    ) -> DomainResult<()> {
+        if !self.wants_event(w, actor, "stock.low").await? {
+            return Ok(());
+        }
+        let ids: Vec<ProductId> = left.iter().map(|(p, _)| *p).collect();
+        let products = self.products_by_id(w, actor, &ids).await?;
+        for (pid, have) in left {
+            let level = products
+                .get(pid)
+                .and_then(|p| p.data.ext.as_ref())
+                .map_or(0.0, |e| e.low_stock_at);
+            let sold: f64 = doc
+                .lines
+                .iter()
+                .filter(|l| l.product_id == *pid)
+                .map(crate::inventory::DocLine::base_quantity)
+                .sum();
+            if level > 0.0 && *have <= level && have + sold > level {
+                self.emit(w, actor, "stock", "low", pid.0).await?;
+            }
+        }
+        Ok(())
     }
 
     /// A sales return (new, or replacing `doc.id`): every line names the sale line it gives

@@ -54,6 +54,7 @@ pub const EVENTS: &[&str] = &[
     "sale.created",
     "purchase.created",
     "return.created",
+    "stock.low",
 ];
 
 /// A registered endpoint.

@@ -468,6 +468,69 @@ async fn jobs_wait_for_a_node(backend: Backend) {
     app.stop().await;
 }
 
+/// A sale that takes a product's stock to its warning level sends `stock.low`, once per fall.
+async fn stock_runs_low(app: &TestApp) {
+    let rx = Receiver::start().await;
+    let a = app.tenant("wh-stock").await;
+    let t = &a.token;
+    register(
+        app,
+        t,
+        &format!("{}/stock", rx.base),
+        json!(["stock.low", "sale.created"]),
+    )
+    .await;
+    let (st, b) = app
+        .post(
+            "/api/branch/branch",
+            t,
+            json!({"code": "CN", "name": "Chi nhánh"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let branch = b["data"]["id"].as_i64().unwrap();
+    let (st, p) = app
+        .post(
+            "/api/product/product",
+            t,
+            json!({"name": "Bánh mì", "branch_id": branch, "qty_begin_stock": 10, "qty_warning_stock": 3, "sell_price": 20000, "unit": {"unit_base": {"name": "Ổ"}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let pid = p["id"].as_i64().unwrap();
+    for (i, qty) in [5, 2, 1].into_iter().enumerate() {
+        let (st, b) = app
+            .post(
+                "/api/sell/sell",
+                t,
+                json!({"branch_id": branch, "products": [{"product_id": pid, "quantity": qty, "unit_price": 20000}]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        // Each sale's messages arrive before the next sale, so the order below is the sales'.
+        rx.wait("/stock", if i == 0 { 1 } else { i + 2 }).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let types: Vec<String> = rx
+        .got("/stock")
+        .iter()
+        .map(|g| g.body["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(types.len(), 4, "{types:?}");
+    assert_eq!(
+        types.iter().filter(|t| *t == "stock.low").count(),
+        1,
+        "{types:?}"
+    );
+    let low = rx
+        .got("/stock")
+        .into_iter()
+        .find(|g| g.body["type"] == json!("stock.low"))
+        .unwrap();
+    assert_eq!(low.body["data"]["object"], json!("stock"));
+    assert!(low.body["data"]["id"].is_string());
+}
+
 macro_rules! on_both {
     ($($name:ident),*) => {$(
         mod $name {
@@ -490,7 +553,8 @@ macro_rules! on_both {
 
 on_both!(
     events_from_every_dialect,
-    retries_then_success_and_permanent_failures
+    retries_then_success_and_permanent_failures,
+    stock_runs_low
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -96,6 +96,20 @@ impl Crm {
         Ok(())
     }
 
+    /// Whether any of the tenant's endpoints wants `event` (to skip work that only feeds it).
+    pub(crate) async fn wants_event(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        event: &str,
+    ) -> DomainResult<bool> {
+        let endpoints = self
+            .webhooks
+            .endpoints(At::Work(w), actor.tenant_id)
+            .await?;
+        Ok(endpoints.iter().any(|e| e.wants(event)))
+    }
+
     /// Enqueues a job in the unit of work; the runner is woken once the work commits.
     pub async fn enqueue_in(&self, w: &mut Work, job: NewJob) -> DomainResult<Uuid> {
         job.validate()?;
