@@ -289,12 +289,8 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     let other = auth.create_tenant("Bench 2", Some("bench-2"), None).await?;
     let client = auth.create_client(&tenant, "bench").await?;
     let other_client = auth.create_client(&other, "bench").await?;
-    let actor = |t: &crm_domain::auth::Tenant, c: &crm_domain::auth::IssuedClient| Actor {
-        tenant_id: t.id,
-        id: c.client.id.0,
-        name: c.client.name.clone(),
-        account: t.slug.clone(),
-        time_zone: t.tz(),
+    let actor = |t: &crm_domain::auth::Tenant, c: &crm_domain::auth::IssuedClient| {
+        t.actor(c.client.id.0, c.client.name.as_str())
     };
 
     eprintln!(

@@ -46,6 +46,18 @@ impl Tenant {
             .parse()
             .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
     }
+
+    /// Someone acting in this tenant: an API client (its id), or the operator at the command
+    /// line or a web form (the nil id).
+    pub fn actor(&self, id: uuid::Uuid, name: impl Into<String>) -> Actor {
+        Actor {
+            tenant_id: self.id,
+            id,
+            name: name.into(),
+            account: self.slug.clone(),
+            time_zone: self.tz(),
+        }
+    }
 }
 
 /// An API client of a tenant. Its secret is never stored, only its hash.
@@ -322,13 +334,7 @@ impl AuthService {
             .find_token(&key, TokenKind::Access)
             .await?
             .ok_or(DomainError::Unauthorized)?;
-        let actor = Actor {
-            tenant_id: owner.tenant.id,
-            id: owner.client.id.0,
-            name: owner.client.name.clone(),
-            account: owner.tenant.slug.clone(),
-            time_zone: owner.tenant.tz(),
-        };
+        let actor = owner.tenant.actor(owner.client.id.0, owner.client.name);
         if !self.settings.cache_ttl.is_zero() {
             let mut cache = self.cache.lock().map_err(poisoned)?;
             if cache.len() >= CACHE_CAPACITY {

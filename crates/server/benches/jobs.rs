@@ -61,13 +61,7 @@ async fn setup(pg_base: Option<&str>, dir: &std::path::Path) -> Bench {
         .create_tenant("Bench", Some("bench"), None)
         .await
         .unwrap();
-    let actor = crm_domain::Actor {
-        tenant_id: tenant.id,
-        id: uuid::Uuid::nil(),
-        name: "bench".to_owned(),
-        account: tenant.slug.clone(),
-        time_zone: tenant.tz(),
-    };
+    let actor = tenant.actor(uuid::Uuid::nil(), "bench");
     Bench {
         app,
         url,

@@ -151,13 +151,7 @@ pub async fn search(app: &crate::App, cmd: SearchCommand) -> anyhow::Result<()> 
 /// The operator at the command line, acting in `tenant`.
 async fn operator(app: &crate::App, tenant: &str) -> anyhow::Result<crm_domain::Actor> {
     let t = app.state.auth.find_tenant(tenant).await?;
-    Ok(crm_domain::Actor {
-        tenant_id: t.id,
-        id: uuid::Uuid::nil(),
-        name: "cli".to_owned(),
-        account: t.slug.clone(),
-        time_zone: t.tz(),
-    })
+    Ok(t.actor(uuid::Uuid::nil(), "cli"))
 }
 
 pub fn job_json(j: &crm_domain::jobs::Job) -> serde_json::Value {

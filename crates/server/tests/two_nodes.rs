@@ -112,13 +112,7 @@ async fn two_nodes_share_the_jobs_and_survive_a_kill() {
         .create_tenant("Nodes", Some("nodes"), None)
         .await
         .unwrap();
-    let actor = crm_domain::Actor {
-        tenant_id: tenant.id,
-        id: uuid::Uuid::nil(),
-        name: "test".to_owned(),
-        account: tenant.slug.clone(),
-        time_zone: tenant.tz(),
-    };
+    let actor = tenant.actor(uuid::Uuid::nil(), "test");
     let rx = Receiver::start().await;
     let endpoint = app
         .state

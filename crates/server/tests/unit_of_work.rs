@@ -325,13 +325,7 @@ mod seam {
             .await
             .unwrap();
         let client = auth.create_client(&tenant, "seam").await.unwrap();
-        let actor = Actor {
-            tenant_id: tenant.id,
-            id: client.client.id.0,
-            name: client.client.name.clone(),
-            account: tenant.slug.clone(),
-            time_zone: tenant.tz(),
-        };
+        let actor = tenant.actor(client.client.id.0, client.client.name);
         Some((db, store, actor))
     }
 

@@ -169,7 +169,15 @@ async fn events_from_every_dialect(app: &TestApp) {
             Some(json!({"name": "Nước cam", "sell_price": 12000, "unit": {"unit_base": {"name": "Chai"}, "sub_unit": [{"name": "Thùng", "f_Convert": -12, "price": 1}]}})),
         )
         .await;
-    assert!(st.is_client_error(), "{st} {body}");
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["meta"]["status_code"], json!(400), "{body}");
+    assert!(
+        body["meta"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("f_Convert"),
+        "{body}"
+    );
     // Another tenant's writes never reach this endpoint.
     app.create(
         "/api/v1/customer/create",

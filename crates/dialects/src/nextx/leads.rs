@@ -296,13 +296,7 @@ async fn form_actor(
         .await?
         .ok_or_else(|| flat("Invalid client key"))?;
     let tenant = s.auth.find_tenant(&form.tenant_id.0.to_string()).await?;
-    let actor = Actor {
-        tenant_id: tenant.id,
-        id: uuid::Uuid::nil(),
-        name: format!("Web form {}", form.name),
-        account: tenant.slug.clone(),
-        time_zone: tenant.tz(),
-    };
+    let actor = tenant.actor(uuid::Uuid::nil(), format!("Web form {}", form.name));
     Ok((form, actor))
 }
 
