@@ -42,7 +42,7 @@ pub struct TaskExt {
     pub category_id: Option<i64>,
     pub color: Option<String>,
     /// The user the task is assigned to (NextX user id).
-    pub assigned_to: Option<i64>,
+    pub assigned_to: Option<crate::ids::StaffId>,
     pub parent_id: Option<i64>,
 }
 

@@ -253,7 +253,7 @@ pub struct Party {
     /// Acquisition sources `{id, name}`.
     pub resources: Vec<(i64, String)>,
     /// The branch the customer belongs to (NextX `branch_id`).
-    pub branch_id: Option<i64>,
+    pub branch_id: Option<crate::ids::PlaceId>,
 }
 
 /// Most labels, phones, e-mails or custom fields one customer may carry.

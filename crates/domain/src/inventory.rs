@@ -7,14 +7,14 @@ use uuid::Uuid;
 
 use crate::common::{amount, money, number_in, text, LONG, SHORT};
 use crate::error::{DomainError, DomainResult};
-use crate::ids::{CustomerId, ProductId};
+use crate::ids::{CategoryId, CustomerId, DocId, DocLineId, PlaceId, ProductId, StaffId, UnitId};
 use crate::money::Money;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Place {
-    pub id: i64,
+    pub id: PlaceId,
     /// The branch a store belongs to (stores only).
-    pub branch_id: Option<i64>,
+    pub branch_id: Option<PlaceId>,
     pub code: String,
     pub name: String,
     pub tel: Option<String>,
@@ -41,10 +41,10 @@ impl Place {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Category {
-    pub id: i64,
+    pub id: CategoryId,
     pub name: String,
     /// 0 for a top-level category.
-    pub parent_id: i64,
+    pub parent_id: CategoryId,
     pub picture: Option<String>,
     pub description: Option<String>,
 }
@@ -53,7 +53,7 @@ impl Category {
     pub fn validate(self) -> DomainResult<Self> {
         Ok(Self {
             name: crate::common::required("name", Some(self.name), SHORT)?,
-            parent_id: self.parent_id.max(0),
+            parent_id: CategoryId(self.parent_id.0.max(0)),
             picture: text("picture", self.picture, LONG)?,
             description: text("description", self.description, LONG)?,
             ..self
@@ -114,11 +114,11 @@ pub fn discount(field: &str, kind: Option<&str>, value: Money, of: Money) -> Dom
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DocLine {
     /// The line's integer id (assigned when stored).
-    pub id: i64,
+    pub id: DocLineId,
     pub sort: i64,
     pub product_id: ProductId,
     pub product_seq: i64,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     /// Base units per unit of this line.
     pub rate: f64,
     pub unit_price: Money,
@@ -130,7 +130,7 @@ pub struct DocLine {
     pub item_tax: Money,
     pub note: Option<String>,
     /// The sale line a return line gives back.
-    pub sell_line_id: Option<i64>,
+    pub sell_line_id: Option<DocLineId>,
     /// `quantity × (unit_price − discount per unit + item_tax)`.
     pub total: Money,
 }
@@ -154,14 +154,14 @@ pub struct Payment {
 /// A purchase order, a sale or a sales return.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Doc {
-    pub id: i64,
+    pub id: DocId,
     pub uuid: Uuid,
     pub kind: DocKind,
     pub invoice_no: Option<String>,
     pub transaction_date: NaiveDate,
     pub customer_id: Option<CustomerId>,
-    pub branch_id: i64,
-    pub store_id: i64,
+    pub branch_id: PlaceId,
+    pub store_id: PlaceId,
     pub discount_type: Option<String>,
     /// The discount as entered: an amount, or a percentage when `discount_type` says so.
     pub discount_amount: Money,
@@ -175,7 +175,7 @@ pub struct Doc {
     pub additional_notes: Option<String>,
     pub staff_note: Option<String>,
     /// The sale a return gives back.
-    pub return_of: Option<i64>,
+    pub return_of: Option<DocId>,
     /// When a purchase's goods were received (stock moved).
     pub received_at: Option<DateTime<Utc>>,
     pub lines: Vec<DocLine>,
@@ -263,18 +263,18 @@ impl Doc {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Move {
     pub product_id: ProductId,
-    pub branch_id: i64,
-    pub store_id: i64,
+    pub branch_id: PlaceId,
+    pub store_id: PlaceId,
     pub quantity: f64,
     pub kind: DocKind,
-    pub doc_id: Option<i64>,
+    pub doc_id: Option<DocId>,
 }
 
 /// Which documents a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct DocFilter {
-    pub branch_id: Option<i64>,
-    pub store_id: Option<i64>,
+    pub branch_id: Option<PlaceId>,
+    pub store_id: Option<PlaceId>,
     pub customer_id: Option<CustomerId>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -289,7 +289,7 @@ pub struct DocFilter {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductExt {
     pub sku: Option<String>,
-    pub category_id: Option<i64>,
+    pub category_id: Option<CategoryId>,
     pub brand_id: Option<i64>,
     /// `single`, `variable`, `modifier` or `combo`.
     pub kind: String,
@@ -306,7 +306,7 @@ pub struct ProductExt {
     pub low_stock_at: f64,
     pub media: Vec<String>,
     /// Combo components: (product seq, quantity, unit id, price).
-    pub components: Vec<(i64, f64, Option<i64>, Money)>,
+    pub components: Vec<(i64, f64, Option<UnitId>, Money)>,
 }
 
 pub const PRODUCT_KINDS: [&str; 4] = ["single", "variable", "modifier", "combo"];
@@ -344,7 +344,7 @@ impl ProductExt {
 /// A staff member: a NextX user account with its employee record.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StaffUser {
-    pub id: i64,
+    pub id: StaffId,
     pub username: String,
     pub email: Option<String>,
     pub firstname: Option<String>,
@@ -356,7 +356,7 @@ pub struct StaffUser {
     pub crm_extension_id: Option<i64>,
     /// The employee code (`NV…`), assigned when blank.
     pub employee_code: Option<String>,
-    pub branch_id: Option<i64>,
+    pub branch_id: Option<PlaceId>,
     pub is_sale: bool,
     pub is_lock: bool,
     /// May sign in to the CRM.

@@ -45,8 +45,8 @@ pub struct LeadExt {
     pub account_address: Option<String>,
     pub account_no: Option<String>,
     pub resources: Vec<(i64, String)>,
-    pub branch_id: Option<i64>,
-    pub employee_id: Option<i64>,
+    pub branch_id: Option<crate::ids::PlaceId>,
+    pub employee_id: Option<crate::ids::StaffId>,
     /// Where the lead came from (`web form <name>` for web form submissions).
     pub origin: Option<String>,
 }

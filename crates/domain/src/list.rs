@@ -128,8 +128,8 @@ pub const STAGE_TYPES: [&str; 6] = [
 pub struct CampaignExt {
     pub objective: Option<String>,
     pub stages: Vec<Stage>,
-    pub assigned_to: Option<i64>,
-    pub branch_id: Option<i64>,
+    pub assigned_to: Option<crate::ids::StaffId>,
+    pub branch_id: Option<crate::ids::PlaceId>,
     pub allow_duplicate_opportunity: bool,
     pub divide_opportunity_auto: bool,
     pub hide_opportunity_info: bool,
@@ -218,7 +218,7 @@ pub struct Campaign {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     /// The row's integer id (what `member/delete` takes).
-    pub id: i64,
+    pub id: crate::ids::MemberId,
     pub list_id: Uuid,
     pub kind: RecordKind,
     pub record_id: Uuid,

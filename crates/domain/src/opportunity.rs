@@ -42,7 +42,7 @@ pub struct OpportunityExt {
     pub stage_order: Option<i32>,
     pub lead_source: Option<i64>,
     pub lead_source_description: Option<String>,
-    pub assigned_to: Option<i64>,
+    pub assigned_to: Option<crate::ids::StaffId>,
     pub stage_changed_at: Option<DateTime<Utc>>,
 }
 

@@ -10,8 +10,9 @@ use crate::customer::{Customer, CustomerData, CustomerGroup, CustomerGroupData};
 use crate::error::DomainResult;
 use crate::files::{FileOwner, StoredFile, Upload};
 use crate::ids::{
-    ActivityId, CampaignId, ContactId, CustomerGroupId, CustomerId, EmailCampaignId, FileId,
-    LeadId, OpportunityId, OrderId, ProductId, SegmentId, TemplateId, TenantId, TicketId, VocabId,
+    ActivityId, CampaignId, CategoryId, ContactId, CustomerGroupId, CustomerId, DefinitionId,
+    DocId, DocLineId, EmailCampaignId, FileId, LeadId, MemberId, OpportunityId, OrderId, PlaceId,
+    ProductId, SegmentId, StaffId, TemplateId, TenantId, TicketId, TicketTypeId, UnitId, VocabId,
     ZaloCampaignId,
 };
 use crate::lead::{Lead, LeadConversion, LeadData};
@@ -205,7 +206,7 @@ pub trait MemberStore: Send + Sync {
         actor: &Actor,
         list: ListKind,
         list_id: Option<Uuid>,
-        ids: &[i64],
+        ids: &[MemberId],
     ) -> DomainResult<bool>;
     /// Newest first; `text` matches the member's name, phone or e-mail.
     async fn search_members(
@@ -227,10 +228,10 @@ pub trait SalesStore: Send + Sync {
         &self,
         w: &mut Work,
         actor: &Actor,
-        id: Option<i64>,
+        id: Option<UnitId>,
         name: String,
         note: Option<String>,
-    ) -> DomainResult<i64>;
+    ) -> DomainResult<UnitId>;
     /// The tenant's unit with this name (case-insensitive), if any.
     async fn unit_named(
         &self,
@@ -239,7 +240,7 @@ pub trait SalesStore: Send + Sync {
         name: &str,
     ) -> DomainResult<Option<Unit>>;
     /// The tenant's units among `ids`.
-    async fn units(&self, at: At<'_>, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>>;
+    async fn units(&self, at: At<'_>, tenant: TenantId, ids: &[UnitId]) -> DomainResult<Vec<Unit>>;
     /// The extra units of the given products, in the order they were saved.
     async fn product_units(
         &self,
@@ -273,15 +274,15 @@ pub trait TicketStore: Send + Sync {
         &self,
         w: &mut Work,
         actor: &Actor,
-        id: Option<i64>,
+        id: Option<TicketTypeId>,
         name: String,
         note: Option<String>,
-    ) -> DomainResult<i64>;
+    ) -> DomainResult<TicketTypeId>;
     async fn get_type(
         &self,
         at: At<'_>,
         tenant: TenantId,
-        id: i64,
+        id: TicketTypeId,
     ) -> DomainResult<Option<TicketType>>;
     /// `text` is folded and matched anywhere in the name.
     async fn search_types(
@@ -290,7 +291,12 @@ pub trait TicketStore: Send + Sync {
         text: Option<&str>,
         page: PageRequest,
     ) -> DomainResult<Page<TicketType>>;
-    async fn delete_type(&self, w: &mut Work, actor: &Actor, id: i64) -> DomainResult<bool>;
+    async fn delete_type(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: TicketTypeId,
+    ) -> DomainResult<bool>;
     async fn add_comment(&self, w: &mut Work, actor: &Actor, comment: &Comment)
         -> DomainResult<()>;
     /// Oldest first; `text` is folded and matched anywhere in the message.
@@ -366,10 +372,10 @@ pub trait Registry: Send + Sync {
         w: &mut Work,
         actor: &Actor,
         kind: &str,
-        id: Option<i64>,
+        id: Option<DefinitionId>,
         name: String,
         body: String,
-    ) -> DomainResult<i64>;
+    ) -> DomainResult<DefinitionId>;
     /// Newest first; `search` is folded and matched anywhere in the name.
     async fn definitions(
         &self,
@@ -383,7 +389,7 @@ pub trait Registry: Send + Sync {
         at: At<'_>,
         tenant: TenantId,
         kind: &str,
-        id: i64,
+        id: DefinitionId,
     ) -> DomainResult<Option<crate::vocab::Definition>>;
     /// The web form with this key, in any tenant.
     async fn webform(&self, key: &str) -> DomainResult<Option<crate::vocab::Webform>>;
@@ -405,14 +411,14 @@ pub trait PlaceStore: Send + Sync {
         actor: &Actor,
         store: bool,
         place: crate::inventory::Place,
-    ) -> DomainResult<i64>;
+    ) -> DomainResult<PlaceId>;
     /// Branches, or stores (of one branch when given), oldest first.
     async fn places(
         &self,
         at: At<'_>,
         tenant: TenantId,
         store: bool,
-        branch: Option<i64>,
+        branch: Option<PlaceId>,
     ) -> DomainResult<Vec<crate::inventory::Place>>;
     /// Creates (`id` 0) or replaces a category; `NotFound` for an unknown id.
     async fn save_category(
@@ -420,7 +426,7 @@ pub trait PlaceStore: Send + Sync {
         w: &mut Work,
         actor: &Actor,
         category: crate::inventory::Category,
-    ) -> DomainResult<i64>;
+    ) -> DomainResult<CategoryId>;
     async fn categories(
         &self,
         at: At<'_>,
@@ -437,8 +443,8 @@ pub trait DocStore: Send + Sync {
         at: At<'_>,
         tenant: TenantId,
         products: &[ProductId],
-        branch: Option<i64>,
-        store: Option<i64>,
+        branch: Option<PlaceId>,
+        store: Option<PlaceId>,
     ) -> DomainResult<Vec<(ProductId, f64)>>;
     /// Appends stock moves (opening stock, goods received).
     async fn add_moves(
@@ -461,7 +467,7 @@ pub trait DocStore: Send + Sync {
         at: At<'_>,
         tenant: TenantId,
         kind: crate::inventory::DocKind,
-        id: i64,
+        id: DocId,
     ) -> DomainResult<Option<crate::inventory::Doc>>;
     async fn doc_by_invoice(
         &self,
@@ -485,22 +491,22 @@ pub trait DocStore: Send + Sync {
         &self,
         at: At<'_>,
         tenant: TenantId,
-        lines: &[i64],
-    ) -> DomainResult<Vec<(i64, crate::inventory::DocLine)>>;
+        lines: &[DocLineId],
+    ) -> DomainResult<Vec<(DocId, crate::inventory::DocLine)>>;
     /// Base quantity already returned per sale line, leaving out one return (being replaced).
     async fn returned(
         &self,
         at: At<'_>,
         tenant: TenantId,
-        lines: &[i64],
-        except: Option<i64>,
-    ) -> DomainResult<Vec<(i64, f64)>>;
+        lines: &[DocLineId],
+        except: Option<DocId>,
+    ) -> DomainResult<Vec<(DocLineId, f64)>>;
     /// Sets a purchase's shipping status; with `receive`, records the goods' moves (once).
     async fn set_shipping(
         &self,
         w: &mut Work,
         actor: &Actor,
-        id: i64,
+        id: DocId,
         status: &str,
         receive: Option<Vec<crate::inventory::Move>>,
     ) -> DomainResult<bool>;
@@ -523,12 +529,12 @@ pub trait StaffStore: Send + Sync {
         w: &mut Work,
         actor: &Actor,
         user: crate::inventory::StaffUser,
-    ) -> DomainResult<i64>;
+    ) -> DomainResult<StaffId>;
     /// Live users, oldest first.
     async fn users(
         &self,
         at: At<'_>,
         tenant: TenantId,
     ) -> DomainResult<Vec<crate::inventory::StaffUser>>;
-    async fn delete_user(&self, w: &mut Work, actor: &Actor, id: i64) -> DomainResult<bool>;
+    async fn delete_user(&self, w: &mut Work, actor: &Actor, id: StaffId) -> DomainResult<bool>;
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::common::{code_or, money, number_in, required, text, Audit, LONG, SHORT};
 use crate::error::{DomainError, DomainResult};
-use crate::ids::{CustomerId, OrderId, ProductId};
+use crate::ids::{CustomerId, OrderId, ProductId, UnitId};
 use crate::money::Money;
 use crate::search::{TermSet, TextField};
 use crate::text::{Email, Phone};
@@ -22,7 +22,7 @@ pub struct ProductData {
     pub group_id: Option<i64>,
     pub group_name: Option<String>,
     /// The base unit; must exist in the tenant's units.
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     /// Filled from the unit. On input without `unit_id` it names the base unit instead: the
     /// tenant's unit of that name, created when missing.
     pub unit_name: Option<String>,
@@ -43,8 +43,8 @@ impl ProductData {
             name: required("name", Some(self.name), SHORT)?,
             group_id: self.group_id.filter(|g| *g != 0),
             group_name: text("group_name", self.group_name, SHORT)?,
-            unit_id: self.unit_id.filter(|u| *u != 0),
-            unit_name: match self.unit_id.filter(|u| *u != 0) {
+            unit_id: self.unit_id.and_then(UnitId::nonzero),
+            unit_name: match self.unit_id.and_then(UnitId::nonzero) {
                 Some(_) => None,
                 None => text("unit_name", self.unit_name, SHORT)?,
             },
@@ -84,7 +84,7 @@ pub struct Product {
 /// A unit of measure (cái, hộp, thùng…), with an integer id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unit {
-    pub id: i64,
+    pub id: UnitId,
     pub name: String,
     pub note: Option<String>,
 }
@@ -94,7 +94,7 @@ pub struct Unit {
 pub struct ProductUnit {
     pub id: Uuid,
     pub product_id: ProductId,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: Option<String>,
     pub rate: f64,
     pub import_price: Money,
@@ -106,7 +106,7 @@ pub struct ProductUnit {
 impl ProductUnit {
     pub fn validate(self, at: usize) -> DomainResult<Self> {
         let f = |name: &str| format!("units[{at}].{name}");
-        if self.unit_id <= 0 {
+        if self.unit_id.0 <= 0 {
             return Err(DomainError::validation(f("unit_id"), "is required"));
         }
         let rate = number_in(&f("unit_rate"), Some(self.rate), 0.0, 1e9)?;
@@ -141,7 +141,7 @@ pub struct OrderLine {
     pub product_code: Option<String>,
     pub product_name: Option<String>,
     /// The unit sold in: the product's base unit when `None`.
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub unit_name: Option<String>,
     pub quantity: f64,
     /// Per unit; the product's (or unit's) retail price when not given.
@@ -225,7 +225,7 @@ impl OrderInput {
                 price: line.price.map(|p| money(&f("price"), p)).transpose()?,
                 discount: money(&f("discount"), line.discount)?,
                 tax_rate: number_in(&f("tax_rate"), Some(line.tax_rate), 0.0, 100.0)?,
-                unit_id: line.unit_id.filter(|u| *u != 0),
+                unit_id: line.unit_id.and_then(UnitId::nonzero),
                 ..line
             });
         }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::common::Actor;
 use crate::error::{DomainError, DomainResult};
-use crate::ids::{CustomerId, ProductId};
+use crate::ids::{CustomerId, DocId, DocLineId, PlaceId, ProductId, UnitId};
 use crate::inventory::{Doc, DocFilter, DocKind, DocLine, Move};
 use crate::money::Money;
 use crate::sales::Product;
@@ -27,8 +27,8 @@ pub struct NamedUnit {
 /// Where a new product's opening stock goes (`branch` is needed when `quantity` is not 0).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Opening {
-    pub branch: Option<i64>,
-    pub store: Option<i64>,
+    pub branch: Option<PlaceId>,
+    pub store: Option<PlaceId>,
     pub quantity: f64,
 }
 
@@ -51,7 +51,7 @@ impl Crm {
             .map(|l| l.product_seq)
             .collect();
         let products = self.products_by_seq(w, actor, &seqs).await?;
-        let unit_of = |l: &DocLine| l.unit_id.filter(|u| *u != 0);
+        let unit_of = |l: &DocLine| l.unit_id.and_then(UnitId::nonzero);
         let other_unit: Vec<ProductId> = lines
             .iter()
             .filter(|l| chosen(l))
@@ -148,7 +148,7 @@ impl Crm {
         customer: Option<i64>,
         customer_required: bool,
     ) -> DomainResult<()> {
-        if doc.branch_id == 0 {
+        if doc.branch_id.is_zero() {
             return Err(DomainError::validation("branch_id", "is required"));
         }
         if doc.lines.is_empty() {
@@ -263,7 +263,7 @@ impl Crm {
         let mut w = self.begin().await?;
         // Returns check what was returned before: they take turns with other stock moves.
         w.lock(actor.tenant_id, Lock::Stock).await?;
-        if doc.id != 0 {
+        if !doc.id.is_zero() {
             // Replacing a return keeps what identifies it.
             let old = self
                 .inventory
@@ -276,15 +276,18 @@ impl Crm {
         }
         let mut asked_lines = Vec::with_capacity(doc.lines.len());
         for (i, line) in doc.lines.iter().enumerate() {
-            let id = line.sell_line_id.filter(|s| *s != 0).ok_or_else(|| {
-                DomainError::validation(
-                    format!("lines[{i}].sell_line_id"),
-                    "is required: the sale line returned",
-                )
-            })?;
+            let id = line
+                .sell_line_id
+                .and_then(DocLineId::nonzero)
+                .ok_or_else(|| {
+                    DomainError::validation(
+                        format!("lines[{i}].sell_line_id"),
+                        "is required: the sale line returned",
+                    )
+                })?;
             asked_lines.push(id);
         }
-        let found: HashMap<i64, (i64, DocLine)> = self
+        let found: HashMap<DocLineId, (DocId, DocLine)> = self
             .inventory
             .sell_lines(w.at(), actor.tenant_id, &asked_lines)
             .await?
@@ -292,7 +295,7 @@ impl Crm {
             .map(|(sale, line)| (line.id, (sale, line)))
             .collect();
         let mut sale_id = None;
-        let mut sold: HashMap<i64, DocLine> = HashMap::new();
+        let mut sold: HashMap<DocLineId, DocLine> = HashMap::new();
         for (i, (line, id)) in doc.lines.iter_mut().zip(asked_lines).enumerate() {
             let field = format!("lines[{i}].sell_line_id");
             let (sale, original) = found.get(&id).cloned().ok_or_else(|| {
@@ -306,7 +309,7 @@ impl Crm {
             }
             line.product_id = original.product_id;
             line.product_seq = original.product_seq;
-            if line.unit_id.filter(|u| *u != 0).is_none() {
+            if line.unit_id.and_then(UnitId::nonzero).is_none() {
                 line.unit_id = original.unit_id;
             }
             line.rate = if line.unit_id == original.unit_id {
@@ -325,19 +328,14 @@ impl Crm {
         // A line returned in another unit than it was sold in gets that unit's rate.
         self.resolve_lines(&mut w, actor, &mut doc.lines, |l| l.rate == 0.0)
             .await?;
-        let ids: Vec<i64> = sold.keys().copied().collect();
-        let already: HashMap<i64, f64> = self
+        let ids: Vec<DocLineId> = sold.keys().copied().collect();
+        let already: HashMap<DocLineId, f64> = self
             .inventory
-            .returned(
-                w.at(),
-                actor.tenant_id,
-                &ids,
-                (doc.id != 0).then_some(doc.id),
-            )
+            .returned(w.at(), actor.tenant_id, &ids, doc.id.nonzero())
             .await?
             .into_iter()
             .collect();
-        let mut asked: HashMap<i64, f64> = HashMap::new();
+        let mut asked: HashMap<DocLineId, f64> = HashMap::new();
         for (i, line) in doc.lines.iter().enumerate() {
             let id = line.sell_line_id.unwrap_or_default();
             let total = asked.entry(id).or_default();
@@ -364,7 +362,7 @@ impl Crm {
     }
 
     /// Sets a purchase's shipping status; `received` puts its goods in stock, once.
-    pub async fn set_shipping(&self, actor: &Actor, id: i64, status: &str) -> DomainResult<()> {
+    pub async fn set_shipping(&self, actor: &Actor, id: DocId, status: &str) -> DomainResult<()> {
         let status = crate::common::required(
             "shipping_status",
             Some(status.to_owned()),
@@ -452,8 +450,8 @@ impl Crm {
         w: &mut Work,
         actor: &Actor,
         product: ProductId,
-        branch: i64,
-        store: Option<i64>,
+        branch: PlaceId,
+        store: Option<PlaceId>,
         qty: f64,
     ) -> DomainResult<()> {
         if qty == 0.0 {
@@ -490,7 +488,7 @@ impl Crm {
             .await
     }
 
-    pub async fn doc(&self, actor: &Actor, kind: DocKind, id: i64) -> DomainResult<Doc> {
+    pub async fn doc(&self, actor: &Actor, kind: DocKind, id: DocId) -> DomainResult<Doc> {
         self.inventory
             .doc(At::Committed, actor.tenant_id, kind, id)
             .await?
@@ -520,14 +518,14 @@ fn moves_of(doc: &Doc, sign: f64) -> Vec<Move> {
 /// An empty document of a kind, dated today in the tenant's zone, to fill from a request.
 pub fn new_doc(actor: &Actor, kind: DocKind, date: Option<NaiveDate>) -> Doc {
     Doc {
-        id: 0,
+        id: DocId(0),
         uuid: Uuid::now_v7(),
         kind,
         invoice_no: None,
         transaction_date: date.unwrap_or_else(|| actor.today()),
         customer_id: None,
-        branch_id: 0,
-        store_id: 0,
+        branch_id: PlaceId(0),
+        store_id: PlaceId(0),
         discount_type: None,
         discount_amount: Money::ZERO,
         total_before_tax: Money::ZERO,
@@ -549,7 +547,7 @@ pub fn new_doc(actor: &Actor, kind: DocKind, date: Option<NaiveDate>) -> Doc {
 
 impl Crm {
     /// The tenant's unit called `name`, created when missing.
-    pub async fn unit_for_name(&self, actor: &Actor, name: &str) -> DomainResult<i64> {
+    pub async fn unit_for_name(&self, actor: &Actor, name: &str) -> DomainResult<UnitId> {
         let mut w = self.begin().await?;
         let id = self.unit_for_name_in(&mut w, actor, name).await?;
         w.commit().await?;
@@ -561,7 +559,7 @@ impl Crm {
         w: &mut Work,
         actor: &Actor,
         name: &str,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<UnitId> {
         let name = crate::common::required("unit", Some(name.to_owned()), crate::common::SHORT)?;
         match self
             .sales
@@ -578,8 +576,8 @@ impl Crm {
         &self,
         actor: &Actor,
         products: &[ProductId],
-        branch: Option<i64>,
-        store: Option<i64>,
+        branch: Option<PlaceId>,
+        store: Option<PlaceId>,
     ) -> DomainResult<Vec<(ProductId, f64)>> {
         self.inventory
             .stock(At::Committed, actor.tenant_id, products, branch, store)

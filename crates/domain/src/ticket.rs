@@ -21,7 +21,7 @@ pub struct TicketData {
     pub code: Option<String>,
     pub subject: String,
     pub description: Option<String>,
-    pub type_id: Option<i64>,
+    pub type_id: Option<crate::ids::TicketTypeId>,
     pub type_name: Option<String>,
     pub priority: Option<i32>,
     pub status: i32,
@@ -45,7 +45,7 @@ impl TicketData {
             code: text("code", self.code, SHORT)?,
             subject: required("subject", Some(self.subject), SHORT)?,
             description: text("description", self.description, LONG)?,
-            type_id: self.type_id.filter(|t| *t != 0),
+            type_id: self.type_id.and_then(crate::ids::TicketTypeId::nonzero),
             type_name: None,
             priority: int_in("priority", self.priority, 0..=99)?,
             status: code_or("status", Some(self.status), STATUSES, STATUS_RECEIVED)?,
@@ -80,7 +80,7 @@ pub struct Ticket {
 /// A kind of ticket (integer id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketType {
-    pub id: i64,
+    pub id: crate::ids::TicketTypeId,
     pub name: String,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,

@@ -193,7 +193,7 @@ pub fn funnel(name: &str, stages: Vec<Stage>) -> DomainResult<(String, Vec<Stage
 /// A web form: leads sent with its key (`X-Client-Key`) land in its tenant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Webform {
-    pub id: i64,
+    pub id: crate::ids::WebformId,
     pub tenant_id: crate::ids::TenantId,
     pub name: String,
     pub key: String,
@@ -218,7 +218,7 @@ pub const WEBFORM_FIELDS: [&str; 9] = [
 /// campaigns): a kind, a name for search, and the JSON body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Definition {
-    pub id: i64,
+    pub id: crate::ids::DefinitionId,
     pub kind: String,
     pub name: String,
     /// The body as JSON text.

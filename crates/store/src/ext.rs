@@ -61,7 +61,7 @@ struct PartyJson {
     account_no: Option<String>,
     resources: Vec<(i64, String)>,
     #[serde(default)]
-    branch_id: Option<i64>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -59,8 +59,8 @@ struct LeadExtJson {
     account_address: Option<String>,
     account_no: Option<String>,
     resources: Vec<(i64, String)>,
-    branch_id: Option<i64>,
-    employee_id: Option<i64>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
+    employee_id: Option<crm_domain::ids::StaffId>,
     origin: Option<String>,
 }
 

@@ -4,7 +4,7 @@ use crate::db::tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::common::RecordKind;
-use crm_domain::ids::{CampaignId, SegmentId, TenantId};
+use crm_domain::ids::{CampaignId, MemberId, SegmentId, TenantId};
 use crm_domain::list::{Campaign, CampaignData, ListKind, Member, Segment, SegmentData};
 use crm_domain::repo::MemberStore;
 use crm_domain::search::{Field, Filter, Page, PageRequest, TextField};
@@ -161,8 +161,8 @@ struct StageJson {
 struct CampaignExtJson {
     objective: Option<String>,
     stages: Vec<StageJson>,
-    assigned_to: Option<i64>,
-    branch_id: Option<i64>,
+    assigned_to: Option<crm_domain::ids::StaffId>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
     allow_duplicate_opportunity: bool,
     divide_opportunity_auto: bool,
     hide_opportunity_info: bool,
@@ -468,7 +468,7 @@ impl MemberStore for SqlStore {
         actor: &Actor,
         list: ListKind,
         list_id: Option<Uuid>,
-        ids: &[i64],
+        ids: &[MemberId],
     ) -> DomainResult<bool> {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
@@ -476,7 +476,7 @@ impl MemberStore for SqlStore {
         let mut cond = Condition::all()
             .add(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
             .add(Expr::col(al("list_kind")).eq(list.code()))
-            .add(Expr::col(al("seq")).is_in(ids.iter().copied()));
+            .add(Expr::col(al("seq")).is_in(ids.iter().map(|m| m.0)));
         if let Some(list_id) = list_id {
             cond = cond.add(Expr::col(al("list_id")).eq(list_id));
         }
@@ -580,7 +580,7 @@ impl MemberStore for SqlStore {
             .into_iter()
             .map(|r| {
                 Ok(Member {
-                    id: r.seq,
+                    id: MemberId(r.seq),
                     list_id: r.list_id,
                     kind: RecordKind::from_code("type", r.member_kind).map_err(|e| {
                         DomainError::Internal(anyhow::anyhow!("stored member: {e}"))

@@ -74,7 +74,7 @@ struct TaskJson {
     progress: i32,
     category_id: Option<i64>,
     color: Option<String>,
-    assigned_to: Option<i64>,
+    assigned_to: Option<crm_domain::ids::StaffId>,
     parent_id: Option<i64>,
 }
 
@@ -207,7 +207,7 @@ struct OppJson {
     stage_order: Option<i32>,
     lead_source: Option<i64>,
     lead_source_description: Option<String>,
-    assigned_to: Option<i64>,
+    assigned_to: Option<crm_domain::ids::StaffId>,
     stage_changed_at: Option<DateTime<Utc>>,
 }
 

@@ -3,7 +3,7 @@
 use crate::db::tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crm_domain::ids::{OrderId, ProductId, TenantId};
+use crm_domain::ids::{CategoryId, OrderId, ProductId, TenantId, UnitId};
 use crm_domain::inventory::ProductExt;
 use crm_domain::money::Money;
 use crm_domain::repo::SalesStore;
@@ -49,7 +49,7 @@ pub(crate) struct ProductRow {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct ProductExtJson {
     sku: Option<String>,
-    category_id: Option<i64>,
+    category_id: Option<CategoryId>,
     brand_id: Option<i64>,
     kind: String,
     weight: f64,
@@ -65,7 +65,7 @@ struct ProductExtJson {
     #[serde(alias = "qty_warning_stock")]
     low_stock_at: f64,
     media: Vec<String>,
-    components: Vec<(i64, f64, Option<i64>, Money)>,
+    components: Vec<(i64, f64, Option<UnitId>, Money)>,
 }
 
 fn ext_from(raw: Option<String>) -> DomainResult<ProductExt> {
@@ -161,7 +161,7 @@ impl Table for Product {
                 name: r.name,
                 group_id: r.group_id,
                 group_name: r.group_name,
-                unit_id: r.unit_id,
+                unit_id: r.unit_id.map(UnitId),
                 unit_name: r.unit_name,
                 import_price: Money::from_f64(r.import_price),
                 retail_price: Money::from_f64(r.retail_price),
@@ -180,14 +180,14 @@ impl Table for Product {
             v(d.name.clone()),
             v(d.group_id),
             v(d.group_name.clone()),
-            v(d.unit_id),
+            v(d.unit_id.map(|u| u.0)),
             vm(d.import_price),
             vm(d.retail_price),
             vm(d.wholesale_price),
             v(d.config.clone()),
             v(d.note.clone()),
             v(d.image.clone()),
-            v(d.ext.as_ref().and_then(|e| e.category_id)),
+            v(d.ext.as_ref().and_then(|e| e.category_id.map(|c| c.0))),
             v(d.ext.as_ref().map(ext_json)),
             // Products made elsewhere are single products.
             v(d.ext
@@ -237,7 +237,7 @@ struct LineJson {
     product_id: Uuid,
     product_code: Option<String>,
     product_name: Option<String>,
-    unit_id: Option<i64>,
+    unit_id: Option<UnitId>,
     unit_name: Option<String>,
     quantity: f64,
     price: Option<Money>,
@@ -473,10 +473,10 @@ impl SalesStore for SqlStore {
         &self,
         w: &mut Work,
         actor: &Actor,
-        id: Option<i64>,
+        id: Option<UnitId>,
         name: String,
         note: Option<String>,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<UnitId> {
         let at = crm_domain::auth::now();
         let tx = tx(w)?;
         let id = match id {
@@ -487,7 +487,7 @@ impl SalesStore for SqlStore {
                     .value(al("note"), note)
                     .value(al("updated_at"), at)
                     .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-                    .and_where(Expr::col(al("seq")).eq(id))
+                    .and_where(Expr::col(al("seq")).eq(id.0))
                     .to_owned();
                 if tx.exec().execute(&q).await.map_err(db_error)? == 0 {
                     return Err(DomainError::not_found("unit"));
@@ -509,6 +509,7 @@ impl SalesStore for SqlStore {
                         DomainError::Internal(anyhow::anyhow!("unit insert returned no id"))
                     })?
                     .seq
+                    .into()
             }
         };
         Ok(id)
@@ -537,18 +538,18 @@ impl SalesStore for SqlStore {
             .await
             .map_err(db_error)?;
         Ok(row.map(|r| Unit {
-            id: r.seq,
+            id: UnitId(r.seq),
             name: r.name,
             note: r.note,
         }))
     }
 
-    async fn units(&self, at: At<'_>, tenant: TenantId, ids: &[i64]) -> DomainResult<Vec<Unit>> {
+    async fn units(&self, at: At<'_>, tenant: TenantId, ids: &[UnitId]) -> DomainResult<Vec<Unit>> {
         let q = Query::select()
             .columns(["seq", "name", "note"].map(al))
             .from(al("units"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-            .and_where(Expr::col(al("seq")).is_in(ids.iter().copied()))
+            .and_where(Expr::col(al("seq")).is_in(ids.iter().map(|u| u.0)))
             .to_owned();
         let mut conn = self.db.reader(at).await?;
         let rows = conn
@@ -559,7 +560,7 @@ impl SalesStore for SqlStore {
         Ok(rows
             .into_iter()
             .map(|r| Unit {
-                id: r.seq,
+                id: UnitId(r.seq),
                 name: r.name,
                 note: r.note,
             })
@@ -610,7 +611,7 @@ impl SalesStore for SqlStore {
             .map(|r| ProductUnit {
                 id: r.id,
                 product_id: ProductId(r.product_id),
-                unit_id: r.unit_id,
+                unit_id: UnitId(r.unit_id),
                 unit_name: r.unit_name,
                 rate: r.rate,
                 import_price: Money::from_f64(r.import_price),
@@ -659,7 +660,7 @@ impl SalesStore for SqlStore {
                     v(actor.tenant_id.0),
                     v(product.0),
                     v(i as i64),
-                    v(u.unit_id),
+                    v(u.unit_id.0),
                     v(u.rate),
                     vm(u.import_price),
                     vm(u.retail_price),

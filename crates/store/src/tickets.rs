@@ -3,7 +3,7 @@
 use crate::db::tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crm_domain::ids::{CommentId, TenantId, TicketId};
+use crm_domain::ids::{CommentId, TenantId, TicketId, TicketTypeId};
 use crm_domain::repo::TicketStore;
 use crm_domain::search::{Field, Page, PageRequest, TextField};
 use crm_domain::text::fold;
@@ -95,7 +95,7 @@ impl Table for Ticket {
                 code: Some(r.code),
                 subject: r.subject,
                 description: r.description,
-                type_id: r.type_id,
+                type_id: r.type_id.map(TicketTypeId),
                 type_name: r.type_name,
                 priority: r.priority,
                 status: r.status,
@@ -119,7 +119,7 @@ impl Table for Ticket {
             v(d.code.clone()),
             v(d.subject.clone()),
             v(d.description.clone()),
-            v(d.type_id),
+            v(d.type_id.map(|t| t.0)),
             v(d.priority),
             v(d.status),
             v(d.channel),
@@ -192,7 +192,7 @@ struct TypeRow {
 impl From<TypeRow> for TicketType {
     fn from(r: TypeRow) -> Self {
         Self {
-            id: r.seq,
+            id: TicketTypeId(r.seq),
             name: r.name,
             note: r.note,
             created_at: r.created_at,
@@ -225,10 +225,10 @@ impl TicketStore for SqlStore {
         &self,
         w: &mut Work,
         actor: &Actor,
-        id: Option<i64>,
+        id: Option<TicketTypeId>,
         name: String,
         note: Option<String>,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<TicketTypeId> {
         let at = crm_domain::auth::now();
         let name_key = key(&name);
         let tx = tx(w)?;
@@ -240,7 +240,7 @@ impl TicketStore for SqlStore {
                     .value(al("name_key"), name_key)
                     .value(al("note"), note)
                     .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-                    .and_where(Expr::col(al("seq")).eq(id))
+                    .and_where(Expr::col(al("seq")).eq(id.0))
                     .and_where(Expr::col(al("deleted_at")).is_null())
                     .to_owned();
                 if tx.exec().execute(&q).await.map_err(db_error)? == 0 {
@@ -261,6 +261,7 @@ impl TicketStore for SqlStore {
                     .map_err(db_error)?
                     .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("insert returned no id")))?
                     .seq
+                    .into()
             }
         };
         Ok(id)
@@ -270,13 +271,13 @@ impl TicketStore for SqlStore {
         &self,
         at: At<'_>,
         tenant: TenantId,
-        id: i64,
+        id: TicketTypeId,
     ) -> DomainResult<Option<TicketType>> {
         let q = Query::select()
             .columns(["seq", "name", "note", "created_at"].map(al))
             .from(al("ticket_types"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-            .and_where(Expr::col(al("seq")).eq(id))
+            .and_where(Expr::col(al("seq")).eq(id.0))
             .and_where(Expr::col(al("deleted_at")).is_null())
             .to_owned();
         let mut conn = self.db.reader(at).await?;
@@ -328,12 +329,17 @@ impl TicketStore for SqlStore {
         })
     }
 
-    async fn delete_type(&self, w: &mut Work, actor: &Actor, id: i64) -> DomainResult<bool> {
+    async fn delete_type(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: TicketTypeId,
+    ) -> DomainResult<bool> {
         let q = Query::update()
             .table(al("ticket_types"))
             .value(al("deleted_at"), crm_domain::auth::now())
             .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-            .and_where(Expr::col(al("seq")).eq(id))
+            .and_where(Expr::col(al("seq")).eq(id.0))
             .and_where(Expr::col(al("deleted_at")).is_null())
             .to_owned();
         let tx = tx(w)?;

@@ -2,7 +2,7 @@
 
 use crate::db::tx;
 use async_trait::async_trait;
-use crm_domain::ids::{TenantId, VocabId};
+use crm_domain::ids::{DefinitionId, TenantId, VocabId, WebformId};
 use crm_domain::repo::Registry;
 use crm_domain::search::{Field, TextField};
 use crm_domain::vocab::{Funnel, Stage, Vocab, VocabData, VocabKind};
@@ -186,10 +186,10 @@ impl Registry for SqlStore {
         w: &mut Work,
         actor: &Actor,
         kind: &str,
-        id: Option<i64>,
+        id: Option<DefinitionId>,
         name: String,
         body: String,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<DefinitionId> {
         self.put_definition(w, actor, kind, id, name, body).await
     }
 
@@ -208,7 +208,7 @@ impl Registry for SqlStore {
         at: At<'_>,
         tenant: TenantId,
         kind: &str,
-        id: i64,
+        id: DefinitionId,
     ) -> DomainResult<Option<crm_domain::vocab::Definition>> {
         self.get_definition(at, tenant, kind, id).await
     }
@@ -291,7 +291,7 @@ impl SqlStore {
             .map_err(db_error)?
             .map_or(0, |r| r.seq);
         Ok(crm_domain::vocab::Webform {
-            id,
+            id: WebformId(id),
             tenant_id: actor.tenant_id,
             name,
             key,
@@ -316,7 +316,7 @@ impl SqlStore {
             .map_err(db_error)?;
         row.map(|r| {
             Ok(crm_domain::vocab::Webform {
-                id: r.seq,
+                id: WebformId(r.seq),
                 tenant_id: TenantId(r.tenant_id),
                 name: r.name,
                 key: r.key,
@@ -342,7 +342,7 @@ struct DefinitionRow {
 impl From<DefinitionRow> for crm_domain::vocab::Definition {
     fn from(r: DefinitionRow) -> Self {
         Self {
-            id: r.seq,
+            id: DefinitionId(r.seq),
             kind: r.kind,
             name: r.name,
             body: r.body_json,
@@ -376,10 +376,10 @@ impl SqlStore {
         w: &mut Work,
         actor: &Actor,
         kind: &str,
-        id: Option<i64>,
+        id: Option<DefinitionId>,
         name: String,
         body: String,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<DefinitionId> {
         let at = crm_domain::auth::now();
         let tx = tx(w)?;
         let id = match id {
@@ -419,7 +419,7 @@ impl SqlStore {
                     .fetch_optional::<Seq, _>(&q)
                     .await
                     .map_err(db_error)?
-                    .map_or(0, |r| r.seq)
+                    .map_or(DefinitionId(0), |r| DefinitionId(r.seq))
             }
             Some(id) => {
                 let q = Query::update()
@@ -430,7 +430,7 @@ impl SqlStore {
                     .value(al("updated_at"), at)
                     .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
                     .and_where(Expr::col(al("kind")).eq(kind))
-                    .and_where(Expr::col(al("seq")).eq(id))
+                    .and_where(Expr::col(al("seq")).eq(id.0))
                     .to_owned();
                 if tx.exec().execute(&q).await.map_err(db_error)? == 0 {
                     return Err(DomainError::not_found("definition"));
@@ -473,14 +473,14 @@ impl SqlStore {
         at: At<'_>,
         tenant: TenantId,
         kind: &str,
-        id: i64,
+        id: DefinitionId,
     ) -> DomainResult<Option<crm_domain::vocab::Definition>> {
         let q = Query::select()
             .columns(DEFINITION_COLUMNS.map(al))
             .from(al("definitions"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
             .and_where(Expr::col(al("kind")).eq(kind))
-            .and_where(Expr::col(al("seq")).eq(id))
+            .and_where(Expr::col(al("seq")).eq(id.0))
             .to_owned();
         let mut conn = self.db.reader(at).await?;
         Ok(conn

@@ -255,7 +255,7 @@ struct MemberDelete {
     #[serde(default, deserialize_with = "guid")]
     segment_id: Option<Uuid>,
     #[serde(default)]
-    ids: Vec<i64>,
+    ids: Vec<crm_domain::ids::MemberId>,
 }
 
 /// `SearchSegMemberRequest` / `SearchCampMemberRequest`.
@@ -277,7 +277,7 @@ struct MemberSearch {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct MemberDto {
-    id: i64,
+    id: crm_domain::ids::MemberId,
     #[serde(skip_serializing_if = "Option::is_none")]
     segment_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -397,7 +397,7 @@ async fn campaign_member_delete(
         .parse::<i64>()
         .map_err(|_| CrmtopError::field("id", format!("'{id}' is not an integer member id")))?;
     s.crm
-        .remove_members(&actor, ListKind::Campaign, None, &[id])
+        .remove_members(&actor, ListKind::Campaign, None, &[id.into()])
         .await?;
     Ok(Data(true))
 }

@@ -54,7 +54,7 @@ pub(super) struct ProductDto {
     #[serde(default)]
     group_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
-    unit_id: Option<i64>,
+    unit_id: Option<crm_domain::ids::UnitId>,
     #[serde(default)]
     unit_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_money")]
@@ -142,7 +142,7 @@ impl Resource for Product {
 #[serde(rename_all = "camelCase")]
 struct UnitIn {
     #[serde(default, deserialize_with = "lenient_int")]
-    id: Option<i64>,
+    id: Option<crm_domain::ids::UnitId>,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -153,7 +153,7 @@ async fn unit_create(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Body(b): Body<UnitIn>,
-) -> Result<Data<i64>, CrmtopError> {
+) -> Result<Data<crm_domain::ids::UnitId>, CrmtopError> {
     Ok(Data(s.crm.save_unit(&actor, b.id, b.name, b.note).await?))
 }
 
@@ -167,7 +167,7 @@ struct ProductUnitDto {
     #[serde(default, deserialize_with = "guid")]
     product_id: Option<Uuid>,
     #[serde(default, deserialize_with = "lenient_int")]
-    unit_id: Option<i64>,
+    unit_id: Option<crm_domain::ids::UnitId>,
     #[serde(default)]
     unit_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_num")]
@@ -214,7 +214,7 @@ async fn multi_unit_save(
             ProductUnit {
                 id: u.id.unwrap_or(Uuid::nil()),
                 product_id: ProductId(product),
-                unit_id: u.unit_id.unwrap_or(0),
+                unit_id: u.unit_id.unwrap_or_default(),
                 unit_name: None,
                 rate: u.unit_rate.unwrap_or(0.0),
                 import_price: u.import_price.unwrap_or_default(),
@@ -269,7 +269,7 @@ struct LineDto {
     #[serde(default, skip_deserializing)]
     product_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
-    unit_id: Option<i64>,
+    unit_id: Option<crm_domain::ids::UnitId>,
     #[serde(default, skip_deserializing)]
     unit_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_num")]

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use crm_domain::files::FileOwner;
-use crm_domain::ids::{FileId, TicketId};
+use crm_domain::ids::{FileId, TicketId, TicketTypeId};
 use crm_domain::search::{Field, Filter};
 use crm_domain::ticket::{self, Ticket, TicketData};
 use crm_domain::Actor;
@@ -60,7 +60,7 @@ pub(super) struct TicketDto {
     #[serde(default)]
     description: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
-    type_id: Option<i64>,
+    type_id: Option<TicketTypeId>,
     #[serde(default)]
     type_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
@@ -388,7 +388,7 @@ async fn comment_search(
 #[serde(rename_all = "camelCase")]
 struct TypeIn {
     #[serde(default, deserialize_with = "lenient_int")]
-    id: Option<i64>,
+    id: Option<TicketTypeId>,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -399,7 +399,7 @@ struct TypeIn {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct TypeDto {
-    id: i64,
+    id: TicketTypeId,
     name: String,
     note: Option<String>,
     created_on: String,
@@ -409,7 +409,7 @@ async fn type_create(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Body(b): Body<TypeIn>,
-) -> Result<Data<i64>, CrmtopError> {
+) -> Result<Data<TicketTypeId>, CrmtopError> {
     Ok(Data(
         s.crm.save_ticket_type(&actor, b.id, b.name, b.note).await?,
     ))
@@ -448,7 +448,7 @@ async fn type_delete(
         .trim()
         .parse::<i64>()
         .map_err(|_| CrmtopError::field("id", format!("'{id}' is not an integer")))?;
-    s.crm.delete_ticket_type(&actor, id).await?;
+    s.crm.delete_ticket_type(&actor, id.into()).await?;
     Ok(Data(true))
 }
 

@@ -8,6 +8,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::customer::Customer;
+use crm_domain::ids::PlaceId;
 use crm_domain::inventory::{Doc, DocFilter, DocKind, DocLine, Payment, Place};
 use crm_domain::money::Money;
 use crm_domain::sales::Product;
@@ -59,7 +60,7 @@ struct LineIn {
     #[serde(default, deserialize_with = "lenient_num")]
     unit_price: Option<f64>,
     #[serde(default, deserialize_with = "lenient_int")]
-    unit_id: Option<i64>,
+    unit_id: Option<crm_domain::ids::UnitId>,
     #[serde(default, deserialize_with = "lenient_int")]
     tax_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_num")]
@@ -73,7 +74,7 @@ struct LineIn {
     #[serde(default, deserialize_with = "lenient_num", alias = "discount")]
     line_discount_amount: Option<f64>,
     #[serde(default, deserialize_with = "lenient_int")]
-    sell_line_id: Option<i64>,
+    sell_line_id: Option<crm_domain::ids::DocLineId>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,9 +100,9 @@ struct DocIn {
     #[serde(default, deserialize_with = "lenient_int")]
     customer_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_int")]
-    branch_id: Option<i64>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
     #[serde(default, deserialize_with = "lenient_int")]
-    store_id: Option<i64>,
+    store_id: Option<crm_domain::ids::PlaceId>,
     #[serde(default)]
     discount_type: Option<String>,
     #[serde(default, deserialize_with = "lenient_num")]
@@ -136,8 +137,8 @@ impl DocIn {
             .transpose()?;
         let mut doc = new_doc(actor, kind, date);
         doc.invoice_no = self.invoice_no.filter(|i| !i.trim().is_empty());
-        doc.branch_id = self.branch_id.unwrap_or(0);
-        doc.store_id = self.store_id.unwrap_or(0);
+        doc.branch_id = self.branch_id.unwrap_or_default();
+        doc.store_id = self.store_id.unwrap_or_default();
         doc.discount_type = self.discount_type;
         doc.discount_amount = Money::from_f64(self.discount_amount.unwrap_or(0.0));
         doc.charges = Money::from_f64(self.surcharges.unwrap_or(0.0));
@@ -158,7 +159,7 @@ impl DocIn {
             doc.lines.push(DocLine {
                 sort: l.id_sort.unwrap_or(i as i64),
                 product_seq: product,
-                unit_id: l.unit_id.filter(|u| *u != 0),
+                unit_id: l.unit_id.and_then(|u| u.nonzero()),
                 unit_price: Money::from_f64(l.unit_price.unwrap_or(0.0)),
                 quantity: l.quantity.unwrap_or(0.0),
                 discount_type: l.line_discount_type,
@@ -247,7 +248,7 @@ async fn party_json(
     Ok((v.unwrap_or(Value::Null), c))
 }
 
-async fn branch_json(s: &AppState, actor: &Actor, id: i64) -> Result<Value, NxError> {
+async fn branch_json(s: &AppState, actor: &Actor, id: PlaceId) -> Result<Value, NxError> {
     Ok(s.crm
         .places(actor, false, None)
         .await?

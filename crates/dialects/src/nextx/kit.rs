@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
+use crm_domain::ids::StaffId;
 use crm_domain::inventory::StaffUser;
 use crm_domain::search::{Field, Filter, PageRequest, TextField};
 use crm_domain::{Actor, DomainError};
@@ -174,10 +175,12 @@ impl Params {
             .map(|(_, v)| v.trim().to_owned())
             .collect()
     }
-    pub(super) fn int(&self, name: &str) -> Result<Option<i64>, NxError> {
+    /// An integer parameter, or an integer id (`PlaceId`, `CategoryId`, …).
+    pub(super) fn int<T: From<i64>>(&self, name: &str) -> Result<Option<T>, NxError> {
         self.get(name)
             .map(|v| {
                 v.parse::<i64>()
+                    .map(T::from)
                     .map_err(|_| bad(name, format!("'{v}' is not an integer")))
             })
             .transpose()
@@ -200,11 +203,11 @@ impl Params {
     }
     /// The CRM host's paging: `page` from 1 (its examples use `page=1`; 0 reads as 1).
     pub(super) fn crm_page(&self) -> Result<PageRequest, NxError> {
-        self.sized(self.int("page")?.unwrap_or(1).max(1))
+        self.sized(self.int::<i64>("page")?.unwrap_or(1).max(1))
     }
     /// Page `number` (1-based) of `pageLimit` items: 15 by default, 1-100.
     pub(super) fn sized(&self, number: i64) -> Result<PageRequest, NxError> {
-        let limit = self.int("pageLimit")?.unwrap_or(15);
+        let limit: i64 = self.int("pageLimit")?.unwrap_or(15);
         if !(1..=100).contains(&limit) {
             return Err(bad("pageLimit", "must be between 1 and 100"));
         }
@@ -248,7 +251,7 @@ impl Params {
     /// `branch_id` (0 or absent: every branch) as a filter on the records' branch term.
     pub(super) fn branch(&self) -> Result<Option<Filter>, NxError> {
         Ok(self
-            .int("branch_id")?
+            .int::<i64>("branch_id")?
             .filter(|b| *b != 0)
             .map(|b| Filter::whole(TextField::Branch, &b.to_string())))
     }
@@ -256,7 +259,7 @@ impl Params {
     /// so none has one: a category other than 0 matches nothing.
     pub(super) fn no_category(&self) -> Result<Option<Filter>, NxError> {
         Ok(self
-            .int("category_id")?
+            .int::<i64>("category_id")?
             .filter(|c| *c != 0)
             .map(|_| Filter::Nothing))
     }
@@ -276,9 +279,11 @@ pub(super) fn local_midnight(
     d.and_then(|d| crm_domain::common::day_start(actor.time_zone, d))
 }
 
-pub(super) fn id_of(raw: &str, what: &str) -> Result<i64, NxError> {
+/// A path's integer id (`DocId`, `StaffId`, … or a record's number).
+pub(super) fn id_of<T: From<i64>>(raw: &str, what: &str) -> Result<T, NxError> {
     raw.trim()
         .parse::<i64>()
+        .map(T::from)
         .map_err(|_| bad("id", format!("'{raw}' is not the integer id of a {what}")))
 }
 
@@ -304,7 +309,7 @@ pub(super) fn employee_json(u: &StaffUser) -> Value {
 
 /// A user reference (`assigned`, `user`) filled from the staff directory; an id that names no
 /// user keeps only its id.
-pub(super) fn user_ref(users: &[StaffUser], id: Option<i64>) -> Value {
+pub(super) fn user_ref(users: &[StaffUser], id: Option<StaffId>) -> Value {
     let Some(id) = id else { return Value::Null };
     match users.iter().find(|u| u.id == id) {
         Some(u) => json!({
@@ -317,7 +322,7 @@ pub(super) fn user_ref(users: &[StaffUser], id: Option<i64>) -> Value {
 }
 
 /// An employee reference filled from the staff directory; an unknown id keeps only its id.
-pub(super) fn employee_ref(users: &[StaffUser], id: Option<i64>) -> Value {
+pub(super) fn employee_ref(users: &[StaffUser], id: Option<StaffId>) -> Value {
     let Some(id) = id else { return Value::Null };
     users
         .iter()

@@ -42,9 +42,9 @@ struct ResourceIn {
 #[derive(Debug, Default, Deserialize)]
 struct LeadIn {
     #[serde(default, deserialize_with = "lenient_int")]
-    employee_id: Option<i64>,
+    employee_id: Option<crm_domain::ids::StaffId>,
     #[serde(default, deserialize_with = "lenient_int")]
-    branch_id: Option<i64>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
     #[serde(default)]
     resources: Vec<ResourceIn>,
     #[serde(default)]

@@ -249,7 +249,7 @@ pub(super) async fn save(
     s: &AppState,
     actor: &Actor,
     kind: &str,
-    id: Option<i64>,
+    id: Option<crm_domain::ids::DefinitionId>,
     body: &Bytes,
 ) -> Result<Json<Value>, NxError> {
     let mut m = object(body)?;

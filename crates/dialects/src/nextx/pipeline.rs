@@ -120,9 +120,9 @@ struct CampaignIn {
     #[serde(default)]
     campaign_type: Option<Value>,
     #[serde(default, deserialize_with = "lenient_int")]
-    assigned_to: Option<i64>,
+    assigned_to: Option<crm_domain::ids::StaffId>,
     #[serde(default, deserialize_with = "lenient_int")]
-    branch_id: Option<i64>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
     #[serde(default, deserialize_with = "lenient_int")]
     allow_duplicate_opportunity: Option<i64>,
     #[serde(default, deserialize_with = "lenient_int")]
@@ -358,7 +358,7 @@ struct OpportunityIn {
     #[serde(default, deserialize_with = "lenient_num")]
     opportunity_amount: Option<f64>,
     #[serde(default, deserialize_with = "lenient_int")]
-    assigned_to: Option<i64>,
+    assigned_to: Option<crm_domain::ids::StaffId>,
     #[serde(default, deserialize_with = "lenient_int")]
     campaign_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_int")]

@@ -67,7 +67,7 @@ struct ComponentIn {
     #[serde(default, deserialize_with = "lenient_num")]
     quantity: Option<f64>,
     #[serde(default, deserialize_with = "lenient_int")]
-    unit_id: Option<i64>,
+    unit_id: Option<crm_domain::ids::UnitId>,
     #[serde(default, deserialize_with = "lenient_num")]
     price: Option<f64>,
 }
@@ -83,15 +83,15 @@ struct ProductIn {
     #[serde(default, deserialize_with = "lenient_int")]
     brand_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_int")]
-    branch_id: Option<i64>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
     #[serde(default, deserialize_with = "lenient_int")]
-    store_id: Option<i64>,
+    store_id: Option<crm_domain::ids::PlaceId>,
     #[serde(default, deserialize_with = "lenient_int")]
-    category_id: Option<i64>,
+    category_id: Option<crm_domain::ids::CategoryId>,
     #[serde(default)]
     media: Vec<MediaIn>,
     #[serde(default, deserialize_with = "lenient_int")]
-    unit_id: Option<i64>,
+    unit_id: Option<crm_domain::ids::UnitId>,
     #[serde(default)]
     unit: Option<UnitsIn>,
     #[serde(default, rename = "type")]
@@ -134,7 +134,7 @@ fn product_data(p: &ProductIn, old: Option<&Product>) -> ProductData {
         .and_then(|u| u.unit_base.as_ref())
         .and_then(|b| b.name.clone())
         .filter(|n| !n.trim().is_empty());
-    let unit_id = match (&base_name, p.unit_id.filter(|u| *u != 0)) {
+    let unit_id = match (&base_name, p.unit_id.and_then(|u| u.nonzero())) {
         (Some(_), _) => None,
         (None, Some(id)) => Some(id),
         (None, None) => old.and_then(|o| o.data.unit_id),
@@ -181,7 +181,7 @@ fn product_data(p: &ProductIn, old: Option<&Product>) -> ProductData {
                 .clone()
                 .filter(|c| !c.trim().is_empty())
                 .or(old_ext.sku),
-            category_id: p.category_id.filter(|c| *c != 0),
+            category_id: p.category_id.and_then(|c| c.nonzero()),
             brand_id: p.brand_id,
             kind: p.kind.clone().unwrap_or(old_ext.kind),
             weight: p.weight.unwrap_or(0.0),
@@ -220,7 +220,7 @@ async fn product_add(
         })
         .collect();
     let place = Opening {
-        branch: p.branch_id.filter(|b| *b != 0),
+        branch: p.branch_id.and_then(|b| b.nonzero()),
         store: p.store_id,
         quantity: opening,
     };

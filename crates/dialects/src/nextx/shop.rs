@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use crm_domain::customer::{
     put_primary, Customer, CustomerData, CustomerExt, CustomerInput, Party,
 };
+use crm_domain::ids::CategoryId;
 use crm_domain::inventory::{Category, Place};
 use crm_domain::money::Money;
 use crm_domain::search::Filter;
@@ -79,7 +80,7 @@ pub(super) async fn stores(
 #[derive(Debug, Default, Deserialize)]
 struct PlaceIn {
     #[serde(default, deserialize_with = "lenient_int")]
-    branch_id: Option<i64>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
     #[serde(default)]
     code: Option<String>,
     #[serde(default)]
@@ -99,7 +100,7 @@ struct PlaceIn {
 impl PlaceIn {
     fn place(self) -> Place {
         Place {
-            id: 0,
+            id: Default::default(),
             branch_id: self.branch_id,
             code: self.code.unwrap_or_default(),
             name: self.name.unwrap_or_default(),
@@ -163,7 +164,7 @@ pub(super) async fn categories(
         ));
     }
     let p = Params::parse(q)?;
-    let parent = p.int("parent_id")?.unwrap_or(0);
+    let parent: CategoryId = p.int("parent_id")?.unwrap_or_default();
     let all = s.crm.categories(&actor).await?;
     Ok(Json(Value::Array(
         all.iter()
@@ -178,7 +179,7 @@ struct CategoryIn {
     #[serde(default)]
     name: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
-    parent_id: Option<i64>,
+    parent_id: Option<crm_domain::ids::CategoryId>,
     #[serde(default)]
     picture: Option<String>,
     #[serde(default)]
@@ -203,9 +204,9 @@ async fn category_add(
             format!("'{t}' is not product_category"),
         ));
     }
-    let parent = c.parent_id.unwrap_or(0);
+    let parent = c.parent_id.unwrap_or_default();
     let cat = Category {
-        id: 0,
+        id: Default::default(),
         name: c.name.unwrap_or_default(),
         parent_id: parent,
         picture: c.picture,
@@ -306,13 +307,13 @@ struct CustomerIn {
     #[serde(default)]
     account_no: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
-    branch_id: Option<i64>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
 }
 
 /// The customer body, with the branch it names checked against the tenant's.
 async fn customer_body(s: &AppState, actor: &Actor, body: &Bytes) -> Result<CustomerIn, NxError> {
     let c: CustomerIn = parse_ci(body)?;
-    if let Some(b) = c.branch_id.filter(|b| *b != 0) {
+    if let Some(b) = c.branch_id.and_then(|b| b.nonzero()) {
         s.crm.branch(actor, b).await?;
     }
     Ok(c)
@@ -368,7 +369,7 @@ fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerI
             .collect(),
         branch_id: c
             .branch_id
-            .filter(|b| *b != 0)
+            .and_then(|b| b.nonzero())
             .or_else(|| old_party.as_ref().and_then(|p| p.branch_id)),
     });
     Ok(CustomerInput {

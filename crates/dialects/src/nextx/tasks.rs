@@ -82,7 +82,7 @@ struct TaskIn {
     #[serde(default)]
     color: Option<String>,
     #[serde(default, deserialize_with = "lenient_int")]
-    assigned_to: Option<i64>,
+    assigned_to: Option<crm_domain::ids::StaffId>,
     #[serde(default, deserialize_with = "lenient_int")]
     parent_id: Option<i64>,
     /// Ours: the record the task is about (a customer or a lead, by integer id).

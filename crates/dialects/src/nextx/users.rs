@@ -45,7 +45,7 @@ struct EmployeeIn {
     #[serde(default, rename = "isSale")]
     is_sale: Option<bool>,
     #[serde(default, deserialize_with = "lenient_int")]
-    branch_id: Option<i64>,
+    branch_id: Option<crm_domain::ids::PlaceId>,
 }
 
 #[derive(Debug, Default, Deserialize)]

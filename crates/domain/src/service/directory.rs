@@ -2,6 +2,7 @@
 //! forms: what NextX keeps beside the records, each write one unit of work.
 
 use super::*;
+use crate::ids::{CategoryId, DefinitionId, DocId, PlaceId, StaffId};
 use crate::inventory::{Category, Doc, DocKind, Place, StaffUser};
 use crate::search::Value;
 use crate::vocab::{Definition, Webform};
@@ -13,7 +14,7 @@ impl Crm {
         &self,
         actor: &Actor,
         store: bool,
-        branch: Option<i64>,
+        branch: Option<PlaceId>,
     ) -> DomainResult<Vec<Place>> {
         self.inventory
             .places(At::Committed, actor.tenant_id, store, branch)
@@ -28,16 +29,20 @@ impl Crm {
 
     /// Creates (`id` 0) or replaces a category. Its parent (0 for none) must be another
     /// category of the tenant, and not one below it.
-    pub async fn save_category(&self, actor: &Actor, category: Category) -> DomainResult<i64> {
+    pub async fn save_category(
+        &self,
+        actor: &Actor,
+        category: Category,
+    ) -> DomainResult<CategoryId> {
         let category = category.validate()?;
         let mut w = self.begin().await?;
         let all = self.inventory.categories(w.at(), actor.tenant_id).await?;
-        if category.id != 0 && !all.iter().any(|c| c.id == category.id) {
+        if !category.id.is_zero() && !all.iter().any(|c| c.id == category.id) {
             return Err(DomainError::not_found("category"));
         }
         let mut parent = category.parent_id;
         let mut steps = 0;
-        while parent != 0 {
+        while !parent.is_zero() {
             if parent == category.id {
                 return Err(DomainError::validation(
                     "parent_id",
@@ -70,7 +75,7 @@ impl Crm {
     }
 
     /// Creates (`id` 0) or replaces a staff user; its branch, when set, must exist.
-    pub async fn save_user(&self, actor: &Actor, user: StaffUser) -> DomainResult<i64> {
+    pub async fn save_user(&self, actor: &Actor, user: StaffUser) -> DomainResult<StaffId> {
         let user = user.validate()?;
         let mut w = self.begin().await?;
         if let Some(branch) = user.branch_id {
@@ -90,7 +95,7 @@ impl Crm {
         Ok(id)
     }
 
-    pub async fn delete_user(&self, actor: &Actor, id: i64) -> DomainResult<()> {
+    pub async fn delete_user(&self, actor: &Actor, id: StaffId) -> DomainResult<()> {
         let mut w = self.begin().await?;
         if !self.inventory.delete_user(&mut w, actor, id).await? {
             return Err(DomainError::not_found("user"));
@@ -114,7 +119,7 @@ impl Crm {
         &self,
         actor: &Actor,
         kind: DocKind,
-        id: i64,
+        id: DocId,
     ) -> DomainResult<Option<Doc>> {
         self.inventory
             .doc(At::Committed, actor.tenant_id, kind, id)
@@ -154,7 +159,7 @@ impl Crm {
         &self,
         actor: &Actor,
         kind: &str,
-        id: i64,
+        id: DefinitionId,
     ) -> DomainResult<Option<Definition>> {
         self.registry
             .definition(At::Committed, actor.tenant_id, kind, id)
@@ -166,10 +171,10 @@ impl Crm {
         &self,
         actor: &Actor,
         kind: &str,
-        id: Option<i64>,
+        id: Option<DefinitionId>,
         name: String,
         body: String,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<DefinitionId> {
         let mut w = self.begin().await?;
         let id = self
             .registry
@@ -215,7 +220,7 @@ impl Crm {
         actor: &Actor,
         store: bool,
         place: Place,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<PlaceId> {
         let place = place.validate()?;
         let mut w = self.begin().await?;
         if store {
@@ -247,7 +252,7 @@ impl Crm {
         Ok(id)
     }
 
-    pub async fn branch(&self, actor: &Actor, id: i64) -> DomainResult<Place> {
+    pub async fn branch(&self, actor: &Actor, id: PlaceId) -> DomainResult<Place> {
         self.branch_at(At::Committed, actor, id).await
     }
 
@@ -255,7 +260,7 @@ impl Crm {
         &self,
         at: At<'_>,
         actor: &Actor,
-        id: i64,
+        id: PlaceId,
     ) -> DomainResult<Place> {
         self.inventory
             .places(at, actor.tenant_id, false, None)
@@ -271,9 +276,9 @@ impl Crm {
     pub async fn store_of(
         &self,
         actor: &Actor,
-        branch: i64,
-        store: Option<i64>,
-    ) -> DomainResult<i64> {
+        branch: PlaceId,
+        store: Option<PlaceId>,
+    ) -> DomainResult<PlaceId> {
         self.store_at(At::Committed, actor, branch, store).await
     }
 
@@ -281,14 +286,14 @@ impl Crm {
         &self,
         at: At<'_>,
         actor: &Actor,
-        branch: i64,
-        store: Option<i64>,
-    ) -> DomainResult<i64> {
+        branch: PlaceId,
+        store: Option<PlaceId>,
+    ) -> DomainResult<PlaceId> {
         let stores = self
             .inventory
             .places(at, actor.tenant_id, true, Some(branch))
             .await?;
-        match store.filter(|s| *s != 0) {
+        match store.and_then(PlaceId::nonzero) {
             Some(s) if stores.iter().any(|p| p.id == s) => Ok(s),
             Some(s) => Err(DomainError::validation(
                 "store_id",

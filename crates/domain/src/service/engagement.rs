@@ -1,6 +1,7 @@
 //! Activities, tickets with their types and comments, and attached files.
 
 use super::*;
+use crate::ids::TicketTypeId;
 
 /// Ticket types, comments and files.
 impl Crm {
@@ -78,16 +79,22 @@ impl Crm {
     pub async fn save_ticket_type(
         &self,
         actor: &Actor,
-        id: Option<i64>,
+        id: Option<TicketTypeId>,
         name: Option<String>,
         note: Option<String>,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<TicketTypeId> {
         let name = crate::common::required("name", name, crate::common::SHORT)?;
         let note = crate::common::text("note", note, crate::common::LONG)?;
         let mut w = self.begin().await?;
         let id = self
             .ticket_store
-            .save_type(&mut w, actor, id.filter(|i| *i != 0), name, note)
+            .save_type(
+                &mut w,
+                actor,
+                id.and_then(TicketTypeId::nonzero),
+                name,
+                note,
+            )
             .await?;
         w.commit().await?;
         Ok(id)
@@ -106,11 +113,11 @@ impl Crm {
     }
 
     /// Deletes a ticket type no live ticket uses.
-    pub async fn delete_ticket_type(&self, actor: &Actor, id: i64) -> DomainResult<()> {
+    pub async fn delete_ticket_type(&self, actor: &Actor, id: TicketTypeId) -> DomainResult<()> {
         let mut w = self.begin().await?;
         let of_type = Filter::Eq {
             field: Field::TicketType,
-            value: crate::search::Value::Int(id),
+            value: crate::search::Value::Int(id.0),
         };
         let used = self.count_at::<Ticket>(w.at(), actor, &of_type).await?;
         if used > 0 {

@@ -79,7 +79,7 @@ impl Crm {
         actor: &Actor,
         list: ListKind,
         list_id: Option<uuid::Uuid>,
-        ids: &[i64],
+        ids: &[crate::ids::MemberId],
     ) -> DomainResult<()> {
         if ids.is_empty() {
             return Err(DomainError::validation(

@@ -1,6 +1,7 @@
 //! Products and their units, orders and their approval, opportunities.
 
 use super::*;
+use crate::ids::UnitId;
 
 /// Units, multi-unit prices and order approval.
 impl Crm {
@@ -8,16 +9,16 @@ impl Crm {
     pub async fn save_unit(
         &self,
         actor: &Actor,
-        id: Option<i64>,
+        id: Option<UnitId>,
         name: Option<String>,
         note: Option<String>,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<UnitId> {
         let name = crate::common::required("name", name, crate::common::SHORT)?;
         let note = crate::common::text("note", note, crate::common::LONG)?;
         let mut w = self.begin().await?;
         let id = self
             .sales
-            .save_unit(&mut w, actor, id.filter(|i| *i != 0), name, note)
+            .save_unit(&mut w, actor, id.and_then(UnitId::nonzero), name, note)
             .await?;
         w.commit().await?;
         Ok(id)
@@ -28,7 +29,7 @@ impl Crm {
         w: &mut Work,
         actor: &Actor,
         field: &str,
-        id: i64,
+        id: UnitId,
     ) -> DomainResult<String> {
         self.sales
             .units(w.at(), actor.tenant_id, &[id])

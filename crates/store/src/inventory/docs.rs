@@ -4,7 +4,7 @@
 use crate::db::tx;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_domain::ids::{CustomerId, ProductId, TenantId};
+use crm_domain::ids::{CustomerId, DocId, DocLineId, PlaceId, ProductId, TenantId, UnitId};
 use crm_domain::inventory::{Doc, DocFilter, DocKind, DocLine, Move, Payment};
 use crm_domain::repo::DocStore;
 use crm_domain::search::{Field, Filter, PageRequest, Value as FilterValue};
@@ -79,11 +79,11 @@ struct LineRow {
 impl From<LineRow> for DocLine {
     fn from(r: LineRow) -> Self {
         DocLine {
-            id: r.seq,
+            id: DocLineId(r.seq),
             sort: r.sort,
             product_id: ProductId(r.product_id),
             product_seq: r.product_seq,
-            unit_id: r.unit_id,
+            unit_id: r.unit_id.map(UnitId),
             rate: r.rate,
             unit_price: Money::from_f64(r.unit_price),
             quantity: r.quantity,
@@ -92,7 +92,7 @@ impl From<LineRow> for DocLine {
             tax_id: r.tax_id,
             item_tax: Money::from_f64(r.item_tax),
             note: r.note,
-            sell_line_id: r.sell_line_id,
+            sell_line_id: r.sell_line_id.map(DocLineId),
             total: Money::from_f64(r.total),
         }
     }
@@ -157,15 +157,15 @@ fn to_doc(r: DocRow, lines: Vec<DocLine>) -> DomainResult<Doc> {
     let payments: Vec<PaymentJson> = serde_json::from_str(&r.payments_json)
         .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored payments: {e}")))?;
     Ok(Doc {
-        id: r.seq,
+        id: DocId(r.seq),
         uuid: r.id,
         kind: DocKind::from_code(r.kind)
             .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("doc kind {}", r.kind)))?,
         invoice_no: Some(r.code),
         transaction_date: r.transaction_date,
         customer_id: r.customer_id.map(CustomerId),
-        branch_id: r.branch_id,
-        store_id: r.store_id,
+        branch_id: PlaceId(r.branch_id),
+        store_id: PlaceId(r.store_id),
         discount_type: r.discount_type,
         discount_amount: Money::from_f64(r.discount_amount),
         total_before_tax: Money::from_f64(r.total_before_tax),
@@ -176,7 +176,7 @@ fn to_doc(r: DocRow, lines: Vec<DocLine>) -> DomainResult<Doc> {
         approved: r.approved,
         additional_notes: r.additional_notes,
         staff_note: r.staff_note,
-        return_of: r.return_of,
+        return_of: r.return_of.map(DocId),
         received_at: r.received_at,
         lines,
         payments: payments
@@ -236,7 +236,7 @@ async fn insert_moves(
     exec: &mut Exec<'_>,
     tenant: TenantId,
     moves: &[Move],
-    doc: Option<i64>,
+    doc: Option<DocId>,
 ) -> DomainResult<()> {
     if moves.is_empty() {
         return Ok(());
@@ -260,11 +260,11 @@ async fn insert_moves(
         q.values_panic([
             v(tenant.0),
             v(m.product_id.0),
-            v(m.branch_id),
-            v(m.store_id),
+            v(m.branch_id.0),
+            v(m.store_id.0),
             v(m.quantity),
             v(m.kind.code()),
-            v(doc.or(m.doc_id)),
+            v(doc.or(m.doc_id).map(|d| d.0)),
             v(at),
         ]);
     }
@@ -276,8 +276,8 @@ async fn stock_in(
     exec: &mut Exec<'_>,
     tenant: TenantId,
     products: &[ProductId],
-    branch: Option<i64>,
-    store: Option<i64>,
+    branch: Option<PlaceId>,
+    store: Option<PlaceId>,
 ) -> DomainResult<Vec<(ProductId, f64)>> {
     if products.is_empty() {
         return Ok(Vec::new());
@@ -290,10 +290,10 @@ async fn stock_in(
         .and_where(Expr::col(al("product_id")).is_in(products.iter().map(|p| p.0)))
         .group_by_col(al("product_id"));
     if let Some(b) = branch {
-        q.and_where(Expr::col(al("branch_id")).eq(b));
+        q.and_where(Expr::col(al("branch_id")).eq(b.0));
     }
     if let Some(s) = store {
-        q.and_where(Expr::col(al("store_id")).eq(s));
+        q.and_where(Expr::col(al("store_id")).eq(s.0));
     }
     let rows = exec.fetch_all::<SumRow, _>(&q).await.map_err(db_error)?;
     Ok(products
@@ -317,8 +317,8 @@ impl DocStore for SqlStore {
         at: At<'_>,
         tenant: TenantId,
         products: &[ProductId],
-        branch: Option<i64>,
-        store: Option<i64>,
+        branch: Option<PlaceId>,
+        store: Option<PlaceId>,
     ) -> DomainResult<Vec<(ProductId, f64)>> {
         let mut conn = self.db.reader(at).await?;
         stock_in(&mut conn.exec(), tenant, products, branch, store).await
@@ -339,7 +339,7 @@ impl DocStore for SqlStore {
     ) -> DomainResult<Doc> {
         let tenant = actor.tenant_id;
         let tx = tx(w)?;
-        if doc.id == 0 {
+        if doc.id.is_zero() {
             let mut code = doc.invoice_no.clone().filter(|c| !c.trim().is_empty());
             let counter = format!("docs-{}", doc.kind.code());
             fill_codes_counted(
@@ -358,7 +358,7 @@ impl DocStore for SqlStore {
                 let q = Query::delete()
                     .from_table(al(table))
                     .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-                    .and_where(Expr::col(al("doc_id")).eq(doc.id))
+                    .and_where(Expr::col(al("doc_id")).eq(doc.id.0))
                     .to_owned();
                 tx.exec().execute(&q).await.map_err(db_error)?;
             }
@@ -379,8 +379,8 @@ impl DocStore for SqlStore {
         let values = [
             ("transaction_date", v(doc.transaction_date)),
             ("customer_id", v(doc.customer_id.map(|c| c.0))),
-            ("branch_id", v(doc.branch_id)),
-            ("store_id", v(doc.store_id)),
+            ("branch_id", v(doc.branch_id.0)),
+            ("store_id", v(doc.store_id.0)),
             ("discount_type", v(doc.discount_type.clone())),
             ("discount_amount", vm(doc.discount_amount)),
             ("total_before_tax", vm(doc.total_before_tax)),
@@ -392,11 +392,11 @@ impl DocStore for SqlStore {
             ("approved", v(doc.approved)),
             ("additional_notes", v(doc.additional_notes.clone())),
             ("staff_note", v(doc.staff_note.clone())),
-            ("return_of", v(doc.return_of)),
+            ("return_of", v(doc.return_of.map(|d| d.0))),
             ("received_at", v(doc.received_at)),
             ("payments_json", v(payments)),
         ];
-        if doc.id == 0 {
+        if doc.id.is_zero() {
             let mut cols = vec![
                 "id",
                 "tenant_id",
@@ -436,7 +436,7 @@ impl DocStore for SqlStore {
                         "another document already has this invoice number",
                     )
                 })?
-                .map(|r| r.seq)
+                .map(|r| DocId(r.seq))
                 .unwrap_or_default();
             doc.created_by_name = Some(actor.name.clone());
         } else {
@@ -446,7 +446,7 @@ impl DocStore for SqlStore {
                 q.value(al(c), val);
             }
             q.and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-                .and_where(Expr::col(al("seq")).eq(doc.id));
+                .and_where(Expr::col(al("seq")).eq(doc.id.0));
             tx.exec().execute(&q).await.map_err(db_error)?;
         }
         for line in doc.lines.iter_mut() {
@@ -459,11 +459,11 @@ impl DocStore for SqlStore {
                         .chain([al("tenant_id")]),
                 )
                 .values_panic([
-                    v(doc.id),
+                    v(doc.id.0),
                     v(line.sort),
                     v(line.product_id.0),
                     v(line.product_seq),
-                    v(line.unit_id),
+                    v(line.unit_id.map(|u| u.0)),
                     v(line.rate),
                     vm(line.unit_price),
                     v(line.quantity),
@@ -472,7 +472,7 @@ impl DocStore for SqlStore {
                     v(line.tax_id),
                     vm(line.item_tax),
                     v(line.note.clone()),
-                    v(line.sell_line_id),
+                    v(line.sell_line_id.map(|l| l.0)),
                     vm(line.total),
                     v(tenant.0),
                 ])
@@ -483,7 +483,7 @@ impl DocStore for SqlStore {
                 .fetch_optional::<SeqRow, _>(&q)
                 .await
                 .map_err(db_error)?
-                .map(|r| r.seq)
+                .map(|r| DocLineId(r.seq))
                 .unwrap_or_default();
         }
         insert_moves(&mut tx.exec(), tenant, &moves, Some(doc.id)).await?;
@@ -495,14 +495,14 @@ impl DocStore for SqlStore {
         at: At<'_>,
         tenant: TenantId,
         kind: DocKind,
-        id: i64,
+        id: DocId,
     ) -> DomainResult<Option<Doc>> {
         let q = Query::select()
             .columns(DOC_COLUMNS.map(al))
             .from(al("docs"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
             .and_where(Expr::col(al("kind")).eq(kind.code()))
-            .and_where(Expr::col(al("seq")).eq(id))
+            .and_where(Expr::col(al("seq")).eq(id.0))
             .to_owned();
         let mut conn = self.db.reader(at).await?;
         let mut exec = conn.exec();
@@ -542,10 +542,10 @@ impl DocStore for SqlStore {
             .add(Expr::col(al("tenant_id")).eq(tenant.0))
             .add(Expr::col(al("kind")).eq(kind.code()));
         if let Some(b) = f.branch_id {
-            cond = cond.add(Expr::col(al("branch_id")).eq(b));
+            cond = cond.add(Expr::col(al("branch_id")).eq(b.0));
         }
         if let Some(s) = f.store_id {
-            cond = cond.add(Expr::col(al("store_id")).eq(s));
+            cond = cond.add(Expr::col(al("store_id")).eq(s.0));
         }
         if let Some(c) = f.customer_id {
             cond = cond.add(Expr::col(al("customer_id")).eq(c.0));
@@ -590,8 +590,8 @@ impl DocStore for SqlStore {
         &self,
         at: At<'_>,
         tenant: TenantId,
-        lines: &[i64],
-    ) -> DomainResult<Vec<(i64, DocLine)>> {
+        lines: &[DocLineId],
+    ) -> DomainResult<Vec<(DocId, DocLine)>> {
         if lines.is_empty() {
             return Ok(Vec::new());
         }
@@ -605,7 +605,7 @@ impl DocStore for SqlStore {
                     .and(Expr::col((al("docs"), al("seq"))).equals((al("l"), al("doc_id")))),
             )
             .and_where(Expr::col((al("l"), al("tenant_id"))).eq(tenant.0))
-            .and_where(Expr::col((al("l"), al("seq"))).is_in(lines.iter().copied()))
+            .and_where(Expr::col((al("l"), al("seq"))).is_in(lines.iter().map(|l| l.0)))
             .and_where(Expr::col((al("docs"), al("kind"))).eq(DocKind::Sell.code()))
             .to_owned();
         let mut conn = self.db.reader(at).await?;
@@ -614,16 +614,19 @@ impl DocStore for SqlStore {
             .fetch_all::<LineRow, _>(&q)
             .await
             .map_err(db_error)?;
-        Ok(rows.into_iter().map(|r| (r.doc_id, r.into())).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| (DocId(r.doc_id), r.into()))
+            .collect())
     }
 
     async fn returned(
         &self,
         at: At<'_>,
         tenant: TenantId,
-        lines: &[i64],
-        except: Option<i64>,
-    ) -> DomainResult<Vec<(i64, f64)>> {
+        lines: &[DocLineId],
+        except: Option<DocId>,
+    ) -> DomainResult<Vec<(DocLineId, f64)>> {
         if lines.is_empty() {
             return Ok(Vec::new());
         }
@@ -631,9 +634,9 @@ impl DocStore for SqlStore {
         q.columns(LINE_COLUMNS.map(al))
             .from(al("doc_lines"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-            .and_where(Expr::col(al("sell_line_id")).is_in(lines.iter().copied()));
+            .and_where(Expr::col(al("sell_line_id")).is_in(lines.iter().map(|l| l.0)));
         if let Some(e) = except {
-            q.and_where(Expr::col(al("doc_id")).ne(e));
+            q.and_where(Expr::col(al("doc_id")).ne(e.0));
         }
         let mut conn = self.db.reader(at).await?;
         let rows = conn
@@ -646,7 +649,7 @@ impl DocStore for SqlStore {
             .map(|id| {
                 let total: f64 = rows
                     .iter()
-                    .filter(|r| r.sell_line_id == Some(*id))
+                    .filter(|r| r.sell_line_id == Some(id.0))
                     .map(|r| r.quantity * r.rate)
                     .sum();
                 (*id, total)
@@ -658,7 +661,7 @@ impl DocStore for SqlStore {
         &self,
         w: &mut Work,
         actor: &Actor,
-        id: i64,
+        id: DocId,
         status: &str,
         receive: Option<Vec<Move>>,
     ) -> DomainResult<bool> {
@@ -668,7 +671,7 @@ impl DocStore for SqlStore {
             .value(al("shipping_status"), status)
             .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
             .and_where(Expr::col(al("kind")).eq(DocKind::Purchase.code()))
-            .and_where(Expr::col(al("seq")).eq(id));
+            .and_where(Expr::col(al("seq")).eq(id.0));
         if receive.is_some() {
             q.value(al("received_at"), crm_domain::auth::now());
         }

@@ -2,7 +2,7 @@
 
 use crate::db::tx;
 use async_trait::async_trait;
-use crm_domain::ids::TenantId;
+use crm_domain::ids::{CategoryId, PlaceId, TenantId};
 use crm_domain::inventory::{Category, Place};
 use crm_domain::repo::PlaceStore;
 use crm_domain::work::{At, Work};
@@ -45,7 +45,7 @@ impl PlaceStore for SqlStore {
         actor: &Actor,
         store: bool,
         p: Place,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<PlaceId> {
         let q = Query::insert()
             .into_table(al("places"))
             .columns(
@@ -67,7 +67,7 @@ impl PlaceStore for SqlStore {
             .values_panic([
                 v(actor.tenant_id.0),
                 v(store),
-                v(p.branch_id),
+                v(p.branch_id.map(|b| b.0)),
                 v(p.code),
                 v(p.name),
                 v(p.tel),
@@ -87,7 +87,7 @@ impl PlaceStore for SqlStore {
             .map_err(db_error)?
             .map(|r| r.seq)
             .unwrap_or_default();
-        Ok(id)
+        Ok(PlaceId(id))
     }
 
     async fn places(
@@ -95,7 +95,7 @@ impl PlaceStore for SqlStore {
         at: At<'_>,
         tenant: TenantId,
         store: bool,
-        branch: Option<i64>,
+        branch: Option<PlaceId>,
     ) -> DomainResult<Vec<Place>> {
         let mut q = Query::select();
         q.columns(
@@ -117,7 +117,7 @@ impl PlaceStore for SqlStore {
         .and_where(Expr::col(al("is_store")).eq(store))
         .order_by(al("seq"), Order::Asc);
         if let Some(b) = branch {
-            q.and_where(Expr::col(al("branch_id")).eq(b));
+            q.and_where(Expr::col(al("branch_id")).eq(b.0));
         }
         let mut conn = self.db.reader(at).await?;
         let rows = conn
@@ -128,8 +128,8 @@ impl PlaceStore for SqlStore {
         Ok(rows
             .into_iter()
             .map(|r| Place {
-                id: r.seq,
-                branch_id: r.branch_id,
+                id: PlaceId(r.seq),
+                branch_id: r.branch_id.map(PlaceId),
                 code: r.code,
                 name: r.name,
                 tel: r.tel,
@@ -141,9 +141,14 @@ impl PlaceStore for SqlStore {
             .collect())
     }
 
-    async fn save_category(&self, w: &mut Work, actor: &Actor, c: Category) -> DomainResult<i64> {
+    async fn save_category(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        c: Category,
+    ) -> DomainResult<CategoryId> {
         let tx = tx(w)?;
-        let id = if c.id == 0 {
+        let id = if c.id.is_zero() {
             let q = Query::insert()
                 .into_table(al("categories"))
                 .columns(
@@ -160,7 +165,7 @@ impl PlaceStore for SqlStore {
                 .values_panic([
                     v(actor.tenant_id.0),
                     v(c.name),
-                    v(c.parent_id),
+                    v(c.parent_id.0),
                     v(c.picture),
                     v(c.description),
                     v(crm_domain::auth::now()),
@@ -177,18 +182,18 @@ impl PlaceStore for SqlStore {
             let q = Query::update()
                 .table(al("categories"))
                 .value(al("name"), c.name)
-                .value(al("parent_id"), c.parent_id)
+                .value(al("parent_id"), c.parent_id.0)
                 .value(al("picture"), c.picture)
                 .value(al("description"), c.description)
                 .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-                .and_where(Expr::col(al("seq")).eq(c.id))
+                .and_where(Expr::col(al("seq")).eq(c.id.0))
                 .to_owned();
             if tx.exec().execute(&q).await.map_err(db_error)? == 0 {
                 return Err(DomainError::not_found("category"));
             }
-            c.id
+            c.id.0
         };
-        Ok(id)
+        Ok(CategoryId(id))
     }
 
     async fn categories(&self, at: At<'_>, tenant: TenantId) -> DomainResult<Vec<Category>> {
@@ -207,9 +212,9 @@ impl PlaceStore for SqlStore {
         Ok(rows
             .into_iter()
             .map(|r| Category {
-                id: r.seq,
+                id: CategoryId(r.seq),
                 name: r.name,
-                parent_id: r.parent_id,
+                parent_id: CategoryId(r.parent_id),
                 picture: r.picture,
                 description: r.description,
             })

@@ -3,7 +3,7 @@
 use crate::db::tx;
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use crm_domain::ids::TenantId;
+use crm_domain::ids::{PlaceId, StaffId, TenantId};
 use crm_domain::repo::StaffStore;
 use crm_domain::work::{At, Work};
 use crm_domain::{Actor, DomainError, DomainResult};
@@ -66,7 +66,7 @@ fn user_values(u: &crm_domain::inventory::StaffUser) -> Vec<sea_query::SimpleExp
         v(u.tel.clone()),
         v(u.crm_extension_id),
         v(u.employee_code.clone()),
-        v(u.branch_id),
+        v(u.branch_id.map(|b| b.0)),
         v(u.is_sale),
         v(u.is_lock),
         v(u.can_use_crm),
@@ -81,12 +81,12 @@ impl StaffStore for SqlStore {
         w: &mut Work,
         actor: &Actor,
         mut u: crm_domain::inventory::StaffUser,
-    ) -> DomainResult<i64> {
+    ) -> DomainResult<StaffId> {
         let tenant = actor.tenant_id;
         let tx = tx(w)?;
         let conflict =
             |e| crate::error::unique(e, "username", "another user already has this username");
-        let id = if u.id == 0 {
+        let id = if u.id.is_zero() {
             let mut code = u.employee_code.clone();
             fill_codes_counted(
                 &mut tx.exec(),
@@ -124,14 +124,14 @@ impl StaffStore for SqlStore {
                 q.value(al(c), val);
             }
             q.and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-                .and_where(Expr::col(al("seq")).eq(u.id))
+                .and_where(Expr::col(al("seq")).eq(u.id.0))
                 .and_where(Expr::col(al("deleted_at")).is_null());
             if tx.exec().execute(&q).await.map_err(conflict)? == 0 {
                 return Err(DomainError::not_found("user"));
             }
-            u.id
+            u.id.0
         };
-        Ok(id)
+        Ok(StaffId(id))
     }
 
     async fn users(
@@ -162,7 +162,7 @@ impl StaffStore for SqlStore {
         Ok(rows
             .into_iter()
             .map(|r| crm_domain::inventory::StaffUser {
-                id: r.seq,
+                id: StaffId(r.seq),
                 username: r.username,
                 email: r.email,
                 firstname: r.firstname,
@@ -173,7 +173,7 @@ impl StaffStore for SqlStore {
                 tel: r.tel,
                 crm_extension_id: r.crm_extension_id,
                 employee_code: r.employee_code,
-                branch_id: r.branch_id,
+                branch_id: r.branch_id.map(PlaceId),
                 is_sale: r.is_sale,
                 is_lock: r.is_lock,
                 can_use_crm: r.is_access_crm,
@@ -182,12 +182,12 @@ impl StaffStore for SqlStore {
             .collect())
     }
 
-    async fn delete_user(&self, w: &mut Work, actor: &Actor, id: i64) -> DomainResult<bool> {
+    async fn delete_user(&self, w: &mut Work, actor: &Actor, id: StaffId) -> DomainResult<bool> {
         let q = Query::update()
             .table(al("users"))
             .value(al("deleted_at"), crm_domain::auth::now())
             .and_where(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-            .and_where(Expr::col(al("seq")).eq(id))
+            .and_where(Expr::col(al("seq")).eq(id.0))
             .and_where(Expr::col(al("deleted_at")).is_null())
             .to_owned();
         let tx = tx(w)?;
