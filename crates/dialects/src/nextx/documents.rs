@@ -15,15 +15,15 @@ use crm_domain::sales::Product;
 use crm_domain::search::{Filter, PageRequest};
 use crm_domain::stock::new_doc;
 use crm_domain::Actor;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
 
+use super::doc_out::{self, echo, Echo, Message, PartyOut, RichLine, RowKind};
 use super::kit::*;
-use super::products::units_json;
-use super::shop::place_json;
+use super::products::units_out;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -187,121 +187,77 @@ impl DocIn {
     }
 }
 
-fn lines_request_shape(doc: &Doc) -> Vec<Value> {
-    doc.lines
-        .iter()
-        .map(|l| {
-            json!({
-                "id": l.id, "id_sort": l.sort, "product_id": l.product_seq, "variation_id": l.product_seq,
-                "unit_price": l.unit_price, "unit_id": l.unit_id, "f_convert": l.rate, "f_convert1": 1, "f_convert2": 1, "f_convert3": 1,
-                "tax_id": l.tax_id, "item_tax": l.item_tax, "quantity": l.quantity, "sell_line_note": l.note.clone().unwrap_or_default(),
-                "line_discount_type": l.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "line_discount_amount": l.discount_amount,
-                "sell_line_id": l.sell_line_id, "line_total": l.total,
-            })
-        })
-        .collect()
-}
-
-fn payments_json(doc: &Doc) -> Vec<Value> {
-    doc.payments
-        .iter()
-        .map(|p| json!({"note": p.note.clone().unwrap_or_default(), "payment_type": p.payment_type, "method": p.method, "amount": p.amount, "account_id": p.account_id, "paid_on": p.paid_on.map(|d| d.to_string())}))
-        .collect()
-}
-
-async fn rich_lines(s: &AppState, actor: &Actor, doc: &Doc) -> Result<Vec<Value>, NxError> {
+async fn rich_lines(s: &AppState, actor: &Actor, doc: &Doc) -> Result<Vec<RichLine>, NxError> {
     let mut out = Vec::new();
     for l in &doc.lines {
         let p: Product = s.crm.get(actor, l.product_id).await?;
-        let units = units_json(s, actor, &p).await?;
-        let unit_name = units
-            .iter()
-            .find(|u| u["id"] == json!(l.unit_id.or(p.data.unit_id)))
-            .and_then(|u| u["name"].as_str().map(str::to_owned));
-        out.push(json!({
-            "id": l.id, "product_id": l.product_seq, "variation_id": l.product_seq, "product_name": p.data.name,
-            "product_code": p.data.code, "sub_sku": p.data.ext.as_ref().and_then(|e| e.sku.clone()).or(p.data.code.clone()),
-            "product_image": p.data.image, "product_purchase_price": p.data.import_price, "product_sell_price": p.data.retail_price,
-            "unit_id": l.unit_id.or(p.data.unit_id), "unit": unit_name, "quantity": l.quantity, "sell_line_note": l.note.clone().unwrap_or_default(),
-            "line_discount_type": l.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "line_discount_amount": money(l.discount_amount),
-            "units": units, "item_tax": l.item_tax, "unit_price": l.unit_price, "sell_line_id": l.sell_line_id,
-        }));
+        let units = units_out(s, actor, &p).await?;
+        out.push(RichLine::new(l, &p, units));
     }
     Ok(out)
 }
 
-async fn party_json(
+async fn party(
     s: &AppState,
     actor: &Actor,
     doc: &Doc,
-) -> Result<(Value, Option<Customer>), NxError> {
+) -> Result<(Option<PartyOut>, Option<Customer>), NxError> {
     let Some(id) = doc.customer_id else {
-        return Ok((Value::Null, None));
+        return Ok((None, None));
     };
     let c: Option<Customer> = s.crm.try_get(actor, id).await?;
-    let v = c.as_ref().map(|c| {
-        let party = c.data.ext.as_ref().and_then(|e| e.party.clone()).unwrap_or_default();
-        json!({"id": c.seq, "name": c.data.name, "code": c.data.code, "mobile": c.data.phone.as_ref().map(|p| p.as_str().to_owned()),
-               "gender": party.gender.map(|g| g.to_string()), "birthday": party.birthday.map(|b| b.to_string()), "address": c.data.address,
-               "account_address": party.account_address.unwrap_or_default(), "account_no": party.account_no.unwrap_or_default()})
+    let out = c.as_ref().map(|c| {
+        let party = c
+            .data
+            .ext
+            .as_ref()
+            .and_then(|e| e.party.clone())
+            .unwrap_or_default();
+        PartyOut {
+            id: c.seq,
+            name: c.data.name.clone(),
+            code: c.data.code.clone(),
+            mobile: c.data.phone.as_ref().map(|p| p.as_str().to_owned()),
+            gender: party.gender.map(|g| g.to_string()),
+            birthday: party.birthday.map(|b| b.to_string()),
+            address: c.data.address.clone(),
+            account_address: party.account_address.unwrap_or_default(),
+            account_no: party.account_no.unwrap_or_default(),
+        }
     });
-    Ok((v.unwrap_or(Value::Null), c))
+    Ok((out, c))
 }
 
-async fn branch_json(s: &AppState, actor: &Actor, id: PlaceId) -> Result<Value, NxError> {
+async fn branch_out(s: &AppState, actor: &Actor, id: PlaceId) -> Result<Option<PlaceOut>, NxError> {
     Ok(s.crm
         .places(actor, false, None)
         .await?
         .iter()
         .find(|b| b.id == id)
-        .map(place_json)
-        .unwrap_or(Value::Null))
+        .map(PlaceOut::branch))
 }
 
 /// A list row (purchase, sale or return).
-async fn row_json(
+async fn row_out(
     s: &AppState,
     actor: &Actor,
     doc: &Doc,
     c: Option<&Customer>,
     branches: &[Place],
-) -> Result<Value, NxError> {
-    let mut v = json!({
-        "id": doc.id, "transaction_date": doc.transaction_date.to_string(), "invoice_no": doc.invoice_no,
-        "customer_id": c.map(|c| c.seq), "customer_code": c.and_then(|c| c.data.code.clone()), "customer_name": c.map(|c| c.data.name.clone()),
-        "customer_mobile": c.and_then(|c| c.data.phone.as_ref().map(|p| p.as_str().to_owned())), "customer_address": c.and_then(|c| c.data.address.clone()),
-        "customer_description": c.and_then(|c| c.data.note.clone()),
-        "payment_status": doc.payment_status(), "final_total": money(doc.final_total), "tax_amount": money(doc.tax_amount),
-        "discount_amount": money(doc.discount_amount), "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()),
-        "total_before_tax": money(doc.total_before_tax), "shipping_status": doc.shipping_status, "additional_notes": doc.additional_notes,
-        "staff_note": doc.staff_note, "total_paid": money(doc.paid()),
-        "branch_name": branches.iter().find(|b| b.id == doc.branch_id).map(|b| b.name.clone()),
-        "total_items": doc.lines.len(), "approved_status": if doc.approved { "1" } else { "0" },
-    });
-    match doc.kind {
-        DocKind::Purchase => {
-            v["added_by"] = json!({"id": null, "name": doc.created_by_name, "firstname": null, "lastname": doc.created_by_name});
-        }
-        DocKind::Sell => {
-            v["added_by"] = json!(doc.created_by_name);
-            v["total_discount"] = json!(money(doc.discount_amount));
-            v["total_surcharge"] = json!(money(doc.charges));
-            v["status"] = json!("final");
-            v["purchase_invoice_no"] = json!("");
-            v["total_paid"] = json!(doc.paid());
-        }
-        _ => {
-            v["added_by"] = json!(doc.created_by_name);
-            v["amount_paid"] = json!(money(doc.paid()));
-            v["sell_id"] = json!(doc.return_of);
-            let sale = match doc.return_of {
-                Some(id) => s.crm.find_doc(actor, DocKind::Sell, id).await?,
-                None => None,
-            };
-            v["sell_invoice_no"] = json!(sale.and_then(|d| d.invoice_no));
-        }
-    }
-    Ok(v)
+) -> Result<doc_out::Row, NxError> {
+    let sale_invoice = match doc.return_of {
+        Some(id) if doc.kind == DocKind::SellReturn => s
+            .crm
+            .find_doc(actor, DocKind::Sell, id)
+            .await?
+            .and_then(|d| d.invoice_no),
+        _ => None,
+    };
+    let branch = branches
+        .iter()
+        .find(|b| b.id == doc.branch_id)
+        .map(|b| b.name.clone());
+    Ok(doc_out::row(doc, c, branch, RowKind::of(doc, sale_invoice)))
 }
 
 fn filter_of(
@@ -325,7 +281,7 @@ pub(super) async fn list(
     kind: DocKind,
     q: Option<String>,
     branch_required: bool,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<doc_out::Row>>, NxError> {
     let p = Params::parse(q)?;
     if branch_required {
         let b = p
@@ -374,16 +330,18 @@ pub(super) async fn list(
         let c = d
             .customer_id
             .and_then(|id| customers.iter().find(|c| c.id == id));
-        out.push(row_json(s, actor, d, c, &branches).await?);
+        out.push(row_out(s, actor, d, c, &branches).await?);
     }
-    Ok(Json(Value::Array(out)))
+    Ok(Json(out))
 }
+
+type Rows = Json<Vec<doc_out::Row>>;
 
 pub(super) async fn purchases(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Rows, NxError> {
     list(&s, &actor, DocKind::Purchase, q, true).await
 }
 
@@ -391,7 +349,7 @@ async fn sells(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Rows, NxError> {
     list(&s, &actor, DocKind::Sell, q, true).await
 }
 
@@ -399,50 +357,24 @@ pub(super) async fn returns(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Rows, NxError> {
     list(&s, &actor, DocKind::SellReturn, q, false).await
-}
-
-fn echo(doc: &Doc, customer: Option<i64>) -> Value {
-    json!({
-        "id": doc.id, "invoice_no": doc.invoice_no, "transaction_date": doc.transaction_date.to_string(),
-        "customer_id": customer, "branch_id": doc.branch_id, "store_id": doc.store_id,
-        "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "discount_amount": doc.discount_amount,
-        "total_before_tax": doc.total_before_tax, "tax_amount": doc.tax_amount, "final_total": doc.final_total,
-        "shipping_status": doc.shipping_status, "approved_status": doc.approved, "payment_status": doc.payment_status(),
-        "additional_notes": doc.additional_notes.clone().unwrap_or_default(), "staff_note": doc.staff_note.clone().unwrap_or_default(),
-        "products": lines_request_shape(doc), "payment": payments_json(doc),
-    })
 }
 
 async fn purchase_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Message<Echo>>, NxError> {
     let d: DocIn = parse_ci(&body)?;
     let customer = d.customer_id;
     let doc = s
         .crm
         .save_purchase(&actor, d.doc(&actor, DocKind::Purchase)?, customer)
         .await?;
-    Ok(Json(
-        json!({"message": "Purchase order created successfully", "data": echo(&doc, customer)}),
-    ))
-}
-
-pub(super) async fn detail(s: &AppState, actor: &Actor, doc: &Doc) -> Result<Value, NxError> {
-    let (customer, c) = party_json(s, actor, doc).await?;
-    Ok(json!({
-        "id": doc.id, "transaction_date": doc.transaction_date.to_string(), "invoice_no": doc.invoice_no,
-        "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "discount_amount": money(doc.discount_amount),
-        "total_before_tax": money(doc.total_before_tax), "tax_amount": money(doc.tax_amount), "final_total": money(doc.final_total),
-        "shipping_status": doc.shipping_status, "approved_status": if doc.approved { "1" } else { "0" },
-        "additional_notes": doc.additional_notes, "staff_note": doc.staff_note, "payment_status": doc.payment_status(),
-        "total_paid": money(doc.paid()), "customer_id": c.map(|c| c.seq), "customer": customer,
-        "created_by": {"id": null, "name": doc.created_by_name, "firstname": null, "lastname": doc.created_by_name},
-        "branch": branch_json(s, actor, doc.branch_id).await?, "branch_id": doc.branch_id, "store_id": doc.store_id,
-        "products": rich_lines(s, actor, doc).await?,
+    Ok(Json(Message {
+        message: "Purchase order created successfully",
+        data: echo(&doc, customer),
     }))
 }
 
@@ -450,13 +382,18 @@ async fn purchase_by_code(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(code): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<doc_out::PurchaseDetail>, NxError> {
     let doc = s
         .crm
         .doc_by_invoice(&actor, DocKind::Purchase, &code)
         .await?
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, "purchase order not found"))?;
-    Ok(Json(detail(&s, &actor, &doc).await?))
+    let (customer, _) = party(&s, &actor, &doc).await?;
+    let branch = branch_out(&s, &actor, doc.branch_id).await?;
+    let lines = rich_lines(&s, &actor, &doc).await?;
+    Ok(Json(doc_out::purchase_detail(
+        &doc, customer, branch, lines,
+    )))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -467,105 +404,96 @@ struct ShippingIn {
     shipping_status: Option<String>,
 }
 
+/// What a shipping update answers: the request's comment and the status now set.
+#[derive(Debug, Serialize)]
+struct ShippingOut {
+    comment: String,
+    shipping_status: String,
+}
+
 async fn purchase_shipping(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<ShippingOut>, NxError> {
     let id = id_of(&id, "purchase order")?;
     let b: ShippingIn = parse_ci(&body)?;
     let status = b.shipping_status.clone().unwrap_or_default();
     s.crm.set_shipping(&actor, id, &status).await?;
-    Ok(Json(
-        json!({"comment": b.comment.unwrap_or_default(), "shipping_status": status}),
-    ))
+    Ok(Json(ShippingOut {
+        comment: b.comment.unwrap_or_default(),
+        shipping_status: status,
+    }))
 }
 
 async fn sell_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Created<doc_out::NewSale>>, NxError> {
     let d: DocIn = parse_ci(&body)?;
     let customer = d.customer_id;
     let doc = s
         .crm
         .save_sell(&actor, d.doc(&actor, DocKind::Sell)?, customer)
         .await?;
-    Ok(Json(json!({
-        "status_code": 200, "message": "Sale order created successfully",
-        "data": {"id": doc.id, "invoice_no": doc.invoice_no, "final_total": doc.final_total, "payment_status": doc.payment_status(),
-                 "sell_lines": doc.lines.iter().map(|l| json!({"id": l.id, "product_id": l.product_seq, "quantity": l.quantity, "unit_id": l.unit_id})).collect::<Vec<_>>()},
-    })))
+    Ok(Json(Created {
+        status_code: 200,
+        ..Created::new("Sale order created successfully", (&doc).into())
+    }))
 }
 
 async fn sell_get(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<doc_out::SaleDetail>, NxError> {
     let doc = s
         .crm
         .doc(&actor, DocKind::Sell, id_of(&id, "sale")?)
         .await?;
-    let (_, c) = party_json(&s, &actor, &doc).await?;
-    Ok(Json(json!({
-        "id": doc.id, "transaction_date": doc.transaction_date.to_string(), "invoice_no": doc.invoice_no,
-        "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "discount_amount": money(doc.discount_amount),
-        "total_before_tax": money(doc.total_before_tax), "tax_amount": money(doc.tax_amount), "final_total": money(doc.final_total),
-        "staff_note": doc.staff_note, "additional_notes": doc.additional_notes, "store_id": doc.store_id, "price_book_id": null,
-        "branch_id": doc.branch_id, "shipping_charges": money(doc.charges), "shipping_status": doc.shipping_status,
-        "customer_id": c.map(|c| c.seq), "payment_status": doc.payment_status(), "total_paid": doc.paid(),
-        "payment": payments_json(&doc), "products": lines_request_shape(&doc), "tax": null,
-    })))
+    let (customer, _) = party(&s, &actor, &doc).await?;
+    Ok(Json(doc_out::sale_detail(&doc, customer.map(|c| c.id))))
 }
 
 async fn return_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Echo>, NxError> {
     let d: DocIn = parse_ci(&body)?;
     let doc = s
         .crm
         .save_return(&actor, d.doc(&actor, DocKind::SellReturn)?)
         .await?;
-    let (_, c) = party_json(&s, &actor, &doc).await?;
-    let mut v = echo(&doc, c.map(|c| c.seq));
-    v["transaction_id"] = json!(doc.return_of);
-    v["return_charges"] = json!(doc.charges);
-    Ok(Json(v))
+    let (customer, _) = party(&s, &actor, &doc).await?;
+    Ok(Json(echo(&doc, customer.map(|c| c.id))))
 }
 
 async fn return_get(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<doc_out::ReturnDetail>, NxError> {
     let doc = s
         .crm
         .doc(&actor, DocKind::SellReturn, id_of(&id, "sales return")?)
         .await?;
-    let (customer, c) = party_json(&s, &actor, &doc).await?;
+    let (customer, _) = party(&s, &actor, &doc).await?;
     let store = s
         .crm
         .places(&actor, true, None)
         .await?
         .iter()
         .find(|p| p.id == doc.store_id)
-        .map(place_json);
-    Ok(Json(json!({
-        "id": doc.id, "return_parent_id": doc.return_of, "transaction_date": doc.transaction_date.to_string(), "invoice_no": doc.invoice_no,
-        "discount_type": doc.discount_type.clone().unwrap_or_else(|| "fixed".to_owned()), "discount_amount": money(doc.discount_amount),
-        "total_before_tax": money(doc.total_before_tax), "tax_amount": money(doc.tax_amount), "final_total": money(doc.final_total),
-        "staff_note": doc.staff_note, "payment_status": doc.payment_status(), "customer_id": c.map(|c| c.seq), "price_book_id": null,
-        "branch_id": doc.branch_id, "store_id": doc.store_id, "return_charges": money(doc.charges), "additional_notes": doc.additional_notes,
-        "total_paid": money(doc.paid()), "location": branch_json(&s, &actor, doc.branch_id).await?, "customer": customer,
-        "created_by": {"id": null, "name": doc.created_by_name, "firstname": null, "lastname": doc.created_by_name},
-        "payment_lines": doc.payments.iter().enumerate().map(|(i, p)| json!({"id": i + 1, "amount": p.amount, "method": p.method, "transaction_no": "", "paid_on": p.paid_on.map(|d| d.to_string()), "note": p.note.clone().unwrap_or_default()})).collect::<Vec<_>>(),
-        "store": store, "sell_lines": rich_lines(&s, &actor, &doc).await?,
-    })))
+        .map(PlaceOut::branch);
+    let places = doc_out::Places {
+        location: branch_out(&s, &actor, doc.branch_id).await?,
+        store,
+    };
+    let lines = rich_lines(&s, &actor, &doc).await?;
+    Ok(Json(doc_out::return_detail(&doc, customer, places, lines)))
 }
 
 async fn return_put(
@@ -573,7 +501,7 @@ async fn return_put(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Status>, NxError> {
     let id = id_of(&id, "sales return")?;
     let d: DocIn = parse_ci(&body)?;
     let mut doc = d.doc(&actor, DocKind::SellReturn)?;

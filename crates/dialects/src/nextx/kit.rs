@@ -12,10 +12,11 @@ use crm_domain::ids::StaffId;
 use crm_domain::inventory::StaffUser;
 use crm_domain::search::{Field, Filter, PageRequest, TextField};
 use crm_domain::{Actor, DomainError};
-use serde_json::{json, Value};
 
 use crate::body::BodyError;
 use crate::AppState;
+
+pub(super) use super::wire::*;
 
 /// A failure in the doc's `{meta: {message, status_code}, data: []}` shape; `status_code`
 /// is the HTTP status.
@@ -53,12 +54,22 @@ impl NxError {
 
 impl IntoResponse for NxError {
     fn into_response(self) -> Response {
-        let body = if self.flat {
-            json!({"status_code": self.status.as_u16(), "message": self.message})
+        if self.flat {
+            let body = Status {
+                status_code: self.status.as_u16(),
+                message: self.message,
+            };
+            (self.status, Json(body)).into_response()
         } else {
-            json!({"meta": {"message": self.message, "status_code": self.status.as_u16()}, "data": []})
-        };
-        (self.status, Json(body)).into_response()
+            let body = Meta {
+                meta: MetaHead {
+                    message: &self.message,
+                    status_code: i64::from(self.status.as_u16()),
+                },
+                data: NO_DATA,
+            };
+            (self.status, Json(body)).into_response()
+        }
     }
 }
 
@@ -291,8 +302,8 @@ pub(super) fn money(v: crm_domain::money::Money) -> String {
     format!("{:.4}", v.decimal())
 }
 
-pub(super) fn ok_flat(message: &str) -> Json<Value> {
-    Json(json!({"status_code": 0, "message": message}))
+pub(super) fn ok_flat(message: &str) -> Json<Status> {
+    Json(Status::ok(message))
 }
 
 /// The tenant's staff, loaded once per answer that names users.
@@ -300,32 +311,13 @@ pub(super) async fn staff(s: &AppState, actor: &Actor) -> Result<Vec<StaffUser>,
     Ok(s.crm.users(actor).await?)
 }
 
-/// An employee as the doc's records show one (`employee`, `employers`).
-pub(super) fn employee_json(u: &StaffUser) -> Value {
-    json!({"id": u.id, "code": u.employee_code, "first_name": u.firstname.clone().unwrap_or_default(), "last_name": u.lastname.clone().unwrap_or_default(),
-           "avatar": u.picture.clone().unwrap_or_default(), "email": u.email.clone().unwrap_or_default(), "tel": u.tel.clone().unwrap_or_default(), "phone": u.tel.clone().unwrap_or_default(),
-           "isSale": u.is_sale, "branch_id": u.branch_id})
-}
-
 /// A user reference (`assigned`, `user`) filled from the staff directory; an id that names no
 /// user keeps only its id.
-pub(super) fn user_ref(users: &[StaffUser], id: Option<StaffId>) -> Value {
-    let Some(id) = id else { return Value::Null };
-    match users.iter().find(|u| u.id == id) {
-        Some(u) => json!({
-            "id": u.id, "name": u.username, "email": u.email.clone().unwrap_or_default(),
-            "firstname": u.firstname.clone().unwrap_or_default(), "lastname": u.lastname.clone().unwrap_or_default(),
-            "picture": u.picture, "designation": u.designation.clone().unwrap_or_default(), "employee_id": u.id,
-        }),
-        None => json!({"id": id}),
-    }
+pub(super) fn user_ref(users: &[StaffUser], id: Option<StaffId>) -> Option<Known<UserRefOut>> {
+    staff_ref(users, id)
 }
 
 /// An employee reference filled from the staff directory; an unknown id keeps only its id.
-pub(super) fn employee_ref(users: &[StaffUser], id: Option<StaffId>) -> Value {
-    let Some(id) = id else { return Value::Null };
-    users
-        .iter()
-        .find(|u| u.id == id)
-        .map_or_else(|| json!({"id": id}), employee_json)
+pub(super) fn employee_ref(users: &[StaffUser], id: Option<StaffId>) -> Option<Known<EmployeeOut>> {
+    staff_ref(users, id)
 }

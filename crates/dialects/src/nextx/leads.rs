@@ -11,11 +11,14 @@ use crm_domain::inventory::{Place, StaffUser};
 use crm_domain::lead::{Lead, LeadExt, LeadInput};
 use crm_domain::search::Filter;
 use crm_domain::Actor;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::kit::{bad, employee_ref, fail, id_of, staff, Caller, NxError, Params};
-use super::shop::place_json;
+use super::kit::{
+    bad, employee_ref, fail, id_of, ok_flat, staff, Caller, Created, EmployeeOut, IdName, Known,
+    NoData, NxError, Params, PlaceOut, Status, NO_DATA,
+};
+
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
 
@@ -192,30 +195,79 @@ async fn refs(s: &AppState, actor: &Actor) -> Result<Refs, NxError> {
     })
 }
 
+/// The lead in NextX's shape.
+#[derive(Debug, Serialize)]
+struct LeadOut {
+    id: i64,
+    categories: NoData,
+    employee: Option<Known<EmployeeOut>>,
+    branch: Option<PlaceOut>,
+    resources: Vec<IdName<i64>>,
+    name: String,
+    mobile: Option<String>,
+    email: Option<String>,
+    website: Option<String>,
+    address: Option<String>,
+    status: Option<String>,
+    date_assigned: Option<String>,
+    code: String,
+    birthday: Option<String>,
+    sex: Option<String>,
+    description: Option<String>,
+    avatar: Option<String>,
+    account_name: Option<String>,
+    account_address: Option<String>,
+    account_no: Option<String>,
+    source: Option<String>,
+    created_at: String,
+    /// On the detail only: the doc's example shows an empty list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact_id: Option<NoData>,
+}
+
 /// The lead in NextX's shape, its branch and employee filled in from `refs`.
-fn lead_json(l: &Lead, refs: &Refs) -> Value {
+fn lead_out(l: &Lead, refs: &Refs) -> LeadOut {
     let e = l.data.ext.clone().unwrap_or_default();
     let branch = e
         .branch_id
         .and_then(|b| refs.branches.iter().find(|p| p.id == b))
-        .map(place_json);
-    json!({
-        "id": l.seq, "categories": [], "employee": employee_ref(&refs.users, e.employee_id), "branch": branch,
-        "resources": e.resources.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
-        "name": l.data.full_name, "mobile": l.data.phone.as_ref().map(|p| p.as_str().to_owned()),
-        "email": l.data.email.as_ref().map(|m| m.as_str().to_owned()), "website": e.website, "address": e.address,
-        "status": e.status_text, "date_assigned": e.date_assigned.map(|d| d.to_string()), "code": format!("KH{:08}", l.seq),
-        "birthday": e.birthday.map(|d| d.to_string()), "sex": e.sex, "description": l.data.notes, "avatar": e.avatar,
-        "account_name": e.account_name, "account_address": e.account_address, "account_no": e.account_no,
-        "source": e.origin, "created_at": l.audit.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-    })
+        .map(PlaceOut::branch);
+    LeadOut {
+        id: l.seq,
+        categories: NO_DATA,
+        employee: employee_ref(&refs.users, e.employee_id),
+        branch,
+        resources: e
+            .resources
+            .into_iter()
+            .map(|(id, name)| IdName { id, name })
+            .collect(),
+        name: l.data.full_name.clone(),
+        mobile: l.data.phone.as_ref().map(|p| p.as_str().to_owned()),
+        email: l.data.email.as_ref().map(|m| m.as_str().to_owned()),
+        website: e.website,
+        address: e.address,
+        status: e.status_text,
+        date_assigned: e.date_assigned.map(|d| d.to_string()),
+        code: format!("KH{:08}", l.seq),
+        birthday: e.birthday.map(|d| d.to_string()),
+        sex: e.sex,
+        description: l.data.notes.clone(),
+        avatar: e.avatar,
+        account_name: e.account_name,
+        account_address: e.account_address,
+        account_no: e.account_no,
+        source: e.origin,
+        created_at: l.audit.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        contact_id: None,
+    }
 }
 
 async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<LeadOut>>, NxError> {
     let p = Params::parse(q)?;
     let page = p.page()?;
     // Every filter is in the query, before paging.
@@ -226,9 +278,9 @@ async fn list(
         .and(p.no_category()?);
     let found = s.crm.search::<Lead>(&actor, &filter, page).await?;
     let refs = refs(&s, &actor).await?;
-    Ok(Json(Value::Array(
-        found.items.iter().map(|l| lead_json(l, &refs)).collect(),
-    )))
+    Ok(Json(
+        found.items.iter().map(|l| lead_out(l, &refs)).collect(),
+    ))
 }
 
 async fn by_seq(s: &AppState, actor: &Actor, raw: &str) -> Result<Lead, NxError> {
@@ -243,23 +295,24 @@ async fn add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<LeadOut>, NxError> {
     let b: LeadIn = parse_ci(&body)?;
     let input = lead_input(&b, None)?;
     let id = s.crm.create::<Lead>(&actor, input).await?;
     let lead: Lead = s.crm.get(&actor, id).await?;
-    Ok(Json(lead_json(&lead, &refs(&s, &actor).await?)))
+    Ok(Json(lead_out(&lead, &refs(&s, &actor).await?)))
 }
 
 async fn one(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<LeadOut>, NxError> {
     let lead = by_seq(&s, &actor, &id).await?;
-    let mut v = lead_json(&lead, &refs(&s, &actor).await?);
-    v["contact_id"] = json!([]);
-    Ok(Json(v))
+    Ok(Json(LeadOut {
+        contact_id: Some(NO_DATA),
+        ..lead_out(&lead, &refs(&s, &actor).await?)
+    }))
 }
 
 async fn update(
@@ -267,14 +320,12 @@ async fn update(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Status>, NxError> {
     let lead = by_seq(&s, &actor, &id).await?;
     let b: LeadIn = parse_ci(&body)?;
     let input = lead_input(&b, Some(&lead))?;
     s.crm.update::<Lead>(&actor, lead.id, input).await?;
-    Ok(Json(
-        json!({"status_code": 0, "message": "Lead updated successfully"}),
-    ))
+    Ok(ok_flat("Lead updated successfully"))
 }
 
 /// The form behind `X-Client-Key`, and an actor of its tenant.
@@ -303,19 +354,29 @@ async fn form_actor(
 async fn webform_fields(
     State(s): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Created<Vec<FormField>>>, NxError> {
     let (form, _) = form_actor(&s, &headers).await?;
-    Ok(Json(json!({
-        "status_code": 0, "message": "Successfully",
-        "data": form.fields.iter().map(|f| json!({"name": f, "type": if f == "email" { "email" } else if f == "mobile" { "tel" } else { "text" }, "required": f == "name"})).collect::<Vec<_>>(),
-    })))
+    let fields = form
+        .fields
+        .iter()
+        .map(|f| FormField {
+            name: f.clone(),
+            kind: match f.as_str() {
+                "email" => "email",
+                "mobile" => "tel",
+                _ => "text",
+            },
+            required: f == "name",
+        })
+        .collect();
+    Ok(Json(Created::new("Successfully", fields)))
 }
 
 async fn send_webform(
     State(s): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Created<Submitted>>, NxError> {
     let (form, actor) = form_actor(&s, &headers).await?;
     let b: LeadIn = parse_ci(&body)?;
     let mut input = lead_input(&b, None)?;
@@ -332,9 +393,13 @@ async fn send_webform(
     let message = b.body.clone().filter(|m| !m.trim().is_empty());
     let (id, created) = s.crm.submit_webform(&actor, &form, input, message).await?;
     let lead: Lead = s.crm.get(&actor, id).await?;
-    Ok(Json(
-        json!({"status_code": 0, "message": "Successfully", "data": {"id": lead.seq, "created": created}}),
-    ))
+    Ok(Json(Created::new(
+        "Successfully",
+        Submitted {
+            id: lead.seq,
+            created,
+        },
+    )))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -349,10 +414,39 @@ async fn webform_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Created<NewForm>>, NxError> {
     let b: WebformIn = parse_ci(&body)?;
     let form = s.crm.create_webform(&actor, b.name, b.fields).await?;
-    Ok(Json(
-        json!({"status_code": 0, "message": "Successfully", "data": {"id": form.id, "key": form.key, "fields": form.fields}}),
-    ))
+    Ok(Json(Created::new(
+        "Successfully",
+        NewForm {
+            id: form.id,
+            key: form.key,
+            fields: form.fields,
+        },
+    )))
+}
+
+/// A field a web form collects.
+#[derive(Debug, Serialize)]
+struct FormField {
+    name: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    required: bool,
+}
+
+/// A web form submission: the lead's number, and whether it was new.
+#[derive(Debug, Serialize)]
+struct Submitted {
+    id: i64,
+    created: bool,
+}
+
+/// A created web form with the key its submissions send.
+#[derive(Debug, Serialize)]
+struct NewForm {
+    id: crm_domain::ids::WebformId,
+    key: String,
+    fields: Vec<String>,
 }

@@ -7,11 +7,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use crm_domain::ids::DefinitionId;
 use crm_domain::vocab::Definition;
 use crm_domain::Actor;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-use super::kit::{bad, fail, id_of, Caller, NxError, Params};
+use super::kit::{bad, fail, id_of, Caller, IdOnly, Meta, NoData, NxError, Params, NO_DATA};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -169,70 +171,146 @@ fn documented_keys(kind: &str) -> &'static [(&'static str, bool)] {
     }
 }
 
-fn render(d: &Definition, actor: &Actor) -> Value {
-    let mut v: Value = match serde_json::from_str(&d.body) {
-        Ok(Value::Object(m)) if d.kind == AUTOMATION => Value::Object(unwrapped(m)),
-        Ok(v) => v,
-        Err(_) => json!({}),
-    };
-    if let Value::Object(m) = &mut v {
-        let fmt = |t: chrono::DateTime<chrono::Utc>| {
-            t.with_timezone(&actor.time_zone)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        };
-        for (key, list) in documented_keys(&d.kind) {
-            m.entry(*key)
-                .or_insert_with(|| if *list { json!([]) } else { Value::Null });
-        }
-        m.insert("id".to_owned(), json!(d.id));
-        m.insert("created_at".to_owned(), json!(fmt(d.created_at)));
-        m.insert("updated_at".to_owned(), json!(fmt(d.updated_at)));
-        // The creator is an API client, not a staff user: only its name is known.
-        m.insert(
-            "user".to_owned(),
-            json!({"name": d.created_by_name, "email": null, "firstname": null, "lastname": null, "picture": null}),
-        );
-        if d.kind != AUTOMATION {
-            // Never sent: nothing sends messages yet.
-            m.insert("status".to_owned(), json!("Chưa gửi"));
-            m.insert("time_run".to_owned(), Value::Null);
-            for key in [
-                "total_send",
-                "total_not_send",
-                "total_success",
-                "total_fail",
-            ] {
-                m.insert(key.to_owned(), json!(0));
-            }
-        }
-        if d.kind == SMS {
-            m.insert("total_sms".to_owned(), json!(0));
-            m.entry("type").or_insert_with(|| json!("sms"));
-        }
-        if d.kind == EMAIL {
-            for key in ["total_emails", "total_open", "total_read", "total_not_read"] {
-                m.insert(key.to_owned(), json!(0));
-            }
-        }
-    }
-    v
+/// The creator of a definition: an API client, not a staff user, so only its name is known.
+#[derive(Debug, Serialize)]
+struct Creator {
+    name: Option<String>,
+    email: (),
+    firstname: (),
+    lastname: (),
+    picture: (),
 }
+
+/// A campaign's send totals, from this server's send records (none yet: all zero).
+#[derive(Debug, Default, Serialize)]
+struct Sends {
+    /// `Chưa gửi` (not sent) until a send is recorded.
+    status: &'static str,
+    time_run: Option<String>,
+    total_send: i64,
+    total_not_send: i64,
+    total_success: i64,
+    total_fail: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_sms: Option<i64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    mail: Option<MailTotals>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct MailTotals {
+    total_emails: i64,
+    total_open: i64,
+    total_read: i64,
+    total_not_read: i64,
+    /// The statistic endpoint's own totals.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    statistic: Option<MailStatistic>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct MailStatistic {
+    total_email: i64,
+}
+
+/// A stored definition as the doc shows it: the body as the client sent it (an open shape,
+/// with every documented key present), and what the server adds.
+#[derive(Debug, Serialize)]
+pub(super) struct DefinitionOut {
+    #[serde(flatten)]
+    body: Map<String, Value>,
+    id: DefinitionId,
+    created_at: String,
+    updated_at: String,
+    user: Creator,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    sends: Option<Sends>,
+}
+
+/// Keys the server writes: a stored body's own values for them are not shown.
+const SERVER_KEYS: [&str; 15] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "user",
+    "status",
+    "time_run",
+    "total_send",
+    "total_not_send",
+    "total_success",
+    "total_fail",
+    "total_sms",
+    "total_emails",
+    "total_open",
+    "total_read",
+    "total_not_read",
+];
+
+fn render(d: &Definition, actor: &Actor) -> DefinitionOut {
+    let mut body = match serde_json::from_str(&d.body) {
+        Ok(Value::Object(m)) if d.kind == AUTOMATION => unwrapped(m),
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    for (key, list) in documented_keys(&d.kind) {
+        body.entry(*key).or_insert_with(|| {
+            if *list {
+                Value::Array(Vec::new())
+            } else {
+                Value::Null
+            }
+        });
+    }
+    for key in SERVER_KEYS {
+        body.remove(key);
+    }
+    if d.kind == SMS {
+        body.entry("type")
+            .or_insert_with(|| Value::String("sms".to_owned()));
+    }
+    let fmt = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&actor.time_zone)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    DefinitionOut {
+        body,
+        id: d.id,
+        created_at: fmt(d.created_at),
+        updated_at: fmt(d.updated_at),
+        user: Creator {
+            name: d.created_by_name.clone(),
+            email: (),
+            firstname: (),
+            lastname: (),
+            picture: (),
+        },
+        // Never sent: nothing sends messages yet.
+        sends: (d.kind != AUTOMATION).then(|| Sends {
+            status: "Chưa gửi",
+            total_sms: (d.kind == SMS).then_some(0),
+            mail: (d.kind == EMAIL).then(MailTotals::default),
+            ..Sends::default()
+        }),
+    }
+}
+
+type Listed = Json<Vec<DefinitionOut>>;
+type Saved = Json<Meta<'static, IdOnly<DefinitionId>>>;
+type One = Json<DefinitionOut>;
 
 async fn list(
     s: &AppState,
     actor: &Actor,
     kind: &str,
     q: Option<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Listed, NxError> {
     let p = Params::parse(q)?;
     let found = s
         .crm
         .definitions(actor, kind, p.search().as_deref(), p.crm_page()?)
         .await?;
-    Ok(Json(Value::Array(
-        found.iter().map(|d| render(d, actor)).collect(),
-    )))
+    Ok(Json(found.iter().map(|d| render(d, actor)).collect()))
 }
 
 async fn one(s: &AppState, actor: &Actor, kind: &str, raw: &str) -> Result<Definition, NxError> {
@@ -251,14 +329,14 @@ pub(super) async fn save(
     kind: &str,
     id: Option<crm_domain::ids::DefinitionId>,
     body: &Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Saved, NxError> {
     let mut m = object(body)?;
     if kind == AUTOMATION {
         m = unwrapped(m);
         // Laravel keeps the flag as a tinyint: E43's example sends `true`, E42 shows `1`.
         if let Some(Value::Bool(b)) = m.get("is_active") {
             let flag = i32::from(*b);
-            m.insert("is_active".to_owned(), json!(flag));
+            m.insert("is_active".to_owned(), Value::from(flag));
         }
     }
     let name = check(kind, &m)?;
@@ -267,9 +345,7 @@ pub(super) async fn save(
         .crm
         .save_definition(actor, kind, id, name, Value::Object(m).to_string())
         .await?;
-    Ok(Json(
-        json!({"meta": {"status_code": 0, "message": "Successfully"}, "data": {"id": stored}}),
-    ))
+    Ok(Json(Meta::ok("Successfully", IdOnly { id: stored })))
 }
 
 /// Whether a body on the shared `POST /api/automation/automation` is an automation.
@@ -288,7 +364,7 @@ pub(super) async fn automation_list(
     s: &AppState,
     actor: &Actor,
     q: Option<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Listed, NxError> {
     list(s, actor, AUTOMATION, q).await
 }
 
@@ -296,7 +372,7 @@ pub(super) async fn automation_add(
     s: &AppState,
     actor: &Actor,
     body: &Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Saved, NxError> {
     save(s, actor, AUTOMATION, None, body).await
 }
 
@@ -304,7 +380,7 @@ async fn automation_get(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<One, NxError> {
     Ok(Json(render(
         &one(&s, &actor, AUTOMATION, &id).await?,
         &actor,
@@ -316,7 +392,7 @@ async fn automation_put(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Saved, NxError> {
     let d = one(&s, &actor, AUTOMATION, &id).await?;
     save(&s, &actor, AUTOMATION, Some(d.id), &body).await
 }
@@ -325,7 +401,7 @@ async fn sms_list(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Listed, NxError> {
     list(&s, &actor, SMS, q).await
 }
 
@@ -333,7 +409,7 @@ async fn sms_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Saved, NxError> {
     save(&s, &actor, SMS, None, &body).await
 }
 
@@ -341,7 +417,7 @@ async fn sms_get(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<One, NxError> {
     Ok(Json(render(&one(&s, &actor, SMS, &id).await?, &actor)))
 }
 
@@ -350,7 +426,7 @@ async fn sms_put(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Saved, NxError> {
     let d = one(&s, &actor, SMS, &id).await?;
     save(&s, &actor, SMS, Some(d.id), &body).await
 }
@@ -359,7 +435,7 @@ async fn email_list(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Listed, NxError> {
     list(&s, &actor, EMAIL, q).await
 }
 
@@ -367,7 +443,7 @@ async fn email_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Saved, NxError> {
     save(&s, &actor, EMAIL, None, &body).await
 }
 
@@ -375,7 +451,7 @@ async fn email_get(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<One, NxError> {
     Ok(Json(render(&one(&s, &actor, EMAIL, &id).await?, &actor)))
 }
 
@@ -384,19 +460,19 @@ async fn email_put(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Saved, NxError> {
     let d = one(&s, &actor, EMAIL, &id).await?;
     save(&s, &actor, EMAIL, Some(d.id), &body).await
 }
 
 /// Send logs: none, as nothing is sent yet. Filters are still checked.
-async fn history(Caller(_actor): Caller, RawQuery(q): RawQuery) -> Result<Json<Value>, NxError> {
+async fn history(Caller(_actor): Caller, RawQuery(q): RawQuery) -> Result<Json<NoData>, NxError> {
     let p = Params::parse(q)?;
     p.crm_page()?;
     for key in ["from_date", "to_date", "fromDate", "toDate"] {
         p.date(key)?;
     }
-    Ok(Json(json!([])))
+    Ok(Json(NO_DATA))
 }
 
 /// Each e-mail campaign with its totals, from the send records (none yet: all zero).
@@ -404,22 +480,22 @@ async fn email_statistic(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Listed, NxError> {
     let p = Params::parse(q)?;
     let found = s
         .crm
         .definitions(&actor, EMAIL, None, p.crm_page()?)
         .await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         found
             .iter()
             .map(|d| {
                 let mut v = render(d, &actor);
-                for key in ["total_email", "total_not_send", "total_read"] {
-                    v[key] = json!(0);
+                if let Some(mail) = v.sends.as_mut().and_then(|s| s.mail.as_mut()) {
+                    mail.statistic = Some(MailStatistic::default());
                 }
                 v
             })
             .collect(),
-    )))
+    ))
 }

@@ -16,20 +16,23 @@ use axum::routing::get;
 use axum::{Json, Router};
 use crm_domain::DomainError;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::body::form;
 use crate::AppState;
 
+mod doc_out;
 mod documents;
 mod kit;
 mod leads;
 mod marketing;
 mod pipeline;
+mod pipeline_out;
 mod products;
 mod shop;
 mod tasks;
 mod users;
+mod wire;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,12 +55,30 @@ struct TokenParams {
 }
 
 /// `{"meta":{"message":…,"status_code":…},"data":…}` (the doc's V1 envelope).
-pub fn meta(status: StatusCode, status_code: i64, message: &str, data: Value) -> Response {
-    (
-        status,
-        Json(json!({"meta": {"message": message, "status_code": status_code}, "data": data})),
-    )
-        .into_response()
+fn meta<T: serde::Serialize>(
+    status: StatusCode,
+    status_code: i64,
+    message: &str,
+    data: T,
+) -> Response {
+    let body = wire::Meta {
+        meta: wire::MetaHead {
+            message,
+            status_code,
+        },
+        data,
+    };
+    (status, Json(body)).into_response()
+}
+
+/// An issued token pair (`data` of the token answer).
+#[derive(Debug, serde::Serialize)]
+struct TokenOut {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    refresh_token: String,
+    scope: &'static str,
 }
 
 /// A failure with HTTP `status` in the `{meta, data: []}` shape (refusals before a handler).
@@ -66,7 +87,7 @@ pub fn reject(status: StatusCode, message: String) -> Response {
 }
 
 fn failure(status: StatusCode, message: &str) -> Response {
-    meta(status, 1, message, json!([]))
+    meta(status, 1, message, wire::NO_DATA)
 }
 
 /// Reads the parameters from a JSON object, a JSON array holding one object, or a form body.
@@ -128,13 +149,13 @@ async fn token(
             StatusCode::OK,
             0,
             "Successfully",
-            json!({
-                "access_token": pair.access_token,
-                "token_type": "Bearer",
-                "expires_in": pair.expires_in,
-                "refresh_token": pair.refresh_token,
-                "scope": "public.api",
-            }),
+            TokenOut {
+                access_token: pair.access_token,
+                token_type: "Bearer",
+                expires_in: pair.expires_in,
+                refresh_token: pair.refresh_token,
+                scope: "public.api",
+            },
         ),
         Err(DomainError::Unauthorized) => {
             failure(StatusCode::UNAUTHORIZED, "Incorrect credentials")

@@ -5,22 +5,22 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::inventory::StaffUser;
 use crm_domain::lead::{Lead, LeadExt, LeadInput};
-use crm_domain::list::{Campaign, CampaignData, CampaignExt, Stage, STAGE_TYPES};
+use crm_domain::list::{Campaign, CampaignData, CampaignExt, Stage};
 use crm_domain::money::Money;
 use crm_domain::opportunity::{Opportunity, OpportunityData, OpportunityExt};
 use crm_domain::search::{Field, Filter, PageRequest, Value as FilterValue};
 use crm_domain::{Actor, DomainError};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::kit::{
-    bad, fail, id_of, local_midnight, money, staff, user_ref, Caller, NxError, Params,
-};
+use super::kit::{bad, fail, id_of, local_midnight, staff, Caller, Meta, NxError, Params};
+use super::pipeline_out::{self as out, stage_id};
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
 
@@ -46,10 +46,6 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn stage_id(campaign: i64, order: i32) -> i64 {
-    campaign * 1000 + i64::from(order)
-}
-
 fn ymd(field: &str, raw: &Option<String>) -> Result<Option<NaiveDate>, NxError> {
     raw.as_deref()
         .map(str::trim)
@@ -59,10 +55,6 @@ fn ymd(field: &str, raw: &Option<String>) -> Result<Option<NaiveDate>, NxError> 
                 .map_err(|_| bad(field, format!("'{d}' is not a Y-m-d date")))
         })
         .transpose()
-}
-
-fn local_day(actor: &Actor, t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
-    t.map(|t| t.with_timezone(&actor.time_zone).date_naive().to_string())
 }
 
 fn id_text(v: &Option<Value>, field: &str) -> Result<Option<i64>, NxError> {
@@ -209,42 +201,11 @@ fn campaign_data(
     })
 }
 
-fn stages_json(c: &Campaign) -> Vec<Value> {
-    c.data
-        .ext
-        .as_ref()
-        .map(|e| {
-            e.stages
-                .iter()
-                .map(|s| {
-                    json!({"id": stage_id(c.seq, s.order), "name": s.name, "value": s.value, "campaign_id": c.seq, "order": s.order,
-                           "parent_id": null, "stage_type_id": s.kind, "stage_type_name": STAGE_TYPES.get((s.kind - 1).max(0) as usize)})
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn campaign_json(c: &Campaign, actor: &Actor, users: &[StaffUser]) -> Value {
-    let e = c.data.ext.clone().unwrap_or_default();
-    json!({
-        "id": c.seq, "code": c.data.code, "name": c.data.name, "start_date": local_day(actor, c.data.start_date), "end_date": local_day(actor, c.data.end_date),
-        "budget": format!("{:.2}", c.data.budgeted_cost), "actual_cost": null, "objective": e.objective.unwrap_or_default(),
-        "description": c.data.note.clone().unwrap_or_default(), "status": e.status_id.map(|s| s.to_string()),
-        "campaign_status": e.status_id.map(|s| json!({"id": s, "name": null})), "type": e.type_id.map(|t| json!({"id": t, "name": null})),
-        "impression": null, "expected_cost": null, "expected_revenue": null, "assigned_to": e.assigned_to,
-        "user": {"name": c.audit.created_by_name}, "assigned": user_ref(users, e.assigned_to), "user_id": null,
-        "allow_duplicate_opportunity": i32::from(e.allow_duplicate_opportunity), "divide_opportunity_auto": i32::from(e.divide_opportunity_auto),
-        "hide_opportunity_info": i32::from(e.hide_opportunity_info), "branch_id": e.branch_id,
-        "stage": stages_json(c),
-    })
-}
-
 async fn campaigns(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<out::CampaignOut>>, NxError> {
     let p = Params::parse(q)?;
     let filter = Filter::all()
         .and(p.search().and_then(|t| Filter::text(None, &t)))
@@ -254,13 +215,13 @@ async fn campaigns(
         .search::<Campaign>(&actor, &filter, p.crm_page()?)
         .await?;
     let users = staff(&s, &actor).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         found
             .items
             .iter()
-            .map(|c| campaign_json(c, &actor, &users))
+            .map(|c| out::campaign(c, &actor, &users))
             .collect(),
-    )))
+    ))
 }
 
 async fn campaign_by_seq(s: &AppState, actor: &Actor, seq: i64) -> Result<Campaign, NxError> {
@@ -274,7 +235,7 @@ async fn automations(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<super::marketing::DefinitionOut>>, NxError> {
     super::marketing::automation_list(&s, &actor, q).await
 }
 
@@ -284,32 +245,34 @@ async fn automation_or_campaign(
     state: State<AppState>,
     caller: Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Response, NxError> {
     if super::marketing::is_automation(&body) {
-        return super::marketing::automation_add(&state.0, &caller.0, &body).await;
+        return Ok(super::marketing::automation_add(&state.0, &caller.0, &body)
+            .await?
+            .into_response());
     }
-    campaign_add(state, caller, body).await
+    Ok(campaign_add(state, caller, body).await?.into_response())
 }
 
 async fn campaign_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<out::CampaignOut>, NxError> {
     let b: CampaignIn = parse_ci(&body)?;
     let data = campaign_data(&actor, b, None)?;
     let id = s.crm.create::<Campaign>(&actor, data).await?;
     let c: Campaign = s.crm.get(&actor, id).await?;
-    Ok(Json(campaign_json(&c, &actor, &staff(&s, &actor).await?)))
+    Ok(Json(out::campaign(&c, &actor, &staff(&s, &actor).await?)))
 }
 
 async fn campaign_get(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<out::CampaignOut>, NxError> {
     let c = campaign_by_seq(&s, &actor, id_of(&id, "campaign")?).await?;
-    Ok(Json(campaign_json(&c, &actor, &staff(&s, &actor).await?)))
+    Ok(Json(out::campaign(&c, &actor, &staff(&s, &actor).await?)))
 }
 
 async fn campaign_put(
@@ -317,14 +280,12 @@ async fn campaign_put(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Meta<'static, ()>>, NxError> {
     let old = campaign_by_seq(&s, &actor, id_of(&id, "campaign")?).await?;
     let b: CampaignIn = parse_ci(&body)?;
     let data = campaign_data(&actor, b, Some(&old))?;
     s.crm.update::<Campaign>(&actor, old.id, data).await?;
-    Ok(Json(
-        json!({"meta": {"status_code": 0, "message": "Successfully"}, "data": null}),
-    ))
+    Ok(Json(Meta::ok("Successfully", ())))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -552,75 +513,37 @@ async fn opp_refs(s: &AppState, actor: &Actor, opps: &[&Opportunity]) -> Result<
     })
 }
 
-/// One opportunity's answer, with its references.
-async fn opportunity_one(s: &AppState, actor: &Actor, o: &Opportunity) -> Result<Value, NxError> {
-    let refs = opp_refs(s, actor, &[o]).await?;
-    Ok(opportunity_json(actor, o, &refs))
+impl OppRefs {
+    fn of<'a>(&'a self, o: &Opportunity) -> out::OppContext<'a> {
+        let e = o.data.ext.as_ref();
+        out::OppContext {
+            campaign: e
+                .and_then(|e| e.campaign_seq)
+                .and_then(|c| self.campaigns.iter().find(|x| x.seq == c)),
+            lead: o
+                .data
+                .lead_id
+                .and_then(|l| self.leads.iter().find(|x| x.id == l)),
+            users: &self.users,
+        }
+    }
 }
 
-fn opportunity_json(actor: &Actor, o: &Opportunity, refs: &OppRefs) -> Value {
-    let e = o.data.ext.clone().unwrap_or_default();
-    let campaign = e
-        .campaign_seq
-        .and_then(|c| refs.campaigns.iter().find(|x| x.seq == c));
-    let stage = campaign.as_ref().and_then(|c| {
-        let order = e.stage_order?;
-        c.data.ext.as_ref()?.stages.iter().find(|st| st.order == order).map(|st| json!({"id": stage_id(c.seq, st.order), "name": st.name, "stage_type_id": st.kind, "order": st.order}))
-    });
-    let lead = o
-        .data
-        .lead_id
-        .and_then(|l| refs.leads.iter().find(|x| x.id == l));
-    let status = match o.data.stage {
-        Some(5) if e.campaign_seq.is_some() => json!("success"),
-        Some(6) if e.campaign_seq.is_some() => json!("failed"),
-        _ => Value::Null,
-    };
-    let fmt = |t: chrono::DateTime<chrono::Utc>| {
-        t.with_timezone(&actor.time_zone)
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string()
-    };
-    json!({
-        "id": o.seq, "name": o.data.name, "opportunity_amount": format!("{:.2}", o.data.amount),
-        "sales_stage": campaign.as_ref().zip(e.stage_order).map(|(c, order)| stage_id(c.seq, order)),
-        "probability": o.data.probability, "description": o.data.description.clone().unwrap_or_default(),
-        "expected_close_date": local_day(actor, o.data.expected_close_date), "type": null,
-        "lead_source": e.lead_source, "campaign_id": e.campaign_seq, "assigned_to": e.assigned_to,
-        "user": {"name": o.audit.created_by_name}, "assigned": user_ref(&refs.users, e.assigned_to),
-        "lead_source_description": e.lead_source_description, "contact_id": lead.as_ref().map(|l| l.seq), "user_id": null,
-        "status": status, "reason_failed": null, "model_name": "App\\Models\\Crm\\Opportunity",
-        "campaign": campaign.as_ref().map(|c| {
-            let ce = c.data.ext.clone().unwrap_or_default();
-            json!({"id": c.seq, "name": c.data.name, "start_date": local_day(actor, c.data.start_date), "end_date": local_day(actor, c.data.end_date),
-                   "allow_duplicate_opportunity": i32::from(ce.allow_duplicate_opportunity), "divide_opportunity_auto": i32::from(ce.divide_opportunity_auto),
-                   "hide_opportunity_info": i32::from(ce.hide_opportunity_info), "success_campaign_id": null, "failed_campaign_id": null})
-        }),
-        "source": null, "stage": stage,
-        // Call actions and their results are not modelled (no endpoint defines them).
-        "result_id": null, "action_id": null, "next_action_id": null, "prev_action_id": null,
-        "perform_after_day": 0, "perform_after_hour": 0, "perform_after_minute": 0,
-        "action": null, "next_action": null, "prev_action": null, "action_result": null,
-        "resource_contact": [], "category_contact": [], "relationships_contact": [],
-        "time_update_status": null, "last_comment": null,
-        "contact": lead.as_ref().map(|l| json!({"id": l.seq, "name": l.data.full_name, "email": l.data.email.as_ref().map(|m| m.as_str().to_owned()),
-            "code": format!("KH{:08}", l.seq), "mobile": l.data.phone.as_ref().map(|p| p.as_str().to_owned()),
-            "address": l.data.ext.as_ref().and_then(|x| x.address.clone()), "resources": [], "categories": [], "relationships": []})),
-        "contact_name": lead.as_ref().map(|l| l.data.full_name.clone()),
-        "contact_mobile": lead.as_ref().and_then(|l| l.data.phone.as_ref().map(|p| p.as_str().to_owned())),
-        "contact_email": lead.as_ref().and_then(|l| l.data.email.as_ref().map(|m| m.as_str().to_owned())),
-        "contact_address": lead.as_ref().and_then(|l| l.data.ext.as_ref().and_then(|x| x.address.clone())),
-        "created_at": fmt(o.audit.created_at), "updated_at": fmt(o.audit.updated_at),
-        "time_updated_result": e.stage_changed_at.map(fmt), "tags": [], "activity_log": null,
-        "total_money": money(o.data.amount), "campaign_stage": campaign.map(stages_json).unwrap_or_default(),
-    })
+/// One opportunity's answer, with its references.
+async fn opportunity_one(
+    s: &AppState,
+    actor: &Actor,
+    o: &Opportunity,
+) -> Result<out::OpportunityOut, NxError> {
+    let refs = opp_refs(s, actor, &[o]).await?;
+    Ok(out::opportunity(actor, o, refs.of(o)))
 }
 
 async fn opportunities(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<out::OpportunityOut>>, NxError> {
     let p = Params::parse(q)?;
     // `from_date_result`/`to_date_result` (the doc's sample URLs): when the deal was won or lost.
     let filter = Filter::all()
@@ -638,11 +561,11 @@ async fn opportunities(
         .await?;
     let page: Vec<&Opportunity> = found.items.iter().collect();
     let refs = opp_refs(&s, &actor, &page).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         page.iter()
-            .map(|o| opportunity_json(&actor, o, &refs))
+            .map(|o| out::opportunity(&actor, o, refs.of(o)))
             .collect(),
-    )))
+    ))
 }
 
 async fn opportunity_by_seq(
@@ -668,7 +591,7 @@ async fn opportunity_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Meta<'static, out::NewOpportunity>>, NxError> {
     let b: CreateIn = parse_ci(&body)?;
     let o = b
         .opportunity
@@ -708,16 +631,20 @@ async fn opportunity_add(
         (None, None) => return Err(DomainError::not_found("lead").into()),
     };
     let created: Opportunity = s.crm.get(&actor, id).await?;
-    Ok(Json(
-        json!({"meta": {"status_code": 0, "message": "Successfully"}, "data": {"id": created.seq, "contact_id": lead.seq}}),
-    ))
+    Ok(Json(Meta::ok(
+        "Successfully",
+        out::NewOpportunity {
+            id: created.seq,
+            contact_id: lead.seq,
+        },
+    )))
 }
 
 async fn opportunity_get(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<out::OpportunityOut>, NxError> {
     let o = opportunity_by_seq(&s, &actor, &id).await?;
     Ok(Json(opportunity_one(&s, &actor, &o).await?))
 }
@@ -727,7 +654,7 @@ async fn opportunity_put(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<out::OpportunityOut>, NxError> {
     let old = opportunity_by_seq(&s, &actor, &id).await?;
     let o: OpportunityIn = parse_ci(&body)?;
     let lead = match o.contact_id.filter(|c| *c != 0) {

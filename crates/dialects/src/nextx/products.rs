@@ -9,13 +9,16 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use crm_domain::ids::{CategoryId, UnitId};
 use crm_domain::inventory::ProductExt;
 use crm_domain::sales::{Product, ProductData};
 use crm_domain::search::{Field, Filter};
 use crm_domain::stock::{NamedUnit, Opening};
 use crm_domain::Actor;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Number;
+
+use super::doc_out::UnitOut;
 
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
@@ -203,7 +206,7 @@ async fn product_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<NewProduct>, NxError> {
     let p: ProductIn = parse_ci(&body)?;
     let opening = p.qty_begin_stock.unwrap_or(0.0);
     let data = product_data(&p, None);
@@ -233,26 +236,122 @@ async fn product_add(
     let product: Product = s.crm.get(&actor, id).await?;
     let extra = s.crm.product_units(&actor, id).await?;
     let ext = product.data.ext.clone().unwrap_or_default();
-    Ok(Json(json!({
-        "id": product.seq,
-        "name": product.data.name,
-        "code": product.data.code,
-        "sku": ext.sku.clone().or(product.data.code.clone()),
-        "brand_id": ext.brand_id,
-        "category_id": ext.category_id,
-        "category_ids": [],
-        "unit_id": product.data.unit_id,
-        "units": extra.iter().map(|u| json!({"id": u.unit_id.to_string()})).collect::<Vec<_>>(),
-        "type": ext.kind,
-        "purchase_price": product.data.import_price,
-        "sell_price": product.data.retail_price,
-        "weight": ext.weight,
-        "height": ext.height,
-        "width": ext.width,
-        "length": ext.length,
-        "qty_begin_stock": opening,
-        "qty_warning_stock": ext.low_stock_at,
-    })))
+    Ok(Json(NewProduct {
+        id: product.seq,
+        name: product.data.name,
+        sku: ext.sku.clone().or(product.data.code.clone()),
+        code: product.data.code,
+        brand_id: ext.brand_id,
+        category_id: ext.category_id,
+        category_ids: NO_DATA,
+        unit_id: product.data.unit_id,
+        units: extra
+            .iter()
+            .map(|u| IdOnly {
+                id: u.unit_id.to_string(),
+            })
+            .collect(),
+        kind: ext.kind,
+        purchase_price: product.data.import_price,
+        sell_price: product.data.retail_price,
+        weight: ext.weight,
+        height: ext.height,
+        width: ext.width,
+        length: ext.length,
+        qty_begin_stock: opening,
+        qty_warning_stock: ext.low_stock_at,
+    }))
+}
+
+/// A created product, echoed in the request's names.
+#[derive(Debug, Serialize)]
+struct NewProduct {
+    id: i64,
+    name: String,
+    code: Option<String>,
+    sku: Option<String>,
+    brand_id: Option<i64>,
+    category_id: Option<CategoryId>,
+    category_ids: NoData,
+    unit_id: Option<UnitId>,
+    /// The sub-units' unit ids, as strings.
+    units: Vec<IdOnly<String>>,
+    #[serde(rename = "type")]
+    kind: String,
+    purchase_price: Money,
+    sell_price: Money,
+    weight: f64,
+    height: f64,
+    width: f64,
+    length: f64,
+    qty_begin_stock: f64,
+    qty_warning_stock: f64,
+}
+
+/// A product in the list, with what is on hand in the branch (and store) asked about.
+#[derive(Debug, Serialize)]
+pub(super) struct ProductRow {
+    id: i64,
+    product_id: i64,
+    variations_id: i64,
+    product_fullname: String,
+    product_code: Option<String>,
+    barcode: Option<String>,
+    product_image: Option<String>,
+    qty_available: f64,
+    unit: Option<String>,
+    selling_price: Money,
+    brand_name: (),
+    category_name: Option<String>,
+    specification: Option<String>,
+    product_type: String,
+    weight: f64,
+    length: String,
+    width: String,
+    height: String,
+    product_variation: Variation,
+}
+
+/// A product's one variation (`product_variation`, `computations`).
+#[derive(Debug, Serialize)]
+struct Variation {
+    product_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variations_id: Option<i64>,
+    #[serde(rename = "variations.id", skip_serializing_if = "Option::is_none")]
+    variations_dot_id: Option<i64>,
+    unit_id: Option<UnitId>,
+    price: Money,
+}
+
+/// The product detail (`product-detail`).
+#[derive(Debug, Serialize)]
+struct ProductDetail {
+    id: i64,
+    product_id: i64,
+    #[serde(rename = "variations.id")]
+    variations_id: i64,
+    product_name: String,
+    product_actual_name: String,
+    product_code: Option<String>,
+    product_sku: Option<String>,
+    product_image: Option<String>,
+    qty_available: f64,
+    qty_warning_stock: f64,
+    stock_warning: bool,
+    default_purchase_price: Money,
+    default_sell_price: Money,
+    product_type: String,
+    specification: Option<String>,
+    height: String,
+    width: String,
+    length: String,
+    weight: String,
+    computations: Variation,
+    /// A string here, unlike everywhere else.
+    unit_id: Option<String>,
+    unit: Option<String>,
+    units: Vec<UnitOut>,
 }
 
 /// The wire name of a field the domain names in a product, its units and opening stock. The
@@ -295,7 +394,7 @@ async fn product_put(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Status>, NxError> {
     let seq = id_of(&id, "product")?;
     let old: Product = s
         .crm
@@ -312,17 +411,29 @@ async fn product_put(
 }
 
 /// A product's units as NextX lists them: the base unit (multiplier 1) then the others.
-pub(super) async fn units_json(
+pub(super) async fn units_out(
     s: &AppState,
     actor: &Actor,
     p: &Product,
-) -> Result<Vec<Value>, NxError> {
+) -> Result<Vec<UnitOut>, NxError> {
     let mut out = Vec::new();
     if let Some(u) = p.data.unit_id {
-        out.push(json!({"id": u, "name": p.data.unit_name, "is_base_unit": 1, "multiplier": 1, "price": p.data.retail_price}));
+        out.push(UnitOut {
+            id: u,
+            name: p.data.unit_name.clone(),
+            is_base_unit: 1,
+            multiplier: 1.into(),
+            price: p.data.retail_price,
+        });
     }
     for u in s.crm.product_units(actor, p.id).await? {
-        out.push(json!({"id": u.unit_id, "name": u.unit_name, "is_base_unit": 0, "multiplier": u.rate, "price": u.retail_price}));
+        out.push(UnitOut {
+            id: u.unit_id,
+            name: u.unit_name,
+            is_base_unit: 0,
+            multiplier: Number::from_f64(u.rate).unwrap_or_else(|| 0.into()),
+            price: u.retail_price,
+        });
     }
     Ok(out)
 }
@@ -331,7 +442,7 @@ pub(super) async fn products(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<ProductRow>>, NxError> {
     let p = Params::parse(q)?;
     let branch = p
         .int("branch_id")?
@@ -357,32 +468,51 @@ pub(super) async fn products(
         .into_iter()
         .collect();
     let cats = s.crm.categories(&actor).await?;
-    let rows: Vec<Value> = found
+    let rows = found
         .items
         .iter()
         .map(|x| {
             let ext = x.data.ext.clone().unwrap_or_default();
-            json!({
-                "id": x.seq, "product_id": x.seq, "variations_id": x.seq,
-                "product_fullname": x.data.name, "product_code": x.data.code,
-                "barcode": ext.sku.clone().or(x.data.code.clone()), "product_image": x.data.image,
-                "qty_available": stock.get(&x.id).copied().unwrap_or(0.0),
-                "unit": x.data.unit_name, "selling_price": x.data.retail_price, "brand_name": null,
-                "category_name": ext.category_id.and_then(|c| cats.iter().find(|k| k.id == c)).map(|k| k.name.clone()),
-                "specification": ext.specification, "product_type": ext.kind,
-                "weight": ext.weight, "length": ext.length.to_string(), "width": ext.width.to_string(), "height": ext.height.to_string(),
-                "product_variation": {"product_id": x.seq, "variations_id": x.seq, "unit_id": x.data.unit_id, "price": x.data.retail_price},
-            })
+            ProductRow {
+                id: x.seq,
+                product_id: x.seq,
+                variations_id: x.seq,
+                product_fullname: x.data.name.clone(),
+                product_code: x.data.code.clone(),
+                barcode: ext.sku.clone().or(x.data.code.clone()),
+                product_image: x.data.image.clone(),
+                qty_available: stock.get(&x.id).copied().unwrap_or(0.0),
+                unit: x.data.unit_name.clone(),
+                selling_price: x.data.retail_price,
+                brand_name: (),
+                category_name: ext
+                    .category_id
+                    .and_then(|c| cats.iter().find(|k| k.id == c))
+                    .map(|k| k.name.clone()),
+                specification: ext.specification,
+                product_type: ext.kind,
+                weight: ext.weight,
+                length: ext.length.to_string(),
+                width: ext.width.to_string(),
+                height: ext.height.to_string(),
+                product_variation: Variation {
+                    product_id: x.seq,
+                    variations_id: Some(x.seq),
+                    variations_dot_id: None,
+                    unit_id: x.data.unit_id,
+                    price: x.data.retail_price,
+                },
+            }
         })
         .collect();
-    Ok(Json(Value::Array(rows)))
+    Ok(Json(rows))
 }
 
 async fn product_detail(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<ProductDetail>, NxError> {
     let p = Params::parse(q)?;
     let variation = p
         .int("variation_id")?
@@ -404,18 +534,36 @@ async fn product_detail(
         .first()
         .map_or(0.0, |(_, q)| *q);
     let ext = x.data.ext.clone().unwrap_or_default();
-    Ok(Json(json!({
-        "id": x.seq, "product_id": x.seq, "variations.id": x.seq,
-        "product_name": x.data.name, "product_actual_name": x.data.name,
-        "product_code": x.data.code, "product_sku": ext.sku.clone().or(x.data.code.clone()), "product_image": x.data.image,
-        "qty_available": qty,
-        "qty_warning_stock": ext.low_stock_at,
-        "stock_warning": ext.low_stock_at > 0.0 && qty <= ext.low_stock_at,
-        "default_purchase_price": x.data.import_price, "default_sell_price": x.data.retail_price,
-        "product_type": ext.kind, "specification": ext.specification,
-        "height": ext.height.to_string(), "width": ext.width.to_string(), "length": ext.length.to_string(), "weight": ext.weight.to_string(),
-        "computations": {"product_id": x.seq, "variations.id": x.seq, "unit_id": x.data.unit_id, "price": x.data.retail_price},
-        "unit_id": x.data.unit_id.map(|u| u.to_string()), "unit": x.data.unit_name,
-        "units": units_json(&s, &actor, &x).await?,
-    })))
+    let units = units_out(&s, &actor, &x).await?;
+    Ok(Json(ProductDetail {
+        id: x.seq,
+        product_id: x.seq,
+        variations_id: x.seq,
+        product_name: x.data.name.clone(),
+        product_actual_name: x.data.name.clone(),
+        product_code: x.data.code.clone(),
+        product_sku: ext.sku.clone().or(x.data.code.clone()),
+        product_image: x.data.image.clone(),
+        qty_available: qty,
+        qty_warning_stock: ext.low_stock_at,
+        stock_warning: ext.low_stock_at > 0.0 && qty <= ext.low_stock_at,
+        default_purchase_price: x.data.import_price,
+        default_sell_price: x.data.retail_price,
+        product_type: ext.kind,
+        specification: ext.specification,
+        height: ext.height.to_string(),
+        width: ext.width.to_string(),
+        length: ext.length.to_string(),
+        weight: ext.weight.to_string(),
+        computations: Variation {
+            product_id: x.seq,
+            variations_id: None,
+            variations_dot_id: Some(x.seq),
+            unit_id: x.data.unit_id,
+            price: x.data.retail_price,
+        },
+        unit_id: x.data.unit_id.map(|u| u.to_string()),
+        unit: x.data.unit_name,
+        units,
+    }))
 }

@@ -12,14 +12,13 @@ use chrono::NaiveDate;
 use crm_domain::customer::{
     put_primary, Customer, CustomerData, CustomerExt, CustomerInput, Party,
 };
-use crm_domain::ids::CategoryId;
+use crm_domain::ids::{CategoryId, PlaceId};
 use crm_domain::inventory::{Category, Place};
 use crm_domain::money::Money;
 use crm_domain::search::Filter;
 use crm_domain::text::{Email, Phone};
 use crm_domain::{Actor, DomainError};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
@@ -47,34 +46,22 @@ pub fn router() -> Router<AppState> {
 
 // ---- branches and stores ----
 
-pub(super) fn place_json(p: &Place) -> Value {
-    json!({"id": p.id, "name": p.name, "code": p.code, "tel": p.tel, "fax": p.fax, "avatar": p.avatar, "address": p.address, "description": p.description})
-}
-
 pub(super) async fn branches(
     State(s): State<AppState>,
     Caller(actor): Caller,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<PlaceOut>>, NxError> {
     let list = s.crm.places(&actor, false, None).await?;
-    Ok(Json(Value::Array(list.iter().map(place_json).collect())))
+    Ok(Json(list.iter().map(PlaceOut::branch).collect()))
 }
 
 pub(super) async fn stores(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<PlaceOut>>, NxError> {
     let p = Params::parse(q)?;
     let list = s.crm.places(&actor, true, p.int("branch_id")?).await?;
-    Ok(Json(Value::Array(
-        list.iter()
-            .map(|st| {
-                let mut v = place_json(st);
-                v["branch_id"] = json!(st.branch_id);
-                v
-            })
-            .collect(),
-    )))
+    Ok(Json(list.iter().map(PlaceOut::store).collect()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,45 +105,36 @@ async fn branch_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Created<IdOnly<PlaceId>>>, NxError> {
     let p: PlaceIn = parse_ci(&body)?;
     let id = s.crm.create_place(&actor, false, p.place()).await?;
-    Ok(Json(
-        json!({"status_code": 0, "message": "Branch created successfully", "data": {"id": id}}),
-    ))
+    Ok(Json(Created::new(
+        "Branch created successfully",
+        IdOnly { id },
+    )))
 }
 
 async fn store_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Created<IdOnly<PlaceId>>>, NxError> {
     let p: PlaceIn = parse_ci(&body)?;
     let id = s.crm.create_place(&actor, true, p.place()).await?;
-    Ok(Json(
-        json!({"status_code": 0, "message": "Store created successfully", "data": {"id": id}}),
-    ))
+    Ok(Json(Created::new(
+        "Store created successfully",
+        IdOnly { id },
+    )))
 }
 
 // ---- categories ----
-
-fn category_json(c: &Category, all: &[Category], key: &str) -> Value {
-    let children: Vec<Value> = all
-        .iter()
-        .filter(|x| x.parent_id == c.id)
-        .map(|x| json!({"id": x.id, "name": x.name, "parent_id": x.parent_id, "picture": x.picture, "description": x.description}))
-        .collect();
-    let mut v = json!({"id": c.id, "name": c.name, "parent_id": c.parent_id, "picture": c.picture, "description": c.description});
-    v[key] = Value::Array(children);
-    v
-}
 
 pub(super) async fn categories(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(kind): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<CategoryOut>>, NxError> {
     if kind != "product_category" {
         return Err(fail(
             StatusCode::NOT_FOUND,
@@ -166,12 +144,12 @@ pub(super) async fn categories(
     let p = Params::parse(q)?;
     let parent: CategoryId = p.int("parent_id")?.unwrap_or_default();
     let all = s.crm.categories(&actor).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         all.iter()
             .filter(|c| c.parent_id == parent)
-            .map(|c| category_json(c, &all, "child"))
+            .map(|c| CategoryOut::new(c, &all, false))
             .collect(),
-    )))
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -192,7 +170,7 @@ async fn category_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<[CategoryOut; 1]>, NxError> {
     let c: CategoryIn = parse_ci(&body)?;
     if let Some(t) = c
         .category_type
@@ -219,21 +197,21 @@ async fn category_add(
         .iter()
         .find(|c| c.id == id)
         .ok_or(DomainError::not_found("category"))?;
-    Ok(Json(json!([category_json(created, &all, "childs")])))
+    Ok(Json([CategoryOut::new(created, &all, true)]))
 }
 
 async fn category_get(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<CategoryOut>, NxError> {
     let id = id_of(&id, "category")?;
     let all = s.crm.categories(&actor).await?;
     let c = all
         .iter()
         .find(|c| c.id == id)
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, "category not found"))?;
-    Ok(Json(category_json(c, &all, "childs")))
+    Ok(Json(CategoryOut::new(c, &all, true)))
 }
 
 async fn category_put(
@@ -241,7 +219,7 @@ async fn category_put(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Status>, NxError> {
     let id = id_of(&id, "category")?;
     let c: CategoryIn = parse_ci(&body)?;
     let all = s.crm.categories(&actor).await?;
@@ -389,8 +367,53 @@ fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerI
     })
 }
 
+/// A created customer's number and code.
+#[derive(Debug, Serialize)]
+struct NewCustomer {
+    id: i64,
+    code: Option<String>,
+}
+
+/// The customer in NextX's shape.
+#[derive(Debug, Serialize)]
+pub(super) struct CustomerOut {
+    id: i64,
+    /// The assigned employee (sic); the documented bodies cannot assign one.
+    employers: (),
+    avatar: Option<String>,
+    contact_id: i64,
+    name: String,
+    code: Option<String>,
+    first_name: (),
+    last_name: String,
+    mobile: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+    description: Option<String>,
+    fax_number: &'static str,
+    tax_number: Option<String>,
+    #[serde(rename = "type")]
+    kind: String,
+    customer_group_id: (),
+    birthday: Option<String>,
+    gender: Option<i32>,
+    opening_balance: Money,
+    credit_limit: Money,
+    current_due: String,
+    pay_term_number: (),
+    pay_term: &'static str,
+    branch_id: Option<crm_domain::ids::PlaceId>,
+    resources: Vec<IdName<i64>>,
+    account_name: String,
+    account_address: String,
+    account_no: String,
+    /// On list rows only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    day_over_due: Option<i32>,
+}
+
 /// The customer in NextX's shape; `due` is what its sales and returns leave open.
-fn customer_json(c: &Customer, due: Money) -> Value {
+fn customer_out(c: &Customer, due: Money) -> CustomerOut {
     let d = &c.data;
     let party = d
         .ext
@@ -401,21 +424,41 @@ fn customer_json(c: &Customer, due: Money) -> Value {
             ..Party::default()
         });
     let due = due + party.opening_balance;
-    json!({
-        // `employers` (sic) is the assigned employee; the documented bodies cannot assign one.
-        "id": c.seq, "employers": null, "avatar": d.ext.as_ref().and_then(|e| e.avatar_url.clone()), "contact_id": c.seq,
-        "name": d.name, "code": d.code, "first_name": null, "last_name": d.name,
-        "mobile": d.phone.as_ref().map(|p| p.as_str().to_owned()), "email": d.email.as_ref().map(|e| e.as_str().to_owned()),
-        "address": d.address, "description": d.note, "fax_number": "", "tax_number": d.tax_code,
-        "type": party.kind, "customer_group_id": null,
-        "birthday": party.birthday.map(|b| b.to_string()), "gender": party.gender,
-        "opening_balance": party.opening_balance, "credit_limit": party.credit_limit,
-        "current_due": money(due),
-        "pay_term_number": null, "pay_term": "", "branch_id": party.branch_id,
-        "resources": party.resources.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
-        "account_name": party.account_name.unwrap_or_default(), "account_address": party.account_address.unwrap_or_default(),
-        "account_no": party.account_no.unwrap_or_default(),
-    })
+    CustomerOut {
+        id: c.seq,
+        employers: (),
+        avatar: d.ext.as_ref().and_then(|e| e.avatar_url.clone()),
+        contact_id: c.seq,
+        name: d.name.clone(),
+        code: d.code.clone(),
+        first_name: (),
+        last_name: d.name.clone(),
+        mobile: d.phone.as_ref().map(|p| p.as_str().to_owned()),
+        email: d.email.as_ref().map(|e| e.as_str().to_owned()),
+        address: d.address.clone(),
+        description: d.note.clone(),
+        fax_number: "",
+        tax_number: d.tax_code.clone(),
+        kind: party.kind,
+        customer_group_id: (),
+        birthday: party.birthday.map(|b| b.to_string()),
+        gender: party.gender,
+        opening_balance: party.opening_balance,
+        credit_limit: party.credit_limit,
+        current_due: money(due),
+        pay_term_number: (),
+        pay_term: "",
+        branch_id: party.branch_id,
+        resources: party
+            .resources
+            .into_iter()
+            .map(|(id, name)| IdName { id, name })
+            .collect(),
+        account_name: party.account_name.unwrap_or_default(),
+        account_address: party.account_address.unwrap_or_default(),
+        account_no: party.account_no.unwrap_or_default(),
+        day_over_due: None,
+    }
 }
 
 /// What each customer owes on its documents, in one query, in the order given.
@@ -437,7 +480,7 @@ pub(super) async fn customers(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<CustomerOut>>, NxError> {
     let p = Params::parse(q)?;
     let page = p.page()?;
     let filter = Filter::all()
@@ -448,37 +491,43 @@ pub(super) async fn customers(
     let found = s.crm.search::<Customer>(&actor, &filter, page).await?;
     let page: Vec<&Customer> = found.items.iter().collect();
     let dues = dues(&s, &actor, &page).await?;
-    let mut out = Vec::new();
-    for (c, due) in page.into_iter().zip(dues) {
-        let mut v = customer_json(c, due);
-        v["day_over_due"] = json!(0);
-        out.push(v);
-    }
-    Ok(Json(Value::Array(out)))
+    Ok(Json(
+        page.into_iter()
+            .zip(dues)
+            .map(|(c, due)| CustomerOut {
+                day_over_due: Some(0),
+                ..customer_out(c, due)
+            })
+            .collect(),
+    ))
 }
 
 async fn customer_add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Created<NewCustomer>>, NxError> {
     let c = customer_body(&s, &actor, &body).await?;
     let input = customer_input(c, None)?;
     let id = s.crm.create::<Customer>(&actor, input).await?;
     let created: Customer = s.crm.get(&actor, id).await?;
-    Ok(Json(
-        json!({"status_code": 0, "message": "Customer created successfully", "data": {"id": created.seq, "code": created.data.code}}),
-    ))
+    Ok(Json(Created::new(
+        "Customer created successfully",
+        NewCustomer {
+            id: created.seq,
+            code: created.data.code,
+        },
+    )))
 }
 
 async fn customer_get(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<CustomerOut>, NxError> {
     let c = customer_by_seq(&s, &actor, &id).await?;
     let due = dues(&s, &actor, &[&c]).await?[0];
-    Ok(Json(customer_json(&c, due)))
+    Ok(Json(customer_out(&c, due)))
 }
 
 async fn customer_put(
@@ -486,12 +535,12 @@ async fn customer_put(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<CustomerOut>, NxError> {
     let old = customer_by_seq(&s, &actor, &id).await?;
     let c = customer_body(&s, &actor, &body).await?;
     let input = customer_input(c, Some(&old.data))?;
     s.crm.update::<Customer>(&actor, old.id, input).await?;
     let updated: Customer = s.crm.get(&actor, old.id).await?;
     let due = dues(&s, &actor, &[&updated]).await?[0];
-    Ok(Json(customer_json(&updated, due)))
+    Ok(Json(customer_out(&updated, due)))
 }

@@ -15,12 +15,16 @@ use crm_domain::customer::Customer;
 use crm_domain::lead::Lead;
 use crm_domain::search::{Field, Filter, Value as FilterValue};
 use crm_domain::Actor;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::kit::{bad, fail, id_of, staff, user_ref, Caller, NxError, Params};
+use super::kit::{
+    bad, fail, id_of, staff, user_ref, Caller, IdOnly, Known, Meta, NoData, NxError, Params,
+    UserRefOut, NO_DATA,
+};
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
+use crm_domain::ids::StaffId;
 use crm_domain::inventory::StaffUser;
 
 /// The activity type of a task.
@@ -207,47 +211,160 @@ async fn data(
     })
 }
 
+/// The task's creator: an API client, not a staff user, so only its name is known.
+#[derive(Debug, Serialize)]
+struct Creator {
+    id: (),
+    name: Option<String>,
+    email: (),
+    firstname: (),
+    lastname: (),
+    picture: (),
+    designation: (),
+}
+
+/// The record a task is about.
+#[derive(Debug, Serialize)]
+struct About {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: Option<String>,
+}
+
+/// The task in NextX's shape.
+#[derive(Debug, Serialize)]
+struct TaskOut {
+    id: i64,
+    task: String,
+    code: String,
+    parent_id: i64,
+    parent: (),
+    created_at: String,
+    start: Option<String>,
+    end: Option<String>,
+    progress: i32,
+    priority: Option<&'static str>,
+    stage_status: (),
+    color: Option<String>,
+    attachments: (),
+    description: String,
+    location: (),
+    assigned_to: Option<StaffId>,
+    project_id: (),
+    category_id: Option<i64>,
+    user: Creator,
+    assigned: Option<Known<UserRefOut>>,
+    category: Option<IdOnly<i64>>,
+    project: (),
+    correlative: NoData,
+    project_stage_status: (),
+    project_stage_status_name: (),
+    status_text: &'static str,
+    status: i32,
+    is_complete: i32,
+    sub_tasks: NoData,
+    tags: NoData,
+    model_name: &'static str,
+    view_type: (),
+    favourite: (),
+    index: i32,
+    is_important: (),
+    is_urgent: (),
+    result: (),
+    result_note: (),
+    result_id: (),
+    about: Option<About>,
+}
+
+/// A created task's number and code.
+#[derive(Debug, Serialize)]
+struct NewTask {
+    id: i64,
+    code: String,
+}
+
 /// The task in NextX's shape; `users` is the staff directory its references are filled from.
-fn task_json(a: &Activity, actor: &Actor, users: &[StaffUser]) -> Value {
+fn task_out(a: &Activity, actor: &Actor, users: &[StaffUser]) -> TaskOut {
     let tz = actor.time_zone;
     let d = &a.data;
     let e = d.ext.clone().unwrap_or_default();
     let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
     };
-    let status_name = match d.status {
+    let status_text = match d.status {
         STATUS_DONE => "Hoàn thành",
         STATUS_IN_PROGRESS => "Đang thực hiện",
         4 => "Huỷ",
         _ => "Chưa thực hiện",
     };
-    json!({
-        "id": a.seq, "task": d.subject, "code": format!("CV{:07}", a.seq), "parent_id": e.parent_id.unwrap_or(0), "parent": null,
-        "created_at": a.audit.created_at.with_timezone(&tz).format("%d/%m/%Y").to_string(),
-        "start": fmt(d.start_time), "end": fmt(d.end_time), "progress": e.progress,
-        "priority": d.priority.and_then(|p| PRIORITIES.iter().find(|(n, _)| *n == p)).map(|(_, name)| *name),
-        "stage_status": null, "color": e.color, "attachments": null, "description": d.description.clone().unwrap_or_default(),
-        "location": null, "assigned_to": e.assigned_to, "project_id": null, "category_id": e.category_id,
-        // The creator is an API client, not a staff user: only its name is known.
-        "user": {"id": null, "name": a.audit.created_by_name, "email": null, "firstname": null, "lastname": null, "picture": null, "designation": null},
-        "assigned": user_ref(users, e.assigned_to), "category": e.category_id.map(|id| json!({"id": id})),
-        "project": null, "correlative": [], "project_stage_status": null, "project_stage_status_name": null,
-        "status_text": status_name, "status": d.status, "is_complete": i32::from(d.status == STATUS_DONE),
-        "sub_tasks": [], "tags": [], "model_name": "App\\Models\\Task\\Task", "view_type": null, "favourite": null,
-        "index": 0, "is_important": null, "is_urgent": null, "result": null, "result_note": null,
-        "result_id": null, "about": d.primary.as_ref().map(|l| json!({"type": l.kind.name(), "name": l.name})),
-    })
-}
-
-fn done(message: &str, data: Value) -> Json<Value> {
-    Json(json!({"meta": {"status_code": 0, "message": message}, "data": data}))
+    TaskOut {
+        id: a.seq,
+        task: d.subject.clone(),
+        code: format!("CV{:07}", a.seq),
+        parent_id: e.parent_id.unwrap_or(0),
+        parent: (),
+        created_at: a
+            .audit
+            .created_at
+            .with_timezone(&tz)
+            .format("%d/%m/%Y")
+            .to_string(),
+        start: fmt(d.start_time),
+        end: fmt(d.end_time),
+        progress: e.progress,
+        priority: d
+            .priority
+            .and_then(|p| PRIORITIES.iter().find(|(n, _)| *n == p))
+            .map(|(_, name)| *name),
+        stage_status: (),
+        color: e.color,
+        attachments: (),
+        description: d.description.clone().unwrap_or_default(),
+        location: (),
+        assigned_to: e.assigned_to,
+        project_id: (),
+        category_id: e.category_id,
+        user: Creator {
+            id: (),
+            name: a.audit.created_by_name.clone(),
+            email: (),
+            firstname: (),
+            lastname: (),
+            picture: (),
+            designation: (),
+        },
+        assigned: user_ref(users, e.assigned_to),
+        category: e.category_id.map(|id| IdOnly { id }),
+        project: (),
+        correlative: NO_DATA,
+        project_stage_status: (),
+        project_stage_status_name: (),
+        status_text,
+        status: d.status,
+        is_complete: i32::from(d.status == STATUS_DONE),
+        sub_tasks: NO_DATA,
+        tags: NO_DATA,
+        model_name: "App\\Models\\Task\\Task",
+        view_type: (),
+        favourite: (),
+        index: 0,
+        is_important: (),
+        is_urgent: (),
+        result: (),
+        result_note: (),
+        result_id: (),
+        about: d.primary.as_ref().map(|l| About {
+            kind: l.kind.name(),
+            name: l.name.clone(),
+        }),
+    }
 }
 
 async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<TaskOut>>, NxError> {
     let p = Params::parse(q)?;
     let tz = actor.time_zone;
     let mut filter = Filter::all()
@@ -274,13 +391,13 @@ async fn list(
     let page = p.crm_page()?;
     let users = staff(&s, &actor).await?;
     let found = s.crm.search::<Activity>(&actor, &filter, page).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         found
             .items
             .iter()
-            .map(|a| task_json(a, &actor, &users))
+            .map(|a| task_out(a, &actor, &users))
             .collect(),
-    )))
+    ))
 }
 
 async fn by_seq(s: &AppState, actor: &Actor, raw: &str) -> Result<Activity, NxError> {
@@ -300,9 +417,9 @@ async fn one(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<TaskOut>, NxError> {
     let users = staff(&s, &actor).await?;
-    Ok(Json(task_json(
+    Ok(Json(task_out(
         &by_seq(&s, &actor, &id).await?,
         &actor,
         &users,
@@ -313,7 +430,7 @@ async fn add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Meta<'static, NewTask>>, NxError> {
     let b: TaskIn = parse_ci(&body)?;
     if b.task.as_deref().is_none_or(|t| t.trim().is_empty()) {
         return Err(bad("task", "is required"));
@@ -321,10 +438,13 @@ async fn add(
     let input = data(&s, &actor, b, None).await?;
     let id = s.crm.create::<Activity>(&actor, input).await?;
     let a: Activity = s.crm.get(&actor, id).await?;
-    Ok(done(
+    Ok(Json(Meta::ok(
         "Successfully",
-        json!({"id": a.seq, "code": format!("CV{:07}", a.seq)}),
-    ))
+        NewTask {
+            id: a.seq,
+            code: format!("CV{:07}", a.seq),
+        },
+    )))
 }
 
 async fn update(
@@ -332,10 +452,10 @@ async fn update(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Meta<'static, ()>>, NxError> {
     let old = by_seq(&s, &actor, &id).await?;
     let b: TaskIn = parse_ci(&body)?;
     let input = data(&s, &actor, b, Some(&old)).await?;
     s.crm.update::<Activity>(&actor, old.id, input).await?;
-    Ok(done("Successfully", Value::Null))
+    Ok(Json(Meta::ok("Successfully", ())))
 }

@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use crm_domain::ids::StaffId;
 use crm_domain::inventory::StaffUser;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::kit::{bad, employee_json, fail, id_of, Caller, NxError, Params};
+use super::kit::{bad, fail, id_of, Caller, EmployeeOut, IdName, NxError, Params, Status};
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
 
@@ -134,27 +135,82 @@ fn user(b: UserIn, old: Option<&StaffUser>) -> Result<StaffUser, NxError> {
     .validate()?)
 }
 
-fn user_json(u: &StaffUser) -> Value {
-    json!({
-        "id": u.id, "email": u.email.clone().unwrap_or_default(), "username": u.username,
-        "firstname": u.firstname.clone().unwrap_or_default(), "lastname": u.lastname.clone().unwrap_or_default(),
-        "joined": u.joined.map(|d| d.format("%d/%m/%Y").to_string()), "designation": u.designation.clone().unwrap_or_default(),
-        "picture": u.picture, "tel": u.tel.clone().unwrap_or_else(|| "0".to_owned()), "crm_extension_id": u.crm_extension_id,
-        "employee_id": u.id, "employee": employee_json(u),
-        "isLock": i32::from(u.is_lock), "is_access_crm": i32::from(u.can_use_crm), "is_validated": i32::from(u.is_validated),
-    })
+/// A user account with its employee record.
+#[derive(Debug, Serialize)]
+struct UserOut {
+    id: StaffId,
+    email: String,
+    username: String,
+    firstname: String,
+    lastname: String,
+    /// `dd/mm/yyyy`.
+    joined: Option<String>,
+    designation: String,
+    picture: Option<String>,
+    tel: String,
+    crm_extension_id: Option<i64>,
+    employee_id: StaffId,
+    employee: EmployeeOut,
+    #[serde(rename = "isLock")]
+    is_lock: i32,
+    is_access_crm: i32,
+    is_validated: i32,
 }
 
-async fn list(State(s): State<AppState>, Caller(actor): Caller) -> Result<Json<Value>, NxError> {
+impl From<&StaffUser> for UserOut {
+    fn from(u: &StaffUser) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.clone().unwrap_or_default(),
+            username: u.username.clone(),
+            firstname: u.firstname.clone().unwrap_or_default(),
+            lastname: u.lastname.clone().unwrap_or_default(),
+            joined: u.joined.map(|d| d.format("%d/%m/%Y").to_string()),
+            designation: u.designation.clone().unwrap_or_default(),
+            picture: u.picture.clone(),
+            tel: u.tel.clone().unwrap_or_else(|| "0".to_owned()),
+            crm_extension_id: u.crm_extension_id,
+            employee_id: u.id,
+            employee: u.into(),
+            is_lock: i32::from(u.is_lock),
+            is_access_crm: i32::from(u.can_use_crm),
+            is_validated: i32::from(u.is_validated),
+        }
+    }
+}
+
+/// An employee in the employee list.
+#[derive(Debug, Serialize)]
+struct EmployeeRow {
+    id: StaffId,
+    code: Option<String>,
+    first_name: String,
+    last_name: String,
+    avatar: String,
+}
+
+/// A user who may sell.
+#[derive(Debug, Serialize)]
+struct SalesUser {
+    id: StaffId,
+    name: String,
+    firstname: String,
+    lastname: String,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Vec<UserOut>>, NxError> {
     let users = s.crm.users(&actor).await?;
-    Ok(Json(Value::Array(users.iter().map(user_json).collect())))
+    Ok(Json(users.iter().map(UserOut::from).collect()))
 }
 
 async fn add(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<[UserOut; 1]>, NxError> {
     let b: UserIn = parse_ci(&body)?;
     let mut u = user(b, None)?;
     u.id = s.crm.save_user(&actor, u.clone()).await?;
@@ -165,7 +221,7 @@ async fn add(
         .into_iter()
         .find(|x| x.id == u.id)
         .unwrap_or(u);
-    Ok(Json(json!([user_json(&saved)])))
+    Ok(Json([UserOut::from(&saved)]))
 }
 
 async fn find(s: &AppState, actor: &crm_domain::Actor, raw: &str) -> Result<StaffUser, NxError> {
@@ -183,65 +239,75 @@ async fn update(
     Caller(actor): Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<[Status; 1]>, NxError> {
     let old = find(&s, &actor, &id).await?;
     let b: UserIn = parse_ci(&body)?;
     let u = user(b, Some(&old))?;
     s.crm.save_user(&actor, u).await?;
-    Ok(Json(
-        json!([{"status_code": 0, "message": "User updated successfully"}]),
-    ))
+    Ok(Json([Status::ok("User updated successfully")]))
 }
 
 async fn remove(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<[Status; 1]>, NxError> {
     let u = find(&s, &actor, &id).await?;
     s.crm.delete_user(&actor, u.id).await?;
-    Ok(Json(
-        json!([{"status_code": 0, "message": "User deleted successfully"}]),
-    ))
+    Ok(Json([Status::ok("User deleted successfully")]))
 }
 
 async fn employees(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<EmployeeRow>>, NxError> {
     let p = Params::parse(q)?;
     let branch = p.int("branch_id")?;
     let users = s.crm.users(&actor).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         users
             .iter()
             .filter(|u| branch.is_none() || u.branch_id == branch)
-            .map(|u| json!({"id": u.id, "code": u.employee_code, "first_name": u.firstname.clone().unwrap_or_default(), "last_name": u.lastname.clone().unwrap_or_default(), "avatar": u.picture.clone().unwrap_or_default()}))
+            .map(|u| EmployeeRow {
+                id: u.id,
+                code: u.employee_code.clone(),
+                first_name: u.firstname.clone().unwrap_or_default(),
+                last_name: u.lastname.clone().unwrap_or_default(),
+                avatar: u.picture.clone().unwrap_or_default(),
+            })
             .collect(),
-    )))
+    ))
 }
 
 /// Users who may sell: not locked, with CRM access.
 async fn sales_users(
     State(s): State<AppState>,
     Caller(actor): Caller,
-) -> Result<Json<Value>, NxError> {
+) -> Result<Json<Vec<SalesUser>>, NxError> {
     let users = s.crm.users(&actor).await?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         users
             .iter()
             .filter(|u| !u.is_lock && u.can_use_crm)
-            .map(|u| json!({"id": u.id, "name": u.username, "firstname": u.firstname.clone().unwrap_or_default(), "lastname": u.lastname.clone().unwrap_or_default()}))
-            .collect(),
-    )))
-}
-
-async fn resources(Caller(_actor): Caller) -> Json<Value> {
-    Json(Value::Array(
-        RESOURCES
-            .iter()
-            .map(|(id, name)| json!({"id": id, "name": name}))
+            .map(|u| SalesUser {
+                id: u.id,
+                name: u.username.clone(),
+                firstname: u.firstname.clone().unwrap_or_default(),
+                lastname: u.lastname.clone().unwrap_or_default(),
+            })
             .collect(),
     ))
+}
+
+async fn resources(Caller(_actor): Caller) -> Json<Vec<IdName<i64>>> {
+    Json(
+        RESOURCES
+            .iter()
+            .map(|(id, name)| IdName {
+                id: *id,
+                name: (*name).to_owned(),
+            })
+            .collect(),
+    )
 }
