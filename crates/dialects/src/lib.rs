@@ -21,6 +21,8 @@ use crm_domain::service::Crm;
 pub struct AppState {
     pub crm: Crm,
     pub auth: AuthService,
+    /// How long an endpoint that sends one message (NextX E38) waits for its outcome.
+    pub send_wait: std::time::Duration,
 }
 
 /// Every dialect's routes on one router.

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod lead;
 pub mod list;
 pub mod marketing;
+pub mod messaging;
 pub mod money;
 pub mod opportunity;
 pub mod repo;

@@ -175,6 +175,7 @@ store!(
     InventoryStore,
     crate::jobs::JobStore,
     crate::webhooks::WebhookStore,
+    crate::messaging::MessageStore,
 );
 
 /// Membership rows of segments and campaigns.

@@ -58,6 +58,12 @@ pub trait Transaction: Send {
 pub struct Work {
     tx: Box<dyn Transaction>,
     after: Vec<Box<dyn FnOnce() + Send>>,
+    /// The tenant's webhook endpoints, read once per unit of work however many records it
+    /// writes (a batch of 1,000 creates fans out from one read).
+    pub(crate) endpoints: Option<(
+        crate::ids::TenantId,
+        std::sync::Arc<Vec<crate::webhooks::Endpoint>>,
+    )>,
 }
 
 impl std::fmt::Debug for Work {
@@ -71,6 +77,7 @@ impl Work {
         Self {
             tx: Box::new(tx),
             after: Vec::new(),
+            endpoints: None,
         }
     }
 

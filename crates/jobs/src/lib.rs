@@ -4,9 +4,11 @@
 //! the [`Handler`] of its kind; [`webhook::Deliver`] is the first handler. Outbound HTTP
 //! goes through one shared [`outbound::Outbound`] client. See `docs/jobs.md`.
 
+pub mod messages;
 pub mod outbound;
 pub mod runner;
 pub mod webhook;
+pub mod zns;
 
 pub use outbound::Outbound;
 pub use runner::{backoff, Handler, JobError, Runner, RunnerConfig};

@@ -91,6 +91,20 @@ impl Resolve for Guarded {
 pub struct Answer {
     pub status: u16,
     pub latency: Duration,
+    /// The first `MAX_BODY` bytes of the answer's body, as text (lossy).
+    pub body: String,
+}
+
+/// How much of an answer's body is read.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// What a request carries.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// A JSON text.
+    Json(String),
+    /// `application/x-www-form-urlencoded` pairs.
+    Form(Vec<(String, String)>),
 }
 
 /// Why no answer came.
@@ -138,12 +152,22 @@ impl Outbound {
             .clone()
     }
 
-    /// POSTs `body` as JSON with `headers`; the body of the answer is read and dropped.
+    /// POSTs `body` as JSON with `headers`.
     pub async fn post_json(
         &self,
         url: &str,
         headers: &[(&str, String)],
         body: String,
+    ) -> Result<Answer, Failure> {
+        self.post(url, headers, Payload::Json(body)).await
+    }
+
+    /// POSTs `payload` with `headers`; the first `MAX_BODY` bytes of the answer are kept.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        payload: Payload,
     ) -> Result<Answer, Failure> {
         let started = Instant::now();
         let refuse = |message: String| Failure {
@@ -186,22 +210,28 @@ impl Outbound {
             permanent: false,
             latency: started.elapsed(),
         })?;
-        let mut req = self
-            .client
-            .post(parsed)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
+        let mut req = match payload {
+            Payload::Json(body) => self
+                .client
+                .post(parsed)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body),
+            Payload::Form(pairs) => self.client.post(parsed).form(&pairs),
+        };
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
         match req.send().await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                // Read (a bounded part of) the answer so the connection can be reused.
-                let _ = tokio::time::timeout(Duration::from_secs(2), resp.bytes()).await;
+                // Read (a bounded part of) the answer; the rest is dropped with the connection.
+                let body = tokio::time::timeout(Duration::from_secs(5), bounded_body(resp))
+                    .await
+                    .unwrap_or_default();
                 Ok(Answer {
                     status,
                     latency: started.elapsed(),
+                    body,
                 })
             }
             Err(e) => Err(Failure {
@@ -211,6 +241,18 @@ impl Outbound {
             }),
         }
     }
+}
+
+async fn bounded_body(mut resp: reqwest::Response) -> String {
+    let mut out: Vec<u8> = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = MAX_BODY - out.len();
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() >= MAX_BODY {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -31,6 +31,7 @@ pub struct App {
     /// `None` on an API-only node (`CRM_WORKERS=0`).
     pub runner: Option<crm_jobs::RunnerConfig>,
     pub outbound: Arc<crm_jobs::Outbound>,
+    pub providers: crm_jobs::messages::ProviderDefaults,
 }
 
 impl App {
@@ -42,6 +43,7 @@ impl App {
         let state = AppState {
             crm: store.crm(),
             auth: AuthService::new(store.clone(), config.auth()),
+            send_wait: std::time::Duration::from_millis(config.send_wait_ms),
         };
         Ok(Self {
             db,
@@ -52,6 +54,7 @@ impl App {
             net: config.net(),
             runner: (config.workers > 0).then(|| config.runner()),
             outbound: Arc::new(crm_jobs::Outbound::new(config.outbound())?),
+            providers: config.providers(),
         })
     }
 
@@ -107,13 +110,24 @@ impl App {
     pub fn runner(&self) -> Option<crm_jobs::Runner> {
         let config = self.runner.clone()?;
         let crm = self.state.crm.clone();
-        Some(crm_jobs::Runner::new(crm.clone(), config).handle(
-            crm_domain::webhooks::DELIVERY_JOB,
-            Arc::new(crm_jobs::webhook::Deliver {
-                crm,
-                outbound: self.outbound.clone(),
-            }),
-        ))
+        Some(
+            crm_jobs::Runner::new(crm.clone(), config)
+                .handle(
+                    crm_domain::webhooks::DELIVERY_JOB,
+                    Arc::new(crm_jobs::webhook::Deliver {
+                        crm: crm.clone(),
+                        outbound: self.outbound.clone(),
+                    }),
+                )
+                .handle(
+                    crm_domain::messaging::MESSAGE_JOB,
+                    Arc::new(crm_jobs::messages::SendMessage::new(
+                        crm,
+                        self.outbound.clone(),
+                        self.providers.clone(),
+                    )),
+                ),
+        )
     }
 }
 

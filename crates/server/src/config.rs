@@ -181,9 +181,20 @@ pub struct Config {
         global = true
     )]
     pub job_retention_days: u64,
-    /// Let webhooks call private, loopback and link-local addresses (refused by default).
+    /// Let webhooks and message providers be called at private, loopback and link-local
+    /// addresses (refused by default).
     #[arg(long, env = "CRM_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub webhook_allow_private: bool,
+    /// The Zalo ZNS API base where a tenant's zns channel names none.
+    #[arg(long, env = "CRM_ZNS_API_URL", default_value = crm_jobs::zns::DEFAULT_API, global = true)]
+    pub zns_api_url: String,
+    /// The Zalo OAuth base (token refresh) where a tenant's zns channel names none.
+    #[arg(long, env = "CRM_ZNS_OAUTH_URL", default_value = crm_jobs::zns::DEFAULT_OAUTH, global = true)]
+    pub zns_oauth_url: String,
+    /// Milliseconds an endpoint that sends one message waits for the outcome before answering
+    /// that it is queued.
+    #[arg(long, env = "CRM_SEND_WAIT_MS", default_value_t = 5_000, global = true)]
+    pub send_wait_ms: u64,
     /// Log filter, e.g. `info` or `crm=debug,sqlx=warn`.
     #[arg(long, env = "CRM_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -249,6 +260,13 @@ impl Config {
         crm_jobs::outbound::OutboundSettings {
             allow_private: self.webhook_allow_private,
             ..Default::default()
+        }
+    }
+
+    pub fn providers(&self) -> crm_jobs::messages::ProviderDefaults {
+        crm_jobs::messages::ProviderDefaults {
+            zns_api: self.zns_api_url.clone(),
+            zns_oauth: self.zns_oauth_url.clone(),
         }
     }
 

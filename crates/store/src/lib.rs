@@ -16,6 +16,7 @@ mod jobs;
 mod leads;
 mod lists;
 mod marketing;
+mod messages;
 mod pipeline;
 mod sales;
 mod table;

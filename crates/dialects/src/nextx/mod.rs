@@ -26,6 +26,7 @@ mod documents;
 mod kit;
 mod leads;
 mod marketing;
+mod messages;
 mod pipeline;
 mod pipeline_out;
 mod products;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(marketing::router())
         .merge(tasks::router())
         .merge(users::router())
+        .merge(messages::router())
 }
 
 #[derive(Debug, Default, Deserialize)]

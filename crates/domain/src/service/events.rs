@@ -52,10 +52,7 @@ impl Crm {
         id: Uuid,
     ) -> DomainResult<()> {
         let event = format!("{object}.{action}");
-        let endpoints = self
-            .webhooks
-            .endpoints(At::Work(w), actor.tenant_id)
-            .await?;
+        let endpoints = self.endpoints_in(w, actor).await?;
         let wanted: Vec<_> = endpoints.iter().filter(|e| e.wants(&event)).collect();
         if wanted.is_empty() {
             return Ok(());
@@ -103,11 +100,28 @@ impl Crm {
         actor: &Actor,
         event: &str,
     ) -> DomainResult<bool> {
-        let endpoints = self
-            .webhooks
-            .endpoints(At::Work(w), actor.tenant_id)
-            .await?;
+        let endpoints = self.endpoints_in(w, actor).await?;
         Ok(endpoints.iter().any(|e| e.wants(event)))
+    }
+
+    /// The tenant's endpoints, read in the unit of work once.
+    async fn endpoints_in(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+    ) -> DomainResult<std::sync::Arc<Vec<crate::webhooks::Endpoint>>> {
+        if let Some((tenant, list)) = &w.endpoints {
+            if *tenant == actor.tenant_id {
+                return Ok(list.clone());
+            }
+        }
+        let list = std::sync::Arc::new(
+            self.webhooks
+                .endpoints(At::Work(w), actor.tenant_id)
+                .await?,
+        );
+        w.endpoints = Some((actor.tenant_id, list.clone()));
+        Ok(list)
     }
 
     /// Enqueues a job in the unit of work; the runner is woken once the work commits.

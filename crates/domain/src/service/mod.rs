@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use uuid::Uuid;
 
 use crate::activity::{Activity, ActivityData};
 use crate::common::{Actor, Link, RecordKind};
@@ -39,6 +40,8 @@ mod events;
 mod links;
 mod lists;
 mod marketing;
+mod messaging;
+pub use messaging::ZnsRequest;
 mod registry;
 mod sales;
 
@@ -71,6 +74,9 @@ pub struct Crm {
     pub(crate) inventory: Arc<dyn crate::repo::InventoryStore>,
     pub(crate) jobs: Arc<dyn crate::jobs::JobStore>,
     pub(crate) webhooks: Arc<dyn crate::webhooks::WebhookStore>,
+    pub(crate) messages: Arc<dyn crate::messaging::MessageStore>,
+    /// Ids of messages whose send came to an end on this node (for answers that wait).
+    pub(crate) message_done: tokio::sync::broadcast::Sender<Uuid>,
     /// Woken after a commit that enqueued jobs, so that a runner claims them at once.
     pub(crate) job_signal: Arc<tokio::sync::Notify>,
 }
@@ -103,7 +109,9 @@ impl Crm {
             registry: store.clone(),
             inventory: store.clone(),
             jobs: store.clone(),
-            webhooks: store,
+            webhooks: store.clone(),
+            messages: store,
+            message_done: tokio::sync::broadcast::channel(1024).0,
             job_signal: Arc::new(tokio::sync::Notify::new()),
         }
     }

@@ -1,5 +1,5 @@
 //! Our own endpoints, under `/crm/v1/` (none of the four vendors has them): webhook
-//! endpoints and their deliveries. Bearer tokens from any vendor's token endpoint work.
+//! endpoints and their deliveries here; channels and messages in [`messages`]. Bearer tokens from any vendor's token endpoint work.
 //! Errors are `{"message": "...", "field": "..."}` with a 4xx status. See `docs/webhooks.md`.
 
 use axum::body::Bytes;
@@ -19,8 +19,11 @@ use uuid::Uuid;
 use crate::body::{parse_ci, BodyError};
 use crate::AppState;
 
+mod messages;
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(messages::router())
         .route("/crm/v1/webhooks", get(list).post(add))
         .route("/crm/v1/webhooks/{id}", get(show).delete(remove))
         .route("/crm/v1/webhooks/{id}/disable", post(disable))
@@ -114,7 +117,7 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-fn id_of(raw: &str) -> Result<Uuid, OwnError> {
+pub(crate) fn id_of(raw: &str) -> Result<Uuid, OwnError> {
     Uuid::parse_str(raw).map_err(|_| OwnError {
         status: StatusCode::NOT_FOUND,
         field: Some("id".to_owned()),

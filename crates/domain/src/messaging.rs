@@ -1,0 +1,380 @@
+//! Messages the server sends for a tenant (e-mail, Zalo ZNS, SMS): each channel's settings, and
+//! one send record per message (queued, sent with the provider's id, failed with its reason), the
+//! only source of send history and statistics. Sending itself is a job (`MESSAGE_JOB`).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::{DomainError, DomainResult};
+use crate::ids::TenantId;
+use crate::search::PageRequest;
+use crate::work::{At, Work};
+
+/// The job kind that sends one message.
+pub const MESSAGE_JOB: &str = "message";
+/// Attempts of a send before it is given up (retryable provider answers only).
+pub const MESSAGE_ATTEMPTS: i32 = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Channel {
+    Email,
+    Zns,
+    Sms,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Zns, Channel::Sms];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Zns => "zns",
+            Channel::Sms => "sms",
+        }
+    }
+
+    pub fn parse(s: &str) -> DomainResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| DomainError::validation("channel", "must be email, zns or sms"))
+    }
+
+    /// The settings a channel takes: (key, secret).
+    pub fn keys(self) -> &'static [(&'static str, bool)] {
+        match self {
+            Channel::Email => &[
+                ("smtp_url", true),
+                ("tls", false),
+                ("from", false),
+                ("from_name", false),
+                ("rate", false),
+            ],
+            Channel::Zns => &[
+                ("api_url", false),
+                ("oauth_url", false),
+                ("app_id", false),
+                ("secret_key", true),
+                ("access_token", true),
+                ("refresh_token", true),
+                ("rate", false),
+            ],
+            Channel::Sms => &[
+                ("api_url", false),
+                ("api_key", true),
+                ("secret_key", true),
+                ("brandname", false),
+                ("sms_type", false),
+                ("unicode", false),
+                ("rate", false),
+            ],
+        }
+    }
+
+    pub fn is_secret(self, key: &str) -> bool {
+        self.keys().iter().any(|(k, secret)| *k == key && *secret)
+    }
+}
+
+/// Longest setting value accepted.
+pub const MAX_SETTING: usize = 2_000;
+
+/// A channel's settings for one tenant: only the channel's known keys.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Settings {
+    pub values: BTreeMap<String, String>,
+}
+
+impl Settings {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Sets `key=value` pairs after checking each; an empty value removes the key.
+    pub fn apply(&mut self, channel: Channel, pairs: &[(String, String)]) -> DomainResult<()> {
+        if pairs.len() > 32 {
+            return Err(DomainError::validation("settings", "at most 32 at once"));
+        }
+        for (key, value) in pairs {
+            let key = key.trim();
+            if !channel.keys().iter().any(|(k, _)| *k == key) {
+                let known: Vec<&str> = channel.keys().iter().map(|(k, _)| *k).collect();
+                return Err(DomainError::validation(
+                    key,
+                    format!(
+                        "is not a {} setting ({})",
+                        channel.as_str(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            let value = value.trim();
+            if value.len() > MAX_SETTING {
+                return Err(DomainError::validation(key, "is too long"));
+            }
+            check_value(channel, key, value)?;
+            if value.is_empty() {
+                self.values.remove(key);
+            } else {
+                self.values.insert(key.to_owned(), value.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// What may be shown: secrets as `"set"`, never their value.
+    pub fn redacted(&self, channel: Channel) -> BTreeMap<String, String> {
+        self.values
+            .iter()
+            .map(|(k, v)| {
+                let shown = if channel.is_secret(k) {
+                    "set".to_owned()
+                } else {
+                    v.clone()
+                };
+                (k.clone(), shown)
+            })
+            .collect()
+    }
+}
+
+fn check_value(channel: Channel, key: &str, value: &str) -> DomainResult<()> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    let url = |v: &str, schemes: &[&str]| {
+        let scheme = v.split_once("://").map(|(s, _)| s).unwrap_or_default();
+        if schemes.contains(&scheme) && v.len() > scheme.len() + 3 {
+            Ok(())
+        } else {
+            Err(DomainError::validation(
+                key,
+                format!("must be a {} URL", schemes.join(" or ")),
+            ))
+        }
+    };
+    match (channel, key) {
+        (Channel::Email, "smtp_url") => url(value, &["smtp", "smtps"]),
+        (Channel::Email, "tls") if !["none", "starttls", "tls"].contains(&value) => Err(
+            DomainError::validation(key, "must be none, starttls or tls"),
+        ),
+        (Channel::Email, "from") => crate::text::Email::parse(key, value).map(|_| ()),
+        (_, "api_url" | "oauth_url") => url(value, &["http", "https"]),
+        (Channel::Sms, "unicode") if !["0", "1", "true", "false"].contains(&value) => {
+            Err(DomainError::validation(key, "must be 0 or 1"))
+        }
+        (_, "rate") => match value.parse::<u32>() {
+            Ok(1..=10_000) => Ok(()),
+            _ => Err(DomainError::validation(
+                key,
+                "must be messages per second, 1 to 10000",
+            )),
+        },
+        _ => Ok(()),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendState {
+    Queued,
+    Sent,
+    Failed,
+    /// Not sent on purpose: unsubscribed, an invalid address, a duplicate in its campaign.
+    Skipped,
+}
+
+impl SendState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendState::Queued => "queued",
+            SendState::Sent => "sent",
+            SendState::Failed => "failed",
+            SendState::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Queued, Self::Sent, Self::Failed, Self::Skipped]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    pub fn is_final(self) -> bool {
+        self != SendState::Queued
+    }
+}
+
+/// One message to one recipient: what to send, and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub channel: Channel,
+    /// What the message belongs to (`zns:<tracking id>`, `sms-campaign:12`…): a recipient is sent
+    /// one message per campaign.
+    pub campaign: String,
+    /// The address as the provider takes it (`84912345678`, an e-mail address).
+    pub recipient: String,
+    /// What the channel sends, as JSON (a ZNS template and its data, a subject and body…).
+    pub content: String,
+    pub state: SendState,
+    /// The provider's id for the message, once sent.
+    pub provider_id: Option<String>,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+    /// The provider's last answer, as received (bounded).
+    pub answer: Option<String>,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// What became of one attempt, as the sending job records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub state: SendState,
+    pub provider_id: Option<String>,
+    pub reason: Option<String>,
+    pub answer: Option<String>,
+}
+
+/// Which messages a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    pub channel: Option<Channel>,
+    pub campaign: Option<String>,
+    pub state: Option<SendState>,
+}
+
+/// How many messages of a campaign are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub queued: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub skipped: i64,
+}
+
+impl Totals {
+    pub fn all(&self) -> i64 {
+        self.queued + self.sent + self.failed + self.skipped
+    }
+}
+
+/// What a sending job carries: the message to send.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MessageJob {
+    pub message_id: Uuid,
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    async fn settings(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        channel: Channel,
+    ) -> DomainResult<Settings>;
+    async fn save_settings(
+        &self,
+        w: &mut Work,
+        tenant: TenantId,
+        channel: Channel,
+        settings: &Settings,
+    ) -> DomainResult<()>;
+    /// Stores a new message; `false` (nothing stored) when the campaign already has one for
+    /// the recipient.
+    async fn add_message(&self, w: &mut Work, m: &Message) -> DomainResult<bool>;
+    /// The campaign's message to a recipient.
+    async fn message_to(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        channel: Channel,
+        campaign: &str,
+        recipient: &str,
+    ) -> DomainResult<Option<Message>>;
+    async fn message(&self, tenant: TenantId, id: Uuid) -> DomainResult<Option<Message>>;
+    /// A message by id alone, for the job sending it.
+    async fn message_by_id(&self, id: Uuid) -> DomainResult<Option<Message>>;
+    /// Records an attempt's outcome (counting the attempt).
+    async fn record(&self, id: Uuid, outcome: &Outcome) -> DomainResult<()>;
+    /// Newest first.
+    async fn messages(
+        &self,
+        tenant: TenantId,
+        filter: &MessageFilter,
+        page: PageRequest,
+    ) -> DomainResult<Vec<Message>>;
+    async fn totals(&self, tenant: TenantId, campaign: &str) -> DomainResult<Totals>;
+}
+
+/// A Vietnamese mobile number as Zalo and SMS gateways take it: `84` and nine digits, from any
+/// notation (`0912 345 678`, `+84 912…`, old 11-digit prefixes mapped).
+pub fn provider_phone(field: &str, input: &str) -> DomainResult<String> {
+    let phone = crate::text::Phone::parse(field, input)?;
+    let key = phone.key();
+    match key.strip_prefix('0') {
+        Some(rest) if rest.len() == 9 && rest.starts_with(['3', '5', '7', '8', '9']) => {
+            Ok(format!("84{rest}"))
+        }
+        _ => Err(DomainError::validation(
+            field,
+            format!("'{input}' is not a Vietnamese mobile number"),
+        )),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_for_providers() {
+        for (input, want) in [
+            ("0912345678", "84912345678"),
+            ("0912 345 678", "84912345678"),
+            ("+84 912.345.678", "84912345678"),
+            ("84912345678", "84912345678"),
+            ("01682345678", "84382345678"),
+        ] {
+            assert_eq!(provider_phone("phone", input).unwrap(), want, "{input}");
+        }
+        for bad in ["0241234567", "12345", "abc", "02838123456"] {
+            assert!(provider_phone("phone", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn settings_are_checked_and_secrets_hidden() {
+        let mut s = Settings::default();
+        s.apply(
+            Channel::Zns,
+            &[
+                ("api_url".into(), "http://127.0.0.1:9/zns".into()),
+                ("access_token".into(), "tok".into()),
+            ],
+        )
+        .unwrap();
+        let shown = s.redacted(Channel::Zns);
+        assert_eq!(shown["access_token"], "set");
+        assert_eq!(shown["api_url"], "http://127.0.0.1:9/zns");
+        assert!(s
+            .apply(Channel::Zns, &[("smtp_url".into(), "x".into())])
+            .is_err());
+        assert!(s
+            .apply(Channel::Zns, &[("api_url".into(), "ftp://x".into())])
+            .is_err());
+        s.apply(Channel::Zns, &[("access_token".into(), String::new())])
+            .unwrap();
+        assert!(s.get("access_token").is_none());
+    }
+}

@@ -1,0 +1,229 @@
+//! Sends `message` jobs: one send record, through its channel, recorded after every attempt.
+//! A message that already reached an end (sent, failed, skipped) is never sent again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use crm_domain::ids::TenantId;
+use crm_domain::jobs::Job;
+use crm_domain::messaging::{Channel, Message, MessageJob, Outcome, SendState};
+use crm_domain::service::Crm;
+use serde_json::Value;
+
+use crate::outbound::Outbound;
+use crate::runner::{Handler, JobError};
+use crate::zns::{self, Sent};
+
+/// Server-wide provider bases, used where a tenant's channel names none.
+#[derive(Debug, Clone)]
+pub struct ProviderDefaults {
+    pub zns_api: String,
+    pub zns_oauth: String,
+}
+
+impl Default for ProviderDefaults {
+    fn default() -> Self {
+        Self {
+            zns_api: zns::DEFAULT_API.to_owned(),
+            zns_oauth: zns::DEFAULT_OAUTH.to_owned(),
+        }
+    }
+}
+
+pub struct SendMessage {
+    crm: Crm,
+    outbound: Arc<Outbound>,
+    defaults: ProviderDefaults,
+    /// One token refresh at a time per tenant on this node (a refresh token is spent by use).
+    refreshing: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl SendMessage {
+    pub fn new(crm: Crm, outbound: Arc<Outbound>, defaults: ProviderDefaults) -> Self {
+        Self {
+            crm,
+            outbound,
+            defaults,
+            refreshing: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn refresh_lock(&self, tenant: TenantId) -> Arc<tokio::sync::Mutex<()>> {
+        self.refreshing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(tenant)
+            .or_default()
+            .clone()
+    }
+
+    /// A usable access token: the stored one unless it is `failed`, else a refreshed one.
+    async fn access_token(&self, tenant: TenantId, failed: Option<&str>) -> Result<String, String> {
+        let lock = self.refresh_lock(tenant);
+        let _turn = lock.lock().await;
+        let s = self
+            .crm
+            .channel_secrets(tenant, Channel::Zns)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(current) = s.get("access_token") {
+            if Some(current) != failed {
+                return Ok(current.to_owned());
+            }
+        }
+        let (Some(app_id), Some(secret), Some(refresh)) =
+            (s.get("app_id"), s.get("secret_key"), s.get("refresh_token"))
+        else {
+            return Err(
+                "the zns channel's access token was refused and it has no app_id, secret_key \
+                 and refresh_token to refresh it"
+                    .to_owned(),
+            );
+        };
+        let oauth = s.get("oauth_url").unwrap_or(&self.defaults.zns_oauth);
+        let (access, refresh) =
+            zns::refresh(&self.outbound, oauth, app_id, secret, refresh).await?;
+        self.crm
+            .update_channel(
+                tenant,
+                Channel::Zns,
+                &[
+                    ("access_token".to_owned(), access.clone()),
+                    ("refresh_token".to_owned(), refresh),
+                ],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(tenant = %tenant.0, "refreshed the Zalo OA access token");
+        Ok(access)
+    }
+
+    async fn send_zns(&self, m: &Message) -> Sent {
+        let content: Value = match serde_json::from_str(&m.content) {
+            Ok(v) => v,
+            Err(e) => {
+                return Sent::Never {
+                    reason: format!("bad stored content: {e}"),
+                    answer: String::new(),
+                }
+            }
+        };
+        let api = match self.crm.channel_secrets(m.tenant_id, Channel::Zns).await {
+            Ok(s) => s
+                .get("api_url")
+                .unwrap_or(&self.defaults.zns_api)
+                .to_owned(),
+            Err(e) => {
+                return Sent::Later {
+                    reason: e.to_string(),
+                    answer: String::new(),
+                }
+            }
+        };
+        let later = |reason: String| Sent::Later {
+            reason,
+            answer: String::new(),
+        };
+        let token = match self.access_token(m.tenant_id, None).await {
+            Ok(t) => t,
+            Err(e) => return later(e),
+        };
+        match zns::send(&self.outbound, &api, &token, &m.recipient, &content).await {
+            Sent::TokenRefused { answer } => {
+                match self.access_token(m.tenant_id, Some(&token)).await {
+                    Ok(fresh) => {
+                        match zns::send(&self.outbound, &api, &fresh, &m.recipient, &content).await
+                        {
+                            Sent::TokenRefused { answer } => Sent::Later {
+                                reason: "Zalo refused the refreshed access token too".to_owned(),
+                                answer,
+                            },
+                            other => other,
+                        }
+                    }
+                    Err(reason) => Sent::Later { reason, answer },
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+#[async_trait]
+impl Handler for SendMessage {
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        let p: MessageJob = serde_json::from_str(&job.payload)
+            .map_err(|e| JobError::Permanent(format!("bad message payload: {e}")))?;
+        let m = self
+            .crm
+            .message_for_job(p.message_id)
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?
+            .filter(|m| m.tenant_id == job.tenant_id)
+            .ok_or_else(|| JobError::Permanent("the message is gone".to_owned()))?;
+        if m.state.is_final() {
+            return Ok(());
+        }
+        let sent = match m.channel {
+            Channel::Zns => self.send_zns(&m).await,
+            other => Sent::Never {
+                reason: format!("the {} channel does not send yet", other.as_str()),
+                answer: String::new(),
+            },
+        };
+        let last = job.attempts >= job.max_attempts;
+        let (outcome, result) = match sent {
+            Sent::Ok { msg_id } => (
+                Outcome {
+                    state: SendState::Sent,
+                    provider_id: Some(msg_id),
+                    reason: None,
+                    answer: None,
+                },
+                Ok(()),
+            ),
+            Sent::Later { reason, answer } => (
+                Outcome {
+                    state: if last {
+                        SendState::Failed
+                    } else {
+                        SendState::Queued
+                    },
+                    provider_id: None,
+                    reason: Some(if last {
+                        format!("{reason} (after {} attempts)", job.attempts)
+                    } else {
+                        reason.clone()
+                    }),
+                    answer: Some(answer),
+                },
+                Err(JobError::Retry(reason)),
+            ),
+            Sent::TokenRefused { answer } => (
+                Outcome {
+                    state: SendState::Failed,
+                    provider_id: None,
+                    reason: Some("Zalo refused the access token".to_owned()),
+                    answer: Some(answer),
+                },
+                Err(JobError::Permanent("token refused".to_owned())),
+            ),
+            Sent::Never { reason, answer } => (
+                Outcome {
+                    state: SendState::Failed,
+                    provider_id: None,
+                    reason: Some(reason.clone()),
+                    answer: Some(answer),
+                },
+                Err(JobError::Permanent(reason)),
+            ),
+        };
+        if let Err(e) = self.crm.record_send(m.id, &outcome).await {
+            // The send happened (or not) either way; a retry finds the record still queued.
+            tracing::warn!(error = %e, message = %m.id, "recording a send failed");
+            return Err(JobError::Retry(e.to_string()));
+        }
+        result
+    }
+}

@@ -1,0 +1,352 @@
+//! Messages that really send: NextX E38 through the tenant's zns channel to a local server
+//! playing Zalo (ZNS API and OA token refresh), on both backends; send records as history.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::zalo::FakeZalo;
+use common::{Backend, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+async fn spawn(backend: Backend) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |c| {
+        c.webhook_allow_private = true;
+        c.job_backoff_ms = 50;
+        c.job_poll_ms = 50;
+    })
+    .await
+}
+
+async fn set_zns(app: &TestApp, token: &str, zalo: &FakeZalo, access: &str) -> Value {
+    let (st, b) = app
+        .call(
+            Method::PUT,
+            "/crm/v1/channels/zns",
+            Some(token),
+            Some(json!({"settings": {
+                "api_url": zalo.base, "oauth_url": zalo.base, "app_id": "app-1",
+                "secret_key": "zalo-secret", "access_token": access, "refresh_token": "refresh-0",
+            }})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    b
+}
+
+async fn zns_sends_refreshes_and_records(app: &TestApp) {
+    let zalo = FakeZalo::start().await;
+    let a = app.tenant("zns-a").await;
+    let b = app.tenant("zns-b").await;
+    let t = &a.token;
+
+    // Not configured yet: a 4xx in NextX's envelope, nothing sent.
+    let (st, body) = app
+        .call(
+            Method::POST,
+            "/api/common/send-zns-message",
+            Some(t),
+            Some(json!({"phone": "0912345678", "template_id": "231", "template_data": {}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["meta"]["status_code"], json!(400), "{body}");
+    assert!(zalo.calls().is_empty());
+
+    // The stored access token has expired: the first send is refused, the server refreshes
+    // the OA token with the refresh token, stores the new pair and sends again.
+    let shown = set_zns(app, t, &zalo, "access-expired").await;
+    assert_eq!(shown["channel"], json!("zns"));
+    assert_eq!(shown["settings"]["access_token"], json!("set"), "{shown}");
+    assert_eq!(shown["settings"]["secret_key"], json!("set"));
+    assert_eq!(shown["settings"]["app_id"], json!("app-1"));
+    assert!(!shown.to_string().contains("zalo-secret"), "{shown}");
+
+    let (st, sent) = app
+        .call(
+            Method::POST,
+            "/api/common/send-zns-message",
+            Some(t),
+            Some(json!({
+                "phone": "0912 345 678",
+                "template_id": "231",
+                "tracking_id": "order-1001",
+                "template_data": {"customer_name": "Nguyễn Văn Đức", "order_code": "DH1001", "amount": 1234000},
+            })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{sent}");
+    assert_eq!(sent["status"], json!("sent"), "{sent}");
+    assert_eq!(sent["status_code"], json!(0));
+    assert_eq!(sent["phone"], json!("0912 345 678"));
+    assert_eq!(sent["template_id"], json!("231"));
+    assert_eq!(sent["tracking_id"], json!("order-1001"));
+    assert_eq!(
+        sent["template_data"]["customer_name"],
+        json!("Nguyễn Văn Đức")
+    );
+    assert_eq!(sent["template_data"]["amount"], json!("1234000"));
+    let msg_id = sent["msg_id"].as_str().unwrap().to_owned();
+    assert!(msg_id.starts_with("zmsg-"), "{sent}");
+
+    let calls = zalo.calls();
+    let paths: Vec<&str> = calls.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/message/template",
+            "/v4/oa/access_token",
+            "/message/template"
+        ],
+        "{calls:?}"
+    );
+    assert_eq!(calls[0].headers["access_token"], "access-expired");
+    assert_eq!(calls[1].headers["secret_key"], "zalo-secret");
+    assert_eq!(calls[1].body["refresh_token"], json!("refresh-0"));
+    assert_eq!(calls[1].body["grant_type"], json!("refresh_token"));
+    assert_eq!(calls[2].headers["access_token"], "access-2");
+    let z = &calls[2].body;
+    assert_eq!(z["phone"], json!("84912345678"));
+    assert_eq!(z["template_id"], json!("231"));
+    assert_eq!(z["tracking_id"], json!("order-1001"));
+    assert_eq!(z["template_data"]["customer_name"], json!("Nguyễn Văn Đức"));
+    assert_eq!(z["template_data"]["order_code"], json!("DH1001"));
+
+    // The same tracking id again answers the first message and sends nothing more.
+    let (st, again) = app
+        .call(
+            Method::POST,
+            "/api/common/send-zns-message",
+            Some(t),
+            Some(
+                json!({"phone": "+84912345678", "template_id": "231", "tracking_id": "order-1001",
+                        "template_data": {"customer_name": "Nguyễn Văn Đức"}}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], sent["id"]);
+    assert_eq!(again["msg_id"], json!(msg_id));
+    assert_eq!(zalo.calls().len(), 3);
+
+    // The next send uses the refreshed token straight away.
+    let (_, next) = app
+        .call(
+            Method::POST,
+            "/api/common/send-zns-message",
+            Some(t),
+            Some(
+                json!({"phone": "01682345678", "template_id": "231", "template_data": {"x": "1"}}),
+            ),
+        )
+        .await;
+    assert_eq!(next["status"], json!("sent"), "{next}");
+    let calls = zalo.calls();
+    assert_eq!(calls.len(), 4);
+    assert_eq!(calls[3].headers["access_token"], "access-2");
+    assert_eq!(calls[3].body["phone"], json!("84382345678"));
+
+    // A number Zalo refuses for good fails at once, with Zalo's reason.
+    zalo.refuse("84987654321", -118);
+    let (st, failed) = app
+        .call(
+            Method::POST,
+            "/api/common/send-zns-message",
+            Some(t),
+            Some(json!({"phone": "0987654321", "template_id": "231", "template_data": {}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{failed}");
+    assert_eq!(failed["status"], json!("failed"), "{failed}");
+    assert_eq!(failed["status_code"], json!(1));
+    assert!(
+        failed["reason"].as_str().unwrap().contains("-118"),
+        "{failed}"
+    );
+    assert_eq!(zalo.calls().len(), 5);
+
+    // Bad input: NextX's envelope, a 4xx, nothing sent.
+    for bad in [
+        json!({"phone": "0241234567", "template_id": "231"}),
+        json!({"phone": "0912345678"}),
+        json!({"phone": "0912345678", "template_id": "231", "template_data": [1, 2]}),
+        json!({"phone": "0912345678", "template_id": "231", "template_data": {"a": {"b": 1}}}),
+        json!({"phone": ["0912345678"], "template_id": "231"}),
+    ] {
+        let (st, body) = app
+            .call(
+                Method::POST,
+                "/api/common/send-zns-message",
+                Some(t),
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{bad} -> {body}");
+        assert!(body["meta"]["message"].is_string(), "{body}");
+    }
+    assert_eq!(zalo.calls().len(), 5);
+
+    // History: our send records, newest first, with the provider's ids and reasons.
+    let (st, list) = app
+        .call(Method::GET, "/crm/v1/messages?channel=zns", Some(t), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    let data = list["data"].as_array().unwrap();
+    assert_eq!(data.len(), 3, "{list}");
+    assert_eq!(data[0]["state"], json!("failed"));
+    assert_eq!(data[0]["recipient"], json!("84987654321"));
+    assert_eq!(data[2]["state"], json!("sent"));
+    assert_eq!(data[2]["provider_id"], json!(msg_id));
+    assert_eq!(data[2]["campaign"], json!("zns:order-1001"));
+    assert_eq!(
+        data[2]["content"]["template_data"]["customer_name"],
+        json!("Nguyễn Văn Đức")
+    );
+    assert!(data[2]["sent_at"].is_string());
+    let (st, one) = app
+        .call(
+            Method::GET,
+            &format!("/crm/v1/messages/{}", sent["id"].as_str().unwrap()),
+            Some(t),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{one}");
+    assert_eq!(one["state"], json!("sent"));
+
+    // The refreshed pair is stored (and still not shown).
+    let (_, shown) = app
+        .call(Method::GET, "/crm/v1/channels/zns", Some(t), None)
+        .await;
+    assert_eq!(shown["settings"]["access_token"], json!("set"));
+    assert_eq!(zalo.tokens().0, "access-2");
+
+    // Another tenant sees neither the messages nor the channel.
+    let (_, other) = app
+        .call(Method::GET, "/crm/v1/messages", Some(&b.token), None)
+        .await;
+    assert_eq!(other["data"], json!([]));
+    let (st, _) = app
+        .call(
+            Method::GET,
+            &format!("/crm/v1/messages/{}", sent["id"].as_str().unwrap()),
+            Some(&b.token),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, theirs) = app
+        .call(Method::GET, "/crm/v1/channels/zns", Some(&b.token), None)
+        .await;
+    assert_eq!(theirs["settings"], json!({}));
+
+    // Channel settings are checked: unknown keys and bad URLs are refused.
+    for bad in [
+        json!({"settings": {"smtp_url": "smtp://x"}}),
+        json!({"settings": {"api_url": "ftp://x"}}),
+        json!({"settings": {"rate": "0"}}),
+        json!({"nope": 1}),
+    ] {
+        let (st, body) = app
+            .call(
+                Method::PUT,
+                "/crm/v1/channels/zns",
+                Some(t),
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{bad} -> {body}");
+        assert!(body["message"].is_string(), "{body}");
+    }
+    let (st, _) = app
+        .call(Method::GET, "/crm/v1/channels/fax", Some(t), None)
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+/// Many sends at once through one expired token: one refresh (the refresh token is spent by
+/// use), every message sent exactly once.
+async fn concurrent_sends_refresh_once(app: &TestApp) {
+    let zalo = FakeZalo::start().await;
+    let a = app.tenant("zns-c").await;
+    set_zns(app, &a.token, &zalo, "access-expired").await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (base, http, token, barrier) = (
+            app.base.clone(),
+            app.http.clone(),
+            a.token.clone(),
+            barrier.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let r = http
+                .post(format!("{base}/api/common/send-zns-message"))
+                .bearer_auth(token)
+                .json(
+                    &json!({"phone": format!("09120000{i:02}"), "template_id": "7",
+                              "tracking_id": format!("t-{i}"), "template_data": {"n": i}}),
+                )
+                .send()
+                .await
+                .unwrap();
+            let st = r.status();
+            let body: Value = r.json().await.unwrap();
+            (st, body)
+        }));
+    }
+    for t in tasks {
+        let (st, body) = t.await.unwrap();
+        assert_eq!(st, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], json!("sent"), "{body}");
+    }
+    let calls = zalo.calls();
+    let refreshes = calls
+        .iter()
+        .filter(|c| c.path == "/v4/oa/access_token")
+        .count();
+    assert_eq!(refreshes, 1, "{calls:?}");
+    let mut accepted: Vec<String> = calls
+        .iter()
+        .filter(|c| c.path == "/message/template" && c.headers["access_token"] == "access-2")
+        .map(|c| c.body["phone"].as_str().unwrap().to_owned())
+        .collect();
+    accepted.sort();
+    accepted.dedup();
+    assert_eq!(accepted.len(), 12);
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.path == "/message/template" && c.headers["access_token"] == "access-2")
+            .count(),
+        12,
+        "each message sent once with the fresh token"
+    );
+}
+
+macro_rules! on_both {
+    ($($name:ident),*) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = spawn(Backend::Sqlite).await.unwrap();
+                super::$name(&app).await;
+                app.stop().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = spawn(Backend::Postgres).await else { return };
+                super::$name(&app).await;
+                app.stop().await;
+            }
+        }
+    )*};
+}
+
+on_both!(
+    zns_sends_refreshes_and_records,
+    concurrent_sends_refresh_once
+);

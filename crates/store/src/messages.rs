@@ -1,0 +1,315 @@
+//! Channel settings and send records.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_domain::ids::TenantId;
+use crm_domain::messaging::{
+    Channel, Message, MessageFilter, MessageStore, Outcome, SendState, Settings, Totals,
+};
+use crm_domain::search::PageRequest;
+use crm_domain::work::{At, Work};
+use crm_domain::{DomainError, DomainResult};
+use sea_query::{Expr, Func, OnConflict, Order, Query};
+use uuid::Uuid;
+
+use crate::error::db_error;
+use crate::table::{al, v};
+use crate::SqlStore;
+
+/// The longest provider answer kept with a message.
+const MAX_ANSWER: usize = 2_000;
+
+const MESSAGE_COLUMNS: [&str; 14] = [
+    "id",
+    "tenant_id",
+    "channel",
+    "campaign",
+    "recipient",
+    "content",
+    "state",
+    "provider_id",
+    "reason",
+    "answer",
+    "attempts",
+    "created_at",
+    "updated_at",
+    "sent_at",
+];
+
+#[derive(Debug, sqlx::FromRow)]
+struct MessageRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    channel: String,
+    campaign: String,
+    recipient: String,
+    content: String,
+    state: String,
+    provider_id: Option<String>,
+    reason: Option<String>,
+    answer: Option<String>,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = DomainError;
+
+    fn try_from(r: MessageRow) -> DomainResult<Self> {
+        let bad = |what: &str| DomainError::Internal(anyhow::anyhow!("stored message {what}"));
+        Ok(Message {
+            id: r.id,
+            tenant_id: TenantId(r.tenant_id),
+            channel: Channel::parse(&r.channel).map_err(|_| bad("channel"))?,
+            campaign: r.campaign,
+            recipient: r.recipient,
+            content: r.content,
+            state: SendState::parse(&r.state).ok_or_else(|| bad("state"))?,
+            provider_id: r.provider_id,
+            reason: r.reason,
+            answer: r.answer,
+            attempts: r.attempts,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            sent_at: r.sent_at,
+        })
+    }
+}
+
+fn col(name: &str) -> Expr {
+    Expr::col(al(name))
+}
+
+fn bounded(s: &Option<String>) -> Option<String> {
+    s.as_ref().map(|a| {
+        let mut end = a.len().min(MAX_ANSWER);
+        while !a.is_char_boundary(end) {
+            end -= 1;
+        }
+        a[..end].to_owned()
+    })
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct SettingsRow {
+    settings: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct CountRow {
+    state: String,
+    n: i64,
+}
+
+impl SqlStore {
+    async fn one_message(&self, q: &sea_query::SelectStatement) -> DomainResult<Option<Message>> {
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let row: Option<MessageRow> = conn.exec().fetch_optional(q).await.map_err(db_error)?;
+        row.map(Message::try_from).transpose()
+    }
+}
+
+#[async_trait]
+impl MessageStore for SqlStore {
+    async fn settings(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        channel: Channel,
+    ) -> DomainResult<Settings> {
+        let q = Query::select()
+            .column(al("settings"))
+            .from(al("channel_settings"))
+            .and_where(col("tenant_id").eq(tenant.0))
+            .and_where(col("channel").eq(channel.as_str()))
+            .to_owned();
+        let mut r = self.db.reader(at).await?;
+        let row: Option<SettingsRow> = r.exec().fetch_optional(&q).await.map_err(db_error)?;
+        Ok(Settings {
+            values: row
+                .and_then(|r| serde_json::from_str(&r.settings).ok())
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn save_settings(
+        &self,
+        w: &mut Work,
+        tenant: TenantId,
+        channel: Channel,
+        s: &Settings,
+    ) -> DomainResult<()> {
+        let json = serde_json::to_string(&s.values).map_err(|e| DomainError::Internal(e.into()))?;
+        let q = Query::insert()
+            .into_table(al("channel_settings"))
+            .columns(["tenant_id", "channel", "settings", "updated_at"].map(al))
+            .values_panic([
+                v(tenant.0),
+                v(channel.as_str()),
+                v(json),
+                v(crm_domain::auth::now()),
+            ])
+            .on_conflict(
+                OnConflict::columns([al("tenant_id"), al("channel")])
+                    .update_columns([al("settings"), al("updated_at")])
+                    .to_owned(),
+            )
+            .to_owned();
+        crate::db::tx(w)?
+            .exec()
+            .execute(&q)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn add_message(&self, w: &mut Work, m: &Message) -> DomainResult<bool> {
+        let q = Query::insert()
+            .into_table(al("messages"))
+            .columns(MESSAGE_COLUMNS.map(al))
+            .values_panic([
+                v(m.id),
+                v(m.tenant_id.0),
+                v(m.channel.as_str()),
+                v(m.campaign.as_str()),
+                v(m.recipient.as_str()),
+                v(m.content.as_str()),
+                v(m.state.as_str()),
+                v(m.provider_id.clone()),
+                v(m.reason.clone()),
+                v(bounded(&m.answer)),
+                v(m.attempts),
+                v(m.created_at),
+                v(m.updated_at),
+                v(m.sent_at),
+            ])
+            .on_conflict(
+                OnConflict::columns(["tenant_id", "channel", "campaign", "recipient"].map(al))
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned();
+        let n = crate::db::tx(w)?
+            .exec()
+            .execute(&q)
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn message_to(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        channel: Channel,
+        campaign: &str,
+        recipient: &str,
+    ) -> DomainResult<Option<Message>> {
+        let q = Query::select()
+            .columns(MESSAGE_COLUMNS.map(al))
+            .from(al("messages"))
+            .and_where(col("tenant_id").eq(tenant.0))
+            .and_where(col("channel").eq(channel.as_str()))
+            .and_where(col("campaign").eq(campaign))
+            .and_where(col("recipient").eq(recipient))
+            .to_owned();
+        let mut r = self.db.reader(at).await?;
+        let row: Option<MessageRow> = r.exec().fetch_optional(&q).await.map_err(db_error)?;
+        row.map(Message::try_from).transpose()
+    }
+
+    async fn message(&self, tenant: TenantId, id: Uuid) -> DomainResult<Option<Message>> {
+        let q = Query::select()
+            .columns(MESSAGE_COLUMNS.map(al))
+            .from(al("messages"))
+            .and_where(col("tenant_id").eq(tenant.0))
+            .and_where(col("id").eq(id))
+            .to_owned();
+        self.one_message(&q).await
+    }
+
+    async fn message_by_id(&self, id: Uuid) -> DomainResult<Option<Message>> {
+        let q = Query::select()
+            .columns(MESSAGE_COLUMNS.map(al))
+            .from(al("messages"))
+            .and_where(col("id").eq(id))
+            .to_owned();
+        self.one_message(&q).await
+    }
+
+    async fn record(&self, id: Uuid, o: &Outcome) -> DomainResult<()> {
+        let now = crm_domain::auth::now();
+        let mut q = Query::update();
+        q.table(al("messages"))
+            .value(al("state"), o.state.as_str())
+            .value(al("reason"), o.reason.clone())
+            .value(al("answer"), bounded(&o.answer))
+            .value(al("updated_at"), now)
+            .value(al("attempts"), Expr::col(al("attempts")).add(1))
+            .and_where(col("id").eq(id))
+            // A message that reached an end stays there: a late attempt changes nothing.
+            .and_where(col("state").eq(SendState::Queued.as_str()));
+        if o.provider_id.is_some() {
+            q.value(al("provider_id"), o.provider_id.clone());
+        }
+        if o.state == SendState::Sent {
+            q.value(al("sent_at"), now);
+        }
+        self.db.write_relaxed(&q).await?;
+        Ok(())
+    }
+
+    async fn messages(
+        &self,
+        tenant: TenantId,
+        f: &MessageFilter,
+        page: PageRequest,
+    ) -> DomainResult<Vec<Message>> {
+        let mut q = Query::select();
+        q.columns(MESSAGE_COLUMNS.map(al))
+            .from(al("messages"))
+            .and_where(col("tenant_id").eq(tenant.0))
+            .order_by(al("created_at"), Order::Desc)
+            .order_by(al("id"), Order::Desc)
+            .limit(u64::from(page.size))
+            .offset(page.offset());
+        if let Some(c) = f.channel {
+            q.and_where(col("channel").eq(c.as_str()));
+        }
+        if let Some(c) = &f.campaign {
+            q.and_where(col("campaign").eq(c.as_str()));
+        }
+        if let Some(s) = f.state {
+            q.and_where(col("state").eq(s.as_str()));
+        }
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let rows: Vec<MessageRow> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
+        rows.into_iter().map(Message::try_from).collect()
+    }
+
+    async fn totals(&self, tenant: TenantId, campaign: &str) -> DomainResult<Totals> {
+        let q = Query::select()
+            .column(al("state"))
+            .expr_as(Func::count(Expr::col(al("id"))), al("n"))
+            .from(al("messages"))
+            .and_where(col("tenant_id").eq(tenant.0))
+            .and_where(col("campaign").eq(campaign))
+            .group_by_col(al("state"))
+            .to_owned();
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let rows: Vec<CountRow> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
+        let mut t = Totals::default();
+        for r in rows {
+            match SendState::parse(&r.state) {
+                Some(SendState::Queued) => t.queued = r.n,
+                Some(SendState::Sent) => t.sent = r.n,
+                Some(SendState::Failed) => t.failed = r.n,
+                Some(SendState::Skipped) => t.skipped = r.n,
+                None => {}
+            }
+        }
+        Ok(t)
+    }
+}
