@@ -450,3 +450,60 @@ pub async fn webhook(app: &crate::App, cmd: crate::config::WebhookCommand) -> an
     }
     Ok(())
 }
+
+pub async fn channel(app: &crate::App, cmd: crate::config::ChannelCommand) -> anyhow::Result<()> {
+    use crate::config::ChannelCommand as C;
+    use crm_domain::messaging::Channel;
+    let crm = &app.state.crm;
+    let print =
+        |channel: Channel, settings: &std::collections::BTreeMap<String, String>, json: bool| {
+            if json {
+                println!(
+                    "{}",
+                    json!({"channel": channel.as_str(), "settings": settings})
+                );
+            } else {
+                println!("{}", channel.as_str());
+                for (k, v) in settings {
+                    println!("  {k} = {v}");
+                }
+            }
+        };
+    match cmd {
+        C::Set {
+            tenant,
+            channel,
+            settings,
+            json,
+        } => {
+            let actor = operator(app, &tenant).await?;
+            let channel = Channel::parse(&channel)?;
+            let pairs = settings
+                .iter()
+                .map(|kv| {
+                    kv.split_once('=')
+                        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+                        .ok_or_else(|| anyhow::anyhow!("'{kv}' is not key=value"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let shown = crm.set_channel(&actor, channel, &pairs).await?;
+            print(channel, &shown, json);
+        }
+        C::Show {
+            tenant,
+            channel,
+            json,
+        } => {
+            let actor = operator(app, &tenant).await?;
+            let channels = match channel {
+                Some(c) => vec![Channel::parse(&c)?],
+                None => Channel::ALL.to_vec(),
+            };
+            for c in channels {
+                let shown = crm.channel(&actor, c).await?;
+                print(c, &shown, json);
+            }
+        }
+    }
+    Ok(())
+}

@@ -303,6 +303,33 @@ pub enum Command {
     /// Manage a tenant's webhook endpoints.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Set and show a tenant's message channels (email, zns, sms).
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Set settings of a channel: `key=value` pairs (an empty value removes a key).
+    Set {
+        #[arg(long)]
+        tenant: String,
+        /// email, zns or sms.
+        channel: String,
+        /// `key=value`, e.g. `access_token=…` or `api_url=https://…`.
+        #[arg(required = true)]
+        settings: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a tenant's channels (one, or all), secrets as `set`.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        channel: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -59,6 +59,11 @@ async fn run(args: Cli) -> anyhow::Result<()> {
             app.db.close().await;
             result
         }
+        Command::Channel(cmd) => {
+            let result = cli::channel(&app, cmd).await;
+            app.db.close().await;
+            result
+        }
         Command::Client(cmd) => {
             let result = cli::client(&app.state.auth, cmd).await;
             app.db.close().await;

@@ -420,3 +420,86 @@ async fn operator_runs_webhooks_and_jobs_sqlite() {
 async fn operator_runs_webhooks_and_jobs_postgres() {
     operator_runs_webhooks_and_jobs(Backend::Postgres).await;
 }
+
+/// `crm channel set|show`: settings are checked, secrets never printed.
+async fn operator_sets_channels(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    run_json(
+        &db,
+        &["tenant", "create", "Shop", "--slug", "shop", "--json"],
+    )
+    .await;
+    let set = run_json(
+        &db,
+        &[
+            "channel",
+            "set",
+            "--tenant",
+            "shop",
+            "zns",
+            "api_url=https://business.openapi.zalo.me",
+            "app_id=123",
+            "secret_key=s3cr3t",
+            "access_token=tok-1",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(set["channel"], json!("zns"));
+    assert_eq!(set["settings"]["app_id"], json!("123"));
+    assert_eq!(set["settings"]["secret_key"], json!("set"));
+    assert_eq!(set["settings"]["access_token"], json!("set"));
+    assert!(!set.to_string().contains("s3cr3t"), "{set}");
+    let shown = run_json(
+        &db,
+        &["channel", "show", "--tenant", "shop", "zns", "--json"],
+    )
+    .await;
+    assert_eq!(shown, set);
+    // A removed key is gone; an unknown key fails with a message and changes nothing.
+    run_json(
+        &db,
+        &[
+            "channel", "set", "--tenant", "shop", "zns", "app_id=", "--json",
+        ],
+    )
+    .await;
+    let out = crm(&db)
+        .args([
+            "channel",
+            "set",
+            "--tenant",
+            "shop",
+            "zns",
+            "smtp_url=smtp://x",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("smtp_url"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = run_json(
+        &db,
+        &["channel", "show", "--tenant", "shop", "zns", "--json"],
+    )
+    .await;
+    assert!(shown["settings"].get("app_id").is_none(), "{shown}");
+    assert!(shown["settings"].get("smtp_url").is_none(), "{shown}");
+    assert_eq!(shown["settings"]["access_token"], json!("set"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_sets_channels_sqlite() {
+    operator_sets_channels(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_sets_channels_postgres() {
+    operator_sets_channels(Backend::Postgres).await;
+}
