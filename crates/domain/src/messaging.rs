@@ -314,6 +314,21 @@ pub trait MessageStore: Send + Sync {
         page: PageRequest,
     ) -> DomainResult<Vec<Message>>;
     async fn totals(&self, tenant: TenantId, campaign: &str) -> DomainResult<Totals>;
+    /// Records that `address` wants no more messages of `channel` from the tenant; `false`
+    /// when it was recorded already.
+    async fn unsubscribe(
+        &self,
+        tenant: TenantId,
+        channel: Channel,
+        address: &str,
+    ) -> DomainResult<bool>;
+    async fn is_unsubscribed(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        channel: Channel,
+        address: &str,
+    ) -> DomainResult<bool>;
 }
 
 /// A Vietnamese mobile number as Zalo and SMS gateways take it: `84` and nine digits, from any

@@ -132,6 +132,53 @@ pub fn canonical_phone(input: &str) -> Option<String> {
     Some(national)
 }
 
+/// The text of an HTML body, for the plain part of an e-mail: tags dropped (line breaks where
+/// blocks end), the common entities decoded, blank runs collapsed. Linear in the input.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt + 1..];
+        let Some(gt) = after.find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = after[..gt].trim_start_matches('/').to_ascii_lowercase();
+        let name = tag
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or("");
+        if matches!(
+            name,
+            "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "table"
+        ) {
+            out.push('\n');
+        }
+        rest = &after[gt + 1..];
+    }
+    out.push_str(rest);
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let mut lines: Vec<String> = Vec::new();
+    for line in decoded.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.is_empty() {
+            if lines.last().is_some_and(|l| !l.is_empty()) {
+                lines.push(String::new());
+            }
+        } else {
+            lines.push(words.join(" "));
+        }
+    }
+    lines.join("\n").trim().to_owned()
+}
+
 /// An e-mail address as entered, compared case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
@@ -183,6 +230,16 @@ impl Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_bodies_as_text() {
+        assert_eq!(
+            html_to_text("<p>Chào <b>Đức</b>,</p><p>Đơn&nbsp;hàng &amp; quà</p>"),
+            "Chào Đức,\n\nĐơn hàng & quà"
+        );
+        assert_eq!(html_to_text("no tags"), "no tags");
+        assert_eq!(html_to_text("a <unclosed"), "a");
+    }
 
     #[test]
     fn folds_vietnamese_accents_and_d_stroke() {

@@ -11,6 +11,7 @@ use crm_domain::messaging::{Channel, Message, MessageJob, Outcome, SendState};
 use crm_domain::service::Crm;
 use serde_json::Value;
 
+use crate::email::{Mailer, Outgoing, Server};
 use crate::outbound::Outbound;
 use crate::runner::{Handler, JobError};
 use crate::zns::{self, Sent};
@@ -20,6 +21,8 @@ use crate::zns::{self, Sent};
 pub struct ProviderDefaults {
     pub zns_api: String,
     pub zns_oauth: String,
+    /// This server's address as recipients reach it (unsubscribe links).
+    pub public_url: String,
 }
 
 impl Default for ProviderDefaults {
@@ -27,6 +30,7 @@ impl Default for ProviderDefaults {
         Self {
             zns_api: zns::DEFAULT_API.to_owned(),
             zns_oauth: zns::DEFAULT_OAUTH.to_owned(),
+            public_url: "http://localhost:8080".to_owned(),
         }
     }
 }
@@ -35,6 +39,7 @@ pub struct SendMessage {
     crm: Crm,
     outbound: Arc<Outbound>,
     defaults: ProviderDefaults,
+    mailer: Mailer,
     /// One token refresh at a time per tenant on this node (a refresh token is spent by use).
     refreshing: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -45,6 +50,7 @@ impl SendMessage {
             crm,
             outbound,
             defaults,
+            mailer: Mailer::default(),
             refreshing: Mutex::new(HashMap::new()),
         }
     }
@@ -97,6 +103,47 @@ impl SendMessage {
             .map_err(|e| e.to_string())?;
         tracing::info!(tenant = %tenant.0, "refreshed the Zalo OA access token");
         Ok(access)
+    }
+
+    async fn send_email(&self, m: &Message) -> Sent {
+        let never = |reason: String| Sent::Never {
+            reason,
+            answer: String::new(),
+        };
+        let content: Value = match serde_json::from_str(&m.content) {
+            Ok(v) => v,
+            Err(e) => return never(format!("bad stored content: {e}")),
+        };
+        let s = match self.crm.channel_secrets(m.tenant_id, Channel::Email).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Sent::Later {
+                    reason: e.to_string(),
+                    answer: String::new(),
+                }
+            }
+        };
+        let (Some(url), Some(from)) = (s.get("smtp_url"), s.get("from")) else {
+            return never("the email channel has no smtp_url or from".to_owned());
+        };
+        let server = match Server::parse(url, s.get("tls")) {
+            Ok(server) => server,
+            Err(e) => return never(e),
+        };
+        let domain = from.rsplit_once('@').map_or("localhost", |(_, d)| d);
+        let out = Outgoing {
+            from,
+            from_name: s.get("from_name"),
+            to: &m.recipient,
+            content: &content,
+            message_id: format!("<{}@{domain}>", m.id.simple()),
+            unsubscribe: Some(format!(
+                "{}/crm/v1/unsubscribe/{}",
+                self.defaults.public_url.trim_end_matches('/'),
+                m.id
+            )),
+        };
+        self.mailer.send(&server, out).await
     }
 
     async fn send_zns(&self, m: &Message) -> Sent {
@@ -167,6 +214,7 @@ impl Handler for SendMessage {
         }
         let sent = match m.channel {
             Channel::Zns => self.send_zns(&m).await,
+            Channel::Email => self.send_email(&m).await,
             other => Sent::Never {
                 reason: format!("the {} channel does not send yet", other.as_str()),
                 answer: String::new(),

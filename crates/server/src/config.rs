@@ -191,6 +191,14 @@ pub struct Config {
     /// The Zalo OAuth base (token refresh) where a tenant's zns channel names none.
     #[arg(long, env = "CRM_ZNS_OAUTH_URL", default_value = crm_jobs::zns::DEFAULT_OAUTH, global = true)]
     pub zns_oauth_url: String,
+    /// This server's address as the recipients of its messages reach it (unsubscribe links).
+    #[arg(
+        long,
+        env = "CRM_PUBLIC_URL",
+        default_value = "http://localhost:8080",
+        global = true
+    )]
+    pub public_url: String,
     /// Milliseconds an endpoint that sends one message waits for the outcome before answering
     /// that it is queued.
     #[arg(long, env = "CRM_SEND_WAIT_MS", default_value_t = 5_000, global = true)]
@@ -267,6 +275,7 @@ impl Config {
         crm_jobs::messages::ProviderDefaults {
             zns_api: self.zns_api_url.clone(),
             zns_oauth: self.zns_oauth_url.clone(),
+            public_url: self.public_url.clone(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::smtp::Smtp;
 use common::zalo::FakeZalo;
 use common::{Backend, TestApp};
 use reqwest::{Method, StatusCode};
@@ -326,6 +327,214 @@ async fn concurrent_sends_refresh_once(app: &TestApp) {
     );
 }
 
+/// E-mail through the tenant's SMTP channel to a real SMTP server: MIME with Vietnamese intact,
+/// a stable Message-ID, one-click unsubscribe recorded and honoured.
+async fn email_sends_and_unsubscribes(app: &TestApp) {
+    let smtp = Smtp::start().await;
+    let a = app.tenant("mail-a").await;
+    let t = &a.token;
+    let (st, shown) = app
+        .call(
+            Method::PUT,
+            "/crm/v1/channels/email",
+            Some(t),
+            Some(json!({"settings": {
+                "smtp_url": format!("smtp://shop:p%40ss@127.0.0.1:{}", smtp.port),
+                "tls": "none", "from": "cskh@cuahang.vn", "from_name": "Cửa hàng Hoa Mai",
+            }})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{shown}");
+    assert_eq!(shown["settings"]["smtp_url"], json!("set"), "{shown}");
+    assert!(!shown.to_string().contains("p%40ss"), "{shown}");
+
+    let send = |to: &str, campaign: &str| {
+        json!({
+            "channel": "email", "to": to, "campaign": campaign,
+            "subject": "Ưu đãi tháng 12 cho Nguyễn Văn Đức",
+            "html": "<p>Chào anh <b>Đức</b>,</p><p>Giảm 20% đơn hàng &amp; quà tặng.</p>",
+        })
+    };
+    let (st, queued) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(t),
+            Some(send("Duc@Example.vn", "dec-2026")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(queued["state"], json!("queued"));
+    assert_eq!(queued["recipient"], json!("duc@example.vn"));
+    let got = smtp.wait(1).await;
+    if got.is_empty() {
+        let id = queued["id"].as_str().unwrap();
+        let rec = app
+            .call(
+                Method::GET,
+                &format!("/crm/v1/messages/{id}"),
+                Some(t),
+                None,
+            )
+            .await
+            .1;
+        panic!("nothing received: {rec}");
+    }
+    assert_eq!(got.len(), 1);
+    let m = &got[0];
+    assert_eq!(m["auth_user"], json!("shop"), "AUTH with the URL's user");
+    assert_eq!(m["mail_from"], json!("cskh@cuahang.vn"));
+    assert_eq!(m["rcpt_tos"], json!(["duc@example.vn"]));
+    assert_eq!(
+        m["headers"]["Subject"],
+        json!("Ưu đãi tháng 12 cho Nguyễn Văn Đức")
+    );
+    assert!(
+        m["headers"]["From"]
+            .as_str()
+            .unwrap()
+            .contains("Cửa hàng Hoa Mai"),
+        "{m}"
+    );
+    assert_eq!(m["content_type"], json!("multipart/alternative"));
+    assert!(
+        m["parts"]["text/html"]
+            .as_str()
+            .unwrap()
+            .contains("<b>Đức</b>"),
+        "{m}"
+    );
+    let text = m["parts"]["text/plain"].as_str().unwrap();
+    assert!(text.contains("Chào anh Đức,"), "{text}");
+    assert!(text.contains("Giảm 20% đơn hàng & quà tặng."), "{text}");
+    let id = queued["id"].as_str().unwrap();
+    let message_id = m["headers"]["Message-ID"].as_str().unwrap();
+    assert_eq!(message_id, format!("<{}@cuahang.vn>", id.replace('-', "")));
+    let unsub = m["headers"]["List-Unsubscribe"].as_str().unwrap();
+    assert!(
+        unsub.contains(&format!("/crm/v1/unsubscribe/{id}")),
+        "{unsub}"
+    );
+    assert_eq!(
+        m["headers"]["List-Unsubscribe-Post"],
+        json!("List-Unsubscribe=One-Click")
+    );
+
+    // The record says sent, with the Message-ID as the provider's id.
+    let mut rec = Value::Null;
+    for _ in 0..100 {
+        rec = app
+            .call(
+                Method::GET,
+                &format!("/crm/v1/messages/{id}"),
+                Some(t),
+                None,
+            )
+            .await
+            .1;
+        if rec["state"] == json!("sent") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(rec["state"], json!("sent"), "{rec}");
+    assert_eq!(rec["provider_id"], json!(message_id));
+
+    // The same campaign to the same address sends nothing more.
+    let (_, again) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(t),
+            Some(send("duc@example.vn", "dec-2026")),
+        )
+        .await;
+    assert_eq!(again["id"], queued["id"]);
+
+    // One click (RFC 8058): a GET shows a page and changes nothing; the POST records it.
+    let path = format!("/crm/v1/unsubscribe/{id}");
+    let page = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    let (_, later) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(t),
+            Some(send("duc@example.vn", "jan-2027")),
+        )
+        .await;
+    assert_eq!(
+        later["state"],
+        json!("queued"),
+        "a GET does not unsubscribe: {later}"
+    );
+    smtp.wait(2).await;
+    let done = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let (st, skipped) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(t),
+            Some(send("duc@example.vn", "feb-2027")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED);
+    assert_eq!(skipped["state"], json!("skipped"), "{skipped}");
+    assert_eq!(skipped["reason"], json!("unsubscribed"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        smtp.messages().len(),
+        2,
+        "nothing sent to an unsubscribed address"
+    );
+
+    // Bad input: our envelope, a 4xx, nothing stored.
+    for bad in [
+        json!({"channel": "email", "to": "not-an-address", "subject": "x", "text": "y"}),
+        json!({"channel": "email", "to": "a@b.vn", "text": "y"}),
+        json!({"channel": "email", "to": "a@b.vn", "subject": "x"}),
+        json!({"channel": "sms", "to": "0912345678", "subject": "x", "text": "y"}),
+        json!({"channel": "email", "to": "a@b.vn", "subject": "x", "text": "y", "extra": 1}),
+    ] {
+        let (st, body) = app
+            .call(Method::POST, "/crm/v1/messages", Some(t), Some(bad.clone()))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{bad} -> {body}");
+        assert!(body["message"].is_string(), "{body}");
+    }
+    let (st, _) = app
+        .call(Method::POST, "/crm/v1/unsubscribe/not-an-id", None, None)
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // A tenant without an e-mail channel is told so.
+    let b = app.tenant("mail-b").await;
+    let (st, body) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(&b.token),
+            Some(send("x@y.vn", "c")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], json!("channel"));
+    smtp.stop().await;
+}
+
 macro_rules! on_both {
     ($($name:ident),*) => {$(
         mod $name {
@@ -348,5 +557,6 @@ macro_rules! on_both {
 
 on_both!(
     zns_sends_refreshes_and_records,
-    concurrent_sends_refresh_once
+    concurrent_sends_refresh_once,
+    email_sends_and_unsubscribes
 );

@@ -312,4 +312,52 @@ impl MessageStore for SqlStore {
         }
         Ok(t)
     }
+
+    async fn unsubscribe(
+        &self,
+        tenant: TenantId,
+        channel: Channel,
+        address: &str,
+    ) -> DomainResult<bool> {
+        let q = Query::insert()
+            .into_table(al("unsubscribes"))
+            .columns(["tenant_id", "channel", "address", "at"].map(al))
+            .values_panic([
+                v(tenant.0),
+                v(channel.as_str()),
+                v(address),
+                v(crm_domain::auth::now()),
+            ])
+            .on_conflict(
+                OnConflict::columns(["tenant_id", "channel", "address"].map(al))
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned();
+        Ok(self.db.write(&q).await? == 1)
+    }
+
+    async fn is_unsubscribed(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        channel: Channel,
+        address: &str,
+    ) -> DomainResult<bool> {
+        let q = Query::select()
+            .column(al("address"))
+            .from(al("unsubscribes"))
+            .and_where(col("tenant_id").eq(tenant.0))
+            .and_where(col("channel").eq(channel.as_str()))
+            .and_where(col("address").eq(address))
+            .to_owned();
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[allow(dead_code)]
+            address: String,
+        }
+        let mut r = self.db.reader(at).await?;
+        let row: Option<Row> = r.exec().fetch_optional(&q).await.map_err(db_error)?;
+        Ok(row.is_some())
+    }
 }

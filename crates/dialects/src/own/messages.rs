@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use crm_domain::messaging::{Channel, Message, MessageFilter, SendState};
 use crm_domain::search::PageRequest;
+use crm_domain::service::EmailRequest;
 use crm_domain::DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -23,8 +26,12 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/crm/v1/channels/{channel}", get(show).put(set))
-        .route("/crm/v1/messages", get(list))
+        .route("/crm/v1/messages", get(list).post(send))
         .route("/crm/v1/messages/{id}", get(one))
+        .route(
+            "/crm/v1/unsubscribe/{id}",
+            get(unsubscribe_page).post(unsubscribe),
+        )
 }
 
 #[derive(Debug, Serialize)]
@@ -157,4 +164,83 @@ async fn one(
 ) -> Result<Json<MessageOut>, OwnError> {
     let m = s.crm.message(&actor, id_of(&id)?).await?;
     Ok(Json((&m).into()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendBody {
+    /// `email` (ZNS is sent through NextX's E38 endpoint).
+    channel: String,
+    to: String,
+    subject: Option<String>,
+    text: Option<String>,
+    html: Option<String>,
+    /// One message per recipient and campaign: sending again answers the first.
+    campaign: Option<String>,
+}
+
+/// Queues one message; answers its record (`202`, `queued`, or `skipped` for an address that
+/// unsubscribed). Follow it with `GET /crm/v1/messages/{id}`.
+async fn send(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<MessageOut>), OwnError> {
+    let b: SendBody = parse_ci(&body?)?;
+    let channel = channel_of(&b.channel)?;
+    if channel != Channel::Email {
+        return Err(DomainError::validation(
+            "channel",
+            "only email is sent here (ZNS: POST /api/common/send-zns-message)",
+        )
+        .into());
+    }
+    let m = s
+        .crm
+        .send_email(
+            &actor,
+            EmailRequest {
+                to: b.to,
+                subject: b.subject.unwrap_or_default(),
+                text: b.text,
+                html: b.html,
+                campaign: b.campaign,
+            },
+        )
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json((&m).into())))
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:32em;margin:4em auto\">{body}</body></html>"
+    ))
+}
+
+/// The link in an e-mail: a page with a button (a GET alone never unsubscribes, so that link
+/// scanners cannot do it for the reader).
+async fn unsubscribe_page(Path(id): Path<String>) -> Result<Html<String>, OwnError> {
+    let id = id_of(&id)?;
+    Ok(page(
+        "Hủy đăng ký",
+        &format!(
+            "<h1>Hủy đăng ký nhận thư</h1><p>Bạn sẽ không nhận thêm thư từ người gửi này.</p>\
+             <form method=\"post\" action=\"/crm/v1/unsubscribe/{id}\">\
+             <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
+             <button type=\"submit\">Hủy đăng ký</button></form>"
+        ),
+    ))
+}
+
+/// One-click unsubscribe (RFC 8058): the mail client POSTs `List-Unsubscribe=One-Click`.
+async fn unsubscribe(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, OwnError> {
+    s.crm.unsubscribe(id_of(&id)?).await?;
+    Ok(page(
+        "Đã hủy đăng ký",
+        "<h1>Đã hủy đăng ký</h1><p>Bạn sẽ không nhận thêm thư từ người gửi này.</p>",
+    ))
 }

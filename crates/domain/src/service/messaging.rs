@@ -23,6 +23,22 @@ pub struct ZnsRequest {
     pub tracking_id: Option<String>,
 }
 
+/// One e-mail asked for (our `POST /crm/v1/messages`).
+#[derive(Debug, Clone, Default)]
+pub struct EmailRequest {
+    pub to: String,
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    /// What the e-mail belongs to: one e-mail per recipient and campaign. A fresh one when
+    /// `None`.
+    pub campaign: Option<String>,
+}
+
+/// Longest e-mail subject, and body (text and HTML together), accepted.
+pub const MAX_SUBJECT: usize = 500;
+pub const MAX_EMAIL_BODY: usize = 512 * 1024;
+
 /// Largest template data accepted: keys, and characters per value.
 pub const MAX_TEMPLATE_KEYS: usize = 50;
 pub const MAX_TEMPLATE_VALUE: usize = 1_000;
@@ -118,6 +134,68 @@ impl Crm {
             .await
     }
 
+    /// Queues one e-mail through the tenant's e-mail channel; an address that unsubscribed is
+    /// recorded as skipped and not sent.
+    pub async fn send_email(&self, actor: &Actor, req: EmailRequest) -> DomainResult<Message> {
+        let to = crate::text::Email::parse("to", &req.to)?;
+        let subject = crate::common::required("subject", Some(req.subject), MAX_SUBJECT)?;
+        let text = req.text.unwrap_or_default();
+        let html = req.html.unwrap_or_default();
+        if text.trim().is_empty() && html.trim().is_empty() {
+            return Err(DomainError::validation(
+                "text",
+                "a text or an HTML body is required",
+            ));
+        }
+        if text.len() + html.len() > MAX_EMAIL_BODY {
+            return Err(DomainError::validation(
+                "html",
+                format!("the body is larger than {MAX_EMAIL_BODY} bytes"),
+            ));
+        }
+        let campaign = crate::common::text("campaign", req.campaign, 200)?
+            .unwrap_or_else(|| format!("email:{}", Uuid::now_v7().simple()));
+        let settings = self
+            .channel_secrets(actor.tenant_id, Channel::Email)
+            .await?;
+        if settings.get("smtp_url").is_none() || settings.get("from").is_none() {
+            return Err(DomainError::validation(
+                "channel",
+                "the email channel needs smtp_url and from: set them first (crm channel set … email)",
+            ));
+        }
+        // Without a text part, the HTML's text stands in (mail clients show one or the other).
+        let text = if text.trim().is_empty() {
+            crate::text::html_to_text(&html)
+        } else {
+            text
+        };
+        let content =
+            serde_json::json!({"subject": subject, "text": text, "html": html}).to_string();
+        let recipient = to.key().to_owned();
+        let skipped = self
+            .messages
+            .is_unsubscribed(At::Committed, actor.tenant_id, Channel::Email, &recipient)
+            .await?
+            .then_some("unsubscribed");
+        self.queue_message_as(actor, Channel::Email, campaign, recipient, content, skipped)
+            .await
+    }
+
+    /// Records an opt-out from a message's link (one click, no sign-in): its recipient gets
+    /// no more messages of that channel from the tenant.
+    pub async fn unsubscribe(&self, message: Uuid) -> DomainResult<Message> {
+        let m = self
+            .messages
+            .message_by_id(message)
+            .await?
+            .ok_or(DomainError::not_found("message"))?;
+        self.messages
+            .unsubscribe(m.tenant_id, m.channel, &m.recipient)
+            .await?;
+        Ok(m)
+    }
+
     /// Stores a message and enqueues its job, unless the campaign already has one for the
     /// recipient (then that one is answered).
     async fn queue_message(
@@ -128,6 +206,21 @@ impl Crm {
         recipient: String,
         content: String,
     ) -> DomainResult<Message> {
+        self.queue_message_as(actor, channel, campaign, recipient, content, None)
+            .await
+    }
+
+    /// As `queue_message`; with `skip`, the message is stored as skipped for that reason and
+    /// no job is queued.
+    async fn queue_message_as(
+        &self,
+        actor: &Actor,
+        channel: Channel,
+        campaign: String,
+        recipient: String,
+        content: String,
+        skip: Option<&str>,
+    ) -> DomainResult<Message> {
         let now = crate::auth::now();
         let m = Message {
             id: Uuid::now_v7(),
@@ -136,9 +229,13 @@ impl Crm {
             campaign,
             recipient,
             content,
-            state: SendState::Queued,
+            state: if skip.is_some() {
+                SendState::Skipped
+            } else {
+                SendState::Queued
+            },
             provider_id: None,
-            reason: None,
+            reason: skip.map(str::to_owned),
             answer: None,
             attempts: 0,
             created_at: now,
@@ -153,6 +250,10 @@ impl Crm {
                 .await?
                 .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("message vanished")))?;
             return Ok(first);
+        }
+        if m.state.is_final() {
+            w.commit().await?;
+            return Ok(m);
         }
         let payload = serde_json::to_string(&MessageJob { message_id: m.id })
             .map_err(|e| DomainError::Internal(e.into()))?;

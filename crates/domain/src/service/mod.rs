@@ -41,7 +41,7 @@ mod links;
 mod lists;
 mod marketing;
 mod messaging;
-pub use messaging::ZnsRequest;
+pub use messaging::{EmailRequest, ZnsRequest};
 mod registry;
 mod sales;
 
