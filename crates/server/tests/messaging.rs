@@ -535,27 +535,8 @@ async fn email_sends_and_unsubscribes(app: &TestApp) {
     smtp.stop().await;
 }
 
-macro_rules! on_both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = spawn(Backend::Sqlite).await.unwrap();
-                super::$name(&app).await;
-                app.stop().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = spawn(Backend::Postgres).await else { return };
-                super::$name(&app).await;
-                app.stop().await;
-            }
-        }
-    )*};
-}
-
-on_both!(
+on_both_spawned!(
+    spawn;
     zns_sends_refreshes_and_records,
     concurrent_sends_refresh_once,
     email_sends_and_unsubscribes

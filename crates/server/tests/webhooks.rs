@@ -539,27 +539,8 @@ async fn stock_runs_low(app: &TestApp) {
     assert!(low.body["data"]["id"].is_string());
 }
 
-macro_rules! on_both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = spawn(Backend::Sqlite).await.unwrap();
-                super::$name(&app).await;
-                app.stop().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = spawn(Backend::Postgres).await else { return };
-                super::$name(&app).await;
-                app.stop().await;
-            }
-        }
-    )*};
-}
-
-on_both!(
+on_both_spawned!(
+    spawn;
     events_from_every_dialect,
     retries_then_success_and_permanent_failures,
     stock_runs_low

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::db::{tx, Db};
 use crate::error::db_error;
-use crate::table::{al, v};
+use crate::table::{al, col, v};
 use crate::SqlStore;
 
 const COLUMNS: [&str; 14] = [
@@ -82,10 +82,6 @@ impl TryFrom<JobRow> for Job {
 
 fn rows(rows: Vec<JobRow>) -> DomainResult<Vec<Job>> {
     rows.into_iter().map(Job::try_from).collect()
-}
-
-fn col(name: &str) -> Expr {
-    Expr::col(al(name))
 }
 
 fn state(s: JobState) -> SimpleExpr {

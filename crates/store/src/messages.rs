@@ -13,7 +13,7 @@ use sea_query::{Expr, Func, OnConflict, Order, Query};
 use uuid::Uuid;
 
 use crate::error::db_error;
-use crate::table::{al, v};
+use crate::table::{al, col, v};
 use crate::SqlStore;
 
 /// The longest provider answer kept with a message.
@@ -76,10 +76,6 @@ impl TryFrom<MessageRow> for Message {
             sent_at: r.sent_at,
         })
     }
-}
-
-fn col(name: &str) -> Expr {
-    Expr::col(al(name))
 }
 
 fn bounded(s: &Option<String>) -> Option<String> {

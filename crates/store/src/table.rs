@@ -28,6 +28,11 @@ pub(crate) fn al(name: &str) -> Alias {
     Alias::new(name)
 }
 
+/// A column by name, as an expression.
+pub(crate) fn col(name: &str) -> sea_query::Expr {
+    sea_query::Expr::col(al(name))
+}
+
 /// `t.<column>`.
 pub(crate) fn tcol(column: &str) -> Expr {
     Expr::col((al(T), al(column)))

@@ -6,11 +6,11 @@ use crm_domain::ids::TenantId;
 use crm_domain::webhooks::{Delivery, Endpoint, WebhookStore};
 use crm_domain::work::At;
 use crm_domain::DomainResult;
-use sea_query::{Expr, Order, Query};
+use sea_query::{Order, Query};
 use uuid::Uuid;
 
 use crate::error::db_error;
-use crate::table::{al, v};
+use crate::table::{al, col, v};
 use crate::SqlStore;
 
 const ENDPOINT_COLUMNS: [&str; 7] = [
@@ -93,10 +93,6 @@ impl From<DeliveryRow> for Delivery {
             at: r.at,
         }
     }
-}
-
-fn col(name: &str) -> Expr {
-    Expr::col(al(name))
 }
 
 #[async_trait]

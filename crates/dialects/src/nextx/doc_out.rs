@@ -273,12 +273,39 @@ pub(super) struct Message<T> {
     pub data: T,
 }
 
-/// A list row: the fields of every kind, then the kind's own.
+/// What every document answer starts with: its number, date and totals as 4-decimal strings.
 #[derive(Debug, Serialize)]
-pub(super) struct Row {
+pub(super) struct DocHead {
     id: DocId,
     transaction_date: String,
     invoice_no: Option<String>,
+    discount_type: String,
+    discount_amount: String,
+    total_before_tax: String,
+    tax_amount: String,
+    final_total: String,
+}
+
+impl From<&Doc> for DocHead {
+    fn from(doc: &Doc) -> Self {
+        Self {
+            id: doc.id,
+            transaction_date: doc.transaction_date.to_string(),
+            invoice_no: doc.invoice_no.clone(),
+            discount_type: discount_type(&doc.discount_type),
+            discount_amount: money(doc.discount_amount),
+            total_before_tax: money(doc.total_before_tax),
+            tax_amount: money(doc.tax_amount),
+            final_total: money(doc.final_total),
+        }
+    }
+}
+
+/// A list row: the fields of every kind, then the kind's own.
+#[derive(Debug, Serialize)]
+pub(super) struct Row {
+    #[serde(flatten)]
+    head: DocHead,
     customer_id: Option<i64>,
     customer_code: Option<String>,
     customer_name: Option<String>,
@@ -286,11 +313,6 @@ pub(super) struct Row {
     customer_address: Option<String>,
     customer_description: Option<String>,
     payment_status: &'static str,
-    final_total: String,
-    tax_amount: String,
-    discount_amount: String,
-    discount_type: String,
-    total_before_tax: String,
     shipping_status: Option<String>,
     additional_notes: Option<String>,
     staff_note: Option<String>,
@@ -360,9 +382,7 @@ pub(super) fn row(
     kind: RowKind,
 ) -> Row {
     Row {
-        id: doc.id,
-        transaction_date: doc.transaction_date.to_string(),
-        invoice_no: doc.invoice_no.clone(),
+        head: doc.into(),
         customer_id: c.map(|c| c.seq),
         customer_code: c.and_then(|c| c.data.code.clone()),
         customer_name: c.map(|c| c.data.name.clone()),
@@ -370,11 +390,6 @@ pub(super) fn row(
         customer_address: c.and_then(|c| c.data.address.clone()),
         customer_description: c.and_then(|c| c.data.note.clone()),
         payment_status: doc.payment_status(),
-        final_total: money(doc.final_total),
-        tax_amount: money(doc.tax_amount),
-        discount_amount: money(doc.discount_amount),
-        discount_type: discount_type(&doc.discount_type),
-        total_before_tax: money(doc.total_before_tax),
         shipping_status: doc.shipping_status.clone(),
         additional_notes: doc.additional_notes.clone(),
         staff_note: doc.staff_note.clone(),
@@ -388,14 +403,8 @@ pub(super) fn row(
 /// A purchase order by its code.
 #[derive(Debug, Serialize)]
 pub(super) struct PurchaseDetail {
-    id: DocId,
-    transaction_date: String,
-    invoice_no: Option<String>,
-    discount_type: String,
-    discount_amount: String,
-    total_before_tax: String,
-    tax_amount: String,
-    final_total: String,
+    #[serde(flatten)]
+    head: DocHead,
     shipping_status: Option<String>,
     approved_status: &'static str,
     additional_notes: Option<String>,
@@ -418,14 +427,7 @@ pub(super) fn purchase_detail(
     products: Vec<RichLine>,
 ) -> PurchaseDetail {
     PurchaseDetail {
-        id: doc.id,
-        transaction_date: doc.transaction_date.to_string(),
-        invoice_no: doc.invoice_no.clone(),
-        discount_type: discount_type(&doc.discount_type),
-        discount_amount: money(doc.discount_amount),
-        total_before_tax: money(doc.total_before_tax),
-        tax_amount: money(doc.tax_amount),
-        final_total: money(doc.final_total),
+        head: doc.into(),
         shipping_status: doc.shipping_status.clone(),
         approved_status: approved_flag(doc),
         additional_notes: doc.additional_notes.clone(),
@@ -484,14 +486,8 @@ impl From<&Doc> for NewSale {
 /// A sale by its id.
 #[derive(Debug, Serialize)]
 pub(super) struct SaleDetail {
-    id: DocId,
-    transaction_date: String,
-    invoice_no: Option<String>,
-    discount_type: String,
-    discount_amount: String,
-    total_before_tax: String,
-    tax_amount: String,
-    final_total: String,
+    #[serde(flatten)]
+    head: DocHead,
     staff_note: Option<String>,
     additional_notes: Option<String>,
     store_id: PlaceId,
@@ -509,14 +505,7 @@ pub(super) struct SaleDetail {
 
 pub(super) fn sale_detail(doc: &Doc, customer: Option<i64>) -> SaleDetail {
     SaleDetail {
-        id: doc.id,
-        transaction_date: doc.transaction_date.to_string(),
-        invoice_no: doc.invoice_no.clone(),
-        discount_type: discount_type(&doc.discount_type),
-        discount_amount: money(doc.discount_amount),
-        total_before_tax: money(doc.total_before_tax),
-        tax_amount: money(doc.tax_amount),
-        final_total: money(doc.final_total),
+        head: doc.into(),
         staff_note: doc.staff_note.clone(),
         additional_notes: doc.additional_notes.clone(),
         store_id: doc.store_id,
@@ -536,15 +525,9 @@ pub(super) fn sale_detail(doc: &Doc, customer: Option<i64>) -> SaleDetail {
 /// A sales return by its id.
 #[derive(Debug, Serialize)]
 pub(super) struct ReturnDetail {
-    id: DocId,
+    #[serde(flatten)]
+    head: DocHead,
     return_parent_id: Option<DocId>,
-    transaction_date: String,
-    invoice_no: Option<String>,
-    discount_type: String,
-    discount_amount: String,
-    total_before_tax: String,
-    tax_amount: String,
-    final_total: String,
     staff_note: Option<String>,
     payment_status: &'static str,
     customer_id: Option<i64>,
@@ -585,15 +568,8 @@ pub(super) fn return_detail(
     sell_lines: Vec<RichLine>,
 ) -> ReturnDetail {
     ReturnDetail {
-        id: doc.id,
+        head: doc.into(),
         return_parent_id: doc.return_of,
-        transaction_date: doc.transaction_date.to_string(),
-        invoice_no: doc.invoice_no.clone(),
-        discount_type: discount_type(&doc.discount_type),
-        discount_amount: money(doc.discount_amount),
-        total_before_tax: money(doc.total_before_tax),
-        tax_amount: money(doc.tax_amount),
-        final_total: money(doc.final_total),
         staff_note: doc.staff_note.clone(),
         payment_status: doc.payment_status(),
         customer_id: customer.as_ref().map(|c| c.id),

@@ -130,7 +130,7 @@ impl Crm {
         })
         .to_string();
         let campaign = format!("zns:{tracking}");
-        self.queue_message(actor, Channel::Zns, campaign, phone, content)
+        self.queue_message(actor, Channel::Zns, campaign, phone, content, None)
             .await
     }
 
@@ -178,7 +178,7 @@ impl Crm {
             .is_unsubscribed(At::Committed, actor.tenant_id, Channel::Email, &recipient)
             .await?
             .then_some("unsubscribed");
-        self.queue_message_as(actor, Channel::Email, campaign, recipient, content, skipped)
+        self.queue_message(actor, Channel::Email, campaign, recipient, content, skipped)
             .await
     }
 
@@ -197,22 +197,9 @@ impl Crm {
     }
 
     /// Stores a message and enqueues its job, unless the campaign already has one for the
-    /// recipient (then that one is answered).
+    /// recipient (then that one is answered). With `skip`, the message is stored as skipped
+    /// for that reason and no job is queued.
     async fn queue_message(
-        &self,
-        actor: &Actor,
-        channel: Channel,
-        campaign: String,
-        recipient: String,
-        content: String,
-    ) -> DomainResult<Message> {
-        self.queue_message_as(actor, channel, campaign, recipient, content, None)
-            .await
-    }
-
-    /// As `queue_message`; with `skip`, the message is stored as skipped for that reason and
-    /// no job is queued.
-    async fn queue_message_as(
         &self,
         actor: &Actor,
         channel: Channel,

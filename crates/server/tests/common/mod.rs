@@ -520,3 +520,29 @@ pub async fn at_once(
     }
     out
 }
+
+/// Runs each named `async fn(&TestApp)` on SQLite and on PostgreSQL, on servers started by the
+/// caller's `async fn $spawn(Backend) -> Option<TestApp>` (custom settings).
+#[macro_export]
+macro_rules! on_both_spawned {
+    ($spawn:ident; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = super::$spawn($crate::common::Backend::Sqlite)
+                    .await
+                    .expect("SQLite is always available");
+                super::$name(&app).await;
+                app.stop().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = super::$spawn($crate::common::Backend::Postgres).await else {
+                    return;
+                };
+                super::$name(&app).await;
+                app.stop().await;
+            }
+        }
+    )*};
+}
