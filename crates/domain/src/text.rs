@@ -25,6 +25,49 @@ pub fn fold(input: &str) -> String {
     out
 }
 
+/// Strips diacritics and keeps case: `Nguyễn Văn Đức` becomes `Nguyen Van Duc` (SMS without
+/// diacritics, the local default: a GSM-7 segment holds 160 characters, a Unicode one 70).
+pub fn strip_diacritics(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        out.push(match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            _ => c,
+        });
+    }
+    out
+}
+
+/// SMS segments of a text: GSM-7 (160 characters, 153 per part when split) unless a character
+/// is outside GSM-7's basic set, then UCS-2 (70, 67 per part).
+pub fn sms_segments(text: &str) -> (u32, bool) {
+    const GSM: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    const EXT: &str = "^{}\\[~]|€\u{c}";
+    let mut units = 0u32;
+    let mut unicode = false;
+    for c in text.chars() {
+        if GSM.contains(c) {
+            units += 1;
+        } else if EXT.contains(c) {
+            units += 2;
+        } else {
+            unicode = true;
+            break;
+        }
+    }
+    let (single, part, n) = if unicode {
+        (70, 67, text.encode_utf16().count() as u32)
+    } else {
+        (160, 153, units)
+    };
+    let segments = if n <= single { 1 } else { n.div_ceil(part) };
+    (segments, unicode)
+}
+
 /// Splits text into folded words of letters and digits.
 pub fn words(input: &str) -> Vec<String> {
     fold(input)
@@ -230,6 +273,24 @@ impl Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sms_text() {
+        assert_eq!(
+            strip_diacritics("Chào anh Nguyễn Văn Đức"),
+            "Chao anh Nguyen Van Duc"
+        );
+        assert_eq!(sms_segments("Chao anh Duc"), (1, false));
+        assert_eq!(sms_segments(&"a".repeat(160)), (1, false));
+        assert_eq!(sms_segments(&"a".repeat(161)), (2, false));
+        assert_eq!(sms_segments(&"a".repeat(306)), (2, false));
+        assert_eq!(sms_segments(&"a".repeat(307)), (3, false));
+        assert_eq!(sms_segments("Chào"), (1, false), "à is in GSM-7");
+        assert_eq!(sms_segments("Đức"), (1, true));
+        assert_eq!(sms_segments(&"ư".repeat(70)), (1, true));
+        assert_eq!(sms_segments(&"ư".repeat(71)), (2, true));
+        assert_eq!(sms_segments("[x]"), (1, false));
+    }
 
     #[test]
     fn html_bodies_as_text() {

@@ -8,6 +8,7 @@ pub mod email;
 pub mod messages;
 pub mod outbound;
 pub mod runner;
+pub mod sms;
 pub mod webhook;
 pub mod zns;
 

@@ -21,6 +21,7 @@ use crate::zns::{self, Sent};
 pub struct ProviderDefaults {
     pub zns_api: String,
     pub zns_oauth: String,
+    pub sms_api: String,
     /// This server's address as recipients reach it (unsubscribe links).
     pub public_url: String,
 }
@@ -30,6 +31,7 @@ impl Default for ProviderDefaults {
         Self {
             zns_api: zns::DEFAULT_API.to_owned(),
             zns_oauth: zns::DEFAULT_OAUTH.to_owned(),
+            sms_api: crate::sms::DEFAULT_API.to_owned(),
             public_url: "http://localhost:8080".to_owned(),
         }
     }
@@ -146,6 +148,49 @@ impl SendMessage {
         self.mailer.send(&server, out).await
     }
 
+    async fn send_sms(&self, m: &Message) -> Sent {
+        let never = |reason: String| Sent::Never {
+            reason,
+            answer: String::new(),
+        };
+        let content: Value = match serde_json::from_str(&m.content) {
+            Ok(v) => v,
+            Err(e) => return never(format!("bad stored content: {e}")),
+        };
+        let s = match self.crm.channel_secrets(m.tenant_id, Channel::Sms).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Sent::Later {
+                    reason: e.to_string(),
+                    answer: String::new(),
+                }
+            }
+        };
+        let (Some(api_key), Some(secret_key), Some(brandname)) =
+            (s.get("api_key"), s.get("secret_key"), s.get("brandname"))
+        else {
+            return never("the sms channel has no api_key, secret_key or brandname".to_owned());
+        };
+        let sms = crate::sms::Sms {
+            api_key,
+            secret_key,
+            brandname,
+            sms_type: s.get("sms_type").unwrap_or("2"),
+            phone: &m.recipient,
+            text: content
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            unicode: content
+                .get("unicode")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            request_id: m.id.simple().to_string(),
+        };
+        let url = s.get("api_url").unwrap_or(&self.defaults.sms_api);
+        crate::sms::send(&self.outbound, url, &sms).await
+    }
+
     async fn send_zns(&self, m: &Message) -> Sent {
         let content: Value = match serde_json::from_str(&m.content) {
             Ok(v) => v,
@@ -215,10 +260,7 @@ impl Handler for SendMessage {
         let sent = match m.channel {
             Channel::Zns => self.send_zns(&m).await,
             Channel::Email => self.send_email(&m).await,
-            other => Sent::Never {
-                reason: format!("the {} channel does not send yet", other.as_str()),
-                answer: String::new(),
-            },
+            Channel::Sms => self.send_sms(&m).await,
         };
         let last = job.attempts >= job.max_attempts;
         let (outcome, result) = match sent {

@@ -191,6 +191,9 @@ pub struct Config {
     /// The Zalo OAuth base (token refresh) where a tenant's zns channel names none.
     #[arg(long, env = "CRM_ZNS_OAUTH_URL", default_value = crm_jobs::zns::DEFAULT_OAUTH, global = true)]
     pub zns_oauth_url: String,
+    /// The SMS gateway endpoint where a tenant's sms channel names none.
+    #[arg(long, env = "CRM_SMS_API_URL", default_value = crm_jobs::sms::DEFAULT_API, global = true)]
+    pub sms_api_url: String,
     /// This server's address as the recipients of its messages reach it (unsubscribe links).
     #[arg(
         long,
@@ -275,6 +278,7 @@ impl Config {
         crm_jobs::messages::ProviderDefaults {
             zns_api: self.zns_api_url.clone(),
             zns_oauth: self.zns_oauth_url.clone(),
+            sms_api: self.sms_api_url.clone(),
             public_url: self.public_url.clone(),
         }
     }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::gateway::FakeGateway;
 use common::smtp::Smtp;
 use common::zalo::FakeZalo;
 use common::{Backend, TestApp};
@@ -535,9 +536,172 @@ async fn email_sends_and_unsubscribes(app: &TestApp) {
     smtp.stop().await;
 }
 
+/// Wait until a message leaves `queued`; its record.
+async fn settled(app: &TestApp, token: &str, id: &str) -> Value {
+    let mut rec = Value::Null;
+    for _ in 0..200 {
+        rec = app
+            .call(
+                Method::GET,
+                &format!("/crm/v1/messages/{id}"),
+                Some(token),
+                None,
+            )
+            .await
+            .1;
+        if rec["state"] != json!("queued") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    rec
+}
+
+/// Brandname SMS through a gateway: diacritics removed by default, segments counted, the
+/// gateway's codes decide retry or failure, the request id the same on every attempt.
+async fn sms_sends_through_the_gateway(app: &TestApp) {
+    let gw = FakeGateway::start().await;
+    let a = app.tenant("sms-a").await;
+    let t = &a.token;
+    let (st, shown) = app
+        .call(
+            Method::PUT,
+            "/crm/v1/channels/sms",
+            Some(t),
+            Some(
+                json!({"settings": {"api_url": gw.url, "api_key": "k-1", "secret_key": "s-1",
+                                      "brandname": "HOAMAI", "sms_type": "2"}}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{shown}");
+    assert_eq!(shown["settings"]["api_key"], json!("set"));
+    let sms = |to: &str, text: &str| json!({"channel": "sms", "to": to, "text": text});
+
+    let (st, q) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(t),
+            Some(sms(
+                "0912 345 678",
+                "Chào anh Đức, đơn hàng DH1001 đã được giao.",
+            )),
+        )
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{q}");
+    let rec = settled(app, t, q["id"].as_str().unwrap()).await;
+    assert_eq!(rec["state"], json!("sent"), "{rec}");
+    assert_eq!(rec["provider_id"], json!("sms-1"));
+    assert_eq!(rec["content"]["segments"], json!(1));
+    assert_eq!(rec["content"]["unicode"], json!(false));
+    let call = &gw.calls()[0];
+    assert_eq!(call["Phone"], json!("84912345678"));
+    assert_eq!(
+        call["Content"],
+        json!("Chao anh Duc, don hang DH1001 da duoc giao.")
+    );
+    assert_eq!(call["Brandname"], json!("HOAMAI"));
+    assert_eq!(call["ApiKey"], json!("k-1"));
+    assert_eq!(call["SecretKey"], json!("s-1"));
+    assert_eq!(call["SmsType"], json!("2"));
+    assert_eq!(call["IsUnicode"], json!("0"));
+
+    // A long text counts its segments (161 GSM-7 characters: 2).
+    let (_, long) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(t),
+            Some(sms("0912345679", &"a".repeat(161))),
+        )
+        .await;
+    let rec = settled(app, t, long["id"].as_str().unwrap()).await;
+    assert_eq!(rec["content"]["segments"], json!(2), "{rec}");
+
+    // The gateway's own error is retried with the same request id, then it goes through.
+    gw.script("84912345670", &["99"]);
+    let (_, retried) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(t),
+            Some(sms("0912345670", "Xin chao")),
+        )
+        .await;
+    let rec = settled(app, t, retried["id"].as_str().unwrap()).await;
+    assert_eq!(rec["state"], json!("sent"), "{rec}");
+    assert_eq!(rec["attempts"], json!(2));
+    let tries: Vec<Value> = gw
+        .calls()
+        .into_iter()
+        .filter(|c| c["Phone"] == json!("84912345670"))
+        .collect();
+    assert_eq!(tries.len(), 2);
+    assert_eq!(tries[0]["RequestId"], tries[1]["RequestId"]);
+
+    // A final code (unknown brandname) fails at once with the gateway's answer.
+    gw.script("84912345671", &["104"]);
+    let (_, refused) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(t),
+            Some(sms("0912345671", "Xin chao")),
+        )
+        .await;
+    let rec = settled(app, t, refused["id"].as_str().unwrap()).await;
+    assert_eq!(rec["state"], json!("failed"), "{rec}");
+    assert!(rec["reason"].as_str().unwrap().contains("104"), "{rec}");
+    assert_eq!(rec["attempts"], json!(1));
+
+    // Unicode when the channel says so: 71 Vietnamese letters are two UCS-2 segments.
+    let (st, _) = app
+        .call(
+            Method::PUT,
+            "/crm/v1/channels/sms",
+            Some(t),
+            Some(json!({"settings": {"unicode": "1"}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, uni) = app
+        .call(
+            Method::POST,
+            "/crm/v1/messages",
+            Some(t),
+            Some(sms("0912345672", &"ư".repeat(71))),
+        )
+        .await;
+    let rec = settled(app, t, uni["id"].as_str().unwrap()).await;
+    assert_eq!(rec["state"], json!("sent"), "{rec}");
+    assert_eq!(rec["content"]["segments"], json!(2));
+    let last = gw.calls().last().cloned().unwrap();
+    assert_eq!(last["IsUnicode"], json!("1"));
+    assert_eq!(last["Content"], json!("ư".repeat(71)));
+
+    // Bad input: a 4xx in our envelope, nothing sent.
+    let before = gw.calls().len();
+    for bad in [
+        sms("0241234567", "x"),
+        sms("0912345678", ""),
+        sms("0912345678", &"a".repeat(1001)),
+        json!({"channel": "sms", "to": "0912345678", "text": "x", "subject": "y"}),
+        json!({"channel": "zns", "to": "0912345678", "text": "x"}),
+    ] {
+        let (st, body) = app
+            .call(Method::POST, "/crm/v1/messages", Some(t), Some(bad.clone()))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{bad} -> {body}");
+        assert!(body["message"].is_string(), "{body}");
+    }
+    assert_eq!(gw.calls().len(), before);
+}
+
 on_both_spawned!(
     spawn;
     zns_sends_refreshes_and_records,
     concurrent_sends_refresh_once,
-    email_sends_and_unsubscribes
+    email_sends_and_unsubscribes,
+    sms_sends_through_the_gateway
 );

@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use crm_domain::messaging::{Channel, Message, MessageFilter, SendState};
 use crm_domain::search::PageRequest;
-use crm_domain::service::EmailRequest;
+use crm_domain::service::{EmailRequest, SmsRequest};
 use crm_domain::DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -169,7 +169,7 @@ async fn one(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SendBody {
-    /// `email` (ZNS is sent through NextX's E38 endpoint).
+    /// `email` or `sms` (ZNS is sent through NextX's E38 endpoint).
     channel: String,
     to: String,
     subject: Option<String>,
@@ -187,27 +187,44 @@ async fn send(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<MessageOut>), OwnError> {
     let b: SendBody = parse_ci(&body?)?;
-    let channel = channel_of(&b.channel)?;
-    if channel != Channel::Email {
-        return Err(DomainError::validation(
-            "channel",
-            "only email is sent here (ZNS: POST /api/common/send-zns-message)",
-        )
-        .into());
-    }
-    let m = s
-        .crm
-        .send_email(
-            &actor,
-            EmailRequest {
-                to: b.to,
-                subject: b.subject.unwrap_or_default(),
-                text: b.text,
-                html: b.html,
-                campaign: b.campaign,
-            },
-        )
-        .await?;
+    let m = match channel_of(&b.channel)? {
+        Channel::Email => {
+            s.crm
+                .send_email(
+                    &actor,
+                    EmailRequest {
+                        to: b.to,
+                        subject: b.subject.unwrap_or_default(),
+                        text: b.text,
+                        html: b.html,
+                        campaign: b.campaign,
+                    },
+                )
+                .await?
+        }
+        Channel::Sms => {
+            if b.subject.is_some() || b.html.is_some() {
+                return Err(DomainError::validation("subject", "an SMS has only a text").into());
+            }
+            s.crm
+                .send_sms(
+                    &actor,
+                    SmsRequest {
+                        to: b.to,
+                        text: b.text.unwrap_or_default(),
+                        campaign: b.campaign,
+                    },
+                )
+                .await?
+        }
+        Channel::Zns => {
+            return Err(DomainError::validation(
+                "channel",
+                "ZNS is sent with POST /api/common/send-zns-message",
+            )
+            .into())
+        }
+    };
     Ok((StatusCode::ACCEPTED, Json((&m).into())))
 }
 

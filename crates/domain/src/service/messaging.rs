@@ -35,6 +35,17 @@ pub struct EmailRequest {
     pub campaign: Option<String>,
 }
 
+/// One SMS asked for (our `POST /crm/v1/messages`).
+#[derive(Debug, Clone, Default)]
+pub struct SmsRequest {
+    pub to: String,
+    pub text: String,
+    pub campaign: Option<String>,
+}
+
+/// Longest SMS text accepted, in characters (ten Unicode segments and more).
+pub const MAX_SMS: usize = 1_000;
+
 /// Longest e-mail subject, and body (text and HTML together), accepted.
 pub const MAX_SUBJECT: usize = 500;
 pub const MAX_EMAIL_BODY: usize = 512 * 1024;
@@ -179,6 +190,40 @@ impl Crm {
             .await?
             .then_some("unsubscribed");
         self.queue_message(actor, Channel::Email, campaign, recipient, content, skipped)
+            .await
+    }
+
+    /// Queues one brandname SMS through the tenant's sms channel: without diacritics unless
+    /// the channel sends Unicode (`unicode=1`); its segments are counted and recorded.
+    pub async fn send_sms(&self, actor: &Actor, req: SmsRequest) -> DomainResult<Message> {
+        let phone = provider_phone("to", &req.to)?;
+        let text = crate::common::required("text", Some(req.text), MAX_SMS)?;
+        let campaign = crate::common::text("campaign", req.campaign, 200)?
+            .unwrap_or_else(|| format!("sms:{}", Uuid::now_v7().simple()));
+        let settings = self.channel_secrets(actor.tenant_id, Channel::Sms).await?;
+        for key in ["api_key", "secret_key", "brandname"] {
+            if settings.get(key).is_none() {
+                return Err(DomainError::validation(
+                    "channel",
+                    format!("the sms channel needs {key}: set it first (crm channel set … sms)"),
+                ));
+            }
+        }
+        let unicode = matches!(settings.get("unicode"), Some("1" | "true"));
+        let body = if unicode {
+            text
+        } else {
+            crate::text::strip_diacritics(&text)
+        };
+        let (segments, ucs2) = crate::text::sms_segments(&body);
+        let content =
+            serde_json::json!({"text": body, "segments": segments, "unicode": ucs2}).to_string();
+        let skipped = self
+            .messages
+            .is_unsubscribed(At::Committed, actor.tenant_id, Channel::Sms, &phone)
+            .await?
+            .then_some("unsubscribed");
+        self.queue_message(actor, Channel::Sms, campaign, phone, content, skipped)
             .await
     }
 

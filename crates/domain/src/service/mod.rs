@@ -41,7 +41,7 @@ mod links;
 mod lists;
 mod marketing;
 mod messaging;
-pub use messaging::{EmailRequest, ZnsRequest};
+pub use messaging::{EmailRequest, SmsRequest, ZnsRequest};
 mod registry;
 mod sales;
 

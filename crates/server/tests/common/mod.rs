@@ -7,6 +7,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod gateway;
 pub mod receiver;
 pub mod smtp;
 pub mod zalo;
