@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use crm_domain::ids::TenantId;
 use crm_domain::jobs::Job;
-use crm_domain::messaging::{Channel, Message, MessageJob, Outcome, SendState};
+use crm_domain::messaging::{Channel, Message, MessageJob, Outcome, SendState, Settings};
 use crm_domain::service::Crm;
 use serde_json::Value;
 
@@ -107,30 +107,29 @@ impl SendMessage {
         Ok(access)
     }
 
+    /// A message's stored content and its channel's settings.
+    async fn load(&self, m: &Message) -> Result<(Value, Settings), Sent> {
+        let content: Value = serde_json::from_str(&m.content)
+            .map_err(|e| Sent::never(format!("bad stored content: {e}")))?;
+        let s = self
+            .crm
+            .channel_secrets(m.tenant_id, m.channel)
+            .await
+            .map_err(|e| Sent::later(e.to_string()))?;
+        Ok((content, s))
+    }
+
     async fn send_email(&self, m: &Message) -> Sent {
-        let never = |reason: String| Sent::Never {
-            reason,
-            answer: String::new(),
-        };
-        let content: Value = match serde_json::from_str(&m.content) {
-            Ok(v) => v,
-            Err(e) => return never(format!("bad stored content: {e}")),
-        };
-        let s = match self.crm.channel_secrets(m.tenant_id, Channel::Email).await {
-            Ok(s) => s,
-            Err(e) => {
-                return Sent::Later {
-                    reason: e.to_string(),
-                    answer: String::new(),
-                }
-            }
+        let (content, s) = match self.load(m).await {
+            Ok(loaded) => loaded,
+            Err(sent) => return sent,
         };
         let (Some(url), Some(from)) = (s.get("smtp_url"), s.get("from")) else {
-            return never("the email channel has no smtp_url or from".to_owned());
+            return Sent::never("the email channel has no smtp_url or from");
         };
         let server = match Server::parse(url, s.get("tls")) {
             Ok(server) => server,
-            Err(e) => return never(e),
+            Err(e) => return Sent::never(e),
         };
         let domain = from.rsplit_once('@').map_or("localhost", |(_, d)| d);
         let out = Outgoing {
@@ -149,27 +148,14 @@ impl SendMessage {
     }
 
     async fn send_sms(&self, m: &Message) -> Sent {
-        let never = |reason: String| Sent::Never {
-            reason,
-            answer: String::new(),
-        };
-        let content: Value = match serde_json::from_str(&m.content) {
-            Ok(v) => v,
-            Err(e) => return never(format!("bad stored content: {e}")),
-        };
-        let s = match self.crm.channel_secrets(m.tenant_id, Channel::Sms).await {
-            Ok(s) => s,
-            Err(e) => {
-                return Sent::Later {
-                    reason: e.to_string(),
-                    answer: String::new(),
-                }
-            }
+        let (content, s) = match self.load(m).await {
+            Ok(loaded) => loaded,
+            Err(sent) => return sent,
         };
         let (Some(api_key), Some(secret_key), Some(brandname)) =
             (s.get("api_key"), s.get("secret_key"), s.get("brandname"))
         else {
-            return never("the sms channel has no api_key, secret_key or brandname".to_owned());
+            return Sent::never("the sms channel has no api_key, secret_key or brandname");
         };
         let sms = crate::sms::Sms {
             api_key,

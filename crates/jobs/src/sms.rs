@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::outbound::{Outbound, Payload};
-use crate::zns::Sent;
+use crate::zns::{answered, Sent};
 
 /// The gateway's endpoint where a tenant's sms channel names none.
 pub const DEFAULT_API: &str =
@@ -43,27 +43,13 @@ pub async fn send(out: &Outbound, url: &str, m: &Sms<'_>) -> Sent {
         "RequestId": m.request_id,
     })
     .to_string();
-    let a = match out.post(url, &[], Payload::Json(body)).await {
+    let a = match answered(
+        out.post(url, &[], Payload::Json(body)).await,
+        "the SMS gateway",
+    ) {
         Ok(a) => a,
-        Err(f) if f.permanent => {
-            return Sent::Never {
-                reason: f.message,
-                answer: String::new(),
-            }
-        }
-        Err(f) => {
-            return Sent::Later {
-                reason: f.message,
-                answer: String::new(),
-            }
-        }
+        Err(sent) => return sent,
     };
-    if a.status == 429 || a.status >= 500 {
-        return Sent::Later {
-            reason: format!("the SMS gateway answered HTTP {}", a.status),
-            answer: a.body,
-        };
-    }
     let v: Value = match serde_json::from_str(&a.body) {
         Ok(v) => v,
         Err(_) => {

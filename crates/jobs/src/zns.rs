@@ -11,7 +11,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::outbound::{Outbound, Payload};
+use crate::outbound::{Answer, Failure, Outbound, Payload};
 
 /// What one ZNS call came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,36 @@ pub enum Sent {
     Later { reason: String, answer: String },
     /// Will fail the same way again (a bad number, template or data; no Zalo account).
     Never { reason: String, answer: String },
+}
+
+impl Sent {
+    pub fn never(reason: impl Into<String>) -> Self {
+        Sent::Never {
+            reason: reason.into(),
+            answer: String::new(),
+        }
+    }
+
+    pub fn later(reason: impl Into<String>) -> Self {
+        Sent::Later {
+            reason: reason.into(),
+            answer: String::new(),
+        }
+    }
+}
+
+/// A provider's answer worth reading, or what the call comes to without one: a refused target
+/// is final; no answer, HTTP 429 and 5xx are retried.
+pub fn answered(got: Result<Answer, Failure>, provider: &str) -> Result<Answer, Sent> {
+    match got {
+        Err(f) if f.permanent => Err(Sent::never(f.message)),
+        Err(f) => Err(Sent::later(f.message)),
+        Ok(a) if a.status == 429 || a.status >= 500 => Err(Sent::Later {
+            reason: format!("{provider} answered HTTP {}", a.status),
+            answer: a.body,
+        }),
+        Ok(a) => Ok(a),
+    }
 }
 
 /// Zalo error codes that mean the access token must be refreshed.
@@ -68,27 +98,10 @@ pub async fn send(
     .to_string();
     let headers = [("access_token", access_token.to_owned())];
     let url = join(api_url, "message/template");
-    let a = match out.post(&url, &headers, Payload::Json(body)).await {
+    let a = match answered(out.post(&url, &headers, Payload::Json(body)).await, "Zalo") {
         Ok(a) => a,
-        Err(f) if f.permanent => {
-            return Sent::Never {
-                reason: f.message,
-                answer: String::new(),
-            }
-        }
-        Err(f) => {
-            return Sent::Later {
-                reason: f.message,
-                answer: String::new(),
-            }
-        }
+        Err(sent) => return sent,
     };
-    if a.status == 429 || a.status >= 500 {
-        return Sent::Later {
-            reason: format!("Zalo answered HTTP {}", a.status),
-            answer: a.body,
-        };
-    }
     let parsed: Option<ZnsAnswer> = serde_json::from_str(&a.body).ok();
     let Some(z) = parsed else {
         return Sent::Later {
