@@ -66,7 +66,8 @@ impl SendMessage {
             .clone()
     }
 
-    /// A usable access token: the stored one unless it is `failed`, else a refreshed one.
+    /// A usable access token, in the tenant's turn: the stored one unless it is `failed` (then
+    /// another send may have refreshed it already), else a refreshed one.
     async fn access_token(&self, tenant: TenantId, failed: Option<&str>) -> Result<String, String> {
         let lock = self.refresh_lock(tenant);
         let _turn = lock.lock().await;
@@ -178,41 +179,24 @@ impl SendMessage {
     }
 
     async fn send_zns(&self, m: &Message) -> Sent {
-        let content: Value = match serde_json::from_str(&m.content) {
-            Ok(v) => v,
-            Err(e) => {
-                return Sent::Never {
-                    reason: format!("bad stored content: {e}"),
-                    answer: String::new(),
-                }
-            }
+        let (content, s) = match self.load(m).await {
+            Ok(loaded) => loaded,
+            Err(sent) => return sent,
         };
-        let api = match self.crm.channel_secrets(m.tenant_id, Channel::Zns).await {
-            Ok(s) => s
-                .get("api_url")
-                .unwrap_or(&self.defaults.zns_api)
-                .to_owned(),
-            Err(e) => {
-                return Sent::Later {
-                    reason: e.to_string(),
-                    answer: String::new(),
-                }
-            }
+        let api = s.get("api_url").unwrap_or(&self.defaults.zns_api);
+        // The stored token as loaded; the refresh lock only when there is none or Zalo refuses it.
+        let token = match s.get("access_token") {
+            Some(t) => t.to_owned(),
+            None => match self.access_token(m.tenant_id, None).await {
+                Ok(t) => t,
+                Err(e) => return Sent::later(e),
+            },
         };
-        let later = |reason: String| Sent::Later {
-            reason,
-            answer: String::new(),
-        };
-        let token = match self.access_token(m.tenant_id, None).await {
-            Ok(t) => t,
-            Err(e) => return later(e),
-        };
-        match zns::send(&self.outbound, &api, &token, &m.recipient, &content).await {
+        match zns::send(&self.outbound, api, &token, &m.recipient, &content).await {
             Sent::TokenRefused { answer } => {
                 match self.access_token(m.tenant_id, Some(&token)).await {
                     Ok(fresh) => {
-                        match zns::send(&self.outbound, &api, &fresh, &m.recipient, &content).await
-                        {
+                        match zns::send(&self.outbound, api, &fresh, &m.recipient, &content).await {
                             Sent::TokenRefused { answer } => Sent::Later {
                                 reason: "Zalo refused the refreshed access token too".to_owned(),
                                 answer,

@@ -71,15 +71,5 @@ pub async fn send(out: &Outbound, url: &str, m: &Sms<'_>) -> Sent {
         };
     }
     let reason = format!("SMS gateway code {code}: {}", text("ErrorMessage"));
-    if RETRY_CODES.contains(&code.as_str()) {
-        Sent::Later {
-            reason,
-            answer: a.body,
-        }
-    } else {
-        Sent::Never {
-            reason,
-            answer: a.body,
-        }
-    }
+    Sent::refused(RETRY_CODES.contains(&code.as_str()), reason, a.body)
 }

@@ -34,6 +34,15 @@ impl Sent {
         }
     }
 
+    /// A provider's refusal with its answer: retried when `retry`, else final.
+    pub fn refused(retry: bool, reason: String, answer: String) -> Self {
+        if retry {
+            Sent::Later { reason, answer }
+        } else {
+            Sent::Never { reason, answer }
+        }
+    }
+
     pub fn later(reason: impl Into<String>) -> Self {
         Sent::Later {
             reason: reason.into(),
@@ -130,16 +139,8 @@ pub async fn send(
     let reason = format!("Zalo error {code}: {message}");
     if TOKEN_ERRORS.contains(&code) || a.status == 401 {
         Sent::TokenRefused { answer: a.body }
-    } else if RETRY_ERRORS.contains(&code) {
-        Sent::Later {
-            reason,
-            answer: a.body,
-        }
     } else {
-        Sent::Never {
-            reason,
-            answer: a.body,
-        }
+        Sent::refused(RETRY_ERRORS.contains(&code), reason, a.body)
     }
 }
 

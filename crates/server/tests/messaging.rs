@@ -13,12 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 async fn spawn(backend: Backend) -> Option<TestApp> {
-    TestApp::spawn_with(backend, |c| {
-        c.webhook_allow_private = true;
-        c.job_backoff_ms = 50;
-        c.job_poll_ms = 50;
-    })
-    .await
+    TestApp::spawn_outbound(backend).await
 }
 
 async fn set_zns(app: &TestApp, token: &str, zalo: &FakeZalo, access: &str) -> Value {
@@ -206,6 +201,19 @@ async fn zns_sends_refreshes_and_records(app: &TestApp) {
         json!("Nguyễn Văn Đức")
     );
     assert!(data[2]["sent_at"].is_string());
+    for (query, field) in [("page=abc", Value::Null), ("state=nope", json!("state"))] {
+        let (st, bad) = app
+            .call(
+                Method::GET,
+                &format!("/crm/v1/messages?{query}"),
+                Some(t),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{query}: {bad}");
+        assert!(bad["message"].is_string(), "{bad}");
+        assert_eq!(bad["field"], field, "{bad}");
+    }
     let (st, one) = app
         .call(
             Method::GET,

@@ -14,12 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 async fn spawn(backend: Backend) -> Option<TestApp> {
-    TestApp::spawn_with(backend, |c| {
-        c.webhook_allow_private = true;
-        c.job_backoff_ms = 50;
-        c.job_poll_ms = 50;
-    })
-    .await
+    TestApp::spawn_outbound(backend).await
 }
 
 async fn register(app: &TestApp, token: &str, url: &str, events: Value) -> (String, String) {

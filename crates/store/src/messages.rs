@@ -253,7 +253,8 @@ impl MessageStore for SqlStore {
         if o.state == SendState::Sent {
             q.value(al("sent_at"), now);
         }
-        self.db.write_relaxed(&q).await?;
+        // Durable before the job is done: a "sent" lost in a crash would send again.
+        self.db.write(&q).await?;
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{id_of, Caller, OwnError};
+use super::{id_of, Caller, OwnError, OwnQuery};
 use crate::body::parse_ci;
 use crate::AppState;
 
@@ -135,7 +135,7 @@ struct Listed {
 async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
-    Query(q): Query<ListQuery>,
+    OwnQuery(q): OwnQuery<ListQuery>,
 ) -> Result<Json<Listed>, OwnError> {
     let filter = MessageFilter {
         channel: q.channel.as_deref().map(Channel::parse).transpose()?,

@@ -104,6 +104,24 @@ impl From<BytesRejection> for OwnError {
     }
 }
 
+/// Query parameters, refused in our envelope (`{"message", "field"}`) when they do not parse.
+pub struct OwnQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for OwnQuery<T> {
+    type Rejection = OwnError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, OwnError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| OwnQuery(q))
+            .map_err(|e| OwnError {
+                status: StatusCode::BAD_REQUEST,
+                field: None,
+                message: e.body_text(),
+            })
+    }
+}
+
 /// The caller of one of our endpoints.
 pub struct Caller(pub Actor);
 
@@ -237,7 +255,7 @@ async fn deliveries(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-    Query(q): Query<Limit>,
+    OwnQuery(q): OwnQuery<Limit>,
 ) -> Result<Json<Value>, OwnError> {
     let list = s
         .crm

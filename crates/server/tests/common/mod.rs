@@ -182,6 +182,16 @@ impl TestApp {
         }
     }
 
+    /// A server whose jobs call local peers (webhook receivers, providers) and retry fast.
+    pub async fn spawn_outbound(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |c| {
+            c.webhook_allow_private = true;
+            c.job_backoff_ms = 50;
+            c.job_poll_ms = 50;
+        })
+        .await
+    }
+
     /// A new tenant with one API client and an access token from the CRMTOP flow.
     pub async fn tenant(&self, slug: &str) -> Creds {
         let auth = &self.app.state.auth;
