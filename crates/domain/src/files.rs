@@ -8,7 +8,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ids::FileId;
 
 /// What a file belongs to; deleting the owner removes its files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FileOwner {
     Ticket = 1,
     Comment = 2,

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod campaign;
 pub mod common;
 pub mod contact;
 pub mod customer;
@@ -21,6 +22,7 @@ pub mod repo;
 pub mod sales;
 pub mod search;
 pub mod service;
+pub mod sheet;
 pub mod stock;
 pub mod template;
 pub mod text;

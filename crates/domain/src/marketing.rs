@@ -1,5 +1,5 @@
-//! E-mail and Zalo/SMS marketing campaigns: stored and checked here; sending them is a
-//! later piece of work.
+//! E-mail and Zalo/SMS marketing campaigns: stored and checked here; they send through
+//! `crate::campaign` (their plan is made in `service::marketing`).
 
 use chrono::{DateTime, Utc};
 
@@ -12,6 +12,14 @@ use crate::text::Email;
 /// Send type (our codes): now, or at `appointment_date`.
 pub const SEND_NOW: i32 = 1;
 pub const SEND_SCHEDULED: i32 = 2;
+
+/// Campaign statuses (ours; the doc names `MarketingStatus` without values): a campaign's
+/// status follows its send once it has one.
+pub const STATUS_NEW: i32 = 1;
+pub const STATUS_SCHEDULED: i32 = 2;
+pub const STATUS_SENDING: i32 = 3;
+pub const STATUS_SENT: i32 = 4;
+pub const STATUS_CANCELLED: i32 = 5;
 
 fn check_schedule(send_type: i32, at: Option<DateTime<Utc>>) -> DomainResult<()> {
     if send_type == SEND_SCHEDULED && at.is_none() {
@@ -75,7 +83,7 @@ impl EmailCampaignInput {
             segment_name: None,
             send_type,
             file_path: text("file_path", d.file_path, LONG)?,
-            status: code_or("status", Some(d.status), 1..=99, 1)?,
+            status: code_or("status", Some(d.status), 1..=99, STATUS_NEW)?,
             ..d
         })
     }
@@ -157,7 +165,7 @@ impl ZaloCampaignData {
             segment_name: None,
             file_path: text("file_path", self.file_path, LONG)?,
             excel_header: text("excel_header", self.excel_header, LONG)?,
-            status: code_or("status", Some(self.status), 1..=99, 1)?,
+            status: code_or("status", Some(self.status), 1..=99, STATUS_NEW)?,
             ..self
         })
     }

@@ -213,6 +213,8 @@ impl SendState {
 /// One message to one recipient: what to send, and what became of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
+    /// The integer id the store assigns (0 before the message is stored).
+    pub seq: i64,
     pub id: Uuid,
     pub tenant_id: TenantId,
     pub channel: Channel,
@@ -250,7 +252,14 @@ pub struct Outcome {
 pub struct MessageFilter {
     pub channel: Option<Channel>,
     pub campaign: Option<String>,
+    /// One of these campaigns.
+    pub campaigns: Option<Vec<String>>,
     pub state: Option<SendState>,
+    /// To this address, as the provider takes it (`84912345678`, a lower-cased e-mail).
+    pub recipient: Option<String>,
+    /// Queued at or after / at or before.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// How many messages of a campaign are in each state.

@@ -176,6 +176,7 @@ store!(
     crate::jobs::JobStore,
     crate::webhooks::WebhookStore,
     crate::messaging::MessageStore,
+    crate::campaign::BlastStore,
 );
 
 /// Membership rows of segments and campaigns.

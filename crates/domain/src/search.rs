@@ -153,6 +153,9 @@ pub enum Filter {
     },
     /// Matches no record (a query with nothing searchable in it).
     Nothing,
+    /// The record's integer id is below this one: the next page of a walk newest first that
+    /// neither repeats nor skips a record, whatever is written meanwhile.
+    SeqBelow(i64),
 }
 
 impl Filter {
@@ -281,6 +284,7 @@ impl Filter {
                 Filter::Eq { .. }
                 | Filter::Range { .. }
                 | Filter::Term { .. }
+                | Filter::SeqBelow(_)
                 | Filter::Nothing => 0,
             };
             if values > MAX_FILTER_VALUES {

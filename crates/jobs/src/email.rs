@@ -140,11 +140,22 @@ impl Mailer {
             Ok(a) => a,
             Err(e) => return never(format!("the recipient's address: {e}")),
         };
+        // A campaign's own sender name and reply address, over the channel's.
+        let from_name = m
+            .content
+            .get("from_name")
+            .and_then(Value::as_str)
+            .or(m.from_name);
         let mut builder = Mail::builder()
-            .from(Mailbox::new(m.from_name.map(str::to_owned), from))
+            .from(Mailbox::new(from_name.map(str::to_owned), from))
             .to(Mailbox::new(None, to))
             .subject(text("subject"))
             .message_id(Some(m.message_id.clone()));
+        if let Some(reply) = m.content.get("reply_to").and_then(Value::as_str) {
+            if let Ok(a) = reply.parse::<lettre::Address>() {
+                builder = builder.reply_to(Mailbox::new(None, a));
+            }
+        }
         if let Some(url) = &m.unsubscribe {
             builder = builder
                 .raw_header(HeaderValue::new(

@@ -2,7 +2,10 @@
 //! A message that already reached an end (sent, failed, skipped) is never sent again.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use async_trait::async_trait;
 use crm_domain::ids::TenantId;
@@ -37,6 +40,9 @@ impl Default for ProviderDefaults {
     }
 }
 
+/// A channel's rate and the limiter that keeps to it.
+type Pacer = (NonZeroU32, Arc<DefaultDirectRateLimiter>);
+
 pub struct SendMessage {
     crm: Crm,
     outbound: Arc<Outbound>,
@@ -44,6 +50,8 @@ pub struct SendMessage {
     mailer: Mailer,
     /// One token refresh at a time per tenant on this node (a refresh token is spent by use).
     refreshing: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Each tenant's channels' `rate` (messages per second) on this node, with its limiter.
+    pacers: Mutex<HashMap<(TenantId, Channel), Pacer>>,
 }
 
 impl SendMessage {
@@ -54,7 +62,30 @@ impl SendMessage {
             defaults,
             mailer: Mailer::default(),
             refreshing: Mutex::new(HashMap::new()),
+            pacers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Waits for the message's turn under its channel's `rate`, when the channel sets one.
+    async fn pace(&self, m: &Message, s: &Settings) {
+        let Some(rate) = s
+            .get("rate")
+            .and_then(|r| r.parse::<u32>().ok())
+            .and_then(NonZeroU32::new)
+        else {
+            return;
+        };
+        let limiter = {
+            let mut map = self.pacers.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = map
+                .entry((m.tenant_id, m.channel))
+                .or_insert_with(|| (rate, Arc::new(RateLimiter::direct(Quota::per_second(rate)))));
+            if entry.0 != rate {
+                *entry = (rate, Arc::new(RateLimiter::direct(Quota::per_second(rate))));
+            }
+            entry.1.clone()
+        };
+        limiter.until_ready().await;
     }
 
     fn refresh_lock(&self, tenant: TenantId) -> Arc<tokio::sync::Mutex<()>> {
@@ -117,6 +148,7 @@ impl SendMessage {
             .channel_secrets(m.tenant_id, m.channel)
             .await
             .map_err(|e| Sent::later(e.to_string()))?;
+        self.pace(m, &s).await;
         Ok((content, s))
     }
 

@@ -120,6 +120,10 @@ impl App {
                     }),
                 )
                 .handle(
+                    crm_domain::campaign::BLAST_JOB,
+                    Arc::new(crm_jobs::campaigns::FanOut { crm: crm.clone() }),
+                )
+                .handle(
                     crm_domain::messaging::MESSAGE_JOB,
                     Arc::new(crm_jobs::messages::SendMessage::new(
                         crm,

@@ -38,6 +38,7 @@ const MESSAGE_COLUMNS: [&str; 14] = [
 
 #[derive(Debug, sqlx::FromRow)]
 struct MessageRow {
+    seq: i64,
     id: Uuid,
     tenant_id: Uuid,
     channel: String,
@@ -60,6 +61,7 @@ impl TryFrom<MessageRow> for Message {
     fn try_from(r: MessageRow) -> DomainResult<Self> {
         let bad = |what: &str| DomainError::Internal(anyhow::anyhow!("stored message {what}"));
         Ok(Message {
+            seq: r.seq,
             id: r.id,
             tenant_id: TenantId(r.tenant_id),
             channel: Channel::parse(&r.channel).map_err(|_| bad("channel"))?,
@@ -205,6 +207,7 @@ impl MessageStore for SqlStore {
     ) -> DomainResult<Option<Message>> {
         let q = Query::select()
             .columns(MESSAGE_COLUMNS.map(al))
+            .column(al("seq"))
             .from(al("messages"))
             .and_where(col("tenant_id").eq(tenant.0))
             .and_where(col("channel").eq(channel.as_str()))
@@ -219,6 +222,7 @@ impl MessageStore for SqlStore {
     async fn message(&self, tenant: TenantId, id: Uuid) -> DomainResult<Option<Message>> {
         let q = Query::select()
             .columns(MESSAGE_COLUMNS.map(al))
+            .column(al("seq"))
             .from(al("messages"))
             .and_where(col("tenant_id").eq(tenant.0))
             .and_where(col("id").eq(id))
@@ -229,6 +233,7 @@ impl MessageStore for SqlStore {
     async fn message_by_id(&self, id: Uuid) -> DomainResult<Option<Message>> {
         let q = Query::select()
             .columns(MESSAGE_COLUMNS.map(al))
+            .column(al("seq"))
             .from(al("messages"))
             .and_where(col("id").eq(id))
             .to_owned();
@@ -266,12 +271,24 @@ impl MessageStore for SqlStore {
     ) -> DomainResult<Vec<Message>> {
         let mut q = Query::select();
         q.columns(MESSAGE_COLUMNS.map(al))
+            .column(al("seq"))
             .from(al("messages"))
             .and_where(col("tenant_id").eq(tenant.0))
-            .order_by(al("created_at"), Order::Desc)
-            .order_by(al("id"), Order::Desc)
+            .order_by(al("seq"), Order::Desc)
             .limit(u64::from(page.size))
             .offset(page.offset());
+        if let Some(r) = &f.recipient {
+            q.and_where(col("recipient").eq(r.as_str()));
+        }
+        if let Some(list) = &f.campaigns {
+            q.and_where(col("campaign").is_in(list.iter().map(String::as_str)));
+        }
+        if let Some(from) = f.from {
+            q.and_where(col("created_at").gte(from));
+        }
+        if let Some(to) = f.to {
+            q.and_where(col("created_at").lte(to));
+        }
         if let Some(c) = f.channel {
             q.and_where(col("channel").eq(c.as_str()));
         }

@@ -486,6 +486,7 @@ fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Conditio
             c
         }
         Filter::Nothing => Condition::all().add(Expr::value(1).eq(0)),
+        Filter::SeqBelow(seq) => Condition::all().add(tcol("seq").lt(*seq)),
         Filter::Any(children) => {
             let mut c = Condition::any();
             for child in children {
@@ -541,6 +542,8 @@ fn column_of<E: Table>(field: Field) -> DomainResult<&'static str> {
         Field::Owner => Some("owner_id"),
         Field::CreatedAt => Some("created_at"),
         Field::UpdatedAt => Some("updated_at"),
+        // Every record table has its integer id.
+        Field::Seq => Some("seq"),
         other => E::column(other),
     }
     .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("{} has no {field:?}", E::NAME)))
@@ -569,6 +572,7 @@ fn has_terms(filter: &Filter) -> bool {
         | Filter::In { .. }
         | Filter::Range { .. }
         | Filter::Ids { .. }
+        | Filter::SeqBelow(_)
         | Filter::Nothing => false,
     }
 }

@@ -1,5 +1,6 @@
 //! CRMTOP `maktemail/*` and `maktzalo/*` (seed 000, lines 1528-1990): campaigns stored
-//! and checked (segment and template exist in the tenant); sending is not done yet.
+//! and checked (segment and template exist in the tenant), and sent (now or at their
+//! appointment) to their segment and uploaded list; get and search add their send totals.
 //! Create and update are multipart: fields in the query (or form), the file as `FormFile`.
 
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -16,10 +17,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::envelope::{
-    body_id, opt_time, parse_time, path_id, AuditDto, Caller, CrmtopError, Data,
+    body_id, local_time, opt_time, parse_time, path_id, AuditDto, Body, Caller, CrmtopError, Data,
+    PageDto,
 };
 use super::form::{file_url, FileDto, FormWithFiles};
-use super::resource::{int_filter, search, PageQuery, Resource, WithAudit};
+use super::resource::{find, int_filter, PageQuery, Resource, WithAudit};
 use crate::body::{guid, lenient_int, lenient_money};
 use crate::AppState;
 
@@ -35,13 +37,16 @@ pub fn router() -> Router<AppState> {
             "/api/v1/maktemail/delete/{id}",
             delete(remove::<EmailCampaign>),
         )
-        .route("/api/v1/maktemail/search", post(search::<EmailCampaign>))
+        .route(
+            "/api/v1/maktemail/search",
+            post(search_sent::<EmailCampaign>),
+        )
         .route("/api/v1/maktzalo/get/{id}", get(get_one::<ZaloCampaign>))
         .route(
             "/api/v1/maktzalo/delete/{id}",
             delete(remove::<ZaloCampaign>),
         )
-        .route("/api/v1/maktzalo/search", post(search::<ZaloCampaign>))
+        .route("/api/v1/maktzalo/search", post(search_sent::<ZaloCampaign>))
 }
 
 /// A marketing campaign kind: its file owner and what its file may be.
@@ -50,6 +55,8 @@ trait Marketing: Resource {
     /// Content types its `FormFile` may have (any accepted type when empty).
     const FILE_TYPES: &'static [&'static str];
     fn set_file_path(data: &mut Self::Data, path: String);
+    /// The campaign key its messages carry.
+    fn key(id: Uuid) -> String;
 }
 
 impl Marketing for EmailCampaign {
@@ -57,6 +64,9 @@ impl Marketing for EmailCampaign {
     const FILE_TYPES: &'static [&'static str] = &[];
     fn set_file_path(d: &mut EmailCampaignData, path: String) {
         d.file_path = Some(path);
+    }
+    fn key(id: Uuid) -> String {
+        crm_domain::service::email_campaign_key(id.into())
     }
 }
 
@@ -72,6 +82,9 @@ impl Marketing for ZaloCampaign {
     const FILE_TYPES: &'static [&'static str] = SHEETS;
     fn set_file_path(d: &mut ZaloCampaignData, path: String) {
         d.file_path = Some(path);
+    }
+    fn key(id: Uuid) -> String {
+        crm_domain::service::zalo_campaign_key(id.into())
     }
 }
 
@@ -91,33 +104,38 @@ fn one_file<E: Marketing>(mut files: Vec<Upload>) -> Result<Option<Upload>, Crmt
                 ),
             ));
         }
+        // A recipient list must be readable now, not when the campaign runs.
+        if !E::FILE_TYPES.is_empty() {
+            crm_domain::sheet::read(&f.name, &f.bytes).map_err(|e| match e {
+                crm_domain::DomainError::Validation { message, .. } => {
+                    CrmtopError::field("FormFile", format!("'{}' {message}", f.name))
+                }
+                other => other.into(),
+            })?;
+        }
     }
     Ok(file)
 }
 
-/// Stores the file (replacing any earlier one) and points `filePath` at it.
-async fn store_file<E: Marketing>(
+/// Stores the campaign and its file (replacing any earlier one, `filePath` pointing at it) in
+/// one unit of work: a campaign sent at once goes to the list uploaded with it.
+async fn save<E: Marketing>(
     s: &AppState,
     actor: &Actor,
-    id: Uuid,
+    id: Option<Uuid>,
+    input: E::Input,
     file: Option<Upload>,
-) -> Result<(), CrmtopError>
+) -> Result<Uuid, CrmtopError>
 where
     E::Data: Clone,
 {
-    let Some(file) = file else { return Ok(()) };
-    s.crm.remove_files(actor, E::OWNER, id).await?;
-    let stored = s.crm.attach(actor, E::OWNER, id, vec![file]).await?;
-    if let Some(f) = stored.first() {
-        let path = file_url(f);
-        s.crm
-            .change::<E>(actor, E::Id::from(id), |d| {
-                E::set_file_path(d, path);
-                Ok(())
-            })
-            .await?;
-    }
-    Ok(())
+    let id = s
+        .crm
+        .save_with_file::<E>(actor, id.map(E::Id::from), input, file, |f, d| {
+            E::set_file_path(d, file_url(f))
+        })
+        .await?;
+    Ok(id.into())
 }
 
 async fn create<E: Marketing>(
@@ -130,9 +148,7 @@ where
 {
     let file = one_file::<E>(form.files)?;
     let input = E::input(form.fields, &actor)?;
-    let id: Uuid = s.crm.create::<E>(&actor, input).await?.into();
-    store_file::<E>(&s, &actor, id, file).await?;
-    Ok(Data(id))
+    Ok(Data(save::<E>(&s, &actor, None, input, file).await?))
 }
 
 async fn update<E: Marketing>(
@@ -146,9 +162,87 @@ where
     let file = one_file::<E>(form.files)?;
     let id = body_id(E::id(&form.fields))?;
     let input = E::input(form.fields, &actor)?;
-    s.crm.update::<E>(&actor, E::Id::from(id), input).await?;
-    store_file::<E>(&s, &actor, id, file).await?;
-    Ok(Data(id))
+    Ok(Data(save::<E>(&s, &actor, Some(id), input, file).await?))
+}
+
+/// A campaign's send totals (ours; not in the doc): recipients met, and their messages by
+/// state.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SendTotals {
+    recipients: i64,
+    queued: i64,
+    sent: i64,
+    failed: i64,
+    skipped: i64,
+    duplicates: i64,
+    started_on: Option<String>,
+    finished_on: Option<String>,
+}
+
+impl SendTotals {
+    fn new(v: &crm_domain::service::BlastView, actor: &Actor) -> Self {
+        let t = v.totals;
+        Self {
+            recipients: v.blast.recipients,
+            queued: t.queued,
+            sent: t.sent,
+            failed: t.failed,
+            skipped: t.skipped,
+            duplicates: v.blast.duplicates,
+            started_on: v.blast.started_at.map(|t| local_time(t, actor.time_zone)),
+            finished_on: v.blast.finished_at.map(|t| local_time(t, actor.time_zone)),
+        }
+    }
+}
+
+/// Search items with their send totals (`null` before a send is planned).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WithSends<T> {
+    #[serde(flatten)]
+    item: T,
+    send_totals: Option<SendTotals>,
+}
+
+async fn sends_of<E: Marketing>(
+    s: &AppState,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, SendTotals)>, CrmtopError> {
+    let keys: Vec<String> = ids.iter().map(|id| E::key(*id)).collect();
+    let views = s.crm.blasts(actor, &keys).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            let key = E::key(*id);
+            views
+                .iter()
+                .find(|v| v.blast.campaign == key)
+                .map(|v| (*id, SendTotals::new(v, actor)))
+        })
+        .collect())
+}
+
+async fn search_sent<E: Marketing>(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(query): Body<E::Query>,
+) -> Result<Data<PageDto<WithSends<E::Item>>>, CrmtopError> {
+    let found = find::<E>(&s, &actor, &query).await?;
+    let ids: Vec<Uuid> = found.items.iter().map(|r| r.record_id().into()).collect();
+    let mut sends = sends_of::<E>(&s, &actor, &ids).await?;
+    Ok(Data(PageDto::from_page(found, |r| {
+        let id: Uuid = r.record_id().into();
+        let send_totals = sends
+            .iter()
+            .position(|(i, _)| *i == id)
+            .map(|at| sends.swap_remove(at).1);
+        WithSends {
+            item: E::item(r, &actor),
+            send_totals,
+        }
+    })))
 }
 
 /// The `get/{id}` object: the campaign and, as `formFile`, its stored file (or null).
@@ -158,6 +252,7 @@ struct WithFile<T> {
     #[serde(flatten)]
     record: T,
     form_file: Option<FileDto>,
+    send_totals: Option<SendTotals>,
 }
 
 async fn get_one<E: Marketing>(
@@ -168,9 +263,14 @@ async fn get_one<E: Marketing>(
     let id = path_id(&id)?;
     let record: E = s.crm.get(&actor, E::Id::from(id)).await?;
     let files = s.crm.files_of(&actor, E::OWNER, &[id]).await?;
+    let send_totals = sends_of::<E>(&s, &actor, &[id])
+        .await?
+        .pop()
+        .map(|(_, t)| t);
     Ok(Data(WithFile {
         record: E::out(&record, &actor),
         form_file: files.last().map(|f| FileDto::new(f, actor.time_zone)),
+        send_totals,
     }))
 }
 

@@ -25,7 +25,7 @@ pub(super) trait Resource: Managed {
     /// The `get/{id}` object.
     type Out: Serialize + Send + 'static;
     /// The `Search…Request` body (with [`PageQuery`] flattened in).
-    type Query: DeserializeOwned + Send + 'static;
+    type Query: DeserializeOwned + Send + Sync + 'static;
     /// One item of a search page.
     type Item: Serialize + Send + 'static;
 
@@ -128,12 +128,21 @@ pub(super) async fn search<E: Resource>(
     Caller(actor): Caller,
     Body(query): Body<E::Query>,
 ) -> Result<Data<PageDto<E::Item>>, CrmtopError> {
-    let p = E::page(&query);
+    let found = find::<E>(&s, &actor, &query).await?;
+    Ok(Data(PageDto::from_page(found, |r| E::item(r, &actor))))
+}
+
+/// The page a search body asks for.
+pub(super) async fn find<E: Resource>(
+    s: &AppState,
+    actor: &Actor,
+    query: &E::Query,
+) -> Result<crm_domain::search::Page<E>, CrmtopError> {
+    let p = E::page(query);
     let page = page_request(p.page_number, p.page_size)?;
     let keyword = p.search.as_deref().and_then(|q| Filter::text(None, q));
-    let filter = E::filter(&query, &actor)?.and(keyword);
-    let found = s.crm.search::<E>(&actor, &filter, page).await?;
-    Ok(Data(PageDto::from_page(found, |r| E::item(r, &actor))))
+    let filter = E::filter(query, actor)?.and(keyword);
+    Ok(s.crm.search::<E>(actor, &filter, page).await?)
 }
 
 /// A text criterion; absent or blank means none.

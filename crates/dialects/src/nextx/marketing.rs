@@ -1,6 +1,6 @@
 //! NextX automations (E41-E44), SMS campaigns (E53-E57) and e-mail campaigns (E58-E63):
-//! definitions stored as sent and returned; nothing is sent yet, so history is empty and
-//! statistics are zero, computed from this server's (absent) send records.
+//! definitions stored as sent and returned. A campaign that says to send is sent (`sends`):
+//! its status, totals, history and statistics come from its send records.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -13,8 +13,10 @@ use crm_domain::Actor;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::kit::{bad, fail, id_of, Caller, IdOnly, Meta, NoData, NxError, Params, NO_DATA};
+use super::kit::{bad, fail, id_of, Caller, IdOnly, Meta, NxError, Params};
+use super::sends::Sends;
 use crate::AppState;
+use crm_domain::service::BlastView;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -36,18 +38,18 @@ pub fn router() -> Router<AppState> {
             "/api/sms/To%20get%20the%20list%20of/{id}",
             get(sms_get).put(sms_put).post(sms_put),
         )
-        .route("/api/sms/history", get(history))
+        .route("/api/sms/history", get(super::sends::sms_history))
         .route("/api/email/campaign", get(email_list).post(email_add))
         .route(
             "/api/email/campaign/{id}",
             get(email_get).put(email_put).post(email_put),
         )
-        .route("/api/email/history", get(history))
+        .route("/api/email/history", get(super::sends::email_history))
         .route("/api/email/statistic", get(email_statistic))
 }
 
 const AUTOMATION: &str = "automation";
-const SMS: &str = "sms";
+pub(super) const SMS: &str = "sms";
 const EMAIL: &str = "email";
 
 fn object(body: &Bytes) -> Result<Map<String, Value>, NxError> {
@@ -181,38 +183,6 @@ struct Creator {
     picture: (),
 }
 
-/// A campaign's send totals, from this server's send records (none yet: all zero).
-#[derive(Debug, Default, Serialize)]
-struct Sends {
-    /// `Chưa gửi` (not sent) until a send is recorded.
-    status: &'static str,
-    time_run: Option<String>,
-    total_send: i64,
-    total_not_send: i64,
-    total_success: i64,
-    total_fail: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    total_sms: Option<i64>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    mail: Option<MailTotals>,
-}
-
-#[derive(Debug, Default, Serialize)]
-struct MailTotals {
-    total_emails: i64,
-    total_open: i64,
-    total_read: i64,
-    total_not_read: i64,
-    /// The statistic endpoint's own totals.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    statistic: Option<MailStatistic>,
-}
-
-#[derive(Debug, Default, Serialize)]
-struct MailStatistic {
-    total_email: i64,
-}
-
 /// A stored definition as the doc shows it: the body as the client sent it (an open shape,
 /// with every documented key present), and what the server adds.
 #[derive(Debug, Serialize)]
@@ -225,6 +195,35 @@ pub(super) struct DefinitionOut {
     user: Creator,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     sends: Option<Sends>,
+}
+
+/// The campaign key of a stored SMS or e-mail campaign.
+fn campaign_key(d: &Definition) -> Option<String> {
+    match d.kind.as_str() {
+        SMS => Some(format!("{}:{}", super::sends::SMS_PREFIX, d.id)),
+        EMAIL => Some(format!("{}:{}", super::sends::EMAIL_PREFIX, d.id)),
+        _ => None,
+    }
+}
+
+/// The definitions with their sends' totals.
+async fn rendered(
+    s: &AppState,
+    actor: &Actor,
+    found: &[Definition],
+) -> Result<Vec<DefinitionOut>, NxError> {
+    let keys: Vec<String> = found.iter().filter_map(campaign_key).collect();
+    let views = s.crm.blasts(actor, &keys).await?;
+    Ok(found
+        .iter()
+        .map(|d| {
+            let key = campaign_key(d);
+            let view = views
+                .iter()
+                .find(|v| Some(&v.blast.campaign) == key.as_ref());
+            render(d, actor, view)
+        })
+        .collect())
 }
 
 /// Keys the server writes: a stored body's own values for them are not shown.
@@ -246,7 +245,7 @@ const SERVER_KEYS: [&str; 15] = [
     "total_not_read",
 ];
 
-fn render(d: &Definition, actor: &Actor) -> DefinitionOut {
+fn render(d: &Definition, actor: &Actor, view: Option<&BlastView>) -> DefinitionOut {
     let mut body = match serde_json::from_str(&d.body) {
         Ok(Value::Object(m)) if d.kind == AUTOMATION => unwrapped(m),
         Ok(Value::Object(m)) => m,
@@ -285,13 +284,7 @@ fn render(d: &Definition, actor: &Actor) -> DefinitionOut {
             lastname: (),
             picture: (),
         },
-        // Never sent: nothing sends messages yet.
-        sends: (d.kind != AUTOMATION).then(|| Sends {
-            status: "Chưa gửi",
-            total_sms: (d.kind == SMS).then_some(0),
-            mail: (d.kind == EMAIL).then(MailTotals::default),
-            ..Sends::default()
-        }),
+        sends: (d.kind != AUTOMATION).then(|| Sends::new(d.kind == SMS, view)),
     }
 }
 
@@ -310,7 +303,7 @@ async fn list(
         .crm
         .definitions(actor, kind, p.search().as_deref(), p.crm_page()?)
         .await?;
-    Ok(Json(found.iter().map(|d| render(d, actor)).collect()))
+    Ok(Json(rendered(s, actor, &found).await?))
 }
 
 async fn one(s: &AppState, actor: &Actor, kind: &str, raw: &str) -> Result<Definition, NxError> {
@@ -341,9 +334,14 @@ pub(super) async fn save(
     }
     let name = check(kind, &m)?;
     m.remove("id");
+    let plan = if kind == AUTOMATION {
+        None
+    } else {
+        super::sends::plan(kind, &m, actor)?
+    };
     let stored = s
         .crm
-        .save_definition(actor, kind, id, name, Value::Object(m).to_string())
+        .save_definition_sending(actor, kind, id, name, Value::Object(m).to_string(), plan)
         .await?;
     Ok(Json(Meta::ok("Successfully", IdOnly { id: stored })))
 }
@@ -384,6 +382,7 @@ async fn automation_get(
     Ok(Json(render(
         &one(&s, &actor, AUTOMATION, &id).await?,
         &actor,
+        None,
     )))
 }
 
@@ -418,7 +417,9 @@ async fn sms_get(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> Result<One, NxError> {
-    Ok(Json(render(&one(&s, &actor, SMS, &id).await?, &actor)))
+    let d = one(&s, &actor, SMS, &id).await?;
+    let mut out = rendered(&s, &actor, std::slice::from_ref(&d)).await?;
+    Ok(Json(out.pop().unwrap_or_else(|| render(&d, &actor, None))))
 }
 
 async fn sms_put(
@@ -452,7 +453,9 @@ async fn email_get(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> Result<One, NxError> {
-    Ok(Json(render(&one(&s, &actor, EMAIL, &id).await?, &actor)))
+    let d = one(&s, &actor, EMAIL, &id).await?;
+    let mut out = rendered(&s, &actor, std::slice::from_ref(&d)).await?;
+    Ok(Json(out.pop().unwrap_or_else(|| render(&d, &actor, None))))
 }
 
 async fn email_put(
@@ -465,37 +468,32 @@ async fn email_put(
     save(&s, &actor, EMAIL, Some(d.id), &body).await
 }
 
-/// Send logs: none, as nothing is sent yet. Filters are still checked.
-async fn history(Caller(_actor): Caller, RawQuery(q): RawQuery) -> Result<Json<NoData>, NxError> {
-    let p = Params::parse(q)?;
-    p.crm_page()?;
-    for key in ["from_date", "to_date", "fromDate", "toDate"] {
-        p.date(key)?;
-    }
-    Ok(Json(NO_DATA))
-}
-
-/// Each e-mail campaign with its totals, from the send records (none yet: all zero).
+/// Each e-mail campaign with its totals, from the send records; `from_date`/`to_date` on the
+/// campaign's creation day.
 async fn email_statistic(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
 ) -> Result<Listed, NxError> {
     let p = Params::parse(q)?;
-    let found = s
+    let range = p.created(&actor, "from_date", &["to_date"])?;
+    let found: Vec<Definition> = s
         .crm
-        .definitions(&actor, EMAIL, None, p.crm_page()?)
-        .await?;
-    Ok(Json(
-        found
-            .iter()
-            .map(|d| {
-                let mut v = render(d, &actor);
-                if let Some(mail) = v.sends.as_mut().and_then(|s| s.mail.as_mut()) {
-                    mail.statistic = Some(MailStatistic::default());
-                }
-                v
-            })
-            .collect(),
-    ))
+        .definitions(&actor, EMAIL, p.search().as_deref(), p.crm_page()?)
+        .await?
+        .into_iter()
+        .filter(|d| match &range {
+            Some(crm_domain::search::Filter::Range { from, to, .. }) => {
+                from.is_none_or(|f| d.created_at >= f) && to.is_none_or(|t| d.created_at <= t)
+            }
+            _ => true,
+        })
+        .collect();
+    let mut out = rendered(&s, &actor, &found).await?;
+    for v in &mut out {
+        if let Some(mail) = v.sends.as_mut().and_then(|s| s.mail.as_mut()) {
+            mail.total_email = Some(mail.total_emails());
+        }
+    }
+    Ok(Json(out))
 }

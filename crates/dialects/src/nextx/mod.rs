@@ -30,6 +30,7 @@ mod messages;
 mod pipeline;
 mod pipeline_out;
 mod products;
+mod sends;
 mod shop;
 mod tasks;
 mod users;

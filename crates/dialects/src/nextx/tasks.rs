@@ -96,7 +96,9 @@ struct TaskIn {
     contact_id: Option<i64>,
 }
 
-fn when(
+/// A time as NextX writes it (`Y-m-d H:i:s` in the tenant's zone, or `Y-m-d`), or with an
+/// offset (`2024-09-23T07:37:19.000000Z`).
+pub(super) fn when(
     field: &str,
     raw: &Option<String>,
     tz: chrono_tz::Tz,
@@ -104,6 +106,9 @@ fn when(
     let Some(raw) = raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(Some(t.with_timezone(&chrono::Utc)));
+    }
     let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
         .ok()

@@ -149,6 +149,7 @@ async fn list(
                 })
             })
             .transpose()?,
+        ..MessageFilter::default()
     };
     let page = PageRequest::new(q.page.unwrap_or(1), q.size.unwrap_or(50))?;
     let found = s.crm.messages(&actor, &filter, page).await?;

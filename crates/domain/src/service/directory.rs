@@ -175,11 +175,30 @@ impl Crm {
         name: String,
         body: String,
     ) -> DomainResult<DefinitionId> {
+        self.save_definition_sending(actor, kind, id, name, body, None)
+            .await
+    }
+
+    /// Creates or replaces a stored definition and, with `send` (a campaign key prefix and a
+    /// plan), plans its send, in one unit of work: the campaign's key is `<prefix>:<id>`.
+    pub async fn save_definition_sending(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        id: Option<DefinitionId>,
+        name: String,
+        body: String,
+        send: Option<(&str, crate::campaign::BlastPlan)>,
+    ) -> DomainResult<DefinitionId> {
         let mut w = self.begin().await?;
         let id = self
             .registry
             .save_definition(&mut w, actor, kind, id, name, body)
             .await?;
+        if let Some((prefix, plan)) = send {
+            self.plan_blast_in(&mut w, actor, format!("{prefix}:{id}"), &plan)
+                .await?;
+        }
         w.commit().await?;
         Ok(id)
     }

@@ -127,19 +127,8 @@ impl Crm {
         }
         let tracking = crate::common::text("tracking_id", req.tracking_id, 64)?
             .unwrap_or_else(|| Uuid::now_v7().simple().to_string());
-        let settings = self.channel_secrets(actor.tenant_id, Channel::Zns).await?;
-        if settings.get("access_token").is_none() && settings.get("refresh_token").is_none() {
-            return Err(DomainError::validation(
-                "channel",
-                "the zns channel has no access token: set it first (crm channel set … zns)",
-            ));
-        }
-        let content = serde_json::json!({
-            "template_id": template_id,
-            "template_data": req.template_data,
-            "tracking_id": tracking,
-        })
-        .to_string();
+        self.require_channel(actor.tenant_id, Channel::Zns).await?;
+        let content = zns_content(&template_id, &req.template_data, &tracking);
         let campaign = format!("zns:{tracking}");
         self.queue_message(actor, Channel::Zns, campaign, phone, content, None)
             .await
@@ -166,23 +155,9 @@ impl Crm {
         }
         let campaign = crate::common::text("campaign", req.campaign, 200)?
             .unwrap_or_else(|| format!("email:{}", Uuid::now_v7().simple()));
-        let settings = self
-            .channel_secrets(actor.tenant_id, Channel::Email)
+        self.require_channel(actor.tenant_id, Channel::Email)
             .await?;
-        if settings.get("smtp_url").is_none() || settings.get("from").is_none() {
-            return Err(DomainError::validation(
-                "channel",
-                "the email channel needs smtp_url and from: set them first (crm channel set … email)",
-            ));
-        }
-        // Without a text part, the HTML's text stands in (mail clients show one or the other).
-        let text = if text.trim().is_empty() {
-            crate::text::html_to_text(&html)
-        } else {
-            text
-        };
-        let content =
-            serde_json::json!({"subject": subject, "text": text, "html": html}).to_string();
+        let content = email_content(&subject, &text, &html, None, None);
         let recipient = to.key().to_owned();
         let skipped = self
             .messages
@@ -200,24 +175,8 @@ impl Crm {
         let text = crate::common::required("text", Some(req.text), MAX_SMS)?;
         let campaign = crate::common::text("campaign", req.campaign, 200)?
             .unwrap_or_else(|| format!("sms:{}", Uuid::now_v7().simple()));
-        let settings = self.channel_secrets(actor.tenant_id, Channel::Sms).await?;
-        for key in ["api_key", "secret_key", "brandname"] {
-            if settings.get(key).is_none() {
-                return Err(DomainError::validation(
-                    "channel",
-                    format!("the sms channel needs {key}: set it first (crm channel set … sms)"),
-                ));
-            }
-        }
-        let unicode = matches!(settings.get("unicode"), Some("1" | "true"));
-        let body = if unicode {
-            text
-        } else {
-            crate::text::strip_diacritics(&text)
-        };
-        let (segments, ucs2) = crate::text::sms_segments(&body);
-        let content =
-            serde_json::json!({"text": body, "segments": segments, "unicode": ucs2}).to_string();
+        let settings = self.require_channel(actor.tenant_id, Channel::Sms).await?;
+        let content = sms_content(&settings, &text);
         let skipped = self
             .messages
             .is_unsubscribed(At::Committed, actor.tenant_id, Channel::Sms, &phone)
@@ -241,6 +200,36 @@ impl Crm {
         Ok(m)
     }
 
+    /// The channel's settings, refused when they lack what sending needs.
+    pub(crate) async fn require_channel(
+        &self,
+        tenant: TenantId,
+        channel: Channel,
+    ) -> DomainResult<Settings> {
+        let s = self.channel_secrets(tenant, channel).await?;
+        let missing = match channel {
+            Channel::Zns if s.get("access_token").is_none() && s.get("refresh_token").is_none() => {
+                Some("an access token")
+            }
+            Channel::Email if s.get("smtp_url").is_none() => Some("smtp_url"),
+            Channel::Email if s.get("from").is_none() => Some("from"),
+            Channel::Sms => ["api_key", "secret_key", "brandname"]
+                .into_iter()
+                .find(|k| s.get(k).is_none()),
+            _ => None,
+        };
+        match missing {
+            Some(what) => Err(DomainError::validation(
+                "channel",
+                format!(
+                    "the {c} channel needs {what}: set it first (crm channel set … {c})",
+                    c = channel.as_str()
+                ),
+            )),
+            None => Ok(s),
+        }
+    }
+
     /// Stores a message and enqueues its job, unless the campaign already has one for the
     /// recipient (then that one is answered). With `skip`, the message is stored as skipped
     /// for that reason and no job is queued.
@@ -253,29 +242,22 @@ impl Crm {
         content: String,
         skip: Option<&str>,
     ) -> DomainResult<Message> {
-        let now = crate::auth::now();
-        let m = Message {
-            id: Uuid::now_v7(),
-            tenant_id: actor.tenant_id,
+        let state = if skip.is_some() {
+            SendState::Skipped
+        } else {
+            SendState::Queued
+        };
+        let m = new_message(
+            actor.tenant_id,
             channel,
             campaign,
             recipient,
             content,
-            state: if skip.is_some() {
-                SendState::Skipped
-            } else {
-                SendState::Queued
-            },
-            provider_id: None,
-            reason: skip.map(str::to_owned),
-            answer: None,
-            attempts: 0,
-            created_at: now,
-            updated_at: now,
-            sent_at: None,
-        };
+            state,
+            skip,
+        );
         let mut w = self.begin().await?;
-        if !self.messages.add_message(&mut w, &m).await? {
+        if !self.stage_message(&mut w, &m).await? {
             let first = self
                 .messages
                 .message_to(w.at(), m.tenant_id, channel, &m.campaign, &m.recipient)
@@ -283,18 +265,25 @@ impl Crm {
                 .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("message vanished")))?;
             return Ok(first);
         }
-        if m.state.is_final() {
-            w.commit().await?;
-            return Ok(m);
-        }
-        let payload = serde_json::to_string(&MessageJob { message_id: m.id })
-            .map_err(|e| DomainError::Internal(e.into()))?;
-        let mut job = NewJob::new(actor.tenant_id, MESSAGE_JOB, payload);
-        job.key = Some(m.id.to_string());
-        job.max_attempts = MESSAGE_ATTEMPTS;
-        self.enqueue_in(&mut w, job).await?;
         w.commit().await?;
         Ok(m)
+    }
+
+    /// Stores a message and, unless it is final already, the job that sends it, in the caller's
+    /// unit of work; `false` (nothing stored) when its campaign has one for the recipient.
+    pub(crate) async fn stage_message(&self, w: &mut Work, m: &Message) -> DomainResult<bool> {
+        if !self.messages.add_message(w, m).await? {
+            return Ok(false);
+        }
+        if !m.state.is_final() {
+            let payload = serde_json::to_string(&MessageJob { message_id: m.id })
+                .map_err(|e| DomainError::Internal(e.into()))?;
+            let mut job = NewJob::new(m.tenant_id, MESSAGE_JOB, payload);
+            job.key = Some(m.id.to_string());
+            job.max_attempts = MESSAGE_ATTEMPTS;
+            self.enqueue_in(w, job).await?;
+        }
+        Ok(true)
     }
 
     pub async fn message(&self, actor: &Actor, id: Uuid) -> DomainResult<Message> {
@@ -364,4 +353,85 @@ impl Crm {
             }
         }
     }
+}
+
+/// A new send record, not yet stored.
+pub(crate) fn new_message(
+    tenant: TenantId,
+    channel: Channel,
+    campaign: String,
+    recipient: String,
+    content: String,
+    state: SendState,
+    reason: Option<&str>,
+) -> Message {
+    let now = crate::auth::now();
+    Message {
+        seq: 0,
+        id: Uuid::now_v7(),
+        tenant_id: tenant,
+        channel,
+        campaign,
+        recipient,
+        content,
+        state,
+        provider_id: None,
+        reason: reason.map(str::to_owned),
+        answer: None,
+        attempts: 0,
+        created_at: now,
+        updated_at: now,
+        sent_at: None,
+    }
+}
+
+/// What a ZNS job sends: the template, its data, and the id Zalo is given for the message.
+pub(crate) fn zns_content(
+    template_id: &str,
+    data: &BTreeMap<String, String>,
+    tracking: &str,
+) -> String {
+    serde_json::json!({
+        "template_id": template_id,
+        "template_data": data,
+        "tracking_id": tracking,
+    })
+    .to_string()
+}
+
+/// What an e-mail job sends. Without a text part, the HTML's text stands in (mail clients show
+/// one or the other).
+pub(crate) fn email_content(
+    subject: &str,
+    text: &str,
+    html: &str,
+    from_name: Option<&str>,
+    reply_to: Option<&str>,
+) -> String {
+    let text = if text.trim().is_empty() {
+        crate::text::html_to_text(html)
+    } else {
+        text.to_owned()
+    };
+    let mut v = serde_json::json!({"subject": subject, "text": text, "html": html});
+    if let Some(name) = from_name {
+        v["from_name"] = name.into();
+    }
+    if let Some(to) = reply_to {
+        v["reply_to"] = to.into();
+    }
+    v.to_string()
+}
+
+/// What an SMS job sends: without diacritics unless the channel sends Unicode (`unicode=1`),
+/// with its segments counted.
+pub(crate) fn sms_content(settings: &Settings, text: &str) -> String {
+    let unicode = matches!(settings.get("unicode"), Some("1" | "true"));
+    let body = if unicode {
+        text.to_owned()
+    } else {
+        crate::text::strip_diacritics(text)
+    };
+    let (segments, ucs2) = crate::text::sms_segments(&body);
+    serde_json::json!({"text": body, "segments": segments, "unicode": ucs2}).to_string()
 }

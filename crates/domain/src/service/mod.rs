@@ -41,7 +41,10 @@ mod links;
 mod lists;
 mod marketing;
 mod messaging;
-pub use messaging::{EmailRequest, SmsRequest, ZnsRequest};
+pub use messaging::{EmailRequest, SmsRequest, ZnsRequest, MAX_TEMPLATE_KEYS};
+mod campaigns;
+pub use campaigns::BlastView;
+pub use marketing::{email_campaign_key, param_map, zalo_campaign_key};
 mod registry;
 mod sales;
 
@@ -75,6 +78,7 @@ pub struct Crm {
     pub(crate) jobs: Arc<dyn crate::jobs::JobStore>,
     pub(crate) webhooks: Arc<dyn crate::webhooks::WebhookStore>,
     pub(crate) messages: Arc<dyn crate::messaging::MessageStore>,
+    pub(crate) blasts: Arc<dyn crate::campaign::BlastStore>,
     /// Ids of messages whose send came to an end on this node (for answers that wait).
     pub(crate) message_done: tokio::sync::broadcast::Sender<Uuid>,
     /// Woken after a commit that enqueued jobs, so that a runner claims them at once.
@@ -110,7 +114,8 @@ impl Crm {
             inventory: store.clone(),
             jobs: store.clone(),
             webhooks: store.clone(),
-            messages: store,
+            messages: store.clone(),
+            blasts: store,
             message_done: tokio::sync::broadcast::channel(1024).0,
             job_signal: Arc::new(tokio::sync::Notify::new()),
         }
@@ -141,6 +146,16 @@ pub trait Managed: Entity {
     /// Refuses a delete that would leave other records dangling; runs after the record is
     /// locked, inside the work.
     async fn check_delete(
+        _crm: &Crm,
+        _w: &mut Work,
+        _actor: &Actor,
+        _id: Self::Id,
+    ) -> DomainResult<()> {
+        Ok(())
+    }
+    /// Runs after the record is stored (created or updated), inside the same work: what
+    /// follows from its new state (a campaign's send). It reads the record if it needs it.
+    async fn after_save(
         _crm: &Crm,
         _w: &mut Work,
         _actor: &Actor,
@@ -186,6 +201,7 @@ impl Crm {
     ) -> DomainResult<E::Id> {
         E::check_refs(self, w, actor, &mut data).await?;
         let id = E::repo(self).insert(w, actor, data).await?;
+        E::after_save(self, w, actor, id).await?;
         self.emit_kind::<E>(w, actor, "created", id.into()).await?;
         Ok(id)
     }
@@ -252,6 +268,7 @@ impl Crm {
     ) -> DomainResult<()> {
         E::check_refs(self, w, actor, &mut data).await?;
         E::repo(self).update(w, actor, id, data).await?;
+        E::after_save(self, w, actor, id).await?;
         self.emit_kind::<E>(w, actor, "updated", id.into()).await
     }
 

@@ -1,0 +1,130 @@
+//! Recipient lists as people keep them: a CSV file (UTF-8, with or without a BOM, `,` or `;`
+//! separated) or an Excel workbook's first sheet, whose first row names the columns.
+
+use std::io::Cursor;
+
+use crate::error::{DomainError, DomainResult};
+
+/// Most rows read from one file, and most columns per row.
+pub const MAX_ROWS: usize = 100_000;
+pub const MAX_COLUMNS: usize = 100;
+
+/// A sheet's header and rows, every cell as text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sheet {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+fn bad(message: impl Into<String>) -> DomainError {
+    DomainError::validation("file", message)
+}
+
+/// Reads a CSV or Excel file by its name's extension.
+pub fn read(name: &str, bytes: &[u8]) -> DomainResult<Sheet> {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut sheet = match ext.as_str() {
+        "csv" | "txt" => csv_rows(bytes)?,
+        "xlsx" | "xlsm" | "xls" | "ods" => workbook_rows(bytes)?,
+        _ => return Err(bad("must be a .csv, .xlsx or .xls file")),
+    };
+    sheet.header = sheet.header.iter().map(|h| h.trim().to_owned()).collect();
+    Ok(sheet)
+}
+
+fn csv_rows(bytes: &[u8]) -> DomainResult<Sheet> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("a CSV file must be UTF-8"))?;
+    let first = text.lines().next().unwrap_or_default();
+    // Excel in a Vietnamese locale writes `;`.
+    let delimiter = if first.matches(';').count() > first.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut sheet = Sheet::default();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| bad(format!("is not readable CSV: {e}")))?;
+        let row: Vec<String> = record.iter().take(MAX_COLUMNS).map(str::to_owned).collect();
+        if i == 0 {
+            sheet.header = row;
+        } else if sheet.rows.len() < MAX_ROWS {
+            sheet.rows.push(row);
+        } else {
+            return Err(bad(format!("has more than {MAX_ROWS} rows")));
+        }
+    }
+    Ok(sheet)
+}
+
+fn workbook_rows(bytes: &[u8]) -> DomainResult<Sheet> {
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| bad(format!("is not a readable workbook: {e}")))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| bad("has no sheet"))?
+        .map_err(|e| bad(format!("its first sheet is not readable: {e}")))?;
+    let mut sheet = Sheet::default();
+    for (i, cells) in range.rows().enumerate() {
+        let row: Vec<String> = cells.iter().take(MAX_COLUMNS).map(cell_text).collect();
+        if i == 0 {
+            sheet.header = row;
+        } else if sheet.rows.len() < MAX_ROWS {
+            sheet.rows.push(row);
+        } else {
+            return Err(bad(format!("has more than {MAX_ROWS} rows")));
+        }
+    }
+    Ok(sheet)
+}
+
+/// A cell as a person reads it: whole numbers without `.0` (a phone typed as a number loses
+/// its leading 0 in Excel, which the phone parser puts back), dates as `dd/mm/yyyy`.
+fn cell_text(c: &calamine::Data) -> String {
+    use calamine::Data;
+    match c {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => d
+            .as_datetime()
+            .map(|t| t.format("%d/%m/%Y").to_string())
+            .unwrap_or_else(|| d.to_string()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("{e:?}"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_bom_and_semicolons() {
+        let s = read(
+            "ds.csv",
+            "\u{feff}Họ và tên;Số điện thoại\nNguyễn Văn Đức;0912345678\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(s.header, ["Họ và tên", "Số điện thoại"]);
+        assert_eq!(s.rows, [["Nguyễn Văn Đức", "0912345678"]]);
+        let s = read("a.csv", b"name,phone\n\"Le, An\",0987654321\n").unwrap();
+        assert_eq!(s.rows[0][0], "Le, An");
+        assert!(read("a.pdf", b"x").is_err());
+        assert!(read("a.xlsx", b"not a zip").is_err());
+        assert!(read("a.csv", b"\xff\xfe").is_err());
+    }
+}
