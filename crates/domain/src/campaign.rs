@@ -23,8 +23,8 @@ use crate::work::{At, Work};
 /// The job kind that fans a campaign out into messages.
 pub const BLAST_JOB: &str = "campaign";
 
-/// Most ad-hoc recipients a plan may carry.
-pub const MAX_OTHERS: usize = 10_000;
+/// Most ad-hoc recipients a plan may carry (as many as a request body's list may hold).
+pub const MAX_OTHERS: usize = 1_000;
 /// Most record ids (customers, groups, segments, campaigns) a plan may list.
 pub const MAX_LISTED: usize = crate::search::MAX_FILTER_VALUES;
 /// Recipients read and queued per unit of work of the fan-out.
@@ -337,6 +337,19 @@ impl BlastPlan {
                 if subject.trim().is_empty() {
                     return Err(DomainError::validation("subject", "is required"));
                 }
+                let body = html.len() + text.as_ref().map_or(0, String::len);
+                if subject.chars().count() > crate::service::MAX_SUBJECT
+                    || body > crate::service::MAX_EMAIL_BODY
+                {
+                    return Err(DomainError::validation(
+                        "content",
+                        format!(
+                            "the subject is at most {} characters and the body {} bytes",
+                            crate::service::MAX_SUBJECT,
+                            crate::service::MAX_EMAIL_BODY
+                        ),
+                    ));
+                }
                 if html.trim().is_empty() && text.as_deref().is_none_or(|t| t.trim().is_empty()) {
                     return Err(DomainError::validation("content", "is required"));
                 }
@@ -345,6 +358,12 @@ impl BlastPlan {
                 check_template("content", text)?;
                 if text.trim().is_empty() {
                     return Err(DomainError::validation("content", "is required"));
+                }
+                if text.chars().count() > crate::service::MAX_SMS {
+                    return Err(DomainError::validation(
+                        "content",
+                        format!("at most {} characters", crate::service::MAX_SMS),
+                    ));
                 }
             }
             BlastContent::Zns {

@@ -35,6 +35,13 @@ pub fn read(name: &str, bytes: &[u8]) -> DomainResult<Sheet> {
     Ok(sheet)
 }
 
+/// [`read`] on a blocking thread: a large sheet takes a while to read.
+pub async fn read_blocking(name: String, bytes: Vec<u8>) -> DomainResult<Sheet> {
+    tokio::task::spawn_blocking(move || read(&name, &bytes))
+        .await
+        .map_err(|e| DomainError::Internal(e.into()))?
+}
+
 fn csv_rows(bytes: &[u8]) -> DomainResult<Sheet> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|_| bad("a CSV file must be UTF-8"))?;
@@ -126,5 +133,19 @@ mod tests {
         assert!(read("a.pdf", b"x").is_err());
         assert!(read("a.xlsx", b"not a zip").is_err());
         assert!(read("a.csv", b"\xff\xfe").is_err());
+    }
+
+    #[test]
+    fn rows_and_columns_are_bounded() {
+        let mut big = String::from("phone\n");
+        big.push_str(&"0912345678\n".repeat(MAX_ROWS + 1));
+        let e = read("big.csv", big.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("rows"), "{e}");
+        let wide = (0..MAX_COLUMNS + 5)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let s = read("wide.csv", wide.as_bytes()).unwrap();
+        assert_eq!(s.header.len(), MAX_COLUMNS);
     }
 }

@@ -10,11 +10,22 @@ use crm_domain::service::Crm;
 
 use crate::runner::{Handler, JobError};
 
-/// How long one run fans out before it hands over to the next job (well inside a lease).
+/// How long one run fans out before it hands over to the next job, at most.
 pub const BUDGET: Duration = Duration::from_secs(2);
 
 pub struct FanOut {
-    pub crm: Crm,
+    crm: Crm,
+    budget: Duration,
+}
+
+impl FanOut {
+    /// Each run stays well inside the job lease: a third of it, two seconds at most.
+    pub fn new(crm: Crm, lease: Duration) -> Self {
+        Self {
+            crm,
+            budget: (lease / 3).min(BUDGET),
+        }
+    }
 }
 
 #[async_trait]
@@ -23,7 +34,7 @@ impl Handler for FanOut {
         let p: BlastJob = serde_json::from_str(&job.payload)
             .map_err(|e| JobError::Permanent(format!("bad campaign payload: {e}")))?;
         self.crm
-            .run_blast(job.tenant_id, &p, BUDGET)
+            .run_blast(job.tenant_id, &p, self.budget)
             .await
             .map_err(|e| JobError::Retry(e.to_string()))
     }

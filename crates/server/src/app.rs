@@ -109,6 +109,7 @@ impl App {
     /// The job runner with every handler, when this node runs jobs.
     pub fn runner(&self) -> Option<crm_jobs::Runner> {
         let config = self.runner.clone()?;
+        let lease = config.lease;
         let crm = self.state.crm.clone();
         Some(
             crm_jobs::Runner::new(crm.clone(), config)
@@ -121,7 +122,7 @@ impl App {
                 )
                 .handle(
                     crm_domain::campaign::BLAST_JOB,
-                    Arc::new(crm_jobs::campaigns::FanOut { crm: crm.clone() }),
+                    Arc::new(crm_jobs::campaigns::FanOut::new(crm.clone(), lease)),
                 )
                 .handle(
                     crm_domain::messaging::MESSAGE_JOB,

@@ -300,6 +300,40 @@ async fn nextx_sms_campaign_sends(app: &TestApp) {
     let other = ok(app, Method::GET, "/api/sms/history", &b.token, None).await;
     assert_eq!(other, json!([]));
 
+    // Bounded before any work: 1,000 other recipients, 1,000 listed ids, 1,000 SMS characters.
+    let many: Vec<String> = (0..1_001).map(|i| format!("09{i:08}")).collect();
+    let too_long = "x".repeat(1_001);
+    let ids: Vec<i64> = (1..=1_001).collect();
+    for (body, field) in [
+        (
+            json!({"name": "n", "sms_content": "x", "send_now": 1, "sms_others": many}),
+            "sms_others",
+        ),
+        (
+            json!({"name": "n", "sms_content": "x", "send_now": 1, "customers": ids}),
+            "customers",
+        ),
+        (
+            json!({"name": "n", "sms_content": too_long, "send_now": 1, "customers": [1]}),
+            "content",
+        ),
+        (
+            json!({"name": "n", "sms_content": "{{cus_name", "send_now": 1, "customers": [1]}),
+            "content",
+        ),
+        (
+            json!({"name": "n", "sms_content": "x", "send_now": 1}),
+            "recipients",
+        ),
+    ] {
+        let (st, refused) = app
+            .call(Method::POST, "/api/sms/campaign", Some(t), Some(body))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{field}: {refused}");
+        assert_eq!(refused["meta"]["status_code"], json!(400), "{refused}");
+        assert!(refused.to_string().contains(field), "{field}: {refused}");
+    }
+
     // A campaign sends once: saving it again with send_now sends nothing more.
     let again = ok(
         app,

@@ -10,50 +10,9 @@ use std::time::Duration;
 use common::{Backend, TestDb};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_crm");
-
-fn crm(db: &TestDb) -> Command {
-    let mut c = Command::new(BIN);
-    c.env("CRM_DATABASE_URL", &db.url)
-        .env("CRM_LISTEN", "127.0.0.1:0")
-        .env("CRM_AUTH_CACHE_SECS", "0")
-        .env("CRM_LOG", "info")
-        .kill_on_drop(true);
-    c
-}
-
-async fn run_json(db: &TestDb, args: &[&str]) -> Value {
-    let out = crm(db).args(args).output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stdout)))
-}
-
-/// Starts `crm` (serve) and reads stdout and stderr until it listens; returns its printed
-/// lines and base URL.
-async fn serve(db: &TestDb) -> (Child, Vec<String>, String) {
-    let mut child = crm(db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = common::listening(&mut child).await;
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = Vec::new();
-    while let Ok(Ok(Some(line))) =
-        tokio::time::timeout(Duration::from_millis(300), stdout.next_line()).await
-    {
-        printed.push(line);
-    }
-    (child, printed, base)
-}
+use common::process::{crm, printed_value, run_json, serve};
 
 async fn terminate(mut child: Child) {
     let pid = child.id().unwrap().to_string();
@@ -68,17 +27,6 @@ async fn terminate(mut child: Child) {
         .expect("graceful shutdown within 10 s")
         .unwrap();
     assert!(status.success(), "exit status after SIGTERM: {status}");
-}
-
-fn printed_value(lines: &[String], label: &str) -> String {
-    lines
-        .iter()
-        .find_map(|l| l.trim().strip_prefix(label))
-        .unwrap_or_else(|| panic!("no '{label}' in {lines:?}"))
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 async fn newcomer_gets_from_first_run_to_a_search(backend: Backend) {

@@ -127,7 +127,7 @@ async fn marketing(app: &TestApp) {
         ("SegmentName", ""),
         ("FilePath", ""),
         ("Status", "1"),
-        ("AppointmentDate", "2026-03-08T09:00:00+07:00"),
+        ("AppointmentDate", "2030-03-08T09:00:00+07:00"),
     ]);
     let (status, body) = send(
         app,
@@ -150,7 +150,9 @@ async fn marketing(app: &TestApp) {
     assert_eq!(d["segmentName"], json!("Khách VIP"));
     assert_eq!(d["from"], json!("marketing@shop.vn"));
     assert_eq!(d["sendType"], json!(2));
-    assert_eq!(d["appointmentDate"], json!("2026-03-08T09:00:00+07:00"));
+    assert_eq!(d["appointmentDate"], json!("2030-03-08T09:00:00+07:00"));
+    // Scheduled: the status follows the send (2).
+    assert_eq!(d["status"], json!(2));
     assert_eq!(d["formFile"], Value::Null);
     assert_eq!(d["filePath"], Value::Null);
 
@@ -170,7 +172,8 @@ async fn marketing(app: &TestApp) {
         ("ZnsTemplatePrice", "300"),
         ("SmsTemplateId", &sms_tpl),
         ("SmsTemplateParam", "ten"),
-        ("SendType", "1"),
+        ("SendType", "2"),
+        ("AppointmentDate", "2030-03-08T09:00:00+07:00"),
         ("SegmentId", &segment),
         ("ExcelHeader", "Tên|SĐT"),
         ("Status", "1"),
@@ -212,6 +215,8 @@ async fn marketing(app: &TestApp) {
         ("Name", "ZNS tháng 3 (sửa)"),
         ("SmsTemplateId", &sms_tpl),
         ("SegmentId", &segment),
+        ("SendType", "2"),
+        ("AppointmentDate", "2030-03-09T09:00:00+07:00"),
         ("Status", "2"),
     ]);
     let form = Form::new().part(
@@ -240,7 +245,7 @@ async fn marketing(app: &TestApp) {
         .search(
             "/api/v1/maktemail/search",
             &a.token,
-            json!({"status": 1, "supplier": 1, "search": "tri an"}),
+            json!({"status": 2, "supplier": 1, "search": "tri an"}),
         )
         .await;
     assert_eq!(page["totalCount"], json!(1));

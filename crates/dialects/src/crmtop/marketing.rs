@@ -104,17 +104,24 @@ fn one_file<E: Marketing>(mut files: Vec<Upload>) -> Result<Option<Upload>, Crmt
                 ),
             ));
         }
-        // A recipient list must be readable now, not when the campaign runs.
-        if !E::FILE_TYPES.is_empty() {
-            crm_domain::sheet::read(&f.name, &f.bytes).map_err(|e| match e {
-                crm_domain::DomainError::Validation { message, .. } => {
-                    CrmtopError::field("FormFile", format!("'{}' {message}", f.name))
-                }
-                other => other.into(),
-            })?;
-        }
     }
     Ok(file)
+}
+
+/// A recipient list must be readable now, not when the campaign runs (read off the async
+/// threads: a large sheet takes a while).
+async fn check_list<E: Marketing>(file: &Option<Upload>) -> Result<(), CrmtopError> {
+    let Some(f) = file.as_ref().filter(|_| !E::FILE_TYPES.is_empty()) else {
+        return Ok(());
+    };
+    match crm_domain::sheet::read_blocking(f.name.clone(), f.bytes.clone()).await {
+        Ok(_) => Ok(()),
+        Err(crm_domain::DomainError::Validation { message, .. }) => Err(CrmtopError::field(
+            "FormFile",
+            format!("'{}' {message}", f.name),
+        )),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Stores the campaign and its file (replacing any earlier one, `filePath` pointing at it) in
@@ -147,6 +154,7 @@ where
     E::Data: Clone,
 {
     let file = one_file::<E>(form.files)?;
+    check_list::<E>(&file).await?;
     let input = E::input(form.fields, &actor)?;
     Ok(Data(save::<E>(&s, &actor, None, input, file).await?))
 }
@@ -160,6 +168,7 @@ where
     E::Data: Clone,
 {
     let file = one_file::<E>(form.files)?;
+    check_list::<E>(&file).await?;
     let id = body_id(E::id(&form.fields))?;
     let input = E::input(form.fields, &actor)?;
     Ok(Data(save::<E>(&s, &actor, Some(id), input, file).await?))

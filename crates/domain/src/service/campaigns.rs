@@ -1,6 +1,7 @@
 //! Campaign sends: a plan stored with its campaign, then fanned out page by page into one send
 //! record per recipient (`crate::campaign`).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::messaging::{email_content, new_message, sms_content, zns_content};
@@ -24,6 +25,31 @@ enum Part {
     Leads,
     Members(ListKind, Uuid),
     File,
+}
+
+/// The last few recipient lists read, by file.
+#[derive(Clone, Default)]
+pub(crate) struct SheetCache(Arc<std::sync::Mutex<Vec<(crate::ids::FileId, Arc<Vec<Recipient>>)>>>);
+
+/// Lists kept: one per campaign being fanned out at once on this node, about.
+const SHEETS_KEPT: usize = 4;
+
+impl SheetCache {
+    fn get(&self, id: crate::ids::FileId) -> Option<Arc<Vec<Recipient>>> {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter()
+            .find(|(f, _)| *f == id)
+            .map(|(_, rows)| rows.clone())
+    }
+
+    fn put(&self, id: crate::ids::FileId, rows: Arc<Vec<Recipient>>) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|(f, _)| *f != id);
+        if kept.len() >= SHEETS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((id, rows));
+    }
 }
 
 /// A campaign's send as callers see it: its blast and its messages' totals.
@@ -429,6 +455,7 @@ impl Crm {
             }
             Part::File => {
                 let rows = self.file_rows(tenant, a).await?;
+                let rows = rows.as_slice();
                 let start = (pos.max(0) as usize).min(rows.len());
                 let end = (start + size).min(rows.len());
                 let page = rows[start..end].to_vec();
@@ -438,60 +465,32 @@ impl Crm {
     }
 
     /// The recipients of the campaign's uploaded list: its newest file, read by its headers
-    /// (Vietnamese or English names of the usual fields, or as `columns` maps them).
-    async fn file_rows(&self, tenant: TenantId, a: &Audience) -> DomainResult<Vec<Recipient>> {
+    /// (Vietnamese or English names of the usual fields, or as `columns` maps them), once per
+    /// campaign on this node, off the async threads.
+    async fn file_rows(&self, tenant: TenantId, a: &Audience) -> DomainResult<Arc<Vec<Recipient>>> {
         let Some((owner, owner_id)) = a.file else {
-            return Ok(Vec::new());
+            return Ok(Arc::default());
         };
         let files = self.files.list(tenant, owner, &[owner_id]).await?;
         let Some(newest) = files.iter().max_by_key(|f| f.created_at) else {
-            return Ok(Vec::new());
+            return Ok(Arc::default());
         };
+        if let Some(rows) = self.sheets.get(newest.id) {
+            return Ok(rows);
+        }
         let Some((meta, bytes)) = self.files.read(tenant, newest.id).await? else {
-            return Ok(Vec::new());
+            return Ok(Arc::default());
         };
-        // An e-mail campaign's file may be something else than a list (it was not checked).
-        let sheet = match crate::sheet::read(&meta.name, &bytes) {
-            Ok(sheet) => sheet,
+        let rows = match crate::sheet::read_blocking(meta.name.clone(), bytes).await {
+            Ok(sheet) => Arc::new(recipients_of(&sheet, &a.columns)),
+            // An e-mail campaign's file may be something else than a list (it was not checked).
             Err(e) => {
                 tracing::warn!(file = %meta.name, error = %e, "a campaign's file is not a recipient list");
-                return Ok(Vec::new());
+                Arc::default()
             }
         };
-        // A mapped column's header, folded, stands for the field it is mapped to.
-        let mapped: Vec<(String, String)> = a
-            .columns
-            .iter()
-            .map(|(field, header)| {
-                (
-                    crate::campaign::field_key(header),
-                    crate::campaign::field_key(field),
-                )
-            })
-            .collect();
-        Ok(sheet
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(i, row)| {
-                let mut r = Recipient {
-                    source: format!("row:{}", i + 2),
-                    ..Recipient::default()
-                };
-                for (header, cell) in sheet.header.iter().zip(row) {
-                    let key = crate::campaign::field_key(header);
-                    let value = cell.trim().to_owned();
-                    if value.is_empty() {
-                        continue;
-                    }
-                    if let Some((_, field)) = mapped.iter().find(|(h, _)| *h == key) {
-                        r.set(field, value.clone());
-                    }
-                    r.set(header, value);
-                }
-                r
-            })
-            .collect())
+        self.sheets.put(newest.id, rows.clone());
+        Ok(rows)
     }
 
     /// One recipient's send record: the content filled in for them, or why they get none.
@@ -603,6 +602,51 @@ impl Crm {
         }
         Ok(m)
     }
+}
+
+/// A sheet's rows as recipients: each cell under its header (a placeholder by that name, and
+/// the recipient's own field when the header names one), and under the field `columns` maps
+/// to that header.
+fn recipients_of(
+    sheet: &crate::sheet::Sheet,
+    columns: &std::collections::BTreeMap<String, String>,
+) -> Vec<Recipient> {
+    let mapped: Vec<(String, String)> = columns
+        .iter()
+        .map(|(field, header)| {
+            (
+                crate::campaign::field_key(header),
+                crate::campaign::field_key(field),
+            )
+        })
+        .collect();
+    let headers: Vec<String> = sheet
+        .header
+        .iter()
+        .map(|h| crate::campaign::field_key(h))
+        .collect();
+    sheet
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut r = Recipient {
+                source: format!("row:{}", i + 2),
+                ..Recipient::default()
+            };
+            for (key, cell) in headers.iter().zip(row) {
+                let value = cell.trim();
+                if value.is_empty() {
+                    continue;
+                }
+                if let Some((_, field)) = mapped.iter().find(|(h, _)| h == key) {
+                    r.set(field, value.to_owned());
+                }
+                r.set(key, value.to_owned());
+            }
+            r
+        })
+        .collect()
 }
 
 /// The content with who it is for (`to_name`, `source`), which send history shows; the jobs

@@ -41,7 +41,9 @@ mod links;
 mod lists;
 mod marketing;
 mod messaging;
-pub use messaging::{EmailRequest, SmsRequest, ZnsRequest, MAX_TEMPLATE_KEYS};
+pub use messaging::{
+    EmailRequest, SmsRequest, ZnsRequest, MAX_EMAIL_BODY, MAX_SMS, MAX_SUBJECT, MAX_TEMPLATE_KEYS,
+};
 mod campaigns;
 pub use campaigns::BlastView;
 pub use marketing::{email_campaign_key, param_map, zalo_campaign_key};
@@ -83,6 +85,9 @@ pub struct Crm {
     pub(crate) message_done: tokio::sync::broadcast::Sender<Uuid>,
     /// Woken after a commit that enqueued jobs, so that a runner claims them at once.
     pub(crate) job_signal: Arc<tokio::sync::Notify>,
+    /// The recipient lists read last by campaign fan-outs, so that a list is read once per
+    /// campaign rather than once per page.
+    pub(crate) sheets: campaigns::SheetCache,
 }
 
 impl Crm {
@@ -118,6 +123,7 @@ impl Crm {
             blasts: store,
             message_done: tokio::sync::broadcast::channel(1024).0,
             job_signal: Arc::new(tokio::sync::Notify::new()),
+            sheets: campaigns::SheetCache::default(),
         }
     }
 

@@ -8,6 +8,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod gateway;
+pub mod process;
 pub mod receiver;
 pub mod smtp;
 pub mod zalo;
