@@ -29,7 +29,10 @@ enum Part {
 
 /// The last few recipient lists read, by file.
 #[derive(Clone, Default)]
-pub(crate) struct SheetCache(Arc<std::sync::Mutex<Vec<(crate::ids::FileId, Arc<Vec<Recipient>>)>>>);
+pub(crate) struct SheetCache(Arc<std::sync::Mutex<Vec<Sheet>>>);
+
+/// A file's recipients.
+type Sheet = (crate::ids::FileId, Arc<Vec<Recipient>>);
 
 /// Lists kept: one per campaign being fanned out at once on this node, about.
 const SHEETS_KEPT: usize = 4;
