@@ -114,15 +114,17 @@ pub fn main_with(crm_exe: &str) -> anyhow::Result<()> {
 }
 
 /// A fresh database for the run, removed afterwards.
-struct Scratch {
-    url: String,
-    backend: &'static str,
+pub struct Scratch {
+    pub url: String,
+    pub backend: &'static str,
     dir: Option<PathBuf>,
     pg: Option<(String, String)>,
 }
 
 impl Scratch {
-    async fn new(database: &str) -> anyhow::Result<Self> {
+    /// `sqlite` (a file in a temporary directory) or a PostgreSQL server URL (a new database on
+    /// it).
+    pub async fn new(database: &str) -> anyhow::Result<Self> {
         if database == "sqlite" {
             let dir = std::env::temp_dir().join(format!("crm-bench-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
@@ -154,7 +156,7 @@ impl Scratch {
         })
     }
 
-    async fn remove(&self) {
+    pub async fn remove(&self) {
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -254,7 +256,8 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-fn peak_rss_mb(pid: u32) -> f64 {
+/// A process's peak resident memory (`VmHWM`), in MB.
+pub fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use common::gateway::FakeGateway;
 use common::smtp::Smtp;
 use common::zalo::FakeZalo;
-use common::{assert_crmtop_ok, Backend, Creds, TestApp};
+use common::{assert_crmtop_ok, workbook, Backend, Creds, TestApp};
 use crm_domain::customer::CustomerGroup;
 use crm_domain::ids::CustomerGroupId;
 use reqwest::multipart::{Form, Part};
@@ -501,19 +501,31 @@ async fn nextx_email_campaign_at_its_time(app: &TestApp) {
     assert_eq!(stats[0]["id"], json!(id), "{stats}");
     assert_eq!(stats[0]["total_email"], json!(3));
     assert_eq!(stats[0]["total_success"], json!(3));
-    smtp.stop().await;
-}
 
-/// A real Excel workbook: a header row and rows.
-fn workbook(rows: &[&[&str]]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            sheet.write_string(r as u32, c as u16, *cell).unwrap();
-        }
-    }
-    book.save_to_buffer().unwrap()
+    // A campaign saved again as a draft before its time does not send.
+    let soon = (chrono::Utc::now().with_timezone(&vn) + chrono::Duration::seconds(2))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let draft = json!({"name": "Nháp", "mail_subject": "Nháp", "mail_content": "<p>x</p>",
+                       "customer_groups": [seq], "send_now": 0, "send_time": soon});
+    let saved = ok(
+        app,
+        Method::POST,
+        "/api/email/campaign",
+        t,
+        Some(draft.clone()),
+    )
+    .await;
+    let path = format!("/api/email/campaign/{}", saved["data"]["id"]);
+    let mut body = draft;
+    body["send_time"] = Value::Null;
+    ok(app, Method::PUT, &path, t, Some(body)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.messages().len(), 3);
+    let got = ok(app, Method::GET, &path, t, None).await;
+    assert_eq!(got["status"], json!("Chưa gửi"));
+    assert_eq!(got["total_emails"], json!(0));
+    smtp.stop().await;
 }
 
 async fn multipart(

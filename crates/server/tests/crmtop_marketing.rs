@@ -12,12 +12,7 @@ use serde_json::{json, Value};
 const NIL: &str = "00000000-0000-0000-0000-000000000000";
 /// A real workbook: the recipient list is read when it is uploaded.
 fn xlsx() -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (c, h) in ["Họ và tên", "Số điện thoại"].iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    book.save_to_buffer().unwrap()
+    common::workbook(&[&["Họ và tên", "Số điện thoại"]])
 }
 
 async fn send(
@@ -62,32 +57,8 @@ fn query(pairs: &[(&str, &str)]) -> String {
 async fn marketing(app: &TestApp) {
     let a = app.tenant("mk").await;
     let other = app.tenant("mk-other").await;
-    // Campaigns that say to send need their channels (here: nobody listens; nothing is sent
-    // to these empty lists anyway).
-    for (channel, settings) in [
-        (
-            "email",
-            json!({"smtp_url": "smtp://127.0.0.1:9", "tls": "none", "from": "shop@shop.vn"}),
-        ),
-        (
-            "zns",
-            json!({"api_url": "http://127.0.0.1:9", "access_token": "t"}),
-        ),
-        (
-            "sms",
-            json!({"api_url": "http://127.0.0.1:9", "api_key": "k", "secret_key": "s", "brandname": "B"}),
-        ),
-    ] {
-        let (st, b) = app
-            .call(
-                reqwest::Method::PUT,
-                &format!("/crm/v1/channels/{channel}"),
-                Some(&a.token),
-                Some(json!({ "settings": settings })),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK, "{b}");
-    }
+    // Campaigns that say to send need their channels.
+    app.channels_nowhere(&a.token).await;
     let segment = app
         .create(
             "/api/v1/segment/create",

@@ -16,7 +16,6 @@ use serde_json::{json, Map, Value};
 
 const NIL: &str = "00000000-0000-0000-0000-000000000000";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
-const XLSX: &[u8] = b"PK\x03\x04\x14\x00\x06\x00 workbook";
 
 /// Records the replayed requests refer to, by what the doc calls them.
 struct World {
@@ -491,7 +490,10 @@ async fn multipart_call(
         query.push(format!("{name}={}", enc(&text)));
     }
     let (field, file) = if path.contains("maktzalo") {
-        ("FormFile", Part::bytes(XLSX.to_vec()).file_name("ds.xlsx"))
+        (
+            "FormFile",
+            Part::bytes(common::workbook(&[&["Họ và tên", "Số điện thoại"]])).file_name("ds.xlsx"),
+        )
     } else if path.contains("maktemail") {
         (
             "FormFile",
@@ -530,6 +532,8 @@ async fn every_documented_example(app: &TestApp) {
         serde_json::from_str(include_str!("fixtures/catalog-000.json")).unwrap();
     assert_eq!(catalog.len(), 90);
     let c = app.tenant("replay").await;
+    // The marketing examples say to send: their channels are configured (and send nowhere).
+    app.channels_nowhere(&c.token).await;
     let t = c.token.clone();
     let w = build_world(app, &c).await;
     let mut served = 0;

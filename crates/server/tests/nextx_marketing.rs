@@ -1,4 +1,5 @@
-//! NextX automations, SMS and e-mail campaigns over HTTP: stored as sent, never sent yet.
+//! NextX automations, SMS and e-mail campaigns over HTTP: stored as sent and returned (what
+//! the campaigns send is in `campaigns.rs`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -18,6 +19,8 @@ async fn definitions(app: &TestApp) {
     let a = app.tenant("nxm").await;
     let other = app.tenant("nxm-other").await;
     let t = &a.token;
+    // The doc's campaigns say to send: their channels are configured (and send nowhere).
+    app.channels_nowhere(t).await;
     // Automation (E43 wraps it in `automation`).
     let auto = json!({"automation": {"title": "update zalo oa", "type": "in", "frequency": "daily", "is_active": true,
         "scheduler": {"frequency_type": "O", "run_at": "2024-09-19T11:06:03"}, "category": "action", "filter": [], "description": "",

@@ -337,7 +337,7 @@ pub(super) async fn save(
     let plan = if kind == AUTOMATION {
         None
     } else {
-        super::sends::plan(kind, &m, actor)?
+        Some(super::sends::plan(kind, &m, actor)?)
     };
     let stored = s
         .crm

@@ -110,13 +110,16 @@ fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The send plan of an SMS (`sms`) or e-mail campaign body, when it says to send: `send_now`
-/// 1 sends at once, a `send_time` then (the tenant's zone); neither stores a draft.
+/// The campaign key prefix of an SMS (`sms`) or e-mail campaign, and its send plan when the
+/// body says to send: `send_now` 1 sends at once, a `send_time` then (the tenant's zone);
+/// neither is a draft (`None`).
 pub(super) fn plan(
     kind: &str,
     m: &Map<String, Value>,
     actor: &Actor,
-) -> Result<Option<(&'static str, BlastPlan)>, NxError> {
+) -> Result<(&'static str, Option<BlastPlan>), NxError> {
+    let sms = kind == super::marketing::SMS;
+    let prefix = if sms { SMS_PREFIX } else { EMAIL_PREFIX };
     let send_time = super::tasks::when(
         "send_time",
         &m.get("send_time")
@@ -126,27 +129,20 @@ pub(super) fn plan(
     )?;
     let now = flag(m.get("send_now"));
     if !now && send_time.is_none() {
-        return Ok(None);
+        return Ok((prefix, None));
     }
-    let sms = kind == super::marketing::SMS;
-    let (prefix, content) = if sms {
-        (
-            SMS_PREFIX,
-            BlastContent::Sms {
-                text: text(m, "sms_content").unwrap_or_default(),
-            },
-        )
+    let content = if sms {
+        BlastContent::Sms {
+            text: text(m, "sms_content").unwrap_or_default(),
+        }
     } else {
-        (
-            EMAIL_PREFIX,
-            BlastContent::Email {
-                subject: text(m, "mail_subject").unwrap_or_default(),
-                html: text(m, "mail_content").unwrap_or_default(),
-                text: None,
-                from_name: text(m, "from_name"),
-                reply_to: text(m, "mail_from"),
-            },
-        )
+        BlastContent::Email {
+            subject: text(m, "mail_subject").unwrap_or_default(),
+            html: text(m, "mail_content").unwrap_or_default(),
+            text: None,
+            from_name: text(m, "from_name"),
+            reply_to: text(m, "mail_from"),
+        }
     };
     // The sales campaigns whose members it goes to: `campaign` (e-mail), or the SMS body's
     // machine-translated key.
@@ -169,16 +165,16 @@ pub(super) fn plan(
             .collect(),
         _ => Default::default(),
     };
-    Ok(Some((
+    Ok((
         prefix,
-        BlastPlan {
+        Some(BlastPlan {
             name: text(m, "name").unwrap_or_default(),
             content,
             audience,
             at: if now { None } else { send_time },
             defaults,
-        },
-    )))
+        }),
+    ))
 }
 
 /// A campaign's totals and status as E53/E54 and E58/E59 show them.

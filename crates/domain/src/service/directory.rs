@@ -179,8 +179,9 @@ impl Crm {
             .await
     }
 
-    /// Creates or replaces a stored definition and, with `send` (a campaign key prefix and a
-    /// plan), plans its send, in one unit of work: the campaign's key is `<prefix>:<id>`.
+    /// Creates or replaces a stored definition that is a campaign (its key is `<prefix>:<id>`)
+    /// and, with a plan, plans its send, in one unit of work; without one (a draft), a send
+    /// still waiting is cancelled.
     pub async fn save_definition_sending(
         &self,
         actor: &Actor,
@@ -188,7 +189,7 @@ impl Crm {
         id: Option<DefinitionId>,
         name: String,
         body: String,
-        send: Option<(&str, crate::campaign::BlastPlan)>,
+        send: Option<(&str, Option<crate::campaign::BlastPlan>)>,
     ) -> DomainResult<DefinitionId> {
         let mut w = self.begin().await?;
         let id = self
@@ -196,8 +197,13 @@ impl Crm {
             .save_definition(&mut w, actor, kind, id, name, body)
             .await?;
         if let Some((prefix, plan)) = send {
-            self.plan_blast_in(&mut w, actor, format!("{prefix}:{id}"), &plan)
-                .await?;
+            let key = format!("{prefix}:{id}");
+            match plan {
+                Some(plan) => {
+                    self.plan_blast_in(&mut w, actor, key, &plan).await?;
+                }
+                None => self.cancel_blast_in(&mut w, actor.tenant_id, &key).await?,
+            }
         }
         w.commit().await?;
         Ok(id)

@@ -193,6 +193,35 @@ impl TestApp {
         .await
     }
 
+    /// Configures the tenant's three channels at addresses where nobody listens: campaigns that
+    /// say to send are accepted (they are refused without channels), and send nowhere.
+    pub async fn channels_nowhere(&self, token: &str) {
+        for (channel, settings) in [
+            (
+                "email",
+                json!({"smtp_url": "smtp://127.0.0.1:9", "tls": "none", "from": "shop@shop.vn"}),
+            ),
+            (
+                "zns",
+                json!({"api_url": "http://127.0.0.1:9", "access_token": "t"}),
+            ),
+            (
+                "sms",
+                json!({"api_url": "http://127.0.0.1:9", "api_key": "k", "secret_key": "s", "brandname": "B"}),
+            ),
+        ] {
+            let (st, b) = self
+                .call(
+                    Method::PUT,
+                    &format!("/crm/v1/channels/{channel}"),
+                    Some(token),
+                    Some(json!({ "settings": settings })),
+                )
+                .await;
+            assert_eq!(st, StatusCode::OK, "{b}");
+        }
+    }
+
     /// A new tenant with one API client and an access token from the CRMTOP flow.
     pub async fn tenant(&self, slug: &str) -> Creds {
         let auth = &self.app.state.auth;
@@ -357,6 +386,18 @@ impl TestApp {
         assert_crmtop_ok(&resp);
         resp["data"].as_str().unwrap().to_owned()
     }
+}
+
+/// A real Excel workbook: a header row and rows, every cell text.
+pub fn workbook(rows: &[&[&str]]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
 }
 
 /// CRMTOP's success envelope, exactly.
