@@ -39,6 +39,8 @@ async fn smtp_sink(count: Arc<AtomicU64>) -> u16 {
                 continue;
             };
             let count = count.clone();
+            // Replies go out at once (no delayed-ACK stalls between commands).
+            let _ = sock.set_nodelay(true);
             tokio::spawn(async move {
                 let (r, mut w) = sock.into_split();
                 let mut lines = BufReader::new(r).lines();
