@@ -267,7 +267,8 @@ async fn main() {
     mails.store(0, Ordering::Relaxed);
     zns.store(0, Ordering::Relaxed);
 
-    // The real server.
+    // The real server, its uploads in a directory removed afterwards.
+    let files = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -277,6 +278,7 @@ async fn main() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_crm"))
         .env("CRM_DATABASE_URL", &scratch.url)
         .env("CRM_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CRM_FILES_DIR", files.path())
         .env("CRM_LOG", "warn")
         .env("CRM_WORKERS", WORKERS.to_string())
         .env("CRM_JOB_POLL_MS", "50")
