@@ -1,8 +1,9 @@
 //! Messages the server sends for a tenant (e-mail, Zalo ZNS, SMS): each channel's settings, and
 //! one send record per message (queued, sent with the provider's id, failed with its reason), the
-//! only source of send history and statistics. Sending itself is a job (`MESSAGE_JOB`).
+//! only source of send history and statistics. Sending itself is a job: `MESSAGE_BATCH_JOB` for
+//! the messages of a campaign's page, `MESSAGE_JOB` for a single message and for each retry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,8 +16,13 @@ use crate::work::{At, Work};
 
 /// The job kind that sends one message.
 pub const MESSAGE_JOB: &str = "message";
+/// The job kind that sends a batch of a campaign's messages, each once; a message whose attempt
+/// is worth retrying leaves the batch for a `MESSAGE_JOB` of its own.
+pub const MESSAGE_BATCH_JOB: &str = "messages";
 /// Attempts of a send before it is given up (retryable provider answers only).
 pub const MESSAGE_ATTEMPTS: i32 = 8;
+/// Most messages in one batch job.
+pub const BATCH: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Channel {
@@ -283,6 +289,22 @@ pub struct MessageJob {
     pub message_id: Uuid,
 }
 
+/// What a batch job carries: the messages to send, each unless it was sent, ended or handed to
+/// a job of its own (an attempt was made) meanwhile.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MessageBatch {
+    pub message_ids: Vec<Uuid>,
+}
+
+/// One attempt's outcome as a sending job records it; with `retry_at`, the message (still
+/// queued) gets a `MESSAGE_JOB` of its own due then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub message: Uuid,
+    pub outcome: Outcome,
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     async fn settings(
@@ -298,9 +320,9 @@ pub trait MessageStore: Send + Sync {
         channel: Channel,
         settings: &Settings,
     ) -> DomainResult<()>;
-    /// Stores a new message; `false` (nothing stored) when the campaign already has one for
-    /// the recipient.
-    async fn add_message(&self, w: &mut Work, m: &Message) -> DomainResult<bool>;
+    /// Stores new messages; answers the ids of those stored (a message is not stored when its
+    /// campaign already has one for the recipient).
+    async fn add_messages(&self, w: &mut Work, list: &[Message]) -> DomainResult<HashSet<Uuid>>;
     /// The campaign's message to a recipient.
     async fn message_to(
         &self,
@@ -311,10 +333,11 @@ pub trait MessageStore: Send + Sync {
         recipient: &str,
     ) -> DomainResult<Option<Message>>;
     async fn message(&self, tenant: TenantId, id: Uuid) -> DomainResult<Option<Message>>;
-    /// A message by id alone, for the job sending it.
-    async fn message_by_id(&self, id: Uuid) -> DomainResult<Option<Message>>;
-    /// Records an attempt's outcome (counting the attempt).
-    async fn record(&self, id: Uuid, outcome: &Outcome) -> DomainResult<()>;
+    /// Messages by id alone, for the job sending them (in no particular order).
+    async fn messages_by_id(&self, ids: &[Uuid]) -> DomainResult<Vec<Message>>;
+    /// Records attempts' outcomes (counting each attempt) on messages still queued; answers
+    /// the ids recorded (not those that had reached an end already).
+    async fn record(&self, w: &mut Work, attempts: &[Attempt]) -> DomainResult<HashSet<Uuid>>;
     /// Newest first.
     async fn messages(
         &self,
@@ -331,13 +354,14 @@ pub trait MessageStore: Send + Sync {
         channel: Channel,
         address: &str,
     ) -> DomainResult<bool>;
-    async fn is_unsubscribed(
+    /// Which of `addresses` unsubscribed from the tenant's `channel`.
+    async fn unsubscribed(
         &self,
         at: At<'_>,
         tenant: TenantId,
         channel: Channel,
-        address: &str,
-    ) -> DomainResult<bool>;
+        addresses: &[&str],
+    ) -> DomainResult<HashSet<String>>;
 }
 
 /// A Vietnamese mobile number as Zalo and SMS gateways take it: `84` and nine digits, from any

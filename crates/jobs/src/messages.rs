@@ -1,22 +1,29 @@
-//! Sends `message` jobs: one send record, through its channel, recorded after every attempt.
-//! A message that already reached an end (sent, failed, skipped) is never sent again.
+//! Sends `message` jobs (one send record, through its channel, recorded after every attempt) and
+//! `messages` batch jobs (a campaign's page: up to [`IN_FLIGHT`] sends at once, their outcomes
+//! recorded a group per unit of work). A message that already reached an end (sent, failed,
+//! skipped) is never sent again; one a batch attempted and may retry leaves it for a job of its
+//! own.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use async_trait::async_trait;
 use crm_domain::ids::TenantId;
 use crm_domain::jobs::Job;
-use crm_domain::messaging::{Channel, Message, MessageJob, Outcome, SendState, Settings};
+use crm_domain::messaging::{
+    Attempt, Channel, Message, MessageBatch, MessageJob, Outcome, SendState, Settings,
+    MESSAGE_BATCH_JOB,
+};
 use crm_domain::service::Crm;
 use serde_json::Value;
 
 use crate::email::{Mailer, Outgoing, Server};
 use crate::outbound::Outbound;
-use crate::runner::{Handler, JobError};
+use crate::runner::{Handler, JobError, RunnerConfig};
 use crate::zns::{self, Sent};
 
 /// Server-wide provider bases, used where a tenant's channel names none.
@@ -43,29 +50,57 @@ impl Default for ProviderDefaults {
 /// A channel's rate and the limiter that keeps to it.
 type Pacer = (NonZeroU32, Arc<DefaultDirectRateLimiter>);
 
-pub struct SendMessage {
+/// Sends of one batch job in flight at once.
+pub const IN_FLIGHT: usize = 8;
+/// Most sends of one batch job not yet recorded (in flight, or done and waiting for a write):
+/// at most this many are sent again after a crash.
+pub const UNRECORDED: usize = 2 * IN_FLIGHT;
+
+/// The handler of both sending kinds (`message` and `messages`).
+#[derive(Clone)]
+pub struct SendMessage(Arc<Sender>);
+
+struct Sender {
     crm: Crm,
     outbound: Arc<Outbound>,
     defaults: ProviderDefaults,
     mailer: Mailer,
+    /// How long a batch run sends before it hands the rest to a new job.
+    budget: Duration,
+    /// The first retry's delay of a message a batch attempted, and the cap.
+    backoff: (Duration, Duration),
     /// One token refresh at a time per tenant on this node (a refresh token is spent by use).
     refreshing: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
+    /// The newest ZNS access token this node knows per tenant (after a refresh).
+    tokens: Mutex<HashMap<TenantId, String>>,
     /// Each tenant's channels' `rate` (messages per second) on this node, with its limiter.
     pacers: Mutex<HashMap<(TenantId, Channel), Pacer>>,
 }
 
 impl SendMessage {
-    pub fn new(crm: Crm, outbound: Arc<Outbound>, defaults: ProviderDefaults) -> Self {
-        Self {
+    /// A batch run stays well inside the job lease (a third of it, two seconds at most), and
+    /// retries follow the runner's backoff.
+    pub fn new(
+        crm: Crm,
+        outbound: Arc<Outbound>,
+        defaults: ProviderDefaults,
+        runner: &RunnerConfig,
+    ) -> Self {
+        Self(Arc::new(Sender {
             crm,
             outbound,
             defaults,
             mailer: Mailer::default(),
+            budget: (runner.lease / 3).min(crate::campaigns::BUDGET),
+            backoff: (runner.backoff_base, runner.backoff_max),
             refreshing: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
             pacers: Mutex::new(HashMap::new()),
-        }
+        }))
     }
+}
 
+impl Sender {
     /// Waits for the message's turn under its channel's `rate`, when the channel sets one.
     async fn pace(&self, m: &Message, s: &Settings) {
         let Some(rate) = s
@@ -109,6 +144,7 @@ impl SendMessage {
             .map_err(|e| e.to_string())?;
         if let Some(current) = s.get("access_token") {
             if Some(current) != failed {
+                self.remember(tenant, current);
                 return Ok(current.to_owned());
             }
         }
@@ -136,27 +172,40 @@ impl SendMessage {
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(tenant = %tenant.0, "refreshed the Zalo OA access token");
+        self.remember(tenant, &access);
         Ok(access)
     }
 
-    /// A message's stored content and its channel's settings.
-    async fn load(&self, m: &Message) -> Result<(Value, Settings), Sent> {
-        let content: Value = serde_json::from_str(&m.content)
-            .map_err(|e| Sent::never(format!("bad stored content: {e}")))?;
-        let s = self
-            .crm
-            .channel_secrets(m.tenant_id, m.channel)
-            .await
-            .map_err(|e| Sent::later(e.to_string()))?;
-        self.pace(m, &s).await;
-        Ok((content, s))
+    fn remember(&self, tenant: TenantId, token: &str) {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant, token.to_owned());
     }
 
-    async fn send_email(&self, m: &Message) -> Sent {
-        let (content, s) = match self.load(m).await {
-            Ok(loaded) => loaded,
-            Err(sent) => return sent,
+    /// The channel's settings for sending `m`, with what an unreadable setting comes to.
+    async fn settings(&self, m: &Message) -> Result<Settings, Sent> {
+        self.crm
+            .channel_secrets(m.tenant_id, m.channel)
+            .await
+            .map_err(|e| Sent::later(e.to_string()))
+    }
+
+    /// One attempt at sending `m` with its channel's settings, in its turn under the rate.
+    async fn send(&self, m: &Message, s: &Settings) -> Sent {
+        let content: Value = match serde_json::from_str(&m.content) {
+            Ok(c) => c,
+            Err(e) => return Sent::never(format!("bad stored content: {e}")),
         };
+        self.pace(m, s).await;
+        match m.channel {
+            Channel::Zns => self.send_zns(m, &content, s).await,
+            Channel::Email => self.send_email(m, &content, s).await,
+            Channel::Sms => self.send_sms(m, &content, s).await,
+        }
+    }
+
+    async fn send_email(&self, m: &Message, content: &Value, s: &Settings) -> Sent {
         let (Some(url), Some(from)) = (s.get("smtp_url"), s.get("from")) else {
             return Sent::never("the email channel has no smtp_url or from");
         };
@@ -169,7 +218,7 @@ impl SendMessage {
             from,
             from_name: s.get("from_name"),
             to: &m.recipient,
-            content: &content,
+            content,
             message_id: format!("<{}@{domain}>", m.id.simple()),
             unsubscribe: Some(format!(
                 "{}/crm/v1/unsubscribe/{}",
@@ -180,11 +229,7 @@ impl SendMessage {
         self.mailer.send(&server, out).await
     }
 
-    async fn send_sms(&self, m: &Message) -> Sent {
-        let (content, s) = match self.load(m).await {
-            Ok(loaded) => loaded,
-            Err(sent) => return sent,
-        };
+    async fn send_sms(&self, m: &Message, content: &Value, s: &Settings) -> Sent {
         let (Some(api_key), Some(secret_key), Some(brandname)) =
             (s.get("api_key"), s.get("secret_key"), s.get("brandname"))
         else {
@@ -210,25 +255,28 @@ impl SendMessage {
         crate::sms::send(&self.outbound, url, &sms).await
     }
 
-    async fn send_zns(&self, m: &Message) -> Sent {
-        let (content, s) = match self.load(m).await {
-            Ok(loaded) => loaded,
-            Err(sent) => return sent,
-        };
+    async fn send_zns(&self, m: &Message, content: &Value, s: &Settings) -> Sent {
         let api = s.get("api_url").unwrap_or(&self.defaults.zns_api);
-        // The stored token as loaded; the refresh lock only when there is none or Zalo refuses it.
-        let token = match s.get("access_token") {
+        // The newest token known, else the stored one; the refresh lock only when there is
+        // none or Zalo refuses it.
+        let known = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&m.tenant_id)
+            .cloned();
+        let token = match known.as_deref().or(s.get("access_token")) {
             Some(t) => t.to_owned(),
             None => match self.access_token(m.tenant_id, None).await {
                 Ok(t) => t,
                 Err(e) => return Sent::later(e),
             },
         };
-        match zns::send(&self.outbound, api, &token, &m.recipient, &content).await {
+        match zns::send(&self.outbound, api, &token, &m.recipient, content).await {
             Sent::TokenRefused { answer } => {
                 match self.access_token(m.tenant_id, Some(&token)).await {
                     Ok(fresh) => {
-                        match zns::send(&self.outbound, api, &fresh, &m.recipient, &content).await {
+                        match zns::send(&self.outbound, api, &fresh, &m.recipient, content).await {
                             Sent::TokenRefused { answer } => Sent::Later {
                                 reason: "Zalo refused the refreshed access token too".to_owned(),
                                 answer,
@@ -244,78 +292,189 @@ impl SendMessage {
     }
 }
 
-#[async_trait]
-impl Handler for SendMessage {
-    async fn run(&self, job: &Job) -> Result<(), JobError> {
+/// What an attempt comes to: the outcome to record, and the job's result.
+fn settle(sent: Sent, attempts: i32, last: bool) -> (Outcome, Result<(), JobError>) {
+    let ended = |reason: String, answer: String| Outcome {
+        state: SendState::Failed,
+        provider_id: None,
+        reason: Some(reason),
+        answer: Some(answer),
+    };
+    match sent {
+        Sent::Ok { msg_id } => (
+            Outcome {
+                state: SendState::Sent,
+                provider_id: Some(msg_id),
+                reason: None,
+                answer: None,
+            },
+            Ok(()),
+        ),
+        Sent::Later { reason, answer } if last => (
+            ended(format!("{reason} (after {attempts} attempts)"), answer),
+            Err(JobError::Permanent(reason)),
+        ),
+        Sent::Later { reason, answer } => (
+            Outcome {
+                state: SendState::Queued,
+                provider_id: None,
+                reason: Some(reason.clone()),
+                answer: Some(answer),
+            },
+            Err(JobError::Retry(reason)),
+        ),
+        Sent::TokenRefused { answer } => (
+            ended("Zalo refused the access token".to_owned(), answer),
+            Err(JobError::Permanent("token refused".to_owned())),
+        ),
+        Sent::Never { reason, answer } => (
+            ended(reason.clone(), answer),
+            Err(JobError::Permanent(reason)),
+        ),
+    }
+}
+
+impl Sender {
+    /// A `message` job: one message, its outcome recorded before the job ends.
+    async fn run_one(&self, job: &Job) -> Result<(), JobError> {
         let p: MessageJob = serde_json::from_str(&job.payload)
             .map_err(|e| JobError::Permanent(format!("bad message payload: {e}")))?;
         let m = self
             .crm
-            .message_for_job(p.message_id)
+            .messages_for_job(&[p.message_id])
             .await
             .map_err(|e| JobError::Retry(e.to_string()))?
+            .pop()
             .filter(|m| m.tenant_id == job.tenant_id)
             .ok_or_else(|| JobError::Permanent("the message is gone".to_owned()))?;
         if m.state.is_final() {
             return Ok(());
         }
-        let sent = match m.channel {
-            Channel::Zns => self.send_zns(&m).await,
-            Channel::Email => self.send_email(&m).await,
-            Channel::Sms => self.send_sms(&m).await,
+        let sent = match self.settings(&m).await {
+            Ok(s) => self.send(&m, &s).await,
+            Err(sent) => sent,
         };
-        let last = job.attempts >= job.max_attempts;
-        let (outcome, result) = match sent {
-            Sent::Ok { msg_id } => (
-                Outcome {
-                    state: SendState::Sent,
-                    provider_id: Some(msg_id),
-                    reason: None,
-                    answer: None,
-                },
-                Ok(()),
-            ),
-            Sent::Later { reason, answer } => (
-                Outcome {
-                    state: if last {
-                        SendState::Failed
-                    } else {
-                        SendState::Queued
-                    },
-                    provider_id: None,
-                    reason: Some(if last {
-                        format!("{reason} (after {} attempts)", job.attempts)
-                    } else {
-                        reason.clone()
-                    }),
-                    answer: Some(answer),
-                },
-                Err(JobError::Retry(reason)),
-            ),
-            Sent::TokenRefused { answer } => (
-                Outcome {
-                    state: SendState::Failed,
-                    provider_id: None,
-                    reason: Some("Zalo refused the access token".to_owned()),
-                    answer: Some(answer),
-                },
-                Err(JobError::Permanent("token refused".to_owned())),
-            ),
-            Sent::Never { reason, answer } => (
-                Outcome {
-                    state: SendState::Failed,
-                    provider_id: None,
-                    reason: Some(reason.clone()),
-                    answer: Some(answer),
-                },
-                Err(JobError::Permanent(reason)),
-            ),
+        let (outcome, result) = settle(sent, job.attempts, job.attempts >= job.max_attempts);
+        let attempt = Attempt {
+            message: m.id,
+            outcome,
+            retry_at: None,
         };
-        if let Err(e) = self.crm.record_send(m.id, &outcome).await {
+        if let Err(e) = self.crm.record_sends(m.tenant_id, &[attempt], &[]).await {
             // The send happened (or not) either way; a retry finds the record still queued.
             tracing::warn!(error = %e, message = %m.id, "recording a send failed");
             return Err(JobError::Retry(e.to_string()));
         }
         result
+    }
+
+    /// A `messages` job: each message still queued and never attempted, [`IN_FLIGHT`] at once,
+    /// for the run's budget; what it did not start goes on in a new batch job. One worth
+    /// retrying gets a `message` job of its own, due after the first backoff.
+    async fn run_batch(self: Arc<Self>, job: &Job) -> Result<(), JobError> {
+        let p: MessageBatch = serde_json::from_str(&job.payload)
+            .map_err(|e| JobError::Permanent(format!("bad batch payload: {e}")))?;
+        let retry = |e: crm_domain::DomainError| JobError::Retry(e.to_string());
+        let mut todo: Vec<Message> = self
+            .crm
+            .messages_for_job(&p.message_ids)
+            .await
+            .map_err(retry)?
+            .into_iter()
+            .filter(|m| m.tenant_id == job.tenant_id && !m.state.is_final() && m.attempts == 0)
+            .collect();
+        // In the order queued, so that a cut-off run leaves the last ones.
+        todo.sort_by_key(|m| std::cmp::Reverse(m.seq));
+        let started = Instant::now();
+        let mut settings: HashMap<Channel, Arc<Settings>> = HashMap::new();
+        let mut running = tokio::task::JoinSet::new();
+        let mut done: Vec<Attempt> = Vec::new();
+        let mut writing: Option<(usize, tokio::task::JoinHandle<crm_domain::DomainResult<()>>)> =
+            None;
+        loop {
+            while running.len() < IN_FLIGHT
+                && running.len() + done.len() + writing.as_ref().map_or(0, |w| w.0) < UNRECORDED
+                && started.elapsed() < self.budget
+            {
+                let Some(m) = todo.pop() else { break };
+                let s = match settings.get(&m.channel) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = Arc::new(self.settings(&m).await.map_err(|sent| match sent {
+                            Sent::Later { reason, .. } => JobError::Retry(reason),
+                            other => JobError::Retry(format!("{other:?}")),
+                        })?);
+                        settings.insert(m.channel, s.clone());
+                        s
+                    }
+                };
+                let me = self.clone();
+                running.spawn(async move {
+                    let sent = me.send(&m, &s).await;
+                    (m.id, sent)
+                });
+            }
+            // Outcomes are written as soon as the previous write ends: what a crash can lose
+            // (and so send again) is what is in flight and what one write holds.
+            if writing.is_none() && !done.is_empty() {
+                let (crm, tenant, list) =
+                    (self.crm.clone(), job.tenant_id, std::mem::take(&mut done));
+                writing = Some((
+                    list.len(),
+                    tokio::spawn(async move { crm.record_sends(tenant, &list, &[]).await }),
+                ));
+            }
+            if running.is_empty() && writing.is_none() {
+                break;
+            }
+            tokio::select! {
+                Some(ended) = running.join_next(), if !running.is_empty() => {
+                    let (id, sent) =
+                        ended.map_err(|e| JobError::Retry(format!("a send stopped: {e}")))?;
+                    let (outcome, result) = settle(sent, 1, false);
+                    let retry_at = matches!(result, Err(JobError::Retry(_))).then(|| {
+                        let delay = crate::runner::backoff(self.backoff.0, self.backoff.1, 1);
+                        chrono::Utc::now()
+                            + chrono::Duration::from_std(delay)
+                                .unwrap_or(chrono::Duration::hours(1))
+                    });
+                    done.push(Attempt {
+                        message: id,
+                        outcome,
+                        retry_at,
+                    });
+                }
+                wrote = async {
+                    match writing.as_mut() {
+                        Some((_, w)) => w.await,
+                        None => std::future::pending().await,
+                    }
+                }, if writing.is_some() => {
+                    writing = None;
+                    wrote
+                        .map_err(|e| JobError::Retry(format!("recording stopped: {e}")))?
+                        .map_err(retry)?;
+                }
+            }
+        }
+        let rest: Vec<uuid::Uuid> = todo.iter().rev().map(|m| m.id).collect();
+        if !done.is_empty() || !rest.is_empty() {
+            self.crm
+                .record_sends(job.tenant_id, &done, &rest)
+                .await
+                .map_err(retry)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Handler for SendMessage {
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        if job.kind == MESSAGE_BATCH_JOB {
+            self.0.clone().run_batch(job).await
+        } else {
+            self.0.run_one(job).await
+        }
     }
 }

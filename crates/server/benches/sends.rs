@@ -20,6 +20,9 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const WORKERS: usize = 4;
+/// Sends in flight at most on the server (each worker's batch sends `IN_FLIGHT` at once): the
+/// raw clients send as many at once.
+const AT_ONCE: usize = WORKERS * crm_jobs::messages::IN_FLIGHT;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -107,7 +110,7 @@ fn name(i: usize) -> String {
 }
 
 /// The raw limit for e-mail: the same messages (MIME as the server builds them) through lettre's
-/// pooled transport, `WORKERS` at once.
+/// pooled transport, `AT_ONCE` at once.
 async fn raw_email(port: u16, n: usize) -> f64 {
     use lettre::message::{Mailbox, MultiPart};
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -117,7 +120,7 @@ async fn raw_email(port: u16, n: usize) -> f64 {
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..WORKERS {
+    for _ in 0..AT_ONCE {
         let (transport, next) = (transport.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             loop {
@@ -150,13 +153,13 @@ async fn raw_email(port: u16, n: usize) -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
-/// The raw limit for ZNS: the same JSON bodies posted with reqwest, `WORKERS` at once.
+/// The raw limit for ZNS: the same JSON bodies posted with reqwest, `AT_ONCE` at once.
 async fn raw_zns(base: &str, n: usize) -> f64 {
     let http = reqwest::Client::new();
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..WORKERS {
+    for _ in 0..AT_ONCE {
         let (http, next, url) = (
             http.clone(),
             next.clone(),

@@ -111,6 +111,12 @@ impl App {
         let config = self.runner.clone()?;
         let lease = config.lease;
         let crm = self.state.crm.clone();
+        let send = Arc::new(crm_jobs::messages::SendMessage::new(
+            crm.clone(),
+            self.outbound.clone(),
+            self.providers.clone(),
+            &config,
+        ));
         Some(
             crm_jobs::Runner::new(crm.clone(), config)
                 .handle(
@@ -124,14 +130,8 @@ impl App {
                     crm_domain::campaign::BLAST_JOB,
                     Arc::new(crm_jobs::campaigns::FanOut::new(crm.clone(), lease)),
                 )
-                .handle(
-                    crm_domain::messaging::MESSAGE_JOB,
-                    Arc::new(crm_jobs::messages::SendMessage::new(
-                        crm,
-                        self.outbound.clone(),
-                        self.providers.clone(),
-                    )),
-                ),
+                .handle(crm_domain::messaging::MESSAGE_JOB, send.clone())
+                .handle(crm_domain::messaging::MESSAGE_BATCH_JOB, send),
         )
     }
 }

@@ -1,15 +1,19 @@
 //! Channel settings and send records.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::ids::TenantId;
 use crm_domain::messaging::{
-    Channel, Message, MessageFilter, MessageStore, Outcome, SendState, Settings, Totals,
+    Attempt, Channel, Message, MessageFilter, MessageStore, SendState, Settings, Totals,
 };
 use crm_domain::search::PageRequest;
 use crm_domain::work::{At, Work};
 use crm_domain::{DomainError, DomainResult};
-use sea_query::{Expr, Func, OnConflict, Order, Query};
+use sea_query::{
+    Asterisk, CommonTableExpression, Expr, Func, OnConflict, Order, Query, ValueTuple, WithClause,
+};
 use uuid::Uuid;
 
 use crate::error::db_error;
@@ -18,6 +22,8 @@ use crate::SqlStore;
 
 /// The longest provider answer kept with a message.
 const MAX_ANSWER: usize = 2_000;
+/// Rows per multi-row statement (14 parameters each).
+const INSERT_CHUNK: usize = 250;
 
 const MESSAGE_COLUMNS: [&str; 14] = [
     "id",
@@ -163,38 +169,49 @@ impl MessageStore for SqlStore {
         Ok(())
     }
 
-    async fn add_message(&self, w: &mut Work, m: &Message) -> DomainResult<bool> {
-        let q = Query::insert()
-            .into_table(al("messages"))
-            .columns(MESSAGE_COLUMNS.map(al))
-            .values_panic([
-                v(m.id),
-                v(m.tenant_id.0),
-                v(m.channel.as_str()),
-                v(m.campaign.as_str()),
-                v(m.recipient.as_str()),
-                v(m.content.as_str()),
-                v(m.state.as_str()),
-                v(m.provider_id.clone()),
-                v(m.reason.clone()),
-                v(bounded(&m.answer)),
-                v(m.attempts),
-                v(m.created_at),
-                v(m.updated_at),
-                v(m.sent_at),
-            ])
-            .on_conflict(
-                OnConflict::columns(["tenant_id", "channel", "campaign", "recipient"].map(al))
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .to_owned();
-        let n = crate::db::tx(w)?
-            .exec()
-            .execute(&q)
-            .await
-            .map_err(db_error)?;
-        Ok(n == 1)
+    async fn add_messages(&self, w: &mut Work, list: &[Message]) -> DomainResult<HashSet<Uuid>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: Uuid,
+        }
+        let mut stored = HashSet::with_capacity(list.len());
+        // Chunks keep each statement well under either backend's bound-parameter limit.
+        for chunk in list.chunks(INSERT_CHUNK) {
+            let mut q = Query::insert();
+            q.into_table(al("messages"))
+                .columns(MESSAGE_COLUMNS.map(al))
+                .on_conflict(
+                    OnConflict::columns(["tenant_id", "channel", "campaign", "recipient"].map(al))
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .returning_col(al("id"));
+            for m in chunk {
+                q.values_panic([
+                    v(m.id),
+                    v(m.tenant_id.0),
+                    v(m.channel.as_str()),
+                    v(m.campaign.as_str()),
+                    v(m.recipient.as_str()),
+                    v(m.content.as_str()),
+                    v(m.state.as_str()),
+                    v(m.provider_id.clone()),
+                    v(m.reason.clone()),
+                    v(bounded(&m.answer)),
+                    v(m.attempts),
+                    v(m.created_at),
+                    v(m.updated_at),
+                    v(m.sent_at),
+                ]);
+            }
+            let rows: Vec<Row> = crate::db::tx(w)?
+                .exec()
+                .fetch_all(&q)
+                .await
+                .map_err(db_error)?;
+            stored.extend(rows.into_iter().map(|r| r.id));
+        }
+        Ok(stored)
     }
 
     async fn message_to(
@@ -230,37 +247,86 @@ impl MessageStore for SqlStore {
         self.one_message(&q).await
     }
 
-    async fn message_by_id(&self, id: Uuid) -> DomainResult<Option<Message>> {
-        let q = Query::select()
-            .columns(MESSAGE_COLUMNS.map(al))
-            .column(al("seq"))
-            .from(al("messages"))
-            .and_where(col("id").eq(id))
-            .to_owned();
-        self.one_message(&q).await
+    async fn messages_by_id(&self, ids: &[Uuid]) -> DomainResult<Vec<Message>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let q = Query::select()
+                .columns(MESSAGE_COLUMNS.map(al))
+                .column(al("seq"))
+                .from(al("messages"))
+                .and_where(col("id").is_in(chunk.iter().copied()))
+                .to_owned();
+            let rows: Vec<MessageRow> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
+            for r in rows {
+                out.push(Message::try_from(r)?);
+            }
+        }
+        Ok(out)
     }
 
-    async fn record(&self, id: Uuid, o: &Outcome) -> DomainResult<()> {
+    async fn record(&self, w: &mut Work, attempts: &[Attempt]) -> DomainResult<HashSet<Uuid>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: Uuid,
+        }
         let now = crm_domain::auth::now();
-        let mut q = Query::update();
-        q.table(al("messages"))
-            .value(al("state"), o.state.as_str())
-            .value(al("reason"), o.reason.clone())
-            .value(al("answer"), bounded(&o.answer))
-            .value(al("updated_at"), now)
-            .value(al("attempts"), Expr::col(al("attempts")).add(1))
-            .and_where(col("id").eq(id))
-            // A message that reached an end stays there: a late attempt changes nothing.
-            .and_where(col("state").eq(SendState::Queued.as_str()));
-        if o.provider_id.is_some() {
-            q.value(al("provider_id"), o.provider_id.clone());
+        let mut recorded = HashSet::with_capacity(attempts.len());
+        let target = |c: &str| Expr::col((al("messages"), al(c)));
+        // One statement per chunk: the outcomes as a table `v`, joined on the message id.
+        for chunk in attempts.chunks(INSERT_CHUNK) {
+            let rows = chunk.iter().map(|a| {
+                ValueTuple::Many(vec![
+                    a.message.into(),
+                    a.outcome.state.as_str().into(),
+                    a.outcome.provider_id.clone().into(),
+                    a.outcome.reason.clone().into(),
+                    bounded(&a.outcome.answer).into(),
+                ])
+            });
+            let outcomes = Query::select()
+                .column(Asterisk)
+                .from_values(rows, al("t"))
+                .to_owned();
+            let v = CommonTableExpression::new()
+                .query(outcomes)
+                .columns(["mid", "new_state", "pid", "why", "said"].map(al))
+                .table_name(al("v"))
+                .to_owned();
+            let q = Query::update()
+                .table(al("messages"))
+                .from(al("v"))
+                .value(al("state"), Expr::col(al("new_state")))
+                .value(
+                    al("provider_id"),
+                    Func::coalesce([Expr::col(al("pid")).into(), target("provider_id").into()]),
+                )
+                .value(al("reason"), Expr::col(al("why")))
+                .value(al("answer"), Expr::col(al("said")))
+                .value(al("updated_at"), now)
+                .value(al("attempts"), target("attempts").add(1))
+                .value(
+                    al("sent_at"),
+                    Expr::case(
+                        Expr::col(al("new_state")).eq(SendState::Sent.as_str()),
+                        Expr::val(now),
+                    )
+                    .finally(target("sent_at")),
+                )
+                .and_where(target("id").equals(al("mid")))
+                // A message that reached an end stays there: a late attempt changes nothing.
+                .and_where(target("state").eq(SendState::Queued.as_str()))
+                .with_cte(WithClause::new().cte(v).to_owned())
+                .returning(Query::returning().column((al("messages"), al("id"))))
+                .to_owned();
+            let rows: Vec<Row> = crate::db::tx(w)?
+                .exec()
+                .fetch_all(&q)
+                .await
+                .map_err(db_error)?;
+            recorded.extend(rows.into_iter().map(|r| r.id));
         }
-        if o.state == SendState::Sent {
-            q.value(al("sent_at"), now);
-        }
-        // Durable before the job is done: a "sent" lost in a crash would send again.
-        self.db.write(&q).await?;
-        Ok(())
+        Ok(recorded)
     }
 
     async fn messages(
@@ -351,27 +417,30 @@ impl MessageStore for SqlStore {
         Ok(self.db.write(&q).await? == 1)
     }
 
-    async fn is_unsubscribed(
+    async fn unsubscribed(
         &self,
         at: At<'_>,
         tenant: TenantId,
         channel: Channel,
-        address: &str,
-    ) -> DomainResult<bool> {
-        let q = Query::select()
-            .column(al("address"))
-            .from(al("unsubscribes"))
-            .and_where(col("tenant_id").eq(tenant.0))
-            .and_where(col("channel").eq(channel.as_str()))
-            .and_where(col("address").eq(address))
-            .to_owned();
+        addresses: &[&str],
+    ) -> DomainResult<HashSet<String>> {
         #[derive(sqlx::FromRow)]
         struct Row {
-            #[allow(dead_code)]
             address: String,
         }
+        let mut found = HashSet::new();
         let mut r = self.db.reader(at).await?;
-        let row: Option<Row> = r.exec().fetch_optional(&q).await.map_err(db_error)?;
-        Ok(row.is_some())
+        for chunk in addresses.chunks(INSERT_CHUNK) {
+            let q = Query::select()
+                .column(al("address"))
+                .from(al("unsubscribes"))
+                .and_where(col("tenant_id").eq(tenant.0))
+                .and_where(col("channel").eq(channel.as_str()))
+                .and_where(col("address").is_in(chunk.iter().copied()))
+                .to_owned();
+            let rows: Vec<Row> = r.exec().fetch_all(&q).await.map_err(db_error)?;
+            found.extend(rows.into_iter().map(|r| r.address));
+        }
+        Ok(found)
     }
 }

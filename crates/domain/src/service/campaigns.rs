@@ -12,7 +12,7 @@ use crate::campaign::{
 };
 use crate::ids::TenantId;
 use crate::jobs::NewJob;
-use crate::messaging::{provider_phone, Message, SendState, Settings, Totals};
+use crate::messaging::{provider_phone, Channel, Message, SendState, Settings, Totals};
 use crate::search::Value;
 
 /// Attempts of a fan-out job (each resumes where the last one stopped).
@@ -283,17 +283,19 @@ impl Crm {
                     let (recipients, next) = self
                         .read_part(&mut w, tenant, &plan.audience, part, b.cursor_pos)
                         .await?;
+                    let mut page = Vec::with_capacity(recipients.len());
                     for mut r in recipients.iter().cloned() {
                         for (k, v) in &plan.defaults {
                             if r.value(k).is_none() && !v.trim().is_empty() {
                                 r.set(k, v.clone());
                             }
                         }
-                        let m = self.render(&mut w, &b, &plan, &settings, &r).await?;
-                        if !self.stage_message(&mut w, &m).await? {
-                            b.duplicates += 1;
-                        }
+                        page.push(render(&b, &plan, &settings, &r));
                     }
+                    self.skip_unsubscribed(&mut w, tenant, b.channel, &mut page)
+                        .await?;
+                    let stored = self.stage_messages(&mut w, &page).await?;
+                    b.duplicates += (page.len() - stored) as i64;
                     b.recipients += recipients.len() as i64;
                     match next {
                         Some(pos) => b.cursor_pos = pos,
@@ -496,115 +498,126 @@ impl Crm {
         Ok(rows)
     }
 
-    /// One recipient's send record: the content filled in for them, or why they get none.
-    async fn render(
+    /// Marks the page's queued messages to addresses that unsubscribed as skipped.
+    async fn skip_unsubscribed(
         &self,
         w: &mut Work,
-        b: &Blast,
-        plan: &BlastPlan,
-        settings: &Settings,
-        r: &Recipient,
-    ) -> DomainResult<Message> {
-        let tenant = b.tenant_id;
-        let record =
-            |recipient: String, content: String, state: SendState, reason: Option<&str>| {
-                new_message(
-                    tenant,
-                    b.channel,
-                    b.campaign.clone(),
-                    recipient,
-                    content,
-                    state,
-                    reason,
-                )
-            };
-        // No usable address: recorded against where the recipient came from.
-        let (address, missing) = match &plan.content {
-            BlastContent::Email { .. } => {
-                match r
-                    .email
-                    .as_deref()
-                    .map(|e| crate::text::Email::parse("email", e))
-                {
-                    Some(Ok(e)) => (Some(e.key().to_owned()), "no valid e-mail address"),
-                    _ => (None, "no valid e-mail address"),
-                }
-            }
-            BlastContent::Sms { .. } | BlastContent::Zns { .. } => (
-                r.phone
-                    .as_deref()
-                    .and_then(|p| provider_phone("phone", p).ok()),
-                "no valid Vietnamese mobile number",
-            ),
-        };
-        let Some(address) = address else {
-            let shown = r
-                .phone
-                .as_deref()
-                .or(r.email.as_deref())
-                .map(|a| format!("{missing} ('{a}')"))
-                .unwrap_or_else(|| missing.to_owned());
-            return Ok(record(
-                r.source.clone(),
-                about(r, "{}".to_owned()),
-                SendState::Skipped,
-                Some(&shown),
-            ));
-        };
-        let mut m = record(address, String::new(), SendState::Queued, None);
-        // The message's own id is Zalo's tracking id: the same on every attempt.
-        let tracking = m.id.simple().to_string();
-        let filled = match &plan.content {
-            BlastContent::Email {
-                subject,
-                html,
-                text,
-                from_name,
-                reply_to,
-            } => fill(subject, r).and_then(|subject| {
-                let html = fill(html, r)?;
-                let text = match text {
-                    Some(t) => fill(t, r)?,
-                    None => String::new(),
-                };
-                Ok(email_content(
-                    &subject,
-                    &text,
-                    &html,
-                    from_name.as_deref(),
-                    reply_to.as_deref(),
-                ))
-            }),
-            BlastContent::Sms { text } => fill(text, r).map(|t| sms_content(settings, &t)),
-            BlastContent::Zns {
-                template_id,
-                params,
-            } => params
-                .iter()
-                .map(|(k, v)| fill(v, r).map(|v| (k.clone(), v)))
-                .collect::<Result<_, _>>()
-                .map(|data| zns_content(template_id, &data, &tracking)),
-        };
-        match filled {
-            Err(reason) => {
-                m.state = SendState::Failed;
-                m.reason = Some(reason);
-                m.content = about(r, "{}".to_owned());
-            }
-            Ok(content) => {
-                m.content = about(r, content);
-                if self
-                    .messages
-                    .is_unsubscribed(w.at(), tenant, b.channel, &m.recipient)
-                    .await?
-                {
-                    m.state = SendState::Skipped;
-                    m.reason = Some("unsubscribed".to_owned());
-                }
+        tenant: TenantId,
+        channel: Channel,
+        page: &mut [Message],
+    ) -> DomainResult<()> {
+        let queued: Vec<&str> = page
+            .iter()
+            .filter(|m| m.state == SendState::Queued)
+            .map(|m| m.recipient.as_str())
+            .collect();
+        if queued.is_empty() {
+            return Ok(());
+        }
+        let gone = self
+            .messages
+            .unsubscribed(w.at(), tenant, channel, &queued)
+            .await?;
+        for m in page.iter_mut() {
+            if m.state == SendState::Queued && gone.contains(&m.recipient) {
+                m.state = SendState::Skipped;
+                m.reason = Some("unsubscribed".to_owned());
             }
         }
-        Ok(m)
+        Ok(())
     }
+}
+
+/// One recipient's send record: the content filled in for them, or why they get none.
+fn render(b: &Blast, plan: &BlastPlan, settings: &Settings, r: &Recipient) -> Message {
+    let tenant = b.tenant_id;
+    let record = |recipient: String, content: String, state: SendState, reason: Option<&str>| {
+        new_message(
+            tenant,
+            b.channel,
+            b.campaign.clone(),
+            recipient,
+            content,
+            state,
+            reason,
+        )
+    };
+    // No usable address: recorded against where the recipient came from.
+    let (address, missing) = match &plan.content {
+        BlastContent::Email { .. } => {
+            match r
+                .email
+                .as_deref()
+                .map(|e| crate::text::Email::parse("email", e))
+            {
+                Some(Ok(e)) => (Some(e.key().to_owned()), "no valid e-mail address"),
+                _ => (None, "no valid e-mail address"),
+            }
+        }
+        BlastContent::Sms { .. } | BlastContent::Zns { .. } => (
+            r.phone
+                .as_deref()
+                .and_then(|p| provider_phone("phone", p).ok()),
+            "no valid Vietnamese mobile number",
+        ),
+    };
+    let Some(address) = address else {
+        let shown = r
+            .phone
+            .as_deref()
+            .or(r.email.as_deref())
+            .map(|a| format!("{missing} ('{a}')"))
+            .unwrap_or_else(|| missing.to_owned());
+        return record(
+            r.source.clone(),
+            about(r, "{}".to_owned()),
+            SendState::Skipped,
+            Some(&shown),
+        );
+    };
+    let mut m = record(address, String::new(), SendState::Queued, None);
+    // The message's own id is Zalo's tracking id: the same on every attempt.
+    let tracking = m.id.simple().to_string();
+    let filled = match &plan.content {
+        BlastContent::Email {
+            subject,
+            html,
+            text,
+            from_name,
+            reply_to,
+        } => fill(subject, r).and_then(|subject| {
+            let html = fill(html, r)?;
+            let text = match text {
+                Some(t) => fill(t, r)?,
+                None => String::new(),
+            };
+            Ok(email_content(
+                &subject,
+                &text,
+                &html,
+                from_name.as_deref(),
+                reply_to.as_deref(),
+            ))
+        }),
+        BlastContent::Sms { text } => fill(text, r).map(|t| sms_content(settings, &t)),
+        BlastContent::Zns {
+            template_id,
+            params,
+        } => params
+            .iter()
+            .map(|(k, v)| fill(v, r).map(|v| (k.clone(), v)))
+            .collect::<Result<_, _>>()
+            .map(|data| zns_content(template_id, &data, &tracking)),
+    };
+    match filled {
+        Err(reason) => {
+            m.state = SendState::Failed;
+            m.reason = Some(reason);
+            m.content = about(r, "{}".to_owned());
+        }
+        Ok(content) => m.content = about(r, content),
+    }
+    m
 }
 
 /// A sheet's rows as recipients: each cell under its header (a placeholder by that name, and

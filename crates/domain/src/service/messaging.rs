@@ -8,8 +8,8 @@ use super::*;
 use crate::ids::TenantId;
 use crate::jobs::NewJob;
 use crate::messaging::{
-    provider_phone, Channel, Message, MessageFilter, MessageJob, Outcome, SendState, Settings,
-    Totals, MESSAGE_ATTEMPTS, MESSAGE_JOB,
+    provider_phone, Attempt, Channel, Message, MessageBatch, MessageFilter, MessageJob, SendState,
+    Settings, Totals, BATCH, MESSAGE_ATTEMPTS, MESSAGE_BATCH_JOB, MESSAGE_JOB,
 };
 
 /// A Zalo ZNS message asked for (NextX E38).
@@ -160,8 +160,7 @@ impl Crm {
         let content = email_content(&subject, &text, &html, None, None);
         let recipient = to.key().to_owned();
         let skipped = self
-            .messages
-            .is_unsubscribed(At::Committed, actor.tenant_id, Channel::Email, &recipient)
+            .is_unsubscribed(actor.tenant_id, Channel::Email, &recipient)
             .await?
             .then_some("unsubscribed");
         self.queue_message(actor, Channel::Email, campaign, recipient, content, skipped)
@@ -178,8 +177,7 @@ impl Crm {
         let settings = self.require_channel(actor.tenant_id, Channel::Sms).await?;
         let content = sms_content(&settings, &text);
         let skipped = self
-            .messages
-            .is_unsubscribed(At::Committed, actor.tenant_id, Channel::Sms, &phone)
+            .is_unsubscribed(actor.tenant_id, Channel::Sms, &phone)
             .await?
             .then_some("unsubscribed");
         self.queue_message(actor, Channel::Sms, campaign, phone, content, skipped)
@@ -191,8 +189,9 @@ impl Crm {
     pub async fn unsubscribe(&self, message: Uuid) -> DomainResult<Message> {
         let m = self
             .messages
-            .message_by_id(message)
+            .messages_by_id(&[message])
             .await?
+            .pop()
             .ok_or(DomainError::not_found("message"))?;
         self.messages
             .unsubscribe(m.tenant_id, m.channel, &m.recipient)
@@ -269,21 +268,61 @@ impl Crm {
         Ok(m)
     }
 
+    /// Whether `address` unsubscribed from the tenant's `channel`.
+    async fn is_unsubscribed(
+        &self,
+        tenant: TenantId,
+        channel: Channel,
+        address: &str,
+    ) -> DomainResult<bool> {
+        Ok(!self
+            .messages
+            .unsubscribed(At::Committed, tenant, channel, &[address])
+            .await?
+            .is_empty())
+    }
+
     /// Stores a message and, unless it is final already, the job that sends it, in the caller's
     /// unit of work; `false` (nothing stored) when its campaign has one for the recipient.
     pub(crate) async fn stage_message(&self, w: &mut Work, m: &Message) -> DomainResult<bool> {
-        if !self.messages.add_message(w, m).await? {
-            return Ok(false);
-        }
-        if !m.state.is_final() {
-            let payload = serde_json::to_string(&MessageJob { message_id: m.id })
-                .map_err(|e| DomainError::Internal(e.into()))?;
-            let mut job = NewJob::new(m.tenant_id, MESSAGE_JOB, payload);
-            job.key = Some(m.id.to_string());
+        Ok(self.stage_messages(w, std::slice::from_ref(m)).await? == 1)
+    }
+
+    /// Stores messages and the jobs that send those not final yet, in the caller's unit of
+    /// work: a `MESSAGE_JOB` for a lone message, batch jobs of up to [`BATCH`] for more. Answers
+    /// how many were stored: a message whose campaign has one for its recipient is not.
+    pub(crate) async fn stage_messages(
+        &self,
+        w: &mut Work,
+        list: &[Message],
+    ) -> DomainResult<usize> {
+        let stored = self.messages.add_messages(w, list).await?;
+        let to_send: Vec<&Message> = list
+            .iter()
+            .filter(|m| stored.contains(&m.id) && !m.state.is_final())
+            .collect();
+        for chunk in to_send.chunks(BATCH) {
+            let (kind, payload) = match chunk {
+                [one] => (
+                    MESSAGE_JOB,
+                    serde_json::to_string(&MessageJob { message_id: one.id }),
+                ),
+                // A batch's own retries resend nothing that was attempted: each message is
+                // attempted once by it, then has a job of its own.
+                _ => (
+                    MESSAGE_BATCH_JOB,
+                    serde_json::to_string(&MessageBatch {
+                        message_ids: chunk.iter().map(|m| m.id).collect(),
+                    }),
+                ),
+            };
+            let payload = payload.map_err(|e| DomainError::Internal(e.into()))?;
+            let mut job = NewJob::new(chunk[0].tenant_id, kind, payload);
+            job.key = Some(chunk[0].id.to_string());
             job.max_attempts = MESSAGE_ATTEMPTS;
             self.enqueue_in(w, job).await?;
         }
-        Ok(true)
+        Ok(stored.len())
     }
 
     pub async fn message(&self, actor: &Actor, id: Uuid) -> DomainResult<Message> {
@@ -308,17 +347,51 @@ impl Crm {
         self.messages.totals(actor.tenant_id, campaign).await
     }
 
-    /// A message by id alone, for the job sending it.
-    pub async fn message_for_job(&self, id: Uuid) -> DomainResult<Option<Message>> {
-        self.messages.message_by_id(id).await
+    /// Messages by id alone, for the job sending them.
+    pub async fn messages_for_job(&self, ids: &[Uuid]) -> DomainResult<Vec<Message>> {
+        self.messages.messages_by_id(ids).await
     }
 
-    /// Records what an attempt to send a message came to, and wakes whoever waits for it.
-    pub async fn record_send(&self, id: Uuid, outcome: &Outcome) -> DomainResult<()> {
-        self.messages.record(id, outcome).await?;
-        if outcome.state.is_final() {
+    /// Records what attempts to send came to, in one unit of work: each message still queued
+    /// takes its outcome, and one to retry gets a `MESSAGE_JOB` of its own; `rest` (messages of
+    /// a batch not attempted in its run) go on in a new batch job. Wakes whoever waits for a
+    /// message that reached its end.
+    pub async fn record_sends(
+        &self,
+        tenant: TenantId,
+        attempts: &[Attempt],
+        rest: &[Uuid],
+    ) -> DomainResult<()> {
+        let mut w = self.begin().await?;
+        let recorded = self.messages.record(&mut w, attempts).await?;
+        for a in attempts {
+            if let (true, Some(at)) = (recorded.contains(&a.message), a.retry_at) {
+                let payload = serde_json::to_string(&MessageJob {
+                    message_id: a.message,
+                })
+                .map_err(|e| DomainError::Internal(e.into()))?;
+                let mut job = NewJob::new(tenant, MESSAGE_JOB, payload);
+                job.key = Some(a.message.to_string());
+                job.run_at = Some(at);
+                // The batch's attempt counts.
+                job.max_attempts = MESSAGE_ATTEMPTS - 1;
+                self.enqueue_in(&mut w, job).await?;
+            }
+        }
+        if let Some(first) = rest.first() {
+            let payload = serde_json::to_string(&MessageBatch {
+                message_ids: rest.to_vec(),
+            })
+            .map_err(|e| DomainError::Internal(e.into()))?;
+            let mut job = NewJob::new(tenant, MESSAGE_BATCH_JOB, payload);
+            job.key = Some(format!("{first}:rest"));
+            job.max_attempts = MESSAGE_ATTEMPTS;
+            self.enqueue_in(&mut w, job).await?;
+        }
+        w.commit().await?;
+        for a in attempts.iter().filter(|a| a.outcome.state.is_final()) {
             // Nobody waiting is not an error.
-            let _ = self.message_done.send(id);
+            let _ = self.message_done.send(a.message);
         }
         Ok(())
     }
