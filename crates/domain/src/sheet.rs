@@ -9,11 +9,66 @@ use crate::error::{DomainError, DomainResult};
 pub const MAX_ROWS: usize = 100_000;
 pub const MAX_COLUMNS: usize = 100;
 
-/// A sheet's header and rows, every cell as text.
+/// A sheet's header and rows, every cell as text. The rows are kept compact (all cells in one
+/// string, with where each cell and row ends): a 100,000-row list costs about its text.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sheet {
     pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    text: String,
+    cell_ends: Vec<u32>,
+    row_ends: Vec<u32>,
+}
+
+impl Sheet {
+    /// Rows below the header.
+    pub fn len(&self) -> usize {
+        self.row_ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.row_ends.is_empty()
+    }
+
+    /// Row `i`'s cells (none past the end).
+    pub fn row(&self, i: usize) -> impl Iterator<Item = &str> + '_ {
+        let cells = match i.checked_sub(1) {
+            _ if i >= self.row_ends.len() => 0..0,
+            None => 0..self.row_ends[0] as usize,
+            Some(before) => self.row_ends[before] as usize..self.row_ends[i] as usize,
+        };
+        cells.map(move |c| {
+            let start = c.checked_sub(1).map_or(0, |p| self.cell_ends[p] as usize);
+            &self.text[start..self.cell_ends[c] as usize]
+        })
+    }
+
+    /// Every row's cells.
+    pub fn rows(&self) -> impl Iterator<Item = Vec<&str>> + '_ {
+        (0..self.len()).map(|i| self.row(i).collect())
+    }
+
+    fn push<'a>(&mut self, cells: impl Iterator<Item = &'a str>) -> DomainResult<()> {
+        let too_big = || bad("is too large");
+        for cell in cells {
+            self.text.push_str(cell);
+            self.cell_ends
+                .push(u32::try_from(self.text.len()).map_err(|_| too_big())?);
+        }
+        self.row_ends
+            .push(u32::try_from(self.cell_ends.len()).map_err(|_| too_big())?);
+        Ok(())
+    }
+
+    fn push_row<'a>(&mut self, i: usize, cells: impl Iterator<Item = &'a str>) -> DomainResult<()> {
+        if i == 0 {
+            self.header = cells.map(str::to_owned).collect();
+        } else if self.len() < MAX_ROWS {
+            self.push(cells)?;
+        } else {
+            return Err(bad(format!("has more than {MAX_ROWS} rows")));
+        }
+        Ok(())
+    }
 }
 
 fn bad(message: impl Into<String>) -> DomainError {
@@ -60,14 +115,7 @@ fn csv_rows(bytes: &[u8]) -> DomainResult<Sheet> {
     let mut sheet = Sheet::default();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| bad(format!("is not readable CSV: {e}")))?;
-        let row: Vec<String> = record.iter().take(MAX_COLUMNS).map(str::to_owned).collect();
-        if i == 0 {
-            sheet.header = row;
-        } else if sheet.rows.len() < MAX_ROWS {
-            sheet.rows.push(row);
-        } else {
-            return Err(bad(format!("has more than {MAX_ROWS} rows")));
-        }
+        sheet.push_row(i, record.iter().take(MAX_COLUMNS))?;
     }
     Ok(sheet)
 }
@@ -83,13 +131,7 @@ fn workbook_rows(bytes: &[u8]) -> DomainResult<Sheet> {
     let mut sheet = Sheet::default();
     for (i, cells) in range.rows().enumerate() {
         let row: Vec<String> = cells.iter().take(MAX_COLUMNS).map(cell_text).collect();
-        if i == 0 {
-            sheet.header = row;
-        } else if sheet.rows.len() < MAX_ROWS {
-            sheet.rows.push(row);
-        } else {
-            return Err(bad(format!("has more than {MAX_ROWS} rows")));
-        }
+        sheet.push_row(i, row.iter().map(String::as_str))?;
     }
     Ok(sheet)
 }
@@ -127,9 +169,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.header, ["Họ và tên", "Số điện thoại"]);
-        assert_eq!(s.rows, [["Nguyễn Văn Đức", "0912345678"]]);
-        let s = read("a.csv", b"name,phone\n\"Le, An\",0987654321\n").unwrap();
-        assert_eq!(s.rows[0][0], "Le, An");
+        assert_eq!(
+            s.rows().collect::<Vec<_>>(),
+            [["Nguyễn Văn Đức", "0912345678"]]
+        );
+        let s = read("a.csv", b"name,phone\n\"Le, An\",0987654321\n,\nx\n").unwrap();
+        assert_eq!(
+            s.rows().collect::<Vec<_>>(),
+            [vec!["Le, An", "0987654321"], vec!["", ""], vec!["x"]]
+        );
+        assert_eq!(s.row(3).count(), 0);
         assert!(read("a.pdf", b"x").is_err());
         assert!(read("a.xlsx", b"not a zip").is_err());
         assert!(read("a.csv", b"\xff\xfe").is_err());

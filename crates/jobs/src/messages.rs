@@ -389,12 +389,14 @@ impl Sender {
         let mut settings: HashMap<Channel, Arc<Settings>> = HashMap::new();
         let mut running = tokio::task::JoinSet::new();
         let mut done: Vec<Attempt> = Vec::new();
+        let mut attempted = 0;
         let mut writing: Option<(usize, tokio::task::JoinHandle<crm_domain::DomainResult<()>>)> =
             None;
         loop {
+            // Each run sends at least one round, so that the rest it leaves is always less.
             while running.len() < IN_FLIGHT
                 && running.len() + done.len() + writing.as_ref().map_or(0, |w| w.0) < UNRECORDED
-                && started.elapsed() < self.budget
+                && (started.elapsed() < self.budget || attempted < IN_FLIGHT)
             {
                 let Some(m) = todo.pop() else { break };
                 let s = match settings.get(&m.channel) {
@@ -408,6 +410,7 @@ impl Sender {
                         s
                     }
                 };
+                attempted += 1;
                 let me = self.clone();
                 running.spawn(async move {
                     let sent = me.send(&m, &s).await;

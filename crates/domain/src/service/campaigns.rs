@@ -31,21 +31,21 @@ enum Part {
 #[derive(Clone, Default)]
 pub(crate) struct SheetCache(Arc<std::sync::Mutex<Vec<Sheet>>>);
 
-/// A file's recipients.
-type Sheet = (crate::ids::FileId, Arc<Vec<Recipient>>);
+/// A file's rows.
+type Sheet = (crate::ids::FileId, Arc<crate::sheet::Sheet>);
 
 /// Lists kept: one per campaign being fanned out at once on this node, about.
 const SHEETS_KEPT: usize = 4;
 
 impl SheetCache {
-    fn get(&self, id: crate::ids::FileId) -> Option<Arc<Vec<Recipient>>> {
+    fn get(&self, id: crate::ids::FileId) -> Option<Arc<crate::sheet::Sheet>> {
         let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
         kept.iter()
             .find(|(f, _)| *f == id)
             .map(|(_, rows)| rows.clone())
     }
 
-    fn put(&self, id: crate::ids::FileId, rows: Arc<Vec<Recipient>>) {
+    fn put(&self, id: crate::ids::FileId, rows: Arc<crate::sheet::Sheet>) {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
         kept.retain(|(f, _)| *f != id);
         if kept.len() >= SHEETS_KEPT {
@@ -459,20 +459,22 @@ impl Crm {
                 (rows, more(n, pos + 1))
             }
             Part::File => {
-                let rows = self.file_rows(tenant, a).await?;
-                let rows = rows.as_slice();
-                let start = (pos.max(0) as usize).min(rows.len());
-                let end = (start + size).min(rows.len());
-                let page = rows[start..end].to_vec();
-                (page, (end < rows.len()).then_some(end as i64))
+                let sheet = self.file_rows(tenant, a).await?;
+                let start = (pos.max(0) as usize).min(sheet.len());
+                let end = (start + size).min(sheet.len());
+                let page = recipients_of(&sheet, &a.columns, start..end);
+                (page, (end < sheet.len()).then_some(end as i64))
             }
         })
     }
 
-    /// The recipients of the campaign's uploaded list: its newest file, read by its headers
-    /// (Vietnamese or English names of the usual fields, or as `columns` maps them), once per
-    /// campaign on this node, off the async threads.
-    async fn file_rows(&self, tenant: TenantId, a: &Audience) -> DomainResult<Arc<Vec<Recipient>>> {
+    /// The rows of the campaign's uploaded list: its newest file, read once per campaign on
+    /// this node, off the async threads.
+    async fn file_rows(
+        &self,
+        tenant: TenantId,
+        a: &Audience,
+    ) -> DomainResult<Arc<crate::sheet::Sheet>> {
         let Some((owner, owner_id)) = a.file else {
             return Ok(Arc::default());
         };
@@ -487,7 +489,7 @@ impl Crm {
             return Ok(Arc::default());
         };
         let rows = match crate::sheet::read_blocking(meta.name.clone(), bytes).await {
-            Ok(sheet) => Arc::new(recipients_of(&sheet, &a.columns)),
+            Ok(sheet) => Arc::new(sheet),
             // An e-mail campaign's file may be something else than a list (it was not checked).
             Err(e) => {
                 tracing::warn!(file = %meta.name, error = %e, "a campaign's file is not a recipient list");
@@ -626,6 +628,7 @@ fn render(b: &Blast, plan: &BlastPlan, settings: &Settings, r: &Recipient) -> Me
 fn recipients_of(
     sheet: &crate::sheet::Sheet,
     columns: &std::collections::BTreeMap<String, String>,
+    rows: std::ops::Range<usize>,
 ) -> Vec<Recipient> {
     let mapped: Vec<(String, String)> = columns
         .iter()
@@ -641,28 +644,24 @@ fn recipients_of(
         .iter()
         .map(|h| crate::campaign::field_key(h))
         .collect();
-    sheet
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut r = Recipient {
-                source: format!("row:{}", i + 2),
-                ..Recipient::default()
-            };
-            for (key, cell) in headers.iter().zip(row) {
-                let value = cell.trim();
-                if value.is_empty() {
-                    continue;
-                }
-                if let Some((_, field)) = mapped.iter().find(|(h, _)| h == key) {
-                    r.set(field, value.to_owned());
-                }
-                r.set(key, value.to_owned());
+    rows.map(|i| {
+        let mut r = Recipient {
+            source: format!("row:{}", i + 2),
+            ..Recipient::default()
+        };
+        for (key, cell) in headers.iter().zip(sheet.row(i)) {
+            let value = cell.trim();
+            if value.is_empty() {
+                continue;
             }
-            r
-        })
-        .collect()
+            if let Some((_, field)) = mapped.iter().find(|(h, _)| h == key) {
+                r.set(field, value.to_owned());
+            }
+            r.set(key, value.to_owned());
+        }
+        r
+    })
+    .collect()
 }
 
 /// The content with who it is for (`to_name`, `source`), which send history shows; the jobs
