@@ -59,6 +59,12 @@ impl Sheet {
         Ok(())
     }
 
+    fn shrink(&mut self) {
+        self.text.shrink_to_fit();
+        self.cell_ends.shrink_to_fit();
+        self.row_ends.shrink_to_fit();
+    }
+
     fn push_row<'a>(&mut self, i: usize, cells: impl Iterator<Item = &'a str>) -> DomainResult<()> {
         if i == 0 {
             self.header = cells.map(str::to_owned).collect();
@@ -90,6 +96,21 @@ pub fn read(name: &str, bytes: &[u8]) -> DomainResult<Sheet> {
     Ok(sheet)
 }
 
+/// Whether `bytes` read as a sheet, on a blocking thread; the bytes come back.
+pub async fn check_blocking(name: String, bytes: Vec<u8>) -> (DomainResult<()>, Vec<u8>) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let reading = tokio::task::spawn_blocking(move || {
+        let read = read(&name, &bytes).map(drop);
+        let _ = tx.send(bytes);
+        read
+    });
+    let read = reading
+        .await
+        .map_err(|e| DomainError::Internal(e.into()))
+        .and_then(|r| r);
+    (read, rx.await.unwrap_or_default())
+}
+
 /// [`read`] on a blocking thread: a large sheet takes a while to read.
 pub async fn read_blocking(name: String, bytes: Vec<u8>) -> DomainResult<Sheet> {
     tokio::task::spawn_blocking(move || read(&name, &bytes))
@@ -112,11 +133,22 @@ fn csv_rows(bytes: &[u8]) -> DomainResult<Sheet> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut sheet = Sheet::default();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| bad(format!("is not readable CSV: {e}")))?;
+    // Cells hold no more text than the file: one allocation, no regrowth.
+    let mut sheet = Sheet {
+        text: String::with_capacity(text.len()),
+        ..Sheet::default()
+    };
+    let mut record = csv::StringRecord::new();
+    for i in 0.. {
+        let more = reader
+            .read_record(&mut record)
+            .map_err(|e| bad(format!("is not readable CSV: {e}")))?;
+        if !more {
+            break;
+        }
         sheet.push_row(i, record.iter().take(MAX_COLUMNS))?;
     }
+    sheet.shrink();
     Ok(sheet)
 }
 
@@ -133,6 +165,7 @@ fn workbook_rows(bytes: &[u8]) -> DomainResult<Sheet> {
         let row: Vec<String> = cells.iter().take(MAX_COLUMNS).map(cell_text).collect();
         sheet.push_row(i, row.iter().map(String::as_str))?;
     }
+    sheet.shrink();
     Ok(sheet)
 }
 

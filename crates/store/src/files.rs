@@ -97,13 +97,19 @@ impl FileStore for SqlStore {
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(io)?;
         }
-        tokio::fs::write(&path, &upload.bytes).await.map_err(io)?;
+        let size = upload.bytes.len() as i64;
+        // The bytes move to the writing thread (`tokio::fs::write` would copy them).
+        let (to, bytes) = (path.clone(), upload.bytes);
+        tokio::task::spawn_blocking(move || std::fs::write(to, bytes))
+            .await
+            .map_err(|e| DomainError::Internal(e.into()))?
+            .map_err(io)?;
         let file = StoredFile {
             id: FileId(id),
             owner_id,
             name: upload.name,
             content_type: upload.content_type,
-            size: upload.bytes.len() as i64,
+            size,
             created_at: crm_domain::auth::now(),
         };
         let q = Query::insert()

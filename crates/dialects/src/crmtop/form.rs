@@ -51,6 +51,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormWithFiles<T> {
         let mut files = Vec::new();
         if content_type.starts_with("multipart/form-data") {
             let max = state.crm.max_file_bytes();
+            // The declared length, to size the first file's buffer at once (never past `max`).
+            let declared = req
+                .headers()
+                .get(axum::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+                .min(max);
             let mut multipart = Multipart::from_request(req, state).await.map_err(|e| {
                 CrmtopError::new(
                     StatusCode::BAD_REQUEST,
@@ -82,7 +90,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormWithFiles<T> {
                                 format!("at most {MAX_FILES} files per request"),
                             ));
                         }
-                        let mut bytes = Vec::new();
+                        let mut bytes =
+                            Vec::with_capacity(if files.is_empty() { declared } else { 0 });
                         while let Some(chunk) = part.chunk().await.map_err(|e| {
                             CrmtopError::new(
                                 StatusCode::BAD_REQUEST,
@@ -97,6 +106,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormWithFiles<T> {
                             }
                             bytes.extend_from_slice(&chunk);
                         }
+                        bytes.shrink_to_fit();
                         files.push(Upload::check(&file_name, bytes, max, &name)?);
                     }
                     None => {

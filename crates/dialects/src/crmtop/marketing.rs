@@ -110,12 +110,16 @@ fn one_file<E: Marketing>(mut files: Vec<Upload>) -> Result<Option<Upload>, Crmt
 
 /// A recipient list must be readable now, not when the campaign runs (read off the async
 /// threads: a large sheet takes a while).
-async fn check_list<E: Marketing>(file: &Option<Upload>) -> Result<(), CrmtopError> {
-    let Some(f) = file.as_ref().filter(|_| !E::FILE_TYPES.is_empty()) else {
+async fn check_list<E: Marketing>(file: &mut Option<Upload>) -> Result<(), CrmtopError> {
+    let Some(f) = file.as_mut().filter(|_| !E::FILE_TYPES.is_empty()) else {
         return Ok(());
     };
-    match crm_domain::sheet::read_blocking(f.name.clone(), f.bytes.clone()).await {
-        Ok(_) => Ok(()),
+    // The bytes go to the reading thread and come back: a large list is not copied.
+    let (read, bytes) =
+        crm_domain::sheet::check_blocking(f.name.clone(), std::mem::take(&mut f.bytes)).await;
+    f.bytes = bytes;
+    match read {
+        Ok(()) => Ok(()),
         Err(crm_domain::DomainError::Validation { message, .. }) => Err(CrmtopError::field(
             "FormFile",
             format!("'{}' {message}", f.name),
@@ -153,8 +157,8 @@ async fn create<E: Marketing>(
 where
     E::Data: Clone,
 {
-    let file = one_file::<E>(form.files)?;
-    check_list::<E>(&file).await?;
+    let mut file = one_file::<E>(form.files)?;
+    check_list::<E>(&mut file).await?;
     let input = E::input(form.fields, &actor)?;
     Ok(Data(save::<E>(&s, &actor, None, input, file).await?))
 }
@@ -167,8 +171,8 @@ async fn update<E: Marketing>(
 where
     E::Data: Clone,
 {
-    let file = one_file::<E>(form.files)?;
-    check_list::<E>(&file).await?;
+    let mut file = one_file::<E>(form.files)?;
+    check_list::<E>(&mut file).await?;
     let id = body_id(E::id(&form.fields))?;
     let input = E::input(form.fields, &actor)?;
     Ok(Data(save::<E>(&s, &actor, Some(id), input, file).await?))
