@@ -391,6 +391,9 @@ impl TestApp {
 /// A real Excel workbook: a header row and rows, every cell text.
 pub fn workbook(rows: &[&[&str]]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
+    // A fixed creation time: the same rows make the same bytes, whenever they are written.
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 1, 1).unwrap();
+    book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
     let sheet = book.add_worksheet();
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {

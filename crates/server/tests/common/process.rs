@@ -18,6 +18,8 @@ pub fn crm(db: &TestDb) -> Command {
         .env("CRM_LISTEN", "127.0.0.1:0")
         .env("CRM_AUTH_CACHE_SECS", "0")
         .env("CRM_LOG", "info")
+        // Uploads go to the system's temporary directory, not into the source tree.
+        .env("CRM_FILES_DIR", std::env::temp_dir().join("crm-test-files"))
         .kill_on_drop(true);
     c
 }
