@@ -308,10 +308,12 @@ impl Crm {
                 }
             }
             b.updated_at = now;
+            // Decided once: a run that stops must have left the job that goes on.
+            let hand_over = !finished && started.elapsed() >= budget;
             if finished {
                 b.state = BlastState::Done;
                 b.finished_at = Some(now);
-            } else if started.elapsed() >= budget {
+            } else if hand_over {
                 // The key names the cursor: a page repeated after a crash finds it queued.
                 let key = format!(
                     "{}:v{}:{}:{}",
@@ -325,7 +327,7 @@ impl Crm {
                     .await?;
             }
             w.commit().await?;
-            if finished || started.elapsed() >= budget {
+            if finished || hand_over {
                 return Ok(());
             }
         }

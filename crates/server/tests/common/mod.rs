@@ -494,7 +494,13 @@ pub async fn listening(child: &mut tokio::process::Child) -> String {
     })
     .await
     .expect("server did not start within 30 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
+    tokio::spawn(async move {
+        while let Ok(Some(l)) = stderr.next_line().await {
+            if std::env::var_os("CRM_TEST_ECHO").is_some() {
+                eprintln!("server: {l}");
+            }
+        }
+    });
     base
 }
 
