@@ -345,7 +345,12 @@ pub trait MessageStore: Send + Sync {
         filter: &MessageFilter,
         page: PageRequest,
     ) -> DomainResult<Vec<Message>>;
-    async fn totals(&self, tenant: TenantId, campaign: &str) -> DomainResult<Totals>;
+    /// Each campaign's totals (campaigns without messages are absent), in one read.
+    async fn totals(
+        &self,
+        tenant: TenantId,
+        campaigns: &[&str],
+    ) -> DomainResult<BTreeMap<String, Totals>>;
     /// Records that `address` wants no more messages of `channel` from the tenant; `false`
     /// when it was recorded already.
     async fn unsubscribe(

@@ -1,6 +1,6 @@
 //! Channel settings and send records.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -103,6 +103,7 @@ struct SettingsRow {
 
 #[derive(Debug, sqlx::FromRow)]
 struct CountRow {
+    campaign: String,
     state: String,
     n: i64,
 }
@@ -369,28 +370,37 @@ impl MessageStore for SqlStore {
         rows.into_iter().map(Message::try_from).collect()
     }
 
-    async fn totals(&self, tenant: TenantId, campaign: &str) -> DomainResult<Totals> {
-        let q = Query::select()
-            .column(al("state"))
-            .expr_as(Func::count(Expr::col(al("id"))), al("n"))
-            .from(al("messages"))
-            .and_where(col("tenant_id").eq(tenant.0))
-            .and_where(col("campaign").eq(campaign))
-            .group_by_col(al("state"))
-            .to_owned();
+    async fn totals(
+        &self,
+        tenant: TenantId,
+        campaigns: &[&str],
+    ) -> DomainResult<BTreeMap<String, Totals>> {
+        let mut out: BTreeMap<String, Totals> = BTreeMap::new();
         let mut conn = self.db.read().await.map_err(db_error)?;
-        let rows: Vec<CountRow> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
-        let mut t = Totals::default();
-        for r in rows {
-            match SendState::parse(&r.state) {
-                Some(SendState::Queued) => t.queued = r.n,
-                Some(SendState::Sent) => t.sent = r.n,
-                Some(SendState::Failed) => t.failed = r.n,
-                Some(SendState::Skipped) => t.skipped = r.n,
-                None => {}
+        for chunk in campaigns.chunks(INSERT_CHUNK) {
+            let q = Query::select()
+                .column(al("campaign"))
+                .column(al("state"))
+                .expr_as(Func::count(Expr::col(al("id"))), al("n"))
+                .from(al("messages"))
+                .and_where(col("tenant_id").eq(tenant.0))
+                .and_where(col("campaign").is_in(chunk.iter().copied()))
+                .group_by_col(al("campaign"))
+                .group_by_col(al("state"))
+                .to_owned();
+            let rows: Vec<CountRow> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
+            for r in rows {
+                let t = out.entry(r.campaign).or_default();
+                match SendState::parse(&r.state) {
+                    Some(SendState::Queued) => t.queued = r.n,
+                    Some(SendState::Sent) => t.sent = r.n,
+                    Some(SendState::Failed) => t.failed = r.n,
+                    Some(SendState::Skipped) => t.skipped = r.n,
+                    None => {}
+                }
             }
         }
-        Ok(t)
+        Ok(out)
     }
 
     async fn unsubscribe(

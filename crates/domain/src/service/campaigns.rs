@@ -220,15 +220,15 @@ impl Crm {
         campaigns: &[String],
     ) -> DomainResult<Vec<BlastView>> {
         let found = self.blasts.blasts(actor.tenant_id, campaigns).await?;
-        let mut out = Vec::with_capacity(found.len());
-        for blast in found {
-            let totals = self
-                .messages
-                .totals(actor.tenant_id, &blast.campaign)
-                .await?;
-            out.push(BlastView { blast, totals });
-        }
-        Ok(out)
+        let keys: Vec<&str> = found.iter().map(|b| b.campaign.as_str()).collect();
+        let mut totals = self.messages.totals(actor.tenant_id, &keys).await?;
+        Ok(found
+            .into_iter()
+            .map(|blast| BlastView {
+                totals: totals.remove(&blast.campaign).unwrap_or_default(),
+                blast,
+            })
+            .collect())
     }
 
     /// The campaign keys whose name contains `text`.

@@ -344,7 +344,12 @@ impl Crm {
 
     /// How many of a campaign's messages are in each state.
     pub async fn message_totals(&self, actor: &Actor, campaign: &str) -> DomainResult<Totals> {
-        self.messages.totals(actor.tenant_id, campaign).await
+        Ok(self
+            .messages
+            .totals(actor.tenant_id, &[campaign])
+            .await?
+            .remove(campaign)
+            .unwrap_or_default())
     }
 
     /// Messages by id alone, for the job sending them.
