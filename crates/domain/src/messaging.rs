@@ -338,6 +338,10 @@ pub trait MessageStore: Send + Sync {
     /// Records attempts' outcomes (counting each attempt) on messages still queued; answers
     /// the ids recorded (not those that had reached an end already).
     async fn record(&self, w: &mut Work, attempts: &[Attempt]) -> DomainResult<HashSet<Uuid>>;
+    /// [`MessageStore::record`] as one statement that commits on its own (as durable as a
+    /// unit of work, without its round trips), when the attempts fit in one; `None` when they
+    /// do not (then record them in a unit of work).
+    async fn record_alone(&self, attempts: &[Attempt]) -> DomainResult<Option<HashSet<Uuid>>>;
     /// Newest first.
     async fn messages(
         &self,

@@ -4,7 +4,7 @@
 //! skipped) is never sent again; one a batch attempted and may retry leaves it for a job of its
 //! own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -54,7 +54,65 @@ type Pacer = (NonZeroU32, Arc<DefaultDirectRateLimiter>);
 pub const IN_FLIGHT: usize = 8;
 /// Most sends of one batch job not yet recorded (in flight, or done and waiting for a write):
 /// at most this many are sent again after a crash.
-pub const UNRECORDED: usize = 2 * IN_FLIGHT;
+pub const UNRECORDED: usize = 4 * IN_FLIGHT;
+
+/// Most outcomes one group write carries.
+const GROUP_MAX: usize = 1_000;
+
+/// The answer to outcomes handed to the [`Recorder`]: whether their write committed.
+type Written = tokio::sync::oneshot::Receiver<Result<(), String>>;
+
+/// Outcomes of one batch waiting for a group write, with whom to tell how it went.
+type Recording = (
+    TenantId,
+    Vec<Attempt>,
+    tokio::sync::oneshot::Sender<Result<(), String>>,
+);
+
+/// Writes batches' outcomes as group commits: while one write runs, what other batches finish
+/// queues up and goes in the next write, together (one unit of work, one statement per chunk).
+/// Each batch has at most one write waiting, so the queue holds at most one per running batch.
+struct Recorder {
+    queue: tokio::sync::mpsc::UnboundedSender<Recording>,
+}
+
+impl Recorder {
+    fn start(crm: Crm) -> Self {
+        let (queue, mut rx) = tokio::sync::mpsc::unbounded_channel::<Recording>();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut size = first.1.len();
+                let mut waiting = vec![first];
+                while size < GROUP_MAX {
+                    let Ok(next) = rx.try_recv() else { break };
+                    size += next.1.len();
+                    waiting.push(next);
+                }
+                let (groups, tell): (Vec<_>, Vec<_>) =
+                    waiting.into_iter().map(|(t, a, r)| ((t, a), r)).unzip();
+                let started = Instant::now();
+                let result = crm
+                    .record_send_groups(&groups)
+                    .await
+                    .map_err(|e| e.to_string());
+                tracing::trace!(batches = groups.len(), outcomes = size, took = ?started.elapsed(), "group write");
+                for reply in tell {
+                    // A batch that stopped waiting finds its messages still queued.
+                    let _ = reply.send(result.clone());
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    /// Queues `attempts` for the next group write; the answer comes when it committed.
+    fn record(&self, tenant: TenantId, attempts: Vec<Attempt>) -> Written {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        // A stopped recorder drops `reply`: the batch sees the write fail.
+        let _ = self.queue.send((tenant, attempts, reply));
+        answer
+    }
+}
 
 /// The handler of both sending kinds (`message` and `messages`).
 #[derive(Clone)]
@@ -75,6 +133,8 @@ struct Sender {
     tokens: Mutex<HashMap<TenantId, String>>,
     /// Each tenant's channels' `rate` (messages per second) on this node, with its limiter.
     pacers: Mutex<HashMap<(TenantId, Channel), Pacer>>,
+    /// The group writer of batches' outcomes, started by the first batch.
+    recorder: std::sync::OnceLock<Recorder>,
 }
 
 impl SendMessage {
@@ -96,6 +156,7 @@ impl SendMessage {
             refreshing: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             pacers: Mutex::new(HashMap::new()),
+            recorder: std::sync::OnceLock::new(),
         }))
     }
 }
@@ -375,6 +436,7 @@ impl Sender {
         let p: MessageBatch = serde_json::from_str(&job.payload)
             .map_err(|e| JobError::Permanent(format!("bad batch payload: {e}")))?;
         let retry = |e: crm_domain::DomainError| JobError::Retry(e.to_string());
+        let loading = Instant::now();
         let mut todo: Vec<Message> = self
             .crm
             .messages_for_job(&p.message_ids)
@@ -386,16 +448,21 @@ impl Sender {
         // In the order queued, so that a cut-off run leaves the last ones.
         todo.sort_by_key(|m| std::cmp::Reverse(m.seq));
         let started = Instant::now();
+        let loaded = started - loading;
+        let (mut writes, mut write_wait) = (0, Duration::ZERO);
         let mut settings: HashMap<Channel, Arc<Settings>> = HashMap::new();
         let mut running = tokio::task::JoinSet::new();
-        let mut done: Vec<Attempt> = Vec::new();
         let mut attempted = 0;
-        let mut writing: Option<(usize, tokio::task::JoinHandle<crm_domain::DomainResult<()>>)> =
-            None;
+        let recorder = self
+            .recorder
+            .get_or_init(|| Recorder::start(self.crm.clone()));
+        // Outcomes handed to the recorder and not yet committed, oldest first (the recorder
+        // answers in the order it was given them).
+        let mut writing: VecDeque<Written> = VecDeque::new();
         loop {
             // Each run sends at least one round, so that the rest it leaves is always less.
             while running.len() < IN_FLIGHT
-                && running.len() + done.len() + writing.as_ref().map_or(0, |w| w.0) < UNRECORDED
+                && running.len() + writing.len() < UNRECORDED
                 && (started.elapsed() < self.budget || attempted < IN_FLIGHT)
             {
                 let Some(m) = todo.pop() else { break };
@@ -417,19 +484,11 @@ impl Sender {
                     (m.id, sent)
                 });
             }
-            // Outcomes are written as soon as the previous write ends: what a crash can lose
-            // (and so send again) is what is in flight and what one write holds.
-            if writing.is_none() && !done.is_empty() {
-                let (crm, tenant, list) =
-                    (self.crm.clone(), job.tenant_id, std::mem::take(&mut done));
-                writing = Some((
-                    list.len(),
-                    tokio::spawn(async move { crm.record_sends(tenant, &list, &[]).await }),
-                ));
-            }
-            if running.is_empty() && writing.is_none() {
+            if running.is_empty() && writing.is_empty() {
                 break;
             }
+            let waiting = Instant::now();
+            let blocked = running.is_empty();
             tokio::select! {
                 Some(ended) = running.join_next(), if !running.is_empty() => {
                     let (id, sent) =
@@ -441,32 +500,45 @@ impl Sender {
                             + chrono::Duration::from_std(delay)
                                 .unwrap_or(chrono::Duration::hours(1))
                     });
-                    done.push(Attempt {
-                        message: id,
-                        outcome,
-                        retry_at,
-                    });
+                    // Handed over at once: the recorder writes it with whatever else is
+                    // waiting when the writer is next free. What a crash can lose (and so
+                    // send again) is what is in flight and what waits for a write.
+                    let attempt = Attempt { message: id, outcome, retry_at };
+                    writing.push_back(recorder.record(job.tenant_id, vec![attempt]));
                 }
                 wrote = async {
-                    match writing.as_mut() {
-                        Some((_, w)) => w.await,
+                    match writing.front_mut() {
+                        Some(w) => w.await,
                         None => std::future::pending().await,
                     }
-                }, if writing.is_some() => {
-                    writing = None;
+                }, if !writing.is_empty() => {
+                    writing.pop_front();
+                    writes += 1;
+                    if blocked {
+                        write_wait += waiting.elapsed();
+                    }
                     wrote
                         .map_err(|e| JobError::Retry(format!("recording stopped: {e}")))?
-                        .map_err(retry)?;
+                        .map_err(JobError::Retry)?;
                 }
             }
         }
         let rest: Vec<uuid::Uuid> = todo.iter().rev().map(|m| m.id).collect();
-        if !done.is_empty() || !rest.is_empty() {
+        if !rest.is_empty() {
             self.crm
-                .record_sends(job.tenant_id, &done, &rest)
+                .record_sends(job.tenant_id, &[], &rest)
                 .await
                 .map_err(retry)?;
         }
+        tracing::debug!(
+            attempted,
+            left = rest.len(),
+            ?loaded,
+            took = ?started.elapsed(),
+            writes,
+            ?write_wait,
+            "batch ran"
+        );
         Ok(())
     }
 }

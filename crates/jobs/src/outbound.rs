@@ -15,8 +15,11 @@ use tokio::sync::Semaphore;
 pub struct OutboundSettings {
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    /// Requests in flight to one host at once; further ones wait their turn.
+    /// Webhook requests in flight to one host at once; further ones wait their turn.
     pub per_host: usize,
+    /// Requests in flight to one messaging provider's host at once (ZNS, SMS gateways): their
+    /// pace is set by each channel's rate limit, this only bounds the connections.
+    pub provider_per_host: usize,
     /// Allow private, loopback and link-local targets (`CRM_WEBHOOK_ALLOW_PRIVATE=1`).
     pub allow_private: bool,
 }
@@ -27,6 +30,7 @@ impl Default for OutboundSettings {
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
             per_host: 8,
+            provider_per_host: 64,
             allow_private: false,
         }
     }
@@ -86,6 +90,15 @@ impl Resolve for Guarded {
     }
 }
 
+/// Whom a request goes to: each kind has its own bound of requests in flight per host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lane {
+    /// A tenant's webhook endpoint.
+    Webhook,
+    /// A messaging provider's API (ZNS, SMS gateway, OAuth).
+    Provider,
+}
+
 /// An answer to an outbound request.
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -119,7 +132,7 @@ pub struct Failure {
 /// The shared client.
 pub struct Outbound {
     client: reqwest::Client,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<(Lane, String), Arc<Semaphore>>>,
     settings: OutboundSettings,
 }
 
@@ -141,30 +154,26 @@ impl Outbound {
         })
     }
 
-    fn slot(&self, host: &str) -> Arc<Semaphore> {
+    fn slot(&self, lane: Lane, host: &str) -> Arc<Semaphore> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         if hosts.len() > 10_000 {
             hosts.retain(|_, s| Arc::strong_count(s) > 1);
         }
+        let bound = match lane {
+            Lane::Webhook => self.settings.per_host,
+            Lane::Provider => self.settings.provider_per_host,
+        };
         hosts
-            .entry(host.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.per_host.max(1))))
+            .entry((lane, host.to_owned()))
+            .or_insert_with(|| Arc::new(Semaphore::new(bound.max(1))))
             .clone()
     }
 
-    /// POSTs `body` as JSON with `headers`.
-    pub async fn post_json(
-        &self,
-        url: &str,
-        headers: &[(&str, String)],
-        body: String,
-    ) -> Result<Answer, Failure> {
-        self.post(url, headers, Payload::Json(body)).await
-    }
-
-    /// POSTs `payload` with `headers`; the first `MAX_BODY` bytes of the answer are kept.
+    /// POSTs `payload` with `headers` on `lane`; the first `MAX_BODY` bytes of the answer are
+    /// kept.
     pub async fn post(
         &self,
+        lane: Lane,
         url: &str,
         headers: &[(&str, String)],
         payload: Payload,
@@ -204,7 +213,7 @@ impl Outbound {
                 }
             }
         }
-        let slot = self.slot(&host);
+        let slot = self.slot(lane, &host);
         let _permit = slot.acquire_owned().await.map_err(|_| Failure {
             message: "shutting down".to_owned(),
             permanent: false,

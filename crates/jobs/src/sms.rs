@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::outbound::{Outbound, Payload};
+use crate::outbound::{Lane, Outbound, Payload};
 use crate::zns::{answered, Sent};
 
 /// The gateway's endpoint where a tenant's sms channel names none.
@@ -44,7 +44,8 @@ pub async fn send(out: &Outbound, url: &str, m: &Sms<'_>) -> Sent {
     })
     .to_string();
     let a = match answered(
-        out.post(url, &[], Payload::Json(body)).await,
+        out.post(Lane::Provider, url, &[], Payload::Json(body))
+            .await,
         "the SMS gateway",
     ) {
         Ok(a) => a,

@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use crate::outbound::Outbound;
+use crate::outbound::{Lane, Outbound, Payload};
 use crate::runner::{Handler, JobError};
 
 /// `v1,<signature>` of one message.
@@ -70,7 +70,12 @@ impl Handler for Deliver {
         ];
         let sent = self
             .outbound
-            .post_json(&endpoint.url, &headers, d.body.clone())
+            .post(
+                Lane::Webhook,
+                &endpoint.url,
+                &headers,
+                Payload::Json(d.body.clone()),
+            )
             .await;
         let (status, latency, error, result) = match sent {
             Ok(a) if (200..300).contains(&a.status) => (Some(a.status), a.latency, None, Ok(())),

@@ -11,7 +11,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::outbound::{Answer, Failure, Outbound, Payload};
+use crate::outbound::{Answer, Failure, Lane, Outbound, Payload};
 
 /// What one ZNS call came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +107,11 @@ pub async fn send(
     .to_string();
     let headers = [("access_token", access_token.to_owned())];
     let url = join(api_url, "message/template");
-    let a = match answered(out.post(&url, &headers, Payload::Json(body)).await, "Zalo") {
+    let a = match answered(
+        out.post(Lane::Provider, &url, &headers, Payload::Json(body))
+            .await,
+        "Zalo",
+    ) {
         Ok(a) => a,
         Err(sent) => return sent,
     };
@@ -160,7 +164,7 @@ pub async fn refresh(
     ];
     let headers = [("secret_key", secret_key.to_owned())];
     let a = out
-        .post(&url, &headers, Payload::Form(form))
+        .post(Lane::Provider, &url, &headers, Payload::Form(form))
         .await
         .map_err(|f| format!("refreshing the OA token: {}", f.message))?;
     let v: Value = serde_json::from_str(&a.body)

@@ -200,8 +200,19 @@ async fn raw_zns(base: &str, n: usize) -> f64 {
 /// Waits until `count` reaches `n`; the rate from `started`.
 async fn until(count: &AtomicU64, n: usize, started: Instant) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(3_600);
+    let mut shown = Instant::now();
     while (count.load(Ordering::Relaxed) as usize) < n && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
+        if std::env::var_os("CRM_BENCH_TRACE").is_some()
+            && shown.elapsed() >= Duration::from_millis(500)
+        {
+            shown = Instant::now();
+            eprintln!(
+                "  {:>6.2} s: {}",
+                started.elapsed().as_secs_f64(),
+                count.load(Ordering::Relaxed)
+            );
+        }
     }
     count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
@@ -294,7 +305,10 @@ async fn main() {
         .env("CRM_DATABASE_URL", &scratch.url)
         .env("CRM_LISTEN", format!("127.0.0.1:{port}"))
         .env("CRM_FILES_DIR", files.path())
-        .env("CRM_LOG", "warn")
+        .env(
+            "CRM_LOG",
+            std::env::var("CRM_LOG").unwrap_or_else(|_| "warn".to_owned()),
+        )
         .env("CRM_WORKERS", WORKERS.to_string())
         .env("CRM_JOB_POLL_MS", "50")
         .env("CRM_WEBHOOK_ALLOW_PRIVATE", "true")

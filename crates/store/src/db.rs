@@ -329,6 +329,24 @@ impl Db {
         Ok(n)
     }
 
+    /// Runs one durable write statement that commits on its own (the statement is its own
+    /// transaction: no `BEGIN`/`COMMIT` round trips) and fetches the rows it returns.
+    pub(crate) async fn fetch_alone<T: AnyRow, S: SqlxBinder + Sync>(
+        &self,
+        stmt: &S,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Db::Sqlite { write, .. } => {
+                let mut c = write.acquire().await?;
+                Exec::Sqlite(&mut c).fetch_all(stmt).await
+            }
+            Db::Postgres(pool) => {
+                let mut c = pool.acquire().await?;
+                Exec::Postgres(&mut c).fetch_all(stmt).await
+            }
+        }
+    }
+
     /// Runs one statement in a write transaction of its own; returns the rows it touched.
     pub(crate) async fn write<S: SqlxBinder + Sync>(
         &self,

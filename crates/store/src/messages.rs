@@ -267,67 +267,26 @@ impl MessageStore for SqlStore {
     }
 
     async fn record(&self, w: &mut Work, attempts: &[Attempt]) -> DomainResult<HashSet<Uuid>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: Uuid,
-        }
         let now = crm_domain::auth::now();
         let mut recorded = HashSet::with_capacity(attempts.len());
-        let target = |c: &str| Expr::col((al("messages"), al(c)));
-        // One statement per chunk: the outcomes as a table `v`, joined on the message id.
         for chunk in attempts.chunks(INSERT_CHUNK) {
-            let rows = chunk.iter().map(|a| {
-                ValueTuple::Many(vec![
-                    a.message.into(),
-                    a.outcome.state.as_str().into(),
-                    a.outcome.provider_id.clone().into(),
-                    a.outcome.reason.clone().into(),
-                    bounded(&a.outcome.answer).into(),
-                ])
-            });
-            let outcomes = Query::select()
-                .column(Asterisk)
-                .from_values(rows, al("t"))
-                .to_owned();
-            let v = CommonTableExpression::new()
-                .query(outcomes)
-                .columns(["mid", "new_state", "pid", "why", "said"].map(al))
-                .table_name(al("v"))
-                .to_owned();
-            let q = Query::update()
-                .table(al("messages"))
-                .from(al("v"))
-                .value(al("state"), Expr::col(al("new_state")))
-                .value(
-                    al("provider_id"),
-                    Func::coalesce([Expr::col(al("pid")).into(), target("provider_id").into()]),
-                )
-                .value(al("reason"), Expr::col(al("why")))
-                .value(al("answer"), Expr::col(al("said")))
-                .value(al("updated_at"), now)
-                .value(al("attempts"), target("attempts").add(1))
-                .value(
-                    al("sent_at"),
-                    Expr::case(
-                        Expr::col(al("new_state")).eq(SendState::Sent.as_str()),
-                        Expr::val(now),
-                    )
-                    .finally(target("sent_at")),
-                )
-                .and_where(target("id").equals(al("mid")))
-                // A message that reached an end stays there: a late attempt changes nothing.
-                .and_where(target("state").eq(SendState::Queued.as_str()))
-                .with_cte(WithClause::new().cte(v).to_owned())
-                .returning(Query::returning().column((al("messages"), al("id"))))
-                .to_owned();
-            let rows: Vec<Row> = crate::db::tx(w)?
+            let rows: Vec<IdRow> = crate::db::tx(w)?
                 .exec()
-                .fetch_all(&q)
+                .fetch_all(&record_statement(chunk, now))
                 .await
                 .map_err(db_error)?;
             recorded.extend(rows.into_iter().map(|r| r.id));
         }
         Ok(recorded)
+    }
+
+    async fn record_alone(&self, attempts: &[Attempt]) -> DomainResult<Option<HashSet<Uuid>>> {
+        if attempts.len() > INSERT_CHUNK {
+            return Ok(None);
+        }
+        let q = record_statement(attempts, crm_domain::auth::now());
+        let rows: Vec<IdRow> = self.db.fetch_alone(&q).await.map_err(db_error)?;
+        Ok(Some(rows.into_iter().map(|r| r.id).collect()))
     }
 
     async fn messages(
@@ -453,4 +412,62 @@ impl MessageStore for SqlStore {
         }
         Ok(found)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct IdRow {
+    id: Uuid,
+}
+
+/// One statement recording `attempts` (at most [`INSERT_CHUNK`]): the outcomes as a table `v`,
+/// joined on the message id, on messages still queued; returns the ids recorded.
+fn record_statement(
+    attempts: &[Attempt],
+    now: chrono::DateTime<chrono::Utc>,
+) -> sea_query::UpdateStatement {
+    let target = |c: &str| Expr::col((al("messages"), al(c)));
+    let rows = attempts.iter().map(|a| {
+        ValueTuple::Many(vec![
+            a.message.into(),
+            a.outcome.state.as_str().into(),
+            a.outcome.provider_id.clone().into(),
+            a.outcome.reason.clone().into(),
+            bounded(&a.outcome.answer).into(),
+        ])
+    });
+    let outcomes = Query::select()
+        .column(Asterisk)
+        .from_values(rows, al("t"))
+        .to_owned();
+    let v = CommonTableExpression::new()
+        .query(outcomes)
+        .columns(["mid", "new_state", "pid", "why", "said"].map(al))
+        .table_name(al("v"))
+        .to_owned();
+    Query::update()
+        .table(al("messages"))
+        .from(al("v"))
+        .value(al("state"), Expr::col(al("new_state")))
+        .value(
+            al("provider_id"),
+            Func::coalesce([Expr::col(al("pid")).into(), target("provider_id").into()]),
+        )
+        .value(al("reason"), Expr::col(al("why")))
+        .value(al("answer"), Expr::col(al("said")))
+        .value(al("updated_at"), now)
+        .value(al("attempts"), target("attempts").add(1))
+        .value(
+            al("sent_at"),
+            Expr::case(
+                Expr::col(al("new_state")).eq(SendState::Sent.as_str()),
+                Expr::val(now),
+            )
+            .finally(target("sent_at")),
+        )
+        .and_where(target("id").equals(al("mid")))
+        // A message that reached an end stays there: a late attempt changes nothing.
+        .and_where(target("state").eq(SendState::Queued.as_str()))
+        .with_cte(WithClause::new().cte(v).to_owned())
+        .returning(Query::returning().column((al("messages"), al("id"))))
+        .to_owned()
 }

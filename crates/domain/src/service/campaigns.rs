@@ -253,6 +253,7 @@ impl Crm {
     ) -> DomainResult<()> {
         let started = Instant::now();
         loop {
+            let page_started = Instant::now();
             let mut w = self.begin().await?;
             let Some(mut b) = self
                 .blasts
@@ -319,7 +320,10 @@ impl Crm {
                     "{}:v{}:{}:{}",
                     b.campaign, b.version, b.cursor_part, b.cursor_pos
                 );
-                self.enqueue_blast(&mut w, &b, key, now).await?;
+                // Due as of the campaign's start: the run that goes on is claimed before the
+                // sending batches this one queued, so that sending never runs dry meanwhile.
+                let due = b.started_at.unwrap_or(now).min(now);
+                self.enqueue_blast(&mut w, &b, key, due).await?;
             }
             self.blasts.save_blast(&mut w, &b).await?;
             if b.state != was {
@@ -327,9 +331,13 @@ impl Crm {
                     .await?;
             }
             w.commit().await?;
+            tracing::debug!(campaign = %b.campaign, recipients = b.recipients, took = ?page_started.elapsed(), "fanned out a page");
             if finished || hand_over {
                 return Ok(());
             }
+            // Let the writes waiting for the writer (the sends' outcomes) go before the next
+            // page takes it again.
+            tokio::task::yield_now().await;
         }
     }
 

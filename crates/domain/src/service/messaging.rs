@@ -1,7 +1,7 @@
 //! Channels and messages: a tenant's channel settings, and messages queued for sending in the
 //! unit of work that decides them (the send record and its job commit together).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use super::*;
@@ -369,20 +369,8 @@ impl Crm {
     ) -> DomainResult<()> {
         let mut w = self.begin().await?;
         let recorded = self.messages.record(&mut w, attempts).await?;
-        for a in attempts {
-            if let (true, Some(at)) = (recorded.contains(&a.message), a.retry_at) {
-                let payload = serde_json::to_string(&MessageJob {
-                    message_id: a.message,
-                })
-                .map_err(|e| DomainError::Internal(e.into()))?;
-                let mut job = NewJob::new(tenant, MESSAGE_JOB, payload);
-                job.key = Some(a.message.to_string());
-                job.run_at = Some(at);
-                // The batch's attempt counts.
-                job.max_attempts = MESSAGE_ATTEMPTS - 1;
-                self.enqueue_in(&mut w, job).await?;
-            }
-        }
+        self.retry_later(&mut w, tenant, attempts, &recorded)
+            .await?;
         if let Some(first) = rest.first() {
             let payload = serde_json::to_string(&MessageBatch {
                 message_ids: rest.to_vec(),
@@ -394,11 +382,69 @@ impl Crm {
             self.enqueue_in(&mut w, job).await?;
         }
         w.commit().await?;
+        self.signal_ended(attempts);
+        Ok(())
+    }
+
+    /// [`Crm::record_sends`] for the outcomes of several tenants' sends at once (a group commit:
+    /// what concurrent batches finished meanwhile), in one unit of work and one statement per
+    /// chunk.
+    pub async fn record_send_groups(
+        &self,
+        groups: &[(TenantId, Vec<Attempt>)],
+    ) -> DomainResult<()> {
+        let all: Vec<Attempt> = groups.iter().flat_map(|(_, a)| a.iter().cloned()).collect();
+        // The usual group (outcomes only, no retry to enqueue) is one statement.
+        if all.iter().all(|a| a.retry_at.is_none())
+            && self.messages.record_alone(&all).await?.is_some()
+        {
+            self.signal_ended(&all);
+            return Ok(());
+        }
+        let mut w = self.begin().await?;
+        let recorded = self.messages.record(&mut w, &all).await?;
+        for (tenant, attempts) in groups {
+            self.retry_later(&mut w, *tenant, attempts, &recorded)
+                .await?;
+        }
+        w.commit().await?;
+        self.signal_ended(&all);
+        Ok(())
+    }
+
+    /// Enqueues a `MESSAGE_JOB` for each recorded attempt to retry.
+    async fn retry_later(
+        &self,
+        w: &mut Work,
+        tenant: TenantId,
+        attempts: &[Attempt],
+        recorded: &HashSet<Uuid>,
+    ) -> DomainResult<()> {
+        for a in attempts {
+            if let (true, Some(at)) = (recorded.contains(&a.message), a.retry_at) {
+                let payload = serde_json::to_string(&MessageJob {
+                    message_id: a.message,
+                })
+                .map_err(|e| DomainError::Internal(e.into()))?;
+                let mut job = NewJob::new(tenant, MESSAGE_JOB, payload);
+                job.key = Some(a.message.to_string());
+                job.run_at = Some(at);
+                // The batch's attempt counts.
+                job.max_attempts = MESSAGE_ATTEMPTS - 1;
+                self.enqueue_in(w, job).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn signal_ended(&self, attempts: &[Attempt]) {
+        if self.message_done.receiver_count() == 0 {
+            return;
+        }
         for a in attempts.iter().filter(|a| a.outcome.state.is_final()) {
             // Nobody waiting is not an error.
             let _ = self.message_done.send(a.message);
         }
-        Ok(())
     }
 
     /// The message once it is sent, failed or skipped, or as it stands after `wait`.
