@@ -383,10 +383,9 @@ impl AuthService {
     }
 }
 
-/// Now, at the microsecond precision both databases keep.
+/// Now, from the server's one time source ([`crate::clock`]).
 pub fn now() -> DateTime<Utc> {
-    let t = Utc::now();
-    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+    crate::clock::now()
 }
 
 fn to_chrono(d: Duration) -> chrono::Duration {

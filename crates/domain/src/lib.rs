@@ -3,7 +3,9 @@
 
 pub mod activity;
 pub mod auth;
+pub mod automation;
 pub mod campaign;
+pub mod clock;
 pub mod common;
 pub mod contact;
 pub mod customer;

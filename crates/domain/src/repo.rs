@@ -151,6 +151,7 @@ macro_rules! store {
 
 store!(
     crate::work::Transactions,
+    crate::automation::AutomationStore,
     Repository<Customer>,
     Repository<CustomerGroup>,
     Repository<Contact>,

@@ -4,6 +4,7 @@
 //! the [`Handler`] of its kind; [`webhook::Deliver`] is the first handler. Outbound HTTP
 //! goes through one shared [`outbound::Outbound`] client. See `docs/jobs.md`.
 
+pub mod automations;
 pub mod campaigns;
 pub mod email;
 pub mod messages;

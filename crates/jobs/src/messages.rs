@@ -496,7 +496,7 @@ impl Sender {
                     let (outcome, result) = settle(sent, 1, false);
                     let retry_at = matches!(result, Err(JobError::Retry(_))).then(|| {
                         let delay = crate::runner::backoff(self.backoff.0, self.backoff.1, 1);
-                        chrono::Utc::now()
+                        crm_domain::clock::now()
                             + chrono::Duration::from_std(delay)
                                 .unwrap_or(chrono::Duration::hours(1))
                     });

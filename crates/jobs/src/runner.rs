@@ -175,7 +175,7 @@ impl Runner {
         loop {
             if looked_at.is_none_or(|t| t.elapsed() >= this.config.poll) {
                 looked_at = Some(std::time::Instant::now());
-                match store.requeue_expired(Utc::now()).await {
+                match store.requeue_expired(crm_domain::clock::now()).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(jobs = n, "requeued jobs whose lease ran out"),
                     Err(e) => tracing::warn!(error = %e, "requeueing expired jobs failed"),
@@ -184,7 +184,7 @@ impl Runner {
             }
             if purged_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 purged_at = Some(std::time::Instant::now());
-                let before = Utc::now()
+                let before = crm_domain::clock::now()
                     - chrono::Duration::from_std(this.config.retention)
                         .unwrap_or(chrono::Duration::days(7));
                 match this.crm.purge_jobs(before).await {
@@ -194,8 +194,8 @@ impl Runner {
                 }
             }
             while running.try_join_next().is_some() {}
-            if next_fire.is_some_and(|at| at <= Utc::now()) {
-                if let Err(e) = this.crm.fire_schedules(Utc::now()).await {
+            if next_fire.is_some_and(|at| at <= crm_domain::clock::now()) {
+                if let Err(e) = this.crm.fire_schedules(crm_domain::clock::now()).await {
                     tracing::warn!(error = %e, "firing schedules failed");
                 }
                 next_fire = this.crm.next_schedule().await.ok().flatten();
@@ -208,7 +208,7 @@ impl Runner {
                         &this.config.node,
                         u32::try_from(free).unwrap_or(u32::MAX),
                         this.config.lease,
-                        Utc::now(),
+                        crm_domain::clock::now(),
                     )
                     .await
                 {
@@ -238,7 +238,7 @@ impl Runner {
             }
             let due = store.next_due().await.ok().flatten();
             let wait = match due.into_iter().chain(next_fire).min() {
-                Some(at) => (at - Utc::now())
+                Some(at) => (at - crm_domain::clock::now())
                     .to_std()
                     .unwrap_or(Duration::ZERO)
                     .min(this.config.poll),
@@ -318,7 +318,7 @@ impl Runner {
             job.attempts,
         );
         Outcome::Retry {
-            at: Utc::now()
+            at: crm_domain::clock::now()
                 + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1)),
             error,
         }

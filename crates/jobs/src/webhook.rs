@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine;
-use chrono::Utc;
 use crm_domain::jobs::Job;
 use crm_domain::service::Crm;
 use crm_domain::webhooks::{Delivery, DeliveryJob};
@@ -60,7 +59,7 @@ impl Handler for Deliver {
         if endpoint.disabled {
             return Err(JobError::Permanent("the endpoint is disabled".to_owned()));
         }
-        let ts = Utc::now().timestamp();
+        let ts = crm_domain::clock::now().timestamp();
         let signature =
             sign(&endpoint.secret, &d.msg_id, ts, &d.body).map_err(JobError::Permanent)?;
         let headers = [
@@ -108,7 +107,7 @@ impl Handler for Deliver {
             status: status.map(i32::from),
             latency_ms: i64::try_from(latency.as_millis()).unwrap_or(i64::MAX),
             error,
-            at: Utc::now(),
+            at: crm_domain::clock::now(),
         };
         if let Err(e) = self.crm.log_delivery(&log).await {
             tracing::warn!(error = %e, "recording a webhook delivery failed");

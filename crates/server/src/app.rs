@@ -32,6 +32,8 @@ pub struct App {
     pub runner: Option<crm_jobs::RunnerConfig>,
     pub outbound: Arc<crm_jobs::Outbound>,
     pub providers: crm_jobs::messages::ProviderDefaults,
+    /// Whether the test clock route is served (`CRM_TEST_CLOCK`).
+    pub test_clock: bool,
 }
 
 impl App {
@@ -55,13 +57,20 @@ impl App {
             runner: (config.workers > 0).then(|| config.runner()),
             outbound: Arc::new(crm_jobs::Outbound::new(config.outbound())?),
             providers: config.providers(),
+            test_clock: config.test_clock,
         })
     }
 
     pub fn router(&self) -> Router {
-        let health = Router::new()
+        let mut health = Router::new()
             .route("/health", get(health))
             .with_state(self.db.clone());
+        if self.test_clock {
+            health = health.route(
+                "/crm/v1/test/clock",
+                axum::routing::post(advance_clock).with_state(self.state.crm.clone()),
+            );
+        }
         let api = crm_dialects::router()
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
@@ -129,6 +138,10 @@ impl App {
                 .handle(
                     crm_domain::campaign::BLAST_JOB,
                     Arc::new(crm_jobs::campaigns::FanOut::new(crm.clone(), lease)),
+                )
+                .handle(
+                    crm_domain::automation::STEP_JOB,
+                    Arc::new(crm_jobs::automations::RunStep { crm: crm.clone() }),
                 )
                 .handle(crm_domain::messaging::MESSAGE_JOB, send.clone())
                 .handle(crm_domain::messaging::MESSAGE_BATCH_JOB, send),
@@ -204,4 +217,29 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// `POST /crm/v1/test/clock` `{"advance_seconds": N}` (only with `CRM_TEST_CLOCK=true`): moves
+/// the clock forward and wakes the job runner; answers the new time.
+async fn advance_clock(
+    axum::extract::State(crm): axum::extract::State<crm_domain::service::Crm>,
+    body: axum::body::Bytes,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    let seconds = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("advance_seconds").and_then(serde_json::Value::as_i64));
+    let Some(seconds) = seconds.filter(|s| (0..=10 * 366 * 86_400).contains(s)) else {
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            axum::Json(
+                serde_json::json!({"error": "advance_seconds must be a whole number of seconds from 0 to ten years"}),
+            ),
+        );
+    };
+    let now = crm_domain::clock::advance(chrono::Duration::seconds(seconds));
+    crm.job_signal().notify_one();
+    (
+        axum::http::StatusCode::OK,
+        axum::Json(serde_json::json!({"now": now.to_rfc3339()})),
+    )
 }

@@ -185,6 +185,10 @@ pub struct Config {
     /// addresses (refused by default).
     #[arg(long, env = "CRM_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub webhook_allow_private: bool,
+    /// Serve `POST /crm/v1/test/clock`, which moves this process's clock forward (for tests of
+    /// schedules and delays; never in production).
+    #[arg(long, env = "CRM_TEST_CLOCK", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub test_clock: bool,
     /// The Zalo ZNS API base where a tenant's zns channel names none.
     #[arg(long, env = "CRM_ZNS_API_URL", default_value = crm_jobs::zns::DEFAULT_API, global = true)]
     pub zns_api_url: String,

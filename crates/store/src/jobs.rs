@@ -134,7 +134,7 @@ impl SqlStore {
 #[async_trait]
 impl JobStore for SqlStore {
     async fn enqueue(&self, w: &mut Work, job: NewJob) -> DomainResult<Uuid> {
-        let now = Utc::now();
+        let now = crm_domain::clock::now();
         let id = Uuid::now_v7();
         let q = Query::insert()
             .into_table(al("jobs"))
@@ -230,7 +230,7 @@ impl JobStore for SqlStore {
     }
 
     async fn finish(&self, node: &str, outcomes: &[(Uuid, Outcome)]) -> DomainResult<u64> {
-        let now = Utc::now();
+        let now = crm_domain::clock::now();
         let base = || {
             vec![
                 (al("locked_by"), v(None::<String>)),
@@ -292,7 +292,7 @@ impl JobStore for SqlStore {
     }
 
     async fn release(&self, node: &str) -> DomainResult<u64> {
-        let now = Utc::now();
+        let now = crm_domain::clock::now();
         let q = Query::update()
             .table(al("jobs"))
             .values([
@@ -350,7 +350,7 @@ impl JobStore for SqlStore {
     }
 
     async fn retry_now(&self, id: Uuid) -> DomainResult<bool> {
-        let now = Utc::now();
+        let now = crm_domain::clock::now();
         let q = Query::update()
             .table(al("jobs"))
             .values([
@@ -374,7 +374,7 @@ impl JobStore for SqlStore {
             .table(al("jobs"))
             .values([
                 (al("state"), state(JobState::Cancelled)),
-                (al("updated_at"), v(Utc::now())),
+                (al("updated_at"), v(crm_domain::clock::now())),
             ])
             .and_where(col("id").eq(id))
             .and_where(col("state").eq(JobState::Queued.as_str()))

@@ -4,6 +4,7 @@
 //! in per-backend migrations because column types differ (UUID/BLOB, TIMESTAMPTZ/TEXT).
 
 mod auth;
+mod automations;
 mod blasts;
 mod common;
 mod contacts;

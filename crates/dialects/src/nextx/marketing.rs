@@ -334,15 +334,17 @@ pub(super) async fn save(
     }
     let name = check(kind, &m)?;
     m.remove("id");
-    let plan = if kind == AUTOMATION {
-        None
+    let stored = if kind == AUTOMATION {
+        let flow = super::automation::flow(&m)?;
+        s.crm
+            .save_automation(actor, id, name, Value::Object(m).to_string(), flow.as_ref())
+            .await?
     } else {
-        Some(super::sends::plan(kind, &m, actor)?)
+        let plan = Some(super::sends::plan(kind, &m, actor)?);
+        s.crm
+            .save_definition_sending(actor, kind, id, name, Value::Object(m).to_string(), plan)
+            .await?
     };
-    let stored = s
-        .crm
-        .save_definition_sending(actor, kind, id, name, Value::Object(m).to_string(), plan)
-        .await?;
     Ok(Json(Meta::ok("Successfully", IdOnly { id: stored })))
 }
 

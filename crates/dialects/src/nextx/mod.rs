@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::body::form;
 use crate::AppState;
 
+mod automation;
 mod doc_out;
 mod documents;
 mod kit;

@@ -19,11 +19,13 @@ use uuid::Uuid;
 use crate::body::{parse_ci, BodyError};
 use crate::AppState;
 
+mod automations;
 mod messages;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(messages::router())
+        .merge(automations::router())
         .route("/crm/v1/webhooks", get(list).post(add))
         .route("/crm/v1/webhooks/{id}", get(show).delete(remove))
         .route("/crm/v1/webhooks/{id}/disable", post(disable))

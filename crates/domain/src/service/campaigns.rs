@@ -291,7 +291,7 @@ impl Crm {
                                 r.set(k, v.clone());
                             }
                         }
-                        page.push(render(&b, &plan, &settings, &r));
+                        page.push(render(tenant, &b.campaign, &plan.content, &settings, &r));
                     }
                     self.skip_unsubscribed(&mut w, tenant, b.channel, &mut page)
                         .await?;
@@ -511,7 +511,7 @@ impl Crm {
     }
 
     /// Marks the page's queued messages to addresses that unsubscribed as skipped.
-    async fn skip_unsubscribed(
+    pub(crate) async fn skip_unsubscribed(
         &self,
         w: &mut Work,
         tenant: TenantId,
@@ -540,22 +540,28 @@ impl Crm {
     }
 }
 
-/// One recipient's send record: the content filled in for them, or why they get none.
-fn render(b: &Blast, plan: &BlastPlan, settings: &Settings, r: &Recipient) -> Message {
-    let tenant = b.tenant_id;
-    let record = |recipient: String, content: String, state: SendState, reason: Option<&str>| {
+/// One recipient's send record of `campaign`: the content filled in for them, or why they get
+/// none.
+pub(crate) fn render(
+    tenant: TenantId,
+    campaign: &str,
+    content: &BlastContent,
+    settings: &Settings,
+    r: &Recipient,
+) -> Message {
+    let record = |recipient: String, body: String, state: SendState, reason: Option<&str>| {
         new_message(
             tenant,
-            b.channel,
-            b.campaign.clone(),
+            content.channel(),
+            campaign.to_owned(),
             recipient,
-            content,
+            body,
             state,
             reason,
         )
     };
     // No usable address: recorded against where the recipient came from.
-    let (address, missing) = match &plan.content {
+    let (address, missing) = match content {
         BlastContent::Email { .. } => {
             match r
                 .email
@@ -590,7 +596,7 @@ fn render(b: &Blast, plan: &BlastPlan, settings: &Settings, r: &Recipient) -> Me
     let mut m = record(address, String::new(), SendState::Queued, None);
     // The message's own id is Zalo's tracking id: the same on every attempt.
     let tracking = m.id.simple().to_string();
-    let filled = match &plan.content {
+    let filled = match content {
         BlastContent::Email {
             subject,
             html,
@@ -693,7 +699,7 @@ fn about(r: &Recipient, content: String) -> String {
     }
 }
 
-fn customer_recipient(c: &Customer) -> Recipient {
+pub(crate) fn customer_recipient(c: &Customer) -> Recipient {
     let d = &c.data;
     Recipient {
         source: format!("customer:{}", c.seq),
@@ -712,7 +718,7 @@ fn customer_recipient(c: &Customer) -> Recipient {
     }
 }
 
-fn lead_recipient(l: &Lead) -> Recipient {
+pub(crate) fn lead_recipient(l: &Lead) -> Recipient {
     let d = &l.data;
     let mut r = Recipient {
         source: format!("lead:{}", l.seq),

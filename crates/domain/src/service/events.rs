@@ -51,6 +51,7 @@ impl Crm {
         action: &str,
         id: Uuid,
     ) -> DomainResult<()> {
+        self.enroll(w, actor, object, action, id).await?;
         let event = format!("{object}.{action}");
         let endpoints = self.endpoints_in(w, actor).await?;
         let wanted: Vec<_> = endpoints.iter().filter(|e| e.wants(&event)).collect();
@@ -60,7 +61,7 @@ impl Crm {
         let msg_id = format!("msg_{}", Uuid::now_v7().simple());
         let body = serde_json::json!({
             "type": event,
-            "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "timestamp": crate::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "data": {
                 "object": object,
                 "id": id,
@@ -191,7 +192,7 @@ impl Crm {
 
     /// Queue depth and counts per kind and state.
     pub async fn job_stats(&self) -> DomainResult<Vec<KindStats>> {
-        self.jobs.stats(Utc::now()).await
+        self.jobs.stats(crate::clock::now()).await
     }
 
     /// Records how runs ended (for the runner).
@@ -230,7 +231,7 @@ impl Crm {
             events,
             secret: new_secret(),
             disabled: false,
-            created_at: Utc::now(),
+            created_at: crate::clock::now(),
         };
         self.webhooks.add_endpoint(&mut w, &endpoint).await?;
         w.commit().await?;
@@ -341,7 +342,7 @@ impl Crm {
     ) -> DomainResult<Schedule> {
         let name = crate::common::required("name", Some(name.to_owned()), crate::common::SHORT)?;
         NewJob::new(actor.tenant_id, kind, payload.clone()).validate()?;
-        let now = Utc::now();
+        let now = crate::clock::now();
         let schedule = Schedule {
             id: Uuid::now_v7(),
             tenant_id: actor.tenant_id,

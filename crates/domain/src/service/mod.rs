@@ -44,6 +44,7 @@ mod messaging;
 pub use messaging::{
     EmailRequest, SmsRequest, ZnsRequest, MAX_EMAIL_BODY, MAX_SMS, MAX_SUBJECT, MAX_TEMPLATE_KEYS,
 };
+mod automations;
 mod campaigns;
 pub use campaigns::BlastView;
 pub use marketing::{email_campaign_key, param_map, zalo_campaign_key};
@@ -81,6 +82,7 @@ pub struct Crm {
     pub(crate) webhooks: Arc<dyn crate::webhooks::WebhookStore>,
     pub(crate) messages: Arc<dyn crate::messaging::MessageStore>,
     pub(crate) blasts: Arc<dyn crate::campaign::BlastStore>,
+    pub(crate) automations: Arc<dyn crate::automation::AutomationStore>,
     /// Ids of messages whose send came to an end on this node (for answers that wait).
     pub(crate) message_done: tokio::sync::broadcast::Sender<Uuid>,
     /// Woken after a commit that enqueued jobs, so that a runner claims them at once.
@@ -120,7 +122,8 @@ impl Crm {
             jobs: store.clone(),
             webhooks: store.clone(),
             messages: store.clone(),
-            blasts: store,
+            blasts: store.clone(),
+            automations: store,
             message_done: tokio::sync::broadcast::channel(1024).0,
             job_signal: Arc::new(tokio::sync::Notify::new()),
             sheets: campaigns::SheetCache::default(),

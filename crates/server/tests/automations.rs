@@ -1,0 +1,363 @@
+//! Automations that run, on both backends, against the recording Zalo and SMTP peers: "a new
+//! lead gets a ZNS message now and an e-mail two days later", created with NextX's documented
+//! body (E43), runs both steps at their moments (the server's clock moved forward, not
+//! slept), through a restart between the steps that loses and repeats nothing; a lead created
+//! through CRMTOP enrolls too; deactivation stops new runs; another tenant sees nothing.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::process::{crm, printed_value, serve_with};
+use common::smtp::Smtp;
+use common::zalo::FakeZalo;
+use common::{Backend, TestDb};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn node(db: &TestDb) -> tokio::process::Command {
+    let mut c = crm(db);
+    c.env("CRM_WORKERS", "2")
+        .env("CRM_JOB_POLL_MS", "50")
+        .env("CRM_JOB_BACKOFF_MS", "50")
+        .env("CRM_TEST_CLOCK", "true")
+        .env("CRM_WEBHOOK_ALLOW_PRIVATE", "true");
+    c
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn ok(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let (st, b) = self.call(method, path, token, body).await;
+        assert_eq!(st, StatusCode::OK, "{path}: {b}");
+        b
+    }
+
+    async fn token(&self, id: &str, secret: &str) -> String {
+        let r: Value = self
+            .http
+            .post(format!("{}/api/v1/auth/get-token-for-develop", self.base))
+            .json(&json!({"clientId": id, "clientSecret": secret}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["data"]["accessToken"].as_str().unwrap().to_owned()
+    }
+
+    async fn advance(&self, seconds: i64) {
+        let r = self
+            .http
+            .post(format!("{}/crm/v1/test/clock", self.base))
+            .json(&json!({ "advance_seconds": seconds }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
+    /// The automation's step runs once `done` holds for them (or 15 s pass).
+    async fn runs_until(
+        &self,
+        token: &str,
+        id: i64,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let b = self
+                .ok(
+                    reqwest::Method::GET,
+                    &format!("/crm/v1/automations/{id}/runs"),
+                    token,
+                    None,
+                )
+                .await;
+            let list = b["data"].as_array().unwrap().clone();
+            if done(&list) || Instant::now() > deadline {
+                return list;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// E43's documented body (the Postman wrapper included), with a ZNS step now and an e-mail
+/// step two days after it.
+fn automation(active: bool) -> Value {
+    json!({
+        "automation": {
+            "title": "Chào khách mới",
+            "type": "in",
+            "frequency": "daily",
+            "is_active": active,
+            "description": "",
+            "component_id": 13,
+            "filter": [],
+            "scheduler": {"run_at": "2024-09-19T11:06:03", "run_before_day": 1,
+                          "frequency_interval": null, "frequency_type": "O"},
+            "tasks": [
+                {"type": "send_zalo", "order": 0, "parent_id": null,
+                 "details": {"recipient_type": "contact", "recipient_id": null, "subject": null,
+                             "message": "", "template_id": "231",
+                             "params": {"customer_name": "{{cus_name}}", "param_02": ""}}},
+                {"type": "send_email", "order": 1, "parent_id": null,
+                 "details": {"recipient_type": "contact", "recipient_id": null,
+                             "subject": "Cảm ơn {{cus_name}}",
+                             "message": "<p>Cảm ơn {{cus_name}} đã quan tâm.</p>",
+                             "params": {"param_01": ""}},
+                 "scheduler": {"frequency_type": "O", "frequency_interval": 2,
+                               "run_after_type": "D", "is_frequency": 0}}
+            ]
+        },
+        "query_parameters": {"branch_id": 1, "from_date": "2024-07-01", "to_date": "2024-09-30"},
+        "responses": {}
+    })
+}
+
+async fn new_lead_zns_then_email(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let zalo = FakeZalo::start().await;
+    let smtp = Smtp::start().await;
+    let (child, printed, base) = serve_with(node(&db)).await;
+    let api = Api {
+        http: reqwest::Client::new(),
+        base,
+    };
+    let (cid, secret) = (
+        printed_value(&printed, "client_id:"),
+        printed_value(&printed, "client_secret:"),
+    );
+    let t = api.token(&cid, &secret).await;
+    use reqwest::Method;
+    api.ok(
+        Method::PUT,
+        "/crm/v1/channels/zns",
+        &t,
+        Some(json!({"settings": {"api_url": zalo.base, "access_token": zalo.tokens().0}})),
+    )
+    .await;
+    api.ok(Method::PUT, "/crm/v1/channels/email", &t,
+        Some(json!({"settings": {"smtp_url": format!("smtp://127.0.0.1:{}", smtp.port), "tls": "none",
+                                 "from": "cskh@hoamai.vn", "from_name": "Hoa Mai"}}))).await;
+
+    // A body that cannot run is refused with NextX's envelope and a clear message.
+    let mut broken = automation(true);
+    broken["automation"]["tasks"][1]["scheduler"]["run_after_type"] = json!("X");
+    let (st, b) = api
+        .call(Method::POST, "/api/automation/automation", &t, Some(broken))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b.to_string().contains("run_after_type"), "{b}");
+
+    let saved = api
+        .ok(
+            Method::POST,
+            "/api/automation/automation",
+            &t,
+            Some(automation(true)),
+        )
+        .await;
+    assert_eq!(saved["meta"]["status_code"], json!(0), "{saved}");
+    let id = saved["data"]["id"].as_i64().unwrap();
+    // Still answered as stored (E42).
+    let shown = api
+        .ok(
+            Method::GET,
+            &format!("/api/automation/automation/{id}"),
+            &t,
+            None,
+        )
+        .await;
+    assert_eq!(shown["title"], json!("Chào khách mới"));
+    assert_eq!(shown["is_active"], json!(1));
+
+    // A new lead through NextX: the ZNS step runs at once.
+    api.ok(Method::POST, "/api/contact/contact", &t, Some(json!({
+        "name": "Hoàng Thị Yến", "mobile": "0977 555 444", "email": "yen@example.vn", "status": "Mới"
+    }))).await;
+    let calls = zalo.wait("/message/template", 1).await;
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].body["phone"], json!("84977555444"));
+    assert_eq!(calls[0].body["template_id"], json!("231"));
+    assert_eq!(
+        calls[0].body["template_data"]["customer_name"],
+        json!("Hoàng Thị Yến")
+    );
+    let runs = api
+        .runs_until(&t, id, |r| {
+            r.len() == 2 && r.iter().any(|s| s["state"] == json!("done"))
+        })
+        .await;
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let first = runs.iter().find(|s| s["step"] == json!(1)).unwrap();
+    let second = runs.iter().find(|s| s["step"] == json!(2)).unwrap();
+    assert_eq!(first["state"], json!("done"), "{first}");
+    assert!(
+        first["record"].as_str().unwrap().starts_with("lead:"),
+        "{first}"
+    );
+    assert!(first["message_id"].is_string(), "{first}");
+    assert_eq!(second["state"], json!("queued"), "{second}");
+    let due = chrono::DateTime::parse_from_rfc3339(second["due_at"].as_str().unwrap()).unwrap();
+    let made = chrono::DateTime::parse_from_rfc3339(first["updated_at"].as_str().unwrap()).unwrap();
+    let wait = (due - made).num_seconds();
+    assert!(
+        (2 * 86_400 - 5..=2 * 86_400 + 5).contains(&wait),
+        "the e-mail is due two days later: {wait} s"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(smtp.messages().is_empty(), "no e-mail before its time");
+
+    // Restart between the steps, then two days pass on the new process's clock.
+    drop(child);
+    let (child, _, base) = serve_with(node(&db)).await;
+    let api = Api {
+        http: reqwest::Client::new(),
+        base,
+    };
+    api.advance(2 * 86_400 + 60).await;
+    // Two days on, the old access token has expired: a new one from the same client.
+    let t = api.token(&cid, &secret).await;
+    let mails = smtp.wait(1).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = mails[0].to_string();
+    assert!(mail.contains("yen@example.vn"), "{mail}");
+    assert!(mail.contains("Cảm ơn Hoàng Thị Yến"), "{mail}");
+    let runs = api
+        .runs_until(&t, id, |r| r.iter().all(|s| s["state"] == json!("done")))
+        .await;
+    assert!(runs.iter().all(|s| s["state"] == json!("done")), "{runs:?}");
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    // The e-mail is in NextX's e-mail history too.
+    let history = api
+        .ok(
+            Method::GET,
+            "/api/email/history?page=1&pageLimit=20",
+            &t,
+            None,
+        )
+        .await;
+    assert!(history.to_string().contains("yen@example.vn"), "{history}");
+
+    // A lead created through CRMTOP enrolls in the same automation.
+    let (st, b) = api
+        .call(Method::POST, "/api/v1/lead/create", &t,
+            Some(json!({"fullName": "Trần Văn Nam", "phone": "0912000111", "email": "nam@example.vn"})))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let calls = zalo.wait("/message/template", 2).await;
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].body["phone"], json!("84912000111"));
+
+    // Deactivated: no new runs.
+    let (st, b) = api
+        .call(
+            Method::PUT,
+            &format!("/api/automation/automation/{id}"),
+            &t,
+            Some(automation(false)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    api.ok(
+        Method::POST,
+        "/api/contact/contact",
+        &t,
+        Some(json!({
+            "name": "Lê Thị Mai", "mobile": "0903111222", "email": "mai@example.vn"
+        })),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        zalo.calls()
+            .iter()
+            .filter(|c| c.path == "/message/template")
+            .count(),
+        2
+    );
+
+    // Another tenant sees no runs of it.
+    common::process::run_json(
+        &db,
+        &["tenant", "create", "Khác", "--slug", "khac", "--json"],
+    )
+    .await;
+    let other = common::process::run_json(
+        &db,
+        &[
+            "client", "create", "--tenant", "khac", "--name", "erp", "--json",
+        ],
+    )
+    .await;
+    let other_token = api
+        .token(
+            other["client_id"].as_str().unwrap(),
+            other["client_secret"].as_str().unwrap(),
+        )
+        .await;
+    let (st, _) = api
+        .call(
+            Method::GET,
+            &format!("/crm/v1/automations/{id}/runs"),
+            &other_token,
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // Nothing was sent twice.
+    assert_eq!(smtp.messages().len(), 1);
+    drop(child);
+    smtp.stop().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn new_lead_zns_then_email_sqlite() {
+    new_lead_zns_then_email(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn new_lead_zns_then_email_postgres() {
+    new_lead_zns_then_email(Backend::Postgres).await;
+}
