@@ -18,6 +18,11 @@ use crate::work::{At, Work};
 
 /// The job kind that runs one step of one run.
 pub const STEP_JOB: &str = "automation-step";
+/// The job kind that evaluates a date trigger (its schedule fired): enrolls the matching
+/// records, a page per unit of work.
+pub const DATE_JOB: &str = "automation-date";
+/// Date triggers: the date field of customers they watch.
+pub const DATE_TRIGGERS: &[&str] = &["date.birthday", "date.created_at"];
 /// Attempts of a step job (a step that fails for good is recorded as failed).
 pub const STEP_ATTEMPTS: i32 = 5;
 /// Most steps an automation may have.
@@ -40,6 +45,102 @@ pub const TRIGGER_EVENTS: &[&str] = &[
     "ticket.created",
     "ticket.updated",
 ];
+
+/// When a date trigger is evaluated, in the tenant's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "every", rename_all = "lowercase")]
+pub enum Every {
+    /// Every day at the time; the window is that day.
+    Day,
+    /// Every week on `weekday` (0 Sunday … 6 Saturday); the window is the seven days from it.
+    Week { weekday: u32 },
+    /// Every month on `day` (1 to 28); the window is the month from it.
+    Month { day: u32 },
+    /// Once, at the date and time of `DateRule::once_at`; the window is that day.
+    Once,
+}
+
+/// A date trigger: customers whose date (`birthday` each year, `created_at` once) falls in the
+/// evaluation's window, `days_before` days ahead (negative: after), enter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DateRule {
+    #[serde(flatten)]
+    pub every: Every,
+    /// The local time of day it is evaluated at (`09:00`).
+    pub at: chrono::NaiveTime,
+    pub days_before: i64,
+    #[serde(default)]
+    pub once_at: Option<DateTime<Utc>>,
+    /// The tenant's zone when it was saved.
+    pub time_zone: String,
+}
+
+impl DateRule {
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+    }
+
+    /// The cron expression of its schedule; `None` for a one-off.
+    pub fn cron(&self) -> Option<String> {
+        use chrono::Timelike;
+        let (m, h) = (self.at.minute(), self.at.hour());
+        match self.every {
+            Every::Day => Some(format!("{m} {h} * * *")),
+            Every::Week { weekday } => Some(format!("{m} {h} * * {}", weekday.min(6))),
+            Every::Month { day } => Some(format!("{m} {h} {} * *", day.clamp(1, 28))),
+            Every::Once => None,
+        }
+    }
+
+    /// The local dates an evaluation at `at` looks for: from `days_before` days after its day,
+    /// for its window's length.
+    pub fn window(&self, at: DateTime<Utc>) -> (chrono::NaiveDate, chrono::NaiveDate) {
+        let day = at.with_timezone(&self.tz()).date_naive();
+        let from = day + chrono::Duration::days(self.days_before);
+        let len = match self.every {
+            Every::Day | Every::Once => 1,
+            Every::Week { .. } => 7,
+            Every::Month { .. } => {
+                let next = from
+                    .checked_add_months(chrono::Months::new(1))
+                    .unwrap_or(from + chrono::Duration::days(30));
+                (next - from).num_days()
+            }
+        };
+        (from, from + chrono::Duration::days(len))
+    }
+
+    /// Whether `date` is in the window `[from, until)`: a birthday by month and day (in any
+    /// year, 29 February on 1 March when the year has none), another date as it is.
+    pub fn matches(
+        yearly: bool,
+        date: chrono::NaiveDate,
+        (from, until): (chrono::NaiveDate, chrono::NaiveDate),
+    ) -> bool {
+        if !yearly {
+            return from <= date && date < until;
+        }
+        [from.year(), until.year()].iter().any(|y| {
+            let d = chrono::NaiveDate::from_ymd_opt(*y, date.month(), date.day())
+                .or_else(|| chrono::NaiveDate::from_ymd_opt(*y, 3, 1));
+            d.is_some_and(|d| from <= d && d < until)
+        })
+    }
+}
+
+/// A date trigger's evaluation (its job's payload).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DateFire {
+    pub automation_id: i64,
+    /// When it fired; the job's due time on the first run.
+    #[serde(default)]
+    pub fired_at: Option<DateTime<Utc>>,
+    /// The customers still to look at are those below this integer id (0: all).
+    #[serde(default)]
+    pub cursor: i64,
+}
 
 /// How often one record may enter one automation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,20 +241,42 @@ pub struct Flow {
     pub conditions: Vec<Condition>,
     pub repeat: Repeat,
     pub steps: Vec<Step>,
+    /// For a date trigger: when it is evaluated and which dates match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<DateRule>,
 }
 
 impl Flow {
     pub fn validate(&self) -> DomainResult<()> {
         let bad = |field: &str, why: String| Err(DomainError::validation(field, why));
-        if !TRIGGER_EVENTS.contains(&self.trigger.as_str()) {
+        let is_date = DATE_TRIGGERS.contains(&self.trigger.as_str());
+        if !TRIGGER_EVENTS.contains(&self.trigger.as_str()) && !is_date {
             return bad(
                 "trigger",
                 format!(
-                    "'{}' is not a trigger; one of {}",
+                    "'{}' is not a trigger; one of {}, {}",
                     self.trigger,
-                    TRIGGER_EVENTS.join(", ")
+                    TRIGGER_EVENTS.join(", "),
+                    DATE_TRIGGERS.join(", ")
                 ),
             );
+        }
+        if is_date != self.date.is_some() {
+            return bad(
+                "scheduler",
+                "a date trigger needs its schedule, and only a date trigger has one".to_owned(),
+            );
+        }
+        if let Some(d) = &self.date {
+            if d.days_before.abs() > 366 {
+                return bad("run_before_day", "at most 366 days".to_owned());
+            }
+            if d.every == Every::Once && d.once_at.is_none() {
+                return bad(
+                    "run_at",
+                    "a one-off date trigger needs its date and time".to_owned(),
+                );
+            }
         }
         if self.steps.len() > MAX_STEPS {
             return bad("tasks", format!("at most {MAX_STEPS} steps"));
@@ -301,6 +424,13 @@ pub trait AutomationStore: Send + Sync {
         tenant: TenantId,
         automation_id: i64,
     ) -> DomainResult<()>;
+    /// One automation's flow.
+    async fn flow(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        automation_id: i64,
+    ) -> DomainResult<Option<Flow>>;
     /// The active flows of the tenant that `trigger` starts, with their automation ids.
     async fn flows_for(
         &self,
@@ -354,6 +484,7 @@ mod tests {
             conditions: vec![],
             repeat: Repeat::Once,
             steps: vec![step(1, None, 2), step(2, None, 1), step(3, Some(2), 0)],
+            date: None,
         };
         f.validate().unwrap_or_else(|e| panic!("{e}"));
         let ids = |v: Vec<&Step>| v.iter().map(|s| s.id).collect::<Vec<_>>();
@@ -364,6 +495,36 @@ mod tests {
         let mut looped = f.clone();
         looped.steps = vec![step(1, Some(2), 0), step(2, Some(1), 0)];
         assert!(looped.validate().is_err());
+    }
+
+    #[test]
+    fn date_windows() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        let rule = DateRule {
+            every: Every::Day,
+            at: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+            days_before: 3,
+            once_at: None,
+            time_zone: "Asia/Ho_Chi_Minh".into(),
+        };
+        // 2026-12-29 20:00 UTC is 30 December in Vietnam: birthdays on 2 January match.
+        let at = DateTime::parse_from_rfc3339("2026-12-29T20:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        let w = rule.window(at);
+        assert_eq!(w, (d(2027, 1, 2), d(2027, 1, 3)));
+        assert!(DateRule::matches(true, d(1990, 1, 2), w));
+        assert!(!DateRule::matches(true, d(1990, 1, 3), w));
+        assert!(!DateRule::matches(false, d(1990, 1, 2), w));
+        let week = DateRule {
+            every: Every::Week { weekday: 1 },
+            ..rule.clone()
+        };
+        assert!(DateRule::matches(true, d(1985, 1, 8), week.window(at)));
+        assert_eq!(rule.cron().as_deref(), Some("0 9 * * *"));
+        // 29 February is celebrated on 1 March in other years.
+        let march = (d(2027, 3, 1), d(2027, 3, 2));
+        assert!(DateRule::matches(true, d(2000, 2, 29), march));
     }
 
     #[test]

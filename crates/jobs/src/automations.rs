@@ -23,3 +23,31 @@ impl Handler for RunStep {
             .map_err(|e| JobError::Retry(e.to_string()))
     }
 }
+
+/// Runs `automation-date` jobs: a date trigger's evaluation, a page of customers per unit of
+/// work, for a budget inside the job lease; the rest in a new job.
+pub struct FireDate {
+    crm: Crm,
+    budget: std::time::Duration,
+}
+
+impl FireDate {
+    pub fn new(crm: Crm, lease: std::time::Duration) -> Self {
+        Self {
+            crm,
+            budget: (lease / 3).min(crate::campaigns::BUDGET),
+        }
+    }
+}
+
+#[async_trait]
+impl Handler for FireDate {
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        let p: crm_domain::automation::DateFire = serde_json::from_str(&job.payload)
+            .map_err(|e| JobError::Permanent(format!("bad date trigger payload: {e}")))?;
+        self.crm
+            .fire_date_automation(job.tenant_id, &p, self.budget)
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))
+    }
+}

@@ -140,6 +140,10 @@ impl App {
                     Arc::new(crm_jobs::campaigns::FanOut::new(crm.clone(), lease)),
                 )
                 .handle(
+                    crm_domain::automation::DATE_JOB,
+                    Arc::new(crm_jobs::automations::FireDate::new(crm.clone(), lease)),
+                )
+                .handle(
                     crm_domain::automation::STEP_JOB,
                     Arc::new(crm_jobs::automations::RunStep { crm: crm.clone() }),
                 )

@@ -10,6 +10,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use chrono::Datelike;
+use common::gateway::FakeGateway;
 use common::process::{crm, printed_value, serve_with};
 use common::smtp::Smtp;
 use common::zalo::FakeZalo;
@@ -350,6 +352,127 @@ async fn new_lead_zns_then_email(backend: Backend) {
     drop(child);
     smtp.stop().await;
     db.drop_db().await;
+}
+
+/// Seconds from the server's now (`clock`) until the next local `09:00` in Vietnam, and the
+/// local date it falls on.
+fn until_nine(now: chrono::DateTime<chrono::Utc>) -> (i64, chrono::NaiveDate) {
+    let tz = chrono_tz::Asia::Ho_Chi_Minh;
+    let local = now.with_timezone(&tz);
+    let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+    let mut day = local.date_naive();
+    if local.time() >= nine {
+        day = day.succ_opt().unwrap();
+    }
+    let at = day.and_time(nine).and_local_timezone(tz).single().unwrap();
+    ((at.with_timezone(&chrono::Utc) - now).num_seconds(), day)
+}
+
+/// A birthday automation (SMS the day before) sends once a year to exactly the customers whose
+/// birthday is tomorrow, evaluated at 09:00 in the tenant's zone.
+async fn birthday_once_a_year(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let gw = FakeGateway::start().await;
+    let (child, printed, base) = serve_with(node(&db)).await;
+    let api = Api {
+        http: reqwest::Client::new(),
+        base,
+    };
+    let (cid, secret) = (
+        printed_value(&printed, "client_id:"),
+        printed_value(&printed, "client_secret:"),
+    );
+    let t = api.token(&cid, &secret).await;
+    use reqwest::Method;
+    api.ok(Method::PUT, "/crm/v1/channels/sms", &t,
+        Some(json!({"settings": {"api_url": gw.url, "api_key": "k", "secret_key": "s", "brandname": "HOAMAI"}}))).await;
+    // The clock as the server reads it (none moved yet in this process).
+    let (wait, fire_day) = until_nine(chrono::Utc::now());
+    let tomorrow = fire_day.succ_opt().unwrap();
+    let in_five = fire_day + chrono::Duration::days(5);
+    for (name, mobile, birthday) in [
+        (
+            "Nguyễn Văn An",
+            "0912000001",
+            Some(tomorrow.with_year(1990).unwrap()),
+        ),
+        (
+            "Trần Thị Bình",
+            "0912000002",
+            Some(in_five.with_year(1985).unwrap()),
+        ),
+        ("Lê Văn Cường", "0912000003", None),
+    ] {
+        let mut body = json!({"name": name, "mobile": mobile, "type": "customer"});
+        if let Some(b) = birthday {
+            body["birthday"] = json!(b.format("%Y-%m-%d").to_string());
+        }
+        api.ok(Method::POST, "/api/customer/customer", &t, Some(body))
+            .await;
+    }
+    let saved = api
+        .ok(Method::POST, "/api/automation/automation", &t, Some(json!({
+            "title": "Chúc mừng sinh nhật", "type": "in", "frequency": "daily", "is_active": true,
+            "component_id": 11, "filter": [],
+            "scheduler": {"frequency_type": "D", "run_at": "09:00", "run_before_day": 1},
+            "tasks": [{"type": "send_sms", "details": {"recipient_type": "contact",
+                       "message": "Chuc mung sinh nhat {{cus_name}} ngay mai!"}}]
+        })))
+        .await;
+    let id = saved["data"]["id"].as_i64().unwrap();
+
+    // 09:00 the day before An's birthday: one SMS, to An.
+    api.advance(wait + 60).await;
+    let calls = gw.wait(1).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["Phone"], json!("84912000001"), "{}", calls[0]);
+    assert!(
+        calls[0]["Content"]
+            .as_str()
+            .unwrap()
+            .contains("Nguyen Van An"),
+        "{}",
+        calls[0]
+    );
+    let t = api.token(&cid, &secret).await;
+    let runs = api
+        .runs_until(&t, id, |r| r.len() == 1 && r[0]["state"] == json!("done"))
+        .await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert!(
+        runs[0]["run"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/{}", fire_day.format("%Y"))),
+        "{runs:?}"
+    );
+
+    // The next day nobody's birthday is tomorrow; An is not sent again.
+    api.advance(86_400).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(gw.calls().len(), 1, "{:?}", gw.calls());
+
+    // A year after the first: An again, once.
+    api.advance(364 * 86_400).await;
+    let calls = gw.wait(2).await;
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[1]["Phone"], json!("84912000001"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(gw.calls().len(), 2);
+    drop(child);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn birthday_once_a_year_sqlite() {
+    birthday_once_a_year(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn birthday_once_a_year_postgres() {
+    birthday_once_a_year(Backend::Postgres).await;
 }
 
 #[tokio::test]

@@ -138,6 +138,27 @@ impl AutomationStore for SqlStore {
         Ok(())
     }
 
+    async fn flow(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        automation_id: i64,
+    ) -> DomainResult<Option<Flow>> {
+        let q = Query::select()
+            .columns(["automation_id", "flow"].map(al))
+            .from(al("automation_flows"))
+            .and_where(col("tenant_id").eq(tenant.0))
+            .and_where(col("automation_id").eq(automation_id))
+            .to_owned();
+        let mut r = self.db.reader(at).await?;
+        let row: Option<FlowRow> = r.exec().fetch_optional(&q).await.map_err(db_error)?;
+        row.map(|r| {
+            serde_json::from_str(&r.flow)
+                .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored flow: {e}")))
+        })
+        .transpose()
+    }
+
     async fn flows_for(
         &self,
         at: At<'_>,

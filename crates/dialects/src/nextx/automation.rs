@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use crm_domain::automation::{
-    Action, Condition, Flow, Op, Repeat, Step, MAX_CONDITIONS, MAX_STEPS,
+    Action, Condition, DateRule, Every, Flow, Op, Repeat, Step, DATE_TRIGGERS, MAX_CONDITIONS,
+    MAX_STEPS,
 };
 use crm_domain::campaign::BlastContent;
 use serde_json::{Map, Value};
@@ -28,9 +29,90 @@ pub const COMPONENTS: &[(i64, &str, &str, &str)] = &[
     (8, "Auto_008", "transactions", "order.approved"),
     (9, "Auto_009", "tickets", "ticket.created"),
     (10, "Auto_010", "tickets", "ticket.updated"),
+    (11, "Auto_014", "customers", "date.birthday"),
+    (12, "Auto_015", "customers", "date.created_at"),
     (13, "Auto_011", "contacts", "lead.created"),
     (18, "Auto_013", "transactions", "order.created"),
 ];
+
+/// A date trigger's schedule from the automation's `scheduler`: `frequency_type` `D` (and `F`
+/// or none) daily, `W` weekly, `M` monthly, `O` once; `run_at` the local time (and for `W`,
+/// `M`, `O` the weekday, day or date); `run_before_day` how many days ahead dates match.
+fn date_rule(m: &Map<String, Value>, tz: chrono_tz::Tz) -> Result<DateRule, NxError> {
+    let empty = Map::new();
+    let s = m
+        .get("scheduler")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let run_at = text(s, "run_at");
+    let parsed = match run_at {
+        None => None,
+        Some(t) => Some(
+            [
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%d %H:%M",
+            ]
+            .iter()
+            .find_map(|f| chrono::NaiveDateTime::parse_from_str(t, f).ok())
+            .map(Ok)
+            .or_else(|| {
+                ["%H:%M:%S", "%H:%M"]
+                    .iter()
+                    .find_map(|f| chrono::NaiveTime::parse_from_str(t, f).ok())
+                    .map(Err)
+            })
+            .ok_or_else(|| {
+                bad(
+                    "scheduler.run_at",
+                    "is a date and time (2024-09-19T11:06:03) or a time (09:00)",
+                )
+            })?,
+        ),
+    };
+    let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
+    let (date, at) = match parsed {
+        None => (None, nine),
+        Some(Ok(dt)) => (Some(dt), dt.time()),
+        Some(Err(t)) => (None, t),
+    };
+    use chrono::Datelike;
+    let kind = text(s, "frequency_type").unwrap_or("D");
+    let every = match kind {
+        "D" | "F" => Every::Day,
+        "W" => Every::Week {
+            weekday: date.map_or(1, |d| d.weekday().num_days_from_sunday()),
+        },
+        "M" => Every::Month {
+            day: date.map_or(1, |d| d.day().min(28)),
+        },
+        "O" => Every::Once,
+        other => {
+            return Err(bad(
+                "scheduler.frequency_type",
+                format!("'{other}' is not one of D, W, M, O"),
+            ))
+        }
+    };
+    let once_at = match (every, date) {
+        (Every::Once, Some(d)) => crm_domain::common::local_instant(tz, d),
+        (Every::Once, None) => {
+            return Err(bad(
+                "scheduler.run_at",
+                "a one-off schedule needs its date and time",
+            ))
+        }
+        _ => None,
+    };
+    Ok(DateRule {
+        every,
+        at,
+        days_before: int(s.get("run_before_day")).unwrap_or(0),
+        once_at,
+        time_zone: tz.name().to_owned(),
+    })
+}
 
 fn int(v: Option<&Value>) -> Option<i64> {
     match v? {
@@ -258,9 +340,21 @@ fn steps(m: &Map<String, Value>) -> Result<Vec<Step>, NxError> {
 
 /// The flow a stored automation body runs; `None` when its trigger names no component we
 /// serve (it is kept as sent and never runs).
-pub(super) fn flow(m: &Map<String, Value>) -> Result<Option<Flow>, NxError> {
+pub(super) fn flow(m: &Map<String, Value>, tz: chrono_tz::Tz) -> Result<Option<Flow>, NxError> {
     let Some(trigger) = trigger(m) else {
         return Ok(None);
+    };
+    let is_date = DATE_TRIGGERS.contains(&trigger.as_str());
+    let date = if is_date {
+        Some(date_rule(m, tz)?)
+    } else {
+        None
+    };
+    // A birthday comes once a year; any other date once.
+    let repeat = match trigger.as_str() {
+        "date.birthday" => Repeat::Yearly,
+        _ if is_date => Repeat::Once,
+        _ => repeat(m.get("scheduler")),
     };
     let active = match m.get("is_active") {
         None | Some(Value::Null) => true,
@@ -270,8 +364,9 @@ pub(super) fn flow(m: &Map<String, Value>) -> Result<Option<Flow>, NxError> {
         active,
         trigger,
         conditions: conditions(m)?,
-        repeat: repeat(m.get("scheduler")),
+        repeat,
         steps: steps(m)?,
+        date,
     };
     flow.validate()?;
     Ok(Some(flow))

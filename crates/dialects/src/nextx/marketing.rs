@@ -335,7 +335,7 @@ pub(super) async fn save(
     let name = check(kind, &m)?;
     m.remove("id");
     let stored = if kind == AUTOMATION {
-        let flow = super::automation::flow(&m)?;
+        let flow = super::automation::flow(&m, actor.time_zone)?;
         s.crm
             .save_automation(actor, id, name, Value::Object(m).to_string(), flow.as_ref())
             .await?

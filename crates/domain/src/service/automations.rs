@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::campaigns::{customer_recipient, lead_recipient, render};
 use super::Crm;
 use crate::automation::{
-    Action, Flow, Step, StepJob, StepRun, StepState, Subject, STEP_ATTEMPTS, STEP_JOB,
-    TRIGGER_EVENTS,
+    Action, DateFire, DateRule, Flow, Step, StepJob, StepRun, StepState, Subject, DATE_JOB,
+    STEP_ATTEMPTS, STEP_JOB, TRIGGER_EVENTS,
 };
 use crate::common::Actor;
 use crate::customer::Customer;
@@ -19,6 +19,7 @@ use crate::ids::{CustomerId, DefinitionId, TenantId};
 use crate::jobs::NewJob;
 use crate::lead::Lead;
 use crate::messaging::SendState;
+use crate::search::{Filter, PageRequest};
 use crate::work::{At, Work};
 
 /// The definition kind automations are stored under.
@@ -77,7 +78,10 @@ impl Crm {
             Some(flow) => {
                 self.automations
                     .save_flow(&mut w, actor.tenant_id, id.0, flow)
-                    .await?
+                    .await?;
+                if let Some(rule) = &flow.date {
+                    self.schedule_date_rule(&mut w, actor, id.0, rule).await?;
+                }
             }
             None => {
                 self.automations
@@ -115,29 +119,180 @@ impl Crm {
         };
         let now = crate::clock::now();
         for (automation_id, flow) in flows {
-            if !flow.active || !flow.conditions.iter().all(|c| c.holds(&subject)) {
-                continue;
-            }
-            let run_key = format!(
-                "{}/{}",
-                subject.record,
-                flow.repeat.period(now, actor.time_zone)
-            );
-            for step in flow.first() {
-                self.reach_step(
-                    w,
-                    actor.tenant_id,
-                    automation_id,
-                    &run_key,
-                    &flow,
-                    &subject,
-                    step,
-                    now,
-                )
+            self.enroll_subject(
+                w,
+                actor.tenant_id,
+                actor.time_zone,
+                automation_id,
+                &flow,
+                &subject,
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Enrolls `subject` in one automation when it meets the conditions and has not entered
+    /// in this period.
+    #[allow(clippy::too_many_arguments)]
+    async fn enroll_subject(
+        &self,
+        w: &mut Work,
+        tenant: TenantId,
+        tz: chrono_tz::Tz,
+        automation_id: i64,
+        flow: &Flow,
+        subject: &Subject,
+        now: DateTime<Utc>,
+    ) -> DomainResult<()> {
+        if !flow.active || !flow.conditions.iter().all(|c| c.holds(subject)) {
+            return Ok(());
+        }
+        let run_key = format!("{}/{}", subject.record, flow.repeat.period(now, tz));
+        for step in flow.first() {
+            self.reach_step(w, tenant, automation_id, &run_key, flow, subject, step, now)
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// Saves the schedule that evaluates a date trigger (`automation:<id>`), or for a one-off
+    /// the one job that does, in the caller's unit of work.
+    async fn schedule_date_rule(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        automation_id: i64,
+        rule: &DateRule,
+    ) -> DomainResult<()> {
+        let payload = serde_json::to_string(&DateFire {
+            automation_id,
+            fired_at: None,
+            cursor: 0,
+        })
+        .map_err(|e| DomainError::Internal(e.into()))?;
+        let now = crate::clock::now();
+        match rule.cron() {
+            Some(cron) => {
+                let schedule = crate::jobs::Schedule {
+                    id: Uuid::now_v7(),
+                    tenant_id: actor.tenant_id,
+                    name: format!("automation:{automation_id}"),
+                    kind: DATE_JOB.to_owned(),
+                    payload,
+                    next_run_at: crate::jobs::next_run(&cron, rule.tz(), now)?,
+                    cron,
+                    time_zone: rule.time_zone.clone(),
+                    created_at: now,
+                };
+                self.jobs.save_schedule(w, &schedule).await?;
+                let signal = self.job_signal.clone();
+                w.on_commit(move || signal.notify_one());
+            }
+            None => {
+                let at = rule.once_at.unwrap_or(now);
+                let mut job = NewJob::new(actor.tenant_id, DATE_JOB, payload);
+                job.key = Some(format!(
+                    "automation:{automation_id}:once:{}",
+                    at.timestamp()
+                ));
+                job.run_at = Some(at);
+                self.enqueue_in(w, job).await?;
             }
         }
         Ok(())
+    }
+
+    /// Evaluates a date trigger (its job): the customers whose date falls in the window of the
+    /// day it runs (a day no node ran is not made up) enter, a page per unit of work, for
+    /// `budget`; a job to go on is left with the cursor.
+    pub async fn fire_date_automation(
+        &self,
+        tenant: TenantId,
+        fire: &DateFire,
+        budget: std::time::Duration,
+    ) -> DomainResult<()> {
+        let started = std::time::Instant::now();
+        let fired_at = fire.fired_at.unwrap_or_else(crate::clock::now);
+        let mut cursor = fire.cursor;
+        loop {
+            let mut w = self.begin().await?;
+            let Some(flow) = self
+                .automations
+                .flow(At::Work(&mut w), tenant, fire.automation_id)
+                .await?
+            else {
+                return Ok(());
+            };
+            let Some(rule) = flow.date.clone().filter(|_| flow.active) else {
+                return Ok(());
+            };
+            let window = rule.window(fired_at);
+            let yearly = flow.trigger == "date.birthday";
+            let filter = if cursor > 0 {
+                Filter::SeqBelow(cursor)
+            } else {
+                Filter::all()
+            };
+            let page = self
+                .customers
+                .search(
+                    w.at(),
+                    tenant,
+                    &filter,
+                    PageRequest::new(1, crate::campaign::PAGE)?,
+                )
+                .await?
+                .items;
+            let now = crate::clock::now();
+            for c in &page {
+                let date = if yearly {
+                    c.data
+                        .ext
+                        .as_ref()
+                        .and_then(|e| e.party.as_ref())
+                        .and_then(|p| p.birthday)
+                } else {
+                    Some(c.audit.created_at.with_timezone(&rule.tz()).date_naive())
+                };
+                if date.is_some_and(|d| DateRule::matches(yearly, d, window)) {
+                    self.enroll_subject(
+                        &mut w,
+                        tenant,
+                        rule.tz(),
+                        fire.automation_id,
+                        &flow,
+                        &customer_subject(c),
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            let done = page.len() < crate::campaign::PAGE as usize;
+            cursor = page.last().map_or(cursor, |c| c.seq);
+            let hand_over = !done && started.elapsed() >= budget;
+            if hand_over {
+                let next = DateFire {
+                    automation_id: fire.automation_id,
+                    fired_at: Some(fired_at),
+                    cursor,
+                };
+                let payload =
+                    serde_json::to_string(&next).map_err(|e| DomainError::Internal(e.into()))?;
+                let mut job = NewJob::new(tenant, DATE_JOB, payload);
+                job.key = Some(format!(
+                    "automation:{}:{}:{cursor}",
+                    fire.automation_id,
+                    fired_at.timestamp()
+                ));
+                self.enqueue_in(&mut w, job).await?;
+            }
+            w.commit().await?;
+            if done || hand_over {
+                return Ok(());
+            }
+        }
     }
 
     /// The triggering record as a run sees it; `None` for a record no automation can reach.
