@@ -191,6 +191,34 @@ async fn new_lead_zns_then_email(backend: Backend) {
     assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
     assert!(b.to_string().contains("run_after_type"), "{b}");
 
+    // Bounded before anything is stored: tasks, conditions, delays, history pages.
+    let mut many = automation(true);
+    many["automation"]["tasks"] = json!((0..51)
+        .map(|_| json!({"type": "send_sms", "details": {"message": "x"}}))
+        .collect::<Vec<_>>());
+    let mut conditions = automation(true);
+    conditions["automation"]["filter"] = json!((0..21)
+        .map(|i| json!({"field": "name", "operator": "=", "value": i.to_string()}))
+        .collect::<Vec<_>>());
+    let mut late = automation(true);
+    late["automation"]["tasks"][1]["scheduler"]["frequency_interval"] = json!(367);
+    for (body, what) in [(many, "tasks"), (conditions, "filter"), (late, "scheduler")] {
+        let (st, b) = api
+            .call(Method::POST, "/api/automation/automation", &t, Some(body))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{what}: {b}");
+        assert!(b.to_string().contains(what), "{what}: {b}");
+    }
+    let listed = api
+        .ok(
+            Method::GET,
+            "/api/automation/automation?page=1&pageLimit=15",
+            &t,
+            None,
+        )
+        .await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+
     let saved = api
         .ok(
             Method::POST,
@@ -347,6 +375,16 @@ async fn new_lead_zns_then_email(backend: Backend) {
         )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, b) = api
+        .call(
+            Method::GET,
+            &format!("/crm/v1/automations/{id}/runs?page=1000&size=500"),
+            &t,
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b.to_string().contains("page"), "{b}");
     // Nothing was sent twice.
     assert_eq!(smtp.messages().len(), 1);
     drop(child);

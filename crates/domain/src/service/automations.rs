@@ -25,8 +25,9 @@ use crate::work::{At, Work};
 /// The definition kind automations are stored under.
 pub const AUTOMATION_KIND: &str = "automation";
 
-/// Most step runs one history page shows.
-pub const MAX_RUNS_PAGE: u32 = 200;
+/// How deep the history pages go (rows skipped): older runs are reached by narrower pages
+/// of a later version of this endpoint, not by walking an offset.
+pub const MAX_RUNS_OFFSET: u32 = 100_000;
 
 fn customer_subject(c: &Customer) -> Subject {
     let recipient = customer_recipient(c);
@@ -530,8 +531,14 @@ impl Crm {
         {
             return Err(DomainError::not_found(AUTOMATION_KIND));
         }
-        let limit = limit.clamp(1, MAX_RUNS_PAGE);
+        let limit = limit.clamp(1, crate::search::MAX_PAGE_SIZE);
         let offset = page.saturating_sub(1).saturating_mul(limit);
+        if offset > MAX_RUNS_OFFSET {
+            return Err(DomainError::validation(
+                "page",
+                format!("at most {MAX_RUNS_OFFSET} rows are skipped (page × size)"),
+            ));
+        }
         self.automations
             .step_runs(actor.tenant_id, automation.0, limit, offset)
             .await
