@@ -18,7 +18,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ids::{CustomerId, DefinitionId, TenantId};
 use crate::jobs::NewJob;
 use crate::lead::Lead;
-use crate::messaging::SendState;
+use crate::messaging::{Channel, Message, SendState};
 use crate::search::{Filter, PageRequest};
 use crate::work::{At, Work};
 
@@ -28,6 +28,37 @@ pub const AUTOMATION_KIND: &str = "automation";
 /// How deep the history pages go (rows skipped): older runs are reached by narrower pages
 /// of a later version of this endpoint, not by walking an offset.
 pub const MAX_RUNS_OFFSET: u32 = 100_000;
+
+/// One run of one automation, as the steps it reaches see it.
+struct Run<'a> {
+    automation_id: i64,
+    /// The record and the period it entered in (`lead:12/once`).
+    run_key: String,
+    flow: &'a Flow,
+    subject: &'a Subject,
+}
+
+/// Steps that ran within a unit of work, written together by [`Crm::write_reached`], with the
+/// channel settings read for them.
+#[derive(Default)]
+struct Reached {
+    rows: Vec<(StepRun, Option<Message>)>,
+    settings: std::collections::HashMap<Channel, crate::messaging::Settings>,
+}
+
+/// A step's state and detail from the message it staged.
+fn outcome_of(m: &Message) -> (StepState, String) {
+    match m.state {
+        SendState::Queued => (
+            StepState::Done,
+            format!("{} message queued to {}", m.channel.as_str(), m.recipient),
+        ),
+        _ => (
+            StepState::Failed,
+            m.reason.clone().unwrap_or_else(|| "not sent".to_owned()),
+        ),
+    }
+}
 
 fn customer_subject(c: &Customer) -> Subject {
     let recipient = customer_recipient(c);
@@ -119,43 +150,37 @@ impl Crm {
             return Ok(());
         };
         let now = crate::clock::now();
+        let mut reached = Reached::default();
         for (automation_id, flow) in flows {
-            self.enroll_subject(
-                w,
-                actor.tenant_id,
-                actor.time_zone,
+            let run = Run {
                 automation_id,
-                &flow,
-                &subject,
-                now,
-            )
-            .await?;
+                run_key: String::new(),
+                flow: &flow,
+                subject: &subject,
+            };
+            self.enroll_subject(w, actor.tenant_id, actor.time_zone, run, now, &mut reached)
+                .await?;
         }
-        Ok(())
+        self.write_reached(w, actor.tenant_id, reached).await
     }
 
-    /// Enrolls `subject` in one automation when it meets the conditions and has not entered
-    /// in this period.
-    #[allow(clippy::too_many_arguments)]
+    /// Enrolls the run's subject when it meets the conditions and has not entered in this
+    /// period (the run's key is set here).
     async fn enroll_subject(
         &self,
         w: &mut Work,
         tenant: TenantId,
         tz: chrono_tz::Tz,
-        automation_id: i64,
-        flow: &Flow,
-        subject: &Subject,
+        mut run: Run<'_>,
         now: DateTime<Utc>,
+        reached: &mut Reached,
     ) -> DomainResult<()> {
-        if !flow.active || !flow.conditions.iter().all(|c| c.holds(subject)) {
+        if !run.flow.active || !run.flow.conditions.iter().all(|c| c.holds(run.subject)) {
             return Ok(());
         }
-        let run_key = format!("{}/{}", subject.record, flow.repeat.period(now, tz));
-        for step in flow.first() {
-            self.reach_step(w, tenant, automation_id, &run_key, flow, subject, step, now)
-                .await?;
-        }
-        Ok(())
+        run.run_key = format!("{}/{}", run.subject.record, run.flow.repeat.period(now, tz));
+        let first = run.flow.first();
+        self.reach(w, tenant, &run, first, now, reached).await
     }
 
     /// Saves the schedule that evaluates a date trigger (`automation:<id>`), or for a one-off
@@ -247,6 +272,7 @@ impl Crm {
                 .await?
                 .items;
             let now = crate::clock::now();
+            let mut reached = Reached::default();
             for c in &page {
                 let date = if yearly {
                     c.data
@@ -258,18 +284,18 @@ impl Crm {
                     Some(c.audit.created_at.with_timezone(&rule.tz()).date_naive())
                 };
                 if date.is_some_and(|d| DateRule::matches(yearly, d, window)) {
-                    self.enroll_subject(
-                        &mut w,
-                        tenant,
-                        rule.tz(),
-                        fire.automation_id,
-                        &flow,
-                        &customer_subject(c),
-                        now,
-                    )
-                    .await?;
+                    let subject = customer_subject(c);
+                    let run = Run {
+                        automation_id: fire.automation_id,
+                        run_key: String::new(),
+                        flow: &flow,
+                        subject: &subject,
+                    };
+                    self.enroll_subject(&mut w, tenant, rule.tz(), run, now, &mut reached)
+                        .await?;
                 }
             }
+            self.write_reached(&mut w, tenant, reached).await?;
             let done = page.len() < crate::campaign::PAGE as usize;
             cursor = page.last().map_or(cursor, |c| c.seq);
             let hand_over = !done && started.elapsed() >= budget;
@@ -386,54 +412,166 @@ impl Crm {
         }
     }
 
-    /// Records that a run reached `step` and enqueues its job, due after the step's delay;
-    /// nothing when the run reached it already.
-    #[allow(clippy::too_many_arguments)]
-    async fn reach_step(
+    /// Reaches `steps` of a run (and, for those due now, the steps after them): a step due
+    /// later gets its row (queued) and its job, due after its delay; a step due now runs here,
+    /// in the caller's unit of work, its row and message kept in `reached` for
+    /// [`Crm::write_reached`]. A step the run reached already is skipped when written.
+    async fn reach(
         &self,
         w: &mut Work,
         tenant: TenantId,
-        automation_id: i64,
-        run_key: &str,
-        flow: &Flow,
-        subject: &Subject,
-        step: &Step,
+        run: &Run<'_>,
+        steps: Vec<&Step>,
         after: DateTime<Utc>,
+        reached: &mut Reached,
     ) -> DomainResult<()> {
         let now = crate::clock::now();
-        let due = after + chrono::Duration::seconds(step.delay_secs);
-        let run = StepRun {
-            id: Uuid::now_v7(),
-            tenant_id: tenant,
-            automation_id,
-            run_key: run_key.to_owned(),
-            record: subject.record.clone(),
-            step: step.id,
-            state: StepState::Queued,
-            detail: None,
-            message_id: None,
-            due_at: due,
-            created_at: now,
-            updated_at: now,
-        };
-        if !self.automations.add_step_run(w, &run).await? {
+        let mut todo: Vec<(&Step, DateTime<Utc>)> = steps.into_iter().map(|s| (s, after)).collect();
+        while let Some((step, after)) = todo.pop() {
+            let due = after + chrono::Duration::seconds(step.delay_secs);
+            let mut row = StepRun {
+                id: Uuid::now_v7(),
+                tenant_id: tenant,
+                automation_id: run.automation_id,
+                run_key: run.run_key.clone(),
+                record: run.subject.record.clone(),
+                step: step.id,
+                state: StepState::Queued,
+                detail: None,
+                message_id: None,
+                due_at: due,
+                created_at: now,
+                updated_at: now,
+            };
+            if due > now {
+                self.reach_later(w, run, row).await?;
+                continue;
+            }
+            let message = self.perform(w, tenant, run, step, reached).await?;
+            match &message {
+                Ok(m) => row.message_id = Some(m.id),
+                Err(reason) => {
+                    row.state = StepState::Failed;
+                    row.detail = Some(reason.clone());
+                }
+            }
+            reached.rows.push((row, message.ok()));
+            todo.extend(run.flow.after(step.id).into_iter().map(|s| (s, now)));
+        }
+        Ok(())
+    }
+
+    /// A step's row, queued, and its job due at the row's time; nothing when the run reached
+    /// the step already.
+    async fn reach_later(&self, w: &mut Work, run: &Run<'_>, row: StepRun) -> DomainResult<()> {
+        if !self.automations.add_step_run(w, &row).await? {
             return Ok(());
         }
         let payload = StepJob {
-            step_run: run.id,
-            automation_id,
-            run_key: run_key.to_owned(),
-            step: step.id,
-            flow: flow.clone(),
-            subject: subject.clone(),
+            step_run: row.id,
+            automation_id: run.automation_id,
+            run_key: run.run_key.clone(),
+            step: row.step,
+            flow: run.flow.clone(),
+            subject: run.subject.clone(),
         };
         let payload =
             serde_json::to_string(&payload).map_err(|e| DomainError::Internal(e.into()))?;
-        let mut job = NewJob::new(tenant, STEP_JOB, payload);
-        job.key = Some(run.id.to_string());
-        job.run_at = Some(due);
+        let mut job = NewJob::new(row.tenant_id, STEP_JOB, payload);
+        job.key = Some(row.id.to_string());
+        job.run_at = Some(row.due_at);
         job.max_attempts = STEP_ATTEMPTS;
         self.enqueue_in(w, job).await?;
+        Ok(())
+    }
+
+    /// What a step does: the message it sends (rendered, not yet stored), or why it does
+    /// nothing.
+    async fn perform(
+        &self,
+        w: &mut Work,
+        tenant: TenantId,
+        run: &Run<'_>,
+        step: &Step,
+        reached: &mut Reached,
+    ) -> DomainResult<Result<Message, String>> {
+        match &step.action {
+            Action::Send { content } => {
+                let channel = content.channel();
+                let settings = match reached.settings.entry(channel) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(self.messages.settings(w.at(), tenant, channel).await?)
+                    }
+                };
+                // One send record per run and step: a yearly run sends again next year.
+                let campaign = format!(
+                    "automation:{}:{}:{}",
+                    run.automation_id, run.run_key, step.id
+                );
+                Ok(Ok(render(
+                    tenant,
+                    &campaign,
+                    content,
+                    settings,
+                    &run.subject.recipient,
+                )))
+            }
+            Action::Unsupported { reason } => Ok(Err(reason.clone())),
+        }
+    }
+
+    /// Writes the steps that ran now: their messages (unsubscribed addresses skipped) staged
+    /// together in batch jobs, their rows with what each came to. A step whose row exists
+    /// already (the run reached it before) is dropped with its message.
+    async fn write_reached(
+        &self,
+        w: &mut Work,
+        tenant: TenantId,
+        reached: Reached,
+    ) -> DomainResult<()> {
+        if reached.rows.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(reached.rows.len());
+        let mut messages = Vec::new();
+        for (row, m) in reached.rows {
+            if let Some(m) = m {
+                messages.push(m);
+                rows.push((row, Some(messages.len() - 1)));
+            } else {
+                rows.push((row, None));
+            }
+        }
+        for channel in [Channel::Email, Channel::Zns, Channel::Sms] {
+            let at: Vec<usize> = (0..messages.len())
+                .filter(|i| messages[*i].channel == channel)
+                .collect();
+            if at.is_empty() {
+                continue;
+            }
+            let mut of: Vec<Message> = at.iter().map(|i| messages[*i].clone()).collect();
+            self.skip_unsubscribed(w, tenant, channel, &mut of).await?;
+            for (i, m) in at.into_iter().zip(of) {
+                messages[i] = m;
+            }
+        }
+        let mut kept = Vec::with_capacity(messages.len());
+        for (mut row, at) in rows {
+            if let Some(m) = at.map(|i| &messages[i]) {
+                let (state, detail) = outcome_of(m);
+                row.state = state;
+                row.detail = Some(detail);
+            }
+            if self.automations.add_step_run(w, &row).await? {
+                if let Some(i) = at {
+                    kept.push(messages[i].clone());
+                }
+            }
+        }
+        if !kept.is_empty() {
+            self.stage_messages(w, &kept).await?;
+        }
         Ok(())
     }
 
@@ -442,17 +580,23 @@ impl Crm {
     /// again.
     pub async fn run_automation_step(&self, tenant: TenantId, job: &StepJob) -> DomainResult<()> {
         let mut w = self.begin().await?;
-        let Some(run) = self.automations.lock_step_run(&mut w, job.step_run).await? else {
+        let Some(row) = self.automations.lock_step_run(&mut w, job.step_run).await? else {
             return Ok(());
         };
-        if run.tenant_id != tenant || run.state != StepState::Queued {
+        if row.tenant_id != tenant || row.state != StepState::Queued {
             return Ok(());
         }
+        let run = Run {
+            automation_id: job.automation_id,
+            run_key: job.run_key.clone(),
+            flow: &job.flow,
+            subject: &job.subject,
+        };
         let Some(step) = job.flow.steps.iter().find(|s| s.id == job.step) else {
             self.automations
                 .finish_step_run(
                     &mut w,
-                    run.id,
+                    row.id,
                     StepState::Failed,
                     Some("no such step"),
                     None,
@@ -460,59 +604,36 @@ impl Crm {
                 .await?;
             return w.commit().await;
         };
-        let (state, detail, message) = match &step.action {
-            Action::Send { content } => {
-                let channel = content.channel();
-                let settings = self.messages.settings(w.at(), tenant, channel).await?;
-                // One send record per run and step: a yearly run sends again next year.
-                let campaign = format!(
-                    "automation:{}:{}:{}",
-                    job.automation_id, job.run_key, job.step
-                );
-                let mut page = vec![render(
-                    tenant,
-                    &campaign,
-                    content,
-                    &settings,
-                    &job.subject.recipient,
-                )];
-                self.skip_unsubscribed(&mut w, tenant, channel, &mut page)
+        let mut reached = Reached::default();
+        let (state, detail, message) = match self
+            .perform(&mut w, tenant, &run, step, &mut reached)
+            .await?
+        {
+            Ok(m) => {
+                let mut page = vec![m];
+                self.skip_unsubscribed(&mut w, tenant, page[0].channel, &mut page)
                     .await?;
                 self.stage_messages(&mut w, &page).await?;
-                let m = &page[0];
-                match m.state {
-                    SendState::Queued => (
-                        StepState::Done,
-                        format!("{} message queued to {}", channel.as_str(), m.recipient),
-                        Some(m.id),
-                    ),
-                    _ => (
-                        StepState::Failed,
-                        m.reason.clone().unwrap_or_else(|| "not sent".to_owned()),
-                        Some(m.id),
-                    ),
-                }
+                let (state, detail) = outcome_of(&page[0]);
+                (state, detail, Some(page[0].id))
             }
-            Action::Unsupported { reason } => (StepState::Failed, reason.clone(), None),
+            Err(reason) => (StepState::Failed, reason, None),
         };
         self.automations
-            .finish_step_run(&mut w, run.id, state, Some(&detail), message)
+            .finish_step_run(&mut w, row.id, state, Some(&detail), message)
             .await?;
         // A step that failed (no address, a placeholder without a value) does not stop the run.
-        let now = crate::clock::now();
-        for next in job.flow.after(step.id) {
-            self.reach_step(
-                &mut w,
-                tenant,
-                job.automation_id,
-                &job.run_key,
-                &job.flow,
-                &job.subject,
-                next,
-                now,
-            )
-            .await?;
-        }
+        let next = job.flow.after(step.id);
+        self.reach(
+            &mut w,
+            tenant,
+            &run,
+            next,
+            crate::clock::now(),
+            &mut reached,
+        )
+        .await?;
+        self.write_reached(&mut w, tenant, reached).await?;
         w.commit().await
     }
 
