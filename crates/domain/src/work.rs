@@ -54,6 +54,9 @@ pub trait Transaction: Send {
     fn as_any(&mut self) -> &mut dyn Any;
 }
 
+/// Active automations (their ids and flows) one trigger starts, as a unit of work read them.
+pub(crate) type FlowsRead = std::sync::Arc<Vec<(i64, crate::automation::Flow)>>;
+
 /// One use case's transaction.
 pub struct Work {
     tx: Box<dyn Transaction>,
@@ -64,6 +67,9 @@ pub struct Work {
         crate::ids::TenantId,
         std::sync::Arc<Vec<crate::webhooks::Endpoint>>,
     )>,
+    /// The active automations each trigger starts, read once per unit of work and tenant
+    /// (a batch of 1,000 creates enrolls from one read).
+    pub(crate) flows: std::collections::HashMap<(crate::ids::TenantId, String), FlowsRead>,
 }
 
 impl std::fmt::Debug for Work {
@@ -78,6 +84,7 @@ impl Work {
             tx: Box::new(tx),
             after: Vec::new(),
             endpoints: None,
+            flows: std::collections::HashMap::new(),
         }
     }
 

@@ -139,10 +139,19 @@ impl Crm {
         if !TRIGGER_EVENTS.contains(&trigger.as_str()) {
             return Ok(());
         }
-        let flows = self
-            .automations
-            .flows_for(At::Work(w), actor.tenant_id, &trigger)
-            .await?;
+        let key = (actor.tenant_id, trigger);
+        let flows = match w.flows.get(&key) {
+            Some(f) => f.clone(),
+            None => {
+                let read = self
+                    .automations
+                    .flows_for(At::Work(w), actor.tenant_id, &key.1)
+                    .await?;
+                let read = std::sync::Arc::new(read);
+                w.flows.insert(key, read.clone());
+                read
+            }
+        };
         if flows.is_empty() {
             return Ok(());
         }
@@ -151,11 +160,11 @@ impl Crm {
         };
         let now = crate::clock::now();
         let mut reached = Reached::default();
-        for (automation_id, flow) in flows {
+        for (automation_id, flow) in flows.iter() {
             let run = Run {
-                automation_id,
+                automation_id: *automation_id,
                 run_key: String::new(),
-                flow: &flow,
+                flow,
                 subject: &subject,
             };
             self.enroll_subject(w, actor.tenant_id, actor.time_zone, run, now, &mut reached)
