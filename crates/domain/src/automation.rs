@@ -210,11 +210,46 @@ impl Condition {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
-    /// A message to the triggering record's contact, its placeholders filled from the record.
-    Send { content: BlastContent },
+    /// A message to the triggering record's contact (or, with `staff`, to that staff user),
+    /// its placeholders filled from the record.
+    Send {
+        content: BlastContent,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        staff: Option<crate::ids::StaffId>,
+    },
+    /// A task (an activity of kind 3) about the record, for its owner, due `due_days` after
+    /// the step runs.
+    Task {
+        subject: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(default)]
+        due_days: i64,
+    },
+    /// The record's person (the lead, the customer, or the customer of a deal, order or
+    /// ticket) joins a segment.
+    Segment { segment_id: Uuid },
+    /// A lead's status becomes `status` (CRMTOP's code) and/or `status_text` (NextX's
+    /// words); on another record the step fails.
+    LeadStatus {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_text: Option<String>,
+    },
     /// A step the vendor's body describes that this server cannot do: the run records it as
     /// failed with the reason, and goes on.
     Unsupported { reason: String },
+}
+
+impl Action {
+    /// Whether the step changes CRM records (rather than staging a message).
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            Action::Task { .. } | Action::Segment { .. } | Action::LeadStatus { .. }
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -288,6 +323,41 @@ impl Flow {
             if !(0..=MAX_DELAY_SECS).contains(&s.delay_secs) {
                 return bad("scheduler", "a step's delay is at most a year".to_owned());
             }
+            if let Action::Task {
+                subject,
+                description,
+                due_days,
+            } = &s.action
+            {
+                crate::common::required(
+                    "tasks.details.subject",
+                    Some(subject.clone()),
+                    crate::common::SHORT,
+                )?;
+                crate::common::text(
+                    "tasks.details.message",
+                    description.clone(),
+                    crate::common::LONG,
+                )?;
+                if !(0..=366).contains(due_days) {
+                    return bad("tasks.details.due_days", "0 to 366 days".to_owned());
+                }
+            }
+            if let Action::LeadStatus {
+                status,
+                status_text,
+            } = &s.action
+            {
+                if status.is_none() && status_text.is_none() {
+                    return bad("tasks.details.status", "is required".to_owned());
+                }
+                crate::common::int_in("tasks.details.status", *status, 0..=i32::MAX)?;
+                crate::common::text(
+                    "tasks.details.status",
+                    status_text.clone(),
+                    crate::common::SHORT,
+                )?;
+            }
             if let Some(p) = s.parent {
                 if p == s.id || !self.steps.iter().any(|o| o.id == p) {
                     return bad(
@@ -345,6 +415,12 @@ impl Flow {
 pub struct Subject {
     /// `lead:12`, `customer:3`.
     pub record: String,
+    /// The record's id, for steps that change it or link to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    /// The customer it belongs to (a deal's, an order's, a ticket's; a customer's own id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<Uuid>,
     pub recipient: Recipient,
     /// Values by name (`status`, `stage`, `name`, `phone`…).
     pub values: BTreeMap<String, String>,
@@ -472,6 +548,7 @@ mod tests {
             delay_secs: 0,
             action: Action::Send {
                 content: BlastContent::Sms { text: "t".into() },
+                staff: None,
             },
         }
     }

@@ -70,6 +70,9 @@ pub struct Work {
     /// The active automations each trigger starts, read once per unit of work and tenant
     /// (a batch of 1,000 creates enrolls from one read).
     pub(crate) flows: std::collections::HashMap<(crate::ids::TenantId, String), FlowsRead>,
+    /// Set while an automation step changes records: their events start no automation (so no
+    /// automation feeds itself or another in a loop); webhooks are still sent.
+    pub(crate) automating: bool,
 }
 
 impl std::fmt::Debug for Work {
@@ -85,6 +88,7 @@ impl Work {
             after: Vec::new(),
             endpoints: None,
             flows: std::collections::HashMap::new(),
+            automating: false,
         }
     }
 

@@ -2,7 +2,9 @@
 //! lead gets a ZNS message now and an e-mail two days later", created with NextX's documented
 //! body (E43), runs both steps at their moments (the server's clock moved forward, not
 //! slept), through a restart between the steps that loses and repeats nothing; a lead created
-//! through CRMTOP enrolls too; deactivation stops new runs; another tenant sees nothing.
+//! through CRMTOP enrolls too; deactivation stops new runs; another tenant sees nothing. A
+//! birthday automation sends once a year; CRM-action steps (a task, a segment, a lead's status,
+//! an e-mail to a staff user) act on the record.
 
 #![allow(clippy::unwrap_used)]
 
@@ -521,4 +523,224 @@ async fn new_lead_zns_then_email_sqlite() {
 #[tokio::test]
 async fn new_lead_zns_then_email_postgres() {
     new_lead_zns_then_email(Backend::Postgres).await;
+}
+
+/// An automation of CRM actions on a lead created through CRMTOP: a task for the lead's owner,
+/// the lead into a segment, an e-mail to a staff user (E41's `employee` recipient) now, and the
+/// lead's status a day later; references checked when saved; the status change starts no
+/// automation itself.
+async fn crm_actions(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let smtp = Smtp::start().await;
+    let (child, printed, base) = serve_with(node(&db)).await;
+    let api = Api {
+        http: reqwest::Client::new(),
+        base,
+    };
+    let t = api
+        .token(
+            &printed_value(&printed, "client_id:"),
+            &printed_value(&printed, "client_secret:"),
+        )
+        .await;
+    use reqwest::Method;
+    api.ok(Method::PUT, "/crm/v1/channels/email", &t,
+        Some(json!({"settings": {"smtp_url": format!("smtp://127.0.0.1:{}", smtp.port), "tls": "none",
+                                 "from": "cskh@hoamai.vn", "from_name": "Hoa Mai"}}))).await;
+    let user = api
+        .ok(
+            Method::POST,
+            "/api/user/users",
+            &t,
+            Some(
+                json!({"username": "sale1", "firstname": "Minh", "lastname": "Trần",
+                        "email": "minh@hoamai.vn"}),
+            ),
+        )
+        .await;
+    let staff = user[0]["id"].as_i64().unwrap();
+    let seg = api
+        .ok(
+            Method::POST,
+            "/api/v1/segment/create",
+            &t,
+            Some(json!({"name": "Khách mới tháng 12"})),
+        )
+        .await;
+    let seg = seg["data"].as_str().unwrap().to_owned();
+    let owner = "0193a000-0000-7000-8000-00000000000a";
+    let body = |segment: &str, recipient: i64| {
+        json!({"automation": {
+        "title": "Khách mới: việc cần làm", "is_active": 1, "component_id": 3,
+        "scheduler": {"frequency_type": "O"},
+        "tasks": [
+            {"type": "create_task", "order": 0,
+             "details": {"subject": "Gọi chào khách mới", "message": "Trong 24 giờ", "due_days": 1}},
+            {"type": "add_to_segment", "order": 1, "details": {"segment_id": segment}},
+            {"type": "send_email", "order": 2,
+             "details": {"recipient_type": "employee", "recipient_id": recipient,
+                         "subject": "Khách mới: {{cus_name}}",
+                         "message": "<p>Hãy gọi {{cus_name}} ({{phone}}).</p>"}},
+            {"type": "update_lead_status", "order": 3, "details": {"status": 2},
+             "scheduler": {"run_after_type": "D", "frequency_interval": 1}}
+        ]}})
+    };
+    // References are checked when the automation is saved, and a task's bounds.
+    let mut late = body(&seg, staff);
+    late["automation"]["tasks"][0]["details"]["due_days"] = json!(400);
+    let mut untitled = body(&seg, staff);
+    untitled["automation"]["tasks"][0]["details"]["subject"] = json!("x".repeat(256));
+    for (b, field) in [
+        (body(&uuid::Uuid::new_v4().to_string(), staff), "segment_id"),
+        (body(&seg, staff + 1000), "recipient_id"),
+        (body("not-an-id", staff), "segment_id"),
+        (late, "due_days"),
+        (untitled, "tasks.details.subject"),
+    ] {
+        let (st, got) = api
+            .call(Method::POST, "/api/automation/automation", &t, Some(b))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{field}: {got}");
+        assert!(got.to_string().contains(field), "{field}: {got}");
+    }
+    let saved = api
+        .ok(
+            Method::POST,
+            "/api/automation/automation",
+            &t,
+            Some(body(&seg, staff)),
+        )
+        .await;
+    let id = saved["data"]["id"].as_i64().unwrap();
+    // An automation on a lead's update, which the status change must not start.
+    let watcher = api
+        .ok(
+            Method::POST,
+            "/api/automation/automation",
+            &t,
+            Some(
+                json!({"automation": {"title": "Lead đổi", "is_active": 1, "component_id": 4,
+                "tasks": [{"type": "create_task", "details": {"subject": "Xem lại lead"}}]}}),
+            ),
+        )
+        .await;
+    let watcher = watcher["data"]["id"].as_i64().unwrap();
+
+    let lead = api
+        .ok(
+            Method::POST,
+            "/api/v1/lead/create",
+            &t,
+            Some(json!({"fullName": "Phạm Quốc Bảo", "phone": "0938123456",
+                        "email": "bao@example.vn", "status": 1,
+                        "ownerId": owner, "ownerName": "Trần Minh"})),
+        )
+        .await;
+    let lead = lead["data"].as_str().unwrap().to_owned();
+    let runs = api
+        .runs_until(&t, id, |r| {
+            r.len() == 4 && r.iter().filter(|s| s["state"] == json!("done")).count() == 3
+        })
+        .await;
+    let state = |step: i64, runs: &[Value]| {
+        runs.iter()
+            .find(|s| s["step"] == json!(step))
+            .map(|s| (s["state"].clone(), s["detail"].clone()))
+            .unwrap()
+    };
+    for step in 1..=3 {
+        assert_eq!(state(step, &runs).0, json!("done"), "{runs:?}");
+    }
+    assert_eq!(state(4, &runs).0, json!("queued"), "{runs:?}");
+    assert!(
+        state(1, &runs).1.as_str().unwrap().contains("Trần Minh"),
+        "{runs:?}"
+    );
+
+    // The task, about the lead, for its owner, due a day later.
+    let tasks = api
+        .ok(
+            Method::POST,
+            "/api/v1/activity/search",
+            &t,
+            Some(json!({"primaryId": lead})),
+        )
+        .await;
+    let tasks = tasks["data"]["data"].as_array().unwrap().clone();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["subject"], json!("Gọi chào khách mới"));
+    assert_eq!(tasks[0]["description"], json!("Trong 24 giờ"));
+    assert_eq!(tasks[0]["type"], json!(3));
+    assert_eq!(tasks[0]["status"], json!(1));
+    assert_eq!(tasks[0]["ownerId"], json!(owner));
+    assert_eq!(tasks[0]["ownerName"], json!("Trần Minh"));
+    assert_eq!(tasks[0]["primaryType"], json!(3));
+    assert_eq!(tasks[0]["primaryName"], json!("Phạm Quốc Bảo"));
+    assert!(tasks[0]["dueDate"].is_string(), "{}", tasks[0]);
+    // The lead, in the segment.
+    let members = api
+        .ok(
+            Method::POST,
+            "/api/v1/segment/member/search",
+            &t,
+            Some(json!({"segmentId": seg})),
+        )
+        .await;
+    let members = members["data"]["data"].as_array().unwrap().clone();
+    assert_eq!(members.len(), 1, "{members:?}");
+    assert_eq!(members[0]["memberId"], json!(lead));
+    assert_eq!(members[0]["type"], json!(3));
+    // The staff user's e-mail names the lead.
+    let mails = smtp.wait(1).await;
+    assert_eq!(mails.len(), 1);
+    let mail = mails[0].to_string();
+    assert!(mail.contains("minh@hoamai.vn"), "{mail}");
+    assert!(mail.contains("Khách mới: Phạm Quốc Bảo"), "{mail}");
+    assert!(mail.contains("0938123456"), "{mail}");
+
+    // A day later the lead's status changes, and the lead.updated automation is not started.
+    api.advance(86_400 + 60).await;
+    let t = api
+        .token(
+            &printed_value(&printed, "client_id:"),
+            &printed_value(&printed, "client_secret:"),
+        )
+        .await;
+    let runs = api
+        .runs_until(&t, id, |r| r.iter().all(|s| s["state"] == json!("done")))
+        .await;
+    assert_eq!(state(4, &runs).0, json!("done"), "{runs:?}");
+    let got = api
+        .ok(Method::GET, &format!("/api/v1/lead/get/{lead}"), &t, None)
+        .await;
+    assert_eq!(got["data"]["status"], json!(2), "{got}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let watched = api.runs_until(&t, watcher, |_| true).await;
+    assert!(watched.is_empty(), "{watched:?}");
+    // An update through the API does start it.
+    api.ok(
+        Method::PUT,
+        "/api/v1/lead/update",
+        &t,
+        Some(json!({"id": lead, "fullName": "Phạm Quốc Bảo", "status": 3})),
+    )
+    .await;
+    let watched = api.runs_until(&t, watcher, |r| r.len() == 1).await;
+    assert_eq!(watched.len(), 1, "{watched:?}");
+    assert_eq!(watched[0]["state"], json!("done"), "{watched:?}");
+    drop(child);
+    smtp.stop().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn crm_actions_sqlite() {
+    crm_actions(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn crm_actions_postgres() {
+    crm_actions(Backend::Postgres).await;
 }

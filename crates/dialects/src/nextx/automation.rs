@@ -236,16 +236,66 @@ fn delay(scheduler: Option<&Value>) -> Result<i64, NxError> {
     Ok(n * unit)
 }
 
+/// Our own task types, CRM actions on the triggering record (NextX documents only sends).
+fn crm_action(kind: &str, d: &Map<String, Value>) -> Result<Option<Action>, NxError> {
+    Ok(Some(match kind {
+        "create_task" => Action::Task {
+            subject: text(d, "subject")
+                .ok_or_else(|| bad("tasks.details.subject", "is required"))?
+                .to_owned(),
+            description: text(d, "message").map(str::to_owned),
+            due_days: int(d.get("due_days")).unwrap_or(0),
+        },
+        "add_to_segment" => Action::Segment {
+            segment_id: text(d, "segment_id")
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| bad("tasks.details.segment_id", "is a segment's id (a UUID)"))?,
+        },
+        "update_lead_status" => match d.get("status") {
+            Some(Value::String(words)) if words.trim().parse::<i32>().is_err() => {
+                Action::LeadStatus {
+                    status: None,
+                    status_text: Some(words.trim().to_owned()).filter(|w| !w.is_empty()),
+                }
+            }
+            v => Action::LeadStatus {
+                status: Some(int(v).ok_or_else(|| {
+                    bad(
+                        "tasks.details.status",
+                        "is a status code or the status's words",
+                    )
+                })?)
+                .map(|s| i32::try_from(s).unwrap_or(-1)),
+                status_text: None,
+            },
+        },
+        _ => return Ok(None),
+    }))
+}
+
 fn action(kind: &str, d: &Map<String, Value>) -> Result<Action, NxError> {
-    let message = text(d, "message").unwrap_or("");
-    let recipient = text(d, "recipient_type").unwrap_or("contact");
-    if recipient != "contact" {
-        return Ok(Action::Unsupported {
-            reason: format!(
-                "sending to recipient_type '{recipient}' is not supported (only contact)"
-            ),
-        });
+    if let Some(a) = crm_action(kind, d)? {
+        return Ok(a);
     }
+    let message = text(d, "message").unwrap_or("");
+    let staff = match text(d, "recipient_type").unwrap_or("contact") {
+        "contact" => None,
+        "employee" => Some(crm_domain::ids::StaffId(
+            int(d.get("recipient_id")).ok_or_else(|| {
+                bad(
+                    "tasks.details.recipient_id",
+                    "is required when recipient_type is employee",
+                )
+            })?,
+        )),
+        other => {
+            return Ok(Action::Unsupported {
+                reason: format!(
+                    "sending to recipient_type '{other}' is not supported (contact or employee)"
+                ),
+            })
+        }
+    };
     Ok(match kind {
         "send_email" => {
             let subject =
@@ -261,6 +311,7 @@ fn action(kind: &str, d: &Map<String, Value>) -> Result<Action, NxError> {
                     from_name: None,
                     reply_to: None,
                 },
+                staff,
             }
         }
         "send_sms" => {
@@ -271,6 +322,7 @@ fn action(kind: &str, d: &Map<String, Value>) -> Result<Action, NxError> {
                 content: BlastContent::Sms {
                     text: message.to_owned(),
                 },
+                staff,
             }
         }
         "send_zalo" => match text(d, "template_id") {
@@ -292,6 +344,7 @@ fn action(kind: &str, d: &Map<String, Value>) -> Result<Action, NxError> {
                         template_id: template.to_owned(),
                         params,
                     },
+                    staff,
                 }
             }
             None => Action::Unsupported {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::campaigns::{customer_recipient, lead_recipient, render};
+use super::campaigns::{customer_recipient, lead_recipient, render_to};
 use super::Crm;
 use crate::automation::{
     Action, DateFire, DateRule, Flow, Step, StepJob, StepRun, StepState, Subject, DATE_JOB,
@@ -44,6 +44,18 @@ struct Run<'a> {
 struct Reached {
     rows: Vec<(StepRun, Option<Message>)>,
     settings: std::collections::HashMap<Channel, crate::messaging::Settings>,
+    /// The tenant's staff, read for the first step that sends to one of them.
+    staff: Option<Vec<crate::inventory::StaffUser>>,
+}
+
+/// What a step came to.
+// Short-lived, moved once: boxing the message would only add an allocation per message.
+#[allow(clippy::large_enum_variant)]
+enum Performed {
+    /// A message to stage (rendered, not yet stored).
+    Message(Message),
+    /// A CRM action done in the unit of work: what it did.
+    Did(String),
 }
 
 /// A step's state and detail from the message it staged.
@@ -64,6 +76,8 @@ fn customer_subject(c: &Customer) -> Subject {
     let recipient = customer_recipient(c);
     let mut s = Subject {
         record: format!("customer:{}", c.seq),
+        id: Some(c.id.0),
+        customer_id: Some(c.id.0),
         ..Subject::default()
     };
     fill_values(&mut s, &recipient);
@@ -108,6 +122,7 @@ impl Crm {
             .await?;
         match flow {
             Some(flow) => {
+                self.check_flow_refs(&mut w, actor.tenant_id, flow).await?;
                 self.automations
                     .save_flow(&mut w, actor.tenant_id, id.0, flow)
                     .await?;
@@ -136,7 +151,7 @@ impl Crm {
         id: Uuid,
     ) -> DomainResult<()> {
         let trigger = format!("{object}.{action}");
-        if !TRIGGER_EVENTS.contains(&trigger.as_str()) {
+        if w.automating || !TRIGGER_EVENTS.contains(&trigger.as_str()) {
             return Ok(());
         }
         let key = (actor.tenant_id, trigger);
@@ -343,6 +358,7 @@ impl Crm {
         let of_customer = |customer: Option<Customer>, record: String| {
             customer.map(|c| Subject {
                 record,
+                id: Some(id),
                 ..customer_subject(&c)
             })
         };
@@ -360,6 +376,7 @@ impl Crm {
                 let recipient = lead_recipient(&l);
                 let mut s = Subject {
                     record: format!("lead:{}", l.seq),
+                    id: Some(l.id.0),
                     ..Subject::default()
                 };
                 fill_values(&mut s, &recipient);
@@ -367,6 +384,9 @@ impl Crm {
                     if let Some(v) = v {
                         s.values.insert(k.to_owned(), v.to_string());
                     }
+                }
+                if let Some(t) = l.data.ext.as_ref().and_then(|e| e.status_text.clone()) {
+                    s.values.insert("status_text".to_owned(), t);
                 }
                 s.recipient = recipient;
                 Some(s)
@@ -456,15 +476,33 @@ impl Crm {
                 self.reach_later(w, run, row).await?;
                 continue;
             }
-            let message = self.perform(w, tenant, run, step, reached).await?;
-            match &message {
-                Ok(m) => row.message_id = Some(m.id),
+            // A CRM action writes now: its row first, so a run that reached the step before
+            // does not do it again.
+            let writes = step.action.writes();
+            if writes && !self.automations.add_step_run(w, &row).await? {
+                continue;
+            }
+            match self.perform(w, tenant, run, step, reached).await? {
+                Ok(Performed::Message(m)) => {
+                    row.message_id = Some(m.id);
+                    reached.rows.push((row, Some(m)));
+                }
+                Ok(Performed::Did(detail)) => {
+                    self.automations
+                        .finish_step_run(w, row.id, StepState::Done, Some(&detail), None)
+                        .await?;
+                }
+                Err(reason) if writes => {
+                    self.automations
+                        .finish_step_run(w, row.id, StepState::Failed, Some(&reason), None)
+                        .await?;
+                }
                 Err(reason) => {
                     row.state = StepState::Failed;
-                    row.detail = Some(reason.clone());
+                    row.detail = Some(reason);
+                    reached.rows.push((row, None));
                 }
             }
-            reached.rows.push((row, message.ok()));
             todo.extend(run.flow.after(step.id).into_iter().map(|s| (s, now)));
         }
         Ok(())
@@ -494,8 +532,8 @@ impl Crm {
         Ok(())
     }
 
-    /// What a step does: the message it sends (rendered, not yet stored), or why it does
-    /// nothing.
+    /// What a step does: the message it sends (rendered, not yet stored) or the CRM action it
+    /// did, or why it does nothing.
     async fn perform(
         &self,
         w: &mut Work,
@@ -503,9 +541,29 @@ impl Crm {
         run: &Run<'_>,
         step: &Step,
         reached: &mut Reached,
-    ) -> DomainResult<Result<Message, String>> {
+    ) -> DomainResult<Result<Performed, String>> {
         match &step.action {
-            Action::Send { content } => {
+            Action::Send { content, staff } => {
+                // To a staff user: their address, the record's values in the placeholders.
+                let to_staff;
+                let to = match staff {
+                    None => &run.subject.recipient,
+                    Some(user) => {
+                        if reached.staff.is_none() {
+                            reached.staff = Some(self.inventory.users(w.at(), tenant).await?);
+                        }
+                        let Some(u) = reached.staff.iter().flatten().find(|u| u.id == *user) else {
+                            return Ok(Err(format!("staff user {user} does not exist")));
+                        };
+                        to_staff = crate::campaign::Recipient {
+                            source: format!("staff:{user}"),
+                            email: u.email.clone(),
+                            phone: u.tel.clone(),
+                            ..crate::campaign::Recipient::default()
+                        };
+                        &to_staff
+                    }
+                };
                 let channel = content.channel();
                 let settings = match reached.settings.entry(channel) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -518,15 +576,20 @@ impl Crm {
                     "automation:{}:{}:{}",
                     run.automation_id, run.run_key, step.id
                 );
-                Ok(Ok(render(
+                Ok(Ok(Performed::Message(render_to(
                     tenant,
                     &campaign,
                     content,
                     settings,
                     &run.subject.recipient,
-                )))
+                    to,
+                ))))
             }
             Action::Unsupported { reason } => Ok(Err(reason.clone())),
+            Action::Task { .. } | Action::Segment { .. } | Action::LeadStatus { .. } => Ok(self
+                .act(w, tenant, run.automation_id, run.subject, &step.action)
+                .await?
+                .map(Performed::Did)),
         }
     }
 
@@ -618,7 +681,8 @@ impl Crm {
             .perform(&mut w, tenant, &run, step, &mut reached)
             .await?
         {
-            Ok(m) => {
+            Ok(Performed::Did(detail)) => (StepState::Done, detail, None),
+            Ok(Performed::Message(m)) => {
                 let mut page = vec![m];
                 self.skip_unsubscribed(&mut w, tenant, page[0].channel, &mut page)
                     .await?;

@@ -549,6 +549,19 @@ pub(crate) fn render(
     settings: &Settings,
     r: &Recipient,
 ) -> Message {
+    render_to(tenant, campaign, content, settings, r, r)
+}
+
+/// [`render`] with the placeholders filled from `r` and the message addressed to `to` (a
+/// staff user told about a customer).
+pub(crate) fn render_to(
+    tenant: TenantId,
+    campaign: &str,
+    content: &BlastContent,
+    settings: &Settings,
+    r: &Recipient,
+    to: &Recipient,
+) -> Message {
     let record = |recipient: String, body: String, state: SendState, reason: Option<&str>| {
         new_message(
             tenant,
@@ -563,7 +576,7 @@ pub(crate) fn render(
     // No usable address: recorded against where the recipient came from.
     let (address, missing) = match content {
         BlastContent::Email { .. } => {
-            match r
+            match to
                 .email
                 .as_deref()
                 .map(|e| crate::text::Email::parse("email", e))
@@ -573,21 +586,21 @@ pub(crate) fn render(
             }
         }
         BlastContent::Sms { .. } | BlastContent::Zns { .. } => (
-            r.phone
+            to.phone
                 .as_deref()
                 .and_then(|p| provider_phone("phone", p).ok()),
             "no valid Vietnamese mobile number",
         ),
     };
     let Some(address) = address else {
-        let shown = r
+        let shown = to
             .phone
             .as_deref()
-            .or(r.email.as_deref())
+            .or(to.email.as_deref())
             .map(|a| format!("{missing} ('{a}')"))
             .unwrap_or_else(|| missing.to_owned());
         return record(
-            r.source.clone(),
+            to.source.clone(),
             about(r, "{}".to_owned()),
             SendState::Skipped,
             Some(&shown),

@@ -44,6 +44,7 @@ mod messaging;
 pub use messaging::{
     EmailRequest, SmsRequest, ZnsRequest, MAX_EMAIL_BODY, MAX_SMS, MAX_SUBJECT, MAX_TEMPLATE_KEYS,
 };
+mod automation_actions;
 mod automations;
 mod campaigns;
 pub use campaigns::BlastView;
@@ -309,13 +310,26 @@ impl Crm {
         E::Data: Clone,
     {
         let mut w = self.begin().await?;
-        let record = self.lock_in::<E>(&mut w, actor, id).await?;
+        self.change_in::<E>(&mut w, actor, id, f).await?;
+        w.commit().await
+    }
+
+    /// [`Crm::change`] inside a unit of work.
+    pub(crate) async fn change_in<E: Managed>(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: E::Id,
+        f: impl FnOnce(&mut E::Data) -> DomainResult<()> + Send,
+    ) -> DomainResult<()>
+    where
+        E::Data: Clone,
+    {
+        let record = self.lock_in::<E>(w, actor, id).await?;
         let mut data = record.data().clone();
         f(&mut data)?;
-        E::repo(self).update(&mut w, actor, id, data).await?;
-        self.emit_kind::<E>(&mut w, actor, "updated", id.into())
-            .await?;
-        w.commit().await
+        E::repo(self).update(w, actor, id, data).await?;
+        self.emit_kind::<E>(w, actor, "updated", id.into()).await
     }
 
     /// The record as committed.
