@@ -200,7 +200,12 @@ pub trait JobStore: Send + Sync {
     /// Adds a schedule, or replaces the tenant's schedule of the same name.
     async fn save_schedule(&self, w: &mut Work, schedule: &Schedule) -> DomainResult<()>;
     async fn schedules(&self, tenant: Option<TenantId>) -> DomainResult<Vec<Schedule>>;
-    async fn delete_schedule(&self, tenant: TenantId, name: &str) -> DomainResult<bool>;
+    async fn delete_schedule(
+        &self,
+        w: &mut Work,
+        tenant: TenantId,
+        name: &str,
+    ) -> DomainResult<bool>;
     /// The earliest instant a schedule fires, if any.
     async fn next_schedule(&self) -> DomainResult<Option<DateTime<Utc>>>;
     /// Up to `limit` schedules due at `now`, held by this unit of work (on PostgreSQL

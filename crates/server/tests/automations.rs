@@ -501,6 +501,28 @@ async fn birthday_once_a_year(backend: Backend) {
     assert_eq!(calls[1]["Phone"], json!("84912000001"));
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(gw.calls().len(), 2);
+
+    // Edited into an event trigger, it leaves no schedule behind.
+    let name = format!("automation:{id}");
+    let names = || async {
+        common::process::run_json(&db, &["jobs", "schedules", "--json"])
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(names().await.contains(&name));
+    let t = api.token(&cid, &secret).await;
+    api.ok(
+        Method::PUT,
+        &format!("/api/automation/automation/{id}"),
+        &t,
+        Some(json!({"title": "Khách mới", "is_active": true, "component_id": 1, "tasks": []})),
+    )
+    .await;
+    assert!(!names().await.contains(&name));
     drop(child);
     db.drop_db().await;
 }

@@ -473,13 +473,18 @@ impl JobStore for SqlStore {
         Ok(rows.into_iter().map(Schedule::from).collect())
     }
 
-    async fn delete_schedule(&self, tenant: TenantId, name: &str) -> DomainResult<bool> {
+    async fn delete_schedule(
+        &self,
+        w: &mut Work,
+        tenant: TenantId,
+        name: &str,
+    ) -> DomainResult<bool> {
         let q = Query::delete()
             .from_table(al("job_schedules"))
             .and_where(col("tenant_id").eq(tenant.0))
             .and_where(col("name").eq(name))
             .to_owned();
-        Ok(self.db.write(&q).await? == 1)
+        Ok(tx(w)?.exec().execute(&q).await.map_err(db_error)? == 1)
     }
 
     async fn next_schedule(&self) -> DomainResult<Option<DateTime<Utc>>> {

@@ -120,6 +120,12 @@ impl Crm {
             .registry
             .save_definition(&mut w, actor, AUTOMATION_KIND, id, name, body)
             .await?;
+        // A date trigger edited away (or to a one-off) leaves no schedule behind.
+        if flow.and_then(|f| f.date.as_ref()?.cron()).is_none() {
+            self.jobs
+                .delete_schedule(&mut w, actor.tenant_id, &format!("automation:{}", id.0))
+                .await?;
+        }
         match flow {
             Some(flow) => {
                 self.check_flow_refs(&mut w, actor.tenant_id, flow).await?;
@@ -241,7 +247,14 @@ impl Crm {
                 w.on_commit(move || signal.notify_one());
             }
             None => {
+                // The job names its instant: edited to another, the old job finds it stale.
                 let at = rule.once_at.unwrap_or(now);
+                let payload = serde_json::to_string(&DateFire {
+                    automation_id,
+                    fired_at: Some(at),
+                    cursor: 0,
+                })
+                .map_err(|e| DomainError::Internal(e.into()))?;
                 let mut job = NewJob::new(actor.tenant_id, DATE_JOB, payload);
                 job.key = Some(format!(
                     "automation:{automation_id}:once:{}",
@@ -278,6 +291,9 @@ impl Crm {
             let Some(rule) = flow.date.clone().filter(|_| flow.active) else {
                 return Ok(());
             };
+            if rule.every == crate::automation::Every::Once && fire.fired_at != rule.once_at {
+                return Ok(());
+            }
             let window = rule.window(fired_at);
             let yearly = flow.trigger == "date.birthday";
             let filter = if cursor > 0 {

@@ -370,10 +370,15 @@ impl Crm {
     }
 
     pub async fn unschedule(&self, actor: &Actor, name: &str) -> DomainResult<()> {
-        if !self.jobs.delete_schedule(actor.tenant_id, name).await? {
+        let mut w = self.begin().await?;
+        if !self
+            .jobs
+            .delete_schedule(&mut w, actor.tenant_id, name)
+            .await?
+        {
             return Err(DomainError::not_found("schedule"));
         }
-        Ok(())
+        w.commit().await
     }
 
     /// Enqueues one job for every schedule due at `now` and moves each to its next instant,
