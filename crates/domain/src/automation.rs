@@ -21,8 +21,18 @@ pub const STEP_JOB: &str = "automation-step";
 /// The job kind that evaluates a date trigger (its schedule fired): enrolls the matching
 /// records, a page per unit of work.
 pub const DATE_JOB: &str = "automation-date";
-/// Date triggers: the date field of customers they watch.
-pub const DATE_TRIGGERS: &[&str] = &["date.birthday", "date.created_at"];
+/// Date triggers: the date field they watch, of customers or (`date.lead_…`) of leads.
+pub const DATE_TRIGGERS: &[&str] = &[
+    "date.birthday",
+    "date.created_at",
+    "date.lead_birthday",
+    "date.lead_created_at",
+];
+
+/// Whether a date trigger watches a birthday (matched by day and month, once a year).
+pub fn is_birthday(trigger: &str) -> bool {
+    matches!(trigger, "date.birthday" | "date.lead_birthday")
+}
 /// Attempts of a step job (a step that fails for good is recorded as failed).
 pub const STEP_ATTEMPTS: i32 = 5;
 /// Most steps an automation may have.

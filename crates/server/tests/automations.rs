@@ -462,11 +462,40 @@ async fn birthday_once_a_year(backend: Backend) {
         })))
         .await;
     let id = saved["data"]["id"].as_i64().unwrap();
+    // Leads' birthdays (component 14): a lead born tomorrow, one in five days.
+    for (name, mobile, birthday) in [
+        ("Đỗ Thị Hoa", "0912000004", tomorrow.with_year(1995).unwrap()),
+        ("Vũ Văn Khoa", "0912000005", in_five.with_year(1992).unwrap()),
+    ] {
+        api.ok(
+            Method::POST,
+            "/api/contact/contact",
+            &t,
+            Some(json!({"name": name, "mobile": mobile,
+                        "birthday": birthday.format("%Y-%m-%d").to_string()})),
+        )
+        .await;
+    }
+    let leads = api
+        .ok(Method::POST, "/api/automation/automation", &t, Some(json!({
+            "title": "Sinh nhật khách tiềm năng", "is_active": 1, "component_id": 14,
+            "scheduler": {"frequency_type": "D", "run_at": "09:00", "run_before_day": 1},
+            "tasks": [{"type": "send_sms", "details": {"message": "Chuc mung {{cus_name}}!"}}]
+        })))
+        .await;
+    let leads = leads["data"]["id"].as_i64().unwrap();
 
-    // 09:00 the day before An's birthday: one SMS, to An.
+    // 09:00 the day before An's and Hoa's birthdays: one SMS each, to them.
     api.advance(wait + 60).await;
-    let calls = gw.wait(1).await;
-    assert_eq!(calls.len(), 1, "{calls:?}");
+    let mut calls = gw.wait(2).await;
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    calls.sort_by_key(|c| c["Phone"].as_str().unwrap().to_owned());
+    assert_eq!(calls[1]["Phone"], json!("84912000004"), "{}", calls[1]);
+    assert!(
+        calls[1]["Content"].as_str().unwrap().contains("Do Thi Hoa"),
+        "{}",
+        calls[1]
+    );
     assert_eq!(calls[0]["Phone"], json!("84912000001"), "{}", calls[0]);
     assert!(
         calls[0]["Content"]
@@ -489,18 +518,31 @@ async fn birthday_once_a_year(backend: Backend) {
         "{runs:?}"
     );
 
-    // The next day nobody's birthday is tomorrow; An is not sent again.
+    let runs = api
+        .runs_until(&t, leads, |r| r.len() == 1 && r[0]["state"] == json!("done"))
+        .await;
+    assert!(
+        runs[0]["record"].as_str().unwrap().starts_with("lead:"),
+        "{runs:?}"
+    );
+
+    // The next day nobody's birthday is tomorrow; An and Hoa are not sent again.
     api.advance(86_400).await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assert_eq!(gw.calls().len(), 1, "{:?}", gw.calls());
+    assert_eq!(gw.calls().len(), 2, "{:?}", gw.calls());
 
-    // A year after the first: An again, once.
+    // A year after the first: An and Hoa again, once each.
     api.advance(364 * 86_400).await;
-    let calls = gw.wait(2).await;
-    assert_eq!(calls.len(), 2, "{calls:?}");
-    assert_eq!(calls[1]["Phone"], json!("84912000001"));
+    let calls = gw.wait(4).await;
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    let mut again: Vec<&str> = calls[2..]
+        .iter()
+        .map(|c| c["Phone"].as_str().unwrap())
+        .collect();
+    again.sort_unstable();
+    assert_eq!(again, ["84912000001", "84912000004"]);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(gw.calls().len(), 2);
+    assert_eq!(gw.calls().len(), 4);
 
     // Edited into an event trigger, it leaves no schedule behind.
     let name = format!("automation:{id}");

@@ -32,6 +32,8 @@ pub const COMPONENTS: &[(i64, &str, &str, &str)] = &[
     (11, "Auto_014", "customers", "date.birthday"),
     (12, "Auto_015", "customers", "date.created_at"),
     (13, "Auto_011", "contacts", "lead.created"),
+    (14, "Auto_016", "contacts", "date.lead_birthday"),
+    (15, "Auto_017", "contacts", "date.lead_created_at"),
     (18, "Auto_013", "transactions", "order.created"),
 ];
 
@@ -405,7 +407,7 @@ pub(super) fn flow(m: &Map<String, Value>, tz: chrono_tz::Tz) -> Result<Option<F
     };
     // A birthday comes once a year; any other date once.
     let repeat = match trigger.as_str() {
-        "date.birthday" => Repeat::Yearly,
+        t if crm_domain::automation::is_birthday(t) => Repeat::Yearly,
         _ if is_date => Repeat::Once,
         _ => repeat(m.get("scheduler")),
     };

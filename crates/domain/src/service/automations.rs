@@ -85,6 +85,26 @@ fn customer_subject(c: &Customer) -> Subject {
     s
 }
 
+fn lead_subject(l: &Lead) -> Subject {
+    let recipient = lead_recipient(l);
+    let mut s = Subject {
+        record: format!("lead:{}", l.seq),
+        id: Some(l.id.0),
+        ..Subject::default()
+    };
+    fill_values(&mut s, &recipient);
+    for (k, v) in [("status", l.data.status), ("source", l.data.source)] {
+        if let Some(v) = v {
+            s.values.insert(k.to_owned(), v.to_string());
+        }
+    }
+    if let Some(t) = l.data.ext.as_ref().and_then(|e| e.status_text.clone()) {
+        s.values.insert("status_text".to_owned(), t);
+    }
+    s.recipient = recipient;
+    s
+}
+
 fn fill_values(s: &mut Subject, r: &crate::campaign::Recipient) {
     for (k, v) in [
         ("name", &r.name),
@@ -295,49 +315,67 @@ impl Crm {
                 return Ok(());
             }
             let window = rule.window(fired_at);
-            let yearly = flow.trigger == "date.birthday";
+            let yearly = crate::automation::is_birthday(&flow.trigger);
             let filter = if cursor > 0 {
                 Filter::SeqBelow(cursor)
             } else {
                 Filter::all()
             };
-            let page = self
-                .customers
-                .search(
-                    w.at(),
-                    tenant,
-                    &filter,
-                    PageRequest::new(1, crate::campaign::PAGE)?,
-                )
-                .await?
-                .items;
+            let page = PageRequest::new(1, crate::campaign::PAGE)?;
+            let local = |at: DateTime<Utc>| at.with_timezone(&rule.tz()).date_naive();
+            // Each record of the page: its number, and how a run sees it when the date the
+            // trigger watches matches.
+            let matches = |date: Option<chrono::NaiveDate>| {
+                date.is_some_and(|d| DateRule::matches(yearly, d, window))
+            };
+            let dated: Vec<(i64, Option<Subject>)> = if flow.trigger.starts_with("date.lead_") {
+                let leads = self.leads.search(w.at(), tenant, &filter, page).await?;
+                leads
+                    .items
+                    .iter()
+                    .map(|l| {
+                        let date = if yearly {
+                            l.data.ext.as_ref().and_then(|e| e.birthday)
+                        } else {
+                            Some(local(l.audit.created_at))
+                        };
+                        (l.seq, matches(date).then(|| lead_subject(l)))
+                    })
+                    .collect()
+            } else {
+                let customers = self.customers.search(w.at(), tenant, &filter, page).await?;
+                customers
+                    .items
+                    .iter()
+                    .map(|c| {
+                        let date = if yearly {
+                            c.data
+                                .ext
+                                .as_ref()
+                                .and_then(|e| e.party.as_ref())
+                                .and_then(|p| p.birthday)
+                        } else {
+                            Some(local(c.audit.created_at))
+                        };
+                        (c.seq, matches(date).then(|| customer_subject(c)))
+                    })
+                    .collect()
+            };
             let now = crate::clock::now();
             let mut reached = Reached::default();
-            for c in &page {
-                let date = if yearly {
-                    c.data
-                        .ext
-                        .as_ref()
-                        .and_then(|e| e.party.as_ref())
-                        .and_then(|p| p.birthday)
-                } else {
-                    Some(c.audit.created_at.with_timezone(&rule.tz()).date_naive())
+            for subject in dated.iter().filter_map(|(_, s)| s.as_ref()) {
+                let run = Run {
+                    automation_id: fire.automation_id,
+                    run_key: String::new(),
+                    flow: &flow,
+                    subject,
                 };
-                if date.is_some_and(|d| DateRule::matches(yearly, d, window)) {
-                    let subject = customer_subject(c);
-                    let run = Run {
-                        automation_id: fire.automation_id,
-                        run_key: String::new(),
-                        flow: &flow,
-                        subject: &subject,
-                    };
-                    self.enroll_subject(&mut w, tenant, rule.tz(), run, now, &mut reached)
-                        .await?;
-                }
+                self.enroll_subject(&mut w, tenant, rule.tz(), run, now, &mut reached)
+                    .await?;
             }
             self.write_reached(&mut w, tenant, reached).await?;
-            let done = page.len() < crate::campaign::PAGE as usize;
-            cursor = page.last().map_or(cursor, |c| c.seq);
+            let done = dated.len() < crate::campaign::PAGE as usize;
+            cursor = dated.last().map_or(cursor, |d| d.0);
             let hand_over = !done && started.elapsed() >= budget;
             if hand_over {
                 let next = DateFire {
@@ -389,23 +427,7 @@ impl Crm {
                 let l = self
                     .get_at::<Lead>(At::Work(w), actor, crate::ids::LeadId(id))
                     .await?;
-                let recipient = lead_recipient(&l);
-                let mut s = Subject {
-                    record: format!("lead:{}", l.seq),
-                    id: Some(l.id.0),
-                    ..Subject::default()
-                };
-                fill_values(&mut s, &recipient);
-                for (k, v) in [("status", l.data.status), ("source", l.data.source)] {
-                    if let Some(v) = v {
-                        s.values.insert(k.to_owned(), v.to_string());
-                    }
-                }
-                if let Some(t) = l.data.ext.as_ref().and_then(|e| e.status_text.clone()) {
-                    s.values.insert("status_text".to_owned(), t);
-                }
-                s.recipient = recipient;
-                Some(s)
+                Some(lead_subject(&l))
             }
             "opportunity" => {
                 let o = self
