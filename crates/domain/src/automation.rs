@@ -525,7 +525,19 @@ pub trait AutomationStore: Send + Sync {
         trigger: &str,
     ) -> DomainResult<Vec<(i64, Flow)>>;
     /// Records a step reached; `false` when the run already reached it (nothing stored).
-    async fn add_step_run(&self, w: &mut Work, s: &StepRun) -> DomainResult<bool>;
+    async fn add_step_run(&self, w: &mut Work, s: &StepRun) -> DomainResult<bool> {
+        Ok(!self
+            .add_step_runs(w, std::slice::from_ref(s))
+            .await?
+            .is_empty())
+    }
+    /// Records steps reached, in few statements; the ids of those stored (a step the run
+    /// reached already is not).
+    async fn add_step_runs(
+        &self,
+        w: &mut Work,
+        rows: &[StepRun],
+    ) -> DomainResult<std::collections::HashSet<Uuid>>;
     /// The step run, held by the unit of work.
     async fn lock_step_run(&self, w: &mut Work, id: Uuid) -> DomainResult<Option<StepRun>>;
     async fn finish_step_run(

@@ -464,8 +464,16 @@ async fn birthday_once_a_year(backend: Backend) {
     let id = saved["data"]["id"].as_i64().unwrap();
     // Leads' birthdays (component 14): a lead born tomorrow, one in five days.
     for (name, mobile, birthday) in [
-        ("Đỗ Thị Hoa", "0912000004", tomorrow.with_year(1995).unwrap()),
-        ("Vũ Văn Khoa", "0912000005", in_five.with_year(1992).unwrap()),
+        (
+            "Đỗ Thị Hoa",
+            "0912000004",
+            tomorrow.with_year(1995).unwrap(),
+        ),
+        (
+            "Vũ Văn Khoa",
+            "0912000005",
+            in_five.with_year(1992).unwrap(),
+        ),
     ] {
         api.ok(
             Method::POST,
@@ -477,11 +485,16 @@ async fn birthday_once_a_year(backend: Backend) {
         .await;
     }
     let leads = api
-        .ok(Method::POST, "/api/automation/automation", &t, Some(json!({
-            "title": "Sinh nhật khách tiềm năng", "is_active": 1, "component_id": 14,
-            "scheduler": {"frequency_type": "D", "run_at": "09:00", "run_before_day": 1},
-            "tasks": [{"type": "send_sms", "details": {"message": "Chuc mung {{cus_name}}!"}}]
-        })))
+        .ok(
+            Method::POST,
+            "/api/automation/automation",
+            &t,
+            Some(json!({
+                "title": "Sinh nhật khách tiềm năng", "is_active": 1, "component_id": 14,
+                "scheduler": {"frequency_type": "D", "run_at": "09:00", "run_before_day": 1},
+                "tasks": [{"type": "send_sms", "details": {"message": "Chuc mung {{cus_name}}!"}}]
+            })),
+        )
         .await;
     let leads = leads["data"]["id"].as_i64().unwrap();
 
@@ -519,7 +532,9 @@ async fn birthday_once_a_year(backend: Backend) {
     );
 
     let runs = api
-        .runs_until(&t, leads, |r| r.len() == 1 && r[0]["state"] == json!("done"))
+        .runs_until(&t, leads, |r| {
+            r.len() == 1 && r[0]["state"] == json!("done")
+        })
         .await;
     assert!(
         runs[0]["record"].as_str().unwrap().starts_with("lead:"),

@@ -184,36 +184,51 @@ impl AutomationStore for SqlStore {
             .collect()
     }
 
-    async fn add_step_run(&self, w: &mut Work, s: &StepRun) -> DomainResult<bool> {
-        let q = Query::insert()
-            .into_table(al("automation_steps"))
-            .columns(STEP_COLUMNS.map(al))
-            .values_panic([
-                v(s.id),
-                v(s.tenant_id.0),
-                v(s.automation_id),
-                v(s.run_key.as_str()),
-                v(s.record.as_str()),
-                v(s.step),
-                v(s.state.as_str()),
-                v(s.detail.clone()),
-                v(s.message_id),
-                v(s.due_at),
-                v(s.created_at),
-                v(s.updated_at),
-            ])
-            .on_conflict(
-                OnConflict::columns(["tenant_id", "automation_id", "run_key", "step"].map(al))
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .to_owned();
-        let n = crate::db::tx(w)?
-            .exec()
-            .execute(&q)
-            .await
-            .map_err(db_error)?;
-        Ok(n > 0)
+    async fn add_step_runs(
+        &self,
+        w: &mut Work,
+        rows: &[StepRun],
+    ) -> DomainResult<std::collections::HashSet<Uuid>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: Uuid,
+        }
+        let mut stored = std::collections::HashSet::with_capacity(rows.len());
+        // Chunks keep each statement well under either backend's bound-parameter limit.
+        for chunk in rows.chunks(250) {
+            let mut q = Query::insert();
+            q.into_table(al("automation_steps"))
+                .columns(STEP_COLUMNS.map(al))
+                .on_conflict(
+                    OnConflict::columns(["tenant_id", "automation_id", "run_key", "step"].map(al))
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .returning_col(al("id"));
+            for s in chunk {
+                q.values_panic([
+                    v(s.id),
+                    v(s.tenant_id.0),
+                    v(s.automation_id),
+                    v(s.run_key.as_str()),
+                    v(s.record.as_str()),
+                    v(s.step),
+                    v(s.state.as_str()),
+                    v(s.detail.clone()),
+                    v(s.message_id),
+                    v(s.due_at),
+                    v(s.created_at),
+                    v(s.updated_at),
+                ]);
+            }
+            let got: Vec<Row> = crate::db::tx(w)?
+                .exec()
+                .fetch_all(&q)
+                .await
+                .map_err(db_error)?;
+            stored.extend(got.into_iter().map(|r| r.id));
+        }
+        Ok(stored)
     }
 
     async fn lock_step_run(&self, w: &mut Work, id: Uuid) -> DomainResult<Option<StepRun>> {

@@ -643,42 +643,44 @@ impl Crm {
         if reached.rows.is_empty() {
             return Ok(());
         }
+        // Each row, and where its message is in `messages`.
         let mut rows = Vec::with_capacity(reached.rows.len());
+        let mut at = Vec::with_capacity(reached.rows.len());
         let mut messages = Vec::new();
         for (row, m) in reached.rows {
-            if let Some(m) = m {
+            rows.push(row);
+            at.push(m.map(|m| {
                 messages.push(m);
-                rows.push((row, Some(messages.len() - 1)));
-            } else {
-                rows.push((row, None));
-            }
+                messages.len() - 1
+            }));
         }
         for channel in [Channel::Email, Channel::Zns, Channel::Sms] {
-            let at: Vec<usize> = (0..messages.len())
+            let of_channel: Vec<usize> = (0..messages.len())
                 .filter(|i| messages[*i].channel == channel)
                 .collect();
-            if at.is_empty() {
+            if of_channel.is_empty() {
                 continue;
             }
-            let mut of: Vec<Message> = at.iter().map(|i| messages[*i].clone()).collect();
+            let mut of: Vec<Message> = of_channel.iter().map(|i| messages[*i].clone()).collect();
             self.skip_unsubscribed(w, tenant, channel, &mut of).await?;
-            for (i, m) in at.into_iter().zip(of) {
+            for (i, m) in of_channel.into_iter().zip(of) {
                 messages[i] = m;
             }
         }
-        let mut kept = Vec::with_capacity(messages.len());
-        for (mut row, at) in rows {
+        for (row, at) in rows.iter_mut().zip(&at) {
             if let Some(m) = at.map(|i| &messages[i]) {
                 let (state, detail) = outcome_of(m);
                 row.state = state;
                 row.detail = Some(detail);
             }
-            if self.automations.add_step_run(w, &row).await? {
-                if let Some(i) = at {
-                    kept.push(messages[i].clone());
-                }
-            }
         }
+        let stored = self.automations.add_step_runs(w, &rows).await?;
+        let kept: Vec<Message> = rows
+            .iter()
+            .zip(&at)
+            .filter(|(r, _)| stored.contains(&r.id))
+            .filter_map(|(_, at)| at.map(|i| messages[i].clone()))
+            .collect();
         if !kept.is_empty() {
             self.stage_messages(w, &kept).await?;
         }
