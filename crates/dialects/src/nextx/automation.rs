@@ -261,13 +261,12 @@ fn crm_action(kind: &str, d: &Map<String, Value>) -> Result<Option<Action>, NxEr
                 }
             }
             v => Action::LeadStatus {
-                status: Some(int(v).ok_or_else(|| {
+                status: Some(int(v).and_then(|n| i32::try_from(n).ok()).ok_or_else(|| {
                     bad(
                         "tasks.details.status",
                         "is a status code or the status's words",
                     )
-                })?)
-                .map(|s| i32::try_from(s).unwrap_or(-1)),
+                })?),
                 status_text: None,
             },
         },

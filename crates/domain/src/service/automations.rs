@@ -675,11 +675,13 @@ impl Crm {
             }
         }
         let stored = self.automations.add_step_runs(w, &rows).await?;
+        // The messages of the rows stored, moved out (a row that existed drops its message).
+        let mut messages: Vec<Option<Message>> = messages.into_iter().map(Some).collect();
         let kept: Vec<Message> = rows
             .iter()
             .zip(&at)
             .filter(|(r, _)| stored.contains(&r.id))
-            .filter_map(|(_, at)| at.map(|i| messages[i].clone()))
+            .filter_map(|(_, at)| at.and_then(|i| messages[i].take()))
             .collect();
         if !kept.is_empty() {
             self.stage_messages(w, &kept).await?;
