@@ -1,7 +1,7 @@
 //! What keeps the token endpoints from being turned against the server.
 //!
-//! - **Hashing is bounded.** Checking a secret runs Argon2id (19 MiB, a few tens of ms). At most
-//!   [`ThrottleSettings::hash_concurrency`] checks run at once, each in a memory buffer that is
+//! - **Hashing is bounded.** Checking a secret runs Argon2id (7 MiB, five passes: a few tens
+//!   of ms). At most [`ThrottleSettings::hash_concurrency`] checks run at once, each in a memory buffer that is
 //!   allocated once and reused, so memory stays flat whatever the burst. A check that cannot
 //!   start within [`ThrottleSettings::hash_wait`] is refused as busy (HTTP 503, `Retry-After`).
 //! - **Each source address has a budget** of credential checks ([`governor`]'s GCRA: a burst,

@@ -85,12 +85,12 @@ impl Db {
             .pragma("temp_store", "memory");
         // Page cache per connection (KiB): the one writer keeps the indexes it updates at
         // hand; the readers, which the pool multiplies, share the operating system's cache of
-        // the file and keep little of their own (16 of them hold at most 16 MiB).
+        // the file and keep little of their own (16 of them hold at most 8 MiB).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
             .acquire_timeout(settings.acquire_timeout)
-            .connect_with(opts.clone().pragma("cache_size", "-8192"))
+            .connect_with(opts.clone().pragma("cache_size", "-4096"))
             .await
             .with_context(|| format!("opening SQLite database {}", display(&path)))?;
         // Separate connections see one database only when it is a file.
@@ -98,7 +98,7 @@ impl Db {
             .max_connections(settings.max_connections.max(1))
             .test_before_acquire(false)
             .acquire_timeout(settings.acquire_timeout)
-            .connect_with(opts.pragma("cache_size", "-1024"))
+            .connect_with(opts.pragma("cache_size", "-512"))
             .await
             .with_context(|| format!("opening SQLite database {}", display(&path)))?;
         Ok(Db::Sqlite { read, write })
