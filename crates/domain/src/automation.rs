@@ -21,12 +21,15 @@ pub const STEP_JOB: &str = "automation-step";
 /// The job kind that evaluates a date trigger (its schedule fired): enrolls the matching
 /// records, a page per unit of work.
 pub const DATE_JOB: &str = "automation-date";
-/// Date triggers: the date field they watch, of customers or (`date.lead_…`) of leads.
+/// Date triggers: the date field they watch, of customers, (`date.lead_…`) of leads or
+/// (`date.order_…`) of orders.
 pub const DATE_TRIGGERS: &[&str] = &[
     "date.birthday",
     "date.created_at",
     "date.lead_birthday",
     "date.lead_created_at",
+    "date.order_date",
+    "date.order_due_date",
 ];
 
 /// Whether a date trigger watches a birthday (matched by day and month, once a year).

@@ -2,126 +2,22 @@
 //! lead gets a ZNS message now and an e-mail two days later", created with NextX's documented
 //! body (E43), runs both steps at their moments (the server's clock moved forward, not
 //! slept), through a restart between the steps that loses and repeats nothing; a lead created
-//! through CRMTOP enrolls too; deactivation stops new runs; another tenant sees nothing. A
-//! birthday automation sends once a year; CRM-action steps (a task, a segment, a lead's status,
-//! an e-mail to a staff user) act on the record.
+//! through CRMTOP enrolls too; deactivation stops new runs; another tenant sees nothing.
+//! CRM-action steps (a task, a segment, a lead's status, an e-mail to a staff user) act on the
+//! record. Date triggers are in `automation_dates.rs`.
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::Datelike;
-use common::gateway::FakeGateway;
-use common::process::{crm, printed_value, serve_with};
+use common::process::{clocked, printed_value, serve_with, Api};
 use common::smtp::Smtp;
 use common::zalo::FakeZalo;
 use common::{Backend, TestDb};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-fn node(db: &TestDb) -> tokio::process::Command {
-    let mut c = crm(db);
-    c.env("CRM_WORKERS", "2")
-        .env("CRM_JOB_POLL_MS", "50")
-        .env("CRM_JOB_BACKOFF_MS", "50")
-        .env("CRM_TEST_CLOCK", "true")
-        .env("CRM_WEBHOOK_ALLOW_PRIVATE", "true");
-    c
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn ok(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> Value {
-        let (st, b) = self.call(method, path, token, body).await;
-        assert_eq!(st, StatusCode::OK, "{path}: {b}");
-        b
-    }
-
-    async fn token(&self, id: &str, secret: &str) -> String {
-        let r: Value = self
-            .http
-            .post(format!("{}/api/v1/auth/get-token-for-develop", self.base))
-            .json(&json!({"clientId": id, "clientSecret": secret}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["data"]["accessToken"].as_str().unwrap().to_owned()
-    }
-
-    async fn advance(&self, seconds: i64) {
-        let r = self
-            .http
-            .post(format!("{}/crm/v1/test/clock", self.base))
-            .json(&json!({ "advance_seconds": seconds }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-    }
-
-    /// The automation's step runs once `done` holds for them (or 15 s pass).
-    async fn runs_until(
-        &self,
-        token: &str,
-        id: i64,
-        done: impl Fn(&[Value]) -> bool,
-    ) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let b = self
-                .ok(
-                    reqwest::Method::GET,
-                    &format!("/crm/v1/automations/{id}/runs"),
-                    token,
-                    None,
-                )
-                .await;
-            let list = b["data"].as_array().unwrap().clone();
-            if done(&list) || Instant::now() > deadline {
-                return list;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
 
 /// E43's documented body (the Postman wrapper included), with a ZNS step now and an e-mail
 /// step two days after it.
@@ -162,7 +58,7 @@ async fn new_lead_zns_then_email(backend: Backend) {
     };
     let zalo = FakeZalo::start().await;
     let smtp = Smtp::start().await;
-    let (child, printed, base) = serve_with(node(&db)).await;
+    let (child, printed, base) = serve_with(clocked(&db)).await;
     let api = Api {
         http: reqwest::Client::new(),
         base,
@@ -282,7 +178,7 @@ async fn new_lead_zns_then_email(backend: Backend) {
 
     // Restart between the steps, then two days pass on the new process's clock.
     drop(child);
-    let (child, _, base) = serve_with(node(&db)).await;
+    let (child, _, base) = serve_with(clocked(&db)).await;
     let api = Api {
         http: reqwest::Client::new(),
         base,
@@ -394,206 +290,6 @@ async fn new_lead_zns_then_email(backend: Backend) {
     db.drop_db().await;
 }
 
-/// Seconds from the server's now (`clock`) until the next local `09:00` in Vietnam, and the
-/// local date it falls on.
-fn until_nine(now: chrono::DateTime<chrono::Utc>) -> (i64, chrono::NaiveDate) {
-    let tz = chrono_tz::Asia::Ho_Chi_Minh;
-    let local = now.with_timezone(&tz);
-    let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap();
-    let mut day = local.date_naive();
-    if local.time() >= nine {
-        day = day.succ_opt().unwrap();
-    }
-    let at = day.and_time(nine).and_local_timezone(tz).single().unwrap();
-    ((at.with_timezone(&chrono::Utc) - now).num_seconds(), day)
-}
-
-/// A birthday automation (SMS the day before) sends once a year to exactly the customers whose
-/// birthday is tomorrow, evaluated at 09:00 in the tenant's zone.
-async fn birthday_once_a_year(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else {
-        return;
-    };
-    let gw = FakeGateway::start().await;
-    let (child, printed, base) = serve_with(node(&db)).await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base,
-    };
-    let (cid, secret) = (
-        printed_value(&printed, "client_id:"),
-        printed_value(&printed, "client_secret:"),
-    );
-    let t = api.token(&cid, &secret).await;
-    use reqwest::Method;
-    api.ok(Method::PUT, "/crm/v1/channels/sms", &t,
-        Some(json!({"settings": {"api_url": gw.url, "api_key": "k", "secret_key": "s", "brandname": "HOAMAI"}}))).await;
-    // The clock as the server reads it (none moved yet in this process).
-    let (wait, fire_day) = until_nine(chrono::Utc::now());
-    let tomorrow = fire_day.succ_opt().unwrap();
-    let in_five = fire_day + chrono::Duration::days(5);
-    for (name, mobile, birthday) in [
-        (
-            "Nguyễn Văn An",
-            "0912000001",
-            Some(tomorrow.with_year(1990).unwrap()),
-        ),
-        (
-            "Trần Thị Bình",
-            "0912000002",
-            Some(in_five.with_year(1985).unwrap()),
-        ),
-        ("Lê Văn Cường", "0912000003", None),
-    ] {
-        let mut body = json!({"name": name, "mobile": mobile, "type": "customer"});
-        if let Some(b) = birthday {
-            body["birthday"] = json!(b.format("%Y-%m-%d").to_string());
-        }
-        api.ok(Method::POST, "/api/customer/customer", &t, Some(body))
-            .await;
-    }
-    let saved = api
-        .ok(Method::POST, "/api/automation/automation", &t, Some(json!({
-            "title": "Chúc mừng sinh nhật", "type": "in", "frequency": "daily", "is_active": true,
-            "component_id": 11, "filter": [],
-            "scheduler": {"frequency_type": "D", "run_at": "09:00", "run_before_day": 1},
-            "tasks": [{"type": "send_sms", "details": {"recipient_type": "contact",
-                       "message": "Chuc mung sinh nhat {{cus_name}} ngay mai!"}}]
-        })))
-        .await;
-    let id = saved["data"]["id"].as_i64().unwrap();
-    // Leads' birthdays (component 14): a lead born tomorrow, one in five days.
-    for (name, mobile, birthday) in [
-        (
-            "Đỗ Thị Hoa",
-            "0912000004",
-            tomorrow.with_year(1995).unwrap(),
-        ),
-        (
-            "Vũ Văn Khoa",
-            "0912000005",
-            in_five.with_year(1992).unwrap(),
-        ),
-    ] {
-        api.ok(
-            Method::POST,
-            "/api/contact/contact",
-            &t,
-            Some(json!({"name": name, "mobile": mobile,
-                        "birthday": birthday.format("%Y-%m-%d").to_string()})),
-        )
-        .await;
-    }
-    let leads = api
-        .ok(
-            Method::POST,
-            "/api/automation/automation",
-            &t,
-            Some(json!({
-                "title": "Sinh nhật khách tiềm năng", "is_active": 1, "component_id": 14,
-                "scheduler": {"frequency_type": "D", "run_at": "09:00", "run_before_day": 1},
-                "tasks": [{"type": "send_sms", "details": {"message": "Chuc mung {{cus_name}}!"}}]
-            })),
-        )
-        .await;
-    let leads = leads["data"]["id"].as_i64().unwrap();
-
-    // 09:00 the day before An's and Hoa's birthdays: one SMS each, to them.
-    api.advance(wait + 60).await;
-    let mut calls = gw.wait(2).await;
-    assert_eq!(calls.len(), 2, "{calls:?}");
-    calls.sort_by_key(|c| c["Phone"].as_str().unwrap().to_owned());
-    assert_eq!(calls[1]["Phone"], json!("84912000004"), "{}", calls[1]);
-    assert!(
-        calls[1]["Content"].as_str().unwrap().contains("Do Thi Hoa"),
-        "{}",
-        calls[1]
-    );
-    assert_eq!(calls[0]["Phone"], json!("84912000001"), "{}", calls[0]);
-    assert!(
-        calls[0]["Content"]
-            .as_str()
-            .unwrap()
-            .contains("Nguyen Van An"),
-        "{}",
-        calls[0]
-    );
-    let t = api.token(&cid, &secret).await;
-    let runs = api
-        .runs_until(&t, id, |r| r.len() == 1 && r[0]["state"] == json!("done"))
-        .await;
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    assert!(
-        runs[0]["run"]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!("/{}", fire_day.format("%Y"))),
-        "{runs:?}"
-    );
-
-    let runs = api
-        .runs_until(&t, leads, |r| {
-            r.len() == 1 && r[0]["state"] == json!("done")
-        })
-        .await;
-    assert!(
-        runs[0]["record"].as_str().unwrap().starts_with("lead:"),
-        "{runs:?}"
-    );
-
-    // The next day nobody's birthday is tomorrow; An and Hoa are not sent again.
-    api.advance(86_400).await;
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assert_eq!(gw.calls().len(), 2, "{:?}", gw.calls());
-
-    // A year after the first: An and Hoa again, once each.
-    api.advance(364 * 86_400).await;
-    let calls = gw.wait(4).await;
-    assert_eq!(calls.len(), 4, "{calls:?}");
-    let mut again: Vec<&str> = calls[2..]
-        .iter()
-        .map(|c| c["Phone"].as_str().unwrap())
-        .collect();
-    again.sort_unstable();
-    assert_eq!(again, ["84912000001", "84912000004"]);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(gw.calls().len(), 4);
-
-    // Edited into an event trigger, it leaves no schedule behind.
-    let name = format!("automation:{id}");
-    let names = || async {
-        common::process::run_json(&db, &["jobs", "schedules", "--json"])
-            .await
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["name"].as_str().unwrap().to_owned())
-            .collect::<Vec<_>>()
-    };
-    assert!(names().await.contains(&name));
-    let t = api.token(&cid, &secret).await;
-    api.ok(
-        Method::PUT,
-        &format!("/api/automation/automation/{id}"),
-        &t,
-        Some(json!({"title": "Khách mới", "is_active": true, "component_id": 1, "tasks": []})),
-    )
-    .await;
-    assert!(!names().await.contains(&name));
-    drop(child);
-    db.drop_db().await;
-}
-
-#[tokio::test]
-async fn birthday_once_a_year_sqlite() {
-    birthday_once_a_year(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn birthday_once_a_year_postgres() {
-    birthday_once_a_year(Backend::Postgres).await;
-}
-
 #[tokio::test]
 async fn new_lead_zns_then_email_sqlite() {
     new_lead_zns_then_email(Backend::Sqlite).await;
@@ -613,7 +309,7 @@ async fn crm_actions(backend: Backend) {
         return;
     };
     let smtp = Smtp::start().await;
-    let (child, printed, base) = serve_with(node(&db)).await;
+    let (child, printed, base) = serve_with(clocked(&db)).await;
     let api = Api {
         http: reqwest::Client::new(),
         base,

@@ -34,6 +34,8 @@ pub const COMPONENTS: &[(i64, &str, &str, &str)] = &[
     (13, "Auto_011", "contacts", "lead.created"),
     (14, "Auto_016", "contacts", "date.lead_birthday"),
     (15, "Auto_017", "contacts", "date.lead_created_at"),
+    (16, "Auto_018", "transactions", "date.order_date"),
+    (17, "Auto_019", "transactions", "date.order_due_date"),
     (18, "Auto_013", "transactions", "order.created"),
 ];
 

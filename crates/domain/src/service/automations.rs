@@ -105,6 +105,15 @@ fn lead_subject(l: &Lead) -> Subject {
     s
 }
 
+/// An order's run reaches its customer; the record is the order, once per order.
+fn order_subject(c: &Customer, o: &crate::sales::Order) -> Subject {
+    Subject {
+        record: format!("order:{}", o.seq),
+        id: Some(o.id.0),
+        ..customer_subject(c)
+    }
+}
+
 fn fill_values(s: &mut Subject, r: &crate::campaign::Recipient) {
     for (k, v) in [
         ("name", &r.name),
@@ -342,6 +351,26 @@ impl Crm {
                         (l.seq, matches(date).then(|| lead_subject(l)))
                     })
                     .collect()
+            } else if flow.trigger.starts_with("date.order_") {
+                let orders = self.orders.search(w.at(), tenant, &filter, page).await?;
+                let mut dated = Vec::with_capacity(orders.items.len());
+                for o in &orders.items {
+                    let date = match flow.trigger.as_str() {
+                        "date.order_due_date" => o.data.due_date,
+                        _ => o.data.order_date,
+                    };
+                    // Only a matching order costs a read of its customer.
+                    let subject = match o.data.customer_id.filter(|_| matches(date.map(local))) {
+                        Some(id) => self
+                            .customers
+                            .get(w.at(), tenant, id)
+                            .await?
+                            .map(|c| order_subject(&c, o)),
+                        None => None,
+                    };
+                    dated.push((o.seq, subject));
+                }
+                dated
             } else {
                 let customers = self.customers.search(w.at(), tenant, &filter, page).await?;
                 customers
@@ -461,7 +490,7 @@ impl Crm {
                     .get_at::<crate::sales::Order>(At::Work(w), actor, crate::ids::OrderId(id))
                     .await?;
                 let customer = self.customer_of(w, actor, o.data.customer_id).await?;
-                of_customer(customer, format!("order:{}", o.seq))
+                customer.map(|c| order_subject(&c, &o))
             }
             _ => None,
         })

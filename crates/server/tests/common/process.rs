@@ -1,12 +1,13 @@
 //! The `crm` binary as a process: started on a test database, read until it listens.
 
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use serde_json::Value;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
 
 use super::TestDb;
 
@@ -69,4 +70,112 @@ pub fn printed_value(lines: &[String], label: &str) -> String {
         .next()
         .unwrap()
         .to_owned()
+}
+
+/// `crm` with fast job polling and the test clock (`POST /crm/v1/test/clock`), for the tests of
+/// schedules and delays.
+pub fn clocked(db: &TestDb) -> Command {
+    let mut c = crm(db);
+    c.env("CRM_WORKERS", "2")
+        .env("CRM_JOB_POLL_MS", "50")
+        .env("CRM_JOB_BACKOFF_MS", "50")
+        .env("CRM_TEST_CLOCK", "true")
+        .env("CRM_WEBHOOK_ALLOW_PRIVATE", "true");
+    c
+}
+
+/// The API of a server started as a process, for the tests that restart it or move its clock.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn ok(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+        let (st, b) = self.call(method, path, token, body).await;
+        assert_eq!(st, StatusCode::OK, "{path}: {b}");
+        b
+    }
+
+    pub async fn token(&self, id: &str, secret: &str) -> String {
+        let r: Value = self
+            .http
+            .post(format!("{}/api/v1/auth/get-token-for-develop", self.base))
+            .json(&json!({"clientId": id, "clientSecret": secret}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["data"]["accessToken"].as_str().unwrap().to_owned()
+    }
+
+    /// A token for the client the server printed when it created the tenant.
+    pub async fn printed_token(&self, printed: &[String]) -> String {
+        self.token(
+            &printed_value(printed, "client_id:"),
+            &printed_value(printed, "client_secret:"),
+        )
+        .await
+    }
+
+    pub async fn advance(&self, seconds: i64) {
+        let r = self
+            .http
+            .post(format!("{}/crm/v1/test/clock", self.base))
+            .json(&json!({ "advance_seconds": seconds }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
+    /// The automation's step runs once `done` holds for them (or 15 s pass).
+    pub async fn runs_until(
+        &self,
+        token: &str,
+        id: i64,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let b = self
+                .ok(
+                    Method::GET,
+                    &format!("/crm/v1/automations/{id}/runs"),
+                    token,
+                    None,
+                )
+                .await;
+            let list = b["data"].as_array().unwrap().clone();
+            if done(&list) || Instant::now() > deadline {
+                return list;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
