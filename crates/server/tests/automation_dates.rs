@@ -1,7 +1,8 @@
 //! Date triggers, on both backends, with the server's clock moved forward rather than slept: a
 //! birthday automation sends once a year to exactly the matching customers and leads, and is
 //! evaluated at 09:00 in the tenant's zone; order dates (placed N days ago, due in N days)
-//! reach the order's customer once per order.
+//! reach the order's customer once per order; a one-off moved before it fired runs once, at
+//! its new moment.
 
 #![allow(clippy::unwrap_used)]
 
@@ -349,4 +350,87 @@ async fn order_dates_sqlite() {
 #[tokio::test]
 async fn order_dates_postgres() {
     order_dates(Backend::Postgres).await;
+}
+
+/// A one-off date trigger (`frequency_type` `O`) runs once at its `run_at`; moved to the next
+/// day before it fired, the first moment passes with nothing sent and the new one sends.
+async fn one_off_moved(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let gw = FakeGateway::start().await;
+    let (child, printed, base) = serve_with(clocked(&db)).await;
+    let api = Api {
+        http: reqwest::Client::new(),
+        base,
+    };
+    let t = api.printed_token(&printed).await;
+    use reqwest::Method;
+    api.ok(Method::PUT, "/crm/v1/channels/sms", &t,
+        Some(json!({"settings": {"api_url": gw.url, "api_key": "k", "secret_key": "s", "brandname": "HOAMAI"}}))).await;
+    let (wait, fire_day) = until_nine(chrono::Utc::now());
+    let next_day = fire_day.succ_opt().unwrap();
+    for (name, mobile, born) in [
+        ("Mai Văn Đức", "0912000021", fire_day),
+        ("Lý Thị Em", "0912000022", next_day),
+    ] {
+        let birthday = born.with_year(1991).unwrap().format("%Y-%m-%d").to_string();
+        api.ok(
+            Method::POST,
+            "/api/customer/customer",
+            &t,
+            Some(json!({"name": name, "mobile": mobile, "type": "customer", "birthday": birthday})),
+        )
+        .await;
+    }
+    let body = |day: chrono::NaiveDate| {
+        json!({
+            "title": "Sinh nhật hôm nay", "is_active": 1, "component_id": 11,
+            "scheduler": {"frequency_type": "O", "run_at": format!("{day}T09:00:00"),
+                          "run_before_day": 0},
+            "tasks": [{"type": "send_sms", "details": {"message": "Chuc mung {{cus_name}}"}}]
+        })
+    };
+    let saved = api
+        .ok(
+            Method::POST,
+            "/api/automation/automation",
+            &t,
+            Some(body(fire_day)),
+        )
+        .await;
+    let id = saved["data"]["id"].as_i64().unwrap();
+    api.ok(
+        Method::PUT,
+        &format!("/api/automation/automation/{id}"),
+        &t,
+        Some(body(next_day)),
+    )
+    .await;
+
+    // The first moment: the job it had left finds the automation moved and does nothing.
+    api.advance(wait + 60).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(gw.calls().is_empty(), "{:?}", gw.calls());
+    // The new one: Em's birthday, once.
+    api.advance(86_400).await;
+    let calls = gw.wait(1).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["Phone"], json!("84912000022"), "{}", calls[0]);
+    // A one-off does not come back.
+    api.advance(366 * 86_400).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(gw.calls().len(), 1, "{:?}", gw.calls());
+    drop(child);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn one_off_moved_sqlite() {
+    one_off_moved(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn one_off_moved_postgres() {
+    one_off_moved(Backend::Postgres).await;
 }
