@@ -311,30 +311,30 @@ impl Flow {
         }
         if is_date != self.date.is_some() {
             return bad(
-                "scheduler",
+                "date",
                 "a date trigger needs its schedule, and only a date trigger has one".to_owned(),
             );
         }
         if let Some(d) = &self.date {
             if d.days_before.abs() > 366 {
-                return bad("run_before_day", "at most 366 days".to_owned());
+                return bad("date.days_before", "at most 366 days".to_owned());
             }
             if d.every == Every::Once && d.once_at.is_none() {
                 return bad(
-                    "run_at",
+                    "date.once_at",
                     "a one-off date trigger needs its date and time".to_owned(),
                 );
             }
         }
         if self.steps.len() > MAX_STEPS {
-            return bad("tasks", format!("at most {MAX_STEPS} steps"));
+            return bad("steps", format!("at most {MAX_STEPS} steps"));
         }
         if self.conditions.len() > MAX_CONDITIONS {
-            return bad("filter", format!("at most {MAX_CONDITIONS} conditions"));
+            return bad("conditions", format!("at most {MAX_CONDITIONS} conditions"));
         }
         for s in &self.steps {
             if !(0..=MAX_DELAY_SECS).contains(&s.delay_secs) {
-                return bad("scheduler", "a step's delay is at most a year".to_owned());
+                return bad("steps.delay", "a step's delay is at most a year".to_owned());
             }
             if let Action::Task {
                 subject,
@@ -343,17 +343,17 @@ impl Flow {
             } = &s.action
             {
                 crate::common::required(
-                    "tasks.details.subject",
+                    "steps.subject",
                     Some(subject.clone()),
                     crate::common::SHORT,
                 )?;
                 crate::common::text(
-                    "tasks.details.message",
+                    "steps.description",
                     description.clone(),
                     crate::common::LONG,
                 )?;
                 if !(0..=366).contains(due_days) {
-                    return bad("tasks.details.due_days", "0 to 366 days".to_owned());
+                    return bad("steps.due_days", "0 to 366 days".to_owned());
                 }
             }
             if let Action::LeadStatus {
@@ -362,19 +362,15 @@ impl Flow {
             } = &s.action
             {
                 if status.is_none() && status_text.is_none() {
-                    return bad("tasks.details.status", "is required".to_owned());
+                    return bad("steps.status", "is required".to_owned());
                 }
-                crate::common::int_in("tasks.details.status", *status, 0..=i32::MAX)?;
-                crate::common::text(
-                    "tasks.details.status",
-                    status_text.clone(),
-                    crate::common::SHORT,
-                )?;
+                crate::common::int_in("steps.status", *status, 0..=i32::MAX)?;
+                crate::common::text("steps.status", status_text.clone(), crate::common::SHORT)?;
             }
             if let Some(p) = s.parent {
                 if p == s.id || !self.steps.iter().any(|o| o.id == p) {
                     return bad(
-                        "parent_id",
+                        "steps.parent",
                         format!("step {} follows {p}, which is not a step of it", s.id),
                     );
                 }
@@ -387,7 +383,10 @@ impl Flow {
                 at = at.and_then(|p| self.steps.iter().find(|o| o.id == p)?.parent);
             }
             if at.is_some() {
-                return bad("parent_id", "steps follow each other in a loop".to_owned());
+                return bad(
+                    "steps.parent",
+                    "steps follow each other in a loop".to_owned(),
+                );
             }
         }
         Ok(())

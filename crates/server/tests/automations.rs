@@ -100,7 +100,11 @@ async fn new_lead_zns_then_email(backend: Backend) {
         .collect::<Vec<_>>());
     let mut late = automation(true);
     late["automation"]["tasks"][1]["scheduler"]["frequency_interval"] = json!(367);
-    for (body, what) in [(many, "tasks"), (conditions, "filter"), (late, "scheduler")] {
+    for (body, what) in [
+        (many, "tasks"),
+        (conditions, "filter"),
+        (late, "tasks.scheduler"),
+    ] {
         let (st, b) = api
             .call(Method::POST, "/api/automation/automation", &t, Some(body))
             .await;
@@ -368,10 +372,13 @@ async fn crm_actions(backend: Backend) {
     let mut untitled = body(&seg, staff);
     untitled["automation"]["tasks"][0]["details"]["subject"] = json!("x".repeat(256));
     for (b, field) in [
-        (body(&uuid::Uuid::new_v4().to_string(), staff), "segment_id"),
-        (body(&seg, staff + 1000), "recipient_id"),
-        (body("not-an-id", staff), "segment_id"),
-        (late, "due_days"),
+        (
+            body(&uuid::Uuid::new_v4().to_string(), staff),
+            "tasks.details.segment_id",
+        ),
+        (body(&seg, staff + 1000), "tasks.details.recipient_id"),
+        (body("not-an-id", staff), "tasks.details.segment_id"),
+        (late, "tasks.details.due_days"),
         (untitled, "tasks.details.subject"),
     ] {
         let (st, got) = api

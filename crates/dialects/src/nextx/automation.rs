@@ -229,13 +229,13 @@ fn delay(scheduler: Option<&Value>) -> Result<i64, NxError> {
         Some("W") => 7 * 86_400,
         Some(other) => {
             return Err(bad(
-                "scheduler.run_after_type",
+                "tasks.scheduler.run_after_type",
                 format!("'{other}' is not one of M (minutes), H, D, W"),
             ))
         }
     };
     if !(0..=crm_domain::automation::MAX_DELAY_SECS / unit).contains(&n) {
-        return Err(bad("scheduler", "a task's delay is at most a year"));
+        return Err(bad("tasks.scheduler", "a task's delay is at most a year"));
     }
     Ok(n * unit)
 }
@@ -424,6 +424,30 @@ pub(super) fn flow(m: &Map<String, Value>, tz: chrono_tz::Tz) -> Result<Option<F
         steps: steps(m)?,
         date,
     };
-    flow.validate()?;
+    flow.validate()
+        .map_err(|e| NxError::from(e.map_field(wire_field)))?;
     Ok(Some(flow))
+}
+
+/// NextX's name for a field of the domain's flow, in a validation error.
+pub(super) fn wire_field(field: &str) -> Option<String> {
+    Some(
+        match field {
+            "date" => "scheduler",
+            "date.days_before" => "scheduler.run_before_day",
+            "date.once_at" => "scheduler.run_at",
+            "steps" => "tasks",
+            "conditions" => "filter",
+            "steps.delay" => "tasks.scheduler",
+            "steps.subject" => "tasks.details.subject",
+            "steps.description" => "tasks.details.message",
+            "steps.due_days" => "tasks.details.due_days",
+            "steps.status" => "tasks.details.status",
+            "steps.parent" => "tasks.parent_id",
+            "steps.staff" => "tasks.details.recipient_id",
+            "steps.segment_id" => "tasks.details.segment_id",
+            _ => return None,
+        }
+        .to_owned(),
+    )
 }

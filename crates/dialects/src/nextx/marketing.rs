@@ -338,7 +338,8 @@ pub(super) async fn save(
         let flow = super::automation::flow(&m, actor.time_zone)?;
         s.crm
             .save_automation(actor, id, name, Value::Object(m).to_string(), flow.as_ref())
-            .await?
+            .await
+            .map_err(|e| e.map_field(super::automation::wire_field))?
     } else {
         let plan = Some(super::sends::plan(kind, &m, actor)?);
         s.crm

@@ -261,7 +261,7 @@ impl Crm {
                 }
                 if !staff.iter().flatten().any(|u| u.id == *user) {
                     return Err(DomainError::validation(
-                        "tasks.details.recipient_id",
+                        "steps.staff",
                         format!("staff user {user} does not exist"),
                     ));
                 }
@@ -274,7 +274,7 @@ impl Crm {
                     .is_none()
                 {
                     return Err(DomainError::validation(
-                        "tasks.details.segment_id",
+                        "steps.segment_id",
                         format!("segment {segment_id} does not exist"),
                     ));
                 }
