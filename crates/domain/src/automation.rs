@@ -55,6 +55,8 @@ pub const TRIGGER_EVENTS: &[&str] = &[
     "opportunity.updated",
     "order.created",
     "order.approved",
+    "sale.created",
+    "sale.paid",
     "ticket.created",
     "ticket.updated",
 ];

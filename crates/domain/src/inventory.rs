@@ -61,6 +61,17 @@ impl Category {
     }
 }
 
+/// How one document is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKey<'a> {
+    /// Its number (`DocId`).
+    Seq(DocId),
+    /// Its id (what events name).
+    Uuid(uuid::Uuid),
+    /// Its invoice number.
+    Invoice(&'a str),
+}
+
 /// Which document moved stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocKind {

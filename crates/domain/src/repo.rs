@@ -465,20 +465,34 @@ pub trait DocStore: Send + Sync {
         doc: crate::inventory::Doc,
         moves: Vec<crate::inventory::Move>,
     ) -> DomainResult<crate::inventory::Doc>;
+    /// One document of kind `kind`, found by `key`.
+    async fn doc_by(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        kind: crate::inventory::DocKind,
+        key: crate::inventory::DocKey<'_>,
+    ) -> DomainResult<Option<crate::inventory::Doc>>;
     async fn doc(
         &self,
         at: At<'_>,
         tenant: TenantId,
         kind: crate::inventory::DocKind,
         id: DocId,
-    ) -> DomainResult<Option<crate::inventory::Doc>>;
+    ) -> DomainResult<Option<crate::inventory::Doc>> {
+        self.doc_by(at, tenant, kind, crate::inventory::DocKey::Seq(id))
+            .await
+    }
     async fn doc_by_invoice(
         &self,
         at: At<'_>,
         tenant: TenantId,
         kind: crate::inventory::DocKind,
         invoice: &str,
-    ) -> DomainResult<Option<crate::inventory::Doc>>;
+    ) -> DomainResult<Option<crate::inventory::Doc>> {
+        self.doc_by(at, tenant, kind, crate::inventory::DocKey::Invoice(invoice))
+            .await
+    }
     /// Newest first.
     async fn docs(
         &self,

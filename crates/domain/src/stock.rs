@@ -213,6 +213,10 @@ impl Crm {
         }
         self.emit(&mut w, actor, "sale", "created", doc.uuid)
             .await?;
+        // Sales are paid when they are made (they are not edited afterwards).
+        if doc.payment_status() == "paid" {
+            self.emit(&mut w, actor, "sale", "paid", doc.uuid).await?;
+        }
         self.warn_low_stock(&mut w, actor, &doc, &left).await?;
         w.commit().await?;
         Ok(doc)

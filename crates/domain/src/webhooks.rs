@@ -52,6 +52,7 @@ pub const EVENTS: &[&str] = &[
     "activity.updated",
     "activity.deleted",
     "sale.created",
+    "sale.paid",
     "purchase.created",
     "return.created",
     "stock.low",

@@ -16,7 +16,7 @@ use common::process::{clocked, printed_value, serve_with, Api};
 use common::smtp::Smtp;
 use common::zalo::FakeZalo;
 use common::{Backend, TestDb};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 /// E43's documented body (the Postman wrapper included), with a ZNS step now and an e-mail
@@ -68,7 +68,6 @@ async fn new_lead_zns_then_email(backend: Backend) {
         printed_value(&printed, "client_secret:"),
     );
     let t = api.token(&cid, &secret).await;
-    use reqwest::Method;
     api.ok(
         Method::PUT,
         "/crm/v1/channels/zns",
@@ -324,7 +323,6 @@ async fn crm_actions(backend: Backend) {
             &printed_value(&printed, "client_secret:"),
         )
         .await;
-    use reqwest::Method;
     api.ok(Method::PUT, "/crm/v1/channels/email", &t,
         Some(json!({"settings": {"smtp_url": format!("smtp://127.0.0.1:{}", smtp.port), "tls": "none",
                                  "from": "cskh@hoamai.vn", "from_name": "Hoa Mai"}}))).await;
@@ -525,4 +523,118 @@ async fn crm_actions_sqlite() {
 #[tokio::test]
 async fn crm_actions_postgres() {
     crm_actions(Backend::Postgres).await;
+}
+
+/// A NextX sale paid in full (component 20, `sale.paid`) enrolls its customer at once; a sale
+/// paid in part starts only the `sale.created` automation (component 19).
+async fn paid_sale(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let gw = common::gateway::FakeGateway::start().await;
+    let (child, printed, base) = serve_with(clocked(&db)).await;
+    let api = Api {
+        http: reqwest::Client::new(),
+        base,
+    };
+    let t = api.printed_token(&printed).await;
+    api.ok(Method::PUT, "/crm/v1/channels/sms", &t,
+        Some(json!({"settings": {"api_url": gw.url, "api_key": "k", "secret_key": "s", "brandname": "HOAMAI"}}))).await;
+    let b = api
+        .ok(
+            Method::POST,
+            "/api/branch/branch",
+            &t,
+            Some(json!({"code": "CN1", "name": "Chi nhánh Quận 1", "address": "1 Lê Lợi"})),
+        )
+        .await;
+    let branch = b["data"]["id"].as_i64().unwrap();
+    let product = api.ok(Method::POST, "/api/product/product", &t, Some(json!({
+        "name": "Nước cam ép", "branch_id": branch, "purchase_price": 8000, "sell_price": 12000,
+        "qty_begin_stock": 24, "begin_purchase_price": 8000,
+        "unit": {"unit_base": {"name": "Chai", "is_direct_sell": "true"}, "sub_unit": []}
+    }))).await;
+    let pid = product["id"].as_i64().unwrap();
+    let c = api
+        .ok(
+            Method::POST,
+            "/api/customer/customer",
+            &t,
+            Some(json!({"name": "Đặng Văn Phúc", "mobile": "0912000031", "type": "customer"})),
+        )
+        .await;
+    let customer = c["data"]["id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for (component, message) in [
+        (20, "Cam on {{cus_name}} da thanh toan"),
+        (19, "Don hang moi cua {{cus_name}}"),
+    ] {
+        let saved = api
+            .ok(
+                Method::POST,
+                "/api/automation/automation",
+                &t,
+                Some(
+                    json!({"title": "Sau bán hàng", "is_active": 1, "component_id": component,
+                            "tasks": [{"type": "send_sms", "details": {"message": message}}]}),
+                ),
+            )
+            .await;
+        ids.push(saved["data"]["id"].as_i64().unwrap());
+    }
+    let sale = |paid: i64| {
+        json!({"branch_id": branch, "customer_id": customer,
+               "products": [{"product_id": pid, "quantity": 2, "unit_price": 12000}],
+               "payment": [{"payment_type": "in_come", "method": "cash", "amount": paid}]})
+    };
+    // Part paid: only the sale.created automation.
+    let part = api
+        .ok(Method::POST, "/api/sell/sell", &t, Some(sale(10_000)))
+        .await;
+    assert_eq!(part["data"]["payment_status"], json!("partial"), "{part}");
+    let calls = gw.wait(1).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(
+        calls[0]["Content"]
+            .as_str()
+            .unwrap()
+            .contains("Don hang moi cua Dang Van Phuc"),
+        "{}",
+        calls[0]
+    );
+    // Paid in full: both, each once, about that sale.
+    let full = api
+        .ok(Method::POST, "/api/sell/sell", &t, Some(sale(24_000)))
+        .await;
+    assert_eq!(full["data"]["payment_status"], json!("paid"), "{full}");
+    let calls = gw.wait(3).await;
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    let thanked: Vec<_> = calls
+        .iter()
+        .filter(|c| c["Content"].as_str().unwrap().contains("da thanh toan"))
+        .collect();
+    assert_eq!(thanked.len(), 1, "{calls:?}");
+    assert_eq!(thanked[0]["Phone"], json!("84912000031"));
+    let runs = api.runs_until(&t, ids[0], |r| r.len() == 1).await;
+    let sale_id = full["data"]["id"].as_i64().unwrap();
+    assert_eq!(
+        runs[0]["record"],
+        json!(format!("sale:{sale_id}")),
+        "{runs:?}"
+    );
+    assert_eq!(runs[0]["state"], json!("done"), "{runs:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(gw.calls().len(), 3);
+    drop(child);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn paid_sale_sqlite() {
+    paid_sale(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn paid_sale_postgres() {
+    paid_sale(Backend::Postgres).await;
 }

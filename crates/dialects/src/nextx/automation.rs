@@ -37,6 +37,8 @@ pub const COMPONENTS: &[(i64, &str, &str, &str)] = &[
     (16, "Auto_018", "transactions", "date.order_date"),
     (17, "Auto_019", "transactions", "date.order_due_date"),
     (18, "Auto_013", "transactions", "order.created"),
+    (19, "Auto_020", "transactions", "sale.created"),
+    (20, "Auto_021", "transactions", "sale.paid"),
 ];
 
 /// A date trigger's schedule from the automation's `scheduler`: `frequency_type` `D` (and `F`

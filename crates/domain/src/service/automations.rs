@@ -485,6 +485,28 @@ impl Crm {
                     s
                 })
             }
+            "sale" => {
+                let sale = self
+                    .inventory
+                    .doc_by(
+                        w.at(),
+                        actor.tenant_id,
+                        crate::inventory::DocKind::Sell,
+                        crate::inventory::DocKey::Uuid(id),
+                    )
+                    .await?;
+                match sale {
+                    Some(d) => {
+                        let customer = self.customer_of(w, actor, d.customer_id).await?;
+                        of_customer(customer, format!("sale:{}", d.id.0)).map(|mut s| {
+                            s.values
+                                .insert("total".to_owned(), d.final_total.to_string());
+                            s
+                        })
+                    }
+                    None => None,
+                }
+            }
             "order" => {
                 let o = self
                     .get_at::<crate::sales::Order>(At::Work(w), actor, crate::ids::OrderId(id))

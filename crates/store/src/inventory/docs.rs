@@ -5,7 +5,7 @@ use crate::db::tx;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::ids::{CustomerId, DocId, DocLineId, PlaceId, ProductId, TenantId, UnitId};
-use crm_domain::inventory::{Doc, DocFilter, DocKind, DocLine, Move, Payment};
+use crm_domain::inventory::{Doc, DocFilter, DocKey, DocKind, DocLine, Move, Payment};
 use crm_domain::repo::DocStore;
 use crm_domain::search::{Field, Filter, PageRequest, Value as FilterValue};
 use crm_domain::work::{At, Work};
@@ -490,39 +490,24 @@ impl DocStore for SqlStore {
         Ok(doc)
     }
 
-    async fn doc(
+    async fn doc_by(
         &self,
         at: At<'_>,
         tenant: TenantId,
         kind: DocKind,
-        id: DocId,
+        key: DocKey<'_>,
     ) -> DomainResult<Option<Doc>> {
+        let by = match key {
+            DocKey::Seq(id) => Expr::col(al("seq")).eq(id.0),
+            DocKey::Uuid(id) => Expr::col(al("id")).eq(id),
+            DocKey::Invoice(code) => Expr::col(al("code")).eq(code.trim()),
+        };
         let q = Query::select()
             .columns(DOC_COLUMNS.map(al))
             .from(al("docs"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
             .and_where(Expr::col(al("kind")).eq(kind.code()))
-            .and_where(Expr::col(al("seq")).eq(id.0))
-            .to_owned();
-        let mut conn = self.db.reader(at).await?;
-        let mut exec = conn.exec();
-        let rows: Vec<DocRow> = exec.fetch_all(&q).await.map_err(db_error)?;
-        Ok(load_docs(&mut exec, tenant, rows).await?.pop())
-    }
-
-    async fn doc_by_invoice(
-        &self,
-        at: At<'_>,
-        tenant: TenantId,
-        kind: DocKind,
-        invoice: &str,
-    ) -> DomainResult<Option<Doc>> {
-        let q = Query::select()
-            .columns(DOC_COLUMNS.map(al))
-            .from(al("docs"))
-            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-            .and_where(Expr::col(al("kind")).eq(kind.code()))
-            .and_where(Expr::col(al("code")).eq(invoice.trim()))
+            .and_where(by)
             .to_owned();
         let mut conn = self.db.reader(at).await?;
         let mut exec = conn.exec();
