@@ -152,8 +152,42 @@ fn csv_rows(bytes: &[u8]) -> DomainResult<Sheet> {
     Ok(sheet)
 }
 
+/// Most bytes the parts of an Excel or OpenDocument file (a zip archive) may unpack to, and most
+/// parts: a small file that unpacks to gigabytes (a zip bomb) is refused before it is read.
+pub const MAX_UNPACKED: u64 = 128 * 1024 * 1024;
+pub const MAX_PARTS: usize = 1_000;
+
+/// Checks a zip-based workbook's declared sizes (its central directory) against the limits.
+/// Reading keeps to them: the zip reader stops a part that unpacks past its declared size.
+fn check_unpacked(bytes: &[u8]) -> DomainResult<()> {
+    // Excel 97 (`.xls`) is not a zip archive; its size is the file's.
+    if !bytes.starts_with(b"PK") {
+        return Ok(());
+    }
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| bad(format!("is not a readable workbook: {e}")))?;
+    if archive.len() > MAX_PARTS {
+        return Err(bad(format!("has more than {MAX_PARTS} parts")));
+    }
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let part = archive
+            .by_index_raw(i)
+            .map_err(|e| bad(format!("is not a readable workbook: {e}")))?;
+        total = total.saturating_add(part.size());
+    }
+    if total > MAX_UNPACKED {
+        return Err(bad(format!(
+            "unpacks to more than {} MiB",
+            MAX_UNPACKED / (1024 * 1024)
+        )));
+    }
+    Ok(())
+}
+
 fn workbook_rows(bytes: &[u8]) -> DomainResult<Sheet> {
     use calamine::Reader;
+    check_unpacked(bytes)?;
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| bad(format!("is not a readable workbook: {e}")))?;
     let range = book
@@ -215,6 +249,37 @@ mod tests {
         assert!(read("a.pdf", b"x").is_err());
         assert!(read("a.xlsx", b"not a zip").is_err());
         assert!(read("a.csv", b"\xff\xfe").is_err());
+    }
+
+    /// A zip of `parts` stored parts of a few bytes each.
+    fn archive(parts: usize) -> Vec<u8> {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for i in 0..parts {
+            zip.start_file(format!("xl/part{i}.xml"), stored).unwrap();
+            zip.write_all(b"<x/>").unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn zip_bombs_are_refused_unread() {
+        let e = read("many.xlsx", &archive(MAX_PARTS + 1)).unwrap_err();
+        assert!(e.to_string().contains("parts"), "{e}");
+        // One part declaring 2 GiB in the central directory (a bomb's deflated zeros would).
+        let mut bomb = archive(1);
+        let at = bomb.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+        bomb[at + 24..at + 28].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+        let e = read("bomb.xlsx", &bomb).unwrap_err();
+        assert!(
+            e.to_string().contains("unpacks to more than 128 MiB"),
+            "{e}"
+        );
+        // Within the limits, the archive is read (and is not a workbook).
+        let e = read("small.xlsx", &archive(3)).unwrap_err();
+        assert!(!e.to_string().contains("unpacks"), "{e}");
     }
 
     #[test]
