@@ -9,6 +9,7 @@ pub mod crmtop;
 pub mod guard;
 pub mod nextx;
 pub mod omi;
+pub mod openapi;
 pub mod own;
 pub mod vbot;
 
@@ -25,14 +26,33 @@ pub struct AppState {
     pub send_wait: std::time::Duration,
 }
 
-/// Every dialect's routes on one router.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(crmtop::router())
+/// One OpenAPI document: its stable name (`docs/openapi/<name>.json`), its title in the
+/// Swagger UI's picker, the document.
+pub struct Document {
+    pub name: &'static str,
+    pub title: &'static str,
+    /// Where it is served.
+    pub url: &'static str,
+    pub json: serde_json::Value,
+}
+
+/// Every dialect's routes on one router, and the OpenAPI documents of what they serve.
+pub fn router() -> (Router<AppState>, Vec<Document>) {
+    let mut crmtop_spec = crmtop::spec();
+    let router = Router::new()
+        .merge(crmtop::router(&mut crmtop_spec))
         .merge(nextx::router())
         .merge(vbot::router())
         .merge(omi::router())
-        .merge(own::router())
+        .merge(own::router());
+    let documents = vec![Document {
+        name: "crmtop",
+        title: "CRMTOP",
+        // The URL CRMTOP's doc gives (seed 000, "Quick Links").
+        url: "/swagger/v1/swagger.json",
+        json: crmtop_spec.into_json(),
+    }];
+    (router, documents)
 }
 
 /// The bearer token of a request: `Authorization: Bearer <token>`, or the bare token

@@ -154,6 +154,19 @@ impl std::fmt::Display for Money {
 }
 
 /// On the wire an amount is a JSON number, as every vendor writes it.
+/// On the wire a sum is a JSON number (`12500.5`).
+impl schemars::JsonSchema for Money {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "number"})
+    }
+}
+
 impl serde::Serialize for Money {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(self.to_f64())

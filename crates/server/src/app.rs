@@ -71,13 +71,15 @@ impl App {
                 axum::routing::post(advance_clock).with_state(self.state.crm.clone()),
             );
         }
-        let api = crm_dialects::router()
+        let (api, documents) = crm_dialects::router();
+        let api = api
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(DefaultBodyLimit::max(self.max_body_bytes))
             .layer(axum::middleware::from_fn_with_state(self.limits, guard))
             .with_state(self.state.clone())
-            .merge(health);
+            .merge(health)
+            .merge(crate::openapi::swagger(documents));
         crate::net::bounded(api, self.net)
     }
 

@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod net;
+pub mod openapi;
 
 pub use app::App;
 pub use config::Config;

@@ -4,11 +4,10 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use super::envelope::{Body, CrmtopError, Data};
+use super::envelope::{Body, CrmtopError, Data, Envelope};
 use crate::guard::throttled;
 use crate::AppState;
 use axum::http::StatusCode;
@@ -17,14 +16,30 @@ use crm_domain::DomainError;
 
 const TOKEN_PATH: &str = "/api/v1/auth/get-token-for-develop";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(TOKEN_PATH, post(token))
-        .route("/api/v1/auth/refresh-token", post(refresh))
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
+    use crate::openapi::{Api, Op};
+    use axum::routing::MethodFilter;
+    Api::new(spec)
+        .route::<TokenIn, Envelope<TokenOut>, _, _>(
+            MethodFilter::POST,
+            TOKEN_PATH,
+            Op::anonymous("Auth", "A token pair for a client id and secret"),
+            token,
+        )
+        .route::<RefreshIn, Envelope<TokenOut>, _, _>(
+            MethodFilter::POST,
+            "/api/v1/auth/refresh-token",
+            Op::anonymous(
+                "Auth",
+                "A new token pair for a refresh token (ours; it works once)",
+            ),
+            refresh,
+        )
+        .router
 }
 
 /// `GetTokenForPublicApiRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct TokenIn {
     #[serde(default)]
@@ -33,7 +48,7 @@ struct TokenIn {
     client_secret: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct RefreshIn {
     #[serde(default)]
@@ -41,7 +56,7 @@ struct RefreshIn {
 }
 
 /// `TokenForPublicApiDto`. `expiration` is the access token's expiry as Unix time in seconds.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct TokenOut {
     access_token: String,

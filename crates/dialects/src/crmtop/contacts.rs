@@ -14,12 +14,12 @@ use super::resource::{ref_filter, routes, text_filter, PageQuery, Resource, Rout
 use crate::body::{guid, lenient_int};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    routes::<Contact>("contact", Routes { get: true })
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
+    routes::<Contact>(spec, "contact", Routes { get: true })
 }
 
 /// `AddOrEditContactRequest`. `customerName` is accepted and ignored (it is the customer's name).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ContactIn {
     #[serde(default, deserialize_with = "guid")]
@@ -79,7 +79,7 @@ impl ContactIn {
 }
 
 /// The `get/{id}` shape (`AddOrEditContactRequest`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ContactOut {
     id: Uuid,
@@ -128,7 +128,7 @@ impl ContactOut {
 }
 
 /// `SearchContactRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ContactSearch {
     #[serde(flatten)]
@@ -146,6 +146,7 @@ pub(super) struct ContactSearch {
 }
 
 impl Resource for Contact {
+    const TAG: &'static str = "Contact";
     type In = ContactIn;
     type Out = ContactOut;
     type Query = ContactSearch;

@@ -13,18 +13,19 @@ use super::resource::{ref_filter, routes, text_filter, PageQuery, Resource, Rout
 use crate::body::{guid, lenient_int};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
     Router::new()
-        .merge(routes::<Customer>("customer", Routes { get: true }))
+        .merge(routes::<Customer>(spec, "customer", Routes { get: true }))
         // Groups have no `get/{id}` in the doc.
         .merge(routes::<CustomerGroup>(
+            spec,
             "customer/group",
             Routes { get: false },
         ))
 }
 
 /// `AddOrEditCustomerRequest`. `groupName` is accepted and ignored: it is the group's name.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct CustomerIn {
     #[serde(default, deserialize_with = "guid")]
@@ -77,7 +78,7 @@ impl From<CustomerIn> for CustomerInput {
 }
 
 /// The `get/{id}` shape (`AddOrEditCustomerRequest`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct CustomerOut {
     id: Uuid,
@@ -121,7 +122,7 @@ impl From<&Customer> for CustomerOut {
 }
 
 /// `SearchCustomerRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct CustomerSearch {
     #[serde(flatten)]
@@ -139,6 +140,7 @@ pub(super) struct CustomerSearch {
 }
 
 impl Resource for Customer {
+    const TAG: &'static str = "Customer";
     type In = CustomerIn;
     type Out = CustomerOut;
     type Query = CustomerSearch;
@@ -174,7 +176,7 @@ impl Resource for Customer {
 }
 
 /// `SaveCustomerGroupRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct GroupIn {
     #[serde(default, deserialize_with = "guid")]
@@ -196,7 +198,7 @@ impl From<GroupIn> for CustomerGroupInput {
 }
 
 /// `CustomerGroupDto`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct GroupOut {
     id: Uuid,
@@ -205,13 +207,14 @@ pub(super) struct GroupOut {
 }
 
 /// `SearchCustomerGroupRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(super) struct GroupSearch {
     #[serde(flatten)]
     page: PageQuery,
 }
 
 impl Resource for CustomerGroup {
+    const TAG: &'static str = "Customer group";
     type In = GroupIn;
     type Out = GroupOut;
     type Query = GroupSearch;

@@ -21,7 +21,8 @@ use crate::body::{parse_ci, BodyError};
 use crate::AppState;
 
 /// The envelope around every CRMTOP response, success or failure.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Envelope_{T}")]
 pub struct Envelope<T> {
     pub success: bool,
     pub code: u16,
@@ -236,8 +237,9 @@ pub fn page_request(number: Option<i64>, size: Option<i64>) -> Result<PageReques
 }
 
 /// CRMTOP's page object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "Page_{T}")]
 pub struct PageDto<T> {
     pub current_page: u32,
     pub total_pages: u64,
@@ -341,7 +343,7 @@ pub fn opt_time(at: Option<DateTime<Utc>>, tz: Tz) -> Option<String> {
 }
 
 /// Audit fields added to every search item.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditDto {
     pub created_by: Option<Uuid>,
@@ -366,7 +368,7 @@ impl AuditDto {
 }
 
 /// Ownership fields, as every CRMTOP record carries them.
-#[derive(Debug, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnershipDto {
     #[serde(default, deserialize_with = "crate::body::guid")]

@@ -155,7 +155,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormWithFiles<T> {
 }
 
 /// A stored file as CRMTOP objects list it; `url` downloads it with the same token.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FileDto {
     pub id: Uuid,

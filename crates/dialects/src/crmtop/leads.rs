@@ -1,7 +1,6 @@
 //! CRMTOP `lead/*` including `lead/convert/{id}` (seed 000, lines 1275-1527).
 
 use axum::extract::{Path, State};
-use axum::routing::get;
 use axum::Router;
 use crm_domain::ids::LeadId;
 use crm_domain::lead::{Lead, LeadInput};
@@ -10,19 +9,34 @@ use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::envelope::{local_time, path_id, AuditDto, Caller, CrmtopError, Data, OwnershipDto};
+use super::envelope::{
+    local_time, path_id, AuditDto, Caller, CrmtopError, Data, Envelope, OwnershipDto,
+};
 use super::resource::{routes, text_filter, PageQuery, Resource, Routes};
 use crate::body::{guid, lenient_int};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    routes::<Lead>("lead", Routes { get: true })
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
+    use crate::openapi::{Api, Op};
+    use axum::routing::MethodFilter as M;
+    let leads = routes::<Lead>(spec, "lead", Routes { get: true });
+    Api::new(spec)
         // A state change on GET, as documented (seed 000, line 1275).
-        .route("/api/v1/lead/convert/{id}", get(convert))
+        .route::<(), Envelope<bool>, _, _>(
+            M::GET,
+            "/api/v1/lead/convert/{id}",
+            Op::bearer(
+                Lead::TAG,
+                "Convert to a customer and a contact (a GET, as documented)",
+            ),
+            convert,
+        )
+        .merge(leads)
+        .router
 }
 
 /// `AddOrEditLeadRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct LeadIn {
     #[serde(default, deserialize_with = "guid")]
@@ -78,7 +92,7 @@ impl From<LeadIn> for LeadInput {
 }
 
 /// The `get/{id}` shape (`AddOrEditLeadRequest`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct LeadOut {
     id: Uuid,
@@ -121,7 +135,7 @@ impl From<&Lead> for LeadOut {
 }
 
 /// `SearchLeadDto`: the record, its conversion state and audit fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct LeadItem {
     #[serde(flatten)]
@@ -135,7 +149,7 @@ pub(super) struct LeadItem {
 }
 
 /// `SearchLeadRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct LeadSearch {
     #[serde(flatten)]
@@ -149,6 +163,7 @@ pub(super) struct LeadSearch {
 }
 
 impl Resource for Lead {
+    const TAG: &'static str = "Lead";
     type In = LeadIn;
     type Out = LeadOut;
     type Query = LeadSearch;

@@ -2,7 +2,6 @@
 //! and 2900-3213).
 
 use axum::extract::{Path, State};
-use axum::routing::{delete, post};
 use axum::Router;
 use crm_domain::list::{
     member_kind, Campaign, CampaignData, ListKind, Member, Segment, SegmentData,
@@ -15,33 +14,62 @@ use uuid::Uuid;
 
 use super::envelope::{
     local_time, opt_time, page_request, parse_time, AuditDto, Body, Caller, CrmtopError, Data,
-    OwnershipDto, PageDto,
+    Envelope, OwnershipDto, PageDto,
 };
 use super::resource::{int_filter, routes, PageQuery, Resource, Routes};
 use crate::body::{guid, lenient_int, lenient_money, lenient_num};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(routes::<Segment>("segment", Routes { get: true }))
-        .route("/api/v1/segment/member/add", post(segment_member_add))
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
+    use crate::openapi::{Api, Op};
+    use axum::routing::MethodFilter as M;
+    let segments = routes::<Segment>(spec, "segment", Routes { get: true });
+    let campaigns = routes::<Campaign>(spec, "campaign", Routes { get: true });
+    Api::new(spec)
+        .route::<MemberAdd, Envelope<bool>, _, _>(
+            M::POST,
+            "/api/v1/segment/member/add",
+            Op::bearer(Segment::TAG, "Add members"),
+            segment_member_add,
+        )
         // A delete on POST with a body, as documented (seed 000, line 3041).
-        .route("/api/v1/segment/member/delete", post(segment_member_delete))
-        .route("/api/v1/segment/member/search", post(segment_member_search))
-        .merge(routes::<Campaign>("campaign", Routes { get: true }))
-        .route("/api/v1/campaign/member/add", post(campaign_member_add))
-        .route(
+        .route::<MemberDelete, Envelope<bool>, _, _>(
+            M::POST,
+            "/api/v1/segment/member/delete",
+            Op::bearer(Segment::TAG, "Remove members (a POST, as documented)"),
+            segment_member_delete,
+        )
+        .route::<MemberSearch, Envelope<PageDto<MemberDto>>, _, _>(
+            M::POST,
+            "/api/v1/segment/member/search",
+            Op::bearer(Segment::TAG, "Search members"),
+            segment_member_search,
+        )
+        .route::<MemberAdd, Envelope<bool>, _, _>(
+            M::POST,
+            "/api/v1/campaign/member/add",
+            Op::bearer(Campaign::TAG, "Add members"),
+            campaign_member_add,
+        )
+        .route::<(), Envelope<bool>, _, _>(
+            M::DELETE,
             "/api/v1/campaign/member/delete/{id}",
-            delete(campaign_member_delete),
+            Op::bearer(Campaign::TAG, "Remove a member"),
+            campaign_member_delete,
         )
-        .route(
+        .route::<MemberSearch, Envelope<PageDto<MemberDto>>, _, _>(
+            M::POST,
             "/api/v1/campaign/member/search",
-            post(campaign_member_search),
+            Op::bearer(Campaign::TAG, "Search members"),
+            campaign_member_search,
         )
+        .merge(segments)
+        .merge(campaigns)
+        .router
 }
 
 /// `AddOrEditSegmentRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct SegmentIn {
     #[serde(default, deserialize_with = "guid")]
@@ -53,7 +81,7 @@ pub(super) struct SegmentIn {
 }
 
 /// `SearchSegmentDto`: what `get/{id}` and search items are.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct SegmentDto {
     id: Uuid,
@@ -65,13 +93,14 @@ pub(super) struct SegmentDto {
     created_on: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(super) struct SegmentSearch {
     #[serde(flatten)]
     page: PageQuery,
 }
 
 impl Resource for Segment {
+    const TAG: &'static str = "Segment";
     type In = SegmentIn;
     type Out = SegmentDto;
     type Query = SegmentSearch;
@@ -109,7 +138,7 @@ impl Resource for Segment {
 }
 
 /// `SaveCampaignRequest`, both ways.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct CampaignDto {
     #[serde(default, deserialize_with = "guid")]
@@ -143,7 +172,7 @@ pub(super) struct CampaignDto {
 }
 
 /// `SearchCampaignDto`: the campaign, its member count and audit fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct CampaignItem {
     #[serde(flatten)]
@@ -153,7 +182,7 @@ pub(super) struct CampaignItem {
     audit: AuditDto,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct CampaignSearch {
     #[serde(flatten)]
@@ -165,6 +194,7 @@ pub(super) struct CampaignSearch {
 }
 
 impl Resource for Campaign {
+    const TAG: &'static str = "Campaign";
     type In = CampaignDto;
     type Out = CampaignDto;
     type Query = CampaignSearch;
@@ -232,7 +262,7 @@ impl Resource for Campaign {
 
 /// `AddSegMemberRequest` / `SaveCampMemberRequest` (the list id under either name).
 /// `maktReports` (item shape undocumented) is accepted and ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct MemberAdd {
     #[serde(default, deserialize_with = "guid")]
@@ -249,7 +279,7 @@ struct MemberAdd {
 }
 
 /// `DeleteSegMemberRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct MemberDelete {
     #[serde(default, deserialize_with = "guid")]
@@ -259,7 +289,7 @@ struct MemberDelete {
 }
 
 /// `SearchSegMemberRequest` / `SearchCampMemberRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct MemberSearch {
     #[serde(flatten)]
@@ -274,7 +304,7 @@ struct MemberSearch {
 
 /// `SearchSegMemberDto` / `SearchCampMemberDto`: the row id (what delete takes), the list,
 /// the member's type and record id, its current name, phone and e-mail, and when it was added.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct MemberDto {
     id: crm_domain::ids::MemberId,

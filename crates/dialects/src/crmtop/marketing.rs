@@ -4,7 +4,6 @@
 //! Create and update are multipart: fields in the query (or form), the file as `FormFile`.
 
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::routing::{delete, get, post, put};
 use axum::Router;
 use crm_domain::files::{FileOwner, Upload};
 use crm_domain::marketing::{
@@ -18,35 +17,82 @@ use uuid::Uuid;
 
 use super::envelope::{
     body_id, local_time, opt_time, parse_time, path_id, AuditDto, Body, Caller, CrmtopError, Data,
-    PageDto,
+    Envelope, PageDto,
 };
 use super::form::{file_url, FileDto, FormWithFiles};
 use super::resource::{find, int_filter, PageQuery, Resource, WithAudit};
 use crate::body::{guid, lenient_int, lenient_money};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/maktemail/create", post(create::<EmailCampaign>))
-        .route("/api/v1/maktemail/update", put(update::<EmailCampaign>))
-        .route("/api/v1/maktzalo/create", post(create::<ZaloCampaign>))
-        .route("/api/v1/maktzalo/update", put(update::<ZaloCampaign>))
-        .layer(DefaultBodyLimit::disable())
-        .route("/api/v1/maktemail/get/{id}", get(get_one::<EmailCampaign>))
-        .route(
-            "/api/v1/maktemail/delete/{id}",
-            delete(remove::<EmailCampaign>),
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
+    use crate::openapi::{Api, Op};
+    use axum::routing::MethodFilter as M;
+    // Multipart forms: fields as query parameters (or text parts), the file as `FormFile`.
+    let forms = Api::new(spec)
+        .form_route::<EmailDto, Envelope<Uuid>, _, _>(
+            M::POST,
+            "/api/v1/maktemail/create",
+            Op::bearer(EmailCampaign::TAG, "Create, with a recipient file"),
+            "FormFile",
+            create::<EmailCampaign>,
         )
-        .route(
-            "/api/v1/maktemail/search",
-            post(search_sent::<EmailCampaign>),
+        .form_route::<EmailDto, Envelope<Uuid>, _, _>(
+            M::PUT,
+            "/api/v1/maktemail/update",
+            Op::bearer(EmailCampaign::TAG, "Update (the id in the fields)"),
+            "FormFile",
+            update::<EmailCampaign>,
         )
-        .route("/api/v1/maktzalo/get/{id}", get(get_one::<ZaloCampaign>))
-        .route(
-            "/api/v1/maktzalo/delete/{id}",
-            delete(remove::<ZaloCampaign>),
+        .form_route::<ZaloDto, Envelope<Uuid>, _, _>(
+            M::POST,
+            "/api/v1/maktzalo/create",
+            Op::bearer(ZaloCampaign::TAG, "Create, with a recipient file"),
+            "FormFile",
+            create::<ZaloCampaign>,
         )
-        .route("/api/v1/maktzalo/search", post(search_sent::<ZaloCampaign>))
+        .form_route::<ZaloDto, Envelope<Uuid>, _, _>(
+            M::PUT,
+            "/api/v1/maktzalo/update",
+            Op::bearer(ZaloCampaign::TAG, "Update (the id in the fields)"),
+            "FormFile",
+            update::<ZaloCampaign>,
+        )
+        .router
+        .layer(DefaultBodyLimit::disable());
+    let api = documented::<EmailCampaign>(Api::new(spec), "maktemail");
+    documented::<ZaloCampaign>(api, "maktzalo")
+        .merge(forms)
+        .router
+}
+
+/// A marketing kind's JSON routes, documented: get, delete, search.
+fn documented<'a, E: Marketing>(
+    api: crate::openapi::Api<'a>,
+    prefix: &str,
+) -> crate::openapi::Api<'a>
+where
+    E::Id: From<Uuid>,
+{
+    use crate::openapi::Op;
+    use axum::routing::MethodFilter as M;
+    api.route::<(), Envelope<WithFile<E::Out>>, _, _>(
+        M::GET,
+        &format!("/api/v1/{prefix}/get/{{id}}"),
+        Op::bearer(E::TAG, "Get by id, with its recipient file"),
+        get_one::<E>,
+    )
+    .route::<(), Envelope<bool>, _, _>(
+        M::DELETE,
+        &format!("/api/v1/{prefix}/delete/{{id}}"),
+        Op::bearer(E::TAG, "Delete"),
+        remove::<E>,
+    )
+    .route::<E::Query, Envelope<PageDto<WithSends<E::Item>>>, _, _>(
+        M::POST,
+        &format!("/api/v1/{prefix}/search"),
+        Op::bearer(E::TAG, "Search, with each campaign's send totals"),
+        search_sent::<E>,
+    )
 }
 
 /// A marketing campaign kind: its file owner and what its file may be.
@@ -180,7 +226,7 @@ where
 
 /// A campaign's send totals (ours; not in the doc): recipients met, and their messages by
 /// state.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct SendTotals {
     recipients: i64,
@@ -210,8 +256,9 @@ impl SendTotals {
 }
 
 /// Search items with their send totals (`null` before a send is planned).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "{T}_WithSends")]
 struct WithSends<T> {
     #[serde(flatten)]
     item: T,
@@ -259,8 +306,9 @@ async fn search_sent<E: Marketing>(
 }
 
 /// The `get/{id}` object: the campaign and, as `formFile`, its stored file (or null).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "{T}_WithFile")]
 struct WithFile<T> {
     #[serde(flatten)]
     record: T,
@@ -299,7 +347,7 @@ async fn remove<E: Marketing>(
 }
 
 /// `AddOrEditMaktEmailRequest` (query parameters / `get/{id}`).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct EmailDto {
     #[serde(default, deserialize_with = "guid")]
@@ -337,7 +385,7 @@ pub(super) struct EmailDto {
 }
 
 /// `SearchMaktEmailRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct EmailSearch {
     #[serde(flatten)]
@@ -349,6 +397,7 @@ pub(super) struct EmailSearch {
 }
 
 impl Resource for EmailCampaign {
+    const TAG: &'static str = "E-mail marketing";
     type In = EmailDto;
     type Out = EmailDto;
     type Query = EmailSearch;
@@ -421,7 +470,7 @@ impl Resource for EmailCampaign {
 }
 
 /// `AddOrEditMaktZaloRequest` (query parameters / `get/{id}`).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ZaloDto {
     #[serde(default, deserialize_with = "guid")]
@@ -471,7 +520,7 @@ pub(super) struct ZaloDto {
 }
 
 /// `SearchMaktZaloRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ZaloSearch {
     #[serde(flatten)]
@@ -481,6 +530,7 @@ pub(super) struct ZaloSearch {
 }
 
 impl Resource for ZaloCampaign {
+    const TAG: &'static str = "Zalo marketing";
     type In = ZaloDto;
     type Out = ZaloDto;
     type Query = ZaloSearch;

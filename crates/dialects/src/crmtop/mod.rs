@@ -21,20 +21,33 @@ use axum::Router;
 use crate::AppState;
 use envelope::CrmtopError;
 
-pub fn router() -> Router<AppState> {
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
     Router::new()
-        .merge(auth::router())
-        .merge(customers::router())
-        .merge(contacts::router())
-        .merge(leads::router())
-        .merge(pipeline::router())
-        .merge(lists::router())
-        .merge(sales::router())
-        .merge(tickets::router())
-        .merge(marketing::router())
+        .merge(auth::router(spec))
+        .merge(customers::router(spec))
+        .merge(contacts::router(spec))
+        .merge(leads::router(spec))
+        .merge(pipeline::router(spec))
+        .merge(lists::router(spec))
+        .merge(sales::router(spec))
+        .merge(tickets::router(spec))
+        .merge(marketing::router(spec))
 }
 
 /// Unknown paths under `/api/v1/` answer in CRMTOP's envelope.
+/// CRMTOP's OpenAPI document, before its routes are added.
+pub fn spec() -> crate::openapi::Spec {
+    let mut spec = crate::openapi::Spec::new(
+        "CRMTOP public API",
+        "CRMTOP's public API as this server speaks it (seed 000): a bearer token from \
+         `POST /api/v1/auth/get-token-for-develop`, every answer in the envelope \
+         `{success, code, message, data, errors, meta}`. Decisions where the vendor's doc is \
+         silent or broken: docs/dialects/crmtop.md.",
+    );
+    spec.errors::<envelope::Envelope<()>>();
+    spec
+}
+
 pub async fn not_found() -> CrmtopError {
     CrmtopError::new(StatusCode::NOT_FOUND, "no such endpoint")
 }

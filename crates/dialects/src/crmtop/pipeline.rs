@@ -2,7 +2,6 @@
 //! 1991-2234 and 3214-3398).
 
 use axum::extract::{Path, State};
-use axum::routing::get;
 use axum::Router;
 use crm_domain::activity::{self, Activity, ActivityData};
 use crm_domain::common::{int_in, Link};
@@ -16,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::envelope::{
-    opt_time, parse_time, path_id, AuditDto, Caller, CrmtopError, Data, OwnershipDto,
+    opt_time, parse_time, path_id, AuditDto, Caller, CrmtopError, Data, Envelope, OwnershipDto,
 };
 use super::resource::{
     date_range, int_filter, ref_filter, routes, text_filter, PageQuery, Resource, Routes, WithAudit,
@@ -24,20 +23,28 @@ use super::resource::{
 use crate::body::{guid, lenient_int, lenient_money, lenient_num};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(routes::<Activity>("activity", Routes { get: true }))
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
+    use crate::openapi::{Api, Op};
+    use axum::routing::MethodFilter as M;
+    let activities = routes::<Activity>(spec, "activity", Routes { get: true });
+    let opportunities = routes::<Opportunity>(spec, "opportunity", Routes { get: true });
+    let templates = routes::<Template>(spec, "template", Routes { get: true });
+    Api::new(spec)
         // A state change on GET, as documented (seed 000, line 237).
-        .route(
+        .route::<(), Envelope<bool>, _, _>(
+            M::GET,
             "/api/v1/activity/status/{id}/{status}",
-            get(activity_status),
+            Op::bearer(Activity::TAG, "Change the status (a GET, as documented)"),
+            activity_status,
         )
-        .merge(routes::<Opportunity>("opportunity", Routes { get: true }))
-        .merge(routes::<Template>("template", Routes { get: true }))
+        .merge(activities)
+        .merge(opportunities)
+        .merge(templates)
+        .router
 }
 
 /// `AddOrEditActivityRequest`, both ways. Link names are the linked records' names.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ActivityDto {
     #[serde(default, deserialize_with = "guid")]
@@ -79,7 +86,7 @@ pub(super) struct ActivityDto {
 }
 
 /// `SearchActivityRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ActivitySearch {
     #[serde(flatten)]
@@ -116,6 +123,7 @@ fn link_parts(link: &Option<Link>) -> (Option<i32>, Option<Uuid>, Option<String>
 }
 
 impl Resource for Activity {
+    const TAG: &'static str = "Activity";
     type In = ActivityDto;
     type Out = ActivityDto;
     type Query = ActivitySearch;
@@ -235,7 +243,7 @@ pub(super) fn parse_status(
 }
 
 /// `AddOrEditOpportunityRequest`, both ways.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct OpportunityDto {
     #[serde(default, deserialize_with = "guid")]
@@ -279,7 +287,7 @@ pub(super) struct OpportunityDto {
 }
 
 /// `SearchOpportunityRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct OpportunitySearch {
     #[serde(flatten)]
@@ -299,6 +307,7 @@ pub(super) struct OpportunitySearch {
 }
 
 impl Resource for Opportunity {
+    const TAG: &'static str = "Opportunity";
     type In = OpportunityDto;
     type Out = OpportunityDto;
     type Query = OpportunitySearch;
@@ -382,7 +391,7 @@ impl Resource for Opportunity {
 }
 
 /// `AddOrEditTemplateRequest`, both ways.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct TemplateDto {
     #[serde(default, deserialize_with = "guid")]
@@ -396,7 +405,7 @@ pub(super) struct TemplateDto {
 }
 
 /// `SearchTemplateDto`: the template, its placeholders and audit fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct TemplateItem {
     #[serde(flatten)]
@@ -407,7 +416,7 @@ pub(super) struct TemplateItem {
 }
 
 /// `SearchTemplateRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct TemplateSearch {
     #[serde(flatten)]
@@ -417,6 +426,7 @@ pub(super) struct TemplateSearch {
 }
 
 impl Resource for Template {
+    const TAG: &'static str = "Template";
     type In = TemplateDto;
     type Out = TemplateDto;
     type Query = TemplateSearch;

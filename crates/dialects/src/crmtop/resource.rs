@@ -3,31 +3,36 @@
 //! Each resource describes its DTOs and filters through [`Resource`].
 
 use axum::extract::{Path, State};
-use axum::routing::{delete, get, post, put};
+use axum::routing::MethodFilter;
 use axum::Router;
 use crm_domain::search::{Field, Filter, Value};
 use crm_domain::service::Managed;
 use crm_domain::Actor;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::envelope::{
-    body_id, page_request, parse_time, path_id, AuditDto, Body, Caller, CrmtopError, Data, PageDto,
+    body_id, page_request, parse_time, path_id, AuditDto, Body, Caller, CrmtopError, Data,
+    Envelope, PageDto,
 };
 use crate::body::lenient_int;
+use crate::openapi::{Api, Op, Spec};
 use crate::AppState;
 
 /// How one CRMTOP resource maps onto a domain record kind.
 pub(super) trait Resource: Managed {
     /// The `AddOrEdit…Request` body of create and update.
-    type In: DeserializeOwned + Send + 'static;
+    type In: DeserializeOwned + JsonSchema + Send + 'static;
     /// The `get/{id}` object.
-    type Out: Serialize + Send + 'static;
+    type Out: Serialize + JsonSchema + Send + 'static;
     /// The `Search…Request` body (with [`PageQuery`] flattened in).
-    type Query: DeserializeOwned + Send + Sync + 'static;
+    type Query: DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// One item of a search page.
-    type Item: Serialize + Send + 'static;
+    type Item: Serialize + JsonSchema + Send + 'static;
+    /// What the doc calls the record, in the OpenAPI document (`Customer`).
+    const TAG: &'static str;
 
     fn id(body: &Self::In) -> Option<Uuid>;
     fn input(body: Self::In, actor: &Actor) -> Result<Self::Input, CrmtopError>;
@@ -39,7 +44,7 @@ pub(super) trait Resource: Managed {
 }
 
 /// The fields every search body starts with.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct PageQuery {
     #[serde(default, deserialize_with = "lenient_int")]
@@ -51,7 +56,8 @@ pub(super) struct PageQuery {
 }
 
 /// A search item: the record's fields followed by its audit fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "{T}_WithAudit")]
 pub(super) struct WithAudit<T> {
     #[serde(flatten)]
     pub record: T,
@@ -64,22 +70,45 @@ pub(super) struct Routes {
     pub get: bool,
 }
 
-pub(super) fn routes<E: Resource>(prefix: &str, which: Routes) -> Router<AppState>
+pub(super) fn routes<E: Resource>(spec: &mut Spec, prefix: &str, which: Routes) -> Router<AppState>
 where
     E::Id: From<Uuid>,
 {
-    let mut r = Router::new()
-        .route(&format!("/api/v1/{prefix}/create"), post(create::<E>))
-        .route(&format!("/api/v1/{prefix}/update"), put(update::<E>))
-        .route(
-            &format!("/api/v1/{prefix}/delete/{{id}}"),
-            delete(remove::<E>),
+    let tag = E::TAG;
+    let mut api = Api::new(spec)
+        .route::<E::In, Envelope<Uuid>, _, _>(
+            MethodFilter::POST,
+            &format!("/api/v1/{prefix}/create"),
+            Op::bearer(tag, "Create"),
+            create::<E>,
         )
-        .route(&format!("/api/v1/{prefix}/search"), post(search::<E>));
+        .route::<E::In, Envelope<Uuid>, _, _>(
+            MethodFilter::PUT,
+            &format!("/api/v1/{prefix}/update"),
+            Op::bearer(tag, "Update (the id in the body)"),
+            update::<E>,
+        )
+        .route::<(), Envelope<bool>, _, _>(
+            MethodFilter::DELETE,
+            &format!("/api/v1/{prefix}/delete/{{id}}"),
+            Op::bearer(tag, "Delete"),
+            remove::<E>,
+        )
+        .route::<E::Query, Envelope<PageDto<E::Item>>, _, _>(
+            MethodFilter::POST,
+            &format!("/api/v1/{prefix}/search"),
+            Op::bearer(tag, "Search, a page at a time"),
+            search::<E>,
+        );
     if which.get {
-        r = r.route(&format!("/api/v1/{prefix}/get/{{id}}"), get(get_one::<E>));
+        api = api.route::<(), Envelope<E::Out>, _, _>(
+            MethodFilter::GET,
+            &format!("/api/v1/{prefix}/get/{{id}}"),
+            Op::bearer(tag, "Get by id"),
+            get_one::<E>,
+        );
     }
-    r
+    api.router
 }
 
 async fn create<E: Resource>(

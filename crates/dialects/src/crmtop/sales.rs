@@ -1,7 +1,6 @@
 //! CRMTOP `product/crm/*` and `order/crm/*` (seed 000, lines 2235-2899).
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
 use axum::Router;
 use crm_domain::ids::{OrderId, ProductId};
 use crm_domain::money::Money;
@@ -15,7 +14,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::envelope::{
-    local_time, opt_time, parse_time, path_id, AuditDto, Body, Caller, CrmtopError, Data,
+    local_time, opt_time, parse_time, path_id, AuditDto, Body, Caller, CrmtopError, Data, Envelope,
 };
 use super::print::{render, Paper};
 use super::resource::{
@@ -24,23 +23,55 @@ use super::resource::{
 use crate::body::{guid, lenient_int, lenient_money, lenient_num};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(routes::<Product>("product/crm", Routes { get: true }))
-        .route("/api/v1/product/crm/unit/create", post(unit_create))
-        .route("/api/v1/product/crm/multi-unit/save", post(multi_unit_save))
-        .route(
-            "/api/v1/product/crm/multi-unit/{product_id}",
-            get(multi_unit_list),
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
+    use crate::openapi::{Api, Op};
+    use axum::routing::MethodFilter as M;
+    let products = routes::<Product>(spec, "product/crm", Routes { get: true });
+    let orders = routes::<Order>(spec, "order/crm", Routes { get: true });
+    Api::new(spec)
+        .route::<UnitIn, Envelope<crm_domain::ids::UnitId>, _, _>(
+            M::POST,
+            "/api/v1/product/crm/unit/create",
+            Op::bearer(Product::TAG, "Create a unit"),
+            unit_create,
         )
-        .merge(routes::<Order>("order/crm", Routes { get: true }))
-        .route("/api/v1/order/crm/approve", post(approve))
-        .route("/api/v1/order/crm/print-8cm", post(print_8cm))
-        .route("/api/v1/order/crm/print-a4", post(print_a4))
+        .route::<MultiUnitIn, Envelope<bool>, _, _>(
+            M::POST,
+            "/api/v1/product/crm/multi-unit/save",
+            Op::bearer(Product::TAG, "Save a product's units and their rates"),
+            multi_unit_save,
+        )
+        .route::<(), Envelope<Vec<ProductUnitDto>>, _, _>(
+            M::GET,
+            "/api/v1/product/crm/multi-unit/{productId}",
+            Op::bearer(Product::TAG, "A product's units"),
+            multi_unit_list,
+        )
+        .route::<ApproveIn, Envelope<bool>, _, _>(
+            M::POST,
+            "/api/v1/order/crm/approve",
+            Op::bearer(Order::TAG, "Approve or reject an order"),
+            approve,
+        )
+        .route::<PrintIn, Envelope<String>, _, _>(
+            M::POST,
+            "/api/v1/order/crm/print-8cm",
+            Op::bearer(Order::TAG, "The order as an 80 mm receipt (HTML)"),
+            print_8cm,
+        )
+        .route::<PrintIn, Envelope<String>, _, _>(
+            M::POST,
+            "/api/v1/order/crm/print-a4",
+            Op::bearer(Order::TAG, "The order as an A4 page (HTML)"),
+            print_a4,
+        )
+        .merge(products)
+        .merge(orders)
+        .router
 }
 
 /// `SaveProductRequest`, both ways. `unitName` is the unit's name.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ProductDto {
     #[serde(default, deserialize_with = "guid")]
@@ -71,13 +102,14 @@ pub(super) struct ProductDto {
     image: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(super) struct ProductSearch {
     #[serde(flatten)]
     page: PageQuery,
 }
 
 impl Resource for Product {
+    const TAG: &'static str = "Product";
     type In = ProductDto;
     type Out = ProductDto;
     type Query = ProductSearch;
@@ -138,7 +170,7 @@ impl Resource for Product {
 }
 
 /// `SaveUnitRequest`: id 0 creates, another id renames that unit.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct UnitIn {
     #[serde(default, deserialize_with = "lenient_int")]
@@ -159,7 +191,7 @@ async fn unit_create(
 
 /// One product unit, both ways. `entityState` is EF Core's: `Deleted` (or 2) removes the
 /// row; anything else keeps it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ProductUnitDto {
     #[serde(default, deserialize_with = "guid")]
@@ -185,7 +217,7 @@ struct ProductUnitDto {
 }
 
 /// `SaveProductMuiltiUnitRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct MultiUnitIn {
     #[serde(default)]
     units: Vec<ProductUnitDto>,
@@ -259,7 +291,7 @@ async fn multi_unit_list(
 
 /// One order line inside `products` (a JSON array, sent as a string as documented, or as
 /// the array itself).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct LineDto {
     #[serde(default, deserialize_with = "guid")]
@@ -287,7 +319,7 @@ struct LineDto {
 }
 
 /// `SaveOrderRequest`, both ways.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct OrderDto {
     #[serde(default, deserialize_with = "guid")]
@@ -328,7 +360,7 @@ pub(super) struct OrderDto {
 }
 
 /// `PagingOrderDto`: the order, its approval and audit fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct OrderItem {
     #[serde(flatten)]
@@ -342,7 +374,7 @@ pub(super) struct OrderItem {
 }
 
 /// `PagingOrderRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct OrderSearch {
     #[serde(flatten)]
@@ -420,6 +452,7 @@ fn lines_json(lines: &[OrderLine]) -> String {
 }
 
 impl Resource for Order {
+    const TAG: &'static str = "Order";
     type In = OrderDto;
     type Out = OrderDto;
     type Query = OrderSearch;
@@ -512,7 +545,7 @@ impl Resource for Order {
 }
 
 /// `ApproveOrderRequest`: `approve: false` rejects. Either decision is taken once.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ApproveIn {
     #[serde(default, deserialize_with = "guid")]
@@ -540,7 +573,7 @@ async fn approve(
 }
 
 /// `CrmPrint8cmOrderRequest` / `CrmPrintA4OrderRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct PrintIn {
     #[serde(default)]
     ids: Vec<String>,

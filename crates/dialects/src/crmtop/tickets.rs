@@ -4,7 +4,7 @@
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::get;
 use axum::Router;
 use crm_domain::files::FileOwner;
 use crm_domain::ids::{FileId, TicketId, TicketTypeId};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::envelope::{
     body_id, local_time, opt_time, page_request, parse_time, path_id, AuditDto, Body, Caller,
-    CrmtopError, Data, OwnershipDto, PageDto,
+    CrmtopError, Data, Envelope, OwnershipDto, PageDto,
 };
 use super::form::{FileDto, FormWithFiles};
 use super::pipeline::parse_status;
@@ -24,31 +24,95 @@ use super::resource::{date_range, int_filter, ref_filter, search, PageQuery, Res
 use crate::body::{guid, lenient_int};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/ticket/create", post(create))
-        .route("/api/v1/ticket/update", put(update))
-        .route("/api/v1/ticket/send/comment", post(send_comment))
-        // Uploads are bounded per file and per request by the form reader instead.
-        .layer(DefaultBodyLimit::disable())
-        .route("/api/v1/ticket/get/{id}", get(get_one))
-        .route("/api/v1/ticket/delete/{id}", delete(remove))
-        .route("/api/v1/ticket/search", post(search::<Ticket>))
-        // A state change on GET, as documented (seed 000, line 3399).
-        .route(
-            "/api/v1/ticket/change/status/{id}/{status}",
-            get(change_status),
+pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
+    use crate::openapi::{Api, Op};
+    use axum::routing::MethodFilter as M;
+    const T: &str = "Ticket";
+    // Multipart forms: fields as query parameters (or text parts), files as `FormFiles`.
+    let forms = Api::new(spec)
+        .form_route::<TicketDto, Envelope<Uuid>, _, _>(
+            M::POST,
+            "/api/v1/ticket/create",
+            Op::bearer(T, "Create, with attachments"),
+            "FormFiles",
+            create,
         )
-        .route("/api/v1/ticket/comment/search", post(comment_search))
-        .route("/api/v1/ticket/type/create", post(type_create))
-        .route("/api/v1/ticket/type/search", post(type_search))
-        .route("/api/v1/ticket/type/{id}", delete(type_delete))
+        .form_route::<TicketDto, Envelope<Uuid>, _, _>(
+            M::PUT,
+            "/api/v1/ticket/update",
+            Op::bearer(T, "Update (the id in the fields), with attachments"),
+            "FormFiles",
+            update,
+        )
+        .form_route::<CommentIn, Envelope<Uuid>, _, _>(
+            M::POST,
+            "/api/v1/ticket/send/comment",
+            Op::bearer(T, "Send a comment, with attachments"),
+            "FormFiles",
+            send_comment,
+        )
+        .router
+        // Uploads are bounded per file and per request by the form reader instead.
+        .layer(DefaultBodyLimit::disable());
+    Api::new(spec)
+        .route::<(), Envelope<TicketOut>, _, _>(
+            M::GET,
+            "/api/v1/ticket/get/{id}",
+            Op::bearer(T, "Get by id, with its attachments"),
+            get_one,
+        )
+        .route::<(), Envelope<bool>, _, _>(
+            M::DELETE,
+            "/api/v1/ticket/delete/{id}",
+            Op::bearer(T, "Delete"),
+            remove,
+        )
+        .route::<TicketSearch, Envelope<PageDto<WithAudit<TicketDto>>>, _, _>(
+            M::POST,
+            "/api/v1/ticket/search",
+            Op::bearer(T, "Search, a page at a time"),
+            search::<Ticket>,
+        )
+        // A state change on GET, as documented (seed 000, line 3399).
+        .route::<(), Envelope<bool>, _, _>(
+            M::GET,
+            "/api/v1/ticket/change/status/{id}/{status}",
+            Op::bearer(T, "Change the status (a GET, as documented)"),
+            change_status,
+        )
+        .route::<CommentSearch, Envelope<PageDto<CommentDto>>, _, _>(
+            M::POST,
+            "/api/v1/ticket/comment/search",
+            Op::bearer(T, "A ticket's comments, a page at a time"),
+            comment_search,
+        )
+        .route::<TypeIn, Envelope<TicketTypeId>, _, _>(
+            M::POST,
+            "/api/v1/ticket/type/create",
+            Op::bearer(T, "Create a ticket type"),
+            type_create,
+        )
+        .route::<TypeSearch, Envelope<PageDto<TypeDto>>, _, _>(
+            M::POST,
+            "/api/v1/ticket/type/search",
+            Op::bearer(T, "Search ticket types"),
+            type_search,
+        )
+        .route::<(), Envelope<bool>, _, _>(
+            M::DELETE,
+            "/api/v1/ticket/type/{id}",
+            Op::bearer(T, "Delete a ticket type"),
+            type_delete,
+        )
+        .merge(forms)
+        .router
+        // An attachment's bytes (ours: the download link of `formFiles`).
         .route("/api/v1/file/{id}", get(download))
 }
 
 /// `AddOrEditTicketRequest`: the query parameters of create/update, and the `get/{id}`
 /// object (with `formFiles` listing the attachments).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct TicketDto {
     #[serde(default, deserialize_with = "guid")]
@@ -92,7 +156,7 @@ pub(super) struct TicketDto {
 }
 
 /// The `get/{id}` object: the ticket and its attachments.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct TicketOut {
     #[serde(flatten)]
@@ -101,7 +165,7 @@ pub(super) struct TicketOut {
 }
 
 /// `SearchTicketRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct TicketSearch {
     #[serde(flatten)]
@@ -135,6 +199,7 @@ pub(super) struct TicketSearch {
 }
 
 impl Resource for Ticket {
+    const TAG: &'static str = "Ticket";
     type In = TicketDto;
     type Out = TicketDto;
     type Query = TicketSearch;
@@ -293,7 +358,7 @@ async fn change_status(
 
 /// The query parameters of `send/comment`. `tenantCode` is accepted; the token decides the
 /// tenant.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CommentIn {
     #[serde(default, deserialize_with = "guid")]
@@ -330,7 +395,7 @@ async fn send_comment(
 }
 
 /// `SearchCommentRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CommentSearch {
     #[serde(flatten)]
@@ -340,7 +405,7 @@ struct CommentSearch {
 }
 
 /// `TicketCommentDto`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CommentDto {
     id: Uuid,
@@ -384,7 +449,7 @@ async fn comment_search(
 }
 
 /// `AddOrEditTicketTypeRequest`: id 0 creates, another id renames that type.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct TypeIn {
     #[serde(default, deserialize_with = "lenient_int")]
@@ -396,7 +461,7 @@ struct TypeIn {
 }
 
 /// `SearchTicketTypeDto`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct TypeDto {
     id: TicketTypeId,
@@ -415,7 +480,7 @@ async fn type_create(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct TypeSearch {
     #[serde(flatten)]
     page: PageQuery,

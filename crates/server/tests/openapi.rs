@@ -1,0 +1,187 @@
+//! The OpenAPI documents and the Swagger UI: served offline at CRMTOP's own URLs, equal to the
+//! files committed under `docs/openapi/` (`CRM_UPDATE_OPENAPI=1` rewrites them), every
+//! documented operation routed, and every endpoint of CRMTOP's catalog documented except the
+//! ones listed below as not yet (a list that must only shrink: a listed endpoint that gets
+//! documented fails the test until it is taken off).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Backend, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// CRMTOP endpoints (catalog-000) served but not yet in the document (none now).
+const NOT_YET: &[&str] = &[];
+
+fn repo_file(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+async fn get_json(app: &TestApp, path: &str) -> Value {
+    let r = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.json().await.unwrap()
+}
+
+/// `(METHOD path)` of every operation of a document.
+fn operations(doc: &Value) -> Vec<(String, String)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            ops.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn crmtop_document_is_served_committed_and_routed() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let served = get_json(&app, "/swagger/v1/swagger.json").await;
+    assert_eq!(served["openapi"], "3.0.3");
+    assert_eq!(served["info"]["title"], "CRMTOP public API");
+    assert_eq!(
+        served["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+
+    // The committed file is what is served.
+    let file = repo_file("docs/openapi/crmtop.json");
+    let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
+    if std::env::var("CRM_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&file, &pretty).unwrap();
+    }
+    let committed = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        committed == pretty,
+        "docs/openapi/crmtop.json differs from the served document; run the test with \
+         CRM_UPDATE_OPENAPI=1 and commit the file"
+    );
+
+    // The token operation: its body and its envelope, as the doc shows them.
+    let token = &served["paths"]["/api/v1/auth/get-token-for-develop"]["post"];
+    assert_eq!(token["security"], serde_json::json!([]));
+    let body = token["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    let body = &served["components"]["schemas"][body.rsplit('/').next().unwrap()];
+    assert!(body["properties"]["clientId"].is_object(), "{body}");
+    assert!(body["properties"]["clientSecret"].is_object(), "{body}");
+    let answer = token["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    let answer = &served["components"]["schemas"][answer.rsplit('/').next().unwrap()];
+    for key in ["success", "code", "message", "data", "errors", "meta"] {
+        assert!(answer["properties"][key].is_object(), "{key}: {answer}");
+    }
+
+    // Every documented operation is routed: without a token, a bearer operation answers 401
+    // and an anonymous one 400 (an empty body), in CRMTOP's envelope; never 404 or 405.
+    let ops = operations(&served);
+    assert!(ops.len() >= 91, "{}", ops.len());
+    for (method, path) in &ops {
+        let concrete = path
+            .replace("{id}", "0193a3c1-0000-7000-8000-000000000001")
+            .replace("{productId}", "0193a3c1-0000-7000-8000-000000000002");
+        let (status, body) = app
+            .call(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                &concrete,
+                None,
+                (method != "GET" && method != "DELETE").then(|| serde_json::json!({})),
+            )
+            .await;
+        let op = &served["paths"][path][method.to_lowercase()];
+        let expected = if op["security"] == serde_json::json!([]) {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(status, expected, "{method} {path}: {body}");
+        assert_eq!(body["success"], false, "{method} {path}: {body}");
+    }
+
+    // CRMTOP's catalog: each endpoint documented, or listed as not yet.
+    let catalog: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(repo_file("crates/server/tests/fixtures/catalog-000.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let documented: Vec<String> = ops.iter().map(|(m, p)| format!("{m} {p}")).collect();
+    let mut missing = Vec::new();
+    for e in &catalog {
+        let key = format!(
+            "{} {}",
+            e["method"].as_str().unwrap(),
+            e["path"].as_str().unwrap()
+        );
+        let listed = NOT_YET.contains(&key.as_str());
+        let done = documented.contains(&key);
+        assert!(
+            !(listed && done),
+            "{key} is documented: take it off NOT_YET"
+        );
+        if !listed && !done {
+            missing.push(key);
+        }
+    }
+    assert!(missing.is_empty(), "not documented: {missing:#?}");
+    for key in NOT_YET {
+        assert!(
+            catalog.iter().any(|e| format!(
+                "{} {}",
+                e["method"].as_str().unwrap(),
+                e["path"].as_str().unwrap()
+            ) == *key),
+            "{key} is not a CRMTOP endpoint"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_offline() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let page = app
+        .http
+        .get(format!("{}/swagger/index.html", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    // Its assets come from the binary, not a CDN.
+    assert!(!html.contains("https://"), "{html}");
+    for asset in [
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "swagger-initializer.js",
+    ] {
+        let r = app
+            .http
+            .get(format!("{}/swagger/{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{asset}");
+        let text = r.text().await.unwrap();
+        if asset == "swagger-initializer.js" {
+            // The picker lists CRMTOP's document at CRMTOP's URL.
+            assert!(text.contains("\"/swagger/v1/swagger.json\""), "{text}");
+            assert!(text.contains("\"CRMTOP\""), "{text}");
+        } else {
+            assert!(text.len() > 10_000, "{asset}: {} bytes", text.len());
+        }
+    }
+    app.stop().await;
+}
