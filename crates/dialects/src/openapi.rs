@@ -79,7 +79,15 @@ impl Spec {
         let params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| {
+                let schema = match name {
+                    "id" if op.int_id => json!({"type": "integer", "format": "int64"}),
+                    "status" => json!({"type": "integer", "format": "int32"}),
+                    "id" | "productId" => json!({"type": "string", "format": "uuid"}),
+                    _ => json!({"type": "string"}),
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
             .collect();
         if !params.is_empty() {
             o.insert("parameters".into(), Value::Array(params));
@@ -188,6 +196,8 @@ pub struct Op {
     pub summary: &'static str,
     pub tag: &'static str,
     pub auth: Auth,
+    /// The path's `{id}` is an integer (else a GUID).
+    pub int_id: bool,
 }
 
 impl Op {
@@ -196,6 +206,14 @@ impl Op {
             summary,
             tag,
             auth: Auth::Bearer,
+            int_id: false,
+        }
+    }
+    /// The path's `{id}` is an integer.
+    pub const fn int_id(self) -> Self {
+        Self {
+            int_id: true,
+            ..self
         }
     }
     pub const fn anonymous(tag: &'static str, summary: &'static str) -> Self {
@@ -203,6 +221,7 @@ impl Op {
             summary,
             tag,
             auth: Auth::Anonymous,
+            int_id: false,
         }
     }
 }

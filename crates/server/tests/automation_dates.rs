@@ -38,18 +38,14 @@ async fn birthday_once_a_year(backend: Backend) {
     };
     let gw = FakeGateway::start().await;
     let (child, printed, base) = serve_with(clocked(&db)).await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base,
-    };
+    let api = Api::at(base);
     let (cid, secret) = (
         printed_value(&printed, "client_id:"),
         printed_value(&printed, "client_secret:"),
     );
     let t = api.token(&cid, &secret).await;
     use reqwest::Method;
-    api.ok(Method::PUT, "/crm/v1/channels/sms", &t,
-        Some(json!({"settings": {"api_url": gw.url, "api_key": "k", "secret_key": "s", "brandname": "HOAMAI"}}))).await;
+    api.sms_to(&t, &gw.url).await;
     // The clock as the server reads it (none moved yet in this process).
     let (wait, fire_day) = until_nine(chrono::Utc::now());
     let tomorrow = fire_day.succ_opt().unwrap();
@@ -224,14 +220,10 @@ async fn order_dates(backend: Backend) {
     };
     let gw = FakeGateway::start().await;
     let (child, printed, base) = serve_with(clocked(&db)).await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base,
-    };
+    let api = Api::at(base);
     let t = api.printed_token(&printed).await;
     use reqwest::Method;
-    api.ok(Method::PUT, "/crm/v1/channels/sms", &t,
-        Some(json!({"settings": {"api_url": gw.url, "api_key": "k", "secret_key": "s", "brandname": "HOAMAI"}}))).await;
+    api.sms_to(&t, &gw.url).await;
     let (wait, fire_day) = until_nine(chrono::Utc::now());
     let day = |n: i64| format!("{}T10:00:00+07:00", fire_day + chrono::Duration::days(n));
     let mut customers = Vec::new();
@@ -360,14 +352,10 @@ async fn one_off_moved(backend: Backend) {
     };
     let gw = FakeGateway::start().await;
     let (child, printed, base) = serve_with(clocked(&db)).await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base,
-    };
+    let api = Api::at(base);
     let t = api.printed_token(&printed).await;
     use reqwest::Method;
-    api.ok(Method::PUT, "/crm/v1/channels/sms", &t,
-        Some(json!({"settings": {"api_url": gw.url, "api_key": "k", "secret_key": "s", "brandname": "HOAMAI"}}))).await;
+    api.sms_to(&t, &gw.url).await;
     let (wait, fire_day) = until_nine(chrono::Utc::now());
     let next_day = fire_day.succ_opt().unwrap();
     for (name, mobile, born) in [

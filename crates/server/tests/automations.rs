@@ -59,10 +59,7 @@ async fn new_lead_zns_then_email(backend: Backend) {
     let zalo = FakeZalo::start().await;
     let smtp = Smtp::start().await;
     let (child, printed, base) = serve_with(clocked(&db)).await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base,
-    };
+    let api = Api::at(base);
     let (cid, secret) = (
         printed_value(&printed, "client_id:"),
         printed_value(&printed, "client_secret:"),
@@ -182,10 +179,7 @@ async fn new_lead_zns_then_email(backend: Backend) {
     // Restart between the steps, then two days pass on the new process's clock.
     drop(child);
     let (child, _, base) = serve_with(clocked(&db)).await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base,
-    };
+    let api = Api::at(base);
     api.advance(2 * 86_400 + 60).await;
     // Two days on, the old access token has expired: a new one from the same client.
     let t = api.token(&cid, &secret).await;
@@ -313,10 +307,7 @@ async fn crm_actions(backend: Backend) {
     };
     let smtp = Smtp::start().await;
     let (child, printed, base) = serve_with(clocked(&db)).await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base,
-    };
+    let api = Api::at(base);
     let t = api
         .token(
             &printed_value(&printed, "client_id:"),
@@ -533,13 +524,9 @@ async fn paid_sale(backend: Backend) {
     };
     let gw = common::gateway::FakeGateway::start().await;
     let (child, printed, base) = serve_with(clocked(&db)).await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base,
-    };
+    let api = Api::at(base);
     let t = api.printed_token(&printed).await;
-    api.ok(Method::PUT, "/crm/v1/channels/sms", &t,
-        Some(json!({"settings": {"api_url": gw.url, "api_key": "k", "secret_key": "s", "brandname": "HOAMAI"}}))).await;
+    api.sms_to(&t, &gw.url).await;
     let b = api
         .ok(
             Method::POST,

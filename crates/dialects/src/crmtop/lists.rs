@@ -54,7 +54,7 @@ pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
         .route::<(), Envelope<bool>, _, _>(
             M::DELETE,
             "/api/v1/campaign/member/delete/{id}",
-            Op::bearer(Campaign::TAG, "Remove a member"),
+            Op::bearer(Campaign::TAG, "Remove a member").int_id(),
             campaign_member_delete,
         )
         .route::<MemberSearch, Envelope<PageDto<MemberDto>>, _, _>(

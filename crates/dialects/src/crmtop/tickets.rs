@@ -101,7 +101,7 @@ pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
         .route::<(), Envelope<bool>, _, _>(
             M::DELETE,
             "/api/v1/ticket/type/{id}",
-            Op::bearer(T, "Delete a ticket type"),
+            Op::bearer(T, "Delete a ticket type").int_id(),
             type_delete,
         )
         .merge(forms)

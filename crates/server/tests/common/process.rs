@@ -134,6 +134,27 @@ impl Api {
         r["data"]["accessToken"].as_str().unwrap().to_owned()
     }
 
+    pub fn at(base: String) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base,
+        }
+    }
+
+    /// Points the tenant's SMS channel at `url` (a test's recording gateway).
+    pub async fn sms_to(&self, token: &str, url: &str) {
+        self.ok(
+            Method::PUT,
+            "/crm/v1/channels/sms",
+            token,
+            Some(
+                json!({"settings": {"api_url": url, "api_key": "k", "secret_key": "s",
+                                     "brandname": "HOAMAI"}}),
+            ),
+        )
+        .await;
+    }
+
     /// A token for the client the server printed when it created the tenant.
     pub async fn printed_token(&self, printed: &[String]) -> String {
         self.token(
