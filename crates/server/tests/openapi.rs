@@ -195,3 +195,64 @@ async fn swagger_ui_is_served_offline() {
     }
     app.stop().await;
 }
+
+/// The Swagger UI in a real browser (Debian's headless Chromium, installed by `.ci/run`): every
+/// operation of CRMTOP's document is listed on the page once its script has run. A screenshot
+/// is kept in `target/test-artifacts/swagger.png`.
+#[tokio::test]
+async fn swagger_ui_lists_every_operation_in_a_browser() {
+    let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var("CRM_TEST_REQUIRE_BROWSER").is_err(),
+            "no Chromium, and CRM_TEST_REQUIRE_BROWSER is set"
+        );
+        eprintln!("skipped: no Chromium here (apt-get install chromium)");
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let served = get_json(&app, "/swagger/v1/swagger.json").await;
+    let page = format!("{}/swagger/index.html", app.base);
+    let chromium = |args: Vec<String>| {
+        let browser = browser.to_owned();
+        async move {
+            let out = tokio::process::Command::new(browser)
+                .args(["--headless", "--no-sandbox", "--disable-gpu"])
+                .arg("--virtual-time-budget=15000")
+                .args(args)
+                .kill_on_drop(true)
+                .output();
+            tokio::time::timeout(std::time::Duration::from_secs(60), out)
+                .await
+                .expect("Chromium took over a minute")
+                .unwrap()
+        }
+    };
+    let out = chromium(vec!["--dump-dom".into(), page.clone()]).await;
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains("CRMTOP public API"), "{dom}");
+    for (method, path) in operations(&served) {
+        assert!(
+            dom.contains(&format!("data-path=\"{path}\"")),
+            "{method} {path} is not listed"
+        );
+    }
+    let shots = repo_file("target/test-artifacts");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("swagger.png");
+    let out = chromium(vec![
+        "--window-size=1280,2000".into(),
+        format!("--screenshot={}", shot.display()),
+        page,
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+    app.stop().await;
+}
