@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::gateway::FakeGateway;
-use common::process::{crm, printed_value, serve_with};
+use common::process::{crm, serve_with, Api};
 use common::{Backend, TestDb};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -37,20 +37,7 @@ async fn killed_mid_campaign(backend: Backend) {
     let gw = FakeGateway::start().await;
     let http = reqwest::Client::new();
     let (mut child, printed, base) = serve_with(node(&db)).await;
-    let (id, secret) = (
-        printed_value(&printed, "client_id:"),
-        printed_value(&printed, "client_secret:"),
-    );
-    let token: Value = http
-        .post(format!("{base}/api/v1/auth/get-token-for-develop"))
-        .json(&json!({"clientId": id, "clientSecret": secret}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["data"]["accessToken"].as_str().unwrap().to_owned();
+    let token = Api::at(base.clone()).printed_token(&printed).await;
     let resp = http
         .put(format!("{base}/crm/v1/channels/sms"))
         .bearer_auth(&token)
