@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::campaigns::{customer_recipient, lead_recipient, render_to};
 use super::Crm;
 use crate::automation::{
-    Action, DateFire, DateRule, Flow, Step, StepJob, StepRun, StepState, Subject, DATE_JOB,
-    STEP_ATTEMPTS, STEP_JOB, TRIGGER_EVENTS,
+    Action, Flow, Step, StepJob, StepRun, StepState, Subject, STEP_ATTEMPTS, STEP_JOB,
+    TRIGGER_EVENTS,
 };
 use crate::common::Actor;
 use crate::customer::Customer;
@@ -19,7 +19,6 @@ use crate::ids::{CustomerId, DefinitionId, TenantId};
 use crate::jobs::NewJob;
 use crate::lead::Lead;
 use crate::messaging::{Channel, Message, SendState};
-use crate::search::{Filter, PageRequest};
 use crate::work::{At, Work};
 
 /// The definition kind automations are stored under.
@@ -30,18 +29,18 @@ pub const AUTOMATION_KIND: &str = "automation";
 pub const MAX_RUNS_OFFSET: u32 = 100_000;
 
 /// One run of one automation, as the steps it reaches see it.
-struct Run<'a> {
-    automation_id: i64,
+pub(super) struct Run<'a> {
+    pub(super) automation_id: i64,
     /// The record and the period it entered in (`lead:12/once`).
-    run_key: String,
-    flow: &'a Flow,
-    subject: &'a Subject,
+    pub(super) run_key: String,
+    pub(super) flow: &'a Flow,
+    pub(super) subject: &'a Subject,
 }
 
 /// Steps that ran within a unit of work, written together by [`Crm::write_reached`], with the
 /// channel settings read for them.
 #[derive(Default)]
-struct Reached {
+pub(super) struct Reached {
     rows: Vec<(StepRun, Option<Message>)>,
     settings: std::collections::HashMap<Channel, crate::messaging::Settings>,
     /// The tenant's staff, read for the first step that sends to one of them.
@@ -72,7 +71,7 @@ fn outcome_of(m: &Message) -> (StepState, String) {
     }
 }
 
-fn customer_subject(c: &Customer) -> Subject {
+pub(super) fn customer_subject(c: &Customer) -> Subject {
     let recipient = customer_recipient(c);
     let mut s = Subject {
         record: format!("customer:{}", c.seq),
@@ -85,7 +84,7 @@ fn customer_subject(c: &Customer) -> Subject {
     s
 }
 
-fn lead_subject(l: &Lead) -> Subject {
+pub(super) fn lead_subject(l: &Lead) -> Subject {
     let recipient = lead_recipient(l);
     let mut s = Subject {
         record: format!("lead:{}", l.seq),
@@ -106,7 +105,7 @@ fn lead_subject(l: &Lead) -> Subject {
 }
 
 /// An order's run reaches its customer; the record is the order, once per order.
-fn order_subject(c: &Customer, o: &crate::sales::Order) -> Subject {
+pub(super) fn order_subject(c: &Customer, o: &crate::sales::Order) -> Subject {
     Subject {
         record: format!("order:{}", o.seq),
         id: Some(o.id.0),
@@ -225,7 +224,7 @@ impl Crm {
 
     /// Enrolls the run's subject when it meets the conditions and has not entered in this
     /// period (the run's key is set here).
-    async fn enroll_subject(
+    pub(super) async fn enroll_subject(
         &self,
         w: &mut Work,
         tenant: TenantId,
@@ -240,193 +239,6 @@ impl Crm {
         run.run_key = format!("{}/{}", run.subject.record, run.flow.repeat.period(now, tz));
         let first = run.flow.first();
         self.reach(w, tenant, &run, first, now, reached).await
-    }
-
-    /// Saves the schedule that evaluates a date trigger (`automation:<id>`), or for a one-off
-    /// the one job that does, in the caller's unit of work.
-    async fn schedule_date_rule(
-        &self,
-        w: &mut Work,
-        actor: &Actor,
-        automation_id: i64,
-        rule: &DateRule,
-    ) -> DomainResult<()> {
-        let payload = serde_json::to_string(&DateFire {
-            automation_id,
-            fired_at: None,
-            cursor: 0,
-        })
-        .map_err(|e| DomainError::Internal(e.into()))?;
-        let now = crate::clock::now();
-        match rule.cron() {
-            Some(cron) => {
-                let schedule = crate::jobs::Schedule {
-                    id: Uuid::now_v7(),
-                    tenant_id: actor.tenant_id,
-                    name: format!("automation:{automation_id}"),
-                    kind: DATE_JOB.to_owned(),
-                    payload,
-                    next_run_at: crate::jobs::next_run(&cron, rule.tz(), now)?,
-                    cron,
-                    time_zone: rule.time_zone.clone(),
-                    created_at: now,
-                };
-                self.jobs.save_schedule(w, &schedule).await?;
-                let signal = self.job_signal.clone();
-                w.on_commit(move || signal.notify_one());
-            }
-            None => {
-                // The job names its instant: edited to another, the old job finds it stale.
-                let at = rule.once_at.unwrap_or(now);
-                let payload = serde_json::to_string(&DateFire {
-                    automation_id,
-                    fired_at: Some(at),
-                    cursor: 0,
-                })
-                .map_err(|e| DomainError::Internal(e.into()))?;
-                let mut job = NewJob::new(actor.tenant_id, DATE_JOB, payload);
-                job.key = Some(format!(
-                    "automation:{automation_id}:once:{}",
-                    at.timestamp()
-                ));
-                job.run_at = Some(at);
-                self.enqueue_in(w, job).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Evaluates a date trigger (its job): the customers whose date falls in the window of the
-    /// day it runs (a day no node ran is not made up) enter, a page per unit of work, for
-    /// `budget`; a job to go on is left with the cursor.
-    pub async fn fire_date_automation(
-        &self,
-        tenant: TenantId,
-        fire: &DateFire,
-        budget: std::time::Duration,
-    ) -> DomainResult<()> {
-        let started = std::time::Instant::now();
-        let fired_at = fire.fired_at.unwrap_or_else(crate::clock::now);
-        let mut cursor = fire.cursor;
-        loop {
-            let mut w = self.begin().await?;
-            let Some(flow) = self
-                .automations
-                .flow(At::Work(&mut w), tenant, fire.automation_id)
-                .await?
-            else {
-                return Ok(());
-            };
-            let Some(rule) = flow.date.clone().filter(|_| flow.active) else {
-                return Ok(());
-            };
-            if rule.every == crate::automation::Every::Once && fire.fired_at != rule.once_at {
-                return Ok(());
-            }
-            let window = rule.window(fired_at);
-            let yearly = crate::automation::is_birthday(&flow.trigger);
-            let filter = if cursor > 0 {
-                Filter::SeqBelow(cursor)
-            } else {
-                Filter::all()
-            };
-            let page = PageRequest::new(1, crate::campaign::PAGE)?;
-            let local = |at: DateTime<Utc>| at.with_timezone(&rule.tz()).date_naive();
-            // Each record of the page: its number, and how a run sees it when the date the
-            // trigger watches matches.
-            let matches = |date: Option<chrono::NaiveDate>| {
-                date.is_some_and(|d| DateRule::matches(yearly, d, window))
-            };
-            let dated: Vec<(i64, Option<Subject>)> = if flow.trigger.starts_with("date.lead_") {
-                let leads = self.leads.search(w.at(), tenant, &filter, page).await?;
-                leads
-                    .items
-                    .iter()
-                    .map(|l| {
-                        let date = if yearly {
-                            l.data.ext.as_ref().and_then(|e| e.birthday)
-                        } else {
-                            Some(local(l.audit.created_at))
-                        };
-                        (l.seq, matches(date).then(|| lead_subject(l)))
-                    })
-                    .collect()
-            } else if flow.trigger.starts_with("date.order_") {
-                let orders = self.orders.search(w.at(), tenant, &filter, page).await?;
-                let mut dated = Vec::with_capacity(orders.items.len());
-                for o in &orders.items {
-                    let date = match flow.trigger.as_str() {
-                        "date.order_due_date" => o.data.due_date,
-                        _ => o.data.order_date,
-                    };
-                    // Only a matching order costs a read of its customer.
-                    let subject = match o.data.customer_id.filter(|_| matches(date.map(local))) {
-                        Some(id) => self
-                            .customers
-                            .get(w.at(), tenant, id)
-                            .await?
-                            .map(|c| order_subject(&c, o)),
-                        None => None,
-                    };
-                    dated.push((o.seq, subject));
-                }
-                dated
-            } else {
-                let customers = self.customers.search(w.at(), tenant, &filter, page).await?;
-                customers
-                    .items
-                    .iter()
-                    .map(|c| {
-                        let date = if yearly {
-                            c.data
-                                .ext
-                                .as_ref()
-                                .and_then(|e| e.party.as_ref())
-                                .and_then(|p| p.birthday)
-                        } else {
-                            Some(local(c.audit.created_at))
-                        };
-                        (c.seq, matches(date).then(|| customer_subject(c)))
-                    })
-                    .collect()
-            };
-            let now = crate::clock::now();
-            let mut reached = Reached::default();
-            for subject in dated.iter().filter_map(|(_, s)| s.as_ref()) {
-                let run = Run {
-                    automation_id: fire.automation_id,
-                    run_key: String::new(),
-                    flow: &flow,
-                    subject,
-                };
-                self.enroll_subject(&mut w, tenant, rule.tz(), run, now, &mut reached)
-                    .await?;
-            }
-            self.write_reached(&mut w, tenant, reached).await?;
-            let done = dated.len() < crate::campaign::PAGE as usize;
-            cursor = dated.last().map_or(cursor, |d| d.0);
-            let hand_over = !done && started.elapsed() >= budget;
-            if hand_over {
-                let next = DateFire {
-                    automation_id: fire.automation_id,
-                    fired_at: Some(fired_at),
-                    cursor,
-                };
-                let payload =
-                    serde_json::to_string(&next).map_err(|e| DomainError::Internal(e.into()))?;
-                let mut job = NewJob::new(tenant, DATE_JOB, payload);
-                job.key = Some(format!(
-                    "automation:{}:{}:{cursor}",
-                    fire.automation_id,
-                    fired_at.timestamp()
-                ));
-                self.enqueue_in(&mut w, job).await?;
-            }
-            w.commit().await?;
-            if done || hand_over {
-                return Ok(());
-            }
-        }
     }
 
     /// The triggering record as a run sees it; `None` for a record no automation can reach.
@@ -685,7 +497,7 @@ impl Crm {
     /// Writes the steps that ran now: their messages (unsubscribed addresses skipped) staged
     /// together in batch jobs, their rows with what each came to. A step whose row exists
     /// already (the run reached it before) is dropped with its message.
-    async fn write_reached(
+    pub(super) async fn write_reached(
         &self,
         w: &mut Work,
         tenant: TenantId,

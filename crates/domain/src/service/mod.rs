@@ -45,6 +45,7 @@ pub use messaging::{
     EmailRequest, SmsRequest, ZnsRequest, MAX_EMAIL_BODY, MAX_SMS, MAX_SUBJECT, MAX_TEMPLATE_KEYS,
 };
 mod automation_actions;
+mod automation_dates;
 mod automations;
 mod campaigns;
 pub use campaigns::BlastView;
