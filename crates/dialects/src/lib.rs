@@ -39,19 +39,28 @@ pub struct Document {
 /// Every dialect's routes on one router, and the OpenAPI documents of what they serve.
 pub fn router() -> (Router<AppState>, Vec<Document>) {
     let mut crmtop_spec = crmtop::spec();
+    let mut nextx_spec = nextx::spec();
     let router = Router::new()
         .merge(crmtop::router(&mut crmtop_spec))
-        .merge(nextx::router())
+        .merge(nextx::router(&mut nextx_spec))
         .merge(vbot::router())
         .merge(omi::router())
         .merge(own::router());
-    let documents = vec![Document {
-        name: "crmtop",
-        title: "CRMTOP",
-        // The URL CRMTOP's doc gives (seed 000, "Quick Links").
-        url: "/swagger/v1/swagger.json",
-        json: crmtop_spec.into_json(),
-    }];
+    let documents = vec![
+        Document {
+            name: "crmtop",
+            title: "CRMTOP",
+            // The URL CRMTOP's doc gives (seed 000, "Quick Links").
+            url: "/swagger/v1/swagger.json",
+            json: crmtop_spec.into_json(),
+        },
+        Document {
+            name: "nextx",
+            title: "NextX / NextCRM",
+            url: "/swagger/v1/nextx.json",
+            json: nextx_spec.into_json(),
+        },
+    ];
     (router, documents)
 }
 

@@ -21,6 +21,82 @@ pub enum Auth {
     Anonymous,
     /// `Authorization: Bearer <access token>`.
     Bearer,
+    /// `X-Client-Key: <key>` (NextX's web forms).
+    ClientKey,
+}
+
+/// The JSON type of a query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Str,
+    /// A day, `YYYY-MM-DD`.
+    Date,
+    /// Repeated (`key[]=a&key[]=b`).
+    Strs,
+}
+
+/// A query parameter an operation reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+/// `p`, required.
+pub const fn needed(p: Param) -> Param {
+    Param {
+        required: true,
+        ..p
+    }
+}
+
+pub const fn int(name: &'static str) -> Param {
+    Param {
+        name,
+        kind: Kind::Int,
+        required: false,
+    }
+}
+pub const fn text(name: &'static str) -> Param {
+    Param {
+        name,
+        kind: Kind::Str,
+        required: false,
+    }
+}
+pub const fn day(name: &'static str) -> Param {
+    Param {
+        name,
+        kind: Kind::Date,
+        required: false,
+    }
+}
+pub const fn texts(name: &'static str) -> Param {
+    Param {
+        name,
+        kind: Kind::Strs,
+        required: false,
+    }
+}
+
+impl Param {
+    fn to_json(self) -> Value {
+        let schema = match self.kind {
+            Kind::Int => json!({"type": "integer", "format": "int64"}),
+            Kind::Str => json!({"type": "string"}),
+            Kind::Date => json!({"type": "string", "format": "date"}),
+            Kind::Strs => json!({"type": "array", "items": {"type": "string"}}),
+        };
+        let mut p = json!({"name": self.name, "in": "query", "required": self.required,
+                           "schema": schema});
+        if self.kind == Kind::Strs {
+            p["style"] = json!("form");
+            p["explode"] = json!(true);
+        }
+        p
+    }
 }
 
 /// One document: its operations by path and method, and the schemas they refer to.
@@ -31,6 +107,8 @@ pub struct Spec {
     paths: BTreeMap<String, Map<String, Value>>,
     /// The error answer of every operation (the dialect's failure envelope).
     error: Value,
+    /// The authorisations its operations use.
+    schemes: Map<String, Value>,
 }
 
 impl Spec {
@@ -41,6 +119,7 @@ impl Spec {
             generator: SchemaGenerator::new(SchemaSettings::openapi3()),
             paths: BTreeMap::new(),
             error: json!({}),
+            schemes: Map::new(),
         }
     }
 
@@ -88,6 +167,7 @@ impl Spec {
                 };
                 json!({"name": name, "in": "path", "required": true, "schema": schema})
             })
+            .chain(op.query.iter().map(|q| q.to_json()))
             .collect();
         if !params.is_empty() {
             o.insert("parameters".into(), Value::Array(params));
@@ -108,10 +188,22 @@ impl Spec {
                             "content": {"application/json": {"schema": self.error.clone()}}}
             }),
         );
-        if op.auth == Auth::Bearer {
-            o.insert("security".into(), json!([{"bearer": []}]));
-        } else {
-            o.insert("security".into(), json!([]));
+        let scheme = match op.auth {
+            Auth::Anonymous => None,
+            Auth::Bearer => Some(("bearer", json!({"type": "http", "scheme": "bearer"}))),
+            Auth::ClientKey => Some((
+                "clientKey",
+                json!({"type": "apiKey", "in": "header", "name": "X-Client-Key"}),
+            )),
+        };
+        match scheme {
+            Some((name, s)) => {
+                o.insert("security".into(), json!([{ name: [] }]));
+                self.schemes.insert(name.to_owned(), s);
+            }
+            None => {
+                o.insert("security".into(), json!([]));
+            }
         }
         self.paths
             .entry(path.to_owned())
@@ -185,7 +277,7 @@ impl Spec {
             "paths": paths,
             "components": {
                 "schemas": schemas,
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+                "securitySchemes": self.schemes
             }
         })
     }
@@ -198,6 +290,8 @@ pub struct Op {
     pub auth: Auth,
     /// The path's `{id}` is an integer (else a GUID).
     pub int_id: bool,
+    /// The query parameters it reads.
+    pub query: Vec<Param>,
 }
 
 impl Op {
@@ -207,10 +301,23 @@ impl Op {
             tag,
             auth: Auth::Bearer,
             int_id: false,
+            query: Vec::new(),
         }
     }
+    /// Authorised by NextX's `X-Client-Key` header.
+    pub fn client_key(tag: &'static str, summary: &'static str) -> Self {
+        Self {
+            auth: Auth::ClientKey,
+            ..Self::bearer(tag, summary)
+        }
+    }
+    /// The query parameters it reads.
+    pub fn query(mut self, query: &[Param]) -> Self {
+        self.query.extend_from_slice(query);
+        self
+    }
     /// The path's `{id}` is an integer.
-    pub const fn int_id(self) -> Self {
+    pub fn int_id(self) -> Self {
         Self {
             int_id: true,
             ..self
@@ -222,6 +329,7 @@ impl Op {
             tag,
             auth: Auth::Anonymous,
             int_id: false,
+            query: Vec::new(),
         }
     }
 }
@@ -299,4 +407,12 @@ fn method_name(m: MethodFilter) -> &'static str {
     } else {
         "options"
     }
+}
+
+/// An answer of one of two shapes (in documents only: a handler that answers either).
+#[derive(schemars::JsonSchema)]
+#[schemars(untagged, rename = "{A}_or_{B}")]
+pub enum Either<A, B> {
+    A(A),
+    B(B),
 }

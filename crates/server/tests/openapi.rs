@@ -12,7 +12,7 @@ use common::{Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-/// CRMTOP endpoints (catalog-000) served but not yet in the document (none now).
+/// Catalog endpoints served but not yet in a document (none now).
 const NOT_YET: &[&str] = &[];
 
 fn repo_file(rel: &str) -> std::path::PathBuf {
@@ -43,19 +43,59 @@ fn operations(doc: &Value) -> Vec<(String, String)> {
     ops
 }
 
-#[tokio::test]
-async fn crmtop_document_is_served_committed_and_routed() {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let served = get_json(&app, "/swagger/v1/swagger.json").await;
+/// One document under test: where it is served and committed, the catalog it must cover.
+struct Case {
+    name: &'static str,
+    url: &'static str,
+    title: &'static str,
+    catalog: &'static str,
+    /// Catalog paths that are documented under another path (a doc error the server also
+    /// serves as written, say).
+    aliases: &'static [(&'static str, &'static str)],
+    /// Whether a body is the dialect's failure envelope.
+    failed: fn(&Value) -> bool,
+}
+
+const CRMTOP: Case = Case {
+    name: "crmtop",
+    url: "/swagger/v1/swagger.json",
+    title: "CRMTOP public API",
+    catalog: "catalog-000.json",
+    aliases: &[],
+    failed: |b| b["success"] == false && b["message"].is_string(),
+};
+
+const NEXTX: Case = Case {
+    name: "nextx",
+    url: "/swagger/v1/nextx.json",
+    title: "NextX / NextCRM public API",
+    catalog: "catalog-003.json",
+    aliases: &[
+        // The doc's machine-translated path, served but not documented.
+        ("/api/sms/To get the list of", "/api/sms/campaign"),
+        ("/api/sms/To get the list of/{id}", "/api/sms/campaign/{id}"),
+        // The one kind of category list, a path parameter.
+        (
+            "/api/cate/category-list/product_category",
+            "/api/cate/category-list/{kind}",
+        ),
+    ],
+    failed: |b| b["meta"]["message"].is_string() || b["message"].is_string(),
+};
+
+/// Served, equal to its committed file, every operation routed, its catalog covered.
+async fn check(app: &TestApp, case: &Case) -> Value {
+    let served = get_json(app, case.url).await;
     assert_eq!(served["openapi"], "3.0.3");
-    assert_eq!(served["info"]["title"], "CRMTOP public API");
+    assert_eq!(served["info"]["title"], case.title);
     assert_eq!(
         served["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
 
     // The committed file is what is served.
-    let file = repo_file("docs/openapi/crmtop.json");
+    let rel = format!("docs/openapi/{}.json", case.name);
+    let file = repo_file(&rel);
     let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
     if std::env::var("CRM_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
         std::fs::write(&file, &pretty).unwrap();
@@ -63,31 +103,14 @@ async fn crmtop_document_is_served_committed_and_routed() {
     let committed = std::fs::read_to_string(&file).unwrap_or_default();
     assert!(
         committed == pretty,
-        "docs/openapi/crmtop.json differs from the served document; run the test with \
-         CRM_UPDATE_OPENAPI=1 and commit the file"
+        "{rel} differs from the served document; run the test with CRM_UPDATE_OPENAPI=1 and \
+         commit the file"
     );
 
-    // The token operation: its body and its envelope, as the doc shows them.
-    let token = &served["paths"]["/api/v1/auth/get-token-for-develop"]["post"];
-    assert_eq!(token["security"], serde_json::json!([]));
-    let body = token["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-        .as_str()
-        .unwrap();
-    let body = &served["components"]["schemas"][body.rsplit('/').next().unwrap()];
-    assert!(body["properties"]["clientId"].is_object(), "{body}");
-    assert!(body["properties"]["clientSecret"].is_object(), "{body}");
-    let answer = token["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-        .as_str()
-        .unwrap();
-    let answer = &served["components"]["schemas"][answer.rsplit('/').next().unwrap()];
-    for key in ["success", "code", "message", "data", "errors", "meta"] {
-        assert!(answer["properties"][key].is_object(), "{key}: {answer}");
-    }
-
-    // Every documented operation is routed: without a token, a bearer operation answers 401
-    // and an anonymous one 400 (an empty body), in CRMTOP's envelope; never 404 or 405.
+    // Every documented operation is routed: without its credential, an authorised operation
+    // answers 401 and an anonymous one 400 (an empty body), in the dialect's envelope; never
+    // 404 or 405.
     let ops = operations(&served);
-    assert!(ops.len() >= 91, "{}", ops.len());
     for (method, path) in &ops {
         let op = &served["paths"][path][method.to_lowercase()];
         let int_id = op["parameters"].as_array().is_some_and(|ps| {
@@ -102,7 +125,9 @@ async fn crmtop_document_is_served_committed_and_routed() {
         let concrete = path
             .replace("{id}", id)
             .replace("{status}", "2")
-            .replace("{productId}", "0193a3c1-0000-7000-8000-000000000002");
+            .replace("{productId}", "0193a3c1-0000-7000-8000-000000000002")
+            .replace("{kind}", "product_category")
+            .replace("{code}", "PO-1");
         let (status, body) = app
             .call(
                 Method::from_bytes(method.as_bytes()).unwrap(),
@@ -117,23 +142,28 @@ async fn crmtop_document_is_served_committed_and_routed() {
             StatusCode::UNAUTHORIZED
         };
         assert_eq!(status, expected, "{method} {path}: {body}");
-        assert_eq!(body["success"], false, "{method} {path}: {body}");
+        assert!((case.failed)(&body), "{method} {path}: {body}");
     }
 
-    // CRMTOP's catalog: each endpoint documented, or listed as not yet.
+    // The catalog: each endpoint documented, or listed as not yet.
     let catalog: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(repo_file("crates/server/tests/fixtures/catalog-000.json"))
-            .unwrap(),
+        &std::fs::read_to_string(repo_file(&format!(
+            "crates/server/tests/fixtures/{}",
+            case.catalog
+        )))
+        .unwrap(),
     )
     .unwrap();
     let documented: Vec<String> = ops.iter().map(|(m, p)| format!("{m} {p}")).collect();
     let mut missing = Vec::new();
     for e in &catalog {
-        let key = format!(
-            "{} {}",
-            e["method"].as_str().unwrap(),
-            e["path"].as_str().unwrap()
-        );
+        let path = e["path"].as_str().unwrap();
+        let path = case
+            .aliases
+            .iter()
+            .find(|(doc, _)| *doc == path)
+            .map_or(path, |(_, ours)| ours);
+        let key = format!("{} {path}", e["method"].as_str().unwrap());
         let listed = NOT_YET.contains(&key.as_str());
         let done = documented.contains(&key);
         assert!(
@@ -144,18 +174,91 @@ async fn crmtop_document_is_served_committed_and_routed() {
             missing.push(key);
         }
     }
-    assert!(missing.is_empty(), "not documented: {missing:#?}");
-    for key in NOT_YET {
-        assert!(
-            catalog.iter().any(|e| format!(
-                "{} {}",
-                e["method"].as_str().unwrap(),
-                e["path"].as_str().unwrap()
-            ) == *key),
-            "{key} is not a CRMTOP endpoint"
-        );
+    assert!(
+        missing.is_empty(),
+        "{}: not documented: {missing:#?}",
+        case.name
+    );
+    served
+}
+
+#[tokio::test]
+async fn crmtop_document_is_served_committed_and_routed() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let served = check(&app, &CRMTOP).await;
+    assert!(operations(&served).len() >= 91);
+
+    // The token operation: its body and its envelope, as the doc shows them.
+    let token = &served["paths"]["/api/v1/auth/get-token-for-develop"]["post"];
+    assert_eq!(token["security"], serde_json::json!([]));
+    let body = schema_of(
+        &served,
+        &token["requestBody"]["content"]["application/json"],
+    );
+    assert!(body["properties"]["clientId"].is_object(), "{body}");
+    assert!(body["properties"]["clientSecret"].is_object(), "{body}");
+    let answer = schema_of(
+        &served,
+        &token["responses"]["200"]["content"]["application/json"],
+    );
+    for key in ["success", "code", "message", "data", "errors", "meta"] {
+        assert!(answer["properties"][key].is_object(), "{key}: {answer}");
     }
     app.stop().await;
+}
+
+#[tokio::test]
+async fn nextx_document_is_served_committed_and_routed() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let served = check(&app, &NEXTX).await;
+    assert!(operations(&served).len() >= 67);
+
+    // The token flow: anonymous, the V1 envelope around the pair.
+    let token = &served["paths"]["/api/auth/token"]["post"];
+    assert_eq!(token["security"], serde_json::json!([]));
+    let answer = schema_of(
+        &served,
+        &token["responses"]["200"]["content"]["application/json"],
+    );
+    assert!(answer["properties"]["meta"].is_object(), "{answer}");
+    let pair = schema_of(&served, &answer["properties"]["data"]);
+    for key in ["access_token", "token_type", "expires_in", "refresh_token"] {
+        assert!(pair["properties"][key].is_object(), "{key}: {pair}");
+    }
+    // Web forms take the client key, not a token.
+    let form = &served["paths"]["/api/common/send-webform-v2"]["post"];
+    assert_eq!(form["security"], serde_json::json!([{"clientKey": []}]));
+    assert_eq!(
+        served["components"]["securitySchemes"]["clientKey"],
+        serde_json::json!({"type": "apiKey", "in": "header", "name": "X-Client-Key"})
+    );
+    // Integer ids, and the paging parameters of a list.
+    let lead = &served["paths"]["/api/contact/contact/{id}"]["get"];
+    assert_eq!(lead["parameters"][0]["schema"]["type"], "integer");
+    let list = &served["paths"]["/api/customer/customer"]["get"];
+    let names: Vec<&str> = list["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in ["page", "pageLimit", "sttsearch", "from_date", "to_date"] {
+        assert!(names.contains(&name), "{name}: {names:?}");
+    }
+    app.stop().await;
+}
+
+/// The schema a `{schema: …}` (a content entry) or `{$ref}` names, resolved.
+fn schema_of<'a>(doc: &'a Value, at: &'a Value) -> &'a Value {
+    let s = if at["schema"].is_object() {
+        &at["schema"]
+    } else {
+        at
+    };
+    match s["$ref"].as_str() {
+        Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => s,
+    }
 }
 
 #[tokio::test]
@@ -186,9 +289,10 @@ async fn swagger_ui_is_served_offline() {
         assert_eq!(r.status(), StatusCode::OK, "{asset}");
         let text = r.text().await.unwrap();
         if asset == "swagger-initializer.js" {
-            // The picker lists CRMTOP's document at CRMTOP's URL.
+            // The picker lists CRMTOP's document at CRMTOP's URL, and the others.
             assert!(text.contains("\"/swagger/v1/swagger.json\""), "{text}");
             assert!(text.contains("\"CRMTOP\""), "{text}");
+            assert!(text.contains("\"/swagger/v1/nextx.json\""), "{text}");
         } else {
             assert!(text.len() > 10_000, "{asset}: {} bytes", text.len());
         }
@@ -213,8 +317,6 @@ async fn swagger_ui_lists_every_operation_in_a_browser() {
         return;
     };
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let served = get_json(&app, "/swagger/v1/swagger.json").await;
-    let page = format!("{}/swagger/index.html", app.base);
     let chromium = |args: Vec<String>| {
         let browser = browser.to_owned();
         async move {
@@ -230,29 +332,43 @@ async fn swagger_ui_lists_every_operation_in_a_browser() {
                 .unwrap()
         }
     };
-    let out = chromium(vec!["--dump-dom".into(), page.clone()]).await;
-    let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(dom.contains("CRMTOP public API"), "{dom}");
-    for (method, path) in operations(&served) {
-        assert!(
-            dom.contains(&format!("data-path=\"{path}\"")),
-            "{method} {path} is not listed"
-        );
-    }
     let shots = repo_file("target/test-artifacts");
     std::fs::create_dir_all(&shots).unwrap();
-    let shot = shots.join("swagger.png");
-    let out = chromium(vec![
-        "--window-size=1280,2000".into(),
-        format!("--screenshot={}", shot.display()),
-        page,
-    ])
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+    for (picker, case) in [("CRMTOP", &CRMTOP), ("NextX / NextCRM", &NEXTX)] {
+        let served = get_json(&app, case.url).await;
+        // Swagger UI opens the document its picker names in `urls.primaryName`.
+        let page = format!(
+            "{}/swagger/index.html?urls.primaryName={}",
+            app.base,
+            picker.replace(' ', "%20").replace('/', "%2F")
+        );
+        let out = chromium(vec!["--dump-dom".into(), page.clone()]).await;
+        let dom = String::from_utf8_lossy(&out.stdout);
+        assert!(dom.contains(case.title), "{}: {dom}", case.name);
+        for (method, path) in operations(&served) {
+            assert!(
+                dom.contains(&format!("data-path=\"{path}\"")),
+                "{}: {method} {path} is not listed",
+                case.name
+            );
+        }
+        let shot = shots.join(if case.name == "crmtop" {
+            "swagger.png".to_owned()
+        } else {
+            format!("swagger-{}.png", case.name)
+        });
+        let out = chromium(vec![
+            "--window-size=1280,2000".into(),
+            format!("--screenshot={}", shot.display()),
+            page,
+        ])
+        .await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+    }
     app.stop().await;
 }

@@ -24,7 +24,7 @@ fn approved_flag(doc: &Doc) -> &'static str {
 }
 
 /// A line in the shape the request sent it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct LineEcho {
     id: DocLineId,
     id_sort: i64,
@@ -75,7 +75,7 @@ pub(super) fn lines(doc: &Doc) -> Vec<LineEcho> {
     doc.lines.iter().map(LineEcho::from).collect()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct PaymentOut {
     note: String,
     payment_type: Option<String>,
@@ -103,7 +103,7 @@ pub(super) fn payments(doc: &Doc) -> Vec<PaymentOut> {
 }
 
 /// A unit of a product: the base unit (`is_base_unit` 1, multiplier 1) or another.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct UnitOut {
     pub id: UnitId,
     pub name: Option<String>,
@@ -114,7 +114,7 @@ pub(super) struct UnitOut {
 }
 
 /// A line with its product filled in (details).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct RichLine {
     pub id: DocLineId,
     pub product_id: i64,
@@ -174,7 +174,7 @@ impl RichLine {
 }
 
 /// The customer of a document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct PartyOut {
     pub id: i64,
     pub name: String,
@@ -188,7 +188,7 @@ pub(super) struct PartyOut {
 }
 
 /// Who created a document: the doc's user object, filled with the creator's name.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct CreatedBy {
     id: (),
     name: Option<String>,
@@ -208,7 +208,7 @@ impl CreatedBy {
 }
 
 /// A created (or replaced) document, echoed in the request's shape.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct Echo {
     id: DocId,
     invoice_no: Option<String>,
@@ -233,7 +233,7 @@ pub(super) struct Echo {
     returned: Option<ReturnEcho>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct ReturnEcho {
     transaction_id: Option<DocId>,
     return_charges: Money,
@@ -267,14 +267,15 @@ pub(super) fn echo(doc: &Doc, customer: Option<i64>) -> Echo {
 }
 
 /// `{message, data}`: what creating a purchase order answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Message_{T}")]
 pub(super) struct Message<T> {
     pub message: &'static str,
     pub data: T,
 }
 
 /// What every document answer starts with: its number, date and totals as 4-decimal strings.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct DocHead {
     id: DocId,
     transaction_date: String,
@@ -302,7 +303,7 @@ impl From<&Doc> for DocHead {
 }
 
 /// A list row: the fields of every kind, then the kind's own.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct Row {
     #[serde(flatten)]
     head: DocHead,
@@ -324,7 +325,7 @@ pub(super) struct Row {
 }
 
 /// What a row adds per kind (sales write `total_paid` as a number, the others as a string).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub(super) enum RowKind {
     Purchase {
@@ -401,7 +402,7 @@ pub(super) fn row(
 }
 
 /// A purchase order by its code.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct PurchaseDetail {
     #[serde(flatten)]
     head: DocHead,
@@ -445,7 +446,7 @@ pub(super) fn purchase_detail(
 }
 
 /// A created sale: its number, total and lines.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct NewSale {
     id: DocId,
     invoice_no: Option<String>,
@@ -454,7 +455,7 @@ pub(super) struct NewSale {
     sell_lines: Vec<NewSaleLine>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct NewSaleLine {
     id: DocLineId,
     product_id: i64,
@@ -484,7 +485,7 @@ impl From<&Doc> for NewSale {
 }
 
 /// A sale by its id.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct SaleDetail {
     #[serde(flatten)]
     head: DocHead,
@@ -523,7 +524,7 @@ pub(super) fn sale_detail(doc: &Doc, customer: Option<i64>) -> SaleDetail {
 }
 
 /// A sales return by its id.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct ReturnDetail {
     #[serde(flatten)]
     head: DocHead,
@@ -545,7 +546,7 @@ pub(super) struct ReturnDetail {
     sell_lines: Vec<RichLine>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct PaymentLine {
     id: usize,
     amount: Money,

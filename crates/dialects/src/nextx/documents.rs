@@ -4,7 +4,6 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::customer::Customer;
@@ -18,6 +17,7 @@ use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::kit::api::*;
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
 
@@ -25,31 +25,114 @@ use super::doc_out::{self, echo, Echo, Message, PartyOut, RichLine, RowKind};
 use super::kit::*;
 use super::products::units_out;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/purchase/purchase", get(purchases).post(purchase_add))
-        .route(
+pub(super) fn router(spec: &mut Spec) -> Router<AppState> {
+    const P: &str = "Purchase orders";
+    const S: &str = "Sales";
+    const R: &str = "Sell returns";
+    Api::new(spec)
+        .route::<(), Vec<doc_out::Row>, _, _>(
+            M::GET,
+            "/api/purchase/purchase",
+            Op::bearer(P, "Purchase orders of a branch, a page").query(&[
+                int("page"),
+                int("pageLimit"),
+                needed(int("branch_id")),
+                int("store_id"),
+                texts("type[]"),
+                text("strSearch"),
+                day("from_date"),
+                day("to_date"),
+            ]),
+            purchases,
+        )
+        .route::<DocIn, Message<Echo>, _, _>(
+            M::POST,
+            "/api/purchase/purchase",
+            Op::bearer(P, "Add a purchase order"),
+            purchase_add,
+        )
+        .route::<(), doc_out::PurchaseDetail, _, _>(
+            M::GET,
             "/api/purchase/purchase-by-code/{code}",
-            get(purchase_by_code),
+            Op::bearer(P, "A purchase order by its code"),
+            purchase_by_code,
         )
-        .route("/api/purchase/update-shipping/{id}", put(purchase_shipping))
-        .route("/api/sell/sell", get(sells).post(sell_add))
-        .route("/api/sell/sell/{id}", get(sell_get))
-        .route(
+        .route::<ShippingIn, ShippingOut, _, _>(
+            M::PUT,
+            "/api/purchase/update-shipping/{id}",
+            Op::bearer(P, "Set a purchase order's shipping status").int_id(),
+            purchase_shipping,
+        )
+        .route::<(), Vec<doc_out::Row>, _, _>(
+            M::GET,
+            "/api/sell/sell",
+            Op::bearer(S, "Sales of a branch, a page").query(&[
+                int("page"),
+                int("pageLimit"),
+                needed(int("branch_id")),
+                int("customer_id"),
+                text("strSearch"),
+                day("from_date"),
+                day("to_date"),
+            ]),
+            sells,
+        )
+        .route::<DocIn, Created<doc_out::NewSale>, _, _>(
+            M::POST,
+            "/api/sell/sell",
+            Op::bearer(S, "Add a sale"),
+            sell_add,
+        )
+        .route::<(), doc_out::SaleDetail, _, _>(
+            M::GET,
+            "/api/sell/sell/{id}",
+            Op::bearer(S, "A sale").int_id(),
+            sell_get,
+        )
+        .route::<(), Vec<doc_out::Row>, _, _>(
+            M::GET,
             "/api/sell-return/sell-return",
-            get(returns).post(return_add),
+            Op::bearer(R, "Sell returns, a page").query(&[
+                int("page"),
+                int("pageLimit"),
+                int("customer_id"),
+                text("strSearch"),
+                day("from_date"),
+                day("to_date"),
+            ]),
+            returns,
         )
-        .route(
+        .route::<DocIn, Echo, _, _>(
+            M::POST,
+            "/api/sell-return/sell-return",
+            Op::bearer(R, "Add a sell return"),
+            return_add,
+        )
+        .route::<(), doc_out::ReturnDetail, _, _>(
+            M::GET,
             "/api/sell-return/sell-return/{id}",
-            get(return_get).put(return_put),
+            Op::bearer(R, "A sell return").int_id(),
+            return_get,
+        )
+        .route::<DocIn, Status, _, _>(
+            M::PUT,
+            "/api/sell-return/sell-return/{id}",
+            Op::bearer(R, "Update a sell return").int_id(),
+            return_put,
         )
         // The doc's request line and every sample spell it without the "s".
-        .route("/api/ell-return/ell-return/{id}", get(return_get))
+        .route::<(), doc_out::ReturnDetail, _, _>(
+            M::GET,
+            "/api/ell-return/ell-return/{id}",
+            Op::bearer(R, "A sell return (the doc's spelling)").int_id(),
+            return_get,
+        )
+        .router
 }
 
 // ---- documents ----
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct LineIn {
     #[serde(default, deserialize_with = "lenient_int")]
     id_sort: Option<i64>,
@@ -77,7 +160,7 @@ struct LineIn {
     sell_line_id: Option<crm_domain::ids::DocLineId>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct PaymentIn {
     #[serde(default)]
     note: Option<String>,
@@ -91,7 +174,7 @@ struct PaymentIn {
     account_id: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct DocIn {
     #[serde(default)]
     invoice_no: Option<String>,
@@ -396,7 +479,7 @@ async fn purchase_by_code(
     )))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct ShippingIn {
     #[serde(default)]
     comment: Option<String>,
@@ -405,7 +488,7 @@ struct ShippingIn {
 }
 
 /// What a shipping update answers: the request's comment and the status now set.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct ShippingOut {
     comment: String,
     shipping_status: String,

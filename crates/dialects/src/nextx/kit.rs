@@ -206,11 +206,11 @@ impl Params {
     }
     /// `page` from 0 (default 0), `pageLimit` default 15, at most 100.
     pub(super) fn page(&self) -> Result<PageRequest, NxError> {
-        let page = self.int("page")?.unwrap_or(0);
+        let page: i64 = self.int("page")?.unwrap_or(0);
         if page < 0 {
             return Err(bad("page", "starts from 0"));
         }
-        self.sized(page + 1)
+        self.sized(page.saturating_add(1))
     }
     /// The CRM host's paging: `page` from 1 (its examples use `page=1`; 0 reads as 1).
     pub(super) fn crm_page(&self) -> Result<PageRequest, NxError> {
@@ -320,4 +320,23 @@ pub(super) fn user_ref(users: &[StaffUser], id: Option<StaffId>) -> Option<Known
 /// An employee reference filled from the staff directory; an unknown id keeps only its id.
 pub(super) fn employee_ref(users: &[StaffUser], id: Option<StaffId>) -> Option<Known<EmployeeOut>> {
     staff_ref(users, id)
+}
+
+/// What the routers document their routes with.
+pub(super) mod api {
+    pub(in crate::nextx) use crate::openapi::{
+        day, int, needed, text, texts, Api, Either, Op, Param, Spec,
+    };
+    pub(in crate::nextx) use axum::routing::MethodFilter as M;
+
+    /// The paging and filters of the lead and customer lists.
+    pub(in crate::nextx) const PEOPLE: &[Param] = &[
+        int("page"),
+        int("pageLimit"),
+        int("branch_id"),
+        int("category_id"),
+        text("sttsearch"),
+        day("from_date"),
+        day("to_date"),
+    ];
 }

@@ -4,7 +4,6 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::inventory::{Place, StaffUser};
@@ -19,20 +18,62 @@ use super::kit::{
     NoData, NxError, Params, PlaceOut, Status, NO_DATA,
 };
 
+use super::kit::api::*;
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/contact/contact", get(list).post(add))
-        .route("/api/contact/contact/{id}", get(one).put(update))
-        .route("/api/common/webform-fields", get(webform_fields))
-        .route("/api/common/send-webform-v2", post(send_webform))
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    const T: &str = "Leads";
+    const W: &str = "Web forms";
+    Api::new(spec)
+        .route::<(), Vec<LeadOut>, _, _>(
+            M::GET,
+            "/api/contact/contact",
+            Op::bearer(T, "Leads, a page").query(PEOPLE),
+            list,
+        )
+        .route::<LeadIn, LeadOut, _, _>(
+            M::POST,
+            "/api/contact/contact",
+            Op::bearer(T, "Add a lead"),
+            add,
+        )
+        .route::<(), LeadOut, _, _>(
+            M::GET,
+            "/api/contact/contact/{id}",
+            Op::bearer(T, "A lead").int_id(),
+            one,
+        )
+        .route::<LeadIn, Status, _, _>(
+            M::PUT,
+            "/api/contact/contact/{id}",
+            Op::bearer(T, "Update a lead").int_id(),
+            update,
+        )
+        .route::<(), Created<Vec<FormField>>, _, _>(
+            M::GET,
+            "/api/common/webform-fields",
+            Op::client_key(W, "The fields of the web form the client key names"),
+            webform_fields,
+        )
+        .route::<LeadIn, Created<Submitted>, _, _>(
+            M::POST,
+            "/api/common/send-webform-v2",
+            Op::client_key(W, "Submit the web form: a lead"),
+            send_webform,
+        )
         // Ours: the doc has no way to define web forms.
-        .route("/api/common/webform", post(webform_add))
+        .route::<WebformIn, Created<NewForm>, _, _>(
+            M::POST,
+            "/api/common/webform",
+            Op::bearer(W, "Define a web form and its client key (ours)"),
+            webform_add,
+        )
+        .router
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "LeadResourceIn")]
 struct ResourceIn {
     #[serde(default, deserialize_with = "lenient_int")]
     id: Option<i64>,
@@ -42,7 +83,7 @@ struct ResourceIn {
 
 /// The lead body: `name` is a string (code samples) or `{full, first, last}` (the update's
 /// "Example Request Body").
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct LeadIn {
     #[serde(default, deserialize_with = "lenient_int")]
     employee_id: Option<crm_domain::ids::StaffId>,
@@ -196,7 +237,7 @@ async fn refs(s: &AppState, actor: &Actor) -> Result<Refs, NxError> {
 }
 
 /// The lead in NextX's shape.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct LeadOut {
     id: i64,
     categories: NoData,
@@ -402,7 +443,7 @@ async fn send_webform(
     )))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct WebformIn {
     #[serde(default)]
     name: Option<String>,
@@ -428,7 +469,7 @@ async fn webform_add(
 }
 
 /// A field a web form collects.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct FormField {
     name: String,
     #[serde(rename = "type")]
@@ -437,14 +478,14 @@ struct FormField {
 }
 
 /// A web form submission: the lead's number, and whether it was new.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct Submitted {
     id: i64,
     created: bool,
 }
 
 /// A created web form with the key its submissions send.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct NewForm {
     id: crm_domain::ids::WebformId,
     key: String,

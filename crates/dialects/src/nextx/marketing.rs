@@ -5,7 +5,6 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::{Json, Router};
 use crm_domain::ids::DefinitionId;
 use crm_domain::vocab::Definition;
@@ -13,39 +12,189 @@ use crm_domain::Actor;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::kit::api::*;
 use super::kit::{bad, fail, id_of, Caller, IdOnly, Meta, NxError, Params};
 use super::sends::Sends;
 use crate::AppState;
 use crm_domain::service::BlastView;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    const A: &str = "Automations";
+    const S: &str = "SMS campaigns";
+    const E: &str = "E-mail campaigns";
+    let mut api = Api::new(spec)
+        .route::<(), DefinitionOut, _, _>(
+            M::GET,
             "/api/automation/automation/{id}",
-            get(automation_get).put(automation_put).post(automation_put),
+            Op::bearer(A, "An automation").int_id(),
+            automation_get,
         )
-        .route("/api/sms/campaign", get(sms_list).post(sms_add))
-        .route(
-            "/api/sms/campaign/{id}",
-            get(sms_get).put(sms_put).post(sms_put),
+        .route::<AutomationIn, Meta<'static, IdOnly<DefinitionId>>, _, _>(
+            M::PUT,
+            "/api/automation/automation/{id}",
+            Op::bearer(A, "Update an automation").int_id(),
+            automation_put,
         )
-        // The doc's machine-translated path ("campaign" became "To get the list of").
-        .route(
-            "/api/sms/To%20get%20the%20list%20of",
-            get(sms_list).post(sms_add),
+        .route::<AutomationIn, Meta<'static, IdOnly<DefinitionId>>, _, _>(
+            M::POST,
+            "/api/automation/automation/{id}",
+            Op::bearer(A, "Update an automation (as the doc's samples send it)").int_id(),
+            automation_put,
+        );
+    {
+        let (base, one) = ("/api/sms/campaign", "/api/sms/campaign/{id}");
+        api = api
+            .route::<(), Vec<DefinitionOut>, _, _>(
+                M::GET,
+                base,
+                Op::bearer(S, "SMS campaigns, a page").query(DEFINITIONS),
+                sms_list,
+            )
+            .route::<SmsIn, Meta<'static, IdOnly<DefinitionId>>, _, _>(
+                M::POST,
+                base,
+                Op::bearer(S, "Add an SMS campaign (sent when it says so)"),
+                sms_add,
+            )
+            .route::<(), DefinitionOut, _, _>(
+                M::GET,
+                one,
+                Op::bearer(S, "An SMS campaign with its sends").int_id(),
+                sms_get,
+            )
+            .route::<SmsIn, Meta<'static, IdOnly<DefinitionId>>, _, _>(
+                M::PUT,
+                one,
+                Op::bearer(S, "Update an SMS campaign").int_id(),
+                sms_put,
+            )
+            .route::<SmsIn, Meta<'static, IdOnly<DefinitionId>>, _, _>(
+                M::POST,
+                one,
+                Op::bearer(S, "Update an SMS campaign (as the doc's samples send it)").int_id(),
+                sms_put,
+            );
+    }
+    // The doc's machine-translated path ("campaign" became "To get the list of"), served and
+    // not documented (a path with spaces is no use to a generated client).
+    api = api.merge(
+        Router::new()
+            .route(
+                "/api/sms/To%20get%20the%20list%20of",
+                axum::routing::get(sms_list).post(sms_add),
+            )
+            .route(
+                "/api/sms/To%20get%20the%20list%20of/{id}",
+                axum::routing::get(sms_get).put(sms_put).post(sms_put),
+            ),
+    );
+    api.route::<(), Vec<super::sends::SmsLog>, _, _>(
+        M::GET,
+        "/api/sms/history",
+        Op::bearer(S, "The SMS sent, newest first").query(&[
+            int("page"),
+            int("pageLimit"),
+            text("strSearch"),
+            day("fromDate"),
+            day("toDate"),
+            text("search[sms_type]"),
+        ]),
+        super::sends::sms_history,
+    )
+    .route::<(), Vec<DefinitionOut>, _, _>(
+        M::GET,
+        "/api/email/campaign",
+        Op::bearer(E, "E-mail campaigns, a page").query(DEFINITIONS),
+        email_list,
+    )
+    .route::<EmailIn, Meta<'static, IdOnly<DefinitionId>>, _, _>(
+        M::POST,
+        "/api/email/campaign",
+        Op::bearer(E, "Add an e-mail campaign (sent when it says so)"),
+        email_add,
+    )
+    .route::<(), DefinitionOut, _, _>(
+        M::GET,
+        "/api/email/campaign/{id}",
+        Op::bearer(E, "An e-mail campaign with its sends").int_id(),
+        email_get,
+    )
+    .route::<EmailIn, Meta<'static, IdOnly<DefinitionId>>, _, _>(
+        M::PUT,
+        "/api/email/campaign/{id}",
+        Op::bearer(E, "Update an e-mail campaign").int_id(),
+        email_put,
+    )
+    .route::<EmailIn, Meta<'static, IdOnly<DefinitionId>>, _, _>(
+        M::POST,
+        "/api/email/campaign/{id}",
+        Op::bearer(
+            E,
+            "Update an e-mail campaign (as the doc's samples send it)",
         )
-        .route(
-            "/api/sms/To%20get%20the%20list%20of/{id}",
-            get(sms_get).put(sms_put).post(sms_put),
-        )
-        .route("/api/sms/history", get(super::sends::sms_history))
-        .route("/api/email/campaign", get(email_list).post(email_add))
-        .route(
-            "/api/email/campaign/{id}",
-            get(email_get).put(email_put).post(email_put),
-        )
-        .route("/api/email/history", get(super::sends::email_history))
-        .route("/api/email/statistic", get(email_statistic))
+        .int_id(),
+        email_put,
+    )
+    .route::<(), Vec<super::sends::EmailLog>, _, _>(
+        M::GET,
+        "/api/email/history",
+        Op::bearer(E, "The e-mails sent, newest first").query(&[
+            int("page"),
+            int("pageLimit"),
+            text("campaign_name"),
+            text("mail_from"),
+            text("mail_to"),
+            day("from_date"),
+            day("to_date"),
+        ]),
+        super::sends::email_history,
+    )
+    .route::<(), Vec<DefinitionOut>, _, _>(
+        M::GET,
+        "/api/email/statistic",
+        Op::bearer(E, "Each e-mail campaign with its totals").query(&[
+            int("page"),
+            int("pageLimit"),
+            text("strSreach"),
+            day("from_date"),
+            day("to_date"),
+        ]),
+        email_statistic,
+    )
+    .router
+}
+
+/// The paging and keyword of a definition list.
+const DEFINITIONS: &[Param] = &[int("page"), int("pageLimit"), text("strSearch")];
+
+// The bodies as documents show them: a definition is stored as sent, so these types only say
+// what [`check`] requires; any other key is kept.
+
+/// An automation (E43 wraps it in `{"automation": {…}}`, which is also accepted).
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub(super) struct AutomationIn {
+    title: String,
+    tasks: Vec<Value>,
+}
+
+/// An SMS campaign.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct SmsIn {
+    name: String,
+    sms_content: String,
+}
+
+/// An e-mail campaign.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct EmailIn {
+    name: String,
+    mail_subject: String,
+    mail_content: String,
+    #[schemars(email)]
+    mail_from: Option<String>,
 }
 
 const AUTOMATION: &str = "automation";
@@ -174,7 +323,7 @@ fn documented_keys(kind: &str) -> &'static [(&'static str, bool)] {
 }
 
 /// The creator of a definition: an API client, not a staff user, so only its name is known.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct Creator {
     name: Option<String>,
     email: (),
@@ -185,7 +334,7 @@ struct Creator {
 
 /// A stored definition as the doc shows it: the body as the client sent it (an open shape,
 /// with every documented key present), and what the server adds.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct DefinitionOut {
     #[serde(flatten)]
     body: Map<String, Value>,

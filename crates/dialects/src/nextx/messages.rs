@@ -7,22 +7,29 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::routing::post;
 use axum::{Json, Router};
 use crm_domain::messaging::{Message, SendState};
 use crm_domain::service::ZnsRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::kit::api::*;
 use super::kit::{bad, Caller, NxError};
 use crate::body::parse_ci;
 use crate::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/api/common/send-zns-message", post(send_zns))
+pub(super) fn router(spec: &mut Spec) -> Router<AppState> {
+    Api::new(spec)
+        .route::<ZnsIn, ZnsOut, _, _>(
+            M::POST,
+            "/api/common/send-zns-message",
+            Op::bearer("Messages", "Send one Zalo ZNS template message"),
+            send_zns,
+        )
+        .router
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct ZnsIn {
     #[serde(default)]
     phone: Option<Value>,
@@ -45,7 +52,7 @@ fn text(field: &str, v: Option<Value>) -> Result<Option<String>, NxError> {
 }
 
 /// The ZNS answer: the request model, and what became of the message.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct ZnsOut {
     phone: String,
     template_id: String,

@@ -12,7 +12,6 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use crm_domain::DomainError;
 use serde::Deserialize;
@@ -20,6 +19,8 @@ use serde_json::Value;
 
 use crate::body::form;
 use crate::AppState;
+use kit::api::*;
+use wire::Meta;
 
 mod automation;
 mod doc_out;
@@ -37,19 +38,63 @@ mod tasks;
 mod users;
 mod wire;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/token", get(token).post(token))
-        .merge(shop::router())
-        .merge(leads::router())
-        .merge(pipeline::router())
-        .merge(marketing::router())
-        .merge(tasks::router())
-        .merge(users::router())
-        .merge(messages::router())
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    const A: &str = "Auth";
+    let summary = "A token pair: client credentials, or a refresh token (query, JSON or form)";
+    let token_op = || Op::anonymous(A, "").query(TOKEN_QUERY);
+    Api::new(spec)
+        .route::<TokenParams, Meta<'static, TokenOut>, _, _>(
+            M::GET,
+            "/api/auth/token",
+            Op {
+                summary,
+                ..token_op()
+            },
+            token,
+        )
+        .route::<TokenParams, Meta<'static, TokenOut>, _, _>(
+            M::POST,
+            "/api/auth/token",
+            Op {
+                summary,
+                ..token_op()
+            },
+            token,
+        )
+        .router
+        .merge(shop::router(spec))
+        .merge(leads::router(spec))
+        .merge(pipeline::router(spec))
+        .merge(marketing::router(spec))
+        .merge(tasks::router(spec))
+        .merge(users::router(spec))
+        .merge(messages::router(spec))
 }
 
-#[derive(Debug, Default, Deserialize)]
+const TOKEN_QUERY: &[Param] = &[
+    text("grant_type"),
+    text("client_id"),
+    text("client_secret"),
+    text("scope"),
+    text("refresh_token"),
+];
+
+/// NextX's OpenAPI document, before its routes are added.
+pub fn spec() -> Spec {
+    let mut spec = Spec::new(
+        "NextX / NextCRM public API",
+        "NextX's public API as this server speaks it (seed 003; the shop host \
+         `open-api.nextx.vn` and the CRM host on one server): a bearer token from \
+         `/api/auth/token` (client credentials), integer ids, the bare payloads the doc shows; \
+         failures in `{meta: {message, status_code}, data: []}` or, where the doc writes them \
+         so, the flat `{status_code, message}`. Web forms are authorised by `X-Client-Key`. \
+         Decisions where the vendor's doc is silent or broken: docs/dialects/nextx.md.",
+    );
+    spec.errors::<Either<wire::Meta<'static, wire::NoData>, wire::Status>>();
+    spec
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct TokenParams {
     grant_type: Option<String>,
     client_id: Option<String>,
@@ -76,7 +121,7 @@ fn meta<T: serde::Serialize>(
 }
 
 /// An issued token pair (`data` of the token answer).
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 struct TokenOut {
     access_token: String,
     token_type: &'static str,

@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::inventory::StaffUser;
@@ -19,31 +18,117 @@ use crm_domain::{Actor, DomainError};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::kit::api::*;
 use super::kit::{bad, fail, id_of, local_midnight, staff, Caller, Meta, NxError, Params};
 use super::pipeline_out::{self as out, stage_id};
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/crm/campaign", get(campaigns).post(campaign_add))
-        // Automations, and the doc's create path for campaigns: the body tells them apart.
-        .route(
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    const C: &str = "Campaigns";
+    const O: &str = "Opportunities";
+    Api::new(spec)
+        .route::<(), Vec<out::CampaignOut>, _, _>(
+            M::GET,
+            "/api/crm/campaign",
+            Op::bearer(C, "Campaigns, a page").query(&[
+                int("page"),
+                int("pageLimit"),
+                text("strSearch"),
+                day("from_date"),
+                day("to_date"),
+            ]),
+            campaigns,
+        )
+        .route::<CampaignIn, out::CampaignOut, _, _>(
+            M::POST,
+            "/api/crm/campaign",
+            Op::bearer(C, "Add a campaign"),
+            campaign_add,
+        )
+        .route::<(), Vec<super::marketing::DefinitionOut>, _, _>(
+            M::GET,
             "/api/automation/automation",
-            get(automations).post(automation_or_campaign),
+            Op::bearer("Automations", "Automations, a page").query(&[
+                int("page"),
+                int("pageLimit"),
+                text("strSearch"),
+            ]),
+            automations,
         )
-        .route(
+        // Automations, and the doc's create path for campaigns (E47): the body tells them apart.
+        .route::<
+            Either<super::marketing::AutomationIn, CampaignIn>,
+            Either<Meta<'static, super::kit::IdOnly<crm_domain::ids::DefinitionId>>, out::CampaignOut>,
+            _,
+            _,
+        >(
+            M::POST,
+            "/api/automation/automation",
+            Op::bearer(
+                "Automations",
+                "Add an automation, or a campaign (a body without `automation`, `component`, \
+                 `tasks`, `trigger` or `scheduler`)",
+            ),
+            automation_or_campaign,
+        )
+        .route::<(), out::CampaignOut, _, _>(
+            M::GET,
             "/api/crm/campaign/{id}",
-            get(campaign_get).put(campaign_put).post(campaign_put),
+            Op::bearer(C, "A campaign").int_id(),
+            campaign_get,
         )
-        .route("/api/crm/opportunity", get(opportunities))
-        .route("/api/crm/opportunity_create", post(opportunity_add))
-        .route(
+        .route::<CampaignIn, Meta<'static, ()>, _, _>(
+            M::PUT,
+            "/api/crm/campaign/{id}",
+            Op::bearer(C, "Update a campaign").int_id(),
+            campaign_put,
+        )
+        .route::<CampaignIn, Meta<'static, ()>, _, _>(
+            M::POST,
+            "/api/crm/campaign/{id}",
+            Op::bearer(C, "Update a campaign (as the doc's samples send it)").int_id(),
+            campaign_put,
+        )
+        .route::<(), Vec<out::OpportunityOut>, _, _>(
+            M::GET,
+            "/api/crm/opportunity",
+            Op::bearer(O, "Opportunities, a page").query(&[
+                int("page"),
+                int("pageLimit"),
+                text("strSearch"),
+                day("from_date"),
+                day("to_date"),
+                day("from_date_result"),
+                day("to_date_result"),
+            ]),
+            opportunities,
+        )
+        .route::<CreateIn, Meta<'static, out::NewOpportunity>, _, _>(
+            M::POST,
+            "/api/crm/opportunity_create",
+            Op::bearer(O, "Add an opportunity"),
+            opportunity_add,
+        )
+        .route::<(), out::OpportunityOut, _, _>(
+            M::GET,
             "/api/crm/opportunity/{id}",
-            get(opportunity_get)
-                .put(opportunity_put)
-                .post(opportunity_put),
+            Op::bearer(O, "An opportunity").int_id(),
+            opportunity_get,
         )
+        .route::<OpportunityIn, out::OpportunityOut, _, _>(
+            M::PUT,
+            "/api/crm/opportunity/{id}",
+            Op::bearer(O, "Update an opportunity").int_id(),
+            opportunity_put,
+        )
+        .route::<OpportunityIn, out::OpportunityOut, _, _>(
+            M::POST,
+            "/api/crm/opportunity/{id}",
+            Op::bearer(O, "Update an opportunity (as the doc's samples send it)").int_id(),
+            opportunity_put,
+        )
+        .router
 }
 
 fn ymd(field: &str, raw: &Option<String>) -> Result<Option<NaiveDate>, NxError> {
@@ -71,7 +156,7 @@ fn id_text(v: &Option<Value>, field: &str) -> Result<Option<i64>, NxError> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct StageIn {
     #[serde(default)]
     name: Option<String>,
@@ -83,7 +168,7 @@ struct StageIn {
     stage_type_id: Option<i32>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct CorrelativeIn {
     #[serde(default, deserialize_with = "lenient_int")]
     id: Option<i64>,
@@ -91,7 +176,7 @@ struct CorrelativeIn {
     rate: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct CampaignIn {
     #[serde(default)]
     name: Option<String>,
@@ -288,7 +373,7 @@ async fn campaign_put(
     Ok(Json(Meta::ok("Successfully", ())))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct ContactIn {
     #[serde(default, deserialize_with = "lenient_int")]
     contact_id: Option<i64>,
@@ -308,7 +393,7 @@ struct ContactIn {
     website: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct OpportunityIn {
     #[serde(default)]
     name: Option<String>,
@@ -334,7 +419,7 @@ struct OpportunityIn {
     sales_stage: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct CreateIn {
     #[serde(default)]
     contact: Option<ContactIn>,

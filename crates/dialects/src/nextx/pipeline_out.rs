@@ -21,7 +21,7 @@ pub(super) fn local_day(actor: &Actor, t: Option<chrono::DateTime<chrono::Utc>>)
     t.map(|t| t.with_timezone(&actor.time_zone).date_naive().to_string())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct StageOut {
     id: i64,
     name: String,
@@ -56,19 +56,19 @@ pub(super) fn stages(c: &Campaign) -> Vec<StageOut> {
 }
 
 /// `{id, name: null}`: a category id NextX keeps elsewhere.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct CategoryRef {
     id: i64,
     name: (),
 }
 
 /// `{name}`: who created a record.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct Author {
     name: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct CampaignOut {
     id: i64,
     code: Option<String>,
@@ -130,7 +130,7 @@ pub(super) fn campaign(c: &Campaign, actor: &Actor, users: &[StaffUser]) -> Camp
 }
 
 /// The stage an opportunity is at.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct OppStage {
     id: i64,
     name: String,
@@ -139,7 +139,7 @@ struct OppStage {
 }
 
 /// The campaign an opportunity belongs to, in brief.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct OppCampaign {
     id: i64,
     name: String,
@@ -153,7 +153,7 @@ struct OppCampaign {
 }
 
 /// The opportunity's contact: the lead it was made for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct OppContact {
     id: i64,
     name: String,
@@ -166,7 +166,7 @@ struct OppContact {
     relationships: NoData,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct OpportunityOut {
     id: i64,
     name: String,
@@ -347,7 +347,7 @@ pub(super) fn opportunity(actor: &Actor, o: &Opportunity, cx: OppContext<'_>) ->
 }
 
 /// A created opportunity and the lead (contact) it is for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct NewOpportunity {
     pub id: i64,
     pub contact_id: i64,

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
 use axum::{Json, Router};
 use crm_domain::ids::{CategoryId, UnitId};
 use crm_domain::inventory::ProductExt;
@@ -20,21 +19,56 @@ use serde_json::Number;
 
 use super::doc_out::UnitOut;
 
+use super::kit::api::*;
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
 
 use super::kit::*;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/product/product", get(products).post(product_add))
-        .route("/api/product/product/{id}", put(product_put))
-        .route("/api/product/product-detail", get(product_detail))
+pub(super) fn router(spec: &mut Spec) -> Router<AppState> {
+    const T: &str = "Products";
+    Api::new(spec)
+        .route::<(), Vec<ProductRow>, _, _>(
+            M::GET,
+            "/api/product/product",
+            Op::bearer(T, "Products of a branch, a page").query(&[
+                int("page"),
+                int("pageLimit"),
+                needed(int("branch_id")),
+                int("store_id"),
+                texts("type[]"),
+                text("strSearch"),
+            ]),
+            products,
+        )
+        .route::<ProductIn, NewProduct, _, _>(
+            M::POST,
+            "/api/product/product",
+            Op::bearer(T, "Add a product"),
+            product_add,
+        )
+        .route::<ProductIn, Status, _, _>(
+            M::PUT,
+            "/api/product/product/{id}",
+            Op::bearer(T, "Update a product").int_id(),
+            product_put,
+        )
+        .route::<(), ProductDetail, _, _>(
+            M::GET,
+            "/api/product/product-detail",
+            Op::bearer(T, "A product variation, with its stock").query(&[
+                needed(int("variation_id")),
+                int("branch_id"),
+                int("store_id"),
+            ]),
+            product_detail,
+        )
+        .router
 }
 
 // ---- products ----
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct UnitDef {
     #[serde(default)]
     name: Option<String>,
@@ -49,7 +83,7 @@ struct UnitDef {
     price: Option<f64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct UnitsIn {
     #[serde(default)]
     unit_base: Option<UnitDef>,
@@ -57,13 +91,13 @@ struct UnitsIn {
     sub_unit: Vec<UnitDef>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct MediaIn {
     #[serde(default)]
     url: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct ComponentIn {
     #[serde(default, deserialize_with = "lenient_int")]
     product_id: Option<i64>,
@@ -75,7 +109,7 @@ struct ComponentIn {
     price: Option<f64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct ProductIn {
     #[serde(default)]
     name: Option<String>,
@@ -264,7 +298,7 @@ async fn product_add(
 }
 
 /// A created product, echoed in the request's names.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct NewProduct {
     id: i64,
     name: String,
@@ -289,7 +323,7 @@ struct NewProduct {
 }
 
 /// A product in the list, with what is on hand in the branch (and store) asked about.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct ProductRow {
     id: i64,
     product_id: i64,
@@ -313,7 +347,7 @@ pub(super) struct ProductRow {
 }
 
 /// A product's one variation (`product_variation`, `computations`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct Variation {
     product_id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -325,7 +359,7 @@ struct Variation {
 }
 
 /// The product detail (`product-detail`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct ProductDetail {
     id: i64,
     product_id: i64,

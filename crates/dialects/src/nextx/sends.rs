@@ -178,7 +178,7 @@ pub(super) fn plan(
 }
 
 /// A campaign's totals and status as E53/E54 and E58/E59 show them.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
 pub(super) struct Sends {
     /// `Chưa gửi` (not sent) until every recipient has a send record, then `Đã gửi`.
     status: &'static str,
@@ -193,7 +193,7 @@ pub(super) struct Sends {
     pub(super) mail: Option<MailTotals>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
 pub(super) struct MailTotals {
     total_emails: i64,
     /// Opens are not tracked (`is_track_mail` is stored, not acted on): 0.
@@ -310,8 +310,8 @@ fn address(m: &Message, content: &Value) -> String {
 }
 
 /// One E57 row.
-#[derive(Debug, Serialize)]
-struct SmsLog {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct SmsLog {
     id: i64,
     sms_id: Option<i64>,
     content: String,
@@ -328,8 +328,8 @@ struct SmsLog {
 }
 
 /// One E62 row.
-#[derive(Debug, Serialize)]
-struct EmailLog {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct EmailLog {
     id: i64,
     subject: String,
     body: String,
@@ -399,7 +399,7 @@ pub(super) async fn sms_history(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Vec<Value>>, NxError> {
+) -> Result<Json<Vec<SmsLog>>, NxError> {
     let p = Params::parse(q)?;
     let page = p.crm_page()?;
     let Some(f) = filter(&s, &actor, &p, Channel::Sms).await? else {
@@ -412,7 +412,7 @@ pub(super) async fn sms_history(
             let content: Value = serde_json::from_str(&m.content).unwrap_or(Value::Null);
             let (causer_type, causer_id, name) = causer(&content);
             let phone = address(m, &content);
-            serde_json::to_value(SmsLog {
+            SmsLog {
                 id: m.seq,
                 sms_id: campaign_id(m, SMS_PREFIX),
                 content: content
@@ -429,8 +429,7 @@ pub(super) async fn sms_history(
                 causer_type,
                 causer_id,
                 causer: (),
-            })
-            .unwrap_or(Value::Null)
+            }
         })
         .collect();
     Ok(Json(rows))
@@ -441,7 +440,7 @@ pub(super) async fn email_history(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(q): RawQuery,
-) -> Result<Json<Vec<Value>>, NxError> {
+) -> Result<Json<Vec<EmailLog>>, NxError> {
     let p = Params::parse(q)?;
     let page = p.crm_page()?;
     let from = s.crm.channel(&actor, Channel::Email).await?.remove("from");
@@ -469,7 +468,7 @@ pub(super) async fn email_history(
                     .unwrap_or_default()
                     .to_owned()
             };
-            serde_json::to_value(EmailLog {
+            EmailLog {
                 id: m.seq,
                 subject: part("subject"),
                 body: part("html"),
@@ -484,8 +483,7 @@ pub(super) async fn email_history(
                 is_read: 0,
                 time_read: (),
                 causer: (),
-            })
-            .unwrap_or(Value::Null)
+            }
         })
         .collect();
     Ok(Json(rows))

@@ -6,7 +6,6 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::customer::{
@@ -20,28 +19,93 @@ use crm_domain::text::{Email, Phone};
 use crm_domain::{Actor, DomainError};
 use serde::{Deserialize, Serialize};
 
+use super::kit::api::*;
 use crate::body::{lenient_int, lenient_num, parse_ci};
 use crate::AppState;
 
 use super::kit::*;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/branch/branch", get(branches).post(branch_add))
-        .route("/api/branch/store", get(stores).post(store_add))
-        .route("/api/cate/category-list/{kind}", get(categories))
-        .route("/api/cate/category", post(category_add))
-        .route(
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    const B: &str = "Branches and stores";
+    const C: &str = "Product categories";
+    const P: &str = "Customers";
+    let shop = Api::new(spec)
+        .route::<(), Vec<PlaceOut>, _, _>(
+            M::GET,
+            "/api/branch/branch",
+            Op::bearer(B, "Every branch"),
+            branches,
+        )
+        .route::<PlaceIn, Created<IdOnly<PlaceId>>, _, _>(
+            M::POST,
+            "/api/branch/branch",
+            Op::bearer(B, "Add a branch (ours)"),
+            branch_add,
+        )
+        .route::<(), Vec<PlaceOut>, _, _>(
+            M::GET,
+            "/api/branch/store",
+            Op::bearer(B, "Every store").query(&[int("branch_id")]),
+            stores,
+        )
+        .route::<PlaceIn, Created<IdOnly<PlaceId>>, _, _>(
+            M::POST,
+            "/api/branch/store",
+            Op::bearer(B, "Add a store (ours)"),
+            store_add,
+        )
+        .route::<(), Vec<CategoryOut>, _, _>(
+            M::GET,
+            "/api/cate/category-list/{kind}",
+            Op::bearer(C, "Product categories (kind `product_category`)")
+                .query(&[int("parent_id")]),
+            categories,
+        )
+        .route::<CategoryIn, [CategoryOut; 1], _, _>(
+            M::POST,
+            "/api/cate/category",
+            Op::bearer(C, "Add a product category"),
+            category_add,
+        )
+        .route::<(), CategoryOut, _, _>(
+            M::GET,
             "/api/cate/category/{id}",
-            get(category_get).put(category_put),
+            Op::bearer(C, "A product category with its children").int_id(),
+            category_get,
         )
-        .route("/api/customer/customer", get(customers).post(customer_add))
-        .route(
+        .route::<CategoryIn, Status, _, _>(
+            M::PUT,
+            "/api/cate/category/{id}",
+            Op::bearer(C, "Update a product category").int_id(),
+            category_put,
+        )
+        .route::<(), Vec<CustomerOut>, _, _>(
+            M::GET,
+            "/api/customer/customer",
+            Op::bearer(P, "Customers, a page").query(PEOPLE),
+            customers,
+        )
+        .route::<CustomerIn, Created<NewCustomer>, _, _>(
+            M::POST,
+            "/api/customer/customer",
+            Op::bearer(P, "Add a customer or supplier"),
+            customer_add,
+        )
+        .route::<(), CustomerOut, _, _>(
+            M::GET,
             "/api/customer/customer/{id}",
-            get(customer_get).put(customer_put),
+            Op::bearer(P, "A customer").int_id(),
+            customer_get,
         )
-        .merge(super::products::router())
-        .merge(super::documents::router())
+        .route::<CustomerIn, CustomerOut, _, _>(
+            M::PUT,
+            "/api/customer/customer/{id}",
+            Op::bearer(P, "Update a customer or supplier").int_id(),
+            customer_put,
+        )
+        .router;
+    shop.merge(super::products::router(spec))
+        .merge(super::documents::router(spec))
 }
 
 // ---- branches and stores ----
@@ -64,7 +128,7 @@ pub(super) async fn stores(
     Ok(Json(list.iter().map(PlaceOut::store).collect()))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct PlaceIn {
     #[serde(default, deserialize_with = "lenient_int")]
     branch_id: Option<crm_domain::ids::PlaceId>,
@@ -152,7 +216,7 @@ pub(super) async fn categories(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct CategoryIn {
     #[serde(default)]
     name: Option<String>,
@@ -242,7 +306,7 @@ async fn category_put(
 
 // ---- customers and suppliers ----
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub(super) struct ResourceIn {
     #[serde(default, deserialize_with = "lenient_int")]
     id: Option<i64>,
@@ -250,7 +314,7 @@ pub(super) struct ResourceIn {
     name: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct CustomerIn {
     #[serde(default)]
     avatar: Option<String>,
@@ -368,14 +432,14 @@ fn customer_input(c: CustomerIn, old: Option<&CustomerData>) -> Result<CustomerI
 }
 
 /// A created customer's number and code.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct NewCustomer {
     id: i64,
     code: Option<String>,
 }
 
 /// The customer in NextX's shape.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct CustomerOut {
     id: i64,
     /// The assigned employee (sic); the documented bodies cannot assign one.

@@ -4,7 +4,6 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{NaiveDate, NaiveDateTime};
 use crm_domain::activity::{
@@ -18,6 +17,7 @@ use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::kit::api::*;
 use super::kit::{
     bad, fail, id_of, staff, user_ref, Caller, IdOnly, Known, Meta, NoData, NxError, Params,
     UserRefOut, NO_DATA,
@@ -30,11 +30,48 @@ use crm_domain::inventory::StaffUser;
 /// The activity type of a task.
 pub const TASK: i32 = 3;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/task/task", get(list).post(add))
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    const T: &str = "Tasks";
+    Api::new(spec)
+        .route::<(), Vec<TaskOut>, _, _>(
+            M::GET,
+            "/api/task/task",
+            Op::bearer(T, "Tasks, a page").query(&[
+                int("page"),
+                int("pageLimit"),
+                text("strSreach"),
+                text("start"),
+                text("end"),
+                int("search[status]"),
+            ]),
+            list,
+        )
+        .route::<TaskIn, Meta<'static, NewTask>, _, _>(
+            M::POST,
+            "/api/task/task",
+            Op::bearer(T, "Add a task"),
+            add,
+        )
+        .route::<(), TaskOut, _, _>(
+            M::GET,
+            "/api/task/task/{id}",
+            Op::bearer(T, "A task").int_id(),
+            one,
+        )
         // The doc's PUT is a POST in its samples: both are served.
-        .route("/api/task/task/{id}", get(one).put(update).post(update))
+        .route::<TaskIn, Meta<'static, ()>, _, _>(
+            M::PUT,
+            "/api/task/task/{id}",
+            Op::bearer(T, "Update a task").int_id(),
+            update,
+        )
+        .route::<TaskIn, Meta<'static, ()>, _, _>(
+            M::POST,
+            "/api/task/task/{id}",
+            Op::bearer(T, "Update a task (as the doc's samples send it)").int_id(),
+            update,
+        )
+        .router
 }
 
 /// Priority display names (the doc shows "Ưu tiên" and "Cao") and their codes.
@@ -65,7 +102,7 @@ fn priority(raw: &Option<Value>) -> Result<Option<i32>, NxError> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct TaskIn {
     #[serde(default)]
     task: Option<String>,
@@ -217,7 +254,8 @@ async fn data(
 }
 
 /// The task's creator: an API client, not a staff user, so only its name is known.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TaskCreator")]
 struct Creator {
     id: (),
     name: Option<String>,
@@ -229,7 +267,7 @@ struct Creator {
 }
 
 /// The record a task is about.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct About {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -237,7 +275,7 @@ struct About {
 }
 
 /// The task in NextX's shape.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct TaskOut {
     id: i64,
     task: String,
@@ -282,7 +320,7 @@ struct TaskOut {
 }
 
 /// A created task's number and code.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct NewTask {
     id: i64,
     code: String,

@@ -4,7 +4,6 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use crm_domain::ids::StaffId;
@@ -12,21 +11,64 @@ use crm_domain::inventory::StaffUser;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::kit::api::*;
 use super::kit::{bad, fail, id_of, Caller, EmployeeOut, IdName, NxError, Params, Status};
 use crate::body::{lenient_int, parse_ci};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/user/users", get(list).post(add))
-        .route(
-            "/api/user/users/{id}",
-            axum::routing::put(update).delete(remove),
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    const T: &str = "Users and staff";
+    Api::new(spec)
+        .route::<(), Vec<UserOut>, _, _>(
+            M::GET,
+            "/api/user/users",
+            Op::bearer(T, "Every user"),
+            list,
         )
-        .route("/api/cate/employee", get(employees))
+        .route::<UserIn, [UserOut; 1], _, _>(
+            M::POST,
+            "/api/user/users",
+            Op::bearer(T, "Add a user"),
+            add,
+        )
+        .route::<UserIn, [Status; 1], _, _>(
+            M::PUT,
+            "/api/user/users/{id}",
+            Op::bearer(T, "Update a user").int_id(),
+            update,
+        )
+        .route::<(), [Status; 1], _, _>(
+            M::DELETE,
+            "/api/user/users/{id}",
+            Op::bearer(T, "Delete a user").int_id(),
+            remove,
+        )
+        .route::<(), Vec<EmployeeRow>, _, _>(
+            M::GET,
+            "/api/cate/employee",
+            Op::bearer(T, "Every employee").query(&[int("branch_id")]),
+            employees,
+        )
         // The request line says POST, the python sample GET: both.
-        .route("/api/cate/users", get(sales_users).post(sales_users))
-        .route("/api/cate/resources", get(resources))
+        .route::<(), Vec<SalesUser>, _, _>(
+            M::GET,
+            "/api/cate/users",
+            Op::bearer(T, "The sales users"),
+            sales_users,
+        )
+        .route::<(), Vec<SalesUser>, _, _>(
+            M::POST,
+            "/api/cate/users",
+            Op::bearer(T, "The sales users"),
+            sales_users,
+        )
+        .route::<(), Vec<IdName<i64>>, _, _>(
+            M::GET,
+            "/api/cate/resources",
+            Op::bearer(T, "The customer resources (lead sources)"),
+            resources,
+        )
+        .router
 }
 
 /// Lead and customer sources offered by `cate/resources` (ours; the doc lists none).
@@ -39,7 +81,7 @@ pub const RESOURCES: [(i64, &str); 6] = [
     (6, "Khác"),
 ];
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct EmployeeIn {
     #[serde(default)]
     code: Option<String>,
@@ -49,7 +91,7 @@ struct EmployeeIn {
     branch_id: Option<crm_domain::ids::PlaceId>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 struct UserIn {
     #[serde(default)]
     email: Option<String>,
@@ -136,7 +178,7 @@ fn user(b: UserIn, old: Option<&StaffUser>) -> Result<StaffUser, NxError> {
 }
 
 /// A user account with its employee record.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct UserOut {
     id: StaffId,
     email: String,
@@ -180,7 +222,7 @@ impl From<&StaffUser> for UserOut {
 }
 
 /// An employee in the employee list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct EmployeeRow {
     id: StaffId,
     code: Option<String>,
@@ -190,7 +232,7 @@ struct EmployeeRow {
 }
 
 /// A user who may sell.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct SalesUser {
     id: StaffId,
     name: String,

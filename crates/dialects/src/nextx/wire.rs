@@ -7,7 +7,7 @@ use crm_domain::inventory::{Category, Place, StaffUser};
 use serde::Serialize;
 
 /// `{status_code, message}`: the flat answer of a write (and of errors in the flat shape).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct Status {
     pub status_code: u16,
     pub message: String,
@@ -23,7 +23,8 @@ impl Status {
 }
 
 /// `{status_code: 0, message, data}`: a write that answers what it stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Created_{T}")]
 pub(super) struct Created<T> {
     pub status_code: u16,
     pub message: &'static str,
@@ -41,13 +42,15 @@ impl<T> Created<T> {
 }
 
 /// `{"id": …}`: what a create answers, and a reference to a record the server cannot fill in.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "IdOnly_{T}")]
 pub(super) struct IdOnly<T> {
     pub id: T,
 }
 
 /// `{meta: {message, status_code}, data}`: the doc's V1 envelope.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Meta_{T}")]
 pub(super) struct Meta<'a, T> {
     pub meta: MetaHead<'a>,
     pub data: T,
@@ -65,27 +68,28 @@ impl<T> Meta<'static, T> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct MetaHead<'a> {
     pub message: &'a str,
     pub status_code: i64,
 }
 
 /// `[]`: the `data` of an answer that carries none.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct NoData([(); 0]);
 
 pub(super) const NO_DATA: NoData = NoData([]);
 
 /// `{id, name}` pairs: resources, and a record's resources.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "IdName_{T}")]
 pub(super) struct IdName<T> {
     pub id: T,
     pub name: String,
 }
 
 /// A branch or a store; a store also names its branch.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct PlaceOut {
     pub id: PlaceId,
     pub name: String,
@@ -123,7 +127,7 @@ impl PlaceOut {
 }
 
 /// A category without its children.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct CategoryRow {
     pub id: CategoryId,
     pub name: String,
@@ -145,7 +149,7 @@ impl From<&Category> for CategoryRow {
 }
 
 /// A category with its direct children, under `child` (the list) or `childs` (one category).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct CategoryOut {
     #[serde(flatten)]
     pub category: CategoryRow,
@@ -177,7 +181,7 @@ impl CategoryOut {
 }
 
 /// An employee as the doc's records show one (`employee`, `employers`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct EmployeeOut {
     pub id: StaffId,
     pub code: Option<String>,
@@ -210,7 +214,7 @@ impl From<&StaffUser> for EmployeeOut {
 }
 
 /// A user reference (`assigned`, `user`) as the staff directory fills it in.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct UserRefOut {
     pub id: StaffId,
     pub name: String,
@@ -238,8 +242,9 @@ impl From<&StaffUser> for UserRefOut {
 }
 
 /// A reference filled from the staff directory, or only its id when it names no one there.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "Known_{T}")]
 pub(super) enum Known<T> {
     Found(T),
     Unknown(IdOnly<StaffId>),
