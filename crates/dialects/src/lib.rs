@@ -40,10 +40,11 @@ pub struct Document {
 pub fn router() -> (Router<AppState>, Vec<Document>) {
     let mut crmtop_spec = crmtop::spec();
     let mut nextx_spec = nextx::spec();
+    let mut vbot_spec = vbot::spec();
     let router = Router::new()
         .merge(crmtop::router(&mut crmtop_spec))
         .merge(nextx::router(&mut nextx_spec))
-        .merge(vbot::router())
+        .merge(vbot::router(&mut vbot_spec))
         .merge(omi::router())
         .merge(own::router());
     let documents = vec![
@@ -59,6 +60,12 @@ pub fn router() -> (Router<AppState>, Vec<Document>) {
             title: "NextX / NextCRM",
             url: "/swagger/v1/nextx.json",
             json: nextx_spec.into_json(),
+        },
+        Document {
+            name: "vbot",
+            title: "VBot CRM",
+            url: "/swagger/v1/vbot.json",
+            json: vbot_spec.into_json(),
         },
     ];
     (router, documents)

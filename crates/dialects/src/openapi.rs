@@ -23,6 +23,8 @@ pub enum Auth {
     Bearer,
     /// `X-Client-Key: <key>` (NextX's web forms).
     ClientKey,
+    /// A bearer token from OAuth 2.0's client-credentials grant at this token URL.
+    OAuth(&'static str),
 }
 
 /// The JSON type of a query parameter.
@@ -174,9 +176,13 @@ impl Spec {
         }
         if std::any::TypeId::of::<In>() != std::any::TypeId::of::<()>() {
             let body = self.schema::<In>();
+            let mut content = json!({"application/json": {"schema": body}});
+            if op.urlencoded {
+                content["application/x-www-form-urlencoded"] = content["application/json"].clone();
+            }
             o.insert(
                 "requestBody".into(),
-                json!({"required": true, "content": {"application/json": {"schema": body}}}),
+                json!({"required": true, "content": content}),
             );
         }
         let ok = self.schema::<Out>();
@@ -194,6 +200,11 @@ impl Spec {
             Auth::ClientKey => Some((
                 "clientKey",
                 json!({"type": "apiKey", "in": "header", "name": "X-Client-Key"}),
+            )),
+            Auth::OAuth(url) => Some((
+                "oauth2",
+                json!({"type": "oauth2", "flows": {"clientCredentials": {
+                    "tokenUrl": url, "scopes": {}}}}),
             )),
         };
         match scheme {
@@ -292,6 +303,8 @@ pub struct Op {
     pub int_id: bool,
     /// The query parameters it reads.
     pub query: Vec<Param>,
+    /// The body may also be form-encoded (an OAuth token request).
+    pub urlencoded: bool,
 }
 
 impl Op {
@@ -302,6 +315,7 @@ impl Op {
             auth: Auth::Bearer,
             int_id: false,
             query: Vec::new(),
+            urlencoded: false,
         }
     }
     /// Authorised by NextX's `X-Client-Key` header.
@@ -315,6 +329,20 @@ impl Op {
     pub fn query(mut self, query: &[Param]) -> Self {
         self.query.extend_from_slice(query);
         self
+    }
+    /// Authorised by a bearer token of OAuth 2.0's client-credentials grant at `token_url`.
+    pub fn oauth(tag: &'static str, summary: &'static str, token_url: &'static str) -> Self {
+        Self {
+            auth: Auth::OAuth(token_url),
+            ..Self::bearer(tag, summary)
+        }
+    }
+    /// The body may also be sent form-encoded.
+    pub fn urlencoded(self) -> Self {
+        Self {
+            urlencoded: true,
+            ..self
+        }
     }
     /// The path's `{id}` is an integer.
     pub fn int_id(self) -> Self {
@@ -330,6 +358,7 @@ impl Op {
             auth: Auth::Anonymous,
             int_id: false,
             query: Vec::new(),
+            urlencoded: false,
         }
     }
 }

@@ -49,6 +49,8 @@ struct Case {
     url: &'static str,
     title: &'static str,
     catalog: &'static str,
+    /// The catalog's entries of this vendor (a catalog may hold two).
+    vendor: Option<&'static str>,
     /// Catalog paths that are documented under another path (a doc error the server also
     /// serves as written, say).
     aliases: &'static [(&'static str, &'static str)],
@@ -61,6 +63,7 @@ const CRMTOP: Case = Case {
     url: "/swagger/v1/swagger.json",
     title: "CRMTOP public API",
     catalog: "catalog-000.json",
+    vendor: None,
     aliases: &[],
     failed: |b| b["success"] == false && b["message"].is_string(),
 };
@@ -70,6 +73,7 @@ const NEXTX: Case = Case {
     url: "/swagger/v1/nextx.json",
     title: "NextX / NextCRM public API",
     catalog: "catalog-003.json",
+    vendor: None,
     aliases: &[
         // The doc's machine-translated path, served but not documented.
         ("/api/sms/To get the list of", "/api/sms/campaign"),
@@ -83,14 +87,26 @@ const NEXTX: Case = Case {
     failed: |b| b["meta"]["message"].is_string() || b["message"].is_string(),
 };
 
+const VBOT: Case = Case {
+    name: "vbot",
+    url: "/swagger/v1/vbot.json",
+    title: "VBot CRM public API",
+    catalog: "catalog-vbot-omi.json",
+    vendor: Some("vbot"),
+    aliases: &[],
+    // VBot's envelope, or OAuth's error at /token.
+    failed: |b| (b["status"] == 0 && b["message"].is_string()) || b["error"].is_string(),
+};
+
 /// Served, equal to its committed file, every operation routed, its catalog covered.
 async fn check(app: &TestApp, case: &Case) -> Value {
     let served = get_json(app, case.url).await;
     assert_eq!(served["openapi"], "3.0.3");
     assert_eq!(served["info"]["title"], case.title);
-    assert_eq!(
-        served["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
+    let schemes = &served["components"]["securitySchemes"];
+    assert!(
+        schemes["bearer"]["scheme"] == "bearer" || schemes["oauth2"]["type"] == "oauth2",
+        "{schemes}"
     );
 
     // The committed file is what is served.
@@ -156,7 +172,10 @@ async fn check(app: &TestApp, case: &Case) -> Value {
     .unwrap();
     let documented: Vec<String> = ops.iter().map(|(m, p)| format!("{m} {p}")).collect();
     let mut missing = Vec::new();
-    for e in &catalog {
+    for e in catalog
+        .iter()
+        .filter(|e| case.vendor.is_none_or(|v| e["vendor"] == v))
+    {
         let path = e["path"].as_str().unwrap();
         let path = case
             .aliases
@@ -248,6 +267,70 @@ async fn nextx_document_is_served_committed_and_routed() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn vbot_document_is_served_committed_and_routed() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let served = check(&app, &VBOT).await;
+    assert_eq!(operations(&served).len(), 21);
+
+    // The token endpoint: form-encoded (or JSON), anonymous, OAuth's answer.
+    let token = &served["paths"]["/token"]["post"];
+    assert_eq!(token["security"], serde_json::json!([]));
+    let form = schema_of(
+        &served,
+        &token["requestBody"]["content"]["application/x-www-form-urlencoded"],
+    );
+    for key in ["grant_type", "client_id", "client_secret", "refresh_token"] {
+        assert!(form["properties"][key].is_object(), "{key}: {form}");
+    }
+    let pair = schema_of(
+        &served,
+        &token["responses"]["200"]["content"]["application/json"],
+    );
+    for key in ["access_token", "token_type", "expires_in", "refresh_token"] {
+        assert!(pair["properties"][key].is_object(), "{key}: {pair}");
+    }
+    // The API's operations take a client-credentials token from /token.
+    assert_eq!(
+        served["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["tokenUrl"],
+        "/token"
+    );
+    let create = &served["paths"]["/api/crm/customer/create"]["post"];
+    assert_eq!(create["security"], serde_json::json!([{"oauth2": []}]));
+    let answer = schema_of(
+        &served,
+        &create["responses"]["200"]["content"]["application/json"],
+    );
+    for key in ["status", "error", "message", "data"] {
+        assert!(answer["properties"][key].is_object(), "{key}: {answer}");
+    }
+    let body = schema_of(
+        &served,
+        &create["requestBody"]["content"]["application/json"],
+    );
+    for key in [
+        "vbot_id",
+        "project_code",
+        "customer_no",
+        "customer_phones",
+        "fields",
+    ] {
+        assert!(body["properties"][key].is_object(), "{key}: {body}");
+    }
+    // The doc's spellings are routed as written, and in any other letter case.
+    let (status, b) = app
+        .call(
+            Method::POST,
+            "/api/crm/customer/UPDATENO",
+            None,
+            Some(serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{b}");
+    assert_eq!(b["status"], 0);
+    app.stop().await;
+}
+
 /// The schema a `{schema: …}` (a content entry) or `{$ref}` names, resolved.
 fn schema_of<'a>(doc: &'a Value, at: &'a Value) -> &'a Value {
     let s = if at["schema"].is_object() {
@@ -293,6 +376,7 @@ async fn swagger_ui_is_served_offline() {
             assert!(text.contains("\"/swagger/v1/swagger.json\""), "{text}");
             assert!(text.contains("\"CRMTOP\""), "{text}");
             assert!(text.contains("\"/swagger/v1/nextx.json\""), "{text}");
+            assert!(text.contains("\"/swagger/v1/vbot.json\""), "{text}");
         } else {
             assert!(text.len() > 10_000, "{asset}: {} bytes", text.len());
         }
@@ -334,7 +418,11 @@ async fn swagger_ui_lists_every_operation_in_a_browser() {
     };
     let shots = repo_file("target/test-artifacts");
     std::fs::create_dir_all(&shots).unwrap();
-    for (picker, case) in [("CRMTOP", &CRMTOP), ("NextX / NextCRM", &NEXTX)] {
+    for (picker, case) in [
+        ("CRMTOP", &CRMTOP),
+        ("NextX / NextCRM", &NEXTX),
+        ("VBot CRM", &VBOT),
+    ] {
         let served = get_json(&app, case.url).await;
         // Swagger UI opens the document its picker names in `urls.primaryName`.
         let page = format!(

@@ -59,8 +59,9 @@ impl Code {
 }
 
 /// `{status, error, message, data}`.
-#[derive(Debug, Serialize)]
-struct Envelope<T> {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Envelope_{T}")]
+pub struct Envelope<T> {
     status: i32,
     error: i32,
     message: String,
@@ -175,7 +176,7 @@ impl From<BodyError> for VbotError {
 }
 
 /// The authenticated caller.
-pub struct Caller(Actor);
+pub struct Caller(pub(super) Actor);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = VbotError;
@@ -195,7 +196,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// One `fields` item.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct FieldIn {
     #[serde(default)]
     field_key: Option<String>,
@@ -205,13 +206,16 @@ struct FieldIn {
 
 /// Every key any VBot body uses (the endpoints share one vocabulary); all optional here,
 /// required ones are checked per action.
-#[derive(Debug, Default, Deserialize)]
-struct VbotBody {
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "VBotBody")]
+pub struct VbotBody {
     vbot_id: Option<String>,
     project_code: Option<String>,
     customer_no: Option<String>,
     customer_name: Option<String>,
+    /// One phone, several separated by `,` or `;`, or a list.
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::Either<String, Vec<String>>>")]
     customer_phones: Option<Value>,
     customer_address: Option<String>,
     customer_email: Option<String>,
@@ -269,12 +273,25 @@ enum Data {
     Done,
 }
 
+/// Any `entity/action`: the documented ones in another letter case, or a VBot not-found.
 pub async fn dispatch(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path((entity, action)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, VbotError> {
+    run(s, actor, &entity, &action, body).await
+}
+
+pub(super) async fn run(
+    s: AppState,
+    actor: Actor,
+    entity: &str,
+    action: &str,
+    body: Bytes,
+) -> Result<Response, VbotError> {
+    let s = &s;
+    let actor = &actor;
     let b: VbotBody = parse_ci(&body)?;
     let account = need(&b.vbot_id, "vbot_id")?;
     if account != actor.account {
@@ -283,17 +300,17 @@ pub async fn dispatch(
             format!("vbot_id '{account}' is not the account of this access token"),
         ));
     }
-    let project = s.crm.project(&actor, b.project_code.clone()).await?;
+    let project = s.crm.project(actor, b.project_code.clone()).await?;
     let action = action.to_ascii_lowercase();
-    let data = match (entity.as_str(), action.as_str()) {
-        ("customer", "create") => customer_save(&s, &actor, project, b, true).await?,
-        ("customer", "update") => customer_save(&s, &actor, project, b, false).await?,
-        ("customer", "updateno") => customer_rename(&s, &actor, &b).await?,
-        ("customer", "delete") => customer_delete(&s, &actor, &b).await?,
-        ("status", a) => vocab(&s, &actor, project, VocabKind::Status, a, &b).await?,
-        ("type", a) => vocab(&s, &actor, project, VocabKind::Type, a, &b).await?,
-        ("field", a) => vocab(&s, &actor, project, VocabKind::Field, a, &b).await?,
-        ("group", a) => group(&s, &actor, project, a, &b).await?,
+    let data = match (entity, action.as_str()) {
+        ("customer", "create") => customer_save(s, actor, project, b, true).await?,
+        ("customer", "update") => customer_save(s, actor, project, b, false).await?,
+        ("customer", "updateno") => customer_rename(s, actor, &b).await?,
+        ("customer", "delete") => customer_delete(s, actor, &b).await?,
+        ("status", a) => vocab(s, actor, project, VocabKind::Status, a, &b).await?,
+        ("type", a) => vocab(s, actor, project, VocabKind::Type, a, &b).await?,
+        ("field", a) => vocab(s, actor, project, VocabKind::Field, a, &b).await?,
+        ("group", a) => group(s, actor, project, a, &b).await?,
         _ => {
             return Err(fail(
                 Code::NotFound,

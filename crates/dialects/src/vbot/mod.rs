@@ -15,8 +15,12 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64_decode::decode_basic;
 use crm_domain::DomainError;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+use crate::openapi::{Api, Either, Op, Spec};
+use axum::routing::MethodFilter as M;
 
 use crate::body::form;
 use crate::AppState;
@@ -25,13 +29,191 @@ mod crm;
 
 pub use crm::reject;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/token", post(token))
+/// VBot's OpenAPI document: failures are VBot's envelope, or OAuth's error at `/token`.
+pub fn spec() -> Spec {
+    let mut spec = Spec::new(
+        "VBot CRM public API",
+        "VBot's customer API (seeds 001 and 004), served by crm-server. Decisions where the \
+         doc is silent or wrong: docs/dialects/vbot.md.",
+    );
+    spec.errors::<Either<crm::Envelope<()>, OAuthError>>();
+    spec
+}
+
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    let token_op = Op::anonymous(
+        "Auth",
+        "A token pair: client credentials (form, or HTTP Basic) or a refresh token",
+    )
+    .urlencoded();
+    let api = Api::new(spec).route::<TokenForm, TokenOut, _, _>(
+        axum::routing::MethodFilter::POST,
+        "/token",
+        token_op,
+        token,
+    );
+    routes(api)
+        .router
         .route("/api/crm/{entity}/{action}", post(crm::dispatch))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// What each documented endpoint answers in `data`: the record's code, or `true` (a delete).
+#[derive(Clone, Copy)]
+enum Answer {
+    Code,
+    Done,
+}
+
+/// The endpoints of seeds 001 and 004, as they spell them (any letter case of the action is
+/// served, through [`crm::dispatch`]).
+const ENDPOINTS: &[(&str, &str, &str, Answer)] = &[
+    (
+        "customer",
+        "create",
+        "Create a customer; its code in data",
+        Answer::Code,
+    ),
+    (
+        "customer",
+        "update",
+        "Update a customer by code (created when new); its code",
+        Answer::Code,
+    ),
+    (
+        "customer",
+        "updateNO",
+        "Change a customer's code; the new code",
+        Answer::Code,
+    ),
+    (
+        "customer",
+        "delete",
+        "Delete a customer by code",
+        Answer::Done,
+    ),
+    (
+        "status",
+        "create",
+        "Create a customer status; its code",
+        Answer::Code,
+    ),
+    (
+        "status",
+        "update",
+        "Rename a customer status; its code",
+        Answer::Code,
+    ),
+    (
+        "status",
+        "updateNo",
+        "Change a status's code; the new code",
+        Answer::Code,
+    ),
+    ("status", "delete", "Delete a customer status", Answer::Done),
+    (
+        "type",
+        "create",
+        "Create a customer type; its code",
+        Answer::Code,
+    ),
+    (
+        "type",
+        "update",
+        "Rename a customer type; its code",
+        Answer::Code,
+    ),
+    (
+        "type",
+        "updateNo",
+        "Change a type's code; the new code",
+        Answer::Code,
+    ),
+    ("type", "delete", "Delete a customer type", Answer::Done),
+    (
+        "group",
+        "create",
+        "Create a customer group; its code",
+        Answer::Code,
+    ),
+    (
+        "group",
+        "update",
+        "Update a customer group; its code",
+        Answer::Code,
+    ),
+    (
+        "group",
+        "updateNo",
+        "Change a group's code; the new code",
+        Answer::Code,
+    ),
+    ("group", "delete", "Delete a customer group", Answer::Done),
+    (
+        "field",
+        "create",
+        "Create a custom field; its code",
+        Answer::Code,
+    ),
+    (
+        "field",
+        "update",
+        "Update a custom field; its code",
+        Answer::Code,
+    ),
+    (
+        "field",
+        "updateNo",
+        "Change a field's code; the new code",
+        Answer::Code,
+    ),
+    ("field", "delete", "Delete a custom field", Answer::Done),
+];
+
+/// The documented endpoints, each routed on its own path and documented with the shared body.
+pub fn routes(mut api: Api<'_>) -> Api<'_> {
+    for &(entity, action, summary, answer) in ENDPOINTS {
+        let path = format!("/api/crm/{entity}/{action}");
+        let tag = match entity {
+            "customer" => "Customer",
+            "status" => "Status",
+            "type" => "Type",
+            "group" => "Group",
+            _ => "Field",
+        };
+        let op = Op::oauth(tag, summary, "/token");
+        let handler =
+            move |State(s): State<AppState>, crm::Caller(actor): crm::Caller, body: Bytes| {
+                crm::run(s, actor, entity, action, body)
+            };
+        api = match answer {
+            Answer::Code => {
+                api.route::<crm::VbotBody, crm::Envelope<String>, _, _>(M::POST, &path, op, handler)
+            }
+            Answer::Done => {
+                api.route::<crm::VbotBody, crm::Envelope<bool>, _, _>(M::POST, &path, op, handler)
+            }
+        };
+    }
+    api
+}
+
+/// OAuth 2.0's error answer (RFC 6749 §5.2).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OAuthError {
+    error: String,
+    error_description: String,
+}
+
+/// OAuth 2.0's token answer (RFC 6749 §5.1).
+#[derive(Debug, Serialize, JsonSchema)]
+struct TokenOut {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    refresh_token: String,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 struct TokenForm {
     grant_type: Option<String>,
     client_id: Option<String>,
@@ -43,7 +225,10 @@ struct TokenForm {
 fn oauth_error(error: &str, description: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
-        Json(json!({"error": error, "error_description": description})),
+        Json(OAuthError {
+            error: error.to_owned(),
+            error_description: description.to_owned(),
+        }),
     )
         .into_response()
 }
@@ -93,12 +278,12 @@ async fn token(
         }
     };
     match issued {
-        Ok(pair) => Json(json!({
-            "access_token": pair.access_token,
-            "token_type": "bearer",
-            "expires_in": pair.expires_in,
-            "refresh_token": pair.refresh_token,
-        }))
+        Ok(pair) => Json(TokenOut {
+            access_token: pair.access_token,
+            token_type: "bearer",
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
+        })
         .into_response(),
         Err(DomainError::Unauthorized) => {
             oauth_error("invalid_client", "The client credentials are invalid.")
