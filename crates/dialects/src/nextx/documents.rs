@@ -33,16 +33,9 @@ pub(super) fn router(spec: &mut Spec) -> Router<AppState> {
         .route::<(), Vec<doc_out::Row>, _, _>(
             M::GET,
             "/api/purchase/purchase",
-            Op::bearer(P, "Purchase orders of a branch, a page").query(&[
-                int("page"),
-                int("pageLimit"),
-                needed(int("branch_id")),
-                int("store_id"),
-                texts("type[]"),
-                text("strSearch"),
-                day("from_date"),
-                day("to_date"),
-            ]),
+            Op::bearer(P, "Purchase orders of a branch, a page")
+                .query(BRANCH_GOODS)
+                .query(DAYS),
             purchases,
         )
         .route::<DocIn, Message<Echo>, _, _>(
@@ -66,15 +59,15 @@ pub(super) fn router(spec: &mut Spec) -> Router<AppState> {
         .route::<(), Vec<doc_out::Row>, _, _>(
             M::GET,
             "/api/sell/sell",
-            Op::bearer(S, "Sales of a branch, a page").query(&[
-                int("page"),
-                int("pageLimit"),
-                needed(int("branch_id")),
-                int("customer_id"),
-                text("strSearch"),
-                day("from_date"),
-                day("to_date"),
-            ]),
+            Op::bearer(S, "Sales of a branch, a page")
+                .query(&[
+                    int("page"),
+                    int("pageLimit"),
+                    needed(int("branch_id")),
+                    int("customer_id"),
+                    text("strSearch"),
+                ])
+                .query(DAYS),
             sells,
         )
         .route::<DocIn, Created<doc_out::NewSale>, _, _>(
@@ -92,14 +85,14 @@ pub(super) fn router(spec: &mut Spec) -> Router<AppState> {
         .route::<(), Vec<doc_out::Row>, _, _>(
             M::GET,
             "/api/sell-return/sell-return",
-            Op::bearer(R, "Sell returns, a page").query(&[
-                int("page"),
-                int("pageLimit"),
-                int("customer_id"),
-                text("strSearch"),
-                day("from_date"),
-                day("to_date"),
-            ]),
+            Op::bearer(R, "Sell returns, a page")
+                .query(&[
+                    int("page"),
+                    int("pageLimit"),
+                    int("customer_id"),
+                    text("strSearch"),
+                ])
+                .query(DAYS),
             returns,
         )
         .route::<DocIn, Echo, _, _>(

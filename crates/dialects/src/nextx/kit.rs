@@ -330,6 +330,17 @@ pub(super) mod api {
     pub(in crate::nextx) use axum::routing::MethodFilter as M;
 
     /// The paging and filters of the lead and customer lists.
+    /// A branch's goods, a page: products, purchase orders.
+    pub(in crate::nextx) const BRANCH_GOODS: &[Param] = &[
+        int("page"),
+        int("pageLimit"),
+        needed(int("branch_id")),
+        int("store_id"),
+        texts("type[]"),
+        text("strSearch"),
+    ];
+    /// A span of days.
+    pub(in crate::nextx) const DAYS: &[Param] = &[day("from_date"), day("to_date")];
     pub(in crate::nextx) const PEOPLE: &[Param] = &[
         int("page"),
         int("pageLimit"),

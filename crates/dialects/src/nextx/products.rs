@@ -31,14 +31,7 @@ pub(super) fn router(spec: &mut Spec) -> Router<AppState> {
         .route::<(), Vec<ProductRow>, _, _>(
             M::GET,
             "/api/product/product",
-            Op::bearer(T, "Products of a branch, a page").query(&[
-                int("page"),
-                int("pageLimit"),
-                needed(int("branch_id")),
-                int("store_id"),
-                texts("type[]"),
-                text("strSearch"),
-            ]),
+            Op::bearer(T, "Products of a branch, a page").query(BRANCH_GOODS),
             products,
         )
         .route::<ProductIn, NewProduct, _, _>(
