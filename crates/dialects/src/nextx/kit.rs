@@ -329,7 +329,6 @@ pub(super) mod api {
     };
     pub(in crate::nextx) use axum::routing::MethodFilter as M;
 
-    /// The paging and filters of the lead and customer lists.
     /// A branch's goods, a page: products, purchase orders.
     pub(in crate::nextx) const BRANCH_GOODS: &[Param] = &[
         int("page"),
@@ -341,6 +340,7 @@ pub(super) mod api {
     ];
     /// A span of days.
     pub(in crate::nextx) const DAYS: &[Param] = &[day("from_date"), day("to_date")];
+    /// The paging and filters of the lead and customer lists.
     pub(in crate::nextx) const PEOPLE: &[Param] = &[
         int("page"),
         int("pageLimit"),

@@ -41,24 +41,18 @@ mod wire;
 pub fn router(spec: &mut Spec) -> Router<AppState> {
     const A: &str = "Auth";
     let summary = "A token pair: client credentials, or a refresh token (query, JSON or form)";
-    let token_op = || Op::anonymous(A, "").query(TOKEN_QUERY);
+    let token_op = || Op::anonymous(A, summary).query(TOKEN_QUERY);
     Api::new(spec)
         .route::<TokenParams, Meta<'static, TokenOut>, _, _>(
             M::GET,
             "/api/auth/token",
-            Op {
-                summary,
-                ..token_op()
-            },
+            token_op(),
             token,
         )
         .route::<TokenParams, Meta<'static, TokenOut>, _, _>(
             M::POST,
             "/api/auth/token",
-            Op {
-                summary,
-                ..token_op()
-            },
+            token_op(),
             token,
         )
         .router
