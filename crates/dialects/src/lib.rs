@@ -41,11 +41,12 @@ pub fn router() -> (Router<AppState>, Vec<Document>) {
     let mut crmtop_spec = crmtop::spec();
     let mut nextx_spec = nextx::spec();
     let mut vbot_spec = vbot::spec();
+    let mut omi_spec = omi::spec();
     let router = Router::new()
         .merge(crmtop::router(&mut crmtop_spec))
         .merge(nextx::router(&mut nextx_spec))
         .merge(vbot::router(&mut vbot_spec))
-        .merge(omi::router())
+        .merge(omi::router(&mut omi_spec))
         .merge(own::router());
     let documents = vec![
         Document {
@@ -66,6 +67,12 @@ pub fn router() -> (Router<AppState>, Vec<Document>) {
             title: "VBot CRM",
             url: "/swagger/v1/vbot.json",
             json: vbot_spec.into_json(),
+        },
+        Document {
+            name: "omi",
+            title: "OMI CRM",
+            url: "/swagger/v1/omi.json",
+            json: omi_spec.into_json(),
         },
     ];
     (router, documents)

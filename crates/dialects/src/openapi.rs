@@ -162,7 +162,8 @@ impl Spec {
             .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
             .map(|name| {
                 let schema = match name {
-                    "id" if op.int_id => json!({"type": "integer", "format": "int64"}),
+                    "id" if op.id == IdKind::Int => json!({"type": "integer", "format": "int64"}),
+                    "id" if op.id == IdKind::Text => json!({"type": "string"}),
                     "status" => json!({"type": "integer", "format": "int32"}),
                     "id" | "productId" => json!({"type": "string", "format": "uuid"}),
                     _ => json!({"type": "string"}),
@@ -294,13 +295,21 @@ impl Spec {
     }
 }
 
+/// What a path's `{id}` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Guid,
+    Int,
+    Text,
+}
+
 /// What an operation is: its summary, the group it is listed under, its authorisation.
 pub struct Op {
     pub summary: &'static str,
     pub tag: &'static str,
     pub auth: Auth,
-    /// The path's `{id}` is an integer (else a GUID).
-    pub int_id: bool,
+    /// What the path's `{id}` is.
+    pub id: IdKind,
     /// The query parameters it reads.
     pub query: Vec<Param>,
     /// The body may also be form-encoded (an OAuth token request).
@@ -313,7 +322,7 @@ impl Op {
             summary,
             tag,
             auth: Auth::Bearer,
-            int_id: false,
+            id: IdKind::Guid,
             query: Vec::new(),
             urlencoded: false,
         }
@@ -347,7 +356,14 @@ impl Op {
     /// The path's `{id}` is an integer.
     pub fn int_id(self) -> Self {
         Self {
-            int_id: true,
+            id: IdKind::Int,
+            ..self
+        }
+    }
+    /// The path's `{id}` is any text (an id of ours, or a partner's).
+    pub fn text_id(self) -> Self {
+        Self {
+            id: IdKind::Text,
             ..self
         }
     }
@@ -356,7 +372,7 @@ impl Op {
             summary,
             tag,
             auth: Auth::Anonymous,
-            int_id: false,
+            id: IdKind::Guid,
             query: Vec::new(),
             urlencoded: false,
         }

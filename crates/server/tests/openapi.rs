@@ -46,6 +46,8 @@ fn operations(doc: &Value) -> Vec<(String, String)> {
 /// One document under test: where it is served and committed, the catalog it must cover.
 struct Case {
     name: &'static str,
+    /// Its name in the Swagger UI's picker.
+    picker: &'static str,
     url: &'static str,
     title: &'static str,
     catalog: &'static str,
@@ -60,6 +62,7 @@ struct Case {
 
 const CRMTOP: Case = Case {
     name: "crmtop",
+    picker: "CRMTOP",
     url: "/swagger/v1/swagger.json",
     title: "CRMTOP public API",
     catalog: "catalog-000.json",
@@ -70,6 +73,7 @@ const CRMTOP: Case = Case {
 
 const NEXTX: Case = Case {
     name: "nextx",
+    picker: "NextX / NextCRM",
     url: "/swagger/v1/nextx.json",
     title: "NextX / NextCRM public API",
     catalog: "catalog-003.json",
@@ -89,6 +93,7 @@ const NEXTX: Case = Case {
 
 const VBOT: Case = Case {
     name: "vbot",
+    picker: "VBot CRM",
     url: "/swagger/v1/vbot.json",
     title: "VBot CRM public API",
     catalog: "catalog-vbot-omi.json",
@@ -97,6 +102,20 @@ const VBOT: Case = Case {
     // VBot's envelope, or OAuth's error at /token.
     failed: |b| (b["status"] == 0 && b["message"].is_string()) || b["error"].is_string(),
 };
+
+const OMI: Case = Case {
+    name: "omi",
+    picker: "OMI CRM",
+    url: "/swagger/v1/omi.json",
+    title: "OMI CRM contact API v2",
+    catalog: "catalog-vbot-omi.json",
+    vendor: Some("omi"),
+    aliases: &[],
+    failed: |b| b["status_code"] == -9999 && b["payload"].is_null() && b["message"].is_string(),
+};
+
+/// Every document, in the picker's order.
+const ALL: [&Case; 4] = [&CRMTOP, &NEXTX, &VBOT, &OMI];
 
 /// Served, equal to its committed file, every operation routed, its catalog covered.
 async fn check(app: &TestApp, case: &Case) -> Value {
@@ -331,6 +350,69 @@ async fn vbot_document_is_served_committed_and_routed() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn omi_document_is_served_committed_and_routed() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let served = check(&app, &OMI).await;
+    // The doc's seven, and ours to define a funnel.
+    assert_eq!(operations(&served).len(), 8);
+
+    let search = &served["paths"]["/api/v2/contact/search"]["post"];
+    assert_eq!(search["security"], serde_json::json!([{"bearer": []}]));
+    let names: Vec<&str> = search["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["page", "size"]);
+    let answer = schema_of(
+        &served,
+        &search["responses"]["200"]["content"]["application/json"],
+    );
+    for key in [
+        "status_code",
+        "instance_id",
+        "instance_name",
+        "payload",
+        "key_enabled",
+    ] {
+        assert!(answer["properties"][key].is_object(), "{key}: {answer}");
+    }
+    let page = schema_of(&served, &answer["properties"]["payload"]);
+    for key in ["page_number", "total_items", "has_next", "items"] {
+        assert!(page["properties"][key].is_object(), "{key}: {page}");
+    }
+    let item = schema_of(&served, &page["properties"]["items"]["items"]);
+    for key in ["public_id", "created_date", "attribute_structure", "tags"] {
+        assert!(item["properties"][key].is_object(), "{key}: {item}");
+    }
+    // `get/{id}` takes an id of ours or the partner's refId: any text.
+    let get = &served["paths"]["/api/v2/contact/get/{id}"]["get"];
+    assert_eq!(
+        get["parameters"][0]["schema"],
+        serde_json::json!({"type": "string"})
+    );
+    // Failures: the envelope with `error` and `message`.
+    let failure = schema_of(
+        &served,
+        &get["responses"]["default"]["content"]["application/json"],
+    );
+    for key in ["status_code", "payload", "error", "message"] {
+        assert!(failure["properties"][key].is_object(), "{key}: {failure}");
+    }
+    let many = schema_of(
+        &served,
+        &served["paths"]["/api/v2/contact/addMany"]["post"]["requestBody"]["content"]
+            ["application/json"],
+    );
+    let contact = schema_of(&served, &many["properties"]["data"]["items"]);
+    for key in ["refId", "fullName", "phones", "otherDynamicUpdates"] {
+        assert!(contact["properties"][key].is_object(), "{key}: {contact}");
+    }
+    app.stop().await;
+}
+
 /// The schema a `{schema: …}` (a content entry) or `{$ref}` names, resolved.
 fn schema_of<'a>(doc: &'a Value, at: &'a Value) -> &'a Value {
     let s = if at["schema"].is_object() {
@@ -373,10 +455,10 @@ async fn swagger_ui_is_served_offline() {
         let text = r.text().await.unwrap();
         if asset == "swagger-initializer.js" {
             // The picker lists CRMTOP's document at CRMTOP's URL, and the others.
-            assert!(text.contains("\"/swagger/v1/swagger.json\""), "{text}");
-            assert!(text.contains("\"CRMTOP\""), "{text}");
-            assert!(text.contains("\"/swagger/v1/nextx.json\""), "{text}");
-            assert!(text.contains("\"/swagger/v1/vbot.json\""), "{text}");
+            for case in ALL {
+                assert!(text.contains(&format!("\"{}\"", case.url)), "{text}");
+                assert!(text.contains(&format!("\"{}\"", case.picker)), "{text}");
+            }
         } else {
             assert!(text.len() > 10_000, "{asset}: {} bytes", text.len());
         }
@@ -418,11 +500,8 @@ async fn swagger_ui_lists_every_operation_in_a_browser() {
     };
     let shots = repo_file("target/test-artifacts");
     std::fs::create_dir_all(&shots).unwrap();
-    for (picker, case) in [
-        ("CRMTOP", &CRMTOP),
-        ("NextX / NextCRM", &NEXTX),
-        ("VBot CRM", &VBOT),
-    ] {
+    for case in ALL {
+        let picker = case.picker;
         let served = get_json(&app, case.url).await;
         // Swagger UI opens the document its picker names in `urls.primaryName`.
         let page = format!(

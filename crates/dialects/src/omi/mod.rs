@@ -6,32 +6,89 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::MethodFilter as M;
 use axum::{Json, Router};
 use crm_domain::{Actor, DomainError};
 use serde::Serialize;
-use serde_json::json;
+use uuid::Uuid;
 
 use crate::body::BodyError;
+use crate::openapi::{int, Api, Op, Spec};
 use crate::AppState;
 
 mod read;
 mod write;
 
-use read::{funnel_add, funnels, get_one, layout, search};
-use write::{add, add_many, update};
+use read::{funnel_add, funnels, get_one, layout, search, Attribute, ContactItem, ContactPage};
+use read::{FunnelIn, FunnelOut, SearchIn};
+use write::{add, add_many, update, ContactIn, ManyIn, ManyOut};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v2/contact/add", post(add))
-        .route("/api/v2/contact/addMany", post(add_many))
-        .route("/api/v2/contact/update", post(update))
-        .route("/api/v2/contact/search", post(search))
-        .route("/api/v2/contact/get/{id}", get(get_one))
-        .route("/api/v2/contact/layout/list", get(layout))
-        .route("/api/v2/contact/filterContact/list", get(funnels))
+/// OMI's document: every route below, from its own types.
+pub fn spec() -> Spec {
+    let mut spec = Spec::new(
+        "OMI CRM contact API v2",
+        "OMI CRM's contact API v2 (seed 002), served by crm-server. Any token this server \
+         issues works (OMI documents no token flow). Decisions where the doc is silent or \
+         wrong: docs/dialects/omi.md.",
+    );
+    spec.errors::<Failure>();
+    spec
+}
+
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    const C: &str = "Contacts";
+    const F: &str = "Funnels";
+    Api::new(spec)
+        .route::<ContactIn, Envelope<bool>, _, _>(
+            M::POST,
+            "/api/v2/contact/add",
+            Op::bearer(C, "Add a contact"),
+            add,
+        )
+        .route::<ManyIn, Envelope<ManyOut>, _, _>(
+            M::POST,
+            "/api/v2/contact/addMany",
+            Op::bearer(C, "Add up to 1,000 contacts, each with its own outcome"),
+            add_many,
+        )
+        .route::<ContactIn, Envelope<bool>, _, _>(
+            M::POST,
+            "/api/v2/contact/update",
+            Op::bearer(C, "Update a contact found by _id or refId"),
+            update,
+        )
+        .route::<SearchIn, Envelope<ContactPage>, _, _>(
+            M::POST,
+            "/api/v2/contact/search",
+            Op::bearer(C, "Search contacts").query(&[int("page"), int("size")]),
+            search,
+        )
+        .route::<(), Envelope<ContactItem>, _, _>(
+            M::GET,
+            "/api/v2/contact/get/{id}",
+            Op::bearer(C, "One contact, by its id or the partner's refId").text_id(),
+            get_one,
+        )
+        .route::<(), Envelope<Vec<Attribute>>, _, _>(
+            M::GET,
+            "/api/v2/contact/layout/list",
+            Op::bearer(C, "The contact attributes, built in and defined"),
+            layout,
+        )
+        .route::<(), Envelope<Vec<FunnelOut>>, _, _>(
+            M::GET,
+            "/api/v2/contact/filterContact/list",
+            Op::bearer(F, "The funnels with their stages"),
+            funnels,
+        )
         // Ours: the doc has no way to define funnels.
-        .route("/api/v2/contact/filterContact/add", post(funnel_add))
+        .route::<FunnelIn, Envelope<Uuid>, _, _>(
+            M::POST,
+            "/api/v2/contact/filterContact/add",
+            Op::bearer(F, "Define a funnel (ours: the doc has none)"),
+            funnel_add,
+        )
+        .router
 }
 
 /// OMI's success code; every failure is `-9999` with an `error` key naming the kind.
@@ -51,18 +108,47 @@ fn instance() -> (&'static str, String) {
     )
 }
 
+/// OMI's envelope around every successful answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Omi_{T}")]
+pub struct Envelope<T> {
+    /// `9999`.
+    pub status_code: i32,
+    pub instance_id: &'static str,
+    /// The server's `HOSTNAME`.
+    pub instance_name: String,
+    pub payload: T,
+    pub key_enabled: bool,
+}
+
+/// A failure: OMI's envelope with `payload: null`, and `error` (the kind) and `message`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "OmiFailure")]
+pub struct Failure {
+    /// `-9999`.
+    pub status_code: i32,
+    pub instance_id: &'static str,
+    pub instance_name: String,
+    pub payload: Option<()>,
+    pub key_enabled: bool,
+    /// `invalid_json`, `invalid_field`, `unauthorized`, `not_found`, `duplicate_ref_id`, ….
+    pub error: &'static str,
+    pub message: String,
+}
+
+/// A successful answer: HTTP 200 with `payload`.
 pub struct Payload<T>(T);
 
 impl<T: Serialize> IntoResponse for Payload<T> {
     fn into_response(self) -> Response {
         let (id, name) = instance();
-        Json(json!({
-            "status_code": SUCCESS,
-            "instance_id": id,
-            "instance_name": name,
-            "payload": self.0,
-            "key_enabled": false,
-        }))
+        Json(Envelope {
+            status_code: SUCCESS,
+            instance_id: id,
+            instance_name: name,
+            payload: self.0,
+            key_enabled: false,
+        })
         .into_response()
     }
 }
@@ -91,15 +177,15 @@ impl IntoResponse for OmiError {
         let (id, name) = instance();
         (
             self.status,
-            Json(json!({
-                "status_code": FAILURE,
-                "instance_id": id,
-                "instance_name": name,
-                "payload": null,
-                "key_enabled": false,
-                "error": self.error,
-                "message": self.message,
-            })),
+            Json(Failure {
+                status_code: FAILURE,
+                instance_id: id,
+                instance_name: name,
+                payload: None,
+                key_enabled: false,
+                error: self.error,
+                message: self.message,
+            }),
         )
             .into_response()
     }

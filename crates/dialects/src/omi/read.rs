@@ -10,8 +10,7 @@ use crm_domain::customer::{Customer, CustomerExt, LabelKind};
 use crm_domain::search::{Field, Filter, PageRequest, TextField};
 use crm_domain::vocab::{Stage, Vocab, VocabKind};
 use crm_domain::Actor;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::body::parse_ci;
@@ -26,7 +25,8 @@ pub(super) struct PageIn {
     size: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A time range: `created_date` (the default) or `last_updated_date`, in epoch milliseconds.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct RangeIn {
     #[serde(default)]
     field: Option<String>,
@@ -36,9 +36,10 @@ struct RangeIn {
     to: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The search filters, combined with AND.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct SearchIn {
+pub(super) struct SearchIn {
     #[serde(default)]
     keyword: Option<String>,
     #[serde(default)]
@@ -72,7 +73,7 @@ pub(super) async fn search(
     Caller(actor): Caller,
     Query(p): Query<PageIn>,
     body: Bytes,
-) -> Result<Payload<Value>, OmiError> {
+) -> Result<Payload<ContactPage>, OmiError> {
     let number = match p.page.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => 1,
         Some(v) => v
@@ -136,17 +137,116 @@ pub(super) async fn search(
     let ctx = Context::load(&s, &actor).await?;
     let total_pages = found.total_pages();
     let current = u64::from(number);
-    Ok(Payload(json!({
-        "next_page": if current < total_pages { current + 1 } else { current },
-        "page_number": current,
-        "has_previous": current > 1,
-        "has_next": current < total_pages,
-        "total_pages": total_pages,
-        "previous_page": if current > 1 { current - 1 } else { current },
-        "total_items": found.total,
-        "page_size": size,
-        "items": found.items.iter().map(|c| ctx.item(c)).collect::<Vec<_>>(),
-    })))
+    Ok(Payload(ContactPage {
+        next_page: if current < total_pages {
+            current + 1
+        } else {
+            current
+        },
+        page_number: current,
+        has_previous: current > 1,
+        has_next: current < total_pages,
+        total_pages,
+        previous_page: if current > 1 { current - 1 } else { current },
+        total_items: found.total,
+        page_size: size,
+        items: found.items.iter().map(|c| ctx.item(c)).collect(),
+    }))
+}
+
+/// A page of contacts; `next_page`/`previous_page` are the current page at the ends.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct ContactPage {
+    next_page: u64,
+    page_number: u64,
+    has_previous: bool,
+    has_next: bool,
+    total_pages: u64,
+    previous_page: u64,
+    total_items: u64,
+    page_size: u32,
+    items: Vec<ContactItem>,
+}
+
+/// Who made or last changed a contact.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct By {
+    name: Option<String>,
+}
+
+/// One value of an attribute: `data_type` is the sent `type`, `value_type` the `valueType`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct Shown {
+    display_value: String,
+    data_type: Option<String>,
+    value_type: Option<String>,
+}
+
+/// An attribute of a contact with its values (`attribute_structure`).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct AttributeValues {
+    identify: bool,
+    field_code: String,
+    field_type: String,
+    value: Vec<Shown>,
+}
+
+impl AttributeValues {
+    fn new(code: &str, kind: &str, value: Vec<Shown>) -> Self {
+        Self {
+            identify: false,
+            field_code: code.to_owned(),
+            field_type: kind.to_owned(),
+            value,
+        }
+    }
+
+    /// A built-in attribute of one value, or none.
+    fn one(code: &str, kind: &str, value: Option<&str>) -> Self {
+        let value = value.map(|v| Shown {
+            display_value: v.to_owned(),
+            data_type: None,
+            value_type: None,
+        });
+        Self::new(code, kind, value.into_iter().collect())
+    }
+}
+
+/// A contact's place in a funnel (0-based stage positions).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct PlaceOut {
+    id: Uuid,
+    index: i32,
+    #[serde(rename = "secondLevelIndex")]
+    second_level_index: Option<i32>,
+}
+
+/// A contact as search items and `get/{id}` show it; from `business` on, ours.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct ContactItem {
+    public_id: Uuid,
+    create_by: By,
+    last_update_by: By,
+    /// Epoch milliseconds.
+    created_date: i64,
+    /// Epoch milliseconds.
+    last_updated_date: i64,
+    /// `contact`.
+    contact_type: &'static str,
+    tags_view: Option<()>,
+    is_deleted: bool,
+    tags: Vec<String>,
+    attribute_structure: Vec<AttributeValues>,
+    business: Vec<String>,
+    categories: Vec<String>,
+    ref_id: Option<String>,
+    ref_code: Option<String>,
+    ref_type: Option<String>,
+    avatar_url: Option<String>,
+    user_owner_email: Option<String>,
+    /// The core customer code (`KH…`).
+    code: Option<String>,
+    filter_contacts: Vec<PlaceOut>,
 }
 
 /// What items are rendered with: the tenant's dynamic attribute definitions.
@@ -162,59 +262,47 @@ impl Context {
     }
 
     /// A contact in OMI's item shape: `attribute_structure` holds every attribute value.
-    fn item(&self, c: &Customer) -> Value {
+    fn item(&self, c: &Customer) -> ContactItem {
         let d = &c.data;
         let default = CustomerExt::default();
         let e = d.ext.as_ref().unwrap_or(&default);
-        let one = |code: &str, kind: &str, value: Option<&str>| {
-            json!({
-                "identify": false,
-                "field_code": code,
-                "field_type": kind,
-                "value": value.map(|v| vec![json!({"display_value": v, "data_type": null, "value_type": null})]).unwrap_or_default(),
-            })
+        let shown = |v: &str, t: &Option<String>, l: &Option<String>| Shown {
+            display_value: v.to_owned(),
+            data_type: t.clone(),
+            value_type: l.clone(),
         };
-        let channels =
-            |code: &str, kind: &str, list: Vec<(String, Option<String>, Option<String>)>| {
-                json!({
-                    "identify": false,
-                    "field_code": code,
-                    "field_type": kind,
-                    "value": list.into_iter().map(|(v, t, l)| json!({"display_value": v, "data_type": t, "value_type": l})).collect::<Vec<_>>(),
-                })
-            };
         let mut attributes = vec![
-            one("full_name", "single_text", Some(&d.name)),
-            one("job_title", "single_text", e.job_title.as_deref()),
-            one("gender", "radio", e.gender.as_deref()),
-            channels(
+            AttributeValues::one("full_name", "single_text", Some(&d.name)),
+            AttributeValues::one("job_title", "single_text", e.job_title.as_deref()),
+            AttributeValues::one("gender", "radio", e.gender.as_deref()),
+            AttributeValues::new(
                 "phone_number",
                 "phone",
                 e.phones
                     .iter()
-                    .map(|p| (p.value.as_str().to_owned(), p.kind.clone(), p.label.clone()))
+                    .map(|p| shown(p.value.as_str(), &p.kind, &p.label))
                     .collect(),
             ),
-            channels(
+            AttributeValues::new(
                 "mail",
                 "email",
                 e.emails
                     .iter()
-                    .map(|m| (m.value.as_str().to_owned(), m.kind.clone(), m.label.clone()))
+                    .map(|m| shown(m.value.as_str(), &m.kind, &m.label))
                     .collect(),
             ),
-            one("address", "single_text", d.address.as_deref()),
-            one("passport", "single_text", e.passport.as_deref()),
-            one("note", "multi_text", d.note.as_deref()),
+            AttributeValues::one("address", "single_text", d.address.as_deref()),
+            AttributeValues::one("passport", "single_text", e.passport.as_deref()),
+            AttributeValues::one("note", "multi_text", d.note.as_deref()),
         ];
         for (field, values) in &e.custom {
             if let Some(def) = self.fields.iter().find(|f| f.id.0 == *field) {
-                attributes.push(channels(
+                attributes.push(AttributeValues::new(
                     &def.data.code,
                     def.data.field_type.as_deref().unwrap_or("single_text"),
                     values
                         .iter()
-                        .map(|v| (v.data.clone(), v.kind.clone(), v.label.clone()))
+                        .map(|v| shown(&v.data, &v.kind, &v.label))
                         .collect(),
                 ));
             }
@@ -226,27 +314,39 @@ impl Context {
                 .map(|(_, n)| n.clone())
                 .collect::<Vec<_>>()
         };
-        json!({
-            "public_id": c.id.0,
-            "create_by": {"name": c.audit.created_by_name},
-            "last_update_by": {"name": c.audit.updated_by_name},
-            "created_date": c.audit.created_at.timestamp_millis(),
-            "last_updated_date": c.audit.updated_at.timestamp_millis(),
-            "contact_type": "contact",
-            "tags_view": null,
-            "is_deleted": false,
-            "tags": labels(LabelKind::Tag),
-            "attribute_structure": attributes,
-            "business": labels(LabelKind::Business),
-            "categories": labels(LabelKind::Category),
-            "ref_id": e.ref_id,
-            "ref_code": e.ref_code,
-            "ref_type": e.ref_type,
-            "avatar_url": e.avatar_url,
-            "user_owner_email": e.owner_email.as_ref().map(|m| m.as_str()),
-            "code": d.code,
-            "filter_contacts": e.funnels.iter().map(|f| json!({"id": f.funnel_id, "index": f.index, "secondLevelIndex": f.second_index})).collect::<Vec<_>>(),
-        })
+        ContactItem {
+            public_id: c.id.0,
+            create_by: By {
+                name: c.audit.created_by_name.clone(),
+            },
+            last_update_by: By {
+                name: c.audit.updated_by_name.clone(),
+            },
+            created_date: c.audit.created_at.timestamp_millis(),
+            last_updated_date: c.audit.updated_at.timestamp_millis(),
+            contact_type: "contact",
+            tags_view: None,
+            is_deleted: false,
+            tags: labels(LabelKind::Tag),
+            attribute_structure: attributes,
+            business: labels(LabelKind::Business),
+            categories: labels(LabelKind::Category),
+            ref_id: e.ref_id.clone(),
+            ref_code: e.ref_code.clone(),
+            ref_type: e.ref_type.clone(),
+            avatar_url: e.avatar_url.clone(),
+            user_owner_email: e.owner_email.as_ref().map(|m| m.as_str().to_owned()),
+            code: d.code.clone(),
+            filter_contacts: e
+                .funnels
+                .iter()
+                .map(|f| PlaceOut {
+                    id: f.funnel_id,
+                    index: f.index,
+                    second_level_index: f.second_index,
+                })
+                .collect(),
+        }
     }
 }
 
@@ -254,7 +354,7 @@ pub(super) async fn get_one(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> Result<Payload<Value>, OmiError> {
+) -> Result<Payload<ContactItem>, OmiError> {
     let c = match id.trim().parse::<Uuid>() {
         Ok(_) => locate(&s, &actor, Some(&id), None).await?,
         // Not an OMI id: the partner's refId.
@@ -276,16 +376,38 @@ const BUILT_IN: [(&str, &str, &str); 8] = [
     ("note", "Ghi chú", "multi_text"),
 ];
 
+/// An attribute definition, as `layout/list` lists them.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct Attribute {
+    field_code: String,
+    field_name: String,
+    field_type: String,
+    identify: bool,
+    /// Built in (`true`) or defined through VBot's `field/create` (`false`).
+    is_default: bool,
+    options: Vec<String>,
+    description: Option<String>,
+}
+
 pub(super) async fn layout(
     State(s): State<AppState>,
     Caller(actor): Caller,
-) -> Result<Payload<Value>, OmiError> {
+) -> Result<Payload<Vec<Attribute>>, OmiError> {
     let fields = s.crm.vocab_of(&actor, VocabKind::Field).await?;
-    let mut out: Vec<Value> = BUILT_IN
+    let mut out: Vec<Attribute> = BUILT_IN
         .iter()
-        .map(|(code, name, kind)| {
-            let options = if *code == "gender" { json!(["male", "female", "other"]) } else { json!([]) };
-            json!({"field_code": code, "field_name": name, "field_type": kind, "identify": false, "is_default": true, "options": options, "description": null})
+        .map(|(code, name, kind)| Attribute {
+            field_code: (*code).to_owned(),
+            field_name: (*name).to_owned(),
+            field_type: (*kind).to_owned(),
+            identify: false,
+            is_default: true,
+            options: if *code == "gender" {
+                ["male", "female", "other"].map(str::to_owned).to_vec()
+            } else {
+                Vec::new()
+            },
+            description: None,
         })
         .collect();
     let mut seen = HashSet::new();
@@ -294,43 +416,78 @@ pub(super) async fn layout(
         if !seen.insert(f.data.code.clone()) {
             continue;
         }
-        out.push(json!({
-            "field_code": f.data.code,
-            "field_name": f.data.name,
-            "field_type": f.data.field_type.unwrap_or_else(|| "single_text".to_owned()),
-            "identify": false,
-            "is_default": false,
-            "options": [],
-            "description": f.data.description,
-        }));
+        out.push(Attribute {
+            field_code: f.data.code,
+            field_name: f.data.name,
+            field_type: f
+                .data
+                .field_type
+                .unwrap_or_else(|| "single_text".to_owned()),
+            identify: false,
+            is_default: false,
+            options: Vec::new(),
+            description: f.data.description,
+        });
     }
-    Ok(Payload(Value::Array(out)))
+    Ok(Payload(out))
+}
+
+/// A level-2 stage.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct ChildOut {
+    index: usize,
+    name: String,
+}
+
+/// A level-1 stage and its level-2 stages (0-based positions).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct StageOut {
+    index: usize,
+    name: String,
+    children: Vec<ChildOut>,
+}
+
+/// A funnel with its stages.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct FunnelOut {
+    id: Uuid,
+    name: String,
+    statuses: Vec<StageOut>,
 }
 
 pub(super) async fn funnels(
     State(s): State<AppState>,
     Caller(actor): Caller,
-) -> Result<Payload<Value>, OmiError> {
+) -> Result<Payload<Vec<FunnelOut>>, OmiError> {
     let funnels = s.crm.funnels(&actor).await?;
-    Ok(Payload(Value::Array(
+    Ok(Payload(
         funnels
             .into_iter()
-            .map(|f| {
-                json!({
-                    "id": f.id,
-                    "name": f.name,
-                    "statuses": f.stages.iter().enumerate().map(|(i, st)| json!({
-                        "index": i,
-                        "name": st.name,
-                        "children": st.children.iter().enumerate().map(|(j, c)| json!({"index": j, "name": c})).collect::<Vec<_>>(),
-                    })).collect::<Vec<_>>(),
-                })
+            .map(|f| FunnelOut {
+                id: f.id,
+                name: f.name,
+                statuses: f
+                    .stages
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, st)| StageOut {
+                        index: i,
+                        name: st.name,
+                        children: st
+                            .children
+                            .into_iter()
+                            .enumerate()
+                            .map(|(j, name)| ChildOut { index: j, name })
+                            .collect(),
+                    })
+                    .collect(),
             })
             .collect(),
-    )))
+    ))
 }
 
-#[derive(Debug, Deserialize)]
+/// A level-1 stage to define, with its level-2 stages' names.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct StageIn {
     #[serde(default)]
     name: String,
@@ -338,8 +495,9 @@ struct StageIn {
     children: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct FunnelIn {
+/// A funnel to define: a name and at least one stage.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(super) struct FunnelIn {
     #[serde(default)]
     name: String,
     #[serde(default)]

@@ -15,7 +15,7 @@ use crm_domain::text::{Email, Phone};
 use crm_domain::vocab::VocabKind;
 use crm_domain::Actor;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::body::parse_ci;
@@ -24,10 +24,12 @@ use crate::AppState;
 use super::*;
 
 /// `{data, type, valueType}`: a phone, an e-mail or a dynamic attribute's value.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ValueIn {
+    /// A number or other JSON value is taken as its text.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     data: Option<Value>,
     #[serde(default, rename = "type")]
     kind: Option<String>,
@@ -45,7 +47,8 @@ impl ValueIn {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A place in a funnel: its id, the 0-based level-1 and level-2 stage positions.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct PlaceIn {
     #[serde(default)]
@@ -56,7 +59,8 @@ struct PlaceIn {
     second_level_index: Option<i32>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A dynamic attribute's values (`fieldCode` as `layout/list` names it).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct DynamicIn {
     #[serde(default)]
@@ -65,13 +69,16 @@ struct DynamicIn {
     values: Vec<ValueIn>,
 }
 
-/// The contact body of add, addMany items and update.
-#[derive(Debug, Default, Deserialize)]
+/// The contact body of add, addMany items and update (`fullName` is required on add; `_id`
+/// or `refId` names the contact to update).
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ContactIn {
+pub(super) struct ContactIn {
     #[serde(default, rename = "_id")]
     id: Option<String>,
+    /// The partner's id: a string or a number.
     #[serde(default)]
+    #[schemars(with = "Option<crate::openapi::Either<String, i64>>")]
     ref_id: Option<Value>,
     #[serde(default)]
     ref_code: Option<String>,
@@ -310,18 +317,34 @@ pub(super) async fn add(
     Ok(Payload(true))
 }
 
-#[derive(Debug, Deserialize)]
-struct ManyIn {
+/// `addMany`'s body: 1 to 1,000 contacts.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(super) struct ManyIn {
+    /// Each item is parsed on its own, so that one bad item fails alone.
     #[serde(default)]
+    #[schemars(with = "Vec<ContactIn>")]
     data: Vec<Value>,
 }
 
+/// `addMany`'s answer: how many were stored, and each item's outcome.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct ManyOut {
+    /// Every item was stored.
+    success: bool,
+    created: usize,
+    failed: usize,
+    /// Item index → message, for the items that failed.
+    error: BTreeMap<String, String>,
+    items: Vec<ItemOutcome>,
+}
+
 /// One item's outcome in `addMany`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct ItemOutcome {
     index: usize,
     #[serde(rename = "refId")]
     ref_id: Option<String>,
+    /// `created` or `error`.
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     public_id: Option<Uuid>,
@@ -343,7 +366,7 @@ pub(super) async fn add_many(
     State(s): State<AppState>,
     Caller(actor): Caller,
     body: Bytes,
-) -> Result<Payload<Value>, OmiError> {
+) -> Result<Payload<ManyOut>, OmiError> {
     let many: ManyIn = parse_ci(&body)?;
     if many.data.is_empty() {
         return Err(bad("data", "must hold at least one contact"));
@@ -420,13 +443,13 @@ pub(super) async fn add_many(
         .filter(|o| o.status == "error")
         .map(|o| (o.index.to_string(), o.message.clone().unwrap_or_default()))
         .collect();
-    Ok(Payload(json!({
-        "success": errors.is_empty(),
-        "created": created,
-        "failed": outcomes.len() - created,
-        "error": errors,
-        "items": outcomes,
-    })))
+    Ok(Payload(ManyOut {
+        success: errors.is_empty(),
+        created,
+        failed: outcomes.len() - created,
+        error: errors,
+        items: outcomes,
+    }))
 }
 
 /// A contact by OMI id (`_id`, `public_id`) or, failing that, by the partner's `refId`.
