@@ -42,12 +42,13 @@ pub fn router() -> (Router<AppState>, Vec<Document>) {
     let mut nextx_spec = nextx::spec();
     let mut vbot_spec = vbot::spec();
     let mut omi_spec = omi::spec();
+    let mut own_spec = own::spec();
     let router = Router::new()
         .merge(crmtop::router(&mut crmtop_spec))
         .merge(nextx::router(&mut nextx_spec))
         .merge(vbot::router(&mut vbot_spec))
         .merge(omi::router(&mut omi_spec))
-        .merge(own::router());
+        .merge(own::router(&mut own_spec));
     let documents = vec![
         Document {
             name: "crmtop",
@@ -73,6 +74,12 @@ pub fn router() -> (Router<AppState>, Vec<Document>) {
             title: "OMI CRM",
             url: "/swagger/v1/omi.json",
             json: omi_spec.into_json(),
+        },
+        Document {
+            name: "crm",
+            title: "crm-server (our own endpoints)",
+            url: "/swagger/v1/crm.json",
+            json: own_spec.into_json(),
         },
     ];
     (router, documents)

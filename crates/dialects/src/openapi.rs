@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use axum::handler::Handler;
-use axum::routing::{on, MethodFilter};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -111,6 +111,8 @@ pub struct Spec {
     error: Value,
     /// The authorisations its operations use.
     schemes: Map<String, Value>,
+    /// Routes served but not documented, and why (listed as `x-undocumented-routes`).
+    undocumented: Vec<Value>,
 }
 
 impl Spec {
@@ -122,6 +124,7 @@ impl Spec {
             paths: BTreeMap::new(),
             error: json!({}),
             schemes: Map::new(),
+            undocumented: Vec::new(),
         }
     }
 
@@ -140,8 +143,9 @@ impl Spec {
         self.error = self.schema::<E>();
     }
 
-    /// Documents one operation: `In` is its JSON body (`()` for none), `Out` its answer.
-    pub fn operation<In: JsonSchema + 'static, Out: JsonSchema>(
+    /// Documents one operation: `In` is its JSON body (`()` for none), `Out` its answer (`()`
+    /// for none).
+    pub fn operation<In: JsonSchema + 'static, Out: JsonSchema + 'static>(
         &mut self,
         method: &str,
         path: &str,
@@ -186,15 +190,25 @@ impl Spec {
                 json!({"required": true, "content": content}),
             );
         }
-        let ok = self.schema::<Out>();
-        o.insert(
-            "responses".into(),
-            json!({
-                "200": {"description": "OK", "content": {"application/json": {"schema": ok}}},
-                "default": {"description": "A failure, in the dialect's envelope",
-                            "content": {"application/json": {"schema": self.error.clone()}}}
-            }),
+        let ok = if op.media == Media::Html {
+            json!({"description": "A page", "content": {"text/html": {"schema": {"type": "string"}}}})
+        } else if op.media == Media::Bytes {
+            json!({"description": "The file's bytes, with its content type and name",
+                   "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+        } else if std::any::TypeId::of::<Out>() == std::any::TypeId::of::<()>() {
+            json!({"description": "Done; no content"})
+        } else {
+            let ok = self.schema::<Out>();
+            json!({"description": "OK", "content": {"application/json": {"schema": ok}}})
+        };
+        let mut responses = Map::new();
+        responses.insert(op.status.to_string(), ok);
+        responses.insert(
+            "default".into(),
+            json!({"description": "A failure, in the dialect's envelope",
+                   "content": {"application/json": {"schema": self.error.clone()}}}),
         );
+        o.insert("responses".into(), Value::Object(responses));
         let scheme = match op.auth {
             Auth::Anonymous => None,
             Auth::Bearer => Some(("bearer", json!({"type": "http", "scheme": "bearer"}))),
@@ -223,9 +237,25 @@ impl Spec {
             .insert(method.to_owned(), Value::Object(o));
     }
 
+    /// Documents another answer `T` with HTTP `status` of an operation already documented.
+    pub fn response<T: JsonSchema>(
+        &mut self,
+        method: &str,
+        path: &str,
+        status: u16,
+        description: &str,
+    ) {
+        let schema = self.schema::<T>();
+        if let Some(Value::Object(o)) = self.paths.get_mut(path).and_then(|ops| ops.get_mut(method))
+        {
+            o["responses"][status.to_string()] = json!({"description": description,
+                "content": {"application/json": {"schema": schema}}});
+        }
+    }
+
     /// Documents a multipart operation: `Fields` are query parameters (in PascalCase, as the
     /// vendor's doc shows them; also accepted as text parts), `files` the form's file part.
-    pub fn form_operation<Fields: JsonSchema, Out: JsonSchema>(
+    pub fn form_operation<Fields: JsonSchema, Out: JsonSchema + 'static>(
         &mut self,
         method: &str,
         path: &str,
@@ -283,7 +313,7 @@ impl Spec {
             .into_iter()
             .map(|(p, ops)| (p, Value::Object(ops)))
             .collect();
-        json!({
+        let mut doc = json!({
             "openapi": "3.0.3",
             "info": {"title": self.title, "description": self.description, "version": "1.0"},
             "paths": paths,
@@ -291,7 +321,11 @@ impl Spec {
                 "schemas": schemas,
                 "securitySchemes": self.schemes
             }
-        })
+        });
+        if !self.undocumented.is_empty() {
+            doc["x-undocumented-routes"] = Value::Array(self.undocumented);
+        }
+        doc
     }
 }
 
@@ -314,6 +348,21 @@ pub struct Op {
     pub query: Vec<Param>,
     /// The body may also be form-encoded (an OAuth token request).
     pub urlencoded: bool,
+    /// The HTTP status of success.
+    pub status: u16,
+    /// What success answers.
+    pub media: Media,
+}
+
+/// What an operation's success answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// Its `Out` type, as JSON.
+    Json,
+    /// An HTML page (for people, not programs).
+    Html,
+    /// A stored file's bytes.
+    Bytes,
 }
 
 impl Op {
@@ -325,6 +374,8 @@ impl Op {
             id: IdKind::Guid,
             query: Vec::new(),
             urlencoded: false,
+            status: 200,
+            media: Media::Json,
         }
     }
     /// Authorised by NextX's `X-Client-Key` header.
@@ -360,6 +411,24 @@ impl Op {
             ..self
         }
     }
+    /// Success is `status` (201 for a creation, 202 for work queued, 204 for none).
+    pub fn status(self, status: u16) -> Self {
+        Self { status, ..self }
+    }
+    /// Success is an HTML page.
+    pub fn html(self) -> Self {
+        Self {
+            media: Media::Html,
+            ..self
+        }
+    }
+    /// Success is a file's bytes.
+    pub fn bytes(self) -> Self {
+        Self {
+            media: Media::Bytes,
+            ..self
+        }
+    }
     /// The path's `{id}` is any text (an id of ours, or a partner's).
     pub fn text_id(self) -> Self {
         Self {
@@ -375,6 +444,8 @@ impl Op {
             id: IdKind::Guid,
             query: Vec::new(),
             urlencoded: false,
+            status: 200,
+            media: Media::Json,
         }
     }
 }
@@ -394,7 +465,7 @@ impl<'a> Api<'a> {
     }
 
     /// Routes `method path` to `handler` and documents it with body `In` and answer `Out`.
-    pub fn route<In: JsonSchema + 'static, Out: JsonSchema, H, T>(
+    pub fn route<In: JsonSchema + 'static, Out: JsonSchema + 'static, H, T>(
         mut self,
         method: MethodFilter,
         path: &str,
@@ -412,7 +483,7 @@ impl<'a> Api<'a> {
     }
 
     /// Routes a multipart operation and documents it ([`Spec::form_operation`]).
-    pub fn form_route<Fields: JsonSchema, Out: JsonSchema, H, T>(
+    pub fn form_route<Fields: JsonSchema, Out: JsonSchema + 'static, H, T>(
         mut self,
         method: MethodFilter,
         path: &str,
@@ -427,6 +498,23 @@ impl<'a> Api<'a> {
         self.spec
             .form_operation::<Fields, Out>(method_name(method), path, &op, files);
         self.router = self.router.route(path, on(method, handler));
+        self
+    }
+
+    /// Routes `path` without documenting it, because `why` (a doc's misspelt path served as
+    /// well, other letter cases of documented paths); the document lists it under
+    /// `x-undocumented-routes`, so that every routed path is accounted for.
+    pub fn undocumented(
+        mut self,
+        path: &str,
+        methods: &[&str],
+        route: MethodRouter<AppState>,
+        why: &str,
+    ) -> Self {
+        self.spec
+            .undocumented
+            .push(json!({"path": path, "methods": methods, "why": why}));
+        self.router = self.router.route(path, route);
         self
     }
 
@@ -460,4 +548,42 @@ fn method_name(m: MethodFilter) -> &'static str {
 pub enum Either<A, B> {
     A(A),
     B(B),
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every route of the dialects is added through [`super::Api`] (documented, or listed as
+    /// undocumented with its reason): no module calls the router's own `route` or `nest`.
+    #[test]
+    fn no_route_bypasses_the_documents() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).expect("the crate's sources") {
+                let p = e.expect("a directory entry").path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        assert!(files.len() > 20, "{files:?}");
+        let mut found = Vec::new();
+        for f in files.iter().filter(|f| !f.ends_with("openapi.rs")) {
+            let text = std::fs::read_to_string(f).expect("a source file");
+            for (i, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                for call in [".route(", ".nest(", ".route_service(", ".nest_service("] {
+                    if code.contains(call) {
+                        found.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(found.is_empty(), "routed outside Api: {found:#?}");
+    }
 }

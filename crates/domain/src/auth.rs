@@ -26,6 +26,10 @@ use crate::ids::{ApiClientId, TenantId};
 use crate::throttle::Throttle;
 pub use crate::throttle::ThrottleSettings;
 
+/// Most live API clients a tenant may hold when they are made over HTTP (`POST
+/// /crm/v1/clients`); the command line has no cap.
+pub const MAX_LIVE_CLIENTS: usize = 50;
+
 /// The tenant's default time zone.
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
 
@@ -129,12 +133,20 @@ pub trait AuthRepository: Send + Sync {
     /// By slug or by id.
     async fn find_tenant(&self, key: &str) -> DomainResult<Option<Tenant>>;
     async fn list_tenants(&self) -> DomainResult<Vec<Tenant>>;
-    async fn create_client(&self, client: &ApiClient, secret_hash: &str) -> DomainResult<()>;
+    /// Stores a client; with `max_live`, only while its tenant has fewer live clients than
+    /// that (checked and written under the tenant's lock), answering whether it was stored.
+    async fn create_client(
+        &self,
+        client: &ApiClient,
+        secret_hash: &str,
+        max_live: Option<usize>,
+    ) -> DomainResult<bool>;
     async fn list_clients(&self, tenant: TenantId) -> DomainResult<Vec<ApiClient>>;
     /// The client and its secret hash, revoked or not.
     async fn find_client(&self, client_id: &str) -> DomainResult<Option<(ApiClient, String)>>;
     /// Marks the client and all its tokens revoked; `false` if unknown or already revoked.
-    async fn revoke_client(&self, client_id: &str) -> DomainResult<bool>;
+    /// Revokes a live client and its tokens; within one tenant when `tenant` is given.
+    async fn revoke_client(&self, client_id: &str, tenant: Option<TenantId>) -> DomainResult<bool>;
     async fn store_tokens(&self, tokens: &[StoredToken]) -> DomainResult<()>;
     /// A live (unexpired, unrevoked, client live) token of that kind.
     async fn find_token(&self, digest: &str, kind: TokenKind) -> DomainResult<Option<TokenOwner>>;
@@ -246,18 +258,43 @@ impl AuthService {
         self.repo.list_tenants().await
     }
 
+    /// A new client of `tenant` (the operator's command line: no cap).
     pub async fn create_client(&self, tenant: &Tenant, name: &str) -> DomainResult<IssuedClient> {
+        self.make_client(tenant.id, name, None).await
+    }
+
+    /// A new client of the caller's tenant, made by the caller (over HTTP): at most
+    /// [`MAX_LIVE_CLIENTS`] live ones, and its secret hashed within the credential checks'
+    /// concurrency bound.
+    pub async fn add_client(&self, actor: &Actor, name: &str) -> DomainResult<IssuedClient> {
+        self.make_client(actor.tenant_id, name, Some(MAX_LIVE_CLIENTS))
+            .await
+    }
+
+    async fn make_client(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        max_live: Option<usize>,
+    ) -> DomainResult<IssuedClient> {
         let client = ApiClient {
             id: ApiClientId::new(),
-            tenant_id: tenant.id,
+            tenant_id: tenant,
             client_id: hex(&random_bytes::<16>()),
             name: required("name", Some(name.to_owned()), SHORT)?,
             created_at: now(),
             revoked_at: None,
         };
         let secret = URL_SAFE_NO_PAD.encode(random_bytes::<30>());
-        let hash = hash_secret(secret.clone()).await?;
-        self.repo.create_client(&client, &hash).await?;
+        let hash = self.throttle.hash(secret.clone()).await?;
+        if !self.repo.create_client(&client, &hash, max_live).await? {
+            return Err(DomainError::Conflict {
+                field: None,
+                message: format!(
+                    "a tenant has at most {MAX_LIVE_CLIENTS} live API clients; revoke one first"
+                ),
+            });
+        }
         Ok(IssuedClient {
             client,
             secret: Secret(secret),
@@ -268,8 +305,47 @@ impl AuthService {
         self.repo.list_clients(tenant.id).await
     }
 
+    /// The caller's tenant.
+    pub async fn tenant_of(&self, actor: &Actor) -> DomainResult<Tenant> {
+        self.find_tenant(&actor.tenant_id.0.to_string()).await
+    }
+
+    /// The caller's tenant's clients, oldest first.
+    pub async fn clients_of(&self, actor: &Actor) -> DomainResult<Vec<ApiClient>> {
+        self.repo.list_clients(actor.tenant_id).await
+    }
+
+    /// Revokes any live client (the operator's command line).
     pub async fn revoke_client(&self, client_id: &str) -> DomainResult<()> {
-        if self.repo.revoke_client(client_id).await? {
+        self.revoke(client_id, None).await
+    }
+
+    /// Revokes a live client of the caller's tenant; another tenant's is not found. A client
+    /// does not revoke itself (that would lock its caller out mid-request): another client, or
+    /// the command line, does.
+    pub async fn revoke_client_of(&self, actor: &Actor, client_id: &str) -> DomainResult<()> {
+        let own = self
+            .repo
+            .list_clients(actor.tenant_id)
+            .await?
+            .into_iter()
+            .any(|c| c.id.0 == actor.id && c.client_id == client_id);
+        if own {
+            return Err(DomainError::Conflict {
+                field: Some("client_id"),
+                message: "a client cannot revoke itself; revoke it with another client or \
+                          `crm client revoke`"
+                    .to_owned(),
+            });
+        }
+        self.revoke(client_id, Some(actor.tenant_id)).await
+    }
+
+    async fn revoke(&self, client_id: &str, tenant: Option<TenantId>) -> DomainResult<()> {
+        if client_id.len() > 128 {
+            return Err(DomainError::not_found("api client"));
+        }
+        if self.repo.revoke_client(client_id, tenant).await? {
             self.cache.lock().map_err(poisoned)?.clear();
             Ok(())
         } else {
@@ -423,16 +499,13 @@ fn hasher() -> Argon2<'static> {
     }
 }
 
-async fn hash_secret(secret: String) -> DomainResult<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(secret.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| DomainError::Internal(anyhow::anyhow!("hashing secret: {e}")))
-    })
-    .await
-    .map_err(|e| DomainError::Internal(e.into()))?
+/// The PHC string of `secret` (slow: call it on a blocking thread).
+pub(crate) fn hash_now(secret: &str) -> DomainResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| DomainError::Internal(anyhow::anyhow!("hashing secret: {e}")))
 }
 
 /// A valid hash of a random secret, so that an unknown client id costs the same as a known one.

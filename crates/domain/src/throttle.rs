@@ -176,9 +176,9 @@ impl Throttle {
         }
     }
 
-    /// Checks `secret` against the PHC string `hash` on a blocking thread, once a place is free.
-    pub(crate) async fn verify(&self, secret: String, hash: String) -> DomainResult<bool> {
-        let permit = tokio::time::timeout(
+    /// A place among the `hash_concurrency` hashing threads, waited for at most `hash_wait`.
+    async fn hasher(&self) -> DomainResult<tokio::sync::OwnedSemaphorePermit> {
+        tokio::time::timeout(
             self.settings.hash_wait,
             self.hashers.clone().acquire_owned(),
         )
@@ -188,7 +188,23 @@ impl Throttle {
             busy: true,
             message: "the server is busy checking credentials; try again shortly".to_owned(),
         })?
-        .map_err(|e| DomainError::Internal(e.into()))?;
+        .map_err(|e| DomainError::Internal(e.into()))
+    }
+
+    /// Hashes a new secret on a blocking thread, once a place is free.
+    pub(crate) async fn hash(&self, secret: String) -> DomainResult<String> {
+        let permit = self.hasher().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            crate::auth::hash_now(&secret)
+        })
+        .await
+        .map_err(|e| DomainError::Internal(e.into()))?
+    }
+
+    /// Checks `secret` against the PHC string `hash` on a blocking thread, once a place is free.
+    pub(crate) async fn verify(&self, secret: String, hash: String) -> DomainResult<bool> {
+        let permit = self.hasher().await?;
         let buffers = self.buffers.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;

@@ -32,6 +32,8 @@ pub enum Lock {
     /// Matching incoming records against stored ones (OMI `refId`, a web form's phone or
     /// e-mail) before inserting: two callers bringing the same one must not both insert.
     Dedup,
+    /// A tenant's API clients, counted against their cap before one is added.
+    Clients,
 }
 
 impl Lock {
@@ -40,6 +42,7 @@ impl Lock {
         match self {
             Lock::Stock => 1,
             Lock::Dedup => 2,
+            Lock::Clients => 3,
         }
     }
 }

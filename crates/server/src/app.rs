@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use crm_dialects::guard::{guard, reject, Limits};
+use crm_dialects::own::Health;
 use crm_dialects::AppState;
 use crm_domain::auth::AuthService;
 use crm_store::{Db, SqlStore};
-use serde_json::json;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -157,13 +157,21 @@ impl App {
 
 async fn health(State(db): State<Db>) -> Response {
     match db.ping().await {
-        Ok(()) => Json(json!({"status": "ok", "database": "ok", "backend": db.backend_name()}))
-            .into_response(),
+        Ok(()) => Json(Health {
+            status: "ok",
+            database: "ok",
+            backend: db.backend_name(),
+        })
+        .into_response(),
         Err(e) => {
             tracing::error!(error = ?e, "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "error", "database": "unreachable", "backend": db.backend_name()})),
+                Json(Health {
+                    status: "error",
+                    database: "unreachable",
+                    backend: db.backend_name(),
+                }),
             )
                 .into_response()
         }

@@ -1,4 +1,5 @@
-//! Every vendor's token flow: issue, use on every dialect, refresh (rotating), revoke, expire.
+//! Every vendor's token flow: issue, use on every dialect, refresh (rotating), revoke, expire;
+//! and a tenant's API clients managed over HTTP (`/crm/v1/tenant`, `/crm/v1/clients`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -320,6 +321,180 @@ async fn revoking_a_client_kills_its_tokens(app: &TestApp) {
     assert_eq!(can_search(app, &keep.token).await, StatusCode::OK);
 }
 
+/// A token from the CRMTOP flow, or the failure's status.
+async fn token_of(app: &TestApp, id: &str, secret: &str) -> Result<String, StatusCode> {
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/get-token-for-develop",
+            None,
+            Some(json!({"clientId": id, "clientSecret": secret})),
+        )
+        .await;
+    match status {
+        StatusCode::OK => Ok(body["data"]["accessToken"].as_str().unwrap().to_owned()),
+        other => Err(other),
+    }
+}
+
+async fn clients_are_managed_over_http(app: &TestApp) {
+    let a = app.tenant("acme").await;
+    let b = app.tenant("other").await;
+
+    let (status, t) = app.get("/crm/v1/tenant", &a.token).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(t["slug"], "acme");
+    assert_eq!(t["name"], "acme");
+    assert_eq!(t["time_zone"], "Asia/Ho_Chi_Minh");
+    assert!(t["id"].as_str().unwrap().len() == 36, "{t}");
+    assert!(t["created_at"].is_string(), "{t}");
+
+    let (status, list) = app.get("/crm/v1/clients", &a.token).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let data = list["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{list}");
+    assert_eq!(data[0]["client_id"], json!(a.client_id));
+    assert_eq!(data[0]["current"], json!(true));
+    assert_eq!(data[0]["revoked_at"], Value::Null);
+    assert!(data[0].get("client_secret").is_none(), "{list}");
+
+    // A new client: its secret once, and it gets tokens of this tenant.
+    let (status, made) = app
+        .post("/crm/v1/clients", &a.token, json!({"name": "erp"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["name"], "erp");
+    let (id, secret) = (
+        made["client_id"].as_str().unwrap().to_owned(),
+        made["client_secret"].as_str().unwrap().to_owned(),
+    );
+    assert!(secret.len() >= 32, "{made}");
+    let erp = token_of(app, &id, &secret).await.unwrap();
+    let (_, t) = app.get("/crm/v1/tenant", &erp).await;
+    assert_eq!(t["slug"], "acme");
+    let (_, list) = app.get("/crm/v1/clients", &erp).await;
+    let data = list["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2, "{list}");
+    assert_eq!(data[1]["client_id"], json!(id));
+    assert_eq!(data[1]["current"], json!(true));
+    assert_eq!(data[0]["current"], json!(false));
+    // The other tenant sees only its own.
+    let (_, other) = app.get("/crm/v1/clients", &b.token).await;
+    assert_eq!(other["data"].as_array().unwrap().len(), 1, "{other}");
+    assert_eq!(other["data"][0]["client_id"], json!(b.client_id));
+
+    // Bad input: our envelope, a 4xx, nothing made.
+    for (body, field) in [
+        (json!({}), "name"),
+        (json!({"name": ""}), "name"),
+        (json!({"name": "x".repeat(300)}), "name"),
+        (json!({"name": 7}), "name"),
+        (json!({"name": "x", "scope": "all"}), "scope"),
+    ] {
+        let (status, err) = app.post("/crm/v1/clients", &a.token, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {err}");
+        assert!(err["message"].is_string(), "{err}");
+        assert!(
+            err["message"].as_str().unwrap().contains(field) || err["field"] == field,
+            "{body}: {err}"
+        );
+    }
+    let (status, err) = app
+        .raw(
+            Method::POST,
+            "/crm/v1/clients",
+            Some(&a.token),
+            "application/json",
+            "{\"name\": ".to_owned(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    let (_, list) = app.get("/crm/v1/clients", &a.token).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 2, "{list}");
+
+    // A client does not revoke itself.
+    let (status, err) = app.delete(&format!("/crm/v1/clients/{id}"), &erp).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["field"], "client_id");
+    assert!(err["message"].as_str().unwrap().contains("itself"), "{err}");
+    // Another tenant cannot revoke it; its own tenant can, and its tokens stop working.
+    let (status, err) = app.delete(&format!("/crm/v1/clients/{id}"), &b.token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
+    assert_eq!(err["message"], "api client not found");
+    assert_eq!(can_search(app, &erp).await, StatusCode::OK);
+    let r = app
+        .http
+        .delete(format!("{}/crm/v1/clients/{id}", app.base))
+        .bearer_auth(&a.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(can_search(app, &erp).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        token_of(app, &id, &secret).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    let (status, _) = app.delete(&format!("/crm/v1/clients/{id}"), &a.token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = app.get("/crm/v1/clients", &a.token).await;
+    assert!(list["data"][1]["revoked_at"].is_string(), "{list}");
+    assert_eq!(can_search(app, &a.token).await, StatusCode::OK);
+}
+
+/// At most 50 live clients per tenant, also when many callers add at once: the count and the
+/// insert are one unit of work under the tenant's lock.
+async fn the_client_cap_holds_under_a_race(app: &TestApp) {
+    let a = app.tenant("capped").await;
+    let auth = &app.app.state.auth;
+    let tenant = auth.find_tenant("capped").await.unwrap();
+    // 1 (the test's) + 46 = 47 live; 8 callers race for the last 3 places.
+    for i in 0..46 {
+        auth.create_client(&tenant, &format!("c{i}")).await.unwrap();
+    }
+    let answers = common::at_once(8, |i| {
+        app.http
+            .post(format!("{}/crm/v1/clients", app.base))
+            .bearer_auth(&a.token)
+            .json(&json!({"name": format!("race {i}")}))
+    })
+    .await;
+    let made = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(made, 3, "{answers:?}");
+    for (status, body) in &answers {
+        if *status != StatusCode::CREATED {
+            assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+            assert!(
+                body["message"].as_str().unwrap().contains("at most 50"),
+                "{body}"
+            );
+        }
+    }
+    let (_, list) = app.get("/crm/v1/clients", &a.token).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 50, "{list}");
+    // A place freed is a place to fill.
+    let last = list["data"][49]["client_id"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .post("/crm/v1/clients", &a.token, json!({"name": "one more"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let r = app
+        .http
+        .delete(format!("{}/crm/v1/clients/{last}", app.base))
+        .bearer_auth(&a.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (status, body) = app
+        .post("/crm/v1/clients", &a.token, json!({"name": "one more"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
 async fn expired_tokens_are_refused(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |c| c.access_token_ttl = 1).await else {
         return;
@@ -350,4 +525,6 @@ on_both_backends!(
     vbot_oauth_token,
     refresh_rotates_and_tokens_stay_in_their_tenant,
     revoking_a_client_kills_its_tokens,
+    clients_are_managed_over_http,
+    the_client_cap_holds_under_a_race,
 );

@@ -1,8 +1,10 @@
 //! The OpenAPI documents and the Swagger UI: served offline at CRMTOP's own URLs, equal to the
 //! files committed under `docs/openapi/` (`CRM_UPDATE_OPENAPI=1` rewrites them), every
-//! documented operation routed, and every endpoint of CRMTOP's catalog documented except the
-//! ones listed below as not yet (a list that must only shrink: a listed endpoint that gets
-//! documented fails the test until it is taken off).
+//! documented operation routed, every route served but not documented listed in its document
+//! (`x-undocumented-routes`, with the reason) and routed, and every endpoint of each vendor's
+//! catalog documented except the ones listed below as not yet (a list that must only shrink:
+//! a listed endpoint that gets documented fails the test until it is taken off). That no route
+//! is added outside the documenting builder is checked in `crm_dialects::openapi`'s tests.
 
 #![allow(clippy::unwrap_used)]
 
@@ -114,8 +116,20 @@ const OMI: Case = Case {
     failed: |b| b["status_code"] == -9999 && b["payload"].is_null() && b["message"].is_string(),
 };
 
+/// Our own endpoints: no vendor catalog (an empty one).
+const OWN: Case = Case {
+    name: "crm",
+    picker: "crm-server (our own endpoints)",
+    url: "/swagger/v1/crm.json",
+    title: "crm-server's own API",
+    catalog: "",
+    vendor: None,
+    aliases: &[],
+    failed: |b| b["message"].is_string() && b.get("field").is_some(),
+};
+
 /// Every document, in the picker's order.
-const ALL: [&Case; 4] = [&CRMTOP, &NEXTX, &VBOT, &OMI];
+const ALL: [&Case; 5] = [&CRMTOP, &NEXTX, &VBOT, &OMI, &OWN];
 
 /// Served, equal to its committed file, every operation routed, its catalog covered.
 async fn check(app: &TestApp, case: &Case) -> Value {
@@ -163,15 +177,43 @@ async fn check(app: &TestApp, case: &Case) -> Value {
             .replace("{productId}", "0193a3c1-0000-7000-8000-000000000002")
             .replace("{kind}", "product_category")
             .replace("{code}", "PO-1");
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let anonymous = op["security"] == serde_json::json!([]);
+        let page = op["responses"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|r| r["content"]["text/html"].is_object());
+        if page {
+            // A page for people (an unsubscribe link): served, as HTML.
+            let r = app
+                .http
+                .request(method.clone(), format!("{}{concrete}", app.base))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let text = r.text().await.unwrap();
+            assert!(status != StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                text.starts_with("<!doctype html>") || !text.contains("no endpoint"),
+                "{method} {path}: {status} {text}"
+            );
+            continue;
+        }
         let (status, body) = app
             .call(
-                Method::from_bytes(method.as_bytes()).unwrap(),
+                method.clone(),
                 &concrete,
                 None,
-                (method != "GET" && method != "DELETE").then(|| serde_json::json!({})),
+                (method != Method::GET && method != Method::DELETE).then(|| serde_json::json!({})),
             )
             .await;
-        let expected = if op["security"] == serde_json::json!([]) {
+        if anonymous && status.is_success() {
+            // Needs no input at all (`/health`).
+            continue;
+        }
+        let expected = if anonymous {
             StatusCode::BAD_REQUEST
         } else {
             StatusCode::UNAUTHORIZED
@@ -180,7 +222,33 @@ async fn check(app: &TestApp, case: &Case) -> Value {
         assert!((case.failed)(&body), "{method} {path}: {body}");
     }
 
+    // What is routed but not documented is listed with its reason, and is routed.
+    for r in served["x-undocumented-routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let path = r["path"].as_str().unwrap();
+        assert!(r["why"].as_str().unwrap().len() > 20, "{r}");
+        let concrete = path
+            .replace("{id}", "7")
+            .replace("{entity}", "customer")
+            .replace("{action}", "CREATE");
+        for method in r["methods"].as_array().unwrap() {
+            let method =
+                Method::from_bytes(method.as_str().unwrap().to_uppercase().as_bytes()).unwrap();
+            let (status, body) = app
+                .call(method.clone(), &concrete, None, Some(serde_json::json!({})))
+                .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
+            assert!((case.failed)(&body), "{method} {path}: {body}");
+        }
+    }
+
     // The catalog: each endpoint documented, or listed as not yet.
+    if case.catalog.is_empty() {
+        return served;
+    }
     let catalog: Vec<Value> = serde_json::from_str(
         &std::fs::read_to_string(repo_file(&format!(
             "crates/server/tests/fixtures/{}",
@@ -409,6 +477,69 @@ async fn omi_document_is_served_committed_and_routed() {
     let contact = schema_of(&served, &many["properties"]["data"]["items"]);
     for key in ["refId", "fullName", "phones", "otherDynamicUpdates"] {
         assert!(contact["properties"][key].is_object(), "{key}: {contact}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn own_document_is_served_committed_and_routed() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let served = check(&app, &OWN).await;
+    let ops: Vec<String> = operations(&served)
+        .into_iter()
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    for op in [
+        "GET /health",
+        "GET /crm/v1/tenant",
+        "GET /crm/v1/clients",
+        "POST /crm/v1/clients",
+        "DELETE /crm/v1/clients/{id}",
+        "POST /crm/v1/webhooks",
+        "GET /crm/v1/webhooks/{id}/deliveries",
+        "PUT /crm/v1/channels/{channel}",
+        "POST /crm/v1/messages",
+        "POST /crm/v1/unsubscribe/{id}",
+        "GET /crm/v1/automations/{id}/runs",
+    ] {
+        assert!(ops.contains(&op.to_owned()), "{op}: {ops:#?}");
+    }
+    // Success statuses as served: 201 for what is made, 202 for work queued, 204 for none.
+    let paths = &served["paths"];
+    let made = &paths["/crm/v1/clients"]["post"]["responses"]["201"];
+    let secret = schema_of(&served, &made["content"]["application/json"]);
+    assert!(
+        secret["properties"]["client_secret"].is_object(),
+        "{secret}"
+    );
+    assert!(paths["/crm/v1/messages"]["post"]["responses"]["202"].is_object());
+    let gone = &paths["/crm/v1/clients/{id}"]["delete"]["responses"]["204"];
+    assert!(gone.is_object() && gone.get("content").is_none(), "{gone}");
+    // A client is revoked by its client_id (text); an automation's id is an integer.
+    assert_eq!(
+        paths["/crm/v1/clients/{id}"]["delete"]["parameters"][0]["schema"]["type"],
+        "string"
+    );
+    assert_eq!(
+        paths["/crm/v1/automations/{id}/runs"]["get"]["parameters"][0]["schema"]["type"],
+        "integer"
+    );
+    // The unsubscribe link is a page, for anyone who has it.
+    let page = &paths["/crm/v1/unsubscribe/{id}"]["get"];
+    assert_eq!(page["security"], serde_json::json!([]));
+    assert!(page["responses"]["200"]["content"]["text/html"].is_object());
+    // Health answers 503 in its own shape when the database does not.
+    let health = &paths["/health"]["get"]["responses"];
+    for status in ["200", "503"] {
+        let h = schema_of(&served, &health[status]["content"]["application/json"]);
+        assert!(h["properties"]["database"].is_object(), "{status}: {h}");
+    }
+    let failure = schema_of(
+        &served,
+        &paths["/crm/v1/tenant"]["get"]["responses"]["default"]["content"]["application/json"],
+    );
+    for key in ["message", "field"] {
+        assert!(failure["properties"][key].is_object(), "{key}: {failure}");
     }
     app.stop().await;
 }

@@ -6,11 +6,12 @@ use crm_domain::auth::{
     now, ApiClient, AuthRepository, StoredToken, Tenant, TokenKind, TokenOwner,
 };
 use crm_domain::ids::{ApiClientId, TenantId};
+use crm_domain::work::{Lock, Transaction};
 use crm_domain::{DomainError, DomainResult};
-use sea_query::{Condition, Expr, JoinType, Order, Query, SelectStatement};
+use sea_query::{Asterisk, Condition, Expr, Func, JoinType, Order, Query, SelectStatement};
 use uuid::Uuid;
 
-use crate::db::Exec;
+use crate::db::{Exec, Scalar};
 use crate::error::db_error;
 use crate::table::{al, v};
 use crate::SqlStore;
@@ -221,7 +222,12 @@ impl AuthRepository for SqlStore {
             .collect())
     }
 
-    async fn create_client(&self, c: &ApiClient, secret_hash: &str) -> DomainResult<()> {
+    async fn create_client(
+        &self,
+        c: &ApiClient,
+        secret_hash: &str,
+        max_live: Option<usize>,
+    ) -> DomainResult<bool> {
         let q = Query::insert()
             .into_table(al("api_clients"))
             .columns(CLIENT_COLUMNS.map(al))
@@ -236,8 +242,29 @@ impl AuthRepository for SqlStore {
             ])
             .to_owned();
         let mut tx = self.db.begin().await.map_err(db_error)?;
+        if let Some(max) = max_live {
+            // Counted and inserted under the tenant's lock: concurrent callers take turns.
+            Transaction::lock(&mut tx, c.tenant_id, Lock::Clients).await?;
+            let live = tx
+                .exec()
+                .fetch_optional::<Scalar, _>(
+                    &Query::select()
+                        .expr_as(Func::count(Expr::col(Asterisk)), al("value"))
+                        .from(al("api_clients"))
+                        .and_where(Expr::col(al("tenant_id")).eq(c.tenant_id.0))
+                        .and_where(Expr::col(al("revoked_at")).is_null())
+                        .to_owned(),
+                )
+                .await
+                .map_err(db_error)?
+                .map_or(0, |n| n.value);
+            if usize::try_from(live).unwrap_or(usize::MAX) >= max {
+                return Ok(false);
+            }
+        }
         tx.exec().execute(&q).await.map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
     }
 
     async fn list_clients(&self, tenant: TenantId) -> DomainResult<Vec<ApiClient>> {
@@ -273,19 +300,21 @@ impl AuthRepository for SqlStore {
             .map(Into::into))
     }
 
-    async fn revoke_client(&self, client_id: &str) -> DomainResult<bool> {
+    async fn revoke_client(&self, client_id: &str, tenant: Option<TenantId>) -> DomainResult<bool> {
         let at = now();
         let mut tx = self.db.begin().await.map_err(db_error)?;
+        let mut find = Query::select()
+            .columns(CLIENT_COLUMNS.map(al))
+            .from(al("api_clients"))
+            .and_where(Expr::col(al("client_id")).eq(client_id))
+            .and_where(Expr::col(al("revoked_at")).is_null())
+            .to_owned();
+        if let Some(t) = tenant {
+            find.and_where(Expr::col(al("tenant_id")).eq(t.0));
+        }
         let Some((client, _)) = tx
             .exec()
-            .fetch_optional::<ClientRow, _>(
-                &Query::select()
-                    .columns(CLIENT_COLUMNS.map(al))
-                    .from(al("api_clients"))
-                    .and_where(Expr::col(al("client_id")).eq(client_id))
-                    .and_where(Expr::col(al("revoked_at")).is_null())
-                    .to_owned(),
-            )
+            .fetch_optional::<ClientRow, _>(&find)
             .await
             .map_err(db_error)?
             .map(<(ApiClient, String)>::from)

@@ -4,7 +4,6 @@
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use crm_domain::files::FileOwner;
 use crm_domain::ids::{FileId, TicketId, TicketTypeId};
@@ -105,9 +104,14 @@ pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
             type_delete,
         )
         .merge(forms)
+        // Ours: the download link of `formFiles`.
+        .route::<(), (), _, _>(
+            M::GET,
+            "/api/v1/file/{id}",
+            Op::bearer(T, "An attachment's bytes (ours: the link in formFiles)").bytes(),
+            download,
+        )
         .router
-        // An attachment's bytes (ours: the download link of `formFiles`).
-        .route("/api/v1/file/{id}", get(download))
 }
 
 /// `AddOrEditTicketRequest`: the query parameters of create/update, and the `get/{id}`

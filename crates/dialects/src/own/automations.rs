@@ -3,8 +3,8 @@
 //! `docs/automations.md`.
 
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::MethodFilter as M;
+use axum::Json;
 use chrono::{DateTime, Utc};
 use crm_domain::automation::StepRun;
 use crm_domain::ids::DefinitionId;
@@ -13,11 +13,22 @@ use crm_domain::DomainError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Caller, OwnError, OwnQuery};
+use super::{Caller, Listed, OwnError, OwnQuery};
+use crate::openapi::{int, Api, Op};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/crm/v1/automations/{id}/runs", get(runs))
+pub(super) fn routes(api: Api<'_>) -> Api<'_> {
+    api.route::<(), Listed<StepOut>, _, _>(
+        M::GET,
+        "/crm/v1/automations/{id}/runs",
+        Op::bearer(
+            "Automations",
+            "The steps an automation's runs reached, newest first",
+        )
+        .int_id()
+        .query(&[int("page"), int("size")]),
+        runs,
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,7 +38,8 @@ struct RunsQuery {
     size: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+/// A step a run reached.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct StepOut {
     id: Uuid,
     automation_id: i64,
@@ -61,17 +73,12 @@ impl From<&StepRun> for StepOut {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct Listed {
-    data: Vec<StepOut>,
-}
-
 async fn runs(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
     OwnQuery(q): OwnQuery<RunsQuery>,
-) -> Result<Json<Listed>, OwnError> {
+) -> Result<Json<Listed<StepOut>>, OwnError> {
     let id = id
         .parse::<i64>()
         .ok()

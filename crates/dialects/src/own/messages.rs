@@ -9,8 +9,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Html;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::MethodFilter as M;
+use axum::Json;
 use crm_domain::messaging::{Channel, Message, MessageFilter, SendState};
 use crm_domain::search::PageRequest;
 use crm_domain::service::{EmailRequest, SmsRequest};
@@ -19,24 +19,73 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{id_of, Caller, OwnError, OwnQuery};
+use super::{id_of, Caller, Listed, OwnError, OwnQuery};
 use crate::body::parse_ci;
+use crate::openapi::{int, text, Api, Op};
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/crm/v1/channels/{channel}", get(show).put(set))
-        .route("/crm/v1/messages", get(list).post(send))
-        .route("/crm/v1/messages/{id}", get(one))
-        .route(
-            "/crm/v1/unsubscribe/{id}",
-            get(unsubscribe_page).post(unsubscribe),
-        )
+pub(super) fn routes(api: Api<'_>) -> Api<'_> {
+    const C: &str = "Channels";
+    const S: &str = "Messages";
+    api.route::<(), ChannelOut, _, _>(
+        M::GET,
+        "/crm/v1/channels/{channel}",
+        Op::bearer(
+            C,
+            "A channel's settings (email, zns or sms; secrets shown as \"set\")",
+        ),
+        show,
+    )
+    .route::<SetBody, ChannelOut, _, _>(
+        M::PUT,
+        "/crm/v1/channels/{channel}",
+        Op::bearer(C, "Set a channel's settings (an empty value removes a key)"),
+        set,
+    )
+    .route::<(), Listed<MessageOut>, _, _>(
+        M::GET,
+        "/crm/v1/messages",
+        Op::bearer(S, "Send records, newest first").query(&[
+            text("channel"),
+            text("campaign"),
+            text("state"),
+            int("page"),
+            int("size"),
+        ]),
+        list,
+    )
+    .route::<SendBody, MessageOut, _, _>(
+        M::POST,
+        "/crm/v1/messages",
+        Op::bearer(S, "Send one e-mail or SMS (queued; follow its record)").status(202),
+        send,
+    )
+    .route::<(), MessageOut, _, _>(
+        M::GET,
+        "/crm/v1/messages/{id}",
+        Op::bearer(S, "One send record"),
+        one,
+    )
+    .route::<(), (), _, _>(
+        M::GET,
+        "/crm/v1/unsubscribe/{id}",
+        Op::anonymous(S, "The unsubscribe page an e-mail links to").html(),
+        unsubscribe_page,
+    )
+    .route::<(), (), _, _>(
+        M::POST,
+        "/crm/v1/unsubscribe/{id}",
+        Op::anonymous(S, "One-click unsubscribe (RFC 8058)").html(),
+        unsubscribe,
+    )
 }
 
-#[derive(Debug, Serialize)]
+/// A channel's settings.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct ChannelOut {
+    /// `email`, `zns` or `sms`.
     channel: &'static str,
+    /// `key: value`; a secret's value is `"set"`.
     settings: BTreeMap<String, String>,
 }
 
@@ -56,7 +105,8 @@ async fn show(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Settings to change.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SetBody {
     /// `key: value`; an empty value removes the key.
@@ -79,7 +129,7 @@ async fn set(
 }
 
 /// A send record as our endpoints show it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct MessageOut {
     pub id: Uuid,
     pub channel: &'static str,
@@ -127,16 +177,11 @@ struct ListQuery {
     size: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
-struct Listed {
-    data: Vec<MessageOut>,
-}
-
 async fn list(
     State(s): State<AppState>,
     Caller(actor): Caller,
     OwnQuery(q): OwnQuery<ListQuery>,
-) -> Result<Json<Listed>, OwnError> {
+) -> Result<Json<Listed<MessageOut>>, OwnError> {
     let filter = MessageFilter {
         channel: q.channel.as_deref().map(Channel::parse).transpose()?,
         campaign: q.campaign.filter(|c| !c.is_empty()),
@@ -167,7 +212,8 @@ async fn one(
     Ok(Json((&m).into()))
 }
 
-#[derive(Debug, Deserialize)]
+/// One message to send.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SendBody {
     /// `email` or `sms` (ZNS is sent through NextX's E38 endpoint).

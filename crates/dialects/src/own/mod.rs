@@ -1,38 +1,83 @@
-//! Our own endpoints, under `/crm/v1/` (none of the four vendors has them): webhook
-//! endpoints and their deliveries here; channels and messages in [`messages`]. Bearer tokens from any vendor's token endpoint work.
-//! Errors are `{"message": "...", "field": "..."}` with a 4xx status. See `docs/webhooks.md`.
+//! Our own endpoints, under `/crm/v1/` (none of the four vendors has them): the caller's
+//! tenant and API clients ([`clients`]), webhook endpoints and their deliveries
+//! ([`webhooks`]), channels and messages ([`messages`]), automation runs ([`automations`]).
+//! Bearer tokens from any vendor's token endpoint work. Errors are `{"message": "...",
+//! "field": "..."}` with a 4xx status. Documented at `/swagger/v1/crm.json`.
 
-use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
-use crm_domain::webhooks::{Delivery, Endpoint};
 use crm_domain::{Actor, DomainError};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::body::{parse_ci, BodyError};
+use crate::body::BodyError;
+use crate::openapi::{Api, Op, Spec};
 use crate::AppState;
 
 mod automations;
+mod clients;
 mod messages;
+mod webhooks;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(messages::router())
-        .merge(automations::router())
-        .route("/crm/v1/webhooks", get(list).post(add))
-        .route("/crm/v1/webhooks/{id}", get(show).delete(remove))
-        .route("/crm/v1/webhooks/{id}/disable", post(disable))
-        .route("/crm/v1/webhooks/{id}/enable", post(enable))
-        .route("/crm/v1/webhooks/{id}/rotate", post(rotate))
-        .route("/crm/v1/webhooks/{id}/deliveries", get(deliveries))
-        .route("/crm/v1/webhook-deliveries/{id}/redeliver", post(redeliver))
+pub use webhooks::{delivery_json, endpoint_json};
+
+/// Our document: every route below, from its own types.
+pub fn spec() -> Spec {
+    let mut spec = Spec::new(
+        "crm-server's own API",
+        "The endpoints crm-server adds to the four vendors' APIs, under /crm/v1/: the caller's \
+         tenant and API clients, webhooks, message channels and send records, automation \
+         runs. Any token this server issues works. docs/webhooks.md, docs/messaging.md, \
+         docs/automations.md.",
+    );
+    spec.errors::<Failure>();
+    // Served by the server itself (it asks the database), documented here.
+    spec.operation::<(), Health>(
+        "get",
+        "/health",
+        &Op::anonymous("Server", "Whether the server and its database answer"),
+    );
+    spec.response::<Health>("get", "/health", 503, "The database does not answer");
+    spec
+}
+
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    let api = Api::new(spec);
+    let api = clients::routes(api);
+    let api = webhooks::routes(api);
+    let api = messages::routes(api);
+    automations::routes(api).router
+}
+
+/// `GET /health`'s answer, 200 or (when the database does not answer) 503.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Health {
+    /// `ok`, or `error`.
+    pub status: &'static str,
+    /// `ok`, or `unreachable`.
+    pub database: &'static str,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+}
+
+/// A list answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "List_{T}")]
+pub struct Listed<T> {
+    pub data: Vec<T>,
+}
+
+/// Our failure answer.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Failure")]
+struct Failure {
+    message: String,
+    /// The field at fault, when one is.
+    field: Option<String>,
 }
 
 /// Our error answer.
@@ -47,7 +92,10 @@ impl IntoResponse for OwnError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(json!({"message": self.message, "field": self.field})),
+            Json(Failure {
+                message: self.message,
+                field: self.field,
+            }),
         )
             .into_response()
     }
@@ -143,136 +191,4 @@ pub(crate) fn id_of(raw: &str) -> Result<Uuid, OwnError> {
         field: Some("id".to_owned()),
         message: format!("'{raw}' is not an id"),
     })
-}
-
-pub fn endpoint_json(e: &Endpoint, with_secret: bool) -> Value {
-    let mut v = json!({
-        "id": e.id, "url": e.url, "events": e.events, "disabled": e.disabled,
-        "created_at": e.created_at.to_rfc3339(),
-    });
-    if with_secret {
-        v["secret"] = json!(e.secret);
-    }
-    v
-}
-
-pub fn delivery_json(d: &Delivery) -> Value {
-    json!({
-        "id": d.id, "endpoint_id": d.endpoint_id, "job_id": d.job_id, "msg_id": d.msg_id,
-        "event": d.event, "attempt": d.attempt, "status": d.status, "latency_ms": d.latency_ms,
-        "error": d.error, "at": d.at.to_rfc3339(),
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddBody {
-    url: Option<String>,
-    #[serde(default)]
-    events: Vec<String>,
-}
-
-async fn add(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), OwnError> {
-    let b: AddBody = parse_ci(&body?)?;
-    let url = b
-        .url
-        .ok_or_else(|| DomainError::validation("url", "is required"))?;
-    let e = s.crm.add_webhook(&actor, &url, b.events).await?;
-    Ok((StatusCode::CREATED, Json(endpoint_json(&e, true))))
-}
-
-async fn list(State(s): State<AppState>, Caller(actor): Caller) -> Result<Json<Value>, OwnError> {
-    let list = s.crm.webhooks(&actor).await?;
-    Ok(Json(
-        json!({"data": list.iter().map(|e| endpoint_json(e, false)).collect::<Vec<_>>()}),
-    ))
-}
-
-async fn show(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, OwnError> {
-    let e = s.crm.webhook(&actor, id_of(&id)?).await?;
-    Ok(Json(endpoint_json(&e, false)))
-}
-
-async fn remove(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<StatusCode, OwnError> {
-    s.crm.delete_webhook(&actor, id_of(&id)?).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn disable(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
-) -> Result<Json<Value>, OwnError> {
-    set_disabled(state, caller, id, true).await
-}
-
-async fn enable(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
-) -> Result<Json<Value>, OwnError> {
-    set_disabled(state, caller, id, false).await
-}
-
-async fn set_disabled(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-    disabled: bool,
-) -> Result<Json<Value>, OwnError> {
-    let e = s
-        .crm
-        .set_webhook_disabled(&actor, id_of(&id)?, disabled)
-        .await?;
-    Ok(Json(endpoint_json(&e, false)))
-}
-
-async fn rotate(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, OwnError> {
-    let e = s.crm.rotate_webhook_secret(&actor, id_of(&id)?).await?;
-    Ok(Json(endpoint_json(&e, true)))
-}
-
-#[derive(Deserialize)]
-struct Limit {
-    limit: Option<u32>,
-}
-
-async fn deliveries(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-    OwnQuery(q): OwnQuery<Limit>,
-) -> Result<Json<Value>, OwnError> {
-    let list = s
-        .crm
-        .webhook_deliveries(&actor, id_of(&id)?, q.limit.unwrap_or(50))
-        .await?;
-    Ok(Json(
-        json!({"data": list.iter().map(delivery_json).collect::<Vec<_>>()}),
-    ))
-}
-
-async fn redeliver(
-    State(s): State<AppState>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), OwnError> {
-    let job = s.crm.redeliver(&actor, id_of(&id)?).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"job_id": job}))))
 }

@@ -53,8 +53,14 @@ pub fn router(spec: &mut Spec) -> Router<AppState> {
         token,
     );
     routes(api)
+        .undocumented(
+            "/api/crm/{entity}/{action}",
+            &["post"],
+            post(crm::dispatch),
+            "the documented endpoints in other letter cases (ASP.NET routes ignore case), and \
+             VBot's own not-found for any other",
+        )
         .router
-        .route("/api/crm/{entity}/{action}", post(crm::dispatch))
 }
 
 /// What each documented endpoint answers in `data`: the record's code, or `true` (a delete).
