@@ -113,7 +113,14 @@ pub struct Spec {
     schemes: Map<String, Value>,
     /// Routes served but not documented, and why (listed as `x-undocumented-routes`).
     undocumented: Vec<Value>,
+    /// The vendor doc's request examples: method, path, name, body.
+    examples: Vec<(String, String, String, Value)>,
 }
+
+/// The request examples of the vendors' docs, taken from the catalogs of `../shared/catalog/`
+/// (`crates/server/tests/openapi.rs` keeps this file equal to them): `[{doc, method, path,
+/// name, value}]`, each under the path it is documented at here.
+const EXAMPLES: &str = include_str!("examples.json");
 
 impl Spec {
     pub fn new(title: &str, description: &str) -> Self {
@@ -125,6 +132,22 @@ impl Spec {
             error: json!({}),
             schemes: Map::new(),
             undocumented: Vec::new(),
+            examples: Vec::new(),
+        }
+    }
+
+    /// Adds the vendor doc's request examples of document `doc` (`crmtop`, `nextx`, `vbot`,
+    /// `omi`) to the JSON bodies of the operations they belong to.
+    pub fn doc_examples(&mut self, doc: &str) {
+        let all: Vec<Value> = serde_json::from_str(EXAMPLES).unwrap_or_default();
+        for e in all.into_iter().filter(|e| e["doc"] == doc) {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            self.examples.push((
+                text("method").to_lowercase(),
+                text("path"),
+                text("name"),
+                e["value"].clone(),
+            ));
         }
     }
 
@@ -307,6 +330,19 @@ impl Spec {
 
     /// The document.
     pub fn into_json(mut self) -> Value {
+        for (method, path, name, value) in std::mem::take(&mut self.examples) {
+            let body = self
+                .paths
+                .get_mut(&path)
+                .and_then(|ops| ops.get_mut(&method))
+                .and_then(|op| op.get_mut("requestBody"))
+                .and_then(|b| b.get_mut("content"))
+                .and_then(|c| c.get_mut("application/json"));
+            if let Some(Value::Object(body)) = body {
+                let examples = body.entry("examples").or_insert_with(|| json!({}));
+                examples[name.as_str()] = json!({"summary": name, "value": value});
+            }
+        }
         let schemas = self.generator.take_definitions(true);
         let paths: Map<String, Value> = self
             .paths

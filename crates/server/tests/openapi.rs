@@ -544,6 +544,131 @@ async fn own_document_is_served_committed_and_routed() {
     app.stop().await;
 }
 
+/// The vendors' request examples, as `crates/dialects/src/examples.json` holds them: every JSON
+/// request example of the catalogs, under the path and method the documents use.
+fn catalog_examples() -> Vec<Value> {
+    let read = |name: &str| -> Vec<Value> {
+        serde_json::from_str(
+            &std::fs::read_to_string(repo_file(&format!("crates/server/tests/fixtures/{name}")))
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let mut out = Vec::new();
+    let mut push = |doc: &str, method: &str, path: &str, name: String, value: &Value| {
+        out.push(
+            serde_json::json!({"doc": doc, "method": method, "path": path, "name": name,
+                                     "value": value}),
+        );
+    };
+    for e in read("catalog-000.json") {
+        if e["request_example"].is_object() && e["request_content_type"] == "application/json" {
+            let (m, p) = (e["method"].as_str().unwrap(), e["path"].as_str().unwrap());
+            push(
+                "crmtop",
+                m,
+                p,
+                e["title_en"].as_str().unwrap().to_owned(),
+                &e["request_example"],
+            );
+        }
+    }
+    for e in read("catalog-003.json") {
+        let body = if e["request_example_repaired"].is_null() {
+            &e["request_example"]
+        } else {
+            &e["request_example_repaired"]
+        };
+        if body.is_null() {
+            continue;
+        }
+        let path = e["path"].as_str().unwrap();
+        let path = NEXTX
+            .aliases
+            .iter()
+            .find(|(doc, _)| *doc == path)
+            .map_or(path, |(_, ours)| ours);
+        // The token request: the doc says GET with query parameters; its samples POST the body.
+        let method = if path == "/api/auth/token" {
+            "POST"
+        } else {
+            e["method"].as_str().unwrap()
+        };
+        let name = format!(
+            "E{:02} {}",
+            e["id"].as_u64().unwrap(),
+            e["title"].as_str().unwrap()
+        );
+        push("nextx", method, path, name, body);
+    }
+    for e in read("catalog-vbot-omi.json") {
+        let (m, p) = (e["method"].as_str().unwrap(), e["path"].as_str().unwrap());
+        let title = e["title_en"].as_str().unwrap();
+        let seed = &e["seed"].as_str().unwrap()[..3];
+        if e["vendor"] == "vbot" && e["request_example"].is_object() {
+            push(
+                "vbot",
+                m,
+                p,
+                format!("{title} (seed {seed})"),
+                &e["request_example"],
+            );
+        }
+        if e["vendor"] == "omi" && e["request_example_synthesized"].is_object() {
+            let name = format!("{title} (the doc's fields, as JSON)");
+            push("omi", m, p, name, &e["request_example_synthesized"]);
+        }
+    }
+    out
+}
+
+/// The documents carry every request example of the vendors' docs on its operation, from
+/// `crates/dialects/src/examples.json`, which is kept equal to the catalogs here
+/// (`CRM_UPDATE_OPENAPI=1` rewrites it).
+#[tokio::test]
+async fn documents_carry_the_vendors_request_examples() {
+    let examples = catalog_examples();
+    let file = repo_file("crates/dialects/src/examples.json");
+    let pretty = serde_json::to_string_pretty(&examples).unwrap() + "\n";
+    if std::env::var("CRM_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&file, &pretty).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&file).unwrap_or_default() == pretty,
+        "crates/dialects/src/examples.json differs from the catalogs; run with \
+         CRM_UPDATE_OPENAPI=1 and commit it"
+    );
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut missing = Vec::new();
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for case in [&CRMTOP, &NEXTX, &VBOT, &OMI] {
+        let served = get_json(&app, case.url).await;
+        for e in examples.iter().filter(|e| e["doc"] == case.name) {
+            let method = e["method"].as_str().unwrap().to_lowercase();
+            let at = &served["paths"][e["path"].as_str().unwrap()][method.as_str()]["requestBody"]
+                ["content"]["application/json"]["examples"][e["name"].as_str().unwrap()];
+            if at["value"] == e["value"] {
+                *counts.entry(case.name).or_default() += 1;
+            } else {
+                missing.push(format!(
+                    "{} {} {}: {}",
+                    case.name, method, e["path"], e["name"]
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "examples not in a document: {missing:#?}"
+    );
+    // CRMTOP's JSON bodies, NextX's and VBot's examples, OMI's seven tables as JSON.
+    assert_eq!(counts["crmtop"], 50, "{counts:?}");
+    assert_eq!(counts["nextx"], 30, "{counts:?}");
+    assert_eq!(counts["vbot"], 23, "{counts:?}");
+    assert_eq!(counts["omi"], 4, "{counts:?}");
+    app.stop().await;
+}
+
 /// The schema a `{schema: …}` (a content entry) or `{$ref}` names, resolved.
 fn schema_of<'a>(doc: &'a Value, at: &'a Value) -> &'a Value {
     let s = if at["schema"].is_object() {

@@ -45,6 +45,7 @@ pub fn spec() -> crate::openapi::Spec {
          silent or broken: docs/dialects/crmtop.md.",
     );
     spec.errors::<envelope::Envelope<()>>();
+    spec.doc_examples("crmtop");
     spec
 }
 

@@ -85,6 +85,7 @@ pub fn spec() -> Spec {
          Decisions where the vendor's doc is silent or broken: docs/dialects/nextx.md.",
     );
     spec.errors::<Either<wire::Meta<'static, wire::NoData>, wire::Status>>();
+    spec.doc_examples("nextx");
     spec
 }
 

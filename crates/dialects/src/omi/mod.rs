@@ -32,6 +32,7 @@ pub fn spec() -> Spec {
          wrong: docs/dialects/omi.md.",
     );
     spec.errors::<Failure>();
+    spec.doc_examples("omi");
     spec
 }
 

@@ -37,6 +37,7 @@ pub fn spec() -> Spec {
          doc is silent or wrong: docs/dialects/vbot.md.",
     );
     spec.errors::<Either<crm::Envelope<()>, OAuthError>>();
+    spec.doc_examples("vbot");
     spec
 }
 
