@@ -24,6 +24,8 @@ pub struct AppState {
     pub auth: AuthService,
     /// How long an endpoint that sends one message (NextX E38) waits for its outcome.
     pub send_wait: std::time::Duration,
+    /// Largest file an import may upload.
+    pub max_import_bytes: u64,
 }
 
 /// One OpenAPI document: its stable name (`docs/openapi/<name>.json`), its title in the

@@ -202,7 +202,15 @@ impl Spec {
         if !params.is_empty() {
             o.insert("parameters".into(), Value::Array(params));
         }
-        if std::any::TypeId::of::<In>() != std::any::TypeId::of::<()>() {
+        if let Some(part) = op.upload {
+            o.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": [part],
+                    "properties": {part: {"type": "string", "format": "binary"}}
+                }}}}),
+            );
+        } else if std::any::TypeId::of::<In>() != std::any::TypeId::of::<()>() {
             let body = self.schema::<In>();
             let mut content = json!({"application/json": {"schema": body}});
             if op.urlencoded {
@@ -388,6 +396,8 @@ pub struct Op {
     pub status: u16,
     /// What success answers.
     pub media: Media,
+    /// The body is `multipart/form-data` with a file in this part.
+    pub upload: Option<&'static str>,
 }
 
 /// What an operation's success answers.
@@ -412,6 +422,7 @@ impl Op {
             urlencoded: false,
             status: 200,
             media: Media::Json,
+            upload: None,
         }
     }
     /// Authorised by NextX's `X-Client-Key` header.
@@ -458,6 +469,13 @@ impl Op {
             ..self
         }
     }
+    /// The body is a multipart form with a file in part `part`.
+    pub fn upload(self, part: &'static str) -> Self {
+        Self {
+            upload: Some(part),
+            ..self
+        }
+    }
     /// Success is a file's bytes.
     pub fn bytes(self) -> Self {
         Self {
@@ -482,6 +500,7 @@ impl Op {
             urlencoded: false,
             status: 200,
             media: Media::Json,
+            upload: None,
         }
     }
 }

@@ -49,6 +49,29 @@ pub struct ContactData {
     pub ownership: Ownership,
 }
 
+impl From<&ContactData> for ContactInput {
+    /// The input that stores `d` again as it is (a merge starts from it).
+    fn from(d: &ContactData) -> Self {
+        Self {
+            customer_id: d.customer_id,
+            code: d.code.clone(),
+            full_name: Some(d.full_name.clone()),
+            position: d.position.clone(),
+            department: d.department.clone(),
+            phone: d.phone.as_ref().map(|p| p.as_str().to_owned()),
+            email: d.email.as_ref().map(|e| e.as_str().to_owned()),
+            gender: d.gender,
+            birthday: d.birthday,
+            national_id: d.national_id.clone(),
+            address: d.address.clone(),
+            status: d.status.clone(),
+            is_primary: Some(d.is_primary),
+            note: d.note.clone(),
+            ownership: d.ownership.clone(),
+        }
+    }
+}
+
 impl ContactInput {
     pub fn validate(self) -> DomainResult<ContactData> {
         Ok(ContactData {

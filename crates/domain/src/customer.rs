@@ -74,6 +74,27 @@ impl CustomerInput {
     }
 }
 
+impl From<&CustomerData> for CustomerInput {
+    /// The input that stores `d` again as it is (a merge starts from it).
+    fn from(d: &CustomerData) -> Self {
+        Self {
+            code: d.code.clone(),
+            name: Some(d.name.clone()),
+            kind: Some(d.kind),
+            tax_code: d.tax_code.clone(),
+            business_type: d.business_type.clone(),
+            group_id: d.group_id,
+            phone: d.phone.as_ref().map(|p| p.as_str().to_owned()),
+            email: d.email.as_ref().map(|e| e.as_str().to_owned()),
+            website: d.website.clone(),
+            address: d.address.clone(),
+            note: d.note.clone(),
+            ownership: d.ownership.clone(),
+            ext: d.ext.clone(),
+        }
+    }
+}
+
 impl CustomerData {
     pub fn terms(&self) -> Vec<(TextField, String)> {
         let mut t = TermSet::new()

@@ -69,6 +69,28 @@ pub struct LeadData {
     pub ext: Option<LeadExt>,
 }
 
+impl From<&LeadData> for LeadInput {
+    /// The input that stores `d` again as it is (a merge starts from it).
+    fn from(d: &LeadData) -> Self {
+        Self {
+            source: d.source,
+            status: d.status,
+            full_name: Some(d.full_name.clone()),
+            email: d.email.as_ref().map(|e| e.as_str().to_owned()),
+            phone: d.phone.as_ref().map(|p| p.as_str().to_owned()),
+            company: d.company.clone(),
+            position: d.position.clone(),
+            industry: d.industry,
+            rating: d.rating,
+            probability: d.probability,
+            notes: d.notes.clone(),
+            assigned_to: d.assigned_to,
+            ownership: d.ownership.clone(),
+            ext: d.ext.clone(),
+        }
+    }
+}
+
 impl LeadInput {
     pub fn validate(self) -> DomainResult<LeadData> {
         Ok(LeadData {

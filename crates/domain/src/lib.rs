@@ -30,6 +30,7 @@ pub mod template;
 pub mod text;
 mod throttle;
 pub mod ticket;
+pub mod transfer;
 pub mod vocab;
 pub mod webhooks;
 pub mod work;

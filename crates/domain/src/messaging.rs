@@ -266,6 +266,8 @@ pub struct MessageFilter {
     /// Queued at or after / at or before.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Below this integer id (the next page of a walk newest first).
+    pub below_seq: Option<i64>,
 }
 
 /// How many messages of a campaign are in each state.

@@ -178,6 +178,7 @@ store!(
     crate::webhooks::WebhookStore,
     crate::messaging::MessageStore,
     crate::campaign::BlastStore,
+    crate::transfer::TransferStore,
 );
 
 /// Membership rows of segments and campaigns.

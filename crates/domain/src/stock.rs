@@ -414,6 +414,24 @@ impl Crm {
             self.store_at(w.at(), actor, branch, opening.store).await?;
         }
         let id = self.create_in::<Product>(&mut w, actor, data).await?;
+        self.add_named_units_in(&mut w, actor, id, units).await?;
+        if let Some(branch) = opening.branch {
+            self.opening_stock_in(&mut w, actor, id, branch, opening.store, opening.quantity)
+                .await?;
+        }
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// A new product's extra units, by name (the tenant's unit of that name, created when
+    /// missing).
+    pub(crate) async fn add_named_units_in(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        id: ProductId,
+        units: Vec<NamedUnit>,
+    ) -> DomainResult<()> {
         let mut extra = Vec::with_capacity(units.len());
         for (i, u) in units.into_iter().enumerate() {
             let name = crate::common::required(
@@ -421,7 +439,7 @@ impl Crm {
                 Some(u.name),
                 crate::common::SHORT,
             )?;
-            let unit_id = self.unit_for_name_in(&mut w, actor, &name).await?;
+            let unit_id = self.unit_for_name_in(w, actor, &name).await?;
             extra.push((
                 crate::sales::ProductUnit {
                     id: Uuid::nil(),
@@ -438,18 +456,13 @@ impl Crm {
             ));
         }
         if !extra.is_empty() {
-            self.save_product_units_in(&mut w, actor, extra).await?;
+            self.save_product_units_in(w, actor, extra).await?;
         }
-        if let Some(branch) = opening.branch {
-            self.opening_stock_in(&mut w, actor, id, branch, opening.store, opening.quantity)
-                .await?;
-        }
-        w.commit().await?;
-        Ok(id)
+        Ok(())
     }
 
     /// Opening stock of a new product in a branch's store.
-    async fn opening_stock_in(
+    pub(crate) async fn opening_stock_in(
         &self,
         w: &mut Work,
         actor: &Actor,

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod outbound;
 pub mod runner;
 pub mod sms;
+pub mod transfers;
 pub mod webhook;
 pub mod zns;
 

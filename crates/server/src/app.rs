@@ -46,6 +46,7 @@ impl App {
             crm: store.crm(),
             auth: AuthService::new(store.clone(), config.auth()),
             send_wait: std::time::Duration::from_millis(config.send_wait_ms),
+            max_import_bytes: config.max_import_bytes,
         };
         Ok(Self {
             db,
@@ -128,6 +129,7 @@ impl App {
             self.providers.clone(),
             &config,
         ));
+        let transfers = Arc::new(crm_jobs::transfers::Transfers::new(crm.clone(), lease));
         Some(
             crm_jobs::Runner::new(crm.clone(), config)
                 .handle(
@@ -149,6 +151,8 @@ impl App {
                     crm_domain::automation::STEP_JOB,
                     Arc::new(crm_jobs::automations::RunStep { crm: crm.clone() }),
                 )
+                .handle(crm_domain::transfer::IMPORT_JOB, transfers.clone())
+                .handle(crm_domain::transfer::EXPORT_JOB, transfers)
                 .handle(crm_domain::messaging::MESSAGE_JOB, send.clone())
                 .handle(crm_domain::messaging::MESSAGE_BATCH_JOB, send),
         )

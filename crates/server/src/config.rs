@@ -66,6 +66,9 @@ pub struct Config {
     /// Largest accepted uploaded file, in bytes (up to 10 files per request).
     #[arg(long, env = "CRM_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024, global = true)]
     pub max_upload_bytes: usize,
+    /// Largest file an import may upload (`POST /crm/v1/imports`), in bytes.
+    #[arg(long, env = "CRM_MAX_IMPORT_BYTES", default_value_t = 256 * 1024 * 1024, global = true)]
+    pub max_import_bytes: u64,
     /// Database connections per pool.
     #[arg(
         long,

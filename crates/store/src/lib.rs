@@ -23,6 +23,7 @@ mod pipeline;
 mod sales;
 mod table;
 mod tickets;
+mod transfers;
 mod vocab;
 mod webhooks;
 

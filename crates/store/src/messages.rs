@@ -324,6 +324,9 @@ impl MessageStore for SqlStore {
         if let Some(s) = f.state {
             q.and_where(col("state").eq(s.as_str()));
         }
+        if let Some(below) = f.below_seq {
+            q.and_where(col("seq").lt(below));
+        }
         let mut conn = self.db.read().await.map_err(db_error)?;
         let rows: Vec<MessageRow> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
         rows.into_iter().map(Message::try_from).collect()

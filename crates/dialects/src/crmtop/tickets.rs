@@ -528,21 +528,7 @@ async fn download(
     Path(id): Path<String>,
 ) -> Result<Response, CrmtopError> {
     let (file, bytes) = s.crm.read_file(&actor, FileId(path_id(&id)?)).await?;
-    let ascii: String = file
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        percent(&file.name)
-    );
+    let disposition = crate::body::disposition(&file.name);
     Ok((
         [
             (CONTENT_TYPE, file.content_type),
@@ -551,16 +537,4 @@ async fn download(
         bytes,
     )
         .into_response())
-}
-
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

@@ -21,6 +21,7 @@ use crate::AppState;
 mod automations;
 mod clients;
 mod messages;
+mod transfers;
 mod webhooks;
 
 pub use webhooks::{delivery_json, endpoint_json};
@@ -50,6 +51,7 @@ pub fn router(spec: &mut Spec) -> Router<AppState> {
     let api = clients::routes(api);
     let api = webhooks::routes(api);
     let api = messages::routes(api);
+    let api = transfers::routes(api);
     automations::routes(api).router
 }
 

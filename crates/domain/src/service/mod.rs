@@ -50,6 +50,10 @@ mod automations;
 mod campaigns;
 pub use campaigns::BlastView;
 pub use marketing::{email_campaign_key, param_map, zalo_campaign_key};
+mod exports;
+mod import_kinds;
+mod imports;
+pub use imports::TransferJob;
 mod registry;
 mod sales;
 
@@ -85,6 +89,7 @@ pub struct Crm {
     pub(crate) messages: Arc<dyn crate::messaging::MessageStore>,
     pub(crate) blasts: Arc<dyn crate::campaign::BlastStore>,
     pub(crate) automations: Arc<dyn crate::automation::AutomationStore>,
+    pub(crate) transfers: Arc<dyn crate::transfer::TransferStore>,
     /// Ids of messages whose send came to an end on this node (for answers that wait).
     pub(crate) message_done: tokio::sync::broadcast::Sender<Uuid>,
     /// Woken after a commit that enqueued jobs, so that a runner claims them at once.
@@ -125,6 +130,7 @@ impl Crm {
             webhooks: store.clone(),
             messages: store.clone(),
             blasts: store.clone(),
+            transfers: store.clone(),
             automations: store,
             message_done: tokio::sync::broadcast::channel(1024).0,
             job_signal: Arc::new(tokio::sync::Notify::new()),

@@ -1,0 +1,897 @@
+//! Imports: a file staged once, then stored a chunk per unit of work, each moving the import's
+//! cursor in the same transaction (so a run cut short resumes after the last chunk committed
+//! and stores no row twice); duplicates by phone, e-mail or code created, updated or skipped;
+//! every rejected row kept with its number, column and reason for the report. The kinds'
+//! own rules are in [`super::import_kinds`].
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{Crm, Managed};
+use crate::common::Actor;
+use crate::error::{DomainError, DomainResult};
+use crate::ids::TenantId;
+use crate::jobs::NewJob;
+use crate::repo::Entity;
+use crate::search::{Filter, PageRequest, TextField, MAX_PAGE_SIZE};
+use crate::transfer::rows::Cells;
+use crate::transfer::stage::StagedRows;
+use crate::transfer::{
+    stage, Direction, Format, ImportOptions, Kind, OnDuplicate, RowFailure, Starter, State,
+    Transfer, TransferPlan, CHUNK, IMPORT_JOB, MAX_ALL_OR_NOTHING,
+};
+use crate::work::Work;
+
+/// One kind's import: how a row is read, matched and stored.
+#[async_trait]
+pub(crate) trait Importer: Send + Sync {
+    type E: Managed + Clone;
+    /// A row's fields, applied over a new record or a stored one.
+    type Row: Send + Sync + Clone;
+    /// Reads a row; unreadable cells go to `cells.failures`.
+    fn read(&self, cells: &mut Cells) -> Self::Row;
+    /// What a row is matched with stored records on (phone keys, e-mail keys, codes).
+    fn keys(&self, row: &Self::Row) -> Vec<(TextField, String)>;
+    /// The same keys of a stored record.
+    fn record_keys(&self, record: &Self::E) -> Vec<(TextField, String)>;
+    /// A stored record as people know it: its code, else its name.
+    fn label(&self, record: &Self::E) -> String;
+    /// Finds what the rows name (groups, customers, stores, categories) in the work; answers
+    /// the rows that name what does not exist, by index, with why.
+    async fn resolve(
+        &self,
+        _crm: &Crm,
+        _w: &mut Work,
+        _actor: &Actor,
+        _rows: &mut [Self::Row],
+    ) -> DomainResult<Vec<(usize, String, String)>> {
+        Ok(Vec::new())
+    }
+    /// The input storing the row: a new record, or `stored` with the row's cells over it.
+    fn input(&self, row: &Self::Row, stored: Option<&Self::E>) -> <Self::E as Managed>::Input;
+    /// A later row of the file over an earlier one with the same key (its cells win).
+    fn merge(&self, into: &mut Self::Row, later: Self::Row);
+    /// What follows once the record is stored (a product's opening stock), in the work.
+    async fn after(
+        &self,
+        _crm: &Crm,
+        _w: &mut Work,
+        _actor: &Actor,
+        _id: <Self::E as Entity>::Id,
+        _row: &Self::Row,
+        _created: bool,
+    ) -> DomainResult<()> {
+        Ok(())
+    }
+    /// The import field a domain field's error is about.
+    fn field_of(&self, domain_field: &str) -> Option<&'static str>;
+}
+
+/// What one chunk did.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkOutcome {
+    pub created: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    /// Rejected and skipped rows, for the report.
+    pub report: Vec<RowFailure>,
+}
+
+/// Where a row goes.
+enum Slot {
+    New(usize),
+    Stored(usize),
+}
+
+fn key_name(field: TextField) -> &'static str {
+    match field {
+        TextField::Phone => "phone",
+        TextField::Email => "e-mail",
+        _ => "code",
+    }
+}
+
+impl Crm {
+    /// Stores one chunk of rows in the work (see the module's doc).
+    pub(crate) async fn import_rows<I: Importer>(
+        &self,
+        imp: &I,
+        w: &mut Work,
+        actor: &Actor,
+        plan: &TransferPlan,
+        rows: StagedRows,
+    ) -> DomainResult<ChunkOutcome> {
+        let (on_duplicate, header, columns) =
+            (plan.import.on_duplicate, &plan.header, &plan.columns);
+        let mut out = ChunkOutcome::default();
+        let column = |field: &str| {
+            columns
+                .iter()
+                .position(|c| c.as_deref() == Some(field))
+                .and_then(|i| header.get(i).cloned())
+        };
+        let fail = |out: &mut ChunkOutcome, row: i64, col: Option<String>, why: String| {
+            out.failed += 1;
+            out.report.push(RowFailure {
+                row,
+                column: col,
+                reason: why,
+            });
+        };
+        // Read every row.
+        let mut numbers = Vec::with_capacity(rows.len());
+        let mut read = Vec::with_capacity(rows.len());
+        for (n, cells) in &rows {
+            let mut c = Cells::new(*n, header, columns, cells);
+            let row = imp.read(&mut c);
+            if c.failures.is_empty() {
+                numbers.push(*n);
+                read.push(row);
+            } else {
+                out.failed += 1;
+                out.report.extend(c.failures);
+            }
+        }
+        // What they name.
+        let missing = imp.resolve(self, w, actor, &mut read).await?;
+        let mut bad = vec![false; read.len()];
+        for (i, field, why) in missing {
+            if !bad[i] {
+                bad[i] = true;
+                fail(&mut out, numbers[i], column(&field), why);
+            }
+        }
+        // The stored records they match.
+        let stored = if on_duplicate == OnDuplicate::Create {
+            Vec::new()
+        } else {
+            let keys: Vec<(TextField, String)> = read
+                .iter()
+                .zip(&bad)
+                .filter(|(_, b)| !**b)
+                .flat_map(|(r, _)| imp.keys(r))
+                .collect();
+            self.matching::<I>(imp, w, actor.tenant_id, keys).await?
+        };
+        let mut by_key: HashMap<(TextField, String), usize> = HashMap::new();
+        for (i, r) in stored.iter().enumerate() {
+            for k in imp.record_keys(r) {
+                by_key.entry(k).or_insert(i);
+            }
+        }
+        // Each row: new, an update, or skipped.
+        let mut local: HashMap<(TextField, String), Slot> = HashMap::new();
+        let mut fresh: Vec<(i64, I::Row)> = Vec::new();
+        let mut updates: Vec<(i64, usize, I::Row)> = Vec::new();
+        let mut updating: HashMap<usize, usize> = HashMap::new();
+        for ((row, n), is_bad) in read.into_iter().zip(numbers).zip(bad) {
+            if is_bad {
+                continue;
+            }
+            let keys = if on_duplicate == OnDuplicate::Create {
+                Vec::new()
+            } else {
+                imp.keys(&row)
+            };
+            let hit = keys.iter().find_map(|k| match local.get(k) {
+                Some(Slot::New(i)) => Some((k.0, Slot::New(*i))),
+                Some(Slot::Stored(i)) => Some((k.0, Slot::Stored(*i))),
+                None => by_key.get(k).map(|i| (k.0, Slot::Stored(*i))),
+            });
+            match (hit, on_duplicate) {
+                (None, _) | (_, OnDuplicate::Create) => {
+                    for k in keys {
+                        local.entry(k).or_insert(Slot::New(fresh.len()));
+                    }
+                    fresh.push((n, row));
+                }
+                (Some((field, Slot::New(i))), OnDuplicate::Skip) => {
+                    out.skipped += 1;
+                    out.report.push(RowFailure {
+                        row: n,
+                        column: column(key_name(field)),
+                        reason: format!(
+                            "skipped: the same {} as row {}",
+                            key_name(field),
+                            fresh[i].0
+                        ),
+                    });
+                }
+                (Some((field, Slot::Stored(i))), OnDuplicate::Skip) => {
+                    out.skipped += 1;
+                    out.report.push(RowFailure {
+                        row: n,
+                        column: column(key_name(field)),
+                        reason: format!(
+                            "skipped: the same {} as {}",
+                            key_name(field),
+                            imp.label(&stored[i])
+                        ),
+                    });
+                }
+                (Some((_, Slot::New(i))), OnDuplicate::Update) => {
+                    imp.merge(&mut fresh[i].1, row);
+                }
+                (Some((_, Slot::Stored(i))), OnDuplicate::Update) => match updating.get(&i) {
+                    Some(u) => imp.merge(&mut updates[*u].2, row),
+                    None => {
+                        for k in keys {
+                            local.entry(k).or_insert(Slot::Stored(i));
+                        }
+                        updating.insert(i, updates.len());
+                        updates.push((n, i, row));
+                    }
+                },
+            }
+        }
+        // The new records: each checked, the valid ones stored together.
+        let mut valid = Vec::with_capacity(fresh.len());
+        let mut kept = Vec::with_capacity(fresh.len());
+        for (n, row) in &fresh {
+            let checked = match I::E::validate(imp.input(row, None)) {
+                Ok(mut data) => I::E::check_refs(self, w, actor, &mut data)
+                    .await
+                    .map(|()| data),
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(data) => {
+                    valid.push(data);
+                    kept.push((*n, row));
+                }
+                Err(e) => {
+                    let (col, why) = self.row_error(imp, e, &column)?;
+                    fail(&mut out, *n, col, why);
+                }
+            }
+        }
+        if !valid.is_empty() {
+            let ids = I::E::repo(self).insert_many(w, actor, valid).await?;
+            for (id, (_, row)) in ids.into_iter().zip(kept) {
+                self.emit_kind::<I::E>(w, actor, "created", id.into())
+                    .await?;
+                imp.after(self, w, actor, id, row, true).await?;
+                out.created += 1;
+            }
+        }
+        // The updates: each stored record locked, the row's cells over it.
+        for (n, i, row) in updates {
+            let id = stored[i].record_id();
+            let Some(current) = I::E::repo(self).lock(w, actor.tenant_id, id).await? else {
+                fail(
+                    &mut out,
+                    n,
+                    None,
+                    "the record it matched was deleted".into(),
+                );
+                continue;
+            };
+            let checked = match I::E::validate(imp.input(&row, Some(&current))) {
+                Ok(data) => self.update_checked::<I::E>(w, actor, id, data).await,
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(()) => {
+                    imp.after(self, w, actor, id, &row, false).await?;
+                    out.updated += 1;
+                }
+                Err(e) => {
+                    let (col, why) = self.row_error(imp, e, &column)?;
+                    fail(&mut out, n, col, why);
+                }
+            }
+        }
+        out.report.sort_by_key(|f| f.row);
+        Ok(out)
+    }
+
+    /// A rule a row breaks, as its column and reason; anything else ends the chunk.
+    fn row_error<I: Importer>(
+        &self,
+        imp: &I,
+        e: DomainError,
+        column: &dyn Fn(&str) -> Option<String>,
+    ) -> DomainResult<(Option<String>, String)> {
+        match e {
+            DomainError::Validation { field, message } => {
+                let col = imp
+                    .field_of(field.trim_start_matches(|c: char| {
+                        c == '[' || c.is_ascii_digit() || c == ']' || c == '.'
+                    }))
+                    .and_then(column);
+                Ok((col, message))
+            }
+            DomainError::Conflict { message, .. } | DomainError::InUse { message, .. } => {
+                Ok((None, message))
+            }
+            DomainError::NotFound { entity } => Ok((None, format!("{entity} not found"))),
+            other => Err(other),
+        }
+    }
+
+    /// The stored records that have any of `keys`, read in the work.
+    async fn matching<I: Importer>(
+        &self,
+        imp: &I,
+        w: &mut Work,
+        tenant: TenantId,
+        keys: Vec<(TextField, String)>,
+    ) -> DomainResult<Vec<I::E>> {
+        let mut by_field: HashMap<TextField, Vec<String>> = HashMap::new();
+        for (f, k) in keys {
+            by_field.entry(f).or_default().push(k);
+        }
+        let mut out: Vec<I::E> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (field, mut terms) in by_field {
+            terms.sort_unstable();
+            terms.dedup();
+            for part in terms.chunks(MAX_PAGE_SIZE as usize / 2) {
+                let filter = Filter::Terms {
+                    field,
+                    terms: part.to_vec(),
+                };
+                let mut number = 1;
+                loop {
+                    let page = I::E::repo(self)
+                        .search(
+                            w.at(),
+                            tenant,
+                            &filter,
+                            PageRequest::new(number, MAX_PAGE_SIZE)?,
+                        )
+                        .await?;
+                    let n = page.items.len();
+                    for r in page.items {
+                        let id: Uuid = r.record_id().into();
+                        // A term can be a word-suffix of a longer one: keep exact matches.
+                        if seen.insert(id)
+                            && imp
+                                .record_keys(&r)
+                                .iter()
+                                .any(|k| k.0 == field && part.contains(&k.1))
+                        {
+                            out.push(r);
+                        }
+                    }
+                    if n < MAX_PAGE_SIZE as usize {
+                        break;
+                    }
+                    number += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What a job needs to run an import.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct TransferJob {
+    pub id: Uuid,
+}
+
+impl Crm {
+    /// Where a new transfer's files go; the caller writes an import's upload to
+    /// `paths.source(format)` before [`Crm::start_import`].
+    pub fn transfer_paths(&self, actor: &Actor, id: Uuid) -> DomainResult<crate::transfer::Paths> {
+        self.transfers.paths(actor.tenant_id, id)
+    }
+
+    /// Starts the import of the file written at `paths.source(format)`: checks its options,
+    /// records it and (unless it is run `inline`, by the command line) enqueues its job, in
+    /// one unit of work.
+    pub async fn start_import(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        kind: Kind,
+        file_name: &str,
+        options: ImportOptions,
+        inline: bool,
+    ) -> DomainResult<Transfer> {
+        if !kind.importable() {
+            return Err(DomainError::validation(
+                "kind",
+                "only customers, contacts, leads and products are imported",
+            ));
+        }
+        let format = Format::of_name(file_name)?;
+        if options.all_or_nothing && options.dry_run {
+            return Err(DomainError::validation(
+                "all_or_nothing",
+                "a dry run writes nothing anyway",
+            ));
+        }
+        if let Some((h, f)) = options
+            .mapping
+            .iter()
+            .find(|(h, f)| h.len() > 200 || f.len() > 200)
+        {
+            return Err(DomainError::validation(
+                "mapping",
+                format!("'{h}' → '{f}' is too long"),
+            ));
+        }
+        if options.mapping.len() > crate::transfer::MAX_COLUMNS {
+            return Err(DomainError::validation("mapping", "names too many columns"));
+        }
+        let now = crate::auth::now();
+        let mut t = Transfer {
+            id,
+            tenant_id: actor.tenant_id,
+            direction: Direction::Import,
+            kind,
+            format,
+            state: State::Queued,
+            file_name: file_name.to_owned(),
+            plan: String::new(),
+            total: -1,
+            done: 0,
+            created: 0,
+            updated: 0,
+            skipped: 0,
+            failed: 0,
+            cursor: 0,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            finished_at: None,
+        };
+        t.set_plan(&TransferPlan {
+            starter: Some(Starter::of(actor)),
+            import: options,
+            ..TransferPlan::default()
+        })?;
+        let mut w = self.begin().await?;
+        self.transfers.create_transfer(&mut w, &t).await?;
+        if !inline {
+            self.enqueue_transfer(&mut w, &t, IMPORT_JOB).await?;
+        }
+        w.commit().await?;
+        Ok(t)
+    }
+
+    pub(crate) async fn enqueue_transfer(
+        &self,
+        w: &mut Work,
+        t: &Transfer,
+        kind: &str,
+    ) -> DomainResult<()> {
+        let payload = serde_json::to_string(&TransferJob { id: t.id })
+            .map_err(|e| DomainError::Internal(e.into()))?;
+        let mut job = NewJob::new(t.tenant_id, kind, payload);
+        // The key names the cursor: a run repeated after a crash finds the next one queued.
+        job.key = Some(format!("{}:{}:{}", t.id, t.done, t.cursor));
+        job.max_attempts = 20;
+        self.enqueue_in(w, job).await?;
+        Ok(())
+    }
+
+    /// A transfer of the caller's tenant.
+    pub async fn transfer(&self, actor: &Actor, id: Uuid) -> DomainResult<Transfer> {
+        self.transfers
+            .transfer(crate::work::At::Committed, actor.tenant_id, id)
+            .await?
+            .ok_or(DomainError::not_found("transfer"))
+    }
+
+    /// The caller's tenant's transfers of one direction, newest first.
+    pub async fn transfers(
+        &self,
+        actor: &Actor,
+        direction: Direction,
+        limit: u32,
+    ) -> DomainResult<Vec<Transfer>> {
+        self.transfers
+            .transfers(actor.tenant_id, direction, limit.clamp(1, 500))
+            .await
+    }
+
+    /// An import's rejected and skipped rows after row `after`, in row order.
+    pub async fn transfer_failures(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> DomainResult<Vec<RowFailure>> {
+        self.transfer(actor, id).await?;
+        self.transfers
+            .failures(actor.tenant_id, id, after, limit.clamp(1, 1000))
+            .await
+    }
+
+    /// A finished transfer's file (an import's report, an export's sheet), with the name to
+    /// download it as.
+    pub async fn transfer_output(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+    ) -> DomainResult<(std::path::PathBuf, String)> {
+        let t = self.transfer(actor, id).await?;
+        let path = self.transfers.paths(t.tenant_id, t.id)?.output(t.format);
+        if t.state != State::Done || !path.exists() {
+            return Err(DomainError::not_found(match t.direction {
+                Direction::Import => "report (only an import with rejected rows has one)",
+                Direction::Export => "export file (not written yet)",
+            }));
+        }
+        let stem = t
+            .file_name
+            .rsplit_once('.')
+            .map_or(t.file_name.as_str(), |(s, _)| s);
+        let name = match t.direction {
+            Direction::Import => format!("{stem}.errors.{}", t.format.as_str()),
+            Direction::Export => t.file_name.clone(),
+        };
+        Ok((path, name))
+    }
+
+    /// Runs an import for about `budget` (see the module's doc); answers whether it has
+    /// finished. A run that stops short has queued the job that goes on (unless `inline`).
+    /// `progress` sees the import after each chunk.
+    pub async fn run_import(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        budget: Duration,
+        inline: bool,
+        progress: &(dyn Fn(&Transfer) + Send + Sync),
+    ) -> DomainResult<bool> {
+        let started = Instant::now();
+        loop {
+            let mut w = self.begin().await?;
+            let Some(mut t) = self.transfers.lock_transfer(&mut w, tenant, id).await? else {
+                return Ok(true);
+            };
+            if matches!(t.state, State::Done | State::Failed) {
+                return Ok(true);
+            }
+            let mut plan = t.plan()?;
+            let paths = self.transfers.paths(tenant, id)?;
+            if t.total < 0 {
+                drop(w);
+                self.stage_import(&mut t, &mut plan, &paths).await?;
+                progress(&t);
+                continue;
+            }
+            let actor = plan
+                .starter
+                .as_ref()
+                .map(|s| s.actor(tenant))
+                .ok_or_else(|| {
+                    DomainError::Internal(anyhow::anyhow!("transfer without a starter"))
+                })?;
+            if plan.import.all_or_nothing {
+                drop(w);
+                self.import_all_or_nothing(&actor, &mut t, &plan, &paths)
+                    .await?;
+                progress(&t);
+                return Ok(true);
+            }
+            let rows_path = paths.rows();
+            let at = u64::try_from(t.cursor).unwrap_or(0);
+            let (rows, end) =
+                tokio::task::spawn_blocking(move || stage::read_chunk(&rows_path, at, CHUNK))
+                    .await
+                    .map_err(|e| DomainError::Internal(e.into()))??;
+            if rows.is_empty() {
+                drop(w);
+                self.finish_import(tenant, id, &t, &paths).await?;
+                if let Ok(Some(done)) = self
+                    .transfers
+                    .transfer(crate::work::At::Committed, tenant, id)
+                    .await
+                {
+                    progress(&done);
+                }
+                return Ok(true);
+            }
+            let n = rows.len() as i64;
+            let kind = t.kind;
+            let outcome = if plan.import.dry_run {
+                // Everything is done as for real, then undone: what would happen, exactly.
+                let mut trial = w;
+                let o = self
+                    .import_chunk(kind, &mut trial, &actor, &plan, rows)
+                    .await?;
+                drop(trial);
+                w = self.begin().await?;
+                t = self
+                    .transfers
+                    .lock_transfer(&mut w, tenant, id)
+                    .await?
+                    .ok_or(DomainError::not_found("transfer"))?;
+                o
+            } else {
+                self.import_chunk(kind, &mut w, &actor, &plan, rows).await?
+            };
+            self.transfers
+                .add_failures(&mut w, tenant, id, &outcome.report)
+                .await?;
+            t.state = State::Running;
+            t.done += n;
+            t.created += outcome.created;
+            t.updated += outcome.updated;
+            t.skipped += outcome.skipped;
+            t.failed += outcome.failed;
+            t.cursor = i64::try_from(end).unwrap_or(i64::MAX);
+            t.updated_at = crate::auth::now();
+            let hand_over = !inline && started.elapsed() >= budget;
+            if hand_over {
+                self.enqueue_transfer(&mut w, &t, IMPORT_JOB).await?;
+            }
+            self.transfers.save_transfer(&mut w, &t).await?;
+            w.commit().await?;
+            progress(&t);
+            if hand_over {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Stores a chunk with its kind's rules.
+    async fn import_chunk(
+        &self,
+        kind: Kind,
+        w: &mut Work,
+        actor: &Actor,
+        plan: &TransferPlan,
+        rows: StagedRows,
+    ) -> DomainResult<ChunkOutcome> {
+        use super::import_kinds::{Contacts, Customers, Leads, Products};
+        match kind {
+            Kind::Customers => self.import_rows(&Customers, w, actor, plan, rows).await,
+            Kind::Contacts => self.import_rows(&Contacts, w, actor, plan, rows).await,
+            Kind::Leads => self.import_rows(&Leads, w, actor, plan, rows).await,
+            Kind::Products => self.import_rows(&Products, w, actor, plan, rows).await,
+            Kind::Orders | Kind::Messages => Err(DomainError::validation(
+                "kind",
+                "only customers, contacts, leads and products are imported",
+            )),
+        }
+    }
+
+    /// Reads the uploaded file into staged rows (outside any transaction: it can take a while),
+    /// then records what was found. A file that cannot be read fails the import.
+    async fn stage_import(
+        &self,
+        t: &mut Transfer,
+        plan: &mut TransferPlan,
+        paths: &crate::transfer::Paths,
+    ) -> DomainResult<()> {
+        let (kind, format, mapping) = (t.kind, t.format, plan.import.mapping.clone());
+        let (source, rows) = (paths.source(format), paths.rows());
+        let staged = tokio::task::spawn_blocking(move || {
+            stage::stage(kind, format, &source, &rows, &mapping)
+        })
+        .await
+        .map_err(|e| DomainError::Internal(e.into()))?;
+        let mut w = self.begin().await?;
+        let mut current = self
+            .transfers
+            .lock_transfer(&mut w, t.tenant_id, t.id)
+            .await?
+            .ok_or(DomainError::not_found("transfer"))?;
+        let now = crate::auth::now();
+        match staged {
+            Ok(s) => {
+                if plan.import.all_or_nothing && s.rows > MAX_ALL_OR_NOTHING {
+                    current.state = State::Failed;
+                    current.error = Some(format!(
+                        "an all-or-nothing import holds at most {MAX_ALL_OR_NOTHING} rows \
+                         (this file has {}): split it, or import without all-or-nothing",
+                        s.rows
+                    ));
+                    current.finished_at = Some(now);
+                } else {
+                    plan.header = s.header;
+                    plan.columns = s.columns;
+                    current.set_plan(plan)?;
+                    current.total = s.rows;
+                    current.cursor =
+                        i64::try_from(stage::first_row(&paths.rows())?).unwrap_or(i64::MAX);
+                    current.state = State::Running;
+                }
+            }
+            Err(DomainError::Validation { message, .. }) => {
+                current.state = State::Failed;
+                current.error = Some(format!("the file {message}"));
+                current.finished_at = Some(now);
+            }
+            Err(e) => return Err(e),
+        }
+        current.updated_at = now;
+        self.transfers.save_transfer(&mut w, &current).await?;
+        w.commit().await?;
+        *t = current;
+        Ok(())
+    }
+
+    /// Every row in one unit of work: all stored, or (when any fails) none, and the report says
+    /// why.
+    async fn import_all_or_nothing(
+        &self,
+        actor: &Actor,
+        t: &mut Transfer,
+        plan: &TransferPlan,
+        paths: &crate::transfer::Paths,
+    ) -> DomainResult<()> {
+        let mut w = self.begin().await?;
+        let mut total = ChunkOutcome::default();
+        let mut at = u64::try_from(t.cursor).unwrap_or(0);
+        let mut done = 0i64;
+        loop {
+            let rows_path = paths.rows();
+            let (rows, end) =
+                tokio::task::spawn_blocking(move || stage::read_chunk(&rows_path, at, CHUNK))
+                    .await
+                    .map_err(|e| DomainError::Internal(e.into()))??;
+            if rows.is_empty() {
+                break;
+            }
+            done += rows.len() as i64;
+            at = end;
+            let o = self.import_chunk(t.kind, &mut w, actor, plan, rows).await?;
+            total.created += o.created;
+            total.updated += o.updated;
+            total.skipped += o.skipped;
+            total.failed += o.failed;
+            total.report.extend(o.report);
+        }
+        if total.failed > 0 {
+            drop(w);
+            w = self.begin().await?;
+            total.created = 0;
+            total.updated = 0;
+        }
+        let mut current = self
+            .transfers
+            .lock_transfer(&mut w, t.tenant_id, t.id)
+            .await?
+            .ok_or(DomainError::not_found("transfer"))?;
+        self.transfers
+            .add_failures(&mut w, t.tenant_id, t.id, &total.report)
+            .await?;
+        current.done = done;
+        current.created = total.created;
+        current.updated = total.updated;
+        current.skipped = total.skipped;
+        current.failed = total.failed;
+        current.cursor = i64::try_from(at).unwrap_or(i64::MAX);
+        if total.failed > 0 {
+            current.error = Some(format!(
+                "nothing was stored: {} row(s) failed (all or nothing)",
+                total.failed
+            ));
+        }
+        self.transfers.save_transfer(&mut w, &current).await?;
+        w.commit().await?;
+        self.finish_import(t.tenant_id, t.id, &current, paths)
+            .await?;
+        *t = current;
+        Ok(())
+    }
+
+    /// Writes the report (when rows were rejected or skipped) and marks the import done.
+    async fn finish_import(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        t: &Transfer,
+        paths: &crate::transfer::Paths,
+    ) -> DomainResult<()> {
+        if t.failed + t.skipped > 0 {
+            self.write_report(tenant, id, t, paths).await?;
+        }
+        let mut w = self.begin().await?;
+        let Some(mut current) = self.transfers.lock_transfer(&mut w, tenant, id).await? else {
+            return Ok(());
+        };
+        let now = crate::auth::now();
+        current.state = State::Done;
+        current.finished_at = Some(now);
+        current.updated_at = now;
+        self.transfers.save_transfer(&mut w, &current).await?;
+        w.commit().await
+    }
+
+    /// The report: the original columns of every rejected or skipped row, and why, in the
+    /// file's own format. Reads the staged rows and the failures in step (both in row order).
+    async fn write_report(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        t: &Transfer,
+        paths: &crate::transfer::Paths,
+    ) -> DomainResult<()> {
+        let plan = t.plan()?;
+        let mut header = vec!["Dòng".to_owned()];
+        header.extend(plan.header.iter().cloned());
+        header.push("Lỗi".to_owned());
+        let out = paths.output(t.format);
+        let tmp = out.with_extension("partial");
+        let format = t.format;
+        let mut writer = {
+            let (tmp, header) = (tmp.clone(), header.clone());
+            tokio::task::spawn_blocking(move || {
+                crate::transfer::write::SheetWriter::create(&tmp, format, &header)
+            })
+            .await
+            .map_err(|e| DomainError::Internal(e.into()))??
+        };
+        let mut after = 0i64;
+        let mut at = stage::first_row(&paths.rows())?;
+        let width = plan.header.len();
+        loop {
+            let mut page = self.transfers.failures(tenant, id, after, 1000).await?;
+            if page.is_empty() {
+                break;
+            }
+            if page.len() == 1000 {
+                // A row's failures are never split across pages.
+                let last = page[page.len() - 1].row;
+                if page.iter().any(|f| f.row != last) {
+                    page.retain(|f| f.row != last);
+                }
+            }
+            let upto = page[page.len() - 1].row;
+            let mut reasons: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+            for f in page {
+                let text = match f.column {
+                    Some(c) => format!("{c}: {}", f.reason),
+                    None => f.reason,
+                };
+                reasons.entry(f.row).or_default().push(text);
+            }
+            // The staged rows up to the page's last row, those with reasons written.
+            let rows_path = paths.rows();
+            let (tx, rx) = (at, upto);
+            let (rows, end) = tokio::task::spawn_blocking(move || read_until(&rows_path, tx, rx))
+                .await
+                .map_err(|e| DomainError::Internal(e.into()))??;
+            at = end;
+            for (n, mut cells) in rows {
+                if let Some(why) = reasons.remove(&n) {
+                    cells.resize(width, String::new());
+                    let mut line = vec![crate::transfer::write::Cell::Number(n as f64)];
+                    line.extend(cells.into_iter().map(crate::transfer::write::Cell::Text));
+                    line.push(crate::transfer::write::Cell::Text(why.join("; ")));
+                    writer.row(&line)?;
+                }
+            }
+            after = upto;
+        }
+        tokio::task::spawn_blocking(move || writer.finish())
+            .await
+            .map_err(|e| DomainError::Internal(e.into()))??;
+        std::fs::rename(&tmp, &out)
+            .map_err(|e| DomainError::Internal(anyhow::anyhow!("writing the report: {e}")))?;
+        Ok(())
+    }
+}
+
+/// The staged rows from byte `at` up to and including row number `upto`.
+fn read_until(rows: &std::path::Path, mut at: u64, upto: i64) -> DomainResult<(StagedRows, u64)> {
+    let mut out = Vec::new();
+    loop {
+        let (chunk, end) = stage::read_chunk(rows, at, CHUNK)?;
+        if chunk.is_empty() {
+            return Ok((out, at));
+        }
+        for (i, (n, cells)) in chunk.into_iter().enumerate() {
+            if n > upto {
+                // Not read: the next call starts at this row. Re-read the offset to it.
+                let (_, before) = stage::read_chunk(rows, at, i)?;
+                return Ok((out, before));
+            }
+            out.push((n, cells));
+        }
+        at = end;
+    }
+}
