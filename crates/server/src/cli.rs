@@ -149,7 +149,7 @@ pub async fn search(app: &crate::App, cmd: SearchCommand) -> anyhow::Result<()> 
 }
 
 /// The operator at the command line, acting in `tenant`.
-async fn operator(app: &crate::App, tenant: &str) -> anyhow::Result<crm_domain::Actor> {
+pub(crate) async fn operator(app: &crate::App, tenant: &str) -> anyhow::Result<crm_domain::Actor> {
     let t = app.state.auth.find_tenant(tenant).await?;
     Ok(t.actor(uuid::Uuid::nil(), "cli"))
 }

@@ -326,6 +326,66 @@ pub enum Command {
     /// Set and show a tenant's message channels (email, zns, sms).
     #[command(subcommand)]
     Channel(ChannelCommand),
+    /// Import customers, contacts, leads or products from a .xlsx or .csv file.
+    Import(ImportArgs),
+    /// Export customers, contacts, leads, products, orders or send records to .xlsx or .csv.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// customers, contacts, leads or products.
+    pub kind: String,
+    /// The file: .xlsx, or .csv (UTF-8 with or without BOM, or Windows-1258; `,` or `;`).
+    pub file: std::path::PathBuf,
+    #[arg(long)]
+    pub tenant: String,
+    /// What a row matching a stored record (by phone, e-mail or code) does: skip, update or
+    /// create.
+    #[arg(long, default_value = "skip")]
+    pub on_duplicate: String,
+    /// Reports what would happen and writes nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stores every row or none.
+    #[arg(long)]
+    pub all_or_nothing: bool,
+    /// A JSON file mapping headers to fields, `{"Cột A": "name"}`.
+    #[arg(long)]
+    pub mapping: Option<std::path::PathBuf>,
+    /// Where the rejected rows go (default: beside the file, `<name>.errors.<ext>`).
+    #[arg(long)]
+    pub report: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// customers, contacts, leads, products, orders or messages.
+    pub kind: String,
+    #[arg(long)]
+    pub tenant: String,
+    /// xlsx or csv (default: from --output's extension, else xlsx).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Only records a search for this finds (words, a phone, an e-mail).
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Created on or after / on or before this day (yyyy-mm-dd or dd/mm/yyyy, the tenant's
+    /// zone).
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    /// messages only: one campaign's send records.
+    #[arg(long)]
+    pub campaign: Option<String>,
+    /// The file to write (default: `<kind>-<date>.<format>` here).
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

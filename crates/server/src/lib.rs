@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod net;
 pub mod openapi;
+pub mod transfer_cli;
 
 pub use app::App;
 pub use config::Config;

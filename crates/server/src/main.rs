@@ -64,6 +64,16 @@ async fn run(args: Cli) -> anyhow::Result<()> {
             app.db.close().await;
             result
         }
+        Command::Import(args) => {
+            let result = crm_server::transfer_cli::import(&app, args).await;
+            app.db.close().await;
+            result
+        }
+        Command::Export(args) => {
+            let result = crm_server::transfer_cli::export(&app, args).await;
+            app.db.close().await;
+            result
+        }
         Command::Client(cmd) => {
             let result = cli::client(&app.state.auth, cmd).await;
             app.db.close().await;

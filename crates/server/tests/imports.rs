@@ -802,6 +802,107 @@ fn calamine_rows(bytes: &[u8]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `crm import` and `crm export` as a user runs them: the report beside the file, JSON
+/// summaries, a workbook out that reads back.
+async fn command_line(backend: common::Backend) {
+    use common::process::{crm, run_json};
+    let Some(db) = common::TestDb::new(backend).await else {
+        return;
+    };
+    run_json(
+        &db,
+        &["tenant", "create", "Shop", "--slug", "shop", "--json"],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("khach hang.csv");
+    std::fs::write(
+        &file,
+        "Họ và tên;Số điện thoại\nNguyễn Văn An;0912345678\nLê Bình;12ab\nTrần Chi;0987654321\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = run_json(
+        &db,
+        &["import", "customers", path, "--tenant", "shop", "--json"],
+    )
+    .await;
+    assert_eq!(out["state"], "done", "{out}");
+    assert_eq!(
+        (out["created"].as_i64(), out["failed"].as_i64()),
+        (Some(2), Some(1)),
+        "{out}"
+    );
+    let report = dir.path().join("khach hang.errors.csv");
+    assert_eq!(out["file"], report.to_str().unwrap());
+    let rows = csv_rows(&std::fs::read(&report).unwrap());
+    assert_eq!(rows[1][..3], ["3", "Lê Bình", "12ab"]);
+    // A dry run of the same file with updates: nothing written.
+    let out = run_json(
+        &db,
+        &[
+            "import",
+            "customers",
+            path,
+            "--tenant",
+            "shop",
+            "--on-duplicate",
+            "update",
+            "--dry-run",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(out["updated"], 2, "{out}");
+    // Out as a workbook, which reads back.
+    let xlsx = dir.path().join("ra.xlsx");
+    let out = run_json(
+        &db,
+        &[
+            "export",
+            "customers",
+            "--tenant",
+            "shop",
+            "-o",
+            xlsx.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(out["done"], 2, "{out}");
+    let sheet = calamine_rows(&std::fs::read(&xlsx).unwrap());
+    assert_eq!(sheet.len(), 3);
+    assert!(sheet.iter().any(|r| r[1] == "Trần Chi"), "{sheet:?}");
+    // Human output, and a refusal.
+    let o = crm(&db)
+        .args(["import", "customers", path, "--tenant", "shop"])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("2 skipped, 1 failed"), "{text}");
+    let o = crm(&db)
+        .args(["import", "orders", path, "--tenant", "shop"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("only customers"),
+        "{o:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_line_sqlite() {
+    command_line(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_line_postgres() {
+    command_line(common::Backend::Postgres).await;
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {

@@ -148,7 +148,7 @@ type Page = (Vec<Vec<String>>, Option<i64>);
 
 impl Crm {
     /// Starts an export of `kind` as `format` with the search's filters; one unit of work
-    /// records it and (unless run `inline`, by the command line) enqueues its job.
+    /// records it and enqueues its job (with `inline`, a fallback: see `start_import`).
     pub async fn start_export(
         &self,
         actor: &Actor,
@@ -194,9 +194,8 @@ impl Crm {
         })?;
         let mut w = self.begin().await?;
         self.transfers.create_transfer(&mut w, &t).await?;
-        if !inline {
-            self.enqueue_transfer(&mut w, &t, EXPORT_JOB).await?;
-        }
+        self.enqueue_transfer(&mut w, &t, EXPORT_JOB, inline)
+            .await?;
         w.commit().await?;
         Ok(t)
     }
@@ -295,7 +294,7 @@ impl Crm {
             }
             let hand_over = !inline && started.elapsed() >= budget;
             if hand_over {
-                self.enqueue_transfer(&mut w, &t, EXPORT_JOB).await?;
+                self.enqueue_transfer(&mut w, &t, EXPORT_JOB, false).await?;
             }
             self.transfers.save_transfer(&mut w, &t).await?;
             w.commit().await?;

@@ -383,8 +383,9 @@ impl Crm {
     }
 
     /// Starts the import of the file written at `paths.source(format)`: checks its options,
-    /// records it and (unless it is run `inline`, by the command line) enqueues its job, in
-    /// one unit of work.
+    /// records it and enqueues its job, in one unit of work. With `inline` the caller runs it
+    /// (the command line) and the job is only a fallback, due in five minutes, should the
+    /// caller die first: a run and the job take turns chunk by chunk, never storing a row twice.
     pub async fn start_import(
         &self,
         actor: &Actor,
@@ -449,9 +450,8 @@ impl Crm {
         })?;
         let mut w = self.begin().await?;
         self.transfers.create_transfer(&mut w, &t).await?;
-        if !inline {
-            self.enqueue_transfer(&mut w, &t, IMPORT_JOB).await?;
-        }
+        self.enqueue_transfer(&mut w, &t, IMPORT_JOB, inline)
+            .await?;
         w.commit().await?;
         Ok(t)
     }
@@ -461,6 +461,7 @@ impl Crm {
         w: &mut Work,
         t: &Transfer,
         kind: &str,
+        fallback: bool,
     ) -> DomainResult<()> {
         let payload = serde_json::to_string(&TransferJob { id: t.id })
             .map_err(|e| DomainError::Internal(e.into()))?;
@@ -468,6 +469,9 @@ impl Crm {
         // The key names the cursor: a run repeated after a crash finds the next one queued.
         job.key = Some(format!("{}:{}:{}", t.id, t.done, t.cursor));
         job.max_attempts = 20;
+        if fallback {
+            job.run_at = Some(crate::auth::now() + chrono::Duration::minutes(5));
+        }
         self.enqueue_in(w, job).await?;
         Ok(())
     }
@@ -624,7 +628,7 @@ impl Crm {
             t.updated_at = crate::auth::now();
             let hand_over = !inline && started.elapsed() >= budget;
             if hand_over {
-                self.enqueue_transfer(&mut w, &t, IMPORT_JOB).await?;
+                self.enqueue_transfer(&mut w, &t, IMPORT_JOB, false).await?;
             }
             self.transfers.save_transfer(&mut w, &t).await?;
             w.commit().await?;

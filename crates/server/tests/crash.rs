@@ -1,7 +1,9 @@
-//! Kill -9 in the middle of a 10,000-recipient SMS campaign (a CRMTOP Zalo campaign on the SMS
-//! channel, to an uploaded list), then restart on the same database:
-//! the campaign completes and the gateway saw every recipient, each once (a send in flight at
-//! the kill may repeat; the test counts and prints such duplicates).
+//! Kill -9 in the middle of long work, then a restart on the same database:
+//! - a 10,000-recipient SMS campaign (a CRMTOP Zalo campaign on the SMS channel, to an uploaded
+//!   list): the campaign completes and the gateway saw every recipient, each once (a send in
+//!   flight at the kill may repeat; the test counts and prints such duplicates);
+//! - a 100,000-row customer import (`on_duplicate=create`, so that a row stored twice would
+//!   show): the import completes and every row is stored exactly once.
 
 #![allow(clippy::unwrap_used)]
 
@@ -147,4 +149,119 @@ async fn sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
     killed_mid_campaign(Backend::Postgres).await;
+}
+
+const ROWS: usize = 100_000;
+
+async fn import_state(http: &reqwest::Client, base: &str, token: &str, id: &str) -> Value {
+    http.get(format!("{base}/crm/v1/imports/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn killed_mid_import(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let (mut child, printed, base) = serve_with(node(&db)).await;
+    let token = Api::at(base.clone()).printed_token(&printed).await;
+    let mut csv = String::from("Họ và tên,Số điện thoại,Email\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!("Khách Hàng {i},09{i:08},kh{i}@shop.vn\n"));
+    }
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("tram-nghin.csv"),
+    );
+    let resp = http
+        .post(format!(
+            "{base}/crm/v1/imports?kind=customers&on_duplicate=create"
+        ))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let started: Value = resp.json().await.unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+
+    // Kill -9 once a fifth of the rows are stored.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut at_kill = 0;
+    while Instant::now() < deadline {
+        let t = import_state(&http, &base, &token, &id).await;
+        at_kill = t["done"].as_i64().unwrap_or(0);
+        if at_kill >= (ROWS / 5) as i64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().await.unwrap();
+    assert!(at_kill < ROWS as i64, "the import ended before the kill");
+
+    // Restart: the import resumes after the last chunk it committed.
+    let (mut child, _, base) = serve_with(node(&db)).await;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let done = loop {
+        let t = import_state(&http, &base, &token, &id).await;
+        if t["state"] == "done" || Instant::now() > deadline {
+            break t;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    println!("{backend:?}: killed with {at_kill} of {ROWS} rows stored; then {done}");
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["done"], json!(ROWS), "{done}");
+    assert_eq!(done["created"], json!(ROWS), "{done}");
+    assert_eq!(done["failed"], json!(0), "{done}");
+    // Every row once: as many customers as rows, and the rows around the kill once each.
+    let count: Value = http
+        .post(format!("{base}/api/v1/customer/search"))
+        .bearer_auth(&token)
+        .json(&json!({"pageNumber": 1, "pageSize": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count["data"]["totalCount"], json!(ROWS), "{count}");
+    for i in [
+        0,
+        at_kill as usize - 1,
+        at_kill as usize,
+        at_kill as usize + 300,
+        ROWS - 1,
+    ] {
+        let i = i.min(ROWS - 1);
+        let found: Value = http
+            .post(format!("{base}/api/v1/customer/search"))
+            .bearer_auth(&token)
+            .json(&json!({"pageNumber": 1, "pageSize": 10, "search": format!("09{i:08}")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found["data"]["totalCount"], json!(1), "row {i}: {found}");
+    }
+    child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_sqlite() {
+    killed_mid_import(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_postgres() {
+    killed_mid_import(Backend::Postgres).await;
 }
