@@ -371,6 +371,54 @@ async fn bad_uploads_are_refused(app: &TestApp) {
         (Some("done"), Some(1)),
         "{t}"
     );
+    // Bounds: a cell too long fails its row; more columns than 200 fail the file; an
+    // all-or-nothing import of more than 100,000 rows is refused before anything is stored.
+    let long = format!("Họ và tên,Ghi chú\nAn,{}\nBình,ok\n", "x".repeat(4_001));
+    let t = import(app, &a, "kind=customers", "dai.csv", long.into()).await;
+    assert_eq!(
+        (t["created"].as_i64(), t["failed"].as_i64()),
+        (Some(1), Some(1)),
+        "{t}"
+    );
+    let (_, errs) = app
+        .get(
+            &format!("/crm/v1/imports/{}/errors", t["id"].as_str().unwrap()),
+            &a.token,
+        )
+        .await;
+    assert_eq!(errs["data"][0]["column"], "Ghi chú");
+    assert!(
+        errs["data"][0]["reason"].as_str().unwrap().contains("4000"),
+        "{errs}"
+    );
+    let wide = format!(
+        "Họ và tên,{}\nAn\n",
+        (0..201)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let t = import(app, &a, "kind=customers", "rong.csv", wide.into()).await;
+    assert_eq!(t["state"], "failed", "{t}");
+    assert!(t["error"].as_str().unwrap().contains("200 columns"), "{t}");
+    let mut many = String::from("Họ và tên\n");
+    for i in 0..100_001 {
+        many.push_str(&format!("K{i}\n"));
+    }
+    let t = import(
+        app,
+        &a,
+        "kind=customers&all_or_nothing=true",
+        "nhieu.csv",
+        many.into(),
+    )
+    .await;
+    assert_eq!(t["state"], "failed", "{t}");
+    assert!(
+        t["error"].as_str().unwrap().contains("at most 100000 rows"),
+        "{t}"
+    );
+    assert_eq!(t["created"], 0);
     // Unknown ids, another direction.
     let (status, _) = app
         .get(
@@ -914,6 +962,24 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A server that takes imports of at most 1 KiB.
+async fn small_uploads(backend: common::Backend) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |c| c.max_import_bytes = 1024).await
+}
+
+async fn an_upload_over_the_limit_is_refused(app: &TestApp) {
+    let a = app.tenant("imp-big").await;
+    let body = format!("Họ và tên\n{}", "Nguyễn Văn An\n".repeat(100));
+    let (status, b) = upload(app, &a, "kind=customers", "lon.csv", body.into_bytes()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{b}");
+    assert_eq!(b["field"], "file");
+    assert!(b["message"].as_str().unwrap().contains("1024 bytes"), "{b}");
+    let (_, list) = app.get("/crm/v1/imports", &a.token).await;
+    assert_eq!(list["data"], json!([]));
+}
+
+on_both_spawned!(small_uploads; an_upload_over_the_limit_is_refused);
 
 on_both_backends!(
     customers_csv_with_failures_duplicates_and_a_report,
