@@ -164,7 +164,16 @@ fn check_unpacked(bytes: &[u8]) -> DomainResult<()> {
     if !bytes.starts_with(b"PK") {
         return Ok(());
     }
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+    check_archive(Cursor::new(bytes), MAX_UNPACKED)
+}
+
+/// Refuses a zip archive (a workbook) with more than [`MAX_PARTS`] parts, or whose parts
+/// declare more than `max_unpacked` bytes in all, before any part is unpacked.
+pub(crate) fn check_archive<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    max_unpacked: u64,
+) -> DomainResult<()> {
+    let mut archive = zip::ZipArchive::new(reader)
         .map_err(|e| bad(format!("is not a readable workbook: {e}")))?;
     if archive.len() > MAX_PARTS {
         return Err(bad(format!("has more than {MAX_PARTS} parts")));
@@ -176,11 +185,13 @@ fn check_unpacked(bytes: &[u8]) -> DomainResult<()> {
             .map_err(|e| bad(format!("is not a readable workbook: {e}")))?;
         total = total.saturating_add(part.size());
     }
-    if total > MAX_UNPACKED {
-        return Err(bad(format!(
-            "unpacks to more than {} MiB",
-            MAX_UNPACKED / (1024 * 1024)
-        )));
+    if total > max_unpacked {
+        let mib = max_unpacked / (1024 * 1024);
+        return Err(bad(if max_unpacked.is_multiple_of(1024 * 1024) {
+            format!("unpacks to more than {mib} MiB")
+        } else {
+            format!("unpacks to more than {max_unpacked} bytes")
+        }));
     }
     Ok(())
 }

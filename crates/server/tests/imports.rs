@@ -327,6 +327,12 @@ async fn bad_uploads_are_refused(app: &TestApp) {
             "mapping",
         ),
         (
+            "kind=customers&mapping=%7B%22C%E1%BB%99t%20A%22%3A%22salary%22%7D",
+            "a.csv",
+            "Họ và tên\nAn\n",
+            "mapping",
+        ),
+        (
             "kind=customers&dry_run=true&all_or_nothing=true",
             "a.csv",
             "Họ và tên\nAn\n",

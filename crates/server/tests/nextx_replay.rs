@@ -15,22 +15,11 @@ mod common;
 use std::collections::HashMap;
 
 use common::zalo::FakeZalo;
-use common::{Backend, TestApp};
+use common::{kind, Backend, TestApp};
 use crm_domain::customer::CustomerGroup;
 use crm_domain::ids::CustomerGroupId;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
 
 /// Answers whose JSON type is a decision of `docs/dialects/nextx.md`, not the doc's example:
 /// the doc shows the request model, a lone list item, or nothing.

@@ -11,24 +11,13 @@
 
 mod common;
 
-use common::{Backend, TestApp};
+use common::{kind, Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 /// Answers that differ from their example by a decision of `docs/dialects/vbot.md`: the
 /// customer/delete example's `"MA_KHACH"` contradicts its own table and every other delete.
-const DECIDED: &[(&str, &str)] = &[("/api/crm/customer/delete", "boolean")];
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+const DECIDED: &[(&str, &str)] = &[("/api/crm/customer/delete", "bool")];
 
 /// The doc's masked values made real: the account (`vbot_id`), one project code for every
 /// example (the doc writes `PR20210223152xxx`, `…XXX` and `sample string 2` for it), and masked

@@ -212,22 +212,16 @@ impl Crm {
     ) -> DomainResult<bool> {
         let started = Instant::now();
         loop {
-            let mut w = self.begin().await?;
-            let Some(mut t) = self.transfers.lock_transfer(&mut w, tenant, id).await? else {
+            let Some(super::imports::Run {
+                mut w,
+                mut t,
+                mut plan,
+                actor,
+                paths,
+            }) = self.next_run(tenant, id).await?
+            else {
                 return Ok(true);
             };
-            if matches!(t.state, State::Done | State::Failed) {
-                return Ok(true);
-            }
-            let mut plan = t.plan()?;
-            let actor = plan
-                .starter
-                .as_ref()
-                .map(|s| s.actor(tenant))
-                .ok_or_else(|| {
-                    DomainError::Internal(anyhow::anyhow!("transfer without a starter"))
-                })?;
-            let paths = self.transfers.paths(tenant, id)?;
             if t.total < 0 {
                 t.total = self.export_total(&actor, t.kind, &plan.export).await?;
                 t.state = State::Running;

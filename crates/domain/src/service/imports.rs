@@ -369,6 +369,43 @@ impl Crm {
     }
 }
 
+/// A transfer's run, one loop turn: the transfer held by a unit of work, with what runs it.
+pub(crate) struct Run {
+    pub w: Work,
+    pub t: Transfer,
+    pub plan: TransferPlan,
+    /// Who started it: its writes are theirs.
+    pub actor: Actor,
+    pub paths: crate::transfer::Paths,
+}
+
+impl Crm {
+    /// The transfer locked in a new unit of work, or `None` when it is gone or has ended.
+    pub(crate) async fn next_run(&self, tenant: TenantId, id: Uuid) -> DomainResult<Option<Run>> {
+        let mut w = self.begin().await?;
+        let Some(t) = self.transfers.lock_transfer(&mut w, tenant, id).await? else {
+            return Ok(None);
+        };
+        if matches!(t.state, State::Done | State::Failed) {
+            return Ok(None);
+        }
+        let plan = t.plan()?;
+        let actor = plan
+            .starter
+            .as_ref()
+            .map(|s| s.actor(tenant))
+            .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("transfer without a starter")))?;
+        let paths = self.transfers.paths(tenant, id)?;
+        Ok(Some(Run {
+            w,
+            t,
+            plan,
+            actor,
+            paths,
+        }))
+    }
+}
+
 /// What a job needs to run an import.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct TransferJob {
@@ -420,6 +457,21 @@ impl Crm {
         }
         if options.mapping.len() > crate::transfer::MAX_COLUMNS {
             return Err(DomainError::validation("mapping", "names too many columns"));
+        }
+        let known = crate::transfer::columns::fields(kind);
+        if let Some(f) = options
+            .mapping
+            .values()
+            .find(|f| !f.is_empty() && !f.starts_with("stock:") && !known.contains(&f.as_str()))
+        {
+            return Err(DomainError::validation(
+                "mapping",
+                format!(
+                    "'{f}' is not a field of {} ({})",
+                    kind.as_str(),
+                    known.join(", ")
+                ),
+            ));
         }
         let now = crate::auth::now();
         let mut t = Transfer {
@@ -549,28 +601,22 @@ impl Crm {
     ) -> DomainResult<bool> {
         let started = Instant::now();
         loop {
-            let mut w = self.begin().await?;
-            let Some(mut t) = self.transfers.lock_transfer(&mut w, tenant, id).await? else {
+            let Some(Run {
+                mut w,
+                mut t,
+                mut plan,
+                actor,
+                paths,
+            }) = self.next_run(tenant, id).await?
+            else {
                 return Ok(true);
             };
-            if matches!(t.state, State::Done | State::Failed) {
-                return Ok(true);
-            }
-            let mut plan = t.plan()?;
-            let paths = self.transfers.paths(tenant, id)?;
             if t.total < 0 {
                 drop(w);
                 self.stage_import(&mut t, &mut plan, &paths).await?;
                 progress(&t);
                 continue;
             }
-            let actor = plan
-                .starter
-                .as_ref()
-                .map(|s| s.actor(tenant))
-                .ok_or_else(|| {
-                    DomainError::Internal(anyhow::anyhow!("transfer without a starter"))
-                })?;
             if plan.import.all_or_nothing {
                 drop(w);
                 self.import_all_or_nothing(&actor, &mut t, &plan, &paths)

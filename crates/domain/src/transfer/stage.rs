@@ -43,6 +43,23 @@ fn io(e: std::io::Error) -> DomainError {
     DomainError::Internal(anyhow::anyhow!("staging an import: {e}"))
 }
 
+/// How much a staged file may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub max_rows: i64,
+    /// Bytes a workbook's parts may unpack to, as its central directory declares them.
+    pub max_unpacked: u64,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Self {
+            max_rows: MAX_ROWS,
+            max_unpacked: MAX_UNPACKED,
+        }
+    }
+}
+
 /// Reads `source` and writes its rows to `out` (see the module's doc). Blocking.
 pub fn stage(
     kind: Kind,
@@ -51,11 +68,23 @@ pub fn stage(
     out: &Path,
     mapping: &BTreeMap<String, String>,
 ) -> DomainResult<Staged> {
+    stage_within(kind, format, source, out, mapping, Bounds::default())
+}
+
+/// [`stage`] within other bounds.
+pub fn stage_within(
+    kind: Kind,
+    format: Format,
+    source: &Path,
+    out: &Path,
+    mapping: &BTreeMap<String, String>,
+    bounds: Bounds,
+) -> DomainResult<Staged> {
     let tmp = out.with_extension("partial");
-    let mut sink = Sink::new(kind, mapping, &tmp)?;
+    let mut sink = Sink::new(kind, mapping, &tmp, bounds.max_rows)?;
     match format {
         Format::Csv => read_csv(source, &mut sink)?,
-        Format::Xlsx => read_xlsx(source, &mut sink)?,
+        Format::Xlsx => read_xlsx(source, &mut sink, bounds.max_unpacked)?,
     }
     let staged = sink.finish()?;
     std::fs::rename(&tmp, out).map_err(io)?;
@@ -71,10 +100,16 @@ struct Sink<'a> {
     header: Option<(Vec<String>, Vec<Option<String>>)>,
     out: csv::Writer<BufWriter<File>>,
     rows: i64,
+    max_rows: i64,
 }
 
 impl<'a> Sink<'a> {
-    fn new(kind: Kind, mapping: &'a BTreeMap<String, String>, path: &Path) -> DomainResult<Self> {
+    fn new(
+        kind: Kind,
+        mapping: &'a BTreeMap<String, String>,
+        path: &Path,
+        max_rows: i64,
+    ) -> DomainResult<Self> {
         let file = File::create(path).map_err(io)?;
         Ok(Self {
             kind,
@@ -85,6 +120,7 @@ impl<'a> Sink<'a> {
                 .flexible(true)
                 .from_writer(BufWriter::new(file)),
             rows: 0,
+            max_rows,
         })
     }
 
@@ -118,8 +154,8 @@ impl<'a> Sink<'a> {
 
     fn write(&mut self, number: i64, cells: Vec<String>) -> DomainResult<()> {
         self.rows += 1;
-        if self.rows > MAX_ROWS {
-            return Err(bad(format!("has more than {MAX_ROWS} rows")));
+        if self.rows > self.max_rows {
+            return Err(bad(format!("has more than {} rows", self.max_rows)));
         }
         let mut record = Vec::with_capacity(cells.len() + 1);
         record.push(number.to_string());
@@ -304,35 +340,9 @@ fn read_csv(path: &Path, sink: &mut Sink) -> DomainResult<()> {
     }
 }
 
-/// Checks a workbook's declared sizes against the limits before any part is unpacked.
-fn check_archive<R: Read + Seek>(reader: R) -> DomainResult<()> {
-    let mut archive = zip::ZipArchive::new(reader)
-        .map_err(|e| bad(format!("is not a readable workbook: {e}")))?;
-    if archive.len() > crate::sheet::MAX_PARTS {
-        return Err(bad(format!(
-            "has more than {} parts",
-            crate::sheet::MAX_PARTS
-        )));
-    }
-    let mut total: u64 = 0;
-    for i in 0..archive.len() {
-        let part = archive
-            .by_index_raw(i)
-            .map_err(|e| bad(format!("is not a readable workbook: {e}")))?;
-        total = total.saturating_add(part.size());
-    }
-    if total > MAX_UNPACKED {
-        return Err(bad(format!(
-            "unpacks to more than {} GiB",
-            MAX_UNPACKED >> 30
-        )));
-    }
-    Ok(())
-}
-
-fn read_xlsx(path: &Path, sink: &mut Sink) -> DomainResult<()> {
+fn read_xlsx(path: &Path, sink: &mut Sink, max_unpacked: u64) -> DomainResult<()> {
     use calamine::{DataRef, Reader, Xlsx};
-    check_archive(BufReader::new(File::open(path).map_err(io)?))?;
+    crate::sheet::check_archive(BufReader::new(File::open(path).map_err(io)?), max_unpacked)?;
     let unreadable = |e: calamine::XlsxError| bad(format!("is not a readable workbook: {e}"));
     let mut book: Xlsx<_> =
         Xlsx::new(BufReader::new(File::open(path).map_err(io)?)).map_err(unreadable)?;
@@ -526,6 +536,61 @@ mod tests {
         assert_eq!(s.header[1], "Họ và tên");
         assert_eq!(s.columns[2].as_deref(), Some("email"));
         assert_eq!(rows[0].0, 4);
+    }
+
+    #[test]
+    fn rows_parts_and_unpacked_sizes_are_bounded() {
+        use std::io::Write;
+        let dir = tempdir();
+        let small = Bounds {
+            max_rows: 3,
+            max_unpacked: 1_000,
+        };
+        let src = dir.join("a.csv");
+        std::fs::write(&src, "Họ và tên\nA\nB\nC\nD\n").unwrap();
+        let e = stage_within(
+            Kind::Customers,
+            Format::Csv,
+            &src,
+            &dir.join("r.csv"),
+            &BTreeMap::new(),
+            small,
+        );
+        assert!(e.unwrap_err().to_string().contains("more than 3 rows"));
+        // A workbook whose parts declare more than the bound: refused before it is read.
+        let zip = |parts: usize, size: usize| {
+            let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            let o = zip::write::SimpleFileOptions::default();
+            for i in 0..parts {
+                z.start_file(format!("xl/p{i}.xml"), o).unwrap();
+                z.write_all(&vec![b'x'; size]).unwrap();
+            }
+            z.finish().unwrap().into_inner()
+        };
+        let src = dir.join("b.xlsx");
+        std::fs::write(&src, zip(2, 800)).unwrap();
+        let e = stage_within(
+            Kind::Customers,
+            Format::Xlsx,
+            &src,
+            &dir.join("r.csv"),
+            &BTreeMap::new(),
+            small,
+        );
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .contains("unpacks to more than 1000 bytes"));
+        std::fs::write(&src, zip(crate::sheet::MAX_PARTS + 1, 1)).unwrap();
+        let e = stage(
+            Kind::Customers,
+            Format::Xlsx,
+            &src,
+            &dir.join("r.csv"),
+            &BTreeMap::new(),
+        );
+        assert!(e.unwrap_err().to_string().contains("parts"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -516,7 +516,8 @@ fn first_item(v: &Value) -> Option<&Value> {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+/// The JSON type of a value.
+pub fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",
