@@ -82,7 +82,11 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Prepared statements kept per connection: a multi-row insert or a long `IN` list
+            // prepares to a large program (hundreds of KiB), so a long cache of them (sqlx keeps
+            // 100) holds tens of MiB; the statements that repeat are far fewer than this.
+            .statement_cache_capacity(24);
         // Page cache per connection (KiB): the one writer keeps the indexes it updates at
         // hand; the readers, which the pool multiplies, share the operating system's cache of
         // the file and keep little of their own (16 of them hold at most 8 MiB).

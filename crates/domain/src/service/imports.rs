@@ -875,37 +875,48 @@ impl Crm {
             .await
             .map_err(|e| DomainError::Internal(e.into()))??
         };
-        let mut after = 0i64;
+        // The staged rows a chunk at a time, beside the failures a page at a time: both are in
+        // row order, so neither is held whole.
         let mut at = stage::first_row(&paths.rows())?;
         let width = plan.header.len();
+        let mut reasons: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+        let mut after = 0i64;
+        let mut exhausted = false;
         loop {
-            let mut page = self.transfers.failures(tenant, id, after, 1000).await?;
-            if page.is_empty() {
-                break;
-            }
-            if page.len() == 1000 {
-                // A row's failures are never split across pages.
-                let last = page[page.len() - 1].row;
-                if page.iter().any(|f| f.row != last) {
-                    page.retain(|f| f.row != last);
-                }
-            }
-            let upto = page[page.len() - 1].row;
-            let mut reasons: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
-            for f in page {
-                let text = match f.column {
-                    Some(c) => format!("{c}: {}", f.reason),
-                    None => f.reason,
-                };
-                reasons.entry(f.row).or_default().push(text);
-            }
-            // The staged rows up to the page's last row, those with reasons written.
             let rows_path = paths.rows();
-            let (tx, rx) = (at, upto);
-            let (rows, end) = tokio::task::spawn_blocking(move || read_until(&rows_path, tx, rx))
-                .await
-                .map_err(|e| DomainError::Internal(e.into()))??;
+            let (rows, end) =
+                tokio::task::spawn_blocking(move || stage::read_chunk(&rows_path, at, CHUNK))
+                    .await
+                    .map_err(|e| DomainError::Internal(e.into()))??;
+            let Some(last) = rows.last().map(|r| r.0) else {
+                break;
+            };
             at = end;
+            // The failures up to this chunk's last row.
+            while !exhausted && after < last {
+                let mut page = self.transfers.failures(tenant, id, after, 1000).await?;
+                if page.len() < 1000 {
+                    exhausted = true;
+                } else {
+                    // A row's failures are never split across pages.
+                    let tail = page[page.len() - 1].row;
+                    if page.iter().any(|f| f.row != tail) {
+                        page.retain(|f| f.row != tail);
+                    }
+                }
+                let Some(upto) = page.last().map(|f| f.row) else {
+                    exhausted = true;
+                    break;
+                };
+                for f in page {
+                    let text = match f.column {
+                        Some(c) => format!("{c}: {}", f.reason),
+                        None => f.reason,
+                    };
+                    reasons.entry(f.row).or_default().push(text);
+                }
+                after = upto;
+            }
             for (n, mut cells) in rows {
                 if let Some(why) = reasons.remove(&n) {
                     cells.resize(width, String::new());
@@ -915,7 +926,9 @@ impl Crm {
                     writer.row(&line)?;
                 }
             }
-            after = upto;
+            if exhausted && reasons.is_empty() {
+                break;
+            }
         }
         tokio::task::spawn_blocking(move || writer.finish())
             .await
@@ -926,22 +939,3 @@ impl Crm {
     }
 }
 
-/// The staged rows from byte `at` up to and including row number `upto`.
-fn read_until(rows: &std::path::Path, mut at: u64, upto: i64) -> DomainResult<(StagedRows, u64)> {
-    let mut out = Vec::new();
-    loop {
-        let (chunk, end) = stage::read_chunk(rows, at, CHUNK)?;
-        if chunk.is_empty() {
-            return Ok((out, at));
-        }
-        for (i, (n, cells)) in chunk.into_iter().enumerate() {
-            if n > upto {
-                // Not read: the next call starts at this row. Re-read the offset to it.
-                let (_, before) = stage::read_chunk(rows, at, i)?;
-                return Ok((out, before));
-            }
-            out.push((n, cells));
-        }
-        at = end;
-    }
-}
