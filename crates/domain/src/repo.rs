@@ -124,6 +124,15 @@ pub trait Repository<E: Entity>: Send + Sync {
         filter: &Filter,
         page: PageRequest,
     ) -> DomainResult<Page<E>>;
+    /// The first `size` records the filter finds, newest first, without counting every match:
+    /// one page of a walk (with `Filter::SeqBelow`), whose cost does not grow with its depth.
+    async fn scan(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        filter: &Filter,
+        size: u32,
+    ) -> DomainResult<Vec<E>>;
 }
 
 /// A lead's conversion mark.

@@ -598,6 +598,53 @@ pub(crate) fn term_matches(
     q
 }
 
+impl SqlStore {
+    /// The records of one page: the page's `seq`s first (an index scan, however deep the page),
+    /// then only those rows fetched and joined.
+    fn page_query<E: Table>(
+        &self,
+        tenant: TenantId,
+        filter: &Filter,
+        cond: Condition,
+        page: PageRequest,
+    ) -> SelectStatement {
+        let mut page_seqs = Query::select();
+        page_seqs
+            .column((al(T), al("seq")))
+            .from_as(al(E::TABLE), al(T))
+            .cond_where(cond);
+        if has_terms(filter) {
+            // `+t.seq` keeps the planner from walking the (tenant_id, seq) index in order and
+            // probing every row against the matches: it starts from the matched ids instead.
+            page_seqs.order_by_expr(Expr::cust("+t.seq"), Order::Desc);
+        } else {
+            page_seqs.order_by((al(T), al("seq")), Order::Desc);
+        }
+        page_seqs.limit(u64::from(page.size)).offset(page.offset());
+        // The page as a derived table: evaluated once, then joined back by key.
+        let mut items = Query::select();
+        // SQLite may otherwise walk every row of the tenant in `seq` order as the outer loop
+        // (to skip the final sort) and look each up in the page; CROSS JOIN pins the page as
+        // the outer loop there. PostgreSQL rejects CROSS JOIN … ON and plans this well anyway.
+        let join = match self.db {
+            Db::Sqlite { .. } => JoinType::CrossJoin,
+            Db::Postgres(_) => JoinType::InnerJoin,
+        };
+        items.from_subquery(page_seqs, al("p")).join_as(
+            join,
+            al(E::TABLE),
+            al(T),
+            Condition::all()
+                .add(tcol("tenant_id").eq(tenant.0))
+                .add(tcol("seq").equals((al("p"), al("seq"))))
+                .add(tcol("deleted_at").is_null()),
+        );
+        columns_and_joins::<E>(&mut items);
+        items.order_by((al(T), al("seq")), Order::Desc);
+        items
+    }
+}
+
 #[async_trait]
 impl<E: Table> Repository<E> for SqlStore
 where
@@ -706,41 +753,7 @@ where
             .from_as(al(E::TABLE), al(T))
             .cond_where(cond.clone())
             .to_owned();
-        // Deferred join: page through `seq` alone (an index scan, however deep the page),
-        // then fetch and join only the rows of the page.
-        let mut page_seqs = Query::select();
-        page_seqs
-            .column((al(T), al("seq")))
-            .from_as(al(E::TABLE), al(T))
-            .cond_where(cond.clone());
-        if has_terms(filter) {
-            // `+t.seq` keeps the planner from walking the (tenant_id, seq) index in order and
-            // probing every row against the matches: it starts from the matched ids instead.
-            page_seqs.order_by_expr(Expr::cust("+t.seq"), Order::Desc);
-        } else {
-            page_seqs.order_by((al(T), al("seq")), Order::Desc);
-        }
-        page_seqs.limit(u64::from(page.size)).offset(page.offset());
-        // The page as a derived table: evaluated once, then joined back by key.
-        let mut items = Query::select();
-        // SQLite may otherwise walk every row of the tenant in `seq` order as the outer loop
-        // (to skip the final sort) and look each up in the page; CROSS JOIN pins the page as
-        // the outer loop there. PostgreSQL rejects CROSS JOIN … ON and plans this well anyway.
-        let join = match self.db {
-            Db::Sqlite { .. } => JoinType::CrossJoin,
-            Db::Postgres(_) => JoinType::InnerJoin,
-        };
-        items.from_subquery(page_seqs, al("p")).join_as(
-            join,
-            al(E::TABLE),
-            al(T),
-            Condition::all()
-                .add(tcol("tenant_id").eq(tenant.0))
-                .add(tcol("seq").equals((al("p"), al("seq"))))
-                .add(tcol("deleted_at").is_null()),
-        );
-        columns_and_joins::<E>(&mut items);
-        items.order_by((al(T), al("seq")), Order::Desc);
+        let items = self.page_query::<E>(tenant, filter, cond, page);
         let mut reader = self.db.reader(at).await?;
         let mut exec = reader.exec();
         let total = exec
@@ -763,5 +776,24 @@ where
             total: total.max(0) as u64,
             request: page,
         })
+    }
+
+    async fn scan(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        filter: &Filter,
+        size: u32,
+    ) -> DomainResult<Vec<E>> {
+        filter.check()?;
+        let cond = live(tenant).add(compile::<E>(tenant, filter)?);
+        let items = self.page_query::<E>(tenant, filter, cond, PageRequest { number: 1, size });
+        let mut reader = self.db.reader(at).await?;
+        let rows = reader
+            .exec()
+            .fetch_all::<E::Row, _>(&items)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(E::from_row).collect()
     }
 }

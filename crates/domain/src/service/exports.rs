@@ -360,9 +360,8 @@ impl Crm {
         Ok(match kind {
             Kind::Customers => {
                 let items = Customer::repo(self)
-                    .search(At::Committed, actor.tenant_id, &filter, page)
-                    .await?
-                    .items;
+                    .scan(At::Committed, actor.tenant_id, &filter, PAGE)
+                    .await?;
                 let rows = items
                     .iter()
                     .map(|c| {
@@ -415,9 +414,8 @@ impl Crm {
             }
             Kind::Contacts => {
                 let items = Contact::repo(self)
-                    .search(At::Committed, actor.tenant_id, &filter, page)
-                    .await?
-                    .items;
+                    .scan(At::Committed, actor.tenant_id, &filter, PAGE)
+                    .await?;
                 let rows = items
                     .iter()
                     .map(|c| {
@@ -451,9 +449,8 @@ impl Crm {
             }
             Kind::Leads => {
                 let items = Lead::repo(self)
-                    .search(At::Committed, actor.tenant_id, &filter, page)
-                    .await?
-                    .items;
+                    .scan(At::Committed, actor.tenant_id, &filter, PAGE)
+                    .await?;
                 let rows = items
                     .iter()
                     .map(|l| {
@@ -489,9 +486,8 @@ impl Crm {
             }
             Kind::Products => {
                 let items = Product::repo(self)
-                    .search(At::Committed, actor.tenant_id, &filter, page)
-                    .await?
-                    .items;
+                    .scan(At::Committed, actor.tenant_id, &filter, PAGE)
+                    .await?;
                 let ids: Vec<ProductId> = items.iter().map(|p| p.id).collect();
                 let units = self
                     .sales
@@ -531,9 +527,8 @@ impl Crm {
             }
             Kind::Orders => {
                 let items = Order::repo(self)
-                    .search(At::Committed, actor.tenant_id, &filter, page)
-                    .await?
-                    .items;
+                    .scan(At::Committed, actor.tenant_id, &filter, PAGE)
+                    .await?;
                 let mut rows = Vec::new();
                 for o in &items {
                     let d = &o.data;
