@@ -124,6 +124,15 @@ pub trait Repository<E: Entity>: Send + Sync {
         filter: &Filter,
         page: PageRequest,
     ) -> DomainResult<Page<E>>;
+    /// The records that have any of `terms` (whole index terms: phone keys, e-mail keys, whole
+    /// codes) in `field`: index lookups only, whatever the planner knows of the tables.
+    async fn with_terms(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        field: crate::search::TextField,
+        terms: &[String],
+    ) -> DomainResult<Vec<E>>;
     /// The first `size` records the filter finds, newest first, without counting every match:
     /// one page of a walk (with `Filter::SeqBelow`), whose cost does not grow with its depth.
     async fn scan(

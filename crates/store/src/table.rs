@@ -778,6 +778,53 @@ where
         })
     }
 
+    async fn with_terms(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        field: TextField,
+        terms: &[String],
+    ) -> DomainResult<Vec<E>> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        #[derive(sqlx::FromRow)]
+        struct RecordId {
+            record_id: Uuid,
+        }
+        let mut reader = self.db.reader(at).await?;
+        let mut out = Vec::new();
+        for part in terms.chunks(BATCH_PARAMS / 2) {
+            // The key's prefix (tenant, entity, term…) finds each term; then the rows by id.
+            let ids = Query::select()
+                .distinct()
+                .column(al("record_id"))
+                .from(al("search_terms"))
+                .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+                .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+                .and_where(Expr::col(al("term")).is_in(part.iter().map(String::as_str)))
+                .and_where(Expr::col(al("field")).eq(field.code()))
+                .to_owned();
+            let ids: Vec<RecordId> = reader.exec().fetch_all(&ids).await.map_err(db_error)?;
+            if ids.is_empty() {
+                continue;
+            }
+            let mut q = Query::select();
+            q.from_as(al(E::TABLE), al(T))
+                .cond_where(live(tenant).add(tcol("id").is_in(ids.iter().map(|r| r.record_id))));
+            columns_and_joins::<E>(&mut q);
+            let rows = reader
+                .exec()
+                .fetch_all::<E::Row, _>(&q)
+                .await
+                .map_err(db_error)?;
+            for r in rows {
+                out.push(E::from_row(r)?);
+            }
+        }
+        Ok(out)
+    }
+
     async fn scan(
         &self,
         at: At<'_>,

@@ -16,7 +16,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ids::TenantId;
 use crate::jobs::NewJob;
 use crate::repo::Entity;
-use crate::search::{Filter, PageRequest, TextField, MAX_PAGE_SIZE};
+use crate::search::TextField;
 use crate::transfer::rows::Cells;
 use crate::transfer::stage::StagedRows;
 use crate::transfer::{
@@ -155,7 +155,7 @@ impl Crm {
                 .filter(|(_, b)| !**b)
                 .flat_map(|(r, _)| imp.keys(r))
                 .collect();
-            self.matching::<I>(imp, w, actor.tenant_id, keys).await?
+            self.matching::<I>(w, actor.tenant_id, keys).await?
         };
         let mut by_key: HashMap<(TextField, String), usize> = HashMap::new();
         for (i, r) in stored.iter().enumerate() {
@@ -316,7 +316,6 @@ impl Crm {
     /// The stored records that have any of `keys`, read in the work.
     async fn matching<I: Importer>(
         &self,
-        imp: &I,
         w: &mut Work,
         tenant: TenantId,
         keys: Vec<(TextField, String)>,
@@ -330,38 +329,13 @@ impl Crm {
         for (field, mut terms) in by_field {
             terms.sort_unstable();
             terms.dedup();
-            for part in terms.chunks(MAX_PAGE_SIZE as usize / 2) {
-                let filter = Filter::Terms {
-                    field,
-                    terms: part.to_vec(),
-                };
-                let mut number = 1;
-                loop {
-                    let page = I::E::repo(self)
-                        .search(
-                            w.at(),
-                            tenant,
-                            &filter,
-                            PageRequest::new(number, MAX_PAGE_SIZE)?,
-                        )
-                        .await?;
-                    let n = page.items.len();
-                    for r in page.items {
-                        let id: Uuid = r.record_id().into();
-                        // A term can be a word-suffix of a longer one: keep exact matches.
-                        if seen.insert(id)
-                            && imp
-                                .record_keys(&r)
-                                .iter()
-                                .any(|k| k.0 == field && part.contains(&k.1))
-                        {
-                            out.push(r);
-                        }
-                    }
-                    if n < MAX_PAGE_SIZE as usize {
-                        break;
-                    }
-                    number += 1;
+            let found = I::E::repo(self)
+                .with_terms(w.at(), tenant, field, &terms)
+                .await?;
+            for r in found {
+                let id: Uuid = r.record_id().into();
+                if seen.insert(id) {
+                    out.push(r);
                 }
             }
         }
