@@ -143,4 +143,10 @@ pub enum At<'a> {
 #[async_trait]
 pub trait Transactions: Send + Sync {
     async fn begin(&self) -> DomainResult<Work>;
+    /// Lets the store catch up after many writes (PostgreSQL refreshes the planner's
+    /// statistics of tables that changed much: a table grown from empty in one import is
+    /// otherwise planned as if it were still tiny, scanned whole per lookup).
+    async fn settle(&self) -> DomainResult<()> {
+        Ok(())
+    }
 }

@@ -56,7 +56,10 @@ impl Db {
     /// (the file and its directory are created when missing).
     pub async fn connect(url: &str, settings: PoolSettings) -> anyhow::Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+            // As on SQLite (below): few statements repeat; the large ones need not stay.
+            let opts = PgConnectOptions::from_str(url)
+                .context("parsing the PostgreSQL URL")?
+                .statement_cache_capacity(24);
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .test_before_acquire(false)

@@ -139,4 +139,12 @@ impl crm_domain::work::Transactions for SqlStore {
         let tx = self.db.begin().await.map_err(error::db_error)?;
         Ok(crm_domain::work::Work::new(tx))
     }
+
+    async fn settle(&self) -> crm_domain::DomainResult<()> {
+        self.db
+            .refresh_statistics()
+            .await
+            .map(|_| ())
+            .map_err(crm_domain::DomainError::Internal)
+    }
 }

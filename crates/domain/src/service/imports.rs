@@ -25,6 +25,9 @@ use crate::transfer::{
 };
 use crate::work::Work;
 
+/// Rows between two catch-ups of the store ([`crate::work::Transactions::settle`]).
+const SETTLE_EVERY: i64 = 10_000;
+
 /// One kind's import: how a row is read, matched and stored.
 #[async_trait]
 pub(crate) trait Importer: Send + Sync {
@@ -653,6 +656,10 @@ impl Crm {
             self.transfers.save_transfer(&mut w, &t).await?;
             w.commit().await?;
             progress(&t);
+            // Every 10,000 rows, the store catches up with what was written.
+            if t.done % SETTLE_EVERY < n {
+                self.work.settle().await?;
+            }
             if hand_over {
                 return Ok(false);
             }
