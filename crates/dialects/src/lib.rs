@@ -87,19 +87,24 @@ pub fn router() -> (Router<AppState>, Vec<Document>) {
     (router, documents)
 }
 
-/// The bearer token of a request: `Authorization: Bearer <token>`, or the bare token
-/// (CRMTOP's overview tables show the header value without the scheme).
 /// The caller a request's bearer token names, for every dialect's `Caller` extractor; `missing`
-/// is the dialect's answer to a request without a token.
+/// is the dialect's answer to a request without a token. The request's span (the server's
+/// `observe`) records the tenant and the client.
 pub async fn caller<E: From<crm_domain::DomainError>>(
     parts: &axum::http::request::Parts,
     state: &AppState,
     missing: impl FnOnce() -> E,
 ) -> Result<crm_domain::Actor, E> {
     let token = bearer(parts).ok_or_else(missing)?;
-    Ok(state.auth.authenticate(token).await?)
+    let actor = state.auth.authenticate(token).await?;
+    let span = tracing::Span::current();
+    span.record("tenant", actor.account.as_str());
+    span.record("client", tracing::field::display(actor.id.simple()));
+    Ok(actor)
 }
 
+/// The bearer token of a request: `Authorization: Bearer <token>`, or the bare token
+/// (CRMTOP's overview tables show the header value without the scheme).
 pub fn bearer(parts: &axum::http::request::Parts) -> Option<&str> {
     let value = parts
         .headers

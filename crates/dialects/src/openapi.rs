@@ -223,6 +223,8 @@ impl Spec {
         }
         let ok = if op.media == Media::Html {
             json!({"description": "A page", "content": {"text/html": {"schema": {"type": "string"}}}})
+        } else if op.media == Media::Text {
+            json!({"description": "Text", "content": {"text/plain": {"schema": {"type": "string"}}}})
         } else if op.media == Media::Bytes {
             json!({"description": "The file's bytes, with its content type and name",
                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
@@ -409,6 +411,8 @@ pub enum Media {
     Html,
     /// A stored file's bytes.
     Bytes,
+    /// Plain text (Prometheus's exposition format).
+    Text,
 }
 
 impl Op {
@@ -473,6 +477,13 @@ impl Op {
     pub fn upload(self, part: &'static str) -> Self {
         Self {
             upload: Some(part),
+            ..self
+        }
+    }
+    /// Success is plain text.
+    pub fn text(self) -> Self {
+        Self {
+            media: Media::Text,
             ..self
         }
     }

@@ -34,6 +34,8 @@ pub struct App {
     pub providers: crm_jobs::messages::ProviderDefaults,
     /// Whether the test clock route is served (`CRM_TEST_CLOCK`).
     pub test_clock: bool,
+    /// Set once shutdown begins (`/ready` answers 503 from then on).
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl App {
@@ -59,6 +61,7 @@ impl App {
             outbound: Arc::new(crm_jobs::Outbound::new(config.outbound())?),
             providers: config.providers(),
             test_clock: config.test_clock,
+            stopping: Arc::default(),
         })
     }
 
@@ -80,8 +83,14 @@ impl App {
             .layer(axum::middleware::from_fn_with_state(self.limits, guard))
             .with_state(self.state.clone())
             .merge(health)
+            .merge(crate::observe::routes(crate::observe::Probe {
+                db: self.db.clone(),
+                crm: self.state.crm.clone(),
+                stopping: self.stopping.clone(),
+            }))
             .merge(crate::openapi::swagger(documents));
-        crate::net::bounded(api, self.net)
+        // Outermost: every answer, the bounds' refusals included, has its id, line and count.
+        crate::net::bounded(api, self.net).layer(axum::middleware::from_fn(crate::observe::observe))
     }
 
     /// Serves until `shutdown` resolves, lets in-flight requests finish, then closes the pool.
@@ -102,8 +111,10 @@ impl App {
                 let _ = stopped.wait_for(|s| *s).await;
             }))
         });
+        let stopping = self.stopping.clone();
         let signal = async move {
             shutdown.await;
+            stopping.store(true, std::sync::atomic::Ordering::Relaxed);
             let _ = stop.send(true);
         };
         let served = crate::net::serve(listener, router, self.net, signal)

@@ -216,6 +216,9 @@ pub struct Config {
     /// Log filter, e.g. `info` or `crm=debug,sqlx=warn`.
     #[arg(long, env = "CRM_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// Log lines as `text` (for people) or `json` (one object a line, for collectors).
+    #[arg(long, env = "CRM_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
 }
 
 impl Config {

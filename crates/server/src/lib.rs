@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod net;
+pub mod observe;
 pub mod openapi;
 pub mod transfer_cli;
 

@@ -179,11 +179,9 @@ async fn check(app: &TestApp, case: &Case) -> Value {
             .replace("{code}", "PO-1");
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let anonymous = op["security"] == serde_json::json!([]);
-        let page = op["responses"]
-            .as_object()
-            .unwrap()
-            .values()
-            .any(|r| r["content"]["text/html"].is_object());
+        let page = op["responses"].as_object().unwrap().values().any(|r| {
+            r["content"]["text/html"].is_object() || r["content"]["text/plain"].is_object()
+        });
         if page {
             // A page for people (an unsubscribe link): served, as HTML.
             let r = app

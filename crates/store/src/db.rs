@@ -167,6 +167,17 @@ impl Db {
         Ok(stale.len())
     }
 
+    /// Connections open in the pool (the writer's and readers' on SQLite) and idle among them.
+    pub fn pool_state(&self) -> (u32, usize) {
+        match self {
+            Db::Sqlite { read, write } => (
+                read.size() + write.size(),
+                read.num_idle() + write.num_idle(),
+            ),
+            Db::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Db::Sqlite { .. } => "sqlite",

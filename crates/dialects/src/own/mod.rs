@@ -43,6 +43,29 @@ pub fn spec() -> Spec {
         &Op::anonymous("Server", "Whether the server and its database answer"),
     );
     spec.response::<Health>("get", "/health", 503, "The database does not answer");
+    spec.operation::<(), Ready>(
+        "get",
+        "/ready",
+        &Op::anonymous(
+            "Server",
+            "Whether this node takes traffic (not when shutting down)",
+        ),
+    );
+    spec.response::<Ready>(
+        "get",
+        "/ready",
+        503,
+        "Shutting down, or the database does not answer",
+    );
+    spec.operation::<(), ()>(
+        "get",
+        "/metrics",
+        &Op::anonymous(
+            "Server",
+            "Prometheus metrics: requests, latency, pool, jobs",
+        )
+        .text(),
+    );
     spec
 }
 
@@ -64,6 +87,12 @@ pub struct Health {
     pub database: &'static str,
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
+}
+
+/// `GET /ready`'s answer: `ready`, `stopping` or `database unreachable`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Ready {
+    pub status: String,
 }
 
 /// A list answer.
