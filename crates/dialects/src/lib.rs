@@ -7,6 +7,7 @@
 pub mod body;
 pub mod crmtop;
 pub mod guard;
+pub mod idempotency;
 pub mod nextx;
 pub mod omi;
 pub mod openapi;

@@ -198,6 +198,12 @@ impl Spec {
                 json!({"name": name, "in": "path", "required": true, "schema": schema})
             })
             .chain(op.query.iter().map(|q| q.to_json()))
+            // Every write of every dialect takes one (`crate::idempotency`).
+            .chain(matches!(method, "post" | "put" | "patch" | "delete").then(|| {
+                json!({"name": "Idempotency-Key", "in": "header", "required": false,
+                       "description": "Runs the write once: the same key and request replay its answer for 24 h (docs/operations.md)",
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}})
+            }))
             .collect();
         if !params.is_empty() {
             o.insert("parameters".into(), Value::Array(params));

@@ -11,6 +11,7 @@ pub mod contact;
 pub mod customer;
 pub mod error;
 pub mod files;
+pub mod idempotency;
 pub mod ids;
 pub mod inventory;
 pub mod jobs;

@@ -197,6 +197,7 @@ store!(
     crate::messaging::MessageStore,
     crate::campaign::BlastStore,
     crate::transfer::TransferStore,
+    crate::idempotency::IdempotencyStore,
 );
 
 /// Membership rows of segments and campaigns.

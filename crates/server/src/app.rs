@@ -79,6 +79,11 @@ impl App {
         let api = api
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
+            // Inside the guard: the body it sees is already read and bounded.
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                crm_dialects::idempotency::idempotent,
+            ))
             .layer(DefaultBodyLimit::max(self.max_body_bytes))
             .layer(axum::middleware::from_fn_with_state(self.limits, guard))
             .with_state(self.state.clone())
@@ -100,7 +105,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = self.router();
-        let maintenance = tokio::spawn(keep_statistics(self.db.clone()));
+        let maintenance = tokio::spawn(maintain(self.db.clone(), self.state.crm.clone()));
         // One shutdown signal for both: HTTP stops accepting, the runner stops claiming.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let stop = Arc::new(stop);
@@ -212,8 +217,9 @@ async fn method_not_allowed(uri: Uri) -> Response {
     )
 }
 
-/// Keeps PostgreSQL's planner statistics fresh once a minute (see `Db::refresh_statistics`).
-async fn keep_statistics(db: Db) {
+/// Once a minute: keeps PostgreSQL's planner statistics fresh (`Db::refresh_statistics`) and
+/// removes idempotency keys past their 24 h.
+async fn maintain(db: Db, crm: crm_domain::service::Crm) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
@@ -221,6 +227,11 @@ async fn keep_statistics(db: Db) {
             Ok(0) => {}
             Ok(n) => tracing::info!(tables = n, "refreshed planner statistics"),
             Err(e) => tracing::warn!(error = ?e, "refreshing planner statistics failed"),
+        }
+        match crm.purge_idempotency_keys().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(keys = n, "purged idempotency keys past their 24 h"),
+            Err(e) => tracing::warn!(error = ?e, "purging idempotency keys failed"),
         }
     }
 }

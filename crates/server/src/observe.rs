@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use crm_dialects::guard::{dialect_of, Dialect};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use crm_dialects::own::Ready;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

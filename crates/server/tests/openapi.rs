@@ -431,7 +431,7 @@ async fn omi_document_is_served_committed_and_routed() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["page", "size"]);
+    assert_eq!(names, ["page", "size", "Idempotency-Key"]);
     let answer = schema_of(
         &served,
         &search["responses"]["200"]["content"]["application/json"],

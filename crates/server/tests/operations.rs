@@ -1,5 +1,6 @@
 //! What operators rely on: request ids echoed and in the log line of their request (text and
-//! JSON logs), Prometheus metrics after traffic, readiness.
+//! JSON logs), Prometheus metrics after traffic, readiness; `Idempotency-Key` on the writes of
+//! every dialect.
 
 #![allow(clippy::unwrap_used)]
 
@@ -127,7 +128,229 @@ async fn metrics_count_the_traffic(app: &TestApp) {
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"status": "ready"}));
 }
 
-on_both_backends!(request_ids_are_echoed, metrics_count_the_traffic);
+/// Sends a write with an `Idempotency-Key`.
+async fn keyed(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    key: &str,
+    body: Value,
+) -> (StatusCode, Value, bool) {
+    let r = app
+        .http
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let replayed = r
+        .headers()
+        .get("idempotent-replayed")
+        .is_some_and(|v| v == "true");
+    (status, r.json().await.unwrap(), replayed)
+}
+
+async fn idempotency_keys_replay_writes_in_every_dialect(app: &TestApp) {
+    let a = app.tenant("idem").await;
+    let t = a.token.as_str();
+    // (path, first body, another body, how the dialect says "refused")
+    let cases: [(&str, Value, Value, fn(&Value) -> bool); 4] = [
+        (
+            "/api/v1/customer/create",
+            json!({"name": "Nguyễn Văn Một", "phone": "0912000001"}),
+            json!({"name": "Nguyễn Văn Hai", "phone": "0912000002"}),
+            |b| b["success"] == false && b["code"] == 422,
+        ),
+        (
+            "/api/customer/customer",
+            json!({"name": "Trần Thị Ba", "mobile": "0912000003", "type": "customer"}),
+            json!({"name": "Trần Thị Bốn", "mobile": "0912000004", "type": "customer"}),
+            |b| b["meta"]["status_code"] == 422,
+        ),
+        (
+            "/api/crm/group/create",
+            json!({"vbot_id": "idem", "project_code": "P1", "group_no": "G1", "group_name": "Nhóm một"}),
+            json!({"vbot_id": "idem", "project_code": "P1", "group_no": "G2", "group_name": "Nhóm hai"}),
+            |b| b["status"] == 0,
+        ),
+        (
+            "/api/v2/contact/add",
+            json!({"fullName": "Lê Văn Năm", "phones": [{"data": "0912000005"}]}),
+            json!({"fullName": "Lê Văn Sáu", "phones": [{"data": "0912000006"}]}),
+            |b| b["status_code"] == -9999,
+        ),
+    ];
+    for (i, (path, body, other, refused)) in cases.iter().enumerate() {
+        let key = format!("tao-ban-ghi-{i}");
+        let (s1, first, r1) = keyed(app, t, Method::POST, path, &key, body.clone()).await;
+        assert_eq!(s1, StatusCode::OK, "{path}: {first}");
+        assert!(!r1);
+        let (s2, again, r2) = keyed(app, t, Method::POST, path, &key, body.clone()).await;
+        assert_eq!((s2, &again, r2), (StatusCode::OK, &first, true), "{path}");
+        let (s3, b3, _) = keyed(app, t, Method::POST, path, &key, other.clone()).await;
+        assert_eq!(s3, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {b3}");
+        assert!(refused(&b3), "{path}: {b3}");
+    }
+    // One customer each, though each create was sent twice.
+    for phone in ["0912000001", "0912000003", "0912000005"] {
+        let (_, found) = app
+            .post("/api/v1/customer/search", t, json!({"search": phone}))
+            .await;
+        assert_eq!(found["data"]["totalCount"], 1, "{phone}: {found}");
+    }
+    // A refusal is kept too: the same bad request replays it.
+    let bad = json!({"name": ""});
+    let (s1, b1, _) = keyed(
+        app,
+        t,
+        Method::POST,
+        "/api/v1/customer/create",
+        "bad-1",
+        bad.clone(),
+    )
+    .await;
+    let (s2, b2, r2) = keyed(
+        app,
+        t,
+        Method::POST,
+        "/api/v1/customer/create",
+        "bad-1",
+        bad,
+    )
+    .await;
+    assert_eq!(
+        (s1, s2, r2),
+        (StatusCode::BAD_REQUEST, StatusCode::BAD_REQUEST, true)
+    );
+    assert_eq!(b1, b2);
+    // Keys are the client's own: another client's same key runs its own request.
+    let b = app.app.state.auth.find_tenant("idem").await.unwrap();
+    let other = app
+        .app
+        .state
+        .auth
+        .create_client(&b, "second")
+        .await
+        .unwrap();
+    let (_, tok) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/get-token-for-develop",
+            None,
+            Some(json!({"clientId": other.client.client_id, "clientSecret": other.secret.0})),
+        )
+        .await;
+    let t2 = tok["data"]["accessToken"].as_str().unwrap();
+    let (s, fresh, replayed) = keyed(
+        app,
+        t2,
+        Method::POST,
+        "/api/v1/customer/create",
+        "tao-ban-ghi-0",
+        json!({"name": "Khách của máy hai", "phone": "0912000009"}),
+    )
+    .await;
+    assert_eq!((s, replayed), (StatusCode::OK, false), "{fresh}");
+    // Keys on reads are ignored; a key that is not one is refused.
+    let r = app
+        .http
+        .post(format!("{}/api/v1/customer/search", app.base))
+        .bearer_auth(t)
+        .header("Idempotency-Key", "tim-1")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (s, _, _) = keyed(
+        app,
+        t,
+        Method::GET,
+        "/api/customer/customer",
+        "doc-1",
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b, _) = keyed(
+        app,
+        t,
+        Method::POST,
+        "/api/v1/customer/create",
+        &"k".repeat(256),
+        json!({"name": "X"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(
+        b["message"].as_str().unwrap().contains("Idempotency-Key"),
+        "{b}"
+    );
+    // Past their time, keys are gone and the request runs again.
+    use crm_domain::idempotency::IdempotencyStore;
+    let purged = app
+        .app
+        .store
+        .purge_keys(chrono::Utc::now() + chrono::Duration::seconds(5))
+        .await
+        .unwrap();
+    assert!(purged >= 6, "{purged}");
+    let (s, _, replayed) = keyed(
+        app,
+        t,
+        Method::POST,
+        "/api/v1/customer/create",
+        "tao-ban-ghi-0",
+        json!({"name": "Nguyễn Văn Một", "phone": "0912000001"}),
+    )
+    .await;
+    assert_eq!((s, replayed), (StatusCode::OK, false));
+}
+
+/// Many callers with one key at once: one request runs; the others are told it is in
+/// progress, or get its answer.
+async fn one_key_many_callers_one_write(app: &TestApp) {
+    let a = app.tenant("idem-race").await;
+    let answers = common::at_once(8, |_| {
+        app.http
+            .post(format!("{}/api/v1/customer/create", app.base))
+            .bearer_auth(&a.token)
+            .header("Idempotency-Key", "dua-1")
+            .json(&json!({"name": "Khách Đua", "phone": "0933000001"}))
+    })
+    .await;
+    let ids: std::collections::HashSet<String> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::OK)
+        .map(|(_, b)| b["data"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "{answers:?}");
+    for (s, b) in &answers {
+        assert!(
+            *s == StatusCode::OK || (*s == StatusCode::CONFLICT && b["code"] == 409),
+            "{s} {b}"
+        );
+    }
+    let (_, found) = app
+        .post(
+            "/api/v1/customer/search",
+            &a.token,
+            json!({"search": "0933000001"}),
+        )
+        .await;
+    assert_eq!(found["data"]["totalCount"], 1, "{found}");
+}
+
+on_both_backends!(
+    request_ids_are_echoed,
+    metrics_count_the_traffic,
+    idempotency_keys_replay_writes_in_every_dialect,
+    one_key_many_callers_one_write,
+);
 
 /// Starts `crm` with `format` logs; answers it, its base URL and its stderr lines.
 async fn logged_server(

@@ -13,6 +13,7 @@ pub mod db;
 mod error;
 mod ext;
 mod files;
+mod idempotency;
 mod inventory;
 mod jobs;
 mod leads;

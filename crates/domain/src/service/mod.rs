@@ -90,6 +90,7 @@ pub struct Crm {
     pub(crate) blasts: Arc<dyn crate::campaign::BlastStore>,
     pub(crate) automations: Arc<dyn crate::automation::AutomationStore>,
     pub(crate) transfers: Arc<dyn crate::transfer::TransferStore>,
+    pub(crate) idempotency: Arc<dyn crate::idempotency::IdempotencyStore>,
     /// Ids of messages whose send came to an end on this node (for answers that wait).
     pub(crate) message_done: tokio::sync::broadcast::Sender<Uuid>,
     /// Woken after a commit that enqueued jobs, so that a runner claims them at once.
@@ -131,6 +132,7 @@ impl Crm {
             messages: store.clone(),
             blasts: store.clone(),
             transfers: store.clone(),
+            idempotency: store.clone(),
             automations: store,
             message_done: tokio::sync::broadcast::channel(1024).0,
             job_signal: Arc::new(tokio::sync::Notify::new()),
