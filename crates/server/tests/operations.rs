@@ -158,7 +158,8 @@ async fn idempotency_keys_replay_writes_in_every_dialect(app: &TestApp) {
     let a = app.tenant("idem").await;
     let t = a.token.as_str();
     // (path, first body, another body, how the dialect says "refused")
-    let cases: [(&str, Value, Value, fn(&Value) -> bool); 4] = [
+    type Case = (&'static str, Value, Value, fn(&Value) -> bool);
+    let cases: [Case; 4] = [
         (
             "/api/v1/customer/create",
             json!({"name": "Nguyễn Văn Một", "phone": "0912000001"}),
