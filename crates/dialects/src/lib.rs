@@ -12,6 +12,7 @@ pub mod nextx;
 pub mod omi;
 pub mod openapi;
 pub mod own;
+pub mod printout;
 pub mod vbot;
 
 use axum::Router;

@@ -36,6 +36,8 @@ pub enum Kind {
     Date,
     /// Repeated (`key[]=a&key[]=b`).
     Strs,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
 }
 
 /// A query parameter an operation reads.
@@ -83,6 +85,15 @@ pub const fn texts(name: &'static str) -> Param {
     }
 }
 
+/// One of `values`.
+pub const fn one_of(name: &'static str, values: &'static [&'static str]) -> Param {
+    Param {
+        name,
+        kind: Kind::OneOf(values),
+        required: false,
+    }
+}
+
 impl Param {
     fn to_json(self) -> Value {
         let schema = match self.kind {
@@ -90,6 +101,7 @@ impl Param {
             Kind::Str => json!({"type": "string"}),
             Kind::Date => json!({"type": "string", "format": "date"}),
             Kind::Strs => json!({"type": "array", "items": {"type": "string"}}),
+            Kind::OneOf(values) => json!({"type": "string", "enum": values}),
         };
         let mut p = json!({"name": self.name, "in": "query", "required": self.required,
                            "schema": schema});
@@ -234,6 +246,15 @@ impl Spec {
         } else if op.media == Media::Bytes {
             json!({"description": "The file's bytes, with its content type and name",
                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+        } else if op.media == Media::HtmlOrPdf {
+            json!({"description": "The document (format=html or format=pdf)", "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}}}})
+        } else if op.media == Media::JsonOrPdf {
+            let ok = self.schema::<Out>();
+            json!({"description": "OK: the envelope, or with format=pdf the PDF itself", "content": {
+                "application/json": {"schema": ok},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}}}})
         } else if std::any::TypeId::of::<Out>() == std::any::TypeId::of::<()>() {
             json!({"description": "Done; no content"})
         } else {
@@ -419,6 +440,10 @@ pub enum Media {
     Bytes,
     /// Plain text (Prometheus's exposition format).
     Text,
+    /// Its `Out` type as JSON, or a PDF when asked for one.
+    JsonOrPdf,
+    /// A printable document: an HTML page, or a PDF when asked for one.
+    HtmlOrPdf,
 }
 
 impl Op {
@@ -490,6 +515,20 @@ impl Op {
     pub fn text(self) -> Self {
         Self {
             media: Media::Text,
+            ..self
+        }
+    }
+    /// Success is its `Out` as JSON, or a PDF (`format=pdf`).
+    pub fn or_pdf(self) -> Self {
+        Self {
+            media: Media::JsonOrPdf,
+            ..self
+        }
+    }
+    /// Success is an HTML page or a PDF (`format`).
+    pub fn document(self) -> Self {
+        Self {
+            media: Media::HtmlOrPdf,
             ..self
         }
     }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::TenantId;
 use crate::search::PageRequest;
+pub use crate::settings::{Scope, Settings, MAX_SETTING};
 use crate::work::{At, Work};
 
 /// The job kind that sends one message.
@@ -79,74 +80,17 @@ impl Channel {
             ],
         }
     }
-
-    pub fn is_secret(self, key: &str) -> bool {
-        self.keys().iter().any(|(k, secret)| *k == key && *secret)
-    }
 }
 
-/// Longest setting value accepted.
-pub const MAX_SETTING: usize = 2_000;
-
-/// A channel's settings for one tenant: only the channel's known keys.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Settings {
-    pub values: BTreeMap<String, String>,
-}
-
-impl Settings {
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.values
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+impl Scope for Channel {
+    fn name(self) -> &'static str {
+        self.as_str()
     }
-
-    /// Sets `key=value` pairs after checking each; an empty value removes the key.
-    pub fn apply(&mut self, channel: Channel, pairs: &[(String, String)]) -> DomainResult<()> {
-        if pairs.len() > 32 {
-            return Err(DomainError::validation("settings", "at most 32 at once"));
-        }
-        for (key, value) in pairs {
-            let key = key.trim();
-            if !channel.keys().iter().any(|(k, _)| *k == key) {
-                let known: Vec<&str> = channel.keys().iter().map(|(k, _)| *k).collect();
-                return Err(DomainError::validation(
-                    key,
-                    format!(
-                        "is not a {} setting ({})",
-                        channel.as_str(),
-                        known.join(", ")
-                    ),
-                ));
-            }
-            let value = value.trim();
-            if value.len() > MAX_SETTING {
-                return Err(DomainError::validation(key, "is too long"));
-            }
-            check_value(channel, key, value)?;
-            if value.is_empty() {
-                self.values.remove(key);
-            } else {
-                self.values.insert(key.to_owned(), value.to_owned());
-            }
-        }
-        Ok(())
+    fn keys(self) -> &'static [(&'static str, bool)] {
+        Channel::keys(self)
     }
-
-    /// What may be shown: secrets as `"set"`, never their value.
-    pub fn redacted(&self, channel: Channel) -> BTreeMap<String, String> {
-        self.values
-            .iter()
-            .map(|(k, v)| {
-                let shown = if channel.is_secret(k) {
-                    "set".to_owned()
-                } else {
-                    v.clone()
-                };
-                (k.clone(), shown)
-            })
-            .collect()
+    fn check(self, key: &str, value: &str) -> DomainResult<()> {
+        check_value(self, key, value)
     }
 }
 
@@ -309,17 +253,13 @@ pub struct Attempt {
 
 #[async_trait]
 pub trait MessageStore: Send + Sync {
-    async fn settings(
-        &self,
-        at: At<'_>,
-        tenant: TenantId,
-        channel: Channel,
-    ) -> DomainResult<Settings>;
+    /// A tenant's settings of one scope ([`Scope::name`]: a channel, `documents`).
+    async fn settings(&self, at: At<'_>, tenant: TenantId, scope: &str) -> DomainResult<Settings>;
     async fn save_settings(
         &self,
         w: &mut Work,
         tenant: TenantId,
-        channel: Channel,
+        scope: &str,
         settings: &Settings,
     ) -> DomainResult<()>;
     /// Stores new messages; answers the ids of those stored (a message is not stored when its

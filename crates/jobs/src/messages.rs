@@ -200,7 +200,7 @@ impl Sender {
         let _turn = lock.lock().await;
         let s = self
             .crm
-            .channel_secrets(tenant, Channel::Zns)
+            .settings_secrets(tenant, Channel::Zns)
             .await
             .map_err(|e| e.to_string())?;
         if let Some(current) = s.get("access_token") {
@@ -222,7 +222,7 @@ impl Sender {
         let (access, refresh) =
             zns::refresh(&self.outbound, oauth, app_id, secret, refresh).await?;
         self.crm
-            .update_channel(
+            .update_settings(
                 tenant,
                 Channel::Zns,
                 &[
@@ -247,7 +247,7 @@ impl Sender {
     /// The channel's settings for sending `m`, with what an unreadable setting comes to.
     async fn settings(&self, m: &Message) -> Result<Settings, Sent> {
         self.crm
-            .channel_secrets(m.tenant_id, m.channel)
+            .settings_secrets(m.tenant_id, m.channel)
             .await
             .map_err(|e| Sent::later(e.to_string()))
     }

@@ -5,7 +5,8 @@ use serde_json::json;
 
 use crate::config::{ClientCommand, SearchCommand, TenantCommand};
 
-pub async fn tenant(auth: &AuthService, cmd: TenantCommand) -> anyhow::Result<()> {
+pub async fn tenant(app: &crate::App, cmd: TenantCommand) -> anyhow::Result<()> {
+    let auth = &app.state.auth;
     match cmd {
         TenantCommand::Create {
             name,
@@ -33,8 +34,73 @@ pub async fn tenant(auth: &AuthService, cmd: TenantCommand) -> anyhow::Result<()
                 }
             }
         }
+        TenantCommand::Set {
+            tenant,
+            settings,
+            json,
+        } => {
+            let actor = operator(app, &tenant).await?;
+            let mut pairs = key_values(&settings)?;
+            for (k, v) in pairs.iter_mut() {
+                // `logo=@file.png`: the image itself, kept as a data URI.
+                if let Some(path) = v.strip_prefix('@').filter(|_| k == "logo") {
+                    let bytes = std::fs::read(path)
+                        .map_err(|e| anyhow::anyhow!("cannot read the logo {path}: {e}"))?;
+                    *v = crm_domain::printout::Logo::from_bytes(bytes)?.data_uri();
+                }
+            }
+            let shown = app
+                .state
+                .crm
+                .set_settings(&actor, crm_domain::printout::Documents, &pairs)
+                .await?;
+            print_settings("documents", &shown, json);
+        }
+        TenantCommand::Show { tenant, json } => {
+            let t = auth.find_tenant(&tenant).await?;
+            let actor = operator(app, &tenant).await?;
+            let shown = app
+                .state
+                .crm
+                .settings(&actor, crm_domain::printout::Documents)
+                .await?;
+            if json {
+                println!("{}", json!({"tenant": tenant_json(&t), "documents": shown}));
+            } else {
+                println!("{}\t{}\t{}\t{}", t.slug, t.id, t.time_zone, t.name);
+                print_settings("documents", &shown, false);
+            }
+        }
     }
     Ok(())
+}
+
+/// `key=value` arguments as pairs.
+fn key_values(args: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    args.iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+                .ok_or_else(|| anyhow::anyhow!("'{kv}' is not key=value"))
+        })
+        .collect()
+}
+
+/// Settings under a heading (a long value, such as a logo, shortened), or as JSON.
+fn print_settings(name: &str, settings: &std::collections::BTreeMap<String, String>, json: bool) {
+    if json {
+        println!("{}", json!({"scope": name, "settings": settings}));
+        return;
+    }
+    println!("{name}");
+    for (k, v) in settings {
+        if v.len() > 80 {
+            let head: String = v.chars().take(40).collect();
+            println!("  {k} = {head}… ({} characters)", v.len());
+        } else {
+            println!("  {k} = {v}");
+        }
+    }
 }
 
 pub async fn client(auth: &AuthService, cmd: ClientCommand) -> anyhow::Result<()> {
@@ -463,10 +529,7 @@ pub async fn channel(app: &crate::App, cmd: crate::config::ChannelCommand) -> an
                     json!({"channel": channel.as_str(), "settings": settings})
                 );
             } else {
-                println!("{}", channel.as_str());
-                for (k, v) in settings {
-                    println!("  {k} = {v}");
-                }
+                print_settings(channel.as_str(), settings, false);
             }
         };
     match cmd {
@@ -478,15 +541,8 @@ pub async fn channel(app: &crate::App, cmd: crate::config::ChannelCommand) -> an
         } => {
             let actor = operator(app, &tenant).await?;
             let channel = Channel::parse(&channel)?;
-            let pairs = settings
-                .iter()
-                .map(|kv| {
-                    kv.split_once('=')
-                        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
-                        .ok_or_else(|| anyhow::anyhow!("'{kv}' is not key=value"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let shown = crm.set_channel(&actor, channel, &pairs).await?;
+            let pairs = key_values(&settings)?;
+            let shown = crm.set_settings(&actor, channel, &pairs).await?;
             print(channel, &shown, json);
         }
         C::Show {
@@ -500,7 +556,7 @@ pub async fn channel(app: &crate::App, cmd: crate::config::ChannelCommand) -> an
                 None => Channel::ALL.to_vec(),
             };
             for c in channels {
-                let shown = crm.channel(&actor, c).await?;
+                let shown = crm.settings(&actor, c).await?;
                 print(c, &shown, json);
             }
         }

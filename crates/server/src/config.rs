@@ -597,6 +597,27 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set the tenant's document settings: `key=value` pairs (an empty value removes a key):
+    /// seller_name, seller_address, tax_code, phone, email, website, bank_bin, bank_account,
+    /// bank_account_name, bank_name, logo (`logo=@file.png`), footer.
+    Set {
+        /// Tenant slug or id.
+        #[arg(long)]
+        tenant: String,
+        /// `key=value`, e.g. `seller_name="Cửa hàng Hoa Sen"` or `bank_bin=970436`.
+        #[arg(required = true)]
+        settings: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a tenant and its document settings.
+    Show {
+        /// Tenant slug or id.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -42,7 +42,7 @@ async fn run(args: Cli) -> anyhow::Result<()> {
             app.serve(listener, shutdown_signal()).await
         }
         Command::Tenant(cmd) => {
-            let result = cli::tenant(&app.state.auth, cmd).await;
+            let result = cli::tenant(&app, cmd).await;
             app.db.close().await;
             result
         }

@@ -451,3 +451,95 @@ async fn operator_sets_channels_sqlite() {
 async fn operator_sets_channels_postgres() {
     operator_sets_channels(Backend::Postgres).await;
 }
+
+/// `crm tenant set|show`: the tenant's document settings, checked; a logo read from a file.
+async fn operator_sets_document_settings(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    run_json(
+        &db,
+        &["tenant", "create", "Shop", "--slug", "shop", "--json"],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let logo = dir.path().join("logo.png");
+    // A 1×1 PNG.
+    let png = [
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0,
+        0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xDE, 0, 0, 0, 12, 0x49, 0x44, 0x41,
+        0x54, 0x08, 0xD7, 0x63, 0xF8, 0xCF, 0xC0, 0, 0, 0x03, 0x01, 0x01, 0, 0x18, 0xDD, 0x8D,
+        0xB0, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+    std::fs::write(&logo, png).unwrap();
+    let logo_arg = format!("logo=@{}", logo.display());
+    let set = run_json(
+        &db,
+        &[
+            "tenant",
+            "set",
+            "--tenant",
+            "shop",
+            "seller_name=Cửa hàng Hoa Sen",
+            "tax_code=0312345678",
+            "bank_bin=970436",
+            "bank_account=0071000123456",
+            &logo_arg,
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(set["scope"], json!("documents"));
+    assert_eq!(set["settings"]["seller_name"], json!("Cửa hàng Hoa Sen"));
+    assert_eq!(set["settings"]["bank_bin"], json!("970436"));
+    assert!(
+        set["settings"]["logo"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,iVBOR"),
+        "{set}"
+    );
+    let shown = run_json(&db, &["tenant", "show", "--tenant", "shop", "--json"]).await;
+    assert_eq!(shown["tenant"]["slug"], json!("shop"));
+    assert_eq!(shown["documents"], set["settings"]);
+    // A bad value fails with the key named and changes nothing.
+    let out = crm(&db)
+        .args([
+            "tenant",
+            "set",
+            "--tenant",
+            "shop",
+            "tax_code=123",
+            "bank_bin=",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("tax_code"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = run_json(&db, &["tenant", "show", "--tenant", "shop", "--json"]).await;
+    assert_eq!(again, shown);
+    // The text form shortens the logo.
+    let out = crm(&db)
+        .args(["tenant", "show", "--tenant", "shop"])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("seller_name = Cửa hàng Hoa Sen"), "{text}");
+    assert!(text.contains("characters)"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_sets_document_settings_sqlite() {
+    operator_sets_document_settings(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_sets_document_settings_postgres() {
+    operator_sets_document_settings(Backend::Postgres).await;
+}

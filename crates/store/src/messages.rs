@@ -118,17 +118,12 @@ impl SqlStore {
 
 #[async_trait]
 impl MessageStore for SqlStore {
-    async fn settings(
-        &self,
-        at: At<'_>,
-        tenant: TenantId,
-        channel: Channel,
-    ) -> DomainResult<Settings> {
+    async fn settings(&self, at: At<'_>, tenant: TenantId, scope: &str) -> DomainResult<Settings> {
         let q = Query::select()
             .column(al("settings"))
             .from(al("channel_settings"))
             .and_where(col("tenant_id").eq(tenant.0))
-            .and_where(col("channel").eq(channel.as_str()))
+            .and_where(col("channel").eq(scope))
             .to_owned();
         let mut r = self.db.reader(at).await?;
         let row: Option<SettingsRow> = r.exec().fetch_optional(&q).await.map_err(db_error)?;
@@ -143,19 +138,14 @@ impl MessageStore for SqlStore {
         &self,
         w: &mut Work,
         tenant: TenantId,
-        channel: Channel,
+        scope: &str,
         s: &Settings,
     ) -> DomainResult<()> {
         let json = serde_json::to_string(&s.values).map_err(|e| DomainError::Internal(e.into()))?;
         let q = Query::insert()
             .into_table(al("channel_settings"))
             .columns(["tenant_id", "channel", "settings", "updated_at"].map(al))
-            .values_panic([
-                v(tenant.0),
-                v(channel.as_str()),
-                v(json),
-                v(crm_domain::auth::now()),
-            ])
+            .values_panic([v(tenant.0), v(scope), v(json), v(crm_domain::auth::now())])
             .on_conflict(
                 OnConflict::columns([al("tenant_id"), al("channel")])
                     .update_columns([al("settings"), al("updated_at")])

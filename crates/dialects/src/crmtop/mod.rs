@@ -10,7 +10,6 @@ mod leads;
 mod lists;
 mod marketing;
 mod pipeline;
-mod print;
 mod resource;
 mod sales;
 mod tickets;

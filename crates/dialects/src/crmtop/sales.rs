@@ -1,6 +1,6 @@
 //! CRMTOP `product/crm/*` and `order/crm/*` (seed 000, lines 2235-2899).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::Router;
 use crm_domain::ids::{OrderId, ProductId};
 use crm_domain::money::Money;
@@ -16,15 +16,15 @@ use uuid::Uuid;
 use super::envelope::{
     local_time, opt_time, parse_time, path_id, AuditDto, Body, Caller, CrmtopError, Data, Envelope,
 };
-use super::print::{render, Paper};
 use super::resource::{
     date_range, int_filter, ref_filter, routes, PageQuery, Resource, Routes, WithAudit,
 };
 use crate::body::{guid, lenient_int, lenient_money, lenient_num};
+use crate::printout::{self, Format, Paper};
 use crate::AppState;
 
 pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
-    use crate::openapi::{Api, Op};
+    use crate::openapi::{one_of, Api, Op};
     use axum::routing::MethodFilter as M;
     let products = routes::<Product>(spec, "product/crm", Routes { get: true });
     let orders = routes::<Order>(spec, "order/crm", Routes { get: true });
@@ -56,13 +56,23 @@ pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
         .route::<PrintIn, Envelope<String>, _, _>(
             M::POST,
             "/api/v1/order/crm/print-8cm",
-            Op::bearer(Order::TAG, "The order as an 80 mm receipt (HTML)"),
+            Op::bearer(
+                Order::TAG,
+                "The orders as 80 mm receipts: HTML in `data`, or with format=pdf the PDF itself",
+            )
+            .query(&[one_of("format", &["html", "pdf"])])
+            .or_pdf(),
             print_8cm,
         )
         .route::<PrintIn, Envelope<String>, _, _>(
             M::POST,
             "/api/v1/order/crm/print-a4",
-            Op::bearer(Order::TAG, "The order as an A4 page (HTML)"),
+            Op::bearer(
+                Order::TAG,
+                "The orders as A4 invoices: HTML in `data`, or with format=pdf the PDF itself",
+            )
+            .query(&[one_of("format", &["html", "pdf"])])
+            .or_pdf(),
             print_a4,
         )
         .merge(products)
@@ -582,12 +592,43 @@ struct PrintIn {
 /// Most orders one printout may hold.
 const MAX_PRINT: usize = 200;
 
+/// `?format=pdf` (ours): the PDF itself instead of the HTML in the envelope.
+#[derive(Debug, Default, Deserialize)]
+struct PrintQuery {
+    format: Option<String>,
+}
+
+/// The printout: `data` holds the HTML (CRMTOP's answer), or with `format=pdf` the answer is
+/// the PDF itself.
+pub enum Printed {
+    Html(Data<String>),
+    Pdf(Vec<u8>),
+}
+
+impl axum::response::IntoResponse for Printed {
+    fn into_response(self) -> axum::response::Response {
+        match self {
+            Printed::Html(d) => d.into_response(),
+            Printed::Pdf(bytes) => printout::pdf_response(bytes, "hoa-don.pdf"),
+        }
+    }
+}
+
 async fn print(
     s: &AppState,
     actor: &Actor,
+    query: Option<String>,
     b: PrintIn,
     paper: Paper,
-) -> Result<Data<String>, CrmtopError> {
+) -> Result<Printed, CrmtopError> {
+    let q: PrintQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+        .map_err(|e| CrmtopError::field("format", e.to_string()))?;
+    let format = match q.format.as_deref() {
+        None => Format::Html,
+        Some(f) => {
+            Format::parse(f).ok_or_else(|| CrmtopError::field("format", "must be html or pdf"))?
+        }
+    };
     if b.ids.is_empty() {
         return Err(CrmtopError::field("ids", "must name at least one order"));
     }
@@ -597,30 +638,36 @@ async fn print(
             format!("at most {MAX_PRINT} orders per printout"),
         ));
     }
-    let mut orders = Vec::with_capacity(b.ids.len());
+    let mut ids = Vec::with_capacity(b.ids.len());
     for (i, raw) in b.ids.iter().enumerate() {
         let id = raw
             .trim()
             .parse::<Uuid>()
             .map_err(|_| CrmtopError::field("ids", format!("[{i}] '{raw}' is not a GUID")))?;
-        let order: Order = s.crm.get(actor, OrderId(id)).await?;
-        orders.push(order);
+        ids.push(OrderId(id));
     }
-    Ok(Data(render(&orders, paper, actor.time_zone)))
+    let printouts = s.crm.order_printouts(actor, &ids).await?;
+    let seller = s.crm.seller(actor).await?;
+    Ok(match format {
+        Format::Html => Printed::Html(Data(printout::html::render(&seller, &printouts, paper))),
+        Format::Pdf => Printed::Pdf(printout::render_pdf(seller, printouts, paper).await?),
+    })
 }
 
 async fn print_8cm(
     State(s): State<AppState>,
     Caller(actor): Caller,
+    RawQuery(query): RawQuery,
     Body(b): Body<PrintIn>,
-) -> Result<Data<String>, CrmtopError> {
-    print(&s, &actor, b, Paper::Receipt80mm).await
+) -> Result<Printed, CrmtopError> {
+    print(&s, &actor, query, b, Paper::Receipt80mm).await
 }
 
 async fn print_a4(
     State(s): State<AppState>,
     Caller(actor): Caller,
+    RawQuery(query): RawQuery,
     Body(b): Body<PrintIn>,
-) -> Result<Data<String>, CrmtopError> {
-    print(&s, &actor, b, Paper::A4).await
+) -> Result<Printed, CrmtopError> {
+    print(&s, &actor, query, b, Paper::A4).await
 }

@@ -443,7 +443,7 @@ pub(super) async fn email_history(
 ) -> Result<Json<Vec<EmailLog>>, NxError> {
     let p = Params::parse(q)?;
     let page = p.crm_page()?;
-    let from = s.crm.channel(&actor, Channel::Email).await?.remove("from");
+    let from = s.crm.settings(&actor, Channel::Email).await?.remove("from");
     if let Some(asked) = p.get("mail_from").filter(|a| !a.trim().is_empty()) {
         if from
             .as_deref()

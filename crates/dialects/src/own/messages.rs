@@ -101,7 +101,7 @@ async fn show(
     let channel = channel_of(&channel)?;
     Ok(Json(ChannelOut {
         channel: channel.as_str(),
-        settings: s.crm.channel(&actor, channel).await?,
+        settings: s.crm.settings(&actor, channel).await?,
     }))
 }
 
@@ -124,7 +124,7 @@ async fn set(
     let pairs: Vec<(String, String)> = b.settings.into_iter().collect();
     Ok(Json(ChannelOut {
         channel: channel.as_str(),
-        settings: s.crm.set_channel(&actor, channel, &pairs).await?,
+        settings: s.crm.set_settings(&actor, channel, &pairs).await?,
     }))
 }
 

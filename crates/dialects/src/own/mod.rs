@@ -21,6 +21,7 @@ use crate::AppState;
 mod automations;
 mod clients;
 mod messages;
+mod printouts;
 mod transfers;
 mod webhooks;
 
@@ -75,6 +76,7 @@ pub fn router(spec: &mut Spec) -> Router<AppState> {
     let api = webhooks::routes(api);
     let api = messages::routes(api);
     let api = transfers::routes(api);
+    let api = printouts::routes(api);
     automations::routes(api).router
 }
 

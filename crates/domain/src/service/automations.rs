@@ -19,6 +19,7 @@ use crate::ids::{CustomerId, DefinitionId, TenantId};
 use crate::jobs::NewJob;
 use crate::lead::Lead;
 use crate::messaging::{Channel, Message, SendState};
+use crate::settings::Scope;
 use crate::work::{At, Work};
 
 /// The definition kind automations are stored under.
@@ -468,9 +469,11 @@ impl Crm {
                 let channel = content.channel();
                 let settings = match reached.settings.entry(channel) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(self.messages.settings(w.at(), tenant, channel).await?)
-                    }
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                        self.messages
+                            .settings(w.at(), tenant, channel.name())
+                            .await?,
+                    ),
                 };
                 // One send record per run and step: a yearly run sends again next year.
                 let campaign = format!(

@@ -275,7 +275,7 @@ impl Crm {
                 b.state = BlastState::Running;
                 b.started_at = Some(now);
             }
-            let settings = self.channel_secrets(tenant, b.channel).await?;
+            let settings = self.settings_secrets(tenant, b.channel).await?;
             let parts = self.parts(&mut w, tenant, &plan.audience).await?;
             let mut finished = false;
             match parts.get(b.cursor_part as usize) {

@@ -11,6 +11,7 @@ use crate::messaging::{
     provider_phone, Attempt, Channel, Message, MessageBatch, MessageFilter, MessageJob, SendState,
     Settings, Totals, BATCH, MESSAGE_ATTEMPTS, MESSAGE_BATCH_JOB, MESSAGE_JOB,
 };
+use crate::settings::Scope;
 
 /// A Zalo ZNS message asked for (NextX E38).
 #[derive(Debug, Clone, Default)]
@@ -55,55 +56,54 @@ pub const MAX_TEMPLATE_KEYS: usize = 50;
 pub const MAX_TEMPLATE_VALUE: usize = 1_000;
 
 impl Crm {
-    /// A channel's settings with secrets hidden.
-    pub async fn channel(
+    /// A scope's settings (a channel's, the documents') with secrets hidden.
+    pub async fn settings<S: Scope>(
         &self,
         actor: &Actor,
-        channel: Channel,
+        scope: S,
     ) -> DomainResult<BTreeMap<String, String>> {
-        let s = self
-            .messages
-            .settings(At::Committed, actor.tenant_id, channel)
-            .await?;
-        Ok(s.redacted(channel))
+        let s = self.settings_secrets(actor.tenant_id, scope).await?;
+        Ok(s.redacted(scope))
     }
 
-    /// Sets `key=value` pairs of a channel (an empty value removes a key); answers the settings
+    /// Sets `key=value` pairs of a scope (an empty value removes a key); answers the settings
     /// with secrets hidden.
-    pub async fn set_channel(
+    pub async fn set_settings<S: Scope>(
         &self,
         actor: &Actor,
-        channel: Channel,
+        scope: S,
         pairs: &[(String, String)],
     ) -> DomainResult<BTreeMap<String, String>> {
-        let s = self.update_channel(actor.tenant_id, channel, pairs).await?;
-        Ok(s.redacted(channel))
+        let s = self.update_settings(actor.tenant_id, scope, pairs).await?;
+        Ok(s.redacted(scope))
     }
 
-    /// Sets pairs of a tenant's channel in one unit of work (also what a token refresh stores).
-    pub async fn update_channel(
+    /// Sets pairs of a tenant's scope in one unit of work (also what a token refresh stores).
+    pub async fn update_settings<S: Scope>(
         &self,
         tenant: TenantId,
-        channel: Channel,
+        scope: S,
         pairs: &[(String, String)],
     ) -> DomainResult<Settings> {
         let mut w = self.begin().await?;
-        let mut s = self.messages.settings(w.at(), tenant, channel).await?;
-        s.apply(channel, pairs)?;
+        let mut s = self.messages.settings(w.at(), tenant, scope.name()).await?;
+        s.apply(scope, pairs)?;
         self.messages
-            .save_settings(&mut w, tenant, channel, &s)
+            .save_settings(&mut w, tenant, scope.name(), &s)
             .await?;
         w.commit().await?;
         Ok(s)
     }
 
-    /// A channel's settings with their secrets, for the job that sends through it.
-    pub async fn channel_secrets(
+    /// A scope's settings with their secrets (for the job that sends through a channel).
+    pub async fn settings_secrets<S: Scope>(
         &self,
         tenant: TenantId,
-        channel: Channel,
+        scope: S,
     ) -> DomainResult<Settings> {
-        self.messages.settings(At::Committed, tenant, channel).await
+        self.messages
+            .settings(At::Committed, tenant, scope.name())
+            .await
     }
 
     /// Queues one ZNS message (its send record and its job, in one unit of work). The same
@@ -205,7 +205,7 @@ impl Crm {
         tenant: TenantId,
         channel: Channel,
     ) -> DomainResult<Settings> {
-        let s = self.channel_secrets(tenant, channel).await?;
+        let s = self.settings_secrets(tenant, channel).await?;
         let missing = match channel {
             Channel::Zns if s.get("access_token").is_none() && s.get("refresh_token").is_none() => {
                 Some("an access token")

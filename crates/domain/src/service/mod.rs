@@ -41,6 +41,7 @@ mod links;
 mod lists;
 mod marketing;
 mod messaging;
+mod printouts;
 pub use messaging::{
     EmailRequest, SmsRequest, ZnsRequest, MAX_EMAIL_BODY, MAX_SMS, MAX_SUBJECT, MAX_TEMPLATE_KEYS,
 };
