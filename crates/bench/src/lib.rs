@@ -5,6 +5,7 @@
 pub mod gen;
 pub mod load;
 pub mod raw;
+pub mod soak;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -98,17 +99,25 @@ pub fn main_with(crm_exe: &str) -> anyhow::Result<()> {
         .build()?;
     let report = rt.block_on(run(&opts, Path::new(crm_exe)))?;
     print(&report);
-    let out = opts.out.clone().unwrap_or_else(|| {
+    save_report(opts.out.as_deref(), &report.backend, &report)
+}
+
+/// Writes a run's JSON report to `out`, or to `<target>/bench-results/<stem>-<time>.json`.
+pub(crate) fn save_report(
+    out: Option<&Path>,
+    stem: &str,
+    report: &impl Serialize,
+) -> anyhow::Result<()> {
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| {
         target_dir().join("bench-results").join(format!(
-            "{}-{}.json",
-            report.backend,
+            "{stem}-{}.json",
             chrono::Utc::now().format("%Y%m%dT%H%M%S")
         ))
     });
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(&out, serde_json::to_string_pretty(report)?)?;
     println!("report written to {}", out.display());
     Ok(())
 }
@@ -200,15 +209,15 @@ impl Query {
 }
 
 /// The loaded data the scenarios draw on.
-struct Loaded {
-    ids: Vec<uuid::Uuid>,
-    samples: Vec<Person>,
+pub(crate) struct Loaded {
+    pub(crate) ids: Vec<uuid::Uuid>,
+    pub(crate) samples: Vec<Person>,
     rate: f64,
 }
 
 const LOAD_BATCH: usize = 2_000;
 
-async fn load_tenant(
+pub(crate) async fn load_tenant(
     db: &Db,
     crm: &crm_domain::service::Crm,
     actor: &Actor,
@@ -258,15 +267,102 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// A process's peak resident memory (`VmHWM`), in MB.
 pub fn peak_rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmHWM:")
+}
+
+/// A process's resident memory now (`VmRSS`), in MB.
+pub fn rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmRSS:")
+}
+
+fn status_mb(pid: u32, key: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The real server, started on a database and answering `/health`.
+pub(crate) struct Server {
+    child: tokio::process::Child,
+    pub(crate) base: String,
+    pub(crate) pid: u32,
+    pub(crate) cold_start_ms: f64,
+}
+
+/// Starts `crm_exe` on `url` at a free port and waits until it is healthy (at most 60 s).
+pub(crate) async fn start_server(
+    crm_exe: &Path,
+    url: &str,
+    http: &reqwest::Client,
+) -> anyhow::Result<Server> {
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let child = tokio::process::Command::new(crm_exe)
+        .env("CRM_DATABASE_URL", url)
+        .env("CRM_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CRM_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", crm_exe.display()))?;
+    let pid = child.id().unwrap_or_default();
+    loop {
+        if let Ok(r) = http.get(format!("{base}/health")).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("the server did not answer /health within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Ok(Server {
+        child,
+        base,
+        pid,
+        cold_start_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+impl Server {
+    /// SIGTERM, then at most 10 s for a graceful exit.
+    pub(crate) async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = tokio::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+    }
+}
+
+/// An access token of `client` from CRMTOP's token endpoint.
+pub(crate) async fn token(
+    http: &reqwest::Client,
+    base: &str,
+    client: &crm_domain::auth::IssuedClient,
+) -> anyhow::Result<String> {
+    let token: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/get-token-for-develop"))
+        .json(&json!({"clientId": client.client.client_id, "clientSecret": client.secret.0}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(token["data"]["accessToken"]
+        .as_str()
+        .context("no access token")?
+        .to_owned())
 }
 
 /// Runs the whole benchmark.
@@ -290,8 +386,12 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     let auth = AuthService::new(store.clone(), AuthSettings::default());
     let tenant = auth.create_tenant("Bench", Some("bench"), None).await?;
     let other = auth.create_tenant("Bench 2", Some("bench-2"), None).await?;
-    let client = auth.create_client(&tenant, "bench").await?;
-    let other_client = auth.create_client(&other, "bench").await?;
+    let client = auth
+        .create_client(&tenant, "bench", crm_domain::scope::Scope::ALL)
+        .await?;
+    let other_client = auth
+        .create_client(&other, "bench", crm_domain::scope::Scope::ALL)
+        .await?;
     let actor = |t: &crm_domain::auth::Tenant, c: &crm_domain::auth::IssuedClient| {
         t.actor(c.client.id.0, c.client.name.as_str())
     };
@@ -329,50 +429,16 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
                 .execute(write)
                 .await?;
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, ..) => {
             sqlx::raw_sql("VACUUM ANALYZE").execute(pool).await?;
         }
     }
 
     // Cold start of the real server on the loaded database.
-    let port = free_port()?;
-    let base = format!("http://127.0.0.1:{port}");
     let http = load::client(opts.concurrency);
-    let started = Instant::now();
-    let mut child = tokio::process::Command::new(crm_exe)
-        .env("CRM_DATABASE_URL", &scratch.url)
-        .env("CRM_LISTEN", format!("127.0.0.1:{port}"))
-        .env("CRM_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("starting {}", crm_exe.display()))?;
-    let pid = child.id().unwrap_or_default();
-    loop {
-        if let Ok(r) = http.get(format!("{base}/health")).send().await {
-            if r.status().is_success() {
-                break;
-            }
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("the server did not answer /health within 60 s");
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let cold_start_ms = started.elapsed().as_secs_f64() * 1000.0;
-
-    let token: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/get-token-for-develop"))
-        .json(&json!({"clientId": client.client.client_id, "clientSecret": client.secret.0}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = token["data"]["accessToken"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
+    let server = start_server(crm_exe, &scratch.url, &http).await?;
+    let (base, pid, cold_start_ms) = (server.base.clone(), server.pid, server.cold_start_ms);
+    let token = token(&http, &base, &client).await?;
 
     let duration = Duration::from_secs_f64(opts.seconds);
     let ids = Arc::new(main.ids.clone());
@@ -479,13 +545,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
         lines.push((name.to_owned(), stats));
     }
     let peak_rss_mb = peak_rss_mb(pid);
-    if let Some(pid) = child.id() {
-        let _ = tokio::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .await;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    server.stop().await;
 
     // Raw baselines, same machine, same run.
     let raw_addr = raw::serve(db.clone(), tenant.id.0)?;
@@ -673,7 +733,7 @@ pub fn print(r: &Report) {
 
 /// The workspace's build directory (`CARGO_TARGET_DIR` when set), whatever the working directory
 /// `cargo bench` gives: reports never land in a package's own folder.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))

@@ -67,45 +67,99 @@ pub async fn drive(
             let mut first_error = None;
             while Instant::now() < deadline {
                 let req = make(&mut rng);
-                let mut b = http.request(req.method, format!("{base}{}", req.path));
-                if let Some(a) = &auth {
-                    b = b.header("Authorization", a);
-                }
-                if let Some(body) = &req.body {
-                    b = b.json(body);
-                }
-                let sent = Instant::now();
-                let ok = match b.send().await {
-                    Ok(resp) => {
-                        let status = resp.status();
-                        let body = resp.bytes().await.unwrap_or_default();
-                        if status.is_success() {
-                            true
-                        } else {
-                            if first_error.is_none() {
-                                first_error =
-                                    Some(format!("{status}: {}", String::from_utf8_lossy(&body)));
-                            }
-                            false
-                        }
-                    }
-                    Err(e) => {
-                        if first_error.is_none() {
-                            first_error = Some(e.to_string());
-                        }
-                        false
-                    }
-                };
-                let micros = sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
-                if ok {
-                    latencies.push(micros);
-                } else {
-                    errors += 1;
+                match send(&http, &base, auth.as_deref(), req, &mut first_error).await {
+                    Some(micros) => latencies.push(micros),
+                    None => errors += 1,
                 }
             }
             (latencies, errors, first_error)
         }));
     }
+    summarize(workers, start).await
+}
+
+type Worker = tokio::task::JoinHandle<(Vec<u32>, u64, Option<String>)>;
+
+/// Sends one request; its latency in µs when it succeeded, else the error (kept if first).
+async fn send(
+    http: &reqwest::Client,
+    base: &str,
+    auth: Option<&str>,
+    req: Req,
+    first_error: &mut Option<String>,
+) -> Option<u32> {
+    let mut b = http.request(req.method, format!("{base}{}", req.path));
+    if let Some(a) = auth {
+        b = b.header("Authorization", a);
+    }
+    if let Some(body) = &req.body {
+        b = b.json(body);
+    }
+    let sent = Instant::now();
+    let ok = match b.send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let body = resp.bytes().await.unwrap_or_default();
+            if !status.is_success() && first_error.is_none() {
+                *first_error = Some(format!("{status}: {}", String::from_utf8_lossy(&body)));
+            }
+            status.is_success()
+        }
+        Err(e) => {
+            if first_error.is_none() {
+                *first_error = Some(e.to_string());
+            }
+            false
+        }
+    };
+    ok.then(|| sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32)
+}
+
+/// Runs `concurrency` workers against `base` for `duration`, offering `rate` requests a second
+/// in all (an open loop: each worker sends on its own schedule, whether or not answers are
+/// slow; a worker that falls behind sends at once, without bursting to catch up).
+#[allow(clippy::too_many_arguments)]
+pub async fn drive_paced(
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    concurrency: usize,
+    rate: f64,
+    duration: Duration,
+    seed: u64,
+    make: MakeReq,
+) -> Stats {
+    let start = Instant::now();
+    let deadline = start + duration;
+    let every = Duration::from_secs_f64(concurrency as f64 / rate.max(0.001));
+    let mut workers = Vec::with_capacity(concurrency);
+    for w in 0..concurrency {
+        let http = http.clone();
+        let base = base.to_owned();
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let make = make.clone();
+        workers.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(seed.wrapping_add(w as u64 * 7919));
+            let mut latencies: Vec<u32> = Vec::with_capacity(1 << 12);
+            let (mut errors, mut first_error) = (0u64, None);
+            let mut next = start + every.mul_f64(w as f64 / concurrency as f64);
+            while next < deadline {
+                tokio::time::sleep_until(next.into()).await;
+                let req = make(&mut rng);
+                match send(&http, &base, auth.as_deref(), req, &mut first_error).await {
+                    Some(micros) => latencies.push(micros),
+                    None => errors += 1,
+                }
+                next = (next + every).max(Instant::now());
+            }
+            (latencies, errors, first_error)
+        }));
+    }
+    summarize(workers, start).await
+}
+
+/// The workers' latencies and errors as one [`Stats`].
+async fn summarize(workers: Vec<Worker>, start: Instant) -> Stats {
     let mut all = Vec::new();
     let mut errors = 0;
     let mut first_error = None;

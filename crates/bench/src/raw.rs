@@ -81,7 +81,7 @@ async fn by_pk(State((db, tenant)): State<(Db, Uuid)>, Path(id): Path<Uuid>) -> 
             .fetch_optional(read)
             .await
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, ..) => {
             sqlx::query_as(&format!(
                 "SELECT {COLS} FROM customers WHERE tenant_id = $1 AND id = $2"
             ))
@@ -121,7 +121,7 @@ pub async fn batched_insert(
 ) -> anyhow::Result<f64> {
     let (ty_id, ty_time) = match db {
         Db::Sqlite { .. } => ("BLOB", "TEXT"),
-        Db::Postgres(_) => ("UUID", "TIMESTAMPTZ"),
+        Db::Postgres(..) => ("UUID", "TIMESTAMPTZ"),
     };
     let ddl = format!(
         "CREATE TABLE {RAW_TABLE} (id {ty_id} NOT NULL, tenant_id {ty_id} NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, \
@@ -158,7 +158,7 @@ pub async fn batched_insert(
                 bind_all!(sqlx::query(&sql)).execute(&mut *tx).await?;
                 tx.commit().await?;
             }
-            Db::Postgres(pool) => {
+            Db::Postgres(pool, ..) => {
                 let mut tx = pool.begin().await?;
                 bind_all!(sqlx::query(&sql)).execute(&mut *tx).await?;
                 tx.commit().await?;
@@ -185,7 +185,7 @@ fn insert_sql(db: &Db, rows: usize) -> String {
             n += 1;
             match db {
                 Db::Sqlite { .. } => sql.push('?'),
-                Db::Postgres(_) => sql.push_str(&format!("${n}")),
+                Db::Postgres(..) => sql.push_str(&format!("${n}")),
             }
         }
         sql.push(')');
@@ -196,7 +196,7 @@ fn insert_sql(db: &Db, rows: usize) -> String {
 async fn exec(db: &Db, sql: &str) -> anyhow::Result<()> {
     match db {
         Db::Sqlite { write, .. } => sqlx::query(sql).execute(write).await.map(|_| ())?,
-        Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ())?,
+        Db::Postgres(pool, ..) => sqlx::query(sql).execute(pool).await.map(|_| ())?,
     }
     Ok(())
 }

@@ -400,6 +400,19 @@ pub enum Dialect {
     Other,
 }
 
+impl Dialect {
+    /// Its name in an API client's scope (`crm_domain::scope::DIALECTS`).
+    pub fn scope_name(self) -> &'static str {
+        match self {
+            Dialect::Crmtop => "crmtop",
+            Dialect::Nextx => "nextx",
+            Dialect::Vbot | Dialect::VbotToken => "vbot",
+            Dialect::Omi => "omi",
+            Dialect::Other => "crm",
+        }
+    }
+}
+
 /// The dialect a path belongs to.
 pub fn dialect_of(path: &str) -> Dialect {
     if path.starts_with("/api/v1/") {

@@ -93,12 +93,33 @@ pub fn router() -> (Router<AppState>, Vec<Document>) {
 /// is the dialect's answer to a request without a token. The request's span (the server's
 /// `observe`) records the tenant and the client.
 pub async fn caller<E: From<crm_domain::DomainError>>(
-    parts: &axum::http::request::Parts,
+    parts: &mut axum::http::request::Parts,
     state: &AppState,
     missing: impl FnOnce() -> E,
 ) -> Result<crm_domain::Actor, E> {
     let token = bearer(parts).ok_or_else(missing)?;
-    let actor = state.auth.authenticate(token).await?;
+    let (actor, scope) = state.auth.authorize(token).await?;
+    // Undocumented routes (other letter cases of documented paths) are judged by their method
+    // and path, and name their resource.
+    let route = parts
+        .extensions
+        .get::<openapi::RouteAccess>()
+        .copied()
+        .unwrap_or_else(|| openapi::RouteAccess {
+            writes: parts.method != axum::http::Method::GET
+                && !parts.uri.path().to_ascii_lowercase().ends_with("/search"),
+            resource: parts
+                .extensions
+                .get::<openapi::RouteResource>()
+                .map(|r| r.0),
+        });
+    scope.allow(
+        guard::dialect_of(parts.uri.path()).scope_name(),
+        route.resource,
+        route.writes,
+    )?;
+    // For a handler that needs it (an API client making another, no wider than itself).
+    parts.extensions.insert(scope);
     let span = tracing::Span::current();
     span.record("tenant", actor.account.as_str());
     span.record("client", tracing::field::display(actor.id.simple()));

@@ -427,6 +427,67 @@ pub struct Op {
     pub media: Media,
     /// The body is `multipart/form-data` with a file in this part.
     pub upload: Option<&'static str>,
+    /// A POST that changes nothing (a printout; searches are known by their path): a
+    /// read-only client may call it.
+    pub reads: bool,
+}
+
+/// What the scope check of every dialect's `Caller` (`crate::caller`) needs of a routed
+/// operation: whether it changes anything (a GET, a POST `…/search` and an [`Op::reads`] do
+/// not), and the resource it serves ([`resource_of`] its tag).
+#[derive(Debug, Clone, Copy)]
+pub struct RouteAccess {
+    pub writes: bool,
+    pub resource: Option<&'static str>,
+}
+
+impl RouteAccess {
+    fn of(method: MethodFilter, path: &str, op: &Op) -> Self {
+        RouteAccess {
+            writes: method != MethodFilter::GET && !op.reads && !path.ends_with("/search"),
+            resource: resource_of(op.tag),
+        }
+    }
+}
+
+/// The resource an undocumented route serves ([`Api::undocumented`]); whether it writes is
+/// judged by its method and path.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteResource(pub &'static str);
+
+/// The resource ([`crm_domain::scope::RESOURCES`]) an operation's tag serves, in every
+/// dialect; `None` for a tag of no resource (the server's own probes), which a client limited to
+/// some resources cannot call. The test suite checks that every documented tag has one.
+pub fn resource_of(tag: &str) -> Option<&'static str> {
+    Some(match tag {
+        "Customer" | "Customers" | "Customer group" | "Contact" | "Contacts" | "Group"
+        | "Field" | "Status" | "Type" => "customers",
+        "Lead" | "Leads" | "Web forms" => "leads",
+        "Opportunity"
+        | "Opportunities"
+        | "Funnels"
+        | "Order"
+        | "Product"
+        | "Products"
+        | "Sales"
+        | "Sell returns"
+        | "Purchase orders"
+        | "Product categories"
+        | "Branches and stores"
+        | "Sales documents" => "sales",
+        "Campaign" | "Campaigns" | "E-mail marketing" | "Zalo marketing" | "Segment"
+        | "Template" | "E-mail campaigns" | "SMS campaigns" | "Messages" | "Automations"
+        | "Channels" => "marketing",
+        "Ticket" => "support",
+        "Activity" | "Tasks" => "activities",
+        "Tenant and API clients"
+        | "Webhooks"
+        | "Audit"
+        | "Users and staff"
+        | "Imports"
+        | "Exports" => "admin",
+        _ => return None,
+    })
 }
 
 /// What an operation's success answers.
@@ -458,6 +519,7 @@ impl Op {
             status: 200,
             media: Media::Json,
             upload: None,
+            reads: false,
         }
     }
     /// Authorised by NextX's `X-Client-Key` header.
@@ -532,6 +594,13 @@ impl Op {
             ..self
         }
     }
+    /// Changes nothing though it is not a GET (a read-only client may call it).
+    pub fn reads(self) -> Self {
+        Self {
+            reads: true,
+            ..self
+        }
+    }
     /// Success is a file's bytes.
     pub fn bytes(self) -> Self {
         Self {
@@ -557,6 +626,7 @@ impl Op {
             status: 200,
             media: Media::Json,
             upload: None,
+            reads: false,
         }
     }
 }
@@ -589,7 +659,8 @@ impl<'a> Api<'a> {
     {
         let name = method_name(method);
         self.spec.operation::<In, Out>(name, path, &op);
-        self.router = self.router.route(path, on(method, handler));
+        let writes = axum::Extension(RouteAccess::of(method, path, &op));
+        self.router = self.router.route(path, on(method, handler).layer(writes));
         self
     }
 
@@ -608,24 +679,28 @@ impl<'a> Api<'a> {
     {
         self.spec
             .form_operation::<Fields, Out>(method_name(method), path, &op, files);
-        self.router = self.router.route(path, on(method, handler));
+        let writes = axum::Extension(RouteAccess::of(method, path, &op));
+        self.router = self.router.route(path, on(method, handler).layer(writes));
         self
     }
 
-    /// Routes `path` without documenting it, because `why` (a doc's misspelt path served as
-    /// well, other letter cases of documented paths); the document lists it under
-    /// `x-undocumented-routes`, so that every routed path is accounted for.
+    /// Routes `path`, serving `resource` ([`resource_of`]), without documenting it, because
+    /// `why` (a doc's misspelt path served as well, other letter cases of documented paths);
+    /// the document lists it under `x-undocumented-routes`, so that every routed path is
+    /// accounted for.
     pub fn undocumented(
         mut self,
         path: &str,
         methods: &[&str],
+        resource: &'static str,
         route: MethodRouter<AppState>,
         why: &str,
     ) -> Self {
         self.spec
             .undocumented
             .push(json!({"path": path, "methods": methods, "why": why}));
-        self.router = self.router.route(path, route);
+        let resource = axum::Extension(RouteResource(resource));
+        self.router = self.router.route(path, route.layer(resource));
         self
     }
 

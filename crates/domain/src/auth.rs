@@ -20,9 +20,11 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::audit::{By, Entry};
 use crate::common::{required, Actor, SHORT};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ApiClientId, TenantId};
+use crate::scope::Scope;
 use crate::throttle::Throttle;
 pub use crate::throttle::ThrottleSettings;
 
@@ -74,6 +76,8 @@ pub struct ApiClient {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// What it may do (`crate::scope`).
+    pub scope: Scope,
 }
 
 /// A client secret, redacted in `Debug`.
@@ -107,6 +111,20 @@ pub struct StoredToken {
     pub tenant_id: TenantId,
     pub client: ApiClientId,
     pub expires_at: DateTime<Utc>,
+    /// The grant it descends from: a client-credentials grant starts a family, each refresh
+    /// passes it on.
+    pub family: uuid::Uuid,
+}
+
+/// What presenting a refresh token came to.
+#[derive(Debug, Clone)]
+pub enum Refresh {
+    /// It was live and is now spent: issue the next pair of its family.
+    Live(Box<TokenOwner>),
+    /// It was spent before: its whole family has been revoked.
+    Reused,
+    /// Unknown, expired, or its client revoked.
+    Unknown,
 }
 
 /// What a valid token resolves to.
@@ -115,6 +133,8 @@ pub struct TokenOwner {
     pub tenant: Tenant,
     pub client: ApiClient,
     pub expires_at: DateTime<Utc>,
+    /// `None` for tokens issued before families were kept.
+    pub family: Option<uuid::Uuid>,
 }
 
 /// A freshly issued access/refresh pair.
@@ -140,19 +160,29 @@ pub trait AuthRepository: Send + Sync {
         client: &ApiClient,
         secret_hash: &str,
         max_live: Option<usize>,
+        by: &By,
     ) -> DomainResult<bool>;
     async fn list_clients(&self, tenant: TenantId) -> DomainResult<Vec<ApiClient>>;
     /// The client and its secret hash, revoked or not.
     async fn find_client(&self, client_id: &str) -> DomainResult<Option<(ApiClient, String)>>;
     /// Marks the client and all its tokens revoked; `false` if unknown or already revoked.
     /// Revokes a live client and its tokens; within one tenant when `tenant` is given.
-    async fn revoke_client(&self, client_id: &str, tenant: Option<TenantId>) -> DomainResult<bool>;
-    async fn store_tokens(&self, tokens: &[StoredToken]) -> DomainResult<()>;
+    /// Both record what they did in the audit trail, in their transaction.
+    async fn revoke_client(
+        &self,
+        client_id: &str,
+        tenant: Option<TenantId>,
+        by: &By,
+    ) -> DomainResult<bool>;
+    async fn store_tokens(&self, tokens: &[StoredToken], audit: &Entry) -> DomainResult<()>;
     /// A live (unexpired, unrevoked, client live) token of that kind.
     async fn find_token(&self, digest: &str, kind: TokenKind) -> DomainResult<Option<TokenOwner>>;
-    /// Atomically revokes a live refresh token and returns its owner; `None` if it was not live
-    /// (so a refresh token works exactly once).
-    async fn consume_refresh(&self, digest: &str) -> DomainResult<Option<TokenOwner>>;
+    /// Atomically spends a live refresh token and returns its owner (so a refresh token works
+    /// exactly once). A spent one presented again revokes every token of its family, recorded
+    /// in the audit trail in the same transaction.
+    async fn consume_refresh(&self, digest: &str) -> DomainResult<Refresh>;
+    /// Removes tokens that expired before `before`; answers how many.
+    async fn purge_tokens(&self, before: DateTime<Utc>) -> DomainResult<u64>;
 }
 
 /// Lifetimes and cache settings.
@@ -179,6 +209,7 @@ impl Default for AuthSettings {
 
 struct Cached {
     actor: Actor,
+    scope: Scope,
     expires_at: DateTime<Utc>,
     checked: Instant,
 }
@@ -258,24 +289,51 @@ impl AuthService {
         self.repo.list_tenants().await
     }
 
-    /// A new client of `tenant` (the operator's command line: no cap).
-    pub async fn create_client(&self, tenant: &Tenant, name: &str) -> DomainResult<IssuedClient> {
-        self.make_client(tenant.id, name, None).await
+    /// A new client of `tenant` with `scope`, made by the operator (the command line: no cap).
+    pub async fn create_client(
+        &self,
+        tenant: &Tenant,
+        name: &str,
+        scope: Scope,
+    ) -> DomainResult<IssuedClient> {
+        self.make_client(tenant.id, name, scope, None, &By::operator())
+            .await
     }
 
     /// A new client of the caller's tenant, made by the caller (over HTTP): at most
-    /// [`MAX_LIVE_CLIENTS`] live ones, and its secret hashed within the credential checks'
-    /// concurrency bound.
-    pub async fn add_client(&self, actor: &Actor, name: &str) -> DomainResult<IssuedClient> {
-        self.make_client(actor.tenant_id, name, Some(MAX_LIVE_CLIENTS))
-            .await
+    /// [`MAX_LIVE_CLIENTS`] live ones, its secret hashed within the credential checks'
+    /// concurrency bound, and its `scope` no wider than the caller's own (`caller`).
+    pub async fn add_client(
+        &self,
+        actor: &Actor,
+        caller: Scope,
+        name: &str,
+        scope: Scope,
+    ) -> DomainResult<IssuedClient> {
+        if !caller.covers(&scope) {
+            return Err(DomainError::Forbidden {
+                message: format!(
+                    "a client with scope '{caller}' cannot make one with the wider scope '{scope}'"
+                ),
+            });
+        }
+        self.make_client(
+            actor.tenant_id,
+            name,
+            scope,
+            Some(MAX_LIVE_CLIENTS),
+            &By::actor(actor),
+        )
+        .await
     }
 
     async fn make_client(
         &self,
         tenant: TenantId,
         name: &str,
+        scope: Scope,
         max_live: Option<usize>,
+        by: &By,
     ) -> DomainResult<IssuedClient> {
         let client = ApiClient {
             id: ApiClientId::new(),
@@ -284,10 +342,15 @@ impl AuthService {
             name: required("name", Some(name.to_owned()), SHORT)?,
             created_at: now(),
             revoked_at: None,
+            scope,
         };
         let secret = URL_SAFE_NO_PAD.encode(random_bytes::<30>());
         let hash = self.throttle.hash(secret.clone()).await?;
-        if !self.repo.create_client(&client, &hash, max_live).await? {
+        if !self
+            .repo
+            .create_client(&client, &hash, max_live, by)
+            .await?
+        {
             return Err(DomainError::Conflict {
                 field: None,
                 message: format!(
@@ -317,7 +380,7 @@ impl AuthService {
 
     /// Revokes any live client (the operator's command line).
     pub async fn revoke_client(&self, client_id: &str) -> DomainResult<()> {
-        self.revoke(client_id, None).await
+        self.revoke(client_id, None, &By::operator()).await
     }
 
     /// Revokes a live client of the caller's tenant; another tenant's is not found. A client
@@ -338,14 +401,15 @@ impl AuthService {
                     .to_owned(),
             });
         }
-        self.revoke(client_id, Some(actor.tenant_id)).await
+        self.revoke(client_id, Some(actor.tenant_id), &By::actor(actor))
+            .await
     }
 
-    async fn revoke(&self, client_id: &str, tenant: Option<TenantId>) -> DomainResult<()> {
+    async fn revoke(&self, client_id: &str, tenant: Option<TenantId>, by: &By) -> DomainResult<()> {
         if client_id.len() > 128 {
             return Err(DomainError::not_found("api client"));
         }
-        if self.repo.revoke_client(client_id, tenant).await? {
+        if self.repo.revoke_client(client_id, tenant, by).await? {
             self.cache.lock().map_err(poisoned)?.clear();
             Ok(())
         } else {
@@ -378,30 +442,56 @@ impl AuthService {
         let live = client.filter(|c| secret_ok && c.revoked_at.is_none());
         self.throttle.record(client_id, from, live.is_some())?;
         match live {
-            Some(c) => self.mint(&c).await,
+            Some(c) => self.mint(&c, "issued", uuid::Uuid::now_v7()).await,
             None => Err(DomainError::Unauthorized),
         }
     }
 
     /// Refresh grant: the old refresh token stops working, a new pair is issued.
+    /// A spent refresh token presented again (a stolen copy, or a client that retried) revokes
+    /// its whole family, the live access token included (OAuth 2.0 security best practice).
     pub async fn refresh(&self, refresh_token: &str) -> DomainResult<TokenPair> {
-        let owner = self
+        if refresh_token.len() > 1024 {
+            return Err(DomainError::Unauthorized);
+        }
+        match self
             .repo
             .consume_refresh(&digest(refresh_token.trim()))
             .await?
-            .ok_or(DomainError::Unauthorized)?;
-        self.mint(&owner.client).await
+        {
+            Refresh::Live(owner) => {
+                let family = owner.family.unwrap_or_else(uuid::Uuid::now_v7);
+                self.mint(&owner.client, "refreshed", family).await
+            }
+            Refresh::Reused => {
+                self.cache.lock().map_err(poisoned)?.clear();
+                Err(DomainError::Unauthorized)
+            }
+            Refresh::Unknown => Err(DomainError::Unauthorized),
+        }
+    }
+
+    /// Removes tokens a day past their expiry (the server's maintenance, once a minute).
+    pub async fn purge_expired_tokens(&self) -> DomainResult<u64> {
+        self.repo
+            .purge_tokens(now() - chrono::Duration::days(1))
+            .await
     }
 
     /// Resolves a bearer access token to the acting client.
     pub async fn authenticate(&self, access_token: &str) -> DomainResult<Actor> {
+        Ok(self.authorize(access_token).await?.0)
+    }
+
+    /// Resolves a bearer access token to the acting client and its client's scope.
+    pub async fn authorize(&self, access_token: &str) -> DomainResult<(Actor, Scope)> {
         let key = digest(access_token.trim());
         let now_utc = now();
         if !self.settings.cache_ttl.is_zero() {
             let cache = self.cache.lock().map_err(poisoned)?;
             if let Some(c) = cache.get(&key) {
                 if c.checked.elapsed() < self.settings.cache_ttl && c.expires_at > now_utc {
-                    return Ok(c.actor.clone());
+                    return Ok((c.actor.clone(), c.scope));
                 }
             }
         }
@@ -410,6 +500,7 @@ impl AuthService {
             .find_token(&key, TokenKind::Access)
             .await?
             .ok_or(DomainError::Unauthorized)?;
+        let scope = owner.client.scope;
         let actor = owner.tenant.actor(owner.client.id.0, owner.client.name);
         if !self.settings.cache_ttl.is_zero() {
             let mut cache = self.cache.lock().map_err(poisoned)?;
@@ -420,15 +511,22 @@ impl AuthService {
                 key,
                 Cached {
                     actor: actor.clone(),
+                    scope,
                     expires_at: owner.expires_at,
                     checked: Instant::now(),
                 },
             );
         }
-        Ok(actor)
+        Ok((actor, scope))
     }
 
-    async fn mint(&self, client: &ApiClient) -> DomainResult<TokenPair> {
+    /// A new token pair for `client`, recorded in the audit trail as `token.<action>`.
+    async fn mint(
+        &self,
+        client: &ApiClient,
+        action: &str,
+        family: uuid::Uuid,
+    ) -> DomainResult<TokenPair> {
         let issued = now();
         let access_token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
         let refresh_token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
@@ -440,6 +538,7 @@ impl AuthService {
                 tenant_id: client.tenant_id,
                 client: client.id,
                 expires_at: access_expires_at,
+                family,
             },
             StoredToken {
                 digest: digest(&refresh_token),
@@ -447,9 +546,22 @@ impl AuthService {
                 tenant_id: client.tenant_id,
                 client: client.id,
                 expires_at: issued + to_chrono(self.settings.refresh_ttl),
+                family,
             },
         ];
-        self.repo.store_tokens(&tokens).await?;
+        let by = By {
+            client_id: Some(client.id.0),
+            name: client.name.clone(),
+        };
+        let entry = Entry::new(
+            client.tenant_id,
+            &by,
+            "token",
+            action,
+            Some(client.id.0),
+            None,
+        );
+        self.repo.store_tokens(&tokens, &entry).await?;
         Ok(TokenPair {
             access_token,
             refresh_token,

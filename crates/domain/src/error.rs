@@ -24,6 +24,10 @@ pub enum DomainError {
     /// Credentials or token rejected; deliberately carries no detail.
     #[error("unauthorized")]
     Unauthorized,
+    /// The caller is known but its scope does not allow this (HTTP 403): a read-only API
+    /// client's write, a dialect outside its scope.
+    #[error("{message}")]
+    Forbidden { message: String },
     /// Refused for now, to protect the server: too many attempts from this caller (`busy` false,
     /// HTTP 429) or no capacity left (`busy` true, HTTP 503). Try again after `retry_after` s.
     #[error("{message}")]

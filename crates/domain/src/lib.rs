@@ -2,6 +2,7 @@
 //! repository traits the store implements. It knows no HTTP, no SQL and no vendor's field names.
 
 pub mod activity;
+pub mod audit;
 pub mod auth;
 pub mod automation;
 pub mod campaign;
@@ -24,6 +25,7 @@ pub mod opportunity;
 pub mod printout;
 pub mod repo;
 pub mod sales;
+pub mod scope;
 pub mod search;
 pub mod service;
 pub mod settings;

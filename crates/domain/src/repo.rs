@@ -116,6 +116,12 @@ pub trait Repository<E: Entity>: Send + Sync {
     async fn lock(&self, w: &mut Work, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>>;
     /// Soft delete; `false` when there was nothing to delete.
     async fn delete(&self, w: &mut Work, actor: &Actor, id: E::Id) -> DomainResult<bool>;
+    /// Undoes a soft delete (the record is found and its search terms written again);
+    /// `false` when no deleted record has that id.
+    async fn restore(&self, w: &mut Work, actor: &Actor, id: E::Id) -> DomainResult<bool>;
+    /// Removes the record for good, deleted or not, with its search terms; `false` when there
+    /// is none. `InUse` when other records still point at it.
+    async fn erase(&self, w: &mut Work, actor: &Actor, id: E::Id) -> DomainResult<bool>;
     /// Newest first.
     async fn search(
         &self,
@@ -198,6 +204,7 @@ store!(
     crate::campaign::BlastStore,
     crate::transfer::TransferStore,
     crate::idempotency::IdempotencyStore,
+    crate::audit::AuditStore,
 );
 
 /// Membership rows of segments and campaigns.

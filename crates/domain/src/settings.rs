@@ -16,7 +16,7 @@ pub trait Scope: Copy {
     fn keys(self) -> &'static [(&'static str, bool)];
     /// Checks a non-empty value of a known key.
     fn check(self, key: &str, value: &str) -> DomainResult<()>;
-    /// Longest value of `key`.
+    /// Longest value of `key`, in characters.
     fn max_len(self, _key: &str) -> usize {
         MAX_SETTING
     }
@@ -54,8 +54,12 @@ impl Settings {
                 ));
             }
             let value = value.trim();
-            if value.len() > scope.max_len(key) {
-                return Err(DomainError::validation(key, "is too long"));
+            let max = scope.max_len(key);
+            if value.len() > max && value.chars().count() > max {
+                return Err(DomainError::validation(
+                    key,
+                    format!("must be at most {max} characters"),
+                ));
             }
             if value.is_empty() {
                 self.values.remove(key);
@@ -67,10 +71,12 @@ impl Settings {
         Ok(())
     }
 
-    /// What may be shown: secrets as `"set"`, never their value.
+    /// What may be shown: the scope's own keys (not the server's bookkeeping), secrets as
+    /// `"set"`, never their value.
     pub fn redacted<S: Scope>(&self, scope: S) -> BTreeMap<String, String> {
         self.values
             .iter()
+            .filter(|(k, _)| scope.keys().iter().any(|(known, _)| known == k))
             .map(|(k, v)| {
                 let shown = if scope.is_secret(k) {
                     "set".to_owned()
@@ -81,4 +87,38 @@ impl Settings {
             })
             .collect()
     }
+}
+
+/// The keys whose values differ between `before` and `after`, as the audit trail keeps them:
+/// `{"key": {"before": …, "after": …}}`, `null` for an absent value, `set` for a secret's, and
+/// a long value (a logo) by its length.
+pub fn changes<S: Scope>(
+    scope: S,
+    before: &Settings,
+    after: &Settings,
+) -> serde_json::Map<String, serde_json::Value> {
+    let shown = |k: &str, v: Option<&String>| -> serde_json::Value {
+        match v {
+            None => serde_json::Value::Null,
+            Some(_) if scope.is_secret(k) => "set".into(),
+            Some(v) if v.chars().count() > 200 => {
+                format!("({} characters)", v.chars().count()).into()
+            }
+            Some(v) => v.as_str().into(),
+        }
+    };
+    let keys: std::collections::BTreeSet<&String> =
+        before.values.keys().chain(after.values.keys()).collect();
+    keys.into_iter()
+        .filter(|k| before.values.get(*k) != after.values.get(*k))
+        .map(|k| {
+            (
+                k.clone(),
+                serde_json::json!({
+                    "before": shown(k, before.values.get(k)),
+                    "after": shown(k, after.values.get(k)),
+                }),
+            )
+        })
+        .collect()
 }

@@ -34,6 +34,8 @@ pub enum Lock {
     Dedup,
     /// A tenant's API clients, counted against their cap before one is added.
     Clients,
+    /// A channel's provider credentials, claimed by one node to refresh them.
+    Credentials,
 }
 
 impl Lock {
@@ -43,6 +45,7 @@ impl Lock {
             Lock::Stock => 1,
             Lock::Dedup => 2,
             Lock::Clients => 3,
+            Lock::Credentials => 4,
         }
     }
 }
@@ -50,7 +53,8 @@ impl Lock {
 /// A store's open write transaction, behind the domain's [`Work`].
 #[async_trait]
 pub trait Transaction: Send {
-    async fn commit(self: Box<Self>) -> DomainResult<()>;
+    /// Writes the unit of work's audit entries, then commits.
+    async fn commit(self: Box<Self>, audit: Vec<crate::audit::Entry>) -> DomainResult<()>;
     /// Takes the tenant-wide lock until the transaction ends.
     async fn lock(&mut self, tenant: TenantId, lock: Lock) -> DomainResult<()>;
     /// For the store that opened it, to reach its own transaction type.
@@ -76,6 +80,10 @@ pub struct Work {
     /// Set while an automation step changes records: their events start no automation (so no
     /// automation feeds itself or another in a loop); webhooks are still sent.
     pub(crate) automating: bool,
+    /// The audit entries of this unit of work, written with its commit.
+    audit: Vec<crate::audit::Entry>,
+    /// The fields each record's update changed (by record id), for its audit entry.
+    changes: std::collections::HashMap<uuid::Uuid, serde_json::Value>,
 }
 
 impl std::fmt::Debug for Work {
@@ -92,12 +100,14 @@ impl Work {
             endpoints: None,
             flows: std::collections::HashMap::new(),
             automating: false,
+            audit: Vec::new(),
+            changes: std::collections::HashMap::new(),
         }
     }
 
-    /// Makes every write durable, then runs the `on_commit` hooks.
+    /// Makes every write durable, with the audit entries, then runs the `on_commit` hooks.
     pub async fn commit(self) -> DomainResult<()> {
-        self.tx.commit().await?;
+        self.tx.commit(self.audit).await?;
         for hook in self.after {
             hook();
         }
@@ -122,6 +132,29 @@ impl Work {
                 "a unit of work from another store was passed in"
             ))
         })
+    }
+
+    /// Appends an audit entry, written with the commit.
+    pub fn audit(&mut self, entry: crate::audit::Entry) {
+        self.audit.push(entry);
+    }
+
+    /// Notes the fields an update of `record` changed (the store's update knows them), for
+    /// the entry that records the update.
+    pub fn note_changes(&mut self, record: uuid::Uuid, changes: Option<serde_json::Value>) {
+        match changes {
+            Some(c) => {
+                self.changes.insert(record, c);
+            }
+            None => {
+                self.changes.remove(&record);
+            }
+        }
+    }
+
+    /// The changes noted for `record`, once.
+    pub(crate) fn take_changes(&mut self, record: uuid::Uuid) -> Option<serde_json::Value> {
+        self.changes.remove(&record)
     }
 
     /// Reads inside this unit of work.

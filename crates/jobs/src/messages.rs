@@ -18,7 +18,7 @@ use crm_domain::messaging::{
     Attempt, Channel, Message, MessageBatch, MessageJob, Outcome, SendState, Settings,
     MESSAGE_BATCH_JOB,
 };
-use crm_domain::service::Crm;
+use crm_domain::service::{Crm, TokenTurn, REFRESH_CLAIM_TTL};
 use serde_json::Value;
 
 use crate::email::{Mailer, Outgoing, Server};
@@ -127,7 +127,8 @@ struct Sender {
     budget: Duration,
     /// The first retry's delay of a message a batch attempted, and the cap.
     backoff: (Duration, Duration),
-    /// One token refresh at a time per tenant on this node (a refresh token is spent by use).
+    /// A node's senders take turns per tenant to claim a token refresh (a refresh token is spent
+    /// by use; the claim coordinates the nodes).
     refreshing: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
     /// The newest ZNS access token this node knows per tenant (after a refresh).
     tokens: Mutex<HashMap<TenantId, String>>,
@@ -193,45 +194,48 @@ impl Sender {
             .clone()
     }
 
-    /// A usable access token, in the tenant's turn: the stored one unless it is `failed` (then
-    /// another send may have refreshed it already), else a refreshed one.
+    /// A usable access token: the stored one unless it is `failed` (then another send, on this
+    /// node or another, may have refreshed it already), else a refreshed one. The senders of a
+    /// node take turns here; across nodes the refresh is claimed in the store
+    /// ([`Crm::claim_token_refresh`]), and a node that finds another's claim waits for the
+    /// token it stores.
     async fn access_token(&self, tenant: TenantId, failed: Option<&str>) -> Result<String, String> {
         let lock = self.refresh_lock(tenant);
         let _turn = lock.lock().await;
-        let s = self
-            .crm
-            .settings_secrets(tenant, Channel::Zns)
-            .await
-            .map_err(|e| e.to_string())?;
-        if let Some(current) = s.get("access_token") {
-            if Some(current) != failed {
-                self.remember(tenant, current);
-                return Ok(current.to_owned());
+        let deadline = Instant::now() + REFRESH_CLAIM_TTL;
+        let s = loop {
+            match self.crm.claim_token_refresh(tenant, failed).await {
+                Ok(TokenTurn::Current(token)) => {
+                    self.remember(tenant, &token);
+                    return Ok(token);
+                }
+                Ok(TokenTurn::Refresh(s)) => break s,
+                Ok(TokenTurn::Busy) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Ok(TokenTurn::Busy) => {
+                    return Err("another node's refresh of the Zalo OA token did not end".into())
+                }
+                Err(e) => return Err(e.to_string()),
             }
-        }
-        let (Some(app_id), Some(secret), Some(refresh)) =
-            (s.get("app_id"), s.get("secret_key"), s.get("refresh_token"))
-        else {
-            return Err(
-                "the zns channel's access token was refused and it has no app_id, secret_key \
-                 and refresh_token to refresh it"
-                    .to_owned(),
-            );
         };
-        let oauth = s.get("oauth_url").unwrap_or(&self.defaults.zns_oauth);
-        let (access, refresh) =
-            zns::refresh(&self.outbound, oauth, app_id, secret, refresh).await?;
+        let refreshed = match (s.get("app_id"), s.get("secret_key"), s.get("refresh_token")) {
+            (Some(app_id), Some(secret), Some(refresh)) => {
+                let oauth = s.get("oauth_url").unwrap_or(&self.defaults.zns_oauth);
+                zns::refresh(&self.outbound, oauth, app_id, secret, refresh).await
+            }
+            _ => Err(
+                "the zns channel's access token was refused and it has no app_id, \
+                      secret_key and refresh_token to refresh it"
+                    .to_owned(),
+            ),
+        };
+        let pair = refreshed.as_ref().ok().cloned();
         self.crm
-            .update_settings(
-                tenant,
-                Channel::Zns,
-                &[
-                    ("access_token".to_owned(), access.clone()),
-                    ("refresh_token".to_owned(), refresh),
-                ],
-            )
+            .finish_token_refresh(tenant, pair)
             .await
             .map_err(|e| e.to_string())?;
+        let (access, _) = refreshed?;
         tracing::info!(tenant = %tenant.0, "refreshed the Zalo OA access token");
         self.remember(tenant, &access);
         Ok(access)

@@ -237,7 +237,7 @@ async fn main() {
     let client = app
         .state
         .auth
-        .create_client(&tenant, "bench")
+        .create_client(&tenant, "bench", crm_domain::scope::Scope::ALL)
         .await
         .unwrap();
     let actor = tenant.actor(client.client.id.0, client.client.name.as_str());

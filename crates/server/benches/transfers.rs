@@ -164,7 +164,12 @@ async fn main() {
             .create_tenant(slug, Some(slug), None)
             .await
             .unwrap();
-        let c = app.state.auth.create_client(&t, "bench").await.unwrap();
+        let c = app
+            .state
+            .auth
+            .create_client(&t, "bench", crm_domain::scope::Scope::ALL)
+            .await
+            .unwrap();
         clients.push((c.client.client_id.clone(), c.secret.0.clone(), t.id.0));
     }
     eprintln!("running: raw batched insert");

@@ -36,13 +36,33 @@ pub struct App {
     pub test_clock: bool,
     /// Set once shutdown begins (`/ready` answers 503 from then on).
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// How long audit entries are kept (`CRM_AUDIT_RETENTION_DAYS`).
+    pub audit_keep: std::time::Duration,
 }
 
 impl App {
     /// Connects to the configured database and applies migrations.
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
-        let db = Db::connect(&config.database_url, config.pool()).await?;
-        db.migrate().await?;
+        let pool = config.pool();
+        let db = Db::connect(&config.database_url, pool).await?;
+        if pool.pooler == crm_store::db::Pooler::None {
+            db.migrate().await?;
+        } else {
+            // Through a pooler in transaction mode, migrations take a direct connection.
+            let Some(direct) = &config.database_direct_url else {
+                anyhow::bail!(
+                    "CRM_DATABASE_POOLER=transaction needs CRM_DATABASE_DIRECT_URL, a direct \
+                     connection to PostgreSQL for migrations"
+                );
+            };
+            let settings = crm_store::PoolSettings {
+                max_connections: 1,
+                ..crm_store::PoolSettings::default()
+            };
+            let direct = Db::connect(direct, settings).await?;
+            direct.migrate().await?;
+            direct.close().await;
+        }
         let store = Arc::new(SqlStore::new(db.clone()).with_files(config.files()));
         let state = AppState {
             crm: store.crm(),
@@ -61,6 +81,9 @@ impl App {
             outbound: Arc::new(crm_jobs::Outbound::new(config.outbound())?),
             providers: config.providers(),
             test_clock: config.test_clock,
+            audit_keep: std::time::Duration::from_secs(
+                config.audit_retention_days.max(1) * 24 * 3600,
+            ),
             stopping: Arc::default(),
         })
     }
@@ -105,7 +128,12 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = self.router();
-        let maintenance = tokio::spawn(maintain(self.db.clone(), self.state.crm.clone()));
+        let maintenance = tokio::spawn(maintain(
+            self.db.clone(),
+            self.state.crm.clone(),
+            self.state.auth.clone(),
+            self.audit_keep,
+        ));
         // One shutdown signal for both: HTTP stops accepting, the runner stops claiming.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let stop = Arc::new(stop);
@@ -218,8 +246,14 @@ async fn method_not_allowed(uri: Uri) -> Response {
 }
 
 /// Once a minute: keeps PostgreSQL's planner statistics fresh (`Db::refresh_statistics`) and
-/// removes idempotency keys past their 24 h.
-async fn maintain(db: Db, crm: crm_domain::service::Crm) {
+/// removes idempotency keys past their 24 h, tokens a day past their expiry and audit entries
+/// past their retention.
+async fn maintain(
+    db: Db,
+    crm: crm_domain::service::Crm,
+    auth: crm_domain::auth::AuthService,
+    audit_keep: std::time::Duration,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
@@ -233,30 +267,64 @@ async fn maintain(db: Db, crm: crm_domain::service::Crm) {
             Ok(n) => tracing::info!(keys = n, "purged idempotency keys past their 24 h"),
             Err(e) => tracing::warn!(error = ?e, "purging idempotency keys failed"),
         }
+        match auth.purge_expired_tokens().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tokens = n, "purged tokens a day past their expiry"),
+            Err(e) => tracing::warn!(error = ?e, "purging expired tokens failed"),
+        }
+        match crm.purge_audit(audit_keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(entries = n, "purged audit entries past their retention"),
+            Err(e) => tracing::warn!(error = ?e, "purging audit entries failed"),
+        }
     }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+///
+/// The handlers are installed when this is called, not when the future is first polled: a
+/// SIGTERM that comes while the server is still starting is not lost (it would otherwise end
+/// the process at once, without a graceful shutdown).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut term, mut int) = signals;
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = term => {},
+                () = int => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: finishing in-flight requests");
     }
-    tracing::info!("shutting down: finishing in-flight requests");
 }
 
 /// `POST /crm/v1/test/clock` `{"advance_seconds": N}` (only with `CRM_TEST_CLOCK=true`): moves

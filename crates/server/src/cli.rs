@@ -105,9 +105,15 @@ fn print_settings(name: &str, settings: &std::collections::BTreeMap<String, Stri
 
 pub async fn client(auth: &AuthService, cmd: ClientCommand) -> anyhow::Result<()> {
     match cmd {
-        ClientCommand::Create { tenant, name, json } => {
+        ClientCommand::Create {
+            tenant,
+            name,
+            scope,
+            json,
+        } => {
+            let scope = crm_domain::scope::Scope::parse(&scope)?;
             let tenant = auth.find_tenant(&tenant).await?;
-            let issued = auth.create_client(&tenant, &name).await?;
+            let issued = auth.create_client(&tenant, &name, scope).await?;
             if json {
                 println!(
                     "{}",
@@ -116,6 +122,7 @@ pub async fn client(auth: &AuthService, cmd: ClientCommand) -> anyhow::Result<()
                         "client_id": issued.client.client_id,
                         "client_secret": issued.secret.0,
                         "name": issued.client.name,
+                        "scope": issued.client.scope.to_string(),
                     })
                 );
             } else {
@@ -124,6 +131,7 @@ pub async fn client(auth: &AuthService, cmd: ClientCommand) -> anyhow::Result<()
                     issued.client.name, tenant.slug
                 );
                 println!("  client_id:     {}", issued.client.client_id);
+                println!("  scope:         {}", issued.client.scope);
                 println!(
                     "  client_secret: {}   (shown once: store it now)",
                     issued.secret.0
@@ -143,7 +151,10 @@ pub async fn client(auth: &AuthService, cmd: ClientCommand) -> anyhow::Result<()
                     } else {
                         "active"
                     };
-                    println!("{}\t{}\t{}\t{}", c.client_id, state, c.created_at, c.name);
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        c.client_id, state, c.scope, c.created_at, c.name
+                    );
                 }
             }
         }
@@ -169,27 +180,56 @@ fn client_json(c: &ApiClient) -> serde_json::Value {
         "name": c.name,
         "created_at": c.created_at.to_rfc3339(),
         "revoked": c.revoked_at.is_some(),
+        "scope": c.scope.to_string(),
     })
 }
 
 /// On an empty database: creates the `default` tenant and one API client and tells how to call.
-pub async fn first_run(auth: &AuthService, listen: &str) -> anyhow::Result<Option<IssuedClient>> {
+/// On an empty database: the tenant `default` and its first API client. The secret is shown
+/// once: on the terminal when standard output is one; otherwise (a service's log) it is written
+/// to a file in `data_dir` readable by the server's user only, and only the file is named.
+pub async fn first_run(
+    auth: &AuthService,
+    listen: &str,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Option<IssuedClient>> {
+    use std::io::{IsTerminal, Write};
     if !auth.list_tenants().await?.is_empty() {
         return Ok(None);
     }
     let tenant = auth.create_tenant("Default", Some("default"), None).await?;
-    let issued = auth.create_client(&tenant, "default").await?;
+    let issued = auth
+        .create_client(&tenant, "default", crm_domain::scope::Scope::ALL)
+        .await?;
     let id = &issued.client.client_id;
     let secret = &issued.secret.0;
-    println!();
-    println!("First run: created tenant 'default' and an API client.");
-    println!("  client_id:     {id}");
-    println!("  client_secret: {secret}   (shown once: store it now)");
-    println!("Get a token:");
-    println!(
-        "  curl -s -X POST http://{listen}/api/v1/auth/get-token-for-develop -H 'Content-Type: application/json' -d '{{\"clientId\":\"{id}\",\"clientSecret\":\"{secret}\"}}'"
+    let block = format!(
+        "First run: created tenant 'default' and an API client.\n  \
+         client_id:     {id}\n  \
+         client_secret: {secret}   (shown once: store it now)\n\
+         Get a token:\n  \
+         curl -s -X POST http://{listen}/api/v1/auth/get-token-for-develop -H 'Content-Type: application/json' -d '{{\"clientId\":\"{id}\",\"clientSecret\":\"{secret}\"}}'\n"
     );
-    println!();
+    if std::io::stdout().is_terminal() {
+        println!();
+        println!("{block}");
+        return Ok(Some(issued));
+    }
+    let path = data_dir.join(format!("first-run-{id}.txt"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::fs::create_dir_all(data_dir)?;
+    let mut file = options
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    file.write_all(block.as_bytes())?;
+    println!(
+        "First run: created tenant 'default' and an API client; its id and secret are in {} \
+         (readable by this user only; delete it once stored).",
+        path.display()
+    );
     Ok(Some(issued))
 }
 
@@ -559,6 +599,85 @@ pub async fn channel(app: &crate::App, cmd: crate::config::ChannelCommand) -> an
                 let shown = crm.settings(&actor, c).await?;
                 print(c, &shown, json);
             }
+        }
+    }
+    Ok(())
+}
+
+/// `crm audit`: a tenant's audit trail, newest first.
+pub async fn audit(app: &crate::App, args: crate::config::AuditArgs) -> anyhow::Result<()> {
+    use crm_domain::audit::AuditQuery;
+    let tenant = app.state.auth.find_tenant(&args.tenant).await?;
+    let clients = app.state.auth.list_clients(&tenant).await?;
+    let client = match &args.client {
+        Some(c) => Some(
+            clients
+                .iter()
+                .find(|k| &k.client_id == c)
+                .map(|k| k.id.0)
+                .ok_or_else(|| anyhow::anyhow!("no client {c} in tenant {}", tenant.slug))?,
+        ),
+        None => None,
+    };
+    let time = |field: &str, raw: &Option<String>| {
+        raw.as_deref()
+            .map(|t| crm_domain::audit::parse_instant(field, t))
+            .transpose()
+    };
+    let query = AuditQuery {
+        record: args.record,
+        client,
+        object: args.object.clone(),
+        since: time("since", &args.since)?,
+        until: time("until", &args.until)?,
+        before: None,
+        limit: args.limit.max(1),
+    };
+    let entries = app.state.crm.audit_trail_of(tenant.id, query).await?;
+    let mut listed = Vec::with_capacity(entries.len());
+    for e in &entries {
+        let client = e
+            .client_id
+            .and_then(|id| clients.iter().find(|k| k.id.0 == id))
+            .map(|k| k.client_id.clone());
+        if args.json {
+            let mut v = serde_json::to_value(e)?;
+            v["client"] = json!(client);
+            listed.push(v);
+        } else {
+            println!(
+                "{}  {:<22} {:<36}  by {} via {}{}",
+                e.at.format("%Y-%m-%d %H:%M:%S"),
+                format!("{}.{}", e.object, e.action),
+                e.record_id.map(|r| r.to_string()).unwrap_or_default(),
+                e.client_name.as_deref().unwrap_or("-"),
+                e.route.as_deref().unwrap_or("-"),
+                e.changes
+                    .as_ref()
+                    .map(|c| format!("  {c}"))
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::Value::Array(listed));
+    }
+    Ok(())
+}
+
+/// `crm record restore|erase`.
+pub async fn record(app: &crate::App, cmd: crate::config::RecordCommand) -> anyhow::Result<()> {
+    use crate::config::RecordCommand as R;
+    match cmd {
+        R::Restore { tenant, kind, id } => {
+            let actor = operator(app, &tenant).await?;
+            app.state.crm.restore_record(&actor, &kind, id).await?;
+            println!("restored {kind} {id}");
+        }
+        R::Erase { tenant, kind, id } => {
+            let actor = operator(app, &tenant).await?;
+            app.state.crm.erase_record(&actor, &kind, id).await?;
+            println!("erased {kind} {id}");
         }
     }
     Ok(())

@@ -5,13 +5,18 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use crm_dialects::guard::Limits;
 use crm_domain::auth::{AuthSettings, ThrottleSettings};
+use crm_store::db::Pooler;
 use crm_store::PoolSettings;
 
 use crate::net::NetSettings;
 
 /// Self-hosted CRM server speaking the CRMTOP, NextX, VBot and OMI APIs.
 #[derive(Debug, Parser)]
-#[command(name = "crm", version, about)]
+#[command(
+    name = "crm",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CRM_BUILD"), ")"),
+    about
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -29,6 +34,15 @@ pub struct Config {
         global = true
     )]
     pub database_url: String,
+    /// What stands between the server and PostgreSQL: `none`, or `transaction` for a pooler
+    /// in transaction mode (pgbouncer's `pool_mode = transaction`): no named prepared
+    /// statements, every statement in a transaction (docs/operations.md, "Scale-out").
+    #[arg(long, env = "CRM_DATABASE_POOLER", default_value = "none", value_parser = ["none", "transaction"], global = true)]
+    pub database_pooler: String,
+    /// A direct PostgreSQL URL for what a pooler in transaction mode cannot carry: migrations
+    /// (a session lock) and `crm backup`/`crm restore` (pg_dump, pg_restore).
+    #[arg(long, env = "CRM_DATABASE_DIRECT_URL", global = true)]
+    pub database_direct_url: Option<String>,
     /// Address to listen on.
     #[arg(
         long,
@@ -184,6 +198,14 @@ pub struct Config {
         global = true
     )]
     pub job_retention_days: u64,
+    /// Days audit entries are kept (`GET /crm/v1/audit`, `crm audit`).
+    #[arg(
+        long,
+        env = "CRM_AUDIT_RETENTION_DAYS",
+        default_value_t = 365,
+        global = true
+    )]
+    pub audit_retention_days: u64,
     /// Let webhooks and message providers be called at private, loopback and link-local
     /// addresses (refused by default).
     #[arg(long, env = "CRM_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
@@ -296,8 +318,21 @@ impl Config {
     pub fn pool(&self) -> PoolSettings {
         PoolSettings {
             max_connections: self.db_max_connections,
+            pooler: if self.database_pooler == "transaction" {
+                Pooler::Transaction
+            } else {
+                Pooler::None
+            },
             ..PoolSettings::default()
         }
+    }
+
+    /// The URL to reach the database directly (migrations, backups): the direct URL when
+    /// one is set, else the database URL.
+    pub fn direct_url(&self) -> &str {
+        self.database_direct_url
+            .as_deref()
+            .unwrap_or(&self.database_url)
     }
 
     /// The defaults, with a database URL (for tests and tools).
@@ -333,6 +368,70 @@ pub enum Command {
     Import(ImportArgs),
     /// Export customers, contacts, leads, products, orders or send records to .xlsx or .csv.
     Export(ExportArgs),
+    /// Read a tenant's audit trail: who changed what, newest first.
+    Audit(AuditArgs),
+    /// Restore a deleted record, or erase a person for good.
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// Write a backup (database and files) to FILE, while the server runs.
+    Backup {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup FILE into an empty database (and the files directory).
+    Restore {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// Undo the delete of a record: customer, contact, lead, activity, opportunity, product,
+    /// order or ticket.
+    Restore {
+        #[arg(long)]
+        tenant: String,
+        kind: String,
+        id: uuid::Uuid,
+    },
+    /// Erase a person (customer, contact or lead) for good, with the values the audit trail
+    /// recorded for them; one audit entry says it happened.
+    Erase {
+        #[arg(long)]
+        tenant: String,
+        kind: String,
+        id: uuid::Uuid,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// One record's entries (its id).
+    #[arg(long)]
+    pub record: Option<uuid::Uuid>,
+    /// One API client's entries (its client_id).
+    #[arg(long)]
+    pub client: Option<String>,
+    /// One kind of record: customer, lead, order, api_client, token, …
+    #[arg(long)]
+    pub object: Option<String>,
+    /// From this time (RFC 3339) or day (yyyy-mm-dd, UTC).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Until this time or day (excluded).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// At most this many (1 to 500).
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -630,6 +729,12 @@ pub enum ClientCommand {
         /// A label for the client.
         #[arg(long, default_value = "api")]
         name: String,
+        /// What it may do: `all`, or comma-separated `read` (read-only), the APIs it may
+        /// reach (`crmtop`, `nextx`, `vbot`, `omi`, `crm` for our own endpoints) and the
+        /// records (`customers`, `leads`, `sales`, `marketing`, `support`, `activities`,
+        /// `admin`).
+        #[arg(long, default_value = "all")]
+        scope: String,
         #[arg(long)]
         json: bool,
     },

@@ -1,6 +1,7 @@
 //! The `crm` server: configuration, CLI and wiring of the layers.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod net;

@@ -85,7 +85,14 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         tenant = tracing::field::Empty,
         client = tracing::field::Empty,
     );
-    let mut response = next.run(req).instrument(span.clone()).await;
+    // What the request changes is recorded as coming through this dialect and route.
+    let origin = crm_domain::audit::Origin {
+        dialect,
+        route: format!("{method} {route}"),
+        request_id: id.clone(),
+    };
+    let mut response =
+        crm_domain::audit::within(origin, next.run(req).instrument(span.clone())).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     span.in_scope(|| {

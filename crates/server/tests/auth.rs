@@ -268,16 +268,6 @@ async fn refresh_rotates_and_tokens_stay_in_their_tenant(app: &TestApp) {
     assert_ne!(rotated, refresh, "the refresh token rotates");
     let new_access = second["data"]["accessToken"].as_str().unwrap();
     assert_eq!(can_search(app, new_access).await, StatusCode::OK);
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/refresh-token",
-            None,
-            Some(json!({"refreshToken": refresh})),
-        )
-        .await;
-    assert_crmtop_err(status, &body, StatusCode::UNAUTHORIZED);
-
     let id = app
         .create(
             "/api/v1/customer/create",
@@ -289,6 +279,44 @@ async fn refresh_rotates_and_tokens_stay_in_their_tenant(app: &TestApp) {
         .get(&format!("/api/v1/customer/get/{id}"), &b.token)
         .await;
     assert_crmtop_err(status, &body, StatusCode::NOT_FOUND);
+
+    // A refresh token works once.
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(json!({"refreshToken": refresh})),
+        )
+        .await;
+    assert_crmtop_err(status, &body, StatusCode::UNAUTHORIZED);
+
+    // The spent refresh token was presented again above: its whole family is revoked, the
+    // pair it was exchanged for included; the client's other grants are not.
+    assert_eq!(can_search(app, new_access).await, StatusCode::UNAUTHORIZED);
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh-token",
+            None,
+            Some(json!({"refreshToken": rotated})),
+        )
+        .await;
+    assert_crmtop_err(status, &body, StatusCode::UNAUTHORIZED);
+    assert_eq!(can_search(app, &a.token).await, StatusCode::OK);
+    let (_, audit) = app.get("/crm/v1/audit?object=token", &a.token).await;
+    let reused: Vec<&Value> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == json!("reused"))
+        .collect();
+    // The spent token, then its revoked successor: each presentation is recorded.
+    assert_eq!(reused.len(), 2, "{audit}");
+    assert_eq!(reused[0]["client"], json!(a.client_id));
+    assert_eq!(reused[0]["changes"]["revoked"], json!(true));
+    // Expired tokens are purged by the maintenance: none is a day past its expiry yet.
+    assert_eq!(app.app.state.auth.purge_expired_tokens().await.unwrap(), 0);
 }
 
 async fn revoking_a_client_kills_its_tokens(app: &TestApp) {
@@ -389,7 +417,7 @@ async fn clients_are_managed_over_http(app: &TestApp) {
         (json!({"name": ""}), "name"),
         (json!({"name": "x".repeat(300)}), "name"),
         (json!({"name": 7}), "name"),
-        (json!({"name": "x", "scope": "all"}), "scope"),
+        (json!({"name": "x", "scope": "owner"}), "scope"),
     ] {
         let (status, err) = app.post("/crm/v1/clients", &a.token, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {err}");
@@ -450,7 +478,9 @@ async fn the_client_cap_holds_under_a_race(app: &TestApp) {
     let tenant = auth.find_tenant("capped").await.unwrap();
     // 1 (the test's) + 46 = 47 live; 8 callers race for the last 3 places.
     for i in 0..46 {
-        auth.create_client(&tenant, &format!("c{i}")).await.unwrap();
+        auth.create_client(&tenant, &format!("c{i}"), crm_domain::scope::Scope::ALL)
+            .await
+            .unwrap();
     }
     let answers = common::at_once(8, |i| {
         app.http

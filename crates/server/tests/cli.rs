@@ -543,3 +543,60 @@ async fn operator_sets_document_settings_sqlite() {
 async fn operator_sets_document_settings_postgres() {
     operator_sets_document_settings(Backend::Postgres).await;
 }
+
+/// The SQLite database and its directory are created readable by the
+/// server's user only (SQLite's WAL and shared-memory files take the database's mode).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_files_are_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let files = data.join("files");
+    let out = Command::new(common::process::BIN)
+        .env(
+            "CRM_DATABASE_URL",
+            format!("sqlite://{}", data.join("crm.db").display()),
+        )
+        .env("CRM_FILES_DIR", &files)
+        .args(["tenant", "create", "Shop", "--slug", "shop", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    assert_eq!(mode(&data.join("crm.db")), 0o600, "the database");
+    for side in ["crm.db-wal", "crm.db-shm"] {
+        let p = data.join(side);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{side}");
+        }
+    }
+}
+
+/// `crm --version` names the build: the version and the commit it was built from.
+#[tokio::test]
+async fn version_names_the_build() {
+    let out = Command::new(common::process::BIN)
+        .arg("--version")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (name, rest) = text.trim().split_once(' ').unwrap();
+    assert_eq!(name, "crm");
+    let (version, build) = rest.split_once(" (").unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    let commit = build.trim_end_matches(')').trim_end_matches("-modified");
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{text}"
+    );
+}

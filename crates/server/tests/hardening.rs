@@ -348,7 +348,10 @@ async fn a_wrong_secret_burst_is_bounded_and_the_real_client_still_gets_in() {
         .create_tenant("burst", Some("burst"), None)
         .await
         .unwrap();
-    let issued = auth.create_client(&tenant, "erp").await.unwrap();
+    let issued = auth
+        .create_client(&tenant, "erp", crm_domain::scope::Scope::ALL)
+        .await
+        .unwrap();
     let (id, secret) = (issued.client.client_id.clone(), issued.secret.0.clone());
     let token_url = format!("{}/api/v1/auth/get-token-for-develop", app.base);
     // The real integration runs at 127.0.0.2 and has signed in from there before.

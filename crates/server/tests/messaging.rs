@@ -317,6 +317,8 @@ async fn concurrent_sends_refresh_once(app: &TestApp) {
         .iter()
         .filter(|c| c.path == "/v4/oa/access_token")
         .count();
+    // One refresh whether one node or two sent them (on two, the refresh is claimed in the
+    // database and the other node waits for the token it stores).
     assert_eq!(refreshes, 1, "{calls:?}");
     let mut accepted: Vec<String> = calls
         .iter()

@@ -179,6 +179,12 @@ async fn check(app: &TestApp, case: &Case) -> Value {
             .replace("{code}", "PO-1");
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let anonymous = op["security"] == serde_json::json!([]);
+        // Every operation behind a credential serves a resource a client's scope can name.
+        let tag = op["tags"][0].as_str().unwrap_or_default();
+        assert!(
+            anonymous || crm_dialects::openapi::resource_of(tag).is_some(),
+            "{method} {path}: tag '{tag}' serves no resource of crm_domain::scope::RESOURCES"
+        );
         let page = op["responses"].as_object().unwrap().values().any(|r| {
             r["content"]["text/html"].is_object() || r["content"]["text/plain"].is_object()
         });

@@ -9,8 +9,9 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::process::{crm, printed_value};
+use common::process::{crm, first_run_lines, printed_value};
 use common::{Backend, TestApp, TestDb};
+use crm_store::{Db, PoolSettings};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -234,7 +235,7 @@ async fn idempotency_keys_replay_writes_in_every_dialect(app: &TestApp) {
         .app
         .state
         .auth
-        .create_client(&b, "second")
+        .create_client(&b, "second", crm_domain::scope::Scope::ALL)
         .await
         .unwrap();
     let (_, tok) = app
@@ -399,7 +400,7 @@ async fn logged_server(
     while let Ok(Ok(Some(line))) =
         tokio::time::timeout(Duration::from_millis(300), stdout.next_line()).await
     {
-        printed.push(line);
+        printed.extend(first_run_lines(line));
     }
     (child, base, stderr, printed)
 }
@@ -492,4 +493,92 @@ async fn the_access_line_names_the_request() {
         assert!(!line.contains(&secret) && !line.contains(&token), "{line}");
         child.kill().await.unwrap();
     }
+}
+
+/// Through a pooler in transaction mode the server needs a direct URL for its migrations:
+/// without one it refuses to start and says what to set; with one it migrates over it and
+/// serves through the pooler's URL (here PostgreSQL itself stands in for the pooler).
+#[tokio::test]
+async fn a_pooled_server_migrates_over_its_direct_url() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let out = crm(&db)
+        .args(["tenant", "list", "--json"])
+        .env("CRM_DATABASE_POOLER", "transaction")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CRM_DATABASE_DIRECT_URL"), "{err}");
+    let out = crm(&db)
+        .args(["tenant", "create", "Pooled", "--slug", "pooled", "--json"])
+        .env("CRM_DATABASE_POOLER", "transaction")
+        .env("CRM_DATABASE_DIRECT_URL", &db.url)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["slug"], "pooled", "{v}");
+    db.drop_db().await;
+}
+
+/// The server's minute maintenance keeps PostgreSQL's plans and counts from decaying as tables
+/// grow: a table that took many rows is analysed, and where autovacuum is off (this project's CI
+/// machine) vacuumed as well, so its new rows enter the visibility map and a count of them is an
+/// index-only scan again.
+#[tokio::test]
+async fn maintenance_analyses_and_vacuums_grown_tables() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let conn = Db::connect(&db.url, PoolSettings::default()).await.unwrap();
+    conn.migrate().await.unwrap();
+    conn.refresh_statistics().await.unwrap();
+    let pg = sqlx::PgPool::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE grown (id bigint PRIMARY KEY);
+         INSERT INTO grown SELECT generate_series(1, 20000);",
+    )
+    .execute(&pg)
+    .await
+    .unwrap();
+    let (autovacuum,): (bool,) = sqlx::query_as("SELECT current_setting('autovacuum') = 'on'")
+        .fetch_one(&pg)
+        .await
+        .unwrap();
+    // The statistics of other sessions reach pg_stat_user_tables when they flush (at most a
+    // second after their transactions); autovacuum, where it is on, may analyse it first.
+    let mut seen = (false, false);
+    for _ in 0..100 {
+        conn.refresh_statistics().await.unwrap();
+        seen = sqlx::query_as(
+            "SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL, \
+                    last_vacuum IS NOT NULL \
+             FROM pg_stat_user_tables WHERE relname = 'grown'",
+        )
+        .fetch_one(&pg)
+        .await
+        .unwrap();
+        if seen.0 && (seen.1 || autovacuum) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen.0, "the grown table was not analysed");
+    if !autovacuum {
+        assert!(
+            seen.1,
+            "autovacuum is off and the grown table was not vacuumed"
+        );
+    }
+    pg.close().await;
+    conn.close().await;
+    db.drop_db().await;
 }

@@ -8,6 +8,7 @@
 
 mod common;
 
+use base64::Engine;
 use common::{assert_crmtop_ok, TestApp};
 use crm_domain::vietqr::Transfer;
 use reqwest::{Method, StatusCode};
@@ -131,6 +132,39 @@ async fn sales_documents(app: &TestApp) {
         assert_eq!(st, StatusCode::BAD_REQUEST, "{key}: {b}");
         assert_eq!(b["field"], json!(key), "{b}");
     }
+    // Limits: text settings 300 characters, the logo 128 KB of image.
+    let big_png = {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.resize(128 * 1024 + 1, 0);
+        format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(png)
+        )
+    };
+    for (key, value, says) in [
+        ("seller_name", "Ơ".repeat(301), "300"),
+        ("logo", big_png, "128 KB"),
+    ] {
+        let (st, b) = app
+            .put(
+                "/crm/v1/settings/documents",
+                t,
+                json!({"settings": {key: value}}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{key}: {b}");
+        assert_eq!(b["field"], json!(key), "{b}");
+        assert!(b["message"].as_str().unwrap().contains(says), "{b}");
+    }
+    let many: serde_json::Map<String, Value> =
+        (0..33).map(|i| (format!("k{i}"), json!("x"))).collect();
+    let (st, b) = app
+        .put("/crm/v1/settings/documents", t, json!({"settings": many}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["field"], json!("settings"), "{b}");
+    let (_, b) = app.get("/crm/v1/settings/documents", t).await;
+    assert_eq!(b["settings"], json!({}), "nothing refused was stored");
     let settings = json!({
         "seller_name": "Công ty TNHH Hoa Sen Việt",
         "seller_address": "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh",
@@ -390,6 +424,16 @@ async fn sales_documents(app: &TestApp) {
         )
         .await;
     common::assert_field_error(st, &b, "format");
+    let ids: Vec<String> = (0..201).map(|_| order.to_string()).collect();
+    let (st, b) = app
+        .post(
+            "/api/v1/order/crm/print-a4?format=pdf",
+            t,
+            json!({"ids": ids}),
+        )
+        .await;
+    common::assert_field_error(st, &b, "ids");
+    assert!(b.to_string().contains("at most 200"), "{b}");
     let (st, b) = app
         .post(
             "/api/v1/order/crm/print-8cm?format=pdf",

@@ -324,7 +324,10 @@ mod seam {
             .create_tenant("Seam", Some("seam"), None)
             .await
             .unwrap();
-        let client = auth.create_client(&tenant, "seam").await.unwrap();
+        let client = auth
+            .create_client(&tenant, "seam", crm_domain::scope::Scope::ALL)
+            .await
+            .unwrap();
         let actor = tenant.actor(client.client.id.0, client.client.name);
         Some((db, store, actor))
     }
@@ -446,6 +449,86 @@ mod seam {
         drop(crm);
         store.db.close().await;
         db.drop_db().await;
+    }
+
+    /// The ZNS token refresh claim (`Crm::claim_token_refresh`): of many senders finding the
+    /// same token refused at once, one claims the refresh and the others are told to wait; the
+    /// stored pair then answers everyone, and the claim is never shown with the settings.
+    async fn one_refresh_claim(backend: Backend) {
+        use crm_domain::messaging::Channel;
+        use crm_domain::service::TokenTurn;
+        let Some((db, store, actor)) = store(backend).await else {
+            return;
+        };
+        let crm = store.crm();
+        let tenant = actor.tenant_id;
+        crm.update_settings(
+            tenant,
+            Channel::Zns,
+            &[("access_token".to_owned(), "old".to_owned())],
+        )
+        .await
+        .unwrap();
+        let barrier = Arc::new(tokio::sync::Barrier::new(8));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (crm, barrier) = (crm.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    crm.claim_token_refresh(tenant, Some("old")).await.unwrap()
+                })
+            })
+            .collect();
+        let mut turns = Vec::new();
+        for t in tasks {
+            turns.push(t.await.unwrap());
+        }
+        let claimed = turns
+            .iter()
+            .filter(|t| matches!(t, TokenTurn::Refresh(_)))
+            .count();
+        let waiting = turns
+            .iter()
+            .filter(|t| matches!(t, TokenTurn::Busy))
+            .count();
+        assert_eq!((claimed, waiting), (1, 7), "{turns:?}");
+        // The claim is bookkeeping: not among the settings shown.
+        let shown = crm.settings(&actor, Channel::Zns).await.unwrap();
+        assert_eq!(
+            shown.keys().collect::<Vec<_>>(),
+            ["access_token"],
+            "{shown:?}"
+        );
+        // A failed refresh releases the claim: the next sender claims it.
+        crm.finish_token_refresh(tenant, None).await.unwrap();
+        assert!(matches!(
+            crm.claim_token_refresh(tenant, Some("old")).await.unwrap(),
+            TokenTurn::Refresh(_)
+        ));
+        // A refresh that worked stores the pair, which answers those refused the old token.
+        crm.finish_token_refresh(tenant, Some(("new".to_owned(), "r2".to_owned())))
+            .await
+            .unwrap();
+        match crm.claim_token_refresh(tenant, Some("old")).await.unwrap() {
+            TokenTurn::Current(token) => assert_eq!(token, "new"),
+            other => panic!("{other:?}"),
+        }
+        let stored = crm.settings_secrets(tenant, Channel::Zns).await.unwrap();
+        assert_eq!(stored.get("refresh_token"), Some("r2"));
+        assert_eq!(stored.values.len(), 2, "{stored:?}");
+        drop(crm);
+        store.db.close().await;
+        db.drop_db().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_one_refresh_claim() {
+        one_refresh_claim(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_one_refresh_claim() {
+        one_refresh_claim(Backend::Postgres).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,10 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use crm_domain::audit::{By, Entry};
 use crm_domain::auth::{
-    now, ApiClient, AuthRepository, StoredToken, Tenant, TokenKind, TokenOwner,
+    now, ApiClient, AuthRepository, Refresh, StoredToken, Tenant, TokenKind, TokenOwner,
 };
 use crm_domain::ids::{ApiClientId, TenantId};
+use crm_domain::scope::Scope;
 use crm_domain::work::{Lock, Transaction};
 use crm_domain::{DomainError, DomainResult};
 use sea_query::{Asterisk, Condition, Expr, Func, JoinType, Order, Query, SelectStatement};
@@ -46,6 +48,7 @@ struct ClientRow {
     created_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
     secret_hash: String,
+    scope: String,
 }
 
 impl From<ClientRow> for (ApiClient, String) {
@@ -58,6 +61,9 @@ impl From<ClientRow> for (ApiClient, String) {
                 name: r.name,
                 created_at: r.created_at,
                 revoked_at: r.revoked_at,
+                // Written as `Scope`'s own text; a hand-edited one that no longer parses
+                // grants nothing.
+                scope: Scope::parse(&r.scope).unwrap_or(Scope::NOTHING),
             },
             r.secret_hash,
         )
@@ -69,6 +75,7 @@ impl From<ClientRow> for (ApiClient, String) {
 struct OwnerRow {
     token_expires_at: DateTime<Utc>,
     token_revoked_at: Option<DateTime<Utc>>,
+    token_family: Option<Uuid>,
     #[sqlx(flatten)]
     client: ClientRow,
     tenant_slug: String,
@@ -98,11 +105,12 @@ impl OwnerRow {
             tenant,
             client,
             expires_at: self.token_expires_at,
+            family: self.token_family,
         })
     }
 }
 
-const CLIENT_COLUMNS: [&str; 7] = [
+const CLIENT_COLUMNS: [&str; 8] = [
     "id",
     "tenant_id",
     "client_id",
@@ -110,6 +118,7 @@ const CLIENT_COLUMNS: [&str; 7] = [
     "created_at",
     "revoked_at",
     "secret_hash",
+    "scope",
 ];
 
 fn owner_query(digest: &str, kind: TokenKind) -> SelectStatement {
@@ -136,6 +145,7 @@ fn owner_query(digest: &str, kind: TokenKind) -> SelectStatement {
             Expr::col((tk.clone(), al("revoked_at"))),
             al("token_revoked_at"),
         )
+        .expr_as(Expr::col((tk.clone(), al("family"))), al("token_family"))
         .columns(CLIENT_COLUMNS.map(|col| (c.clone(), al(col))))
         .expr_as(Expr::col((tn.clone(), al("slug"))), al("tenant_slug"))
         .expr_as(Expr::col((tn.clone(), al("name"))), al("tenant_name"))
@@ -227,6 +237,7 @@ impl AuthRepository for SqlStore {
         c: &ApiClient,
         secret_hash: &str,
         max_live: Option<usize>,
+        by: &By,
     ) -> DomainResult<bool> {
         let q = Query::insert()
             .into_table(al("api_clients"))
@@ -239,6 +250,7 @@ impl AuthRepository for SqlStore {
                 v(c.created_at),
                 v(c.revoked_at),
                 v(secret_hash),
+                v(c.scope.to_string()),
             ])
             .to_owned();
         let mut tx = self.db.begin().await.map_err(db_error)?;
@@ -263,6 +275,8 @@ impl AuthRepository for SqlStore {
             }
         }
         tx.exec().execute(&q).await.map_err(db_error)?;
+        let entry = Entry::new(c.tenant_id, by, "api_client", "created", Some(c.id.0), None);
+        crate::audit::append(&mut tx.exec(), &[entry]).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -300,7 +314,12 @@ impl AuthRepository for SqlStore {
             .map(Into::into))
     }
 
-    async fn revoke_client(&self, client_id: &str, tenant: Option<TenantId>) -> DomainResult<bool> {
+    async fn revoke_client(
+        &self,
+        client_id: &str,
+        tenant: Option<TenantId>,
+        by: &By,
+    ) -> DomainResult<bool> {
         let at = now();
         let mut tx = self.db.begin().await.map_err(db_error)?;
         let mut find = Query::select()
@@ -334,11 +353,20 @@ impl AuthRepository for SqlStore {
             .to_owned();
         tx.exec().execute(&revoke_client).await.map_err(db_error)?;
         tx.exec().execute(&revoke_tokens).await.map_err(db_error)?;
+        let entry = Entry::new(
+            client.tenant_id,
+            by,
+            "api_client",
+            "revoked",
+            Some(client.id.0),
+            None,
+        );
+        crate::audit::append(&mut tx.exec(), &[entry]).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
 
-    async fn store_tokens(&self, tokens: &[StoredToken]) -> DomainResult<()> {
+    async fn store_tokens(&self, tokens: &[StoredToken], audit: &Entry) -> DomainResult<()> {
         let at = now();
         let mut q = Query::insert();
         q.into_table(al("auth_tokens")).columns(
@@ -349,6 +377,7 @@ impl AuthRepository for SqlStore {
                 "api_client_id",
                 "expires_at",
                 "created_at",
+                "family",
             ]
             .map(al),
         );
@@ -360,10 +389,12 @@ impl AuthRepository for SqlStore {
                 v(t.client.0),
                 v(t.expires_at),
                 v(at),
+                v(t.family),
             ]);
         }
         let mut tx = self.db.begin().await.map_err(db_error)?;
         tx.exec().execute(&q).await.map_err(db_error)?;
+        crate::audit::append(&mut tx.exec(), std::slice::from_ref(audit)).await?;
         tx.commit().await.map_err(db_error)
     }
 
@@ -372,19 +403,74 @@ impl AuthRepository for SqlStore {
         find_owner(&mut conn.exec(), digest, kind).await
     }
 
-    async fn consume_refresh(&self, digest: &str) -> DomainResult<Option<TokenOwner>> {
+    async fn consume_refresh(&self, digest: &str) -> DomainResult<Refresh> {
         let mut tx = self.db.begin().await.map_err(db_error)?;
-        let Some(owner) = find_owner(&mut tx.exec(), digest, TokenKind::Refresh).await? else {
-            return Ok(None);
+        let Some(row) = tx
+            .exec()
+            .fetch_optional::<OwnerRow, _>(&owner_query(digest, TokenKind::Refresh))
+            .await
+            .map_err(db_error)?
+        else {
+            return Ok(Refresh::Unknown);
+        };
+        let at = now();
+        if row.token_revoked_at.is_some()
+            && row.client.revoked_at.is_none()
+            && row.token_expires_at > at
+        {
+            // Spent before: whoever holds its successors may not be who should.
+            let (client, _) = <(ApiClient, String)>::from(row.client);
+            if let Some(family) = row.token_family {
+                let revoke = Query::update()
+                    .table(al("auth_tokens"))
+                    .value(al("revoked_at"), at)
+                    .and_where(Expr::col(al("family")).eq(family))
+                    .and_where(Expr::col(al("revoked_at")).is_null())
+                    .to_owned();
+                tx.exec().execute(&revoke).await.map_err(db_error)?;
+            }
+            let by = By {
+                client_id: Some(client.id.0),
+                name: client.name.clone(),
+            };
+            let entry = Entry::new(
+                client.tenant_id,
+                &by,
+                "token",
+                "reused",
+                Some(client.id.0),
+                Some(serde_json::json!({"family": row.token_family, "revoked": true})),
+            );
+            crate::audit::append(&mut tx.exec(), &[entry]).await?;
+            tx.commit().await.map_err(db_error)?;
+            return Ok(Refresh::Reused);
+        }
+        let Some(owner) = row.live() else {
+            return Ok(Refresh::Unknown);
         };
         let used = Query::update()
             .table(al("auth_tokens"))
-            .value(al("revoked_at"), now())
+            .value(al("revoked_at"), at)
             .and_where(Expr::col(al("digest")).eq(digest))
             .and_where(Expr::col(al("revoked_at")).is_null())
             .to_owned();
         let consumed = tx.exec().execute(&used).await.map_err(db_error)? == 1;
         tx.commit().await.map_err(db_error)?;
-        Ok(consumed.then_some(owner))
+        Ok(if consumed {
+            Refresh::Live(Box::new(owner))
+        } else {
+            Refresh::Unknown
+        })
+    }
+
+    async fn purge_tokens(&self, before: DateTime<Utc>) -> DomainResult<u64> {
+        let q = Query::delete()
+            .from_table(al("auth_tokens"))
+            .and_where(Expr::col(al("expires_at")).lt(before))
+            .to_owned();
+        let mut tx = self.db.begin().await.map_err(db_error)?;
+        let n = tx.exec().execute(&q).await.map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
     }
 }

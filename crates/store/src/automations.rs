@@ -239,7 +239,7 @@ impl AutomationStore for SqlStore {
             .to_owned();
         let tx = crate::db::tx(w)?;
         let mut exec = tx.exec();
-        if matches!(exec, Exec::Postgres(_)) {
+        if matches!(exec, Exec::Postgres(..)) {
             q.lock(LockType::Update);
         }
         let row: Option<StepRow> = exec.fetch_optional(&q).await.map_err(db_error)?;

@@ -151,7 +151,7 @@ impl BlastStore for SqlStore {
         q.and_where(col("campaign").eq(campaign));
         let tx = crate::db::tx(w)?;
         let mut exec = tx.exec();
-        if matches!(exec, Exec::Postgres(_)) {
+        if matches!(exec, Exec::Postgres(..)) {
             q.lock(LockType::Update);
         }
         let row: Option<BlastRow> = exec.fetch_optional(&q).await.map_err(db_error)?;

@@ -60,7 +60,8 @@ pub(crate) fn ownership_values(o: &Ownership) -> [SimpleExpr; 4] {
     ]
 }
 
-/// Reserves `n` consecutive values of a per-tenant counter; returns the first.
+/// Reserves `n` consecutive values of a per-tenant counter; returns the first. On PostgreSQL
+/// outside the caller's transaction ([`Exec::counter`]).
 async fn reserve(exec: &mut Exec<'_>, tenant: TenantId, name: &str, n: i64) -> DomainResult<i64> {
     let bump = Query::insert()
         .into_table(al("counters"))
@@ -74,7 +75,7 @@ async fn reserve(exec: &mut Exec<'_>, tenant: TenantId, name: &str, n: i64) -> D
         .returning_col(al("value"))
         .to_owned();
     let last = exec
-        .fetch_optional::<Scalar, _>(&bump)
+        .counter::<Scalar, _>(&bump)
         .await
         .map_err(db_error)?
         .map_or(n, |s| s.value);

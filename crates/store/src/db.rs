@@ -27,11 +27,20 @@ impl<T> AnyRow for T where
 {
 }
 
+/// The file a SQLite URL names.
+pub fn sqlite_path(url: &str) -> anyhow::Result<std::path::PathBuf> {
+    let opts = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("parsing the SQLite URL '{url}'"))?;
+    Ok(opts.get_filename().to_owned())
+}
+
 /// Pool sizes and timeouts.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// What stands between us and PostgreSQL.
+    pub pooler: Pooler,
 }
 
 impl Default for PoolSettings {
@@ -39,7 +48,32 @@ impl Default for PoolSettings {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(10),
+            pooler: Pooler::None,
         }
+    }
+}
+
+/// How statements reach PostgreSQL (`CRM_DATABASE_POOLER`).
+///
+/// Straight (`None`), each connection keeps its statements prepared under names. Through a
+/// pooler in transaction mode (`Transaction`, pgbouncer's `pool_mode = transaction`), a
+/// connection of ours is a different server connection from one transaction to the next, so
+/// nothing may outlive a transaction there: statements are unnamed (no cache), and every one
+/// runs inside a transaction, reads included (between an unnamed statement's parse and its
+/// execution the pooler could otherwise hand us another server). Locks are transaction-scoped
+/// advisory locks already; migrations need a direct connection (`CRM_DATABASE_DIRECT_URL`),
+/// because sqlx's migrator holds a session lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pooler {
+    #[default]
+    None,
+    Transaction,
+}
+
+impl Pooler {
+    /// Whether statements may be kept prepared under a name.
+    fn named(self) -> bool {
+        self == Pooler::None
     }
 }
 
@@ -47,8 +81,13 @@ impl Default for PoolSettings {
 /// so writers queue in-process instead of fighting over the file lock.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
-    Postgres(PgPool),
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    /// The pool, the pooler in front, and the code counters' own pool
+    /// ([`Exec::counter`]).
+    Postgres(PgPool, Pooler, PgPool),
 }
 
 impl Db {
@@ -59,7 +98,17 @@ impl Db {
             // As on SQLite (below): few statements repeat; the large ones need not stay.
             let opts = PgConnectOptions::from_str(url)
                 .context("parsing the PostgreSQL URL")?
-                .statement_cache_capacity(24);
+                .statement_cache_capacity(if settings.pooler.named() { 24 } else { 0 });
+            // Codes are reserved on connections of their own, one autocommitted statement
+            // each, so no create holds a tenant's counter row until its commit (two at most,
+            // opened when first needed; never held while waiting for the main pool).
+            let counters = PgPoolOptions::new()
+                .max_connections(2)
+                .min_connections(0)
+                .test_before_acquire(false)
+                // Soon given up: the bump then runs in the transaction (`Exec::counter`).
+                .acquire_timeout(settings.acquire_timeout.min(Duration::from_secs(1)))
+                .connect_lazy_with(opts.clone());
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .test_before_acquire(false)
@@ -67,7 +116,7 @@ impl Db {
                 .connect_with(opts)
                 .await
                 .context("connecting to PostgreSQL")?;
-            return Ok(Db::Postgres(pool));
+            return Ok(Db::Postgres(pool, settings.pooler, counters));
         }
         let opts = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("parsing the SQLite URL '{url}'"))?;
@@ -75,9 +124,13 @@ impl Db {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         if !in_memory {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
+                crate::files::private_dir(dir)
                     .with_context(|| format!("creating the data directory {}", dir.display()))?;
             }
+            // Made owner-only before SQLite opens it; its WAL and shared-memory files take the
+            // database file's mode.
+            crate::files::private_file(&path)
+                .with_context(|| format!("creating the database {}", path.display()))?;
         }
         let opts = opts
             .create_if_missing(true)
@@ -118,7 +171,11 @@ impl Db {
                 .run(write)
                 .await
                 .context("migrating SQLite")?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres")
+            Db::Postgres(_, Pooler::Transaction, _) => anyhow::bail!(
+                "migrations need a direct connection to PostgreSQL, not one through a pooler in \
+                 transaction mode: set CRM_DATABASE_DIRECT_URL"
+            ),
+            Db::Postgres(pool, Pooler::None, _) => sqlx::migrate!("./migrations/postgres")
                 .run(pool)
                 .await
                 .context("migrating PostgreSQL")?,
@@ -130,9 +187,80 @@ impl Db {
     pub async fn ping(&self) -> anyhow::Result<()> {
         match self {
             Db::Sqlite { read, .. } => sqlx::query("SELECT 1").execute(read).await.map(|_| ())?,
-            Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+            // The simple protocol: nothing prepared (a pooler may stand between).
+            Db::Postgres(pool, _, _) => {
+                sqlx::raw_sql("SELECT 1").execute(pool).await.map(|_| ())?
+            }
         }
         Ok(())
+    }
+
+    /// SQLite: a consistent copy of the whole database at `to` (`VACUUM INTO`, from a read
+    /// connection: writers go on meanwhile), made owner-only. `to` must not exist.
+    pub async fn snapshot_sqlite(&self, to: &Path) -> anyhow::Result<()> {
+        let Db::Sqlite { read, .. } = self else {
+            anyhow::bail!("a SQLite snapshot of a PostgreSQL database");
+        };
+        if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::files::private_dir(dir)?;
+        }
+        sqlx::query("VACUUM INTO ?")
+            .bind(to.to_string_lossy().into_owned())
+            .execute(read)
+            .await
+            .with_context(|| format!("VACUUM INTO {}", to.display()))?;
+        #[cfg(unix)]
+        std::fs::set_permissions(to, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        Ok(())
+    }
+
+    /// Whether the table exists (a restore looks before it writes).
+    pub async fn has_table(&self, name: &str) -> anyhow::Result<bool> {
+        let n: i64 = match self {
+            Db::Sqlite { read, .. } => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                )
+                .bind(name)
+                .fetch_one(read)
+                .await?
+            }
+            Db::Postgres(pool, _, _) => {
+                let mut t = pool.begin().await?;
+                let n = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = $1",
+                )
+                .bind(name)
+                .persistent(false)
+                .fetch_one(&mut *t)
+                .await?;
+                t.commit().await?;
+                n
+            }
+        };
+        Ok(n > 0)
+    }
+
+    /// Whether the database holds any tenant (a restore goes only into an empty one).
+    pub async fn has_tenants(&self) -> anyhow::Result<bool> {
+        let n: i64 = match self {
+            Db::Sqlite { read, .. } => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+                    .fetch_one(read)
+                    .await?
+            }
+            Db::Postgres(pool, _, _) => {
+                let mut t = pool.begin().await?;
+                let n = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+                    .persistent(false)
+                    .fetch_one(&mut *t)
+                    .await?;
+                t.commit().await?;
+                n
+            }
+        };
+        Ok(n > 0)
     }
 
     pub async fn close(&self) {
@@ -141,28 +269,50 @@ impl Db {
                 read.close().await;
                 write.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres(pool, _, _) => pool.close().await,
         }
     }
 
     /// Analyses the tables that changed much since their statistics were taken (PostgreSQL;
     /// a no-op on SQLite, whose plans are fixed by the statements' shape). Without statistics
-    /// PostgreSQL picks scans that grow with the table, and autovacuum may be off.
-    /// Returns how many tables were analysed.
+    /// PostgreSQL picks scans that grow with the table. Where autovacuum is off, it vacuums
+    /// them too, and the tables that took many rows since their last vacuum: without it, the
+    /// rows inserted since are missing from the visibility map, so every count of a tenant's
+    /// records (each list's total) visits them in the table, at a cost that grows all day.
+    /// Returns how many tables were analysed or vacuumed.
     pub async fn refresh_statistics(&self) -> anyhow::Result<usize> {
-        let Db::Postgres(pool) = self else {
+        let Db::Postgres(pool, _, _) = self else {
             return Ok(0);
         };
-        let stale: Vec<(String,)> = sqlx::query_as(
-            "SELECT relname::text FROM pg_stat_user_tables \
-             WHERE n_mod_since_analyze > 1000 + n_live_tup / 10",
+        let (autovacuum,): (bool,) = sqlx::query_as("SELECT current_setting('autovacuum') = 'on'")
+            .persistent(false)
+            .fetch_one(pool)
+            .await?;
+        // (name, statistics stale, many rows since the last vacuum)
+        let stale: Vec<(String, bool, bool)> = sqlx::query_as(
+            "SELECT * FROM ( \
+               SELECT relname::text AS name, \
+                      n_mod_since_analyze > 1000 + n_live_tup / 10 AS stale, \
+                      NOT $1 AND n_ins_since_vacuum + n_dead_tup > 1000 + n_live_tup / 50 \
+                        AS worn \
+               FROM pg_stat_user_tables) t \
+             WHERE stale OR worn",
         )
+        .bind(autovacuum)
+        .persistent(false)
         .fetch_all(pool)
         .await?;
-        for (table,) in &stale {
-            sqlx::raw_sql(&format!("ANALYZE \"{}\"", table.replace('"', "\"\"")))
-                .execute(pool)
-                .await?;
+        for (table, analyse, vacuum) in &stale {
+            let table = table.replace('"', "\"\"");
+            // A vacuum without ANALYZE when the statistics are fresh: sampling a large table
+            // holds a snapshot (and the cleanup of hot rows such as the code counters) back.
+            // SKIP_LOCKED: another node vacuuming the same table already does the work.
+            let statement = match (analyse, vacuum) {
+                (true, true) => format!("VACUUM (ANALYZE, SKIP_LOCKED) \"{table}\""),
+                (false, true) => format!("VACUUM (SKIP_LOCKED) \"{table}\""),
+                _ => format!("ANALYZE \"{table}\""),
+            };
+            sqlx::raw_sql(&statement).execute(pool).await?;
         }
         Ok(stale.len())
     }
@@ -174,14 +324,14 @@ impl Db {
                 read.size() + write.size(),
                 read.num_idle() + write.num_idle(),
             ),
-            Db::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Db::Postgres(pool, _, _) => (pool.size(), pool.num_idle()),
         }
     }
 
     pub fn backend_name(&self) -> &'static str {
         match self {
             Db::Sqlite { .. } => "sqlite",
-            Db::Postgres(_) => "postgres",
+            Db::Postgres(..) => "postgres",
         }
     }
 
@@ -189,7 +339,9 @@ impl Db {
     pub(crate) async fn read(&self) -> Result<Conn, sqlx::Error> {
         Ok(match self {
             Db::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
-            Db::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+            Db::Postgres(pool, Pooler::None, _) => Conn::Postgres(pool.acquire().await?),
+            // Read in a transaction (see `Pooler`); dropped, it rolls back: nothing was written.
+            Db::Postgres(pool, Pooler::Transaction, _) => Conn::PostgresTx(pool.begin().await?),
         })
     }
 
@@ -199,7 +351,9 @@ impl Db {
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pool, pooler, counters) => {
+                Tx::Postgres(pool.begin().await?, pooler.named(), counters.clone())
+            }
         })
     }
 }
@@ -211,42 +365,52 @@ fn display(path: &Path) -> String {
 pub(crate) enum Conn {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
+    /// Through a pooler in transaction mode ([`Pooler`]).
+    PostgresTx(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Conn {
     pub(crate) fn exec(&mut self) -> Exec<'_> {
         match self {
             Conn::Sqlite(c) => Exec::Sqlite(c),
-            Conn::Postgres(c) => Exec::Postgres(c),
+            Conn::Postgres(c) => Exec::Postgres(c, true, None),
+            Conn::PostgresTx(t) => Exec::Postgres(t, false, None),
         }
     }
 }
 
+/// A write transaction; on PostgreSQL with whether statements may be named ([`Pooler`]) and
+/// the code counters' pool.
 pub(crate) enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
-    Postgres(sqlx::Transaction<'static, Postgres>),
+    Postgres(sqlx::Transaction<'static, Postgres>, bool, PgPool),
 }
 
 impl Tx {
     pub(crate) fn exec(&mut self) -> Exec<'_> {
         match self {
             Tx::Sqlite(t) => Exec::Sqlite(t),
-            Tx::Postgres(t) => Exec::Postgres(t),
+            Tx::Postgres(t, named, counters) => Exec::Postgres(t, *named, Some(counters)),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+            Tx::Postgres(t, _, _) => t.commit().await,
         }
     }
 }
 
 #[async_trait::async_trait]
 impl crm_domain::work::Transaction for Tx {
-    async fn commit(self: Box<Self>) -> crm_domain::DomainResult<()> {
-        (*self).commit().await.map_err(crate::error::db_error)
+    async fn commit(
+        self: Box<Self>,
+        audit: Vec<crm_domain::audit::Entry>,
+    ) -> crm_domain::DomainResult<()> {
+        let mut tx = *self;
+        crate::audit::append(&mut tx.exec(), &audit).await?;
+        tx.commit().await.map_err(crate::error::db_error)
     }
 
     /// A transaction-scoped advisory lock on PostgreSQL, keyed by tenant and scope. SQLite
@@ -256,7 +420,7 @@ impl crm_domain::work::Transaction for Tx {
         tenant: crm_domain::ids::TenantId,
         lock: crm_domain::work::Lock,
     ) -> crm_domain::DomainResult<()> {
-        if let Tx::Postgres(t) = self {
+        if let Tx::Postgres(t, named, _) = self {
             let bytes = tenant.0.as_bytes();
             let mut key = [0u8; 8];
             for (i, b) in bytes.iter().enumerate() {
@@ -268,6 +432,7 @@ impl crm_domain::work::Transaction for Tx {
                         ^ i32::from_le_bytes([key[4], key[5], key[6], key[7]]),
                 )
                 .bind(lock.code() as i32)
+                .persistent(*named)
                 .execute(&mut **t)
                 .await
                 .map_err(crate::error::db_error)?;
@@ -325,12 +490,13 @@ impl Db {
     pub(crate) async fn begin_relaxed(&self) -> Result<Relaxed, sqlx::Error> {
         Ok(match self {
             Db::Sqlite { write, .. } => Relaxed::Sqlite(write.acquire().await?),
-            Db::Postgres(pool) => {
+            Db::Postgres(pool, pooler, _) => {
                 let mut t = pool.begin().await?;
                 sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                    .persistent(pooler.named())
                     .execute(&mut *t)
                     .await?;
-                Relaxed::Postgres(t)
+                Relaxed::Postgres(t, pooler.named())
             }
         })
     }
@@ -358,9 +524,15 @@ impl Db {
                 let mut c = write.acquire().await?;
                 Exec::Sqlite(&mut c).fetch_all(stmt).await
             }
-            Db::Postgres(pool) => {
+            Db::Postgres(pool, Pooler::None, _) => {
                 let mut c = pool.acquire().await?;
-                Exec::Postgres(&mut c).fetch_all(stmt).await
+                Exec::Postgres(&mut c, true, None).fetch_all(stmt).await
+            }
+            Db::Postgres(pool, Pooler::Transaction, _) => {
+                let mut t = pool.begin().await?;
+                let rows = Exec::Postgres(&mut t, false, None).fetch_all(stmt).await?;
+                t.commit().await?;
+                Ok(rows)
             }
         }
     }
@@ -381,29 +553,31 @@ impl Db {
 /// See [`Db::begin_relaxed`].
 pub(crate) enum Relaxed {
     Sqlite(PoolConnection<Sqlite>),
-    Postgres(sqlx::Transaction<'static, Postgres>),
+    Postgres(sqlx::Transaction<'static, Postgres>, bool),
 }
 
 impl Relaxed {
     pub(crate) fn exec(&mut self) -> Exec<'_> {
         match self {
             Relaxed::Sqlite(c) => Exec::Sqlite(c),
-            Relaxed::Postgres(t) => Exec::Postgres(t),
+            Relaxed::Postgres(t, named) => Exec::Postgres(t, *named, None),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Relaxed::Sqlite(_) => Ok(()),
-            Relaxed::Postgres(t) => t.commit().await,
+            Relaxed::Postgres(t, _) => t.commit().await,
         }
     }
 }
 
-/// A borrowed connection of either backend that runs sea-query statements.
+/// A borrowed connection of either backend that runs sea-query statements; on PostgreSQL with
+/// whether statements may be kept prepared under a name ([`Pooler`]), and, in a write
+/// transaction, the pool that reserves codes outside it ([`Exec::counter`]).
 pub(crate) enum Exec<'a> {
     Sqlite(&'a mut SqliteConnection),
-    Postgres(&'a mut PgConnection),
+    Postgres(&'a mut PgConnection, bool, Option<&'a PgPool>),
 }
 
 impl Exec<'_> {
@@ -419,9 +593,10 @@ impl Exec<'_> {
                     .await?
                     .rows_affected()
             }
-            Exec::Postgres(c) => {
+            Exec::Postgres(c, named, _) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_with(&sql, values)
+                    .persistent(*named)
                     .execute(&mut **c)
                     .await?
                     .rows_affected()
@@ -438,11 +613,47 @@ impl Exec<'_> {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_as_with(&sql, values).fetch_all(&mut **c).await
             }
-            Exec::Postgres(c) => {
+            Exec::Postgres(c, named, _) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_as_with(&sql, values).fetch_all(&mut **c).await
+                sqlx::query_as_with(&sql, values)
+                    .persistent(*named)
+                    .fetch_all(&mut **c)
+                    .await
             }
         }
+    }
+
+    /// Runs a code counter's bump (`crate::common::reserve`). On PostgreSQL inside a write
+    /// transaction it is autocommitted on the counters' own pool, so the tenant's counter row
+    /// is locked for that one statement instead of until the transaction commits: concurrent
+    /// creates no longer queue behind each other's commits. A create that fails after it leaves
+    /// a gap in the codes, as a sequence would. Elsewhere (SQLite, whose single writer
+    /// serialises creates anyway) it runs in the transaction.
+    pub(crate) async fn counter<T: AnyRow, S: SqlxBinder + Sync>(
+        &mut self,
+        stmt: &S,
+    ) -> Result<Option<T>, sqlx::Error> {
+        if let Exec::Postgres(_, named, Some(counters)) = self {
+            let named = *named;
+            // Without a connection to spare (the server at its connection limit, say) the bump
+            // runs in the transaction as before: slower under contention, never wrong (a bump
+            // that did commit before failing leaves a gap only).
+            let outside = match counters.acquire().await {
+                Ok(mut c) => Exec::Postgres(&mut c, named, None)
+                    .fetch_optional(stmt)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match outside {
+                Ok(row) => return Ok(row),
+                Err(error) => tracing::warn!(
+                    %error,
+                    "reserving codes outside the transaction failed; reserving inside it"
+                ),
+            }
+        }
+        self.fetch_optional(stmt).await
     }
 
     pub(crate) async fn fetch_optional<T: AnyRow, S: SqlxBinder + Sync>(
@@ -456,9 +667,10 @@ impl Exec<'_> {
                     .fetch_optional(&mut **c)
                     .await
             }
-            Exec::Postgres(c) => {
+            Exec::Postgres(c, named, _) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_as_with(&sql, values)
+                    .persistent(*named)
                     .fetch_optional(&mut **c)
                     .await
             }

@@ -95,7 +95,11 @@ impl FileStore for SqlStore {
         let id = Uuid::now_v7();
         let path = self.file_path(actor.tenant_id, id);
         if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+            let dir = dir.to_owned();
+            tokio::task::spawn_blocking(move || private_dir(&dir))
+                .await
+                .map_err(|e| DomainError::Internal(e.into()))?
+                .map_err(io)?;
         }
         let size = upload.bytes.len() as i64;
         // The bytes move to the writing thread (`tokio::fs::write` would copy them).
@@ -258,5 +262,29 @@ impl FileStore for SqlStore {
             }
         });
         Ok(())
+    }
+}
+
+/// Creates `dir` and its missing parents readable by the server's user only (`0700`): what
+/// is under it (uploads, imports, exports) is out of other users' reach whatever its own mode.
+pub(crate) fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the empty file `path` readable and writable by the server's user only (`0600`),
+/// unless it exists.
+pub(crate) fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }

@@ -192,7 +192,7 @@ impl JobStore for SqlStore {
             .order_by(al("run_at"), Order::Asc)
             .limit(u64::from(limit))
             .to_owned();
-        if matches!(self.db, Db::Postgres(_)) {
+        if matches!(self.db, Db::Postgres(..)) {
             pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let q = Query::update()
@@ -510,7 +510,7 @@ impl JobStore for SqlStore {
             .order_by(al("next_run_at"), Order::Asc)
             .limit(u64::from(limit))
             .to_owned();
-        if matches!(self.db, Db::Postgres(_)) {
+        if matches!(self.db, Db::Postgres(..)) {
             q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let rows: Vec<ScheduleRow> = tx(w)?.exec().fetch_all(&q).await.map_err(db_error)?;

@@ -3,6 +3,7 @@
 //! Every statement is built with sea-query and rendered for the connected backend; DDL lives
 //! in per-backend migrations because column types differ (UUID/BLOB, TIMESTAMPTZ/TEXT).
 
+mod audit;
 mod auth;
 mod automations;
 mod blasts;
@@ -34,6 +35,11 @@ use crm_domain::service::Crm;
 
 pub use db::{Db, PoolSettings};
 pub use files::FileSettings;
+
+/// Creates a directory and its missing parents owner-only (`0700`).
+pub fn files_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    files::private_dir(dir)
+}
 
 /// The repositories over one database.
 #[derive(Debug, Clone)]

@@ -149,7 +149,7 @@ impl TransferStore for SqlStore {
         q.and_where(col("id").eq(id));
         let tx = crate::db::tx(w)?;
         let mut exec = tx.exec();
-        if matches!(exec, Exec::Postgres(_)) {
+        if matches!(exec, Exec::Postgres(..)) {
             q.lock(LockType::Update);
         }
         let row: Option<TransferRow> = exec.fetch_optional(&q).await.map_err(db_error)?;
@@ -292,7 +292,7 @@ impl TransferStore for SqlStore {
             .join("transfers")
             .join(tenant.0.to_string())
             .join(id.to_string());
-        std::fs::create_dir_all(&dir).map_err(|e| {
+        crate::files::private_dir(&dir).map_err(|e| {
             DomainError::Internal(anyhow::anyhow!("creating {}: {e}", dir.display()))
         })?;
         Ok(Paths { dir })

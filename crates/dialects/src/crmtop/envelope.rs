@@ -138,6 +138,7 @@ impl From<DomainError> for CrmtopError {
                 }
             }
             DomainError::Unauthorized => Self::unauthorized(),
+            DomainError::Forbidden { message } => Self::new(StatusCode::FORBIDDEN, message),
             DomainError::Throttled { busy, message, .. } => {
                 Self::new(crate::guard::throttle_status(busy), message)
             }

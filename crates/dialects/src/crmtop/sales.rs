@@ -61,7 +61,8 @@ pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
                 "The orders as 80 mm receipts: HTML in `data`, or with format=pdf the PDF itself",
             )
             .query(&[one_of("format", &["html", "pdf"])])
-            .or_pdf(),
+            .or_pdf()
+            .reads(),
             print_8cm,
         )
         .route::<PrintIn, Envelope<String>, _, _>(
@@ -72,7 +73,8 @@ pub fn router(spec: &mut crate::openapi::Spec) -> Router<AppState> {
                 "The orders as A4 invoices: HTML in `data`, or with format=pdf the PDF itself",
             )
             .query(&[one_of("format", &["html", "pdf"])])
-            .or_pdf(),
+            .or_pdf()
+            .reads(),
             print_a4,
         )
         .merge(products)

@@ -100,6 +100,7 @@ impl From<DomainError> for NxError {
                 fail(StatusCode::CONFLICT, message)
             }
             DomainError::Unauthorized => fail(StatusCode::UNAUTHORIZED, "Token expired"),
+            DomainError::Forbidden { message } => fail(StatusCode::FORBIDDEN, message),
             DomainError::Throttled { busy, message, .. } => {
                 fail(crate::guard::throttle_status(busy), message)
             }
@@ -148,6 +149,11 @@ impl FromRequestParts<AppState> for Caller {
         match crate::caller(parts, state, || DomainError::Unauthorized).await {
             Ok(actor) => Ok(Caller(actor)),
             Err(DomainError::Unauthorized) => Err(unauthorized()),
+            Err(DomainError::Forbidden { message }) => Err(NxError {
+                status: StatusCode::FORBIDDEN,
+                message,
+                flat,
+            }),
             Err(e) => Err(e.into()),
         }
     }

@@ -83,12 +83,14 @@ pub fn router(spec: &mut Spec) -> Router<AppState> {
         .undocumented(
             "/api/sms/To%20get%20the%20list%20of",
             &["get", "post"],
+            "marketing",
             axum::routing::get(sms_list).post(sms_add),
             WHY,
         )
         .undocumented(
             "/api/sms/To%20get%20the%20list%20of/{id}",
             &["get", "put", "post"],
+            "marketing",
             axum::routing::get(sms_get).put(sms_put).post(sms_put),
             WHY,
         );

@@ -202,6 +202,7 @@ fn kind_of(status: StatusCode, about_field: bool) -> &'static str {
     match status {
         StatusCode::BAD_REQUEST if about_field => "invalid_field",
         StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::CONFLICT => "conflict",
@@ -278,6 +279,7 @@ impl From<DomainError> for OmiError {
                 "unauthorized",
                 "the access token is missing, invalid or expired",
             ),
+            DomainError::Forbidden { message } => fail(StatusCode::FORBIDDEN, "forbidden", message),
             DomainError::Throttled { busy, message, .. } => {
                 let status = crate::guard::throttle_status(busy);
                 fail(status, kind_of(status, false), message)

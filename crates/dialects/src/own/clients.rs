@@ -8,9 +8,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::MethodFilter as M;
-use axum::Json;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use crm_domain::auth::ApiClient;
+use crm_domain::scope::Scope;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -73,6 +74,9 @@ struct ClientOut {
     name: String,
     created_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
+    /// What it may do: `all`, or `read` and/or the APIs it may reach (`crmtop`, `nextx`,
+    /// `vbot`, `omi`, `crm`), comma-separated.
+    scope: String,
     /// The client whose token made this request.
     current: bool,
 }
@@ -84,6 +88,7 @@ impl ClientOut {
             name: c.name.clone(),
             created_at: c.created_at,
             revoked_at: c.revoked_at,
+            scope: c.scope.to_string(),
             current: c.id.0 == caller,
         }
     }
@@ -95,6 +100,12 @@ impl ClientOut {
 struct AddClient {
     /// What it is for (`erp`, `website`); 1 to 255 characters.
     name: String,
+    /// What it may do, no more than the caller may: `read` for read-only, the APIs it may
+    /// reach (`crmtop`, `nextx`, `vbot`, `omi`, `crm`) and the records (`customers`, `leads`,
+    /// `sales`, `marketing`, `support`, `activities`, `admin`), comma-separated; the caller's
+    /// own scope when absent.
+    #[schemars(length(max = 100))]
+    scope: Option<String>,
 }
 
 /// A client just made, with its secret (stored only as a hash: shown this once).
@@ -103,6 +114,7 @@ struct NewClient {
     client_id: String,
     client_secret: String,
     name: String,
+    scope: String,
     created_at: DateTime<Utc>,
 }
 
@@ -136,16 +148,22 @@ async fn list(
 async fn add(
     State(s): State<AppState>,
     Caller(actor): Caller,
+    Extension(own): Extension<Scope>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<NewClient>), OwnError> {
     let b: AddClient = parse_ci(&body?)?;
-    let issued = s.auth.add_client(&actor, &b.name).await?;
+    let scope = match &b.scope {
+        Some(text) => Scope::parse(text)?,
+        None => own,
+    };
+    let issued = s.auth.add_client(&actor, own, &b.name, scope).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewClient {
             client_id: issued.client.client_id,
             client_secret: issued.secret.0,
             name: issued.client.name,
+            scope: issued.client.scope.to_string(),
             created_at: issued.client.created_at,
         }),
     ))

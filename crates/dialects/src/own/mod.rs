@@ -18,6 +18,7 @@ use crate::body::BodyError;
 use crate::openapi::{Api, Op, Spec};
 use crate::AppState;
 
+mod audit;
 mod automations;
 mod clients;
 mod messages;
@@ -32,9 +33,10 @@ pub fn spec() -> Spec {
     let mut spec = Spec::new(
         "crm-server's own API",
         "The endpoints crm-server adds to the four vendors' APIs, under /crm/v1/: the caller's \
-         tenant and API clients, webhooks, message channels and send records, automation \
-         runs. Any token this server issues works. docs/webhooks.md, docs/messaging.md, \
-         docs/automations.md.",
+         tenant and API clients, webhooks, message channels and send records, imports and \
+         exports, sales documents, automation runs, the audit trail with restore and erase. \
+         Any token this server issues works. docs/webhooks.md, docs/messaging.md, \
+         docs/import-export.md, docs/printouts.md, docs/automations.md, docs/operations.md.",
     );
     spec.errors::<Failure>();
     // Served by the server itself (it asks the database), documented here.
@@ -77,6 +79,7 @@ pub fn router(spec: &mut Spec) -> Router<AppState> {
     let api = messages::routes(api);
     let api = transfers::routes(api);
     let api = printouts::routes(api);
+    let api = audit::routes(api);
     automations::routes(api).router
 }
 
@@ -151,6 +154,7 @@ impl From<DomainError> for OwnError {
                 None,
                 "the access token is missing, invalid or expired".to_owned(),
             ),
+            DomainError::Forbidden { message } => (StatusCode::FORBIDDEN, None, message),
             DomainError::Throttled { busy, message, .. } => {
                 (crate::guard::throttle_status(busy), None, message)
             }

@@ -84,7 +84,9 @@ pub(super) fn routes(api: Api<'_>) -> Api<'_> {
         .route::<ExportIn, TransferOut, _, _>(
             M::POST,
             "/crm/v1/exports",
-            Op::bearer(E, "Export records to a .xlsx or .csv file").status(202),
+            Op::bearer(E, "Export records to a .xlsx or .csv file")
+                .status(202)
+                .reads(),
             export,
         )
         .route::<(), Listed<TransferOut>, _, _>(

@@ -230,4 +230,50 @@ mod tests {
         assert_eq!(Format::parse("PDF"), Some(Format::Pdf));
         assert_eq!(Format::parse("docx"), None);
     }
+
+    fn printout(lines: usize) -> Printout {
+        let line = crm_domain::printout::Line {
+            code: None,
+            name: "Trà".into(),
+            unit: None,
+            quantity: 1.0,
+            price: Money::from_i64(1_000),
+            discount: Money::ZERO,
+            tax_rate: 0.0,
+            amount: Money::from_i64(1_000),
+            tax: Money::ZERO,
+        };
+        Printout {
+            code: "HD1".into(),
+            date: "06/12/2026".into(),
+            facts: Vec::new(),
+            buyer: Vec::new(),
+            lines: vec![line; lines],
+            gross: Money::ZERO,
+            discount: Money::ZERO,
+            taxes: Vec::new(),
+            charges: Money::ZERO,
+            total: Money::ZERO,
+            paid: Money::ZERO,
+            note: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pdf_holds_at_most_max_pdf_lines() {
+        let fits = vec![printout(500); MAX_PDF_LINES / 500];
+        let pdf = render_pdf(Seller::default(), fits, Paper::A4)
+            .await
+            .expect("2,000 lines fit");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let mut over = vec![printout(500); MAX_PDF_LINES / 500];
+        over.push(printout(1));
+        let err = render_pdf(Seller::default(), over, Paper::Receipt80mm)
+            .await
+            .expect_err("2,001 lines do not fit");
+        assert!(
+            matches!(&err, DomainError::Validation { field, .. } if field == "ids"),
+            "{err}"
+        );
+    }
 }

@@ -40,6 +40,8 @@ pub enum Code {
     Throttled = 10,
     /// The server is at capacity or the request took too long: retry later.
     Busy = 11,
+    /// The API client's scope does not allow this (read-only, or not the VBot API).
+    Forbidden = 12,
 }
 
 impl Code {
@@ -47,7 +49,7 @@ impl Code {
         match self {
             Code::Invalid | Code::UnknownReference => StatusCode::BAD_REQUEST,
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
-            Code::WrongAccount => StatusCode::FORBIDDEN,
+            Code::WrongAccount | Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::Duplicate | Code::InUse => StatusCode::CONFLICT,
             Code::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -154,6 +156,7 @@ impl From<DomainError> for VbotError {
                 Code::Unauthorized,
                 "the access token is missing, invalid or expired",
             ),
+            DomainError::Forbidden { message } => fail(Code::Forbidden, message),
             DomainError::Throttled { busy, message, .. } => {
                 fail(if busy { Code::Busy } else { Code::Throttled }, message)
             }

@@ -57,6 +57,7 @@ pub fn router(spec: &mut Spec) -> Router<AppState> {
         .undocumented(
             "/api/crm/{entity}/{action}",
             &["post"],
+            "customers",
             post(crm::dispatch),
             "the documented endpoints in other letter cases (ASP.NET routes ignore case), and \
              VBot's own not-found for any other",

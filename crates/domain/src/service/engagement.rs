@@ -164,8 +164,15 @@ impl Crm {
         self.ticket_store
             .add_comment(&mut w, actor, &comment)
             .await?;
+        let files = uploads.len();
         self.attach_in(&mut w, actor, FileOwner::Comment, comment.id.0, uploads)
             .await?;
+        // On the ticket's own trail: a comment is a change of its thread.
+        let mut entry = crate::audit::Entry::by_actor(actor, "ticket", "commented", ticket.0);
+        entry.changes = Some(serde_json::json!({
+            "comment": {"before": null, "after": {"id": comment.id.0, "files": files}},
+        }));
+        w.audit(entry);
         w.commit().await?;
         Ok(comment.id)
     }

@@ -25,6 +25,14 @@ fn new_secret() -> String {
     )
 }
 
+/// Appends the audit entry of a change to the unit of work, with the fields its update
+/// changed when the store noted them.
+fn record_change(w: &mut Work, actor: &Actor, object: &str, action: &str, id: Uuid) {
+    let mut entry = crate::audit::Entry::by_actor(actor, object, action, id);
+    entry.changes = w.take_changes(id);
+    w.audit(entry);
+}
+
 impl Crm {
     /// The event `<kind>.<action>` of a record of kind `E`, when `E` has events.
     pub(crate) async fn emit_kind<E: Managed>(
@@ -36,12 +44,16 @@ impl Crm {
     ) -> DomainResult<()> {
         match E::EVENT {
             Some(object) => self.emit(w, actor, object, action, id).await,
-            None => Ok(()),
+            None => {
+                record_change(w, actor, &E::NAME.replace(' ', "_"), action, id);
+                Ok(())
+            }
         }
     }
 
-    /// Fans the event `<object>.<action>` about record `id` out to the tenant's endpoints that
-    /// want it: one delivery job each, in the caller's unit of work. The body names the record
+    /// Records the change `<object>.<action>` of record `id` in the audit trail, starts the
+    /// automations it triggers, and fans the event out to the tenant's endpoints that want
+    /// it: one delivery job each, all in the caller's unit of work. The body names the record
     /// by id, in our own neutral JSON; a receiver reads the record through any API.
     pub async fn emit(
         &self,
@@ -51,6 +63,7 @@ impl Crm {
         action: &str,
         id: Uuid,
     ) -> DomainResult<()> {
+        record_change(w, actor, object, action, id);
         self.enroll(w, actor, object, action, id).await?;
         let event = format!("{object}.{action}");
         let endpoints = self.endpoints_in(w, actor).await?;

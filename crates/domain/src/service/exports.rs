@@ -212,7 +212,7 @@ impl Crm {
     ) -> DomainResult<bool> {
         let started = Instant::now();
         loop {
-            let Some(super::imports::Run {
+            let Some(super::transfers::Run {
                 mut w,
                 mut t,
                 mut plan,

@@ -69,6 +69,12 @@ impl Crm {
             .members
             .add_members(&mut w, actor, list, list_id, kind, &ids)
             .await?;
+        // On the list's trail: which records were named, and how many were new.
+        let mut entry = crate::audit::Entry::by_actor(actor, list.name(), "members_added", list_id);
+        entry.changes = Some(serde_json::json!({
+            "members": {"before": null, "after": {"kind": kind.name(), "ids": ids, "added": added}},
+        }));
+        w.audit(entry);
         w.commit().await?;
         Ok(added)
     }
@@ -96,6 +102,16 @@ impl Crm {
             .remove_members(&mut w, actor, list, list_id, ids)
             .await?
         {
+            // On the list's trail (or the kind's, when no list was named): the member rows.
+            let rows: Vec<i64> = ids.iter().map(|m| m.0).collect();
+            w.audit(crate::audit::Entry::new(
+                actor.tenant_id,
+                &crate::audit::By::actor(actor),
+                list.name(),
+                "members_removed",
+                list_id,
+                Some(serde_json::json!({"members": {"before": {"rows": rows}, "after": null}})),
+            ));
             w.commit().await
         } else {
             Err(DomainError::NotFound {

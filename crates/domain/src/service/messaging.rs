@@ -13,6 +13,24 @@ use crate::messaging::{
 };
 use crate::settings::Scope;
 
+/// The settings key holding until when a node's claim to refresh the ZNS token runs (never
+/// shown: [`Settings::redacted`] shows a scope's own keys only).
+const REFRESH_CLAIM: &str = "refresh_claimed_until";
+/// How long a claim to refresh the ZNS token holds: longer than the provider call may take
+/// (the outbound client's timeout), so a node that died mid-refresh frees it soon.
+pub const REFRESH_CLAIM_TTL: Duration = Duration::from_secs(30);
+
+/// Whose turn it is to refresh the ZNS access token ([`Crm::claim_token_refresh`]).
+#[derive(Debug)]
+pub enum TokenTurn {
+    /// A token other than the refused one is stored: use it.
+    Current(String),
+    /// Another node is refreshing now: ask again shortly.
+    Busy,
+    /// This caller refreshes, with these settings, and reports back.
+    Refresh(Settings),
+}
+
 /// A Zalo ZNS message asked for (NextX E38).
 #[derive(Debug, Clone, Default)]
 pub struct ZnsRequest {
@@ -74,23 +92,52 @@ impl Crm {
         scope: S,
         pairs: &[(String, String)],
     ) -> DomainResult<BTreeMap<String, String>> {
-        let s = self.update_settings(actor.tenant_id, scope, pairs).await?;
+        let s = self
+            .change_settings(actor.tenant_id, Some(actor), scope, pairs)
+            .await?;
         Ok(s.redacted(scope))
     }
 
-    /// Sets pairs of a tenant's scope in one unit of work (also what a token refresh stores).
+    /// Sets pairs of a tenant's scope in one unit of work: what a job stores (a refreshed
+    /// Zalo token), recorded by nobody.
     pub async fn update_settings<S: Scope>(
         &self,
         tenant: TenantId,
         scope: S,
         pairs: &[(String, String)],
     ) -> DomainResult<Settings> {
+        self.change_settings(tenant, None, scope, pairs).await
+    }
+
+    /// Sets pairs of a scope; a change by someone (`by`) is recorded in the audit trail as
+    /// `<scope>_settings.updated` with the keys it changed (secrets only as `set`).
+    async fn change_settings<S: Scope>(
+        &self,
+        tenant: TenantId,
+        by: Option<&Actor>,
+        scope: S,
+        pairs: &[(String, String)],
+    ) -> DomainResult<Settings> {
         let mut w = self.begin().await?;
-        let mut s = self.messages.settings(w.at(), tenant, scope.name()).await?;
+        let before = self.messages.settings(w.at(), tenant, scope.name()).await?;
+        let mut s = before.clone();
         s.apply(scope, pairs)?;
         self.messages
             .save_settings(&mut w, tenant, scope.name(), &s)
             .await?;
+        if let Some(actor) = by {
+            let changes = crate::settings::changes(scope, &before, &s);
+            if !changes.is_empty() {
+                w.audit(crate::audit::Entry::new(
+                    tenant,
+                    &crate::audit::By::actor(actor),
+                    &format!("{}_settings", scope.name()),
+                    "updated",
+                    None,
+                    Some(serde_json::Value::Object(changes)),
+                ));
+            }
+        }
         w.commit().await?;
         Ok(s)
     }
@@ -104,6 +151,72 @@ impl Crm {
         self.messages
             .settings(At::Committed, tenant, scope.name())
             .await
+    }
+
+    /// A unit of work holding the tenant's credentials lock, with the ZNS settings read in it.
+    async fn zns_credentials(&self, tenant: TenantId) -> DomainResult<(Work, Settings)> {
+        let mut w = self.begin().await?;
+        w.lock(tenant, crate::work::Lock::Credentials).await?;
+        let s = self
+            .messages
+            .settings(w.at(), tenant, Channel::Zns.name())
+            .await?;
+        Ok((w, s))
+    }
+
+    /// Whose turn it is to refresh the tenant's Zalo OA token, across every node: in one unit
+    /// of work under the tenant's credentials lock, the stored token is read again. A token other
+    /// than the refused one (`failed`) was stored by another sender meanwhile and is answered; a
+    /// refresh claimed by another node and not yet expired answers [`TokenTurn::Busy`];
+    /// otherwise the caller claims it for [`REFRESH_CLAIM_TTL`] and must report with
+    /// [`Crm::finish_token_refresh`]. No transaction is held while the provider is called, and a
+    /// refresh token (spent by use) is used by one node at a time.
+    pub async fn claim_token_refresh(
+        &self,
+        tenant: TenantId,
+        failed: Option<&str>,
+    ) -> DomainResult<TokenTurn> {
+        let (mut w, mut s) = self.zns_credentials(tenant).await?;
+        if let Some(current) = s.get("access_token") {
+            if Some(current) != failed {
+                return Ok(TokenTurn::Current(current.to_owned()));
+            }
+        }
+        let now = crate::auth::now();
+        let claimed = s
+            .get(REFRESH_CLAIM)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        if claimed.is_some_and(|until| until > now) {
+            return Ok(TokenTurn::Busy);
+        }
+        let until = now + chrono::Duration::from_std(REFRESH_CLAIM_TTL).unwrap_or_default();
+        s.values
+            .insert(REFRESH_CLAIM.to_owned(), until.to_rfc3339());
+        self.messages
+            .save_settings(&mut w, tenant, Channel::Zns.name(), &s)
+            .await?;
+        w.commit().await?;
+        s.values.remove(REFRESH_CLAIM);
+        Ok(TokenTurn::Refresh(s))
+    }
+
+    /// Ends a refresh claimed with [`Crm::claim_token_refresh`]: stores the new token pair when
+    /// there is one, and releases the claim either way.
+    pub async fn finish_token_refresh(
+        &self,
+        tenant: TenantId,
+        pair: Option<(String, String)>,
+    ) -> DomainResult<()> {
+        let (mut w, mut s) = self.zns_credentials(tenant).await?;
+        s.values.remove(REFRESH_CLAIM);
+        if let Some((access, refresh)) = pair {
+            s.values.insert("access_token".to_owned(), access);
+            s.values.insert("refresh_token".to_owned(), refresh);
+        }
+        self.messages
+            .save_settings(&mut w, tenant, Channel::Zns.name(), &s)
+            .await?;
+        w.commit().await
     }
 
     /// Queues one ZNS message (its send record and its job, in one unit of work). The same

@@ -43,7 +43,8 @@ mod marketing;
 mod messaging;
 mod printouts;
 pub use messaging::{
-    EmailRequest, SmsRequest, ZnsRequest, MAX_EMAIL_BODY, MAX_SMS, MAX_SUBJECT, MAX_TEMPLATE_KEYS,
+    EmailRequest, SmsRequest, TokenTurn, ZnsRequest, MAX_EMAIL_BODY, MAX_SMS, MAX_SUBJECT,
+    MAX_TEMPLATE_KEYS, REFRESH_CLAIM_TTL,
 };
 mod automation_actions;
 mod automation_dates;
@@ -54,7 +55,8 @@ pub use marketing::{email_campaign_key, param_map, zalo_campaign_key};
 mod exports;
 mod import_kinds;
 mod imports;
-pub use imports::TransferJob;
+mod transfers;
+pub use transfers::TransferJob;
 mod registry;
 mod sales;
 
@@ -92,6 +94,7 @@ pub struct Crm {
     pub(crate) automations: Arc<dyn crate::automation::AutomationStore>,
     pub(crate) transfers: Arc<dyn crate::transfer::TransferStore>,
     pub(crate) idempotency: Arc<dyn crate::idempotency::IdempotencyStore>,
+    pub(crate) audit: Arc<dyn crate::audit::AuditStore>,
     /// Ids of messages whose send came to an end on this node (for answers that wait).
     pub(crate) message_done: tokio::sync::broadcast::Sender<Uuid>,
     /// Woken after a commit that enqueued jobs, so that a runner claims them at once.
@@ -134,6 +137,7 @@ impl Crm {
             blasts: store.clone(),
             transfers: store.clone(),
             idempotency: store.clone(),
+            audit: store.clone(),
             automations: store,
             message_done: tokio::sync::broadcast::channel(1024).0,
             job_signal: Arc::new(tokio::sync::Notify::new()),

@@ -4,6 +4,12 @@
 //! PostgreSQL comes from `CRM_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
 //! When it is unreachable the PostgreSQL variant of each test says so and skips, unless
 //! `CRM_TEST_REQUIRE_POSTGRES=1` (set by `.ci/run`), which turns that into a failure.
+//!
+//! With `CRM_TEST_PGBOUNCER_URL` (pgbouncer in transaction mode in front of that PostgreSQL,
+//! say `postgres://postgres@127.0.0.1:6432/test`), each PostgreSQL test's server runs as two
+//! nodes on one database, both through pgbouncer, behind a proxy that hands each connection to
+//! the next node in turn; the test client opens a connection per request, so consecutive
+//! requests alternate between the nodes (`.ci/run`'s second PostgreSQL pass).
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -106,6 +112,70 @@ impl TestDb {
     }
 }
 
+/// pgbouncer's URL when the PostgreSQL tests run through it.
+pub fn pgbouncer_url() -> Option<String> {
+    std::env::var("CRM_TEST_PGBOUNCER_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// `url` with the database of `db_url` (pgbouncer's `*` entry reaches any database).
+fn with_database(url: &str, db_url: &str) -> String {
+    let name = db_url.rsplit('/').next().unwrap();
+    match url.rsplit_once('/') {
+        Some((prefix, _)) => format!("{prefix}/{name}"),
+        None => unreachable!("a PostgreSQL URL has a path"),
+    }
+}
+
+/// A second server node on the first one's configuration, and a proxy that hands each
+/// accepted connection to the two nodes in turn.
+struct SecondNode {
+    base: String,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    proxy: tokio::task::JoinHandle<()>,
+}
+
+impl SecondNode {
+    async fn start(config: &Config, first: &str) -> Self {
+        let app = App::connect(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let second = listener.local_addr().unwrap().to_string();
+        let (shutdown, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.serve(listener, async {
+            let _ = rx.await;
+        }));
+        let nodes = [first.trim_start_matches("http://").to_owned(), second];
+        let front = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", front.local_addr().unwrap());
+        let proxy = tokio::spawn(async move {
+            let mut turn = 0usize;
+            while let Ok((mut inbound, _)) = front.accept().await {
+                let node = nodes[turn % 2].clone();
+                turn += 1;
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&node).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self {
+            base,
+            shutdown,
+            task,
+            proxy,
+        }
+    }
+
+    async fn stop(self) {
+        self.proxy.abort();
+        let _ = self.shutdown.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
 /// Credentials of one tenant's API client, with a fresh access token.
 #[derive(Debug, Clone)]
 pub struct Creds {
@@ -124,6 +194,8 @@ pub struct TestApp {
     db: Option<TestDb>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// The second node and the proxy in front of both (`CRM_TEST_PGBOUNCER_URL`).
+    second: Option<SecondNode>,
     /// Where this server keeps uploaded files (removed on stop).
     pub files_dir: std::path::PathBuf,
 }
@@ -143,25 +215,53 @@ impl TestApp {
         let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         config.files_dir =
             std::env::temp_dir().join(format!("crm-test-files-{}-{n}", std::process::id()));
+        let bouncer = pgbouncer_url().filter(|_| backend == Backend::Postgres);
+        if let Some(bouncer) = &bouncer {
+            config.database_direct_url = Some(db.url.clone());
+            config.database_url = with_database(bouncer, &db.url);
+            config.database_pooler = "transaction".to_owned();
+        }
         tweak(&mut config);
         let files_dir = config.files_dir.clone();
         let app = App::connect(&config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(app.clone().serve(listener, async {
             let _ = rx.await;
         }));
+        let mut http = reqwest::Client::new();
+        let second = match bouncer {
+            Some(_) => {
+                let node = SecondNode::start(&config, &base).await;
+                base = node.base.clone();
+                // A connection per request, so that requests alternate between the nodes.
+                http = reqwest::Client::builder()
+                    .pool_max_idle_per_host(0)
+                    .build()
+                    .unwrap();
+                Some(node)
+            }
+            None => None,
+        };
         Some(Self {
             base,
-            http: reqwest::Client::new(),
+            http,
             app,
             backend,
             db: Some(db),
             files_dir,
             shutdown: Some(tx),
             task: Some(task),
+            second,
         })
+    }
+
+    /// Whether this server runs as two nodes behind a proxy (`CRM_TEST_PGBOUNCER_URL`): a
+    /// test of what one node keeps in memory (a throttle's count, its metrics) checks that
+    /// and says so.
+    pub fn two_nodes(&self) -> bool {
+        self.second.is_some()
     }
 
     /// The database URL this server runs on (for the CLI against the same database).
@@ -171,6 +271,9 @@ impl TestApp {
 
     /// Shuts the server down gracefully and drops the database.
     pub async fn stop(mut self) {
+        if let Some(second) = self.second.take() {
+            second.stop().await;
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -226,7 +329,10 @@ impl TestApp {
     pub async fn tenant(&self, slug: &str) -> Creds {
         let auth = &self.app.state.auth;
         let tenant = auth.create_tenant(slug, Some(slug), None).await.unwrap();
-        let issued = auth.create_client(&tenant, "tests").await.unwrap();
+        let issued = auth
+            .create_client(&tenant, "tests", crm_domain::scope::Scope::ALL)
+            .await
+            .unwrap();
         let (status, body) = self
             .call(
                 Method::POST,

@@ -55,9 +55,32 @@ pub async fn serve_with(mut cmd: Command) -> (Child, Vec<String>, String) {
     while let Ok(Ok(Some(line))) =
         tokio::time::timeout(Duration::from_millis(300), stdout.next_line()).await
     {
-        printed.push(line);
+        printed.extend(first_run_lines(line));
     }
     (child, printed, base)
+}
+
+/// A line the server printed, followed by the lines of the first run's credentials file when
+/// it names one (its output is not a terminal): the file must be readable by its owner only.
+pub fn first_run_lines(line: String) -> Vec<String> {
+    let file = line
+        .split_once("secret are in ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .map(str::to_owned);
+    let mut lines = vec![line];
+    if let Some(file) = file {
+        let meta = std::fs::metadata(&file).unwrap();
+        #[cfg(unix)]
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+            0o600,
+            "{file} is readable by its owner only"
+        );
+        let text = std::fs::read_to_string(&file).unwrap();
+        lines.extend(text.lines().map(str::to_owned));
+        let _ = std::fs::remove_file(&file);
+    }
+    lines
 }
 
 /// The value printed after `label` on one of the lines.

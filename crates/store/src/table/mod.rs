@@ -3,16 +3,20 @@
 //!
 //! A record kind describes itself through [`Table`]: its table, columns, joins and terms.
 
+mod search;
+use search::{compile, has_terms, insert_terms, write_terms};
+pub(crate) use search::{matching_ids, reindex, term_matches};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::auth::now;
 use crm_domain::ids::TenantId;
 use crm_domain::repo::{Entity, Repository};
-use crm_domain::search::{Field, Filter, Page, PageRequest, TextField, Value as FilterValue};
+use crm_domain::search::{Field, Filter, Page, PageRequest, TextField};
 use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{
-    Alias, Condition, Expr, Func, InsertStatement, JoinType, LockType, Order, Query,
-    SelectStatement, SimpleExpr, Value,
+    Alias, Condition, Expr, Func, JoinType, LockType, Order, Query, SelectStatement, SimpleExpr,
+    Value,
 };
 use uuid::Uuid;
 
@@ -162,6 +166,29 @@ fn columns_and_joins<E: Table>(q: &mut SelectStatement) {
     E::joins(q);
 }
 
+/// The row of record `id` of the tenant, unaliased (for updates and deletes).
+fn this_row(tenant: TenantId, id: Uuid) -> Condition {
+    Condition::all()
+        .add(Expr::col(al("tenant_id")).eq(tenant.0))
+        .add(Expr::col(al("id")).eq(id))
+}
+
+/// Marks the row deleted (`Some`) or live again (`None`), by `actor`.
+fn set_deleted<E: Table>(
+    actor: &Actor,
+    id: Uuid,
+    deleted_at: Option<DateTime<Utc>>,
+) -> sea_query::UpdateStatement {
+    Query::update()
+        .table(al(E::TABLE))
+        .value(al("deleted_at"), deleted_at)
+        .value(al("updated_at"), now())
+        .value(al("updated_by"), actor.id)
+        .value(al("updated_by_name"), actor.name.clone())
+        .cond_where(this_row(actor.tenant_id, id))
+        .to_owned()
+}
+
 fn live(tenant: TenantId) -> Condition {
     Condition::all()
         .add(tcol("tenant_id").eq(tenant.0))
@@ -192,15 +219,40 @@ pub(crate) async fn fetch_for_update<E: Table>(
     fetch_locking::<E>(exec, tenant, id, true).await
 }
 
+/// Which rows a read by id finds.
+#[derive(Clone, Copy)]
+enum Which {
+    Live,
+    Deleted,
+    Any,
+}
+
 async fn fetch_locking<E: Table>(
     exec: &mut Exec<'_>,
     tenant: TenantId,
     id: Uuid,
     lock: bool,
 ) -> DomainResult<Option<E>> {
+    fetch_which::<E>(exec, tenant, id, Which::Live, lock).await
+}
+
+async fn fetch_which<E: Table>(
+    exec: &mut Exec<'_>,
+    tenant: TenantId,
+    id: Uuid,
+    which: Which,
+    lock: bool,
+) -> DomainResult<Option<E>> {
     let mut q = select_all::<E>();
-    q.cond_where(by_id(tenant, id));
-    if lock && matches!(exec, Exec::Postgres(_)) {
+    let this = Condition::all()
+        .add(tcol("tenant_id").eq(tenant.0))
+        .add(tcol("id").eq(id));
+    q.cond_where(match which {
+        Which::Live => by_id(tenant, id),
+        Which::Deleted => this.add(tcol("deleted_at").is_not_null()),
+        Which::Any => this,
+    });
+    if lock && matches!(exec, Exec::Postgres(..)) {
         q.lock_with_tables(LockType::Update, [al(T)]);
     }
     exec.fetch_optional::<E::Row, _>(&q)
@@ -293,141 +345,6 @@ pub(crate) async fn insert_many_in<E: Table>(
     insert_terms(tx, actor.tenant_id, E::ENTITY_CODE, terms).await
 }
 
-/// Inserts index terms in batches.
-async fn insert_terms(
-    tx: &mut Tx,
-    tenant: TenantId,
-    entity: i16,
-    mut terms: Vec<(String, TextField, Uuid)>,
-) -> DomainResult<()> {
-    // In key order, the index inserts walk the b-tree instead of jumping around it.
-    terms.sort_unstable();
-    for chunk in terms.chunks(BATCH_PARAMS / 5) {
-        let mut q: InsertStatement = Query::insert();
-        q.into_table(al("search_terms"))
-            .columns(["tenant_id", "entity", "term", "field", "record_id"].map(al));
-        for (term, field, id) in chunk {
-            q.values([
-                v(tenant.0),
-                v(entity),
-                v(term.as_str()),
-                v(field.code()),
-                v(*id),
-            ])
-            .map_err(internal)?;
-        }
-        tx.exec().execute(&q).await.map_err(db_error)?;
-    }
-    Ok(())
-}
-
-/// Rebuilds one record kind's search terms in a tenant from the records themselves, in one
-/// transaction; returns how many records were indexed.
-pub(crate) async fn reindex<E: Table>(db: &Db, tenant: TenantId) -> DomainResult<u64> {
-    const PAGE: u64 = 1000;
-    let mut tx = db.begin().await.map_err(db_error)?;
-    let q = Query::delete()
-        .from_table(al("search_terms"))
-        .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-        .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
-        .to_owned();
-    tx.exec().execute(&q).await.map_err(db_error)?;
-    let mut after = i64::MIN;
-    let mut count = 0u64;
-    loop {
-        #[derive(sqlx::FromRow)]
-        struct Key {
-            seq: i64,
-            id: Uuid,
-        }
-        let q = Query::select()
-            .columns([(al(T), al("seq")), (al(T), al("id"))])
-            .from_as(al(E::TABLE), al(T))
-            .cond_where(live(tenant).add(tcol("seq").gt(after)))
-            .order_by((al(T), al("seq")), Order::Asc)
-            .limit(PAGE)
-            .to_owned();
-        let keys: Vec<Key> = tx.exec().fetch_all(&q).await.map_err(db_error)?;
-        let n = keys.len() as u64;
-        let Some(last) = keys.last() else { break };
-        after = last.seq;
-        let mut q = select_all::<E>();
-        q.cond_where(live(tenant).add(tcol("id").is_in(keys.iter().map(|k| k.id))));
-        let rows: Vec<E::Row> = tx.exec().fetch_all(&q).await.map_err(db_error)?;
-        let mut terms = Vec::new();
-        for row in rows {
-            let record = E::from_row(row)?;
-            let id: Uuid = record.record_id().into();
-            terms.extend(E::terms(record.data()).into_iter().map(|(f, t)| (t, f, id)));
-        }
-        insert_terms(&mut tx, tenant, E::ENTITY_CODE, terms).await?;
-        count += n;
-        if n < PAGE {
-            break;
-        }
-    }
-    tx.commit().await.map_err(db_error)?;
-    Ok(count)
-}
-
-/// Replaces the index terms of one record: deletes what went, inserts what came.
-async fn write_terms<E: Table>(
-    tx: &mut Tx,
-    tenant: TenantId,
-    id: Uuid,
-    old: &[(TextField, String)],
-    new: &[(TextField, String)],
-) -> DomainResult<()> {
-    let gone: Vec<_> = old.iter().filter(|t| !new.contains(t)).collect();
-    let came: Vec<_> = new.iter().filter(|t| !old.contains(t)).collect();
-    if !gone.is_empty() {
-        // One `field = f AND term IN (…)` per field: a flat condition however many terms go.
-        let mut fields: Vec<TextField> = gone.iter().map(|(f, _)| *f).collect();
-        fields.sort_unstable();
-        fields.dedup();
-        let mut any = Condition::any();
-        for field in fields {
-            let terms = gone
-                .iter()
-                .filter(|(f, _)| *f == field)
-                .map(|(_, t)| t.as_str());
-            any = any.add(
-                Condition::all()
-                    .add(Expr::col(al("field")).eq(field.code()))
-                    .add(Expr::col(al("term")).is_in(terms)),
-            );
-        }
-        let q = Query::delete()
-            .from_table(al("search_terms"))
-            .cond_where(
-                Condition::all()
-                    .add(Expr::col(al("tenant_id")).eq(tenant.0))
-                    .add(Expr::col(al("entity")).eq(E::ENTITY_CODE))
-                    .add(Expr::col(al("record_id")).eq(id))
-                    .add(any),
-            )
-            .to_owned();
-        tx.exec().execute(&q).await.map_err(db_error)?;
-    }
-    if !came.is_empty() {
-        let mut q: InsertStatement = Query::insert();
-        q.into_table(al("search_terms"))
-            .columns(["tenant_id", "entity", "term", "field", "record_id"].map(al));
-        for (field, term) in came {
-            q.values([
-                v(tenant.0),
-                v(E::ENTITY_CODE),
-                v(term.as_str()),
-                v(field.code()),
-                v(id),
-            ])
-            .map_err(internal)?;
-        }
-        tx.exec().execute(&q).await.map_err(db_error)?;
-    }
-    Ok(())
-}
-
 fn internal(e: sea_query::error::Error) -> DomainError {
     DomainError::Internal(anyhow::anyhow!("building a statement: {e}"))
 }
@@ -443,159 +360,6 @@ fn unique_error<E: Table>(e: sqlx::Error) -> DomainError {
         }
     }
     db_error(e)
-}
-
-/// Compiles the filter tree into a condition on the alias `t`.
-fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Condition> {
-    Ok(match filter {
-        Filter::All(children) => {
-            let mut c = Condition::all();
-            for child in children {
-                c = c.add(compile::<E>(tenant, child)?);
-            }
-            c
-        }
-        Filter::Eq { field, value } => {
-            let column = column_of::<E>(*field)?;
-            Condition::all().add(tcol(column).eq(sql_value(value)))
-        }
-        Filter::In { field, values } => {
-            let column = column_of::<E>(*field)?;
-            Condition::all().add(tcol(column).is_in(values.iter().map(sql_value)))
-        }
-        Filter::Terms { field, terms } => {
-            let q = Query::select()
-                .column(al("record_id"))
-                .from(al("search_terms"))
-                .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-                .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
-                .and_where(Expr::col(al("term")).is_in(terms.iter().map(String::as_str)))
-                .and_where(Expr::col(al("field")).eq(field.code()))
-                .to_owned();
-            Condition::all().add(tcol("id").in_subquery(q))
-        }
-        Filter::Range { field, from, to } => {
-            let column = column_of::<E>(*field)?;
-            let mut c = Condition::all();
-            if let Some(from) = from {
-                c = c.add(tcol(column).gte(*from));
-            }
-            if let Some(to) = to {
-                c = c.add(tcol(column).lte(*to));
-            }
-            c
-        }
-        Filter::Nothing => Condition::all().add(Expr::value(1).eq(0)),
-        Filter::SeqBelow(seq) => Condition::all().add(tcol("seq").lt(*seq)),
-        Filter::Any(children) => {
-            let mut c = Condition::any();
-            for child in children {
-                c = c.add(compile::<E>(tenant, child)?);
-            }
-            c
-        }
-        Filter::Ids { ids, negate } => {
-            let within = tcol("id").is_in(ids.iter().copied());
-            if *negate {
-                Condition::all().add(within.not())
-            } else {
-                Condition::all().add(within)
-            }
-        }
-        Filter::Term { field, term } => {
-            let q = Query::select()
-                .column(al("record_id"))
-                .from(al("search_terms"))
-                .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-                .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
-                .and_where(Expr::col(al("term")).eq(term.as_str()))
-                .and_where(Expr::col(al("field")).eq(field.code()))
-                .to_owned();
-            Condition::all().add(tcol("id").in_subquery(q))
-        }
-        Filter::Text { field, terms } => {
-            let mut c = Condition::all();
-            for term in terms {
-                c = c.add(tcol("id").in_subquery(term_matches(
-                    tenant,
-                    E::ENTITY_CODE,
-                    *field,
-                    term,
-                )));
-            }
-            c
-        }
-    })
-}
-
-fn sql_value(value: &FilterValue) -> Value {
-    match value {
-        FilterValue::Id(id) => (*id).into(),
-        FilterValue::Int(n) => (*n).into(),
-        FilterValue::Bool(b) => (*b).into(),
-        FilterValue::Text(t) => t.clone().into(),
-    }
-}
-
-fn column_of<E: Table>(field: Field) -> DomainResult<&'static str> {
-    match field {
-        Field::Owner => Some("owner_id"),
-        Field::CreatedAt => Some("created_at"),
-        Field::UpdatedAt => Some("updated_at"),
-        // Every record table has its integer id.
-        Field::Seq => Some("seq"),
-        other => E::column(other),
-    }
-    .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("{} has no {field:?}", E::NAME)))
-}
-
-/// `SELECT t.id` of the live records of kind `E` in `tenant` that match `filter`, to use as a
-/// subquery (documents whose lines hold a matching product).
-pub(crate) fn matching_ids<E: Table>(
-    tenant: TenantId,
-    filter: &Filter,
-) -> DomainResult<SelectStatement> {
-    filter.check()?;
-    Ok(Query::select()
-        .column((al(T), al("id")))
-        .from_as(al(E::TABLE), al(T))
-        .cond_where(live(tenant).add(compile::<E>(tenant, filter)?))
-        .to_owned())
-}
-
-/// Whether the filter narrows by search terms (then the matches, not the order, drive the plan).
-fn has_terms(filter: &Filter) -> bool {
-    match filter {
-        Filter::All(children) | Filter::Any(children) => children.iter().any(has_terms),
-        Filter::Text { .. } | Filter::Term { .. } | Filter::Terms { .. } => true,
-        Filter::Eq { .. }
-        | Filter::In { .. }
-        | Filter::Range { .. }
-        | Filter::Ids { .. }
-        | Filter::SeqBelow(_)
-        | Filter::Nothing => false,
-    }
-}
-
-/// Ids of records with a term starting with `prefix`: an index range scan.
-pub(crate) fn term_matches(
-    tenant: TenantId,
-    entity: i16,
-    field: Option<TextField>,
-    prefix: &str,
-) -> SelectStatement {
-    let upper = format!("{prefix}\u{10FFFF}");
-    let mut q = Query::select();
-    q.column(al("record_id"))
-        .from(al("search_terms"))
-        .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
-        .and_where(Expr::col(al("entity")).eq(entity))
-        .and_where(Expr::col(al("term")).gte(prefix))
-        .and_where(Expr::col(al("term")).lt(upper));
-    if let Some(field) = field {
-        q.and_where(Expr::col(al("field")).eq(field.code()));
-    }
-    q
 }
 
 impl SqlStore {
@@ -628,7 +392,7 @@ impl SqlStore {
         // the outer loop there. PostgreSQL rejects CROSS JOIN … ON and plans this well anyway.
         let join = match self.db {
             Db::Sqlite { .. } => JoinType::CrossJoin,
-            Db::Postgres(_) => JoinType::InnerJoin,
+            Db::Postgres(..) => JoinType::InnerJoin,
         };
         items.from_subquery(page_seqs, al("p")).join_as(
             join,
@@ -680,9 +444,23 @@ where
             .await?
             .ok_or(DomainError::not_found(E::NAME))?;
         E::keep_on_update(&old, &mut data);
+        let before = E::values(old.data());
+        let after = E::values(&data);
+        let changes = crm_domain::audit::changes(
+            E::COLUMNS
+                .iter()
+                .zip(&before)
+                .map(|(c, v)| (*c, crate::audit::json_of(v)))
+                .collect(),
+            E::COLUMNS
+                .iter()
+                .zip(&after)
+                .map(|(c, v)| (*c, crate::audit::json_of(v)))
+                .collect(),
+        );
         let mut q = Query::update();
         q.table(al(E::TABLE));
-        for (column, value) in E::COLUMNS.iter().zip(E::values(&data)) {
+        for (column, value) in E::COLUMNS.iter().zip(after) {
             q.value(al(column), value);
         }
         for (column, value) in AUDIT_COLUMNS[3..]
@@ -691,18 +469,16 @@ where
         {
             q.value(al(column), value);
         }
-        q.cond_where(
-            Condition::all()
-                .add(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-                .add(Expr::col(al("id")).eq(id)),
-        );
+        q.cond_where(this_row(actor.tenant_id, id));
         tx.exec()
             .execute(&q)
             .await
             .map_err(|e| unique_error::<E>(e))?;
         E::after_write(&mut tx.exec(), actor.tenant_id, id, &data).await?;
         let old_terms = E::terms(old.data());
-        write_terms::<E>(tx, actor.tenant_id, id, &old_terms, &E::terms(&data)).await
+        write_terms::<E>(tx, actor.tenant_id, id, &old_terms, &E::terms(&data)).await?;
+        w.note_changes(id, changes);
+        Ok(())
     }
 
     async fn get(&self, at: At<'_>, tenant: TenantId, id: E::Id) -> DomainResult<Option<E>> {
@@ -720,22 +496,55 @@ where
         let Some(old) = fetch_for_update::<E>(&mut tx.exec(), actor.tenant_id, id).await? else {
             return Ok(false);
         };
-        let at = now();
-        let q = Query::update()
-            .table(al(E::TABLE))
-            .value(al("deleted_at"), at)
-            .value(al("updated_at"), at)
-            .value(al("updated_by"), actor.id)
-            .value(al("updated_by_name"), actor.name.clone())
-            .cond_where(
-                Condition::all()
-                    .add(Expr::col(al("tenant_id")).eq(actor.tenant_id.0))
-                    .add(Expr::col(al("id")).eq(id)),
-            )
-            .to_owned();
+        let q = set_deleted::<E>(actor, id, Some(now()));
         tx.exec().execute(&q).await.map_err(db_error)?;
         E::after_delete(&mut tx.exec(), actor.tenant_id, id).await?;
         write_terms::<E>(tx, actor.tenant_id, id, &E::terms(old.data()), &[]).await?;
+        Ok(true)
+    }
+
+    async fn restore(&self, w: &mut Work, actor: &Actor, id: E::Id) -> DomainResult<bool> {
+        let id: Uuid = id.into();
+        let tx = tx(w)?;
+        let found =
+            fetch_which::<E>(&mut tx.exec(), actor.tenant_id, id, Which::Deleted, true).await?;
+        let Some(old) = found else {
+            return Ok(false);
+        };
+        let q = set_deleted::<E>(actor, id, None);
+        tx.exec()
+            .execute(&q)
+            .await
+            .map_err(|e| unique_error::<E>(e))?;
+        E::after_write(&mut tx.exec(), actor.tenant_id, id, old.data()).await?;
+        write_terms::<E>(tx, actor.tenant_id, id, &[], &E::terms(old.data())).await?;
+        Ok(true)
+    }
+
+    async fn erase(&self, w: &mut Work, actor: &Actor, id: E::Id) -> DomainResult<bool> {
+        let id: Uuid = id.into();
+        let tx = tx(w)?;
+        let found = fetch_which::<E>(&mut tx.exec(), actor.tenant_id, id, Which::Any, true).await?;
+        let Some(old) = found else {
+            return Ok(false);
+        };
+        E::after_delete(&mut tx.exec(), actor.tenant_id, id).await?;
+        // Terms of a live record; a deleted one's are gone already (removing none is harmless).
+        write_terms::<E>(tx, actor.tenant_id, id, &E::terms(old.data()), &[]).await?;
+        let q = Query::delete()
+            .from_table(al(E::TABLE))
+            .cond_where(this_row(actor.tenant_id, id))
+            .to_owned();
+        tx.exec().execute(&q).await.map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => DomainError::InUse {
+                field: None,
+                message: format!(
+                    "other records still point at this {}: erase or unlink them first",
+                    E::NAME
+                ),
+            },
+            _ => db_error(e),
+        })?;
         Ok(true)
     }
 

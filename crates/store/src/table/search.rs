@@ -1,0 +1,301 @@
+//! A record kind's search side: its index terms kept in step with the record (and rebuilt on
+//! demand), and the filter tree compiled to SQL.
+
+use crm_domain::ids::TenantId;
+use crm_domain::search::{Field, Filter, TextField, Value as FilterValue};
+use crm_domain::{DomainError, DomainResult};
+use sea_query::{Condition, Expr, InsertStatement, Order, Query, SelectStatement, Value};
+use uuid::Uuid;
+
+use crate::db::{Db, Tx};
+use crate::error::db_error;
+
+use super::{al, internal, live, select_all, tcol, v, Table, BATCH_PARAMS, T};
+
+/// Inserts index terms in batches.
+pub(super) async fn insert_terms(
+    tx: &mut Tx,
+    tenant: TenantId,
+    entity: i16,
+    mut terms: Vec<(String, TextField, Uuid)>,
+) -> DomainResult<()> {
+    // In key order, the index inserts walk the b-tree instead of jumping around it.
+    terms.sort_unstable();
+    for chunk in terms.chunks(BATCH_PARAMS / 5) {
+        let mut q: InsertStatement = Query::insert();
+        q.into_table(al("search_terms"))
+            .columns(["tenant_id", "entity", "term", "field", "record_id"].map(al));
+        for (term, field, id) in chunk {
+            q.values([
+                v(tenant.0),
+                v(entity),
+                v(term.as_str()),
+                v(field.code()),
+                v(*id),
+            ])
+            .map_err(internal)?;
+        }
+        tx.exec().execute(&q).await.map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Rebuilds one record kind's search terms in a tenant from the records themselves, in one
+/// transaction; returns how many records were indexed.
+pub(crate) async fn reindex<E: Table>(db: &Db, tenant: TenantId) -> DomainResult<u64> {
+    const PAGE: u64 = 1000;
+    let mut tx = db.begin().await.map_err(db_error)?;
+    let q = Query::delete()
+        .from_table(al("search_terms"))
+        .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+        .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+        .to_owned();
+    tx.exec().execute(&q).await.map_err(db_error)?;
+    let mut after = i64::MIN;
+    let mut count = 0u64;
+    loop {
+        #[derive(sqlx::FromRow)]
+        struct Key {
+            seq: i64,
+            id: Uuid,
+        }
+        let q = Query::select()
+            .columns([(al(T), al("seq")), (al(T), al("id"))])
+            .from_as(al(E::TABLE), al(T))
+            .cond_where(live(tenant).add(tcol("seq").gt(after)))
+            .order_by((al(T), al("seq")), Order::Asc)
+            .limit(PAGE)
+            .to_owned();
+        let keys: Vec<Key> = tx.exec().fetch_all(&q).await.map_err(db_error)?;
+        let n = keys.len() as u64;
+        let Some(last) = keys.last() else { break };
+        after = last.seq;
+        let mut q = select_all::<E>();
+        q.cond_where(live(tenant).add(tcol("id").is_in(keys.iter().map(|k| k.id))));
+        let rows: Vec<E::Row> = tx.exec().fetch_all(&q).await.map_err(db_error)?;
+        let mut terms = Vec::new();
+        for row in rows {
+            let record = E::from_row(row)?;
+            let id: Uuid = record.record_id().into();
+            terms.extend(E::terms(record.data()).into_iter().map(|(f, t)| (t, f, id)));
+        }
+        insert_terms(&mut tx, tenant, E::ENTITY_CODE, terms).await?;
+        count += n;
+        if n < PAGE {
+            break;
+        }
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(count)
+}
+
+/// Replaces the index terms of one record: deletes what went, inserts what came.
+pub(super) async fn write_terms<E: Table>(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: Uuid,
+    old: &[(TextField, String)],
+    new: &[(TextField, String)],
+) -> DomainResult<()> {
+    let gone: Vec<_> = old.iter().filter(|t| !new.contains(t)).collect();
+    let came: Vec<_> = new.iter().filter(|t| !old.contains(t)).collect();
+    if !gone.is_empty() {
+        // One `field = f AND term IN (…)` per field: a flat condition however many terms go.
+        let mut fields: Vec<TextField> = gone.iter().map(|(f, _)| *f).collect();
+        fields.sort_unstable();
+        fields.dedup();
+        let mut any = Condition::any();
+        for field in fields {
+            let terms = gone
+                .iter()
+                .filter(|(f, _)| *f == field)
+                .map(|(_, t)| t.as_str());
+            any = any.add(
+                Condition::all()
+                    .add(Expr::col(al("field")).eq(field.code()))
+                    .add(Expr::col(al("term")).is_in(terms)),
+            );
+        }
+        let q = Query::delete()
+            .from_table(al("search_terms"))
+            .cond_where(
+                Condition::all()
+                    .add(Expr::col(al("tenant_id")).eq(tenant.0))
+                    .add(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+                    .add(Expr::col(al("record_id")).eq(id))
+                    .add(any),
+            )
+            .to_owned();
+        tx.exec().execute(&q).await.map_err(db_error)?;
+    }
+    if !came.is_empty() {
+        let mut q: InsertStatement = Query::insert();
+        q.into_table(al("search_terms"))
+            .columns(["tenant_id", "entity", "term", "field", "record_id"].map(al));
+        for (field, term) in came {
+            q.values([
+                v(tenant.0),
+                v(E::ENTITY_CODE),
+                v(term.as_str()),
+                v(field.code()),
+                v(id),
+            ])
+            .map_err(internal)?;
+        }
+        tx.exec().execute(&q).await.map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Compiles the filter tree into a condition on the alias `t`.
+pub(super) fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Condition> {
+    Ok(match filter {
+        Filter::All(children) => {
+            let mut c = Condition::all();
+            for child in children {
+                c = c.add(compile::<E>(tenant, child)?);
+            }
+            c
+        }
+        Filter::Eq { field, value } => {
+            let column = column_of::<E>(*field)?;
+            Condition::all().add(tcol(column).eq(sql_value(value)))
+        }
+        Filter::In { field, values } => {
+            let column = column_of::<E>(*field)?;
+            Condition::all().add(tcol(column).is_in(values.iter().map(sql_value)))
+        }
+        Filter::Terms { field, terms } => {
+            let q = Query::select()
+                .column(al("record_id"))
+                .from(al("search_terms"))
+                .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+                .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+                .and_where(Expr::col(al("term")).is_in(terms.iter().map(String::as_str)))
+                .and_where(Expr::col(al("field")).eq(field.code()))
+                .to_owned();
+            Condition::all().add(tcol("id").in_subquery(q))
+        }
+        Filter::Range { field, from, to } => {
+            let column = column_of::<E>(*field)?;
+            let mut c = Condition::all();
+            if let Some(from) = from {
+                c = c.add(tcol(column).gte(*from));
+            }
+            if let Some(to) = to {
+                c = c.add(tcol(column).lte(*to));
+            }
+            c
+        }
+        Filter::Nothing => Condition::all().add(Expr::value(1).eq(0)),
+        Filter::SeqBelow(seq) => Condition::all().add(tcol("seq").lt(*seq)),
+        Filter::Any(children) => {
+            let mut c = Condition::any();
+            for child in children {
+                c = c.add(compile::<E>(tenant, child)?);
+            }
+            c
+        }
+        Filter::Ids { ids, negate } => {
+            let within = tcol("id").is_in(ids.iter().copied());
+            if *negate {
+                Condition::all().add(within.not())
+            } else {
+                Condition::all().add(within)
+            }
+        }
+        Filter::Term { field, term } => {
+            let q = Query::select()
+                .column(al("record_id"))
+                .from(al("search_terms"))
+                .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+                .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+                .and_where(Expr::col(al("term")).eq(term.as_str()))
+                .and_where(Expr::col(al("field")).eq(field.code()))
+                .to_owned();
+            Condition::all().add(tcol("id").in_subquery(q))
+        }
+        Filter::Text { field, terms } => {
+            let mut c = Condition::all();
+            for term in terms {
+                c = c.add(tcol("id").in_subquery(term_matches(
+                    tenant,
+                    E::ENTITY_CODE,
+                    *field,
+                    term,
+                )));
+            }
+            c
+        }
+    })
+}
+
+pub(super) fn sql_value(value: &FilterValue) -> Value {
+    match value {
+        FilterValue::Id(id) => (*id).into(),
+        FilterValue::Int(n) => (*n).into(),
+        FilterValue::Bool(b) => (*b).into(),
+        FilterValue::Text(t) => t.clone().into(),
+    }
+}
+
+pub(super) fn column_of<E: Table>(field: Field) -> DomainResult<&'static str> {
+    match field {
+        Field::Owner => Some("owner_id"),
+        Field::CreatedAt => Some("created_at"),
+        Field::UpdatedAt => Some("updated_at"),
+        // Every record table has its integer id.
+        Field::Seq => Some("seq"),
+        other => E::column(other),
+    }
+    .ok_or_else(|| DomainError::Internal(anyhow::anyhow!("{} has no {field:?}", E::NAME)))
+}
+
+/// `SELECT t.id` of the live records of kind `E` in `tenant` that match `filter`, to use as a
+/// subquery (documents whose lines hold a matching product).
+pub(crate) fn matching_ids<E: Table>(
+    tenant: TenantId,
+    filter: &Filter,
+) -> DomainResult<SelectStatement> {
+    filter.check()?;
+    Ok(Query::select()
+        .column((al(T), al("id")))
+        .from_as(al(E::TABLE), al(T))
+        .cond_where(live(tenant).add(compile::<E>(tenant, filter)?))
+        .to_owned())
+}
+
+/// Whether the filter narrows by search terms (then the matches, not the order, drive the plan).
+pub(super) fn has_terms(filter: &Filter) -> bool {
+    match filter {
+        Filter::All(children) | Filter::Any(children) => children.iter().any(has_terms),
+        Filter::Text { .. } | Filter::Term { .. } | Filter::Terms { .. } => true,
+        Filter::Eq { .. }
+        | Filter::In { .. }
+        | Filter::Range { .. }
+        | Filter::Ids { .. }
+        | Filter::SeqBelow(_)
+        | Filter::Nothing => false,
+    }
+}
+
+/// Ids of records with a term starting with `prefix`: an index range scan.
+pub(crate) fn term_matches(
+    tenant: TenantId,
+    entity: i16,
+    field: Option<TextField>,
+    prefix: &str,
+) -> SelectStatement {
+    let upper = format!("{prefix}\u{10FFFF}");
+    let mut q = Query::select();
+    q.column(al("record_id"))
+        .from(al("search_terms"))
+        .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+        .and_where(Expr::col(al("entity")).eq(entity))
+        .and_where(Expr::col(al("term")).gte(prefix))
+        .and_where(Expr::col(al("term")).lt(upper));
+    if let Some(field) = field {
+        q.and_where(Expr::col(al("field")).eq(field.code()));
+    }
+    q
+}
