@@ -9,11 +9,16 @@
 //!   `max_requests` are handled at once; past that a request is refused at once with a 503
 //!   instead of queueing;
 //! - on shutdown the listener closes, idle connections close, in-flight requests get
-//!   `shutdown_deadline` to finish, and then are abandoned.
+//!   `shutdown_deadline` to finish, and then are abandoned;
+//! - a connection ends with a lingering close (see [`Lingering`]), so a client still sending a
+//!   body we refused reads our answer instead of a reset.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
@@ -24,8 +29,9 @@ use axum::response::Response;
 use axum::{BoxError, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Service, ServiceBuilder};
 
 /// Connection and request bounds (`docs/limits.md`).
@@ -153,11 +159,10 @@ pub async fn serve(
                 r
             }
         });
-        let conn = builder.serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let io = TokioIo::new(Lingering::new(stream, permit));
+        let conn = graceful.watch(builder.serve_connection(io, service));
         tokio::spawn(async move {
             let _ = conn.await;
-            drop(permit);
         });
     }
     drop(listener);
@@ -171,6 +176,107 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// How long, and for how many bytes, a closing connection keeps reading what its client still
+/// sends (`docs/limits.md`).
+pub const LINGER: Duration = Duration::from_secs(2);
+pub const LINGER_BYTES: usize = 8 * 1024 * 1024;
+
+/// A connection's socket, closed the way web servers close: when hyper is done with it, the
+/// write side is shut and whatever the client still sends is read and dropped, for at most
+/// [`LINGER`] and [`LINGER_BYTES`], before the socket closes. Closing at once with unread bytes
+/// in the receive queue makes the kernel send a reset, and a reset can destroy our answer (a 413
+/// for an oversized upload, say) in the client's receive buffer before the client reads it.
+/// The connection's slot is held until the socket is closed.
+struct Lingering {
+    stream: Option<TcpStream>,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Lingering {
+    fn new(stream: TcpStream, permit: OwnedSemaphorePermit) -> Self {
+        Self {
+            stream: Some(stream),
+            permit: Some(permit),
+        }
+    }
+
+    fn stream(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(
+            self.stream
+                .as_mut()
+                .expect("the socket is there until drop"),
+        )
+    }
+}
+
+impl AsyncRead for Lingering {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.get_mut().stream().poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Lingering {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().stream().poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().stream().poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().stream().poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().stream().poll_shutdown(cx)
+    }
+}
+
+impl Drop for Lingering {
+    fn drop(&mut self) {
+        let (Some(mut stream), permit) = (self.stream.take(), self.permit.take()) else {
+            return;
+        };
+        // Without a runtime (the process is ending) the socket just closes.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let _ = stream.shutdown().await;
+            let mut buf = [0u8; 16 * 1024];
+            let mut left = LINGER_BYTES;
+            let _ = tokio::time::timeout(LINGER, async {
+                while left > 0 {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => left = left.saturating_sub(n),
+                    }
+                }
+            })
+            .await;
+            drop(stream);
+            drop(permit);
+        });
+    }
 }
 
 /// Raises the open-file limit to its hard maximum, so that many slow clients cannot use up the

@@ -323,6 +323,7 @@ on_both_backends!(
     nul_is_refused_everywhere,
     concurrent_renames_keep_search_true,
     concurrent_receipts_are_idempotent,
+    an_oversized_upload_reads_its_413_not_a_reset,
 );
 
 /// Peak resident memory of this process (the server runs inside it), in MiB.
@@ -478,6 +479,22 @@ async fn stalled_connections_do_not_starve_the_server() {
     );
     drop(stalled);
     app.stop().await;
+}
+
+/// A client that sends a whole oversized body reads the 413 every time: the server refuses at
+/// its limit without reading the rest, and its lingering close keeps the kernel from answering
+/// the unread bytes with a reset that would destroy the 413 before the client reads it (or
+/// before a proxy in front forwards it: the PostgreSQL pass through pgbouncer has one).
+async fn an_oversized_upload_reads_its_413_not_a_reset(app: &TestApp) {
+    let a = app.tenant("upload").await;
+    let path = "/api/v1/customer/create";
+    for _ in 0..24 {
+        let length = 3 * 1024 * 1024;
+        let (status, body) = app.announce_body(path, &a.token, length, length).await;
+        let message = assert_crmtop_err(status, &body, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(message.contains("too large"), "{message}");
+    }
+    healthy(app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

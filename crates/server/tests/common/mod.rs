@@ -401,8 +401,9 @@ impl TestApp {
         (status, value)
     }
 
-    /// Announces a body of `length` bytes, sends only `sent` of them and reads the answer: a
-    /// server that refuses past its limit answers without the rest (no race with our writes).
+    /// Announces a body of `length` bytes, sends `sent` of them (from another task, whatever the
+    /// server does with the connection) and reads the answer: a server that refuses past its
+    /// limit answers without reading the rest, and must still let the client read that answer.
     pub async fn announce_body(
         &self,
         path: &str,
@@ -413,16 +414,21 @@ impl TestApp {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
         let addr = self.base.trim_start_matches("http://");
-        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut stream, mut writer) = stream.into_split();
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
              Content-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
         );
-        stream.write_all(head.as_bytes()).await.unwrap();
+        writer.write_all(head.as_bytes()).await.unwrap();
         let mut partial = b"{\"name\": \"".to_vec();
         partial.resize(sent, b'a');
-        stream.write_all(&partial).await.unwrap();
-        // Read the head, then exactly the announced answer body (the socket stays open).
+        let sending = tokio::spawn(async move {
+            // The server may stop reading and close; what it answered is what counts.
+            let _ = writer.write_all(&partial).await;
+            writer
+        });
+        // Read the head, then exactly the announced answer body.
         let mut raw = Vec::new();
         let mut buf = [0u8; 4096];
         let split = loop {
@@ -450,6 +456,7 @@ impl TestApp {
             body.extend_from_slice(&buf[..n]);
         }
         let value = serde_json::from_slice(&body[..length]).unwrap();
+        sending.abort();
         (StatusCode::from_u16(code).unwrap(), value)
     }
 
