@@ -1,11 +1,14 @@
 //! The filter tree every search compiles from, and the search terms behind it.
 //!
-//! A record is indexed as a set of `(field, term)` pairs: the word-suffixes of its folded names
-//! (`nguyen van an`, `van an`, `an`), the canonical phone key, the lower-cased e-mail. A text
-//! query is parsed into term prefixes that must all match (AND); the store turns each into one
-//! indexed range scan. Because every word starts a suffix, a single word matches wherever it
-//! stands in the name, and several words typed in order (`nguyen van`, `van an`) match as one
-//! selective prefix instead of an intersection of common words.
+//! A record is indexed as a set of `(field, term)` pairs: the word rotations of its folded names
+//! (`nguyen van an`, `van an nguyen`, `an nguyen van`) and, for a person's name of three words
+//! or more, family and given name alone (`nguyen an`); the canonical phone key and its digits
+//! reversed (so the last digits are a prefix); the lower-cased e-mail and the words of its local
+//! part and of its domain. A text query is parsed into term prefixes that must all match (AND);
+//! the store turns each into one indexed range scan. Because every word starts a rotation, a
+//! single word matches wherever it stands in the name, and several words typed in the name's
+//! order from any word (`van an`, `an nguyen`) match as one selective prefix instead of an
+//! intersection of common words. `docs/search.md` says what finds what.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -50,13 +53,36 @@ pub enum TextField {
     RefId = 14,
     /// The branch a record belongs to (NextX `branch_id`), matched whole.
     Branch = 15,
+    /// A phone key's digits reversed: the last digits typed, reversed, are its prefix.
+    PhoneTail = 16,
 }
 
 impl TextField {
     pub fn code(self) -> i16 {
         self as i16
     }
+
+    /// Fields holding a person's name, which also get the family-and-given-name term.
+    fn is_person_name(self) -> bool {
+        matches!(
+            self,
+            TextField::Name | TextField::CustomerName | TextField::ContactName | TextField::LeadName
+        )
+    }
 }
+
+/// Fewest trailing digits of a phone that a query may be (fewer match too much).
+pub const MIN_PHONE_TAIL: usize = 4;
+
+/// What a ranked search puts first: records with one of these exact terms (an exact phone,
+/// e-mail or code), then those whose name is the query whole (in any rotation), then the rest.
+pub const EXACT_FIELDS: [TextField; 3] = [TextField::Phone, TextField::Email, TextField::Code];
+pub const WHOLE_NAME_FIELDS: [TextField; 4] = [
+    TextField::Name,
+    TextField::CustomerName,
+    TextField::ContactName,
+    TextField::LeadName,
+];
 
 /// Record attributes a search can pin to a value or a time range. Each record kind maps
 /// the ones it has onto its columns; asking a kind for one it lacks is a programming error.
@@ -174,10 +200,12 @@ impl Filter {
 
     /// Parses what a user typed into term prefixes. Empty input yields no filter.
     ///
-    /// - a whole query that reads as a phone number (`+84 912 345 678`) becomes its canonical key;
-    /// - a chunk with `@` is an e-mail prefix, lower-cased;
+    /// - a query of digits (spaces, dots, dashes allowed) matches a phone: as its canonical key
+    ///   when it reads as a whole number (`+84 912 345 678`), and, from
+    ///   [`MIN_PHONE_TAIL`] digits, as the phone's last digits (`345678`);
+    /// - a chunk with `@` is an e-mail prefix, lower-cased; one starting with `@` is a domain;
     /// - the other words, folded (`Nguyễn` and `nguyen` are the same word), form one phrase:
-    ///   consecutive words of a name, in order, the last one possibly cut short.
+    ///   consecutive words of a name, in order from any word, the last one possibly cut short.
     pub fn text(field: Option<TextField>, query: &str) -> Option<Self> {
         // Terms are cut at MAX_TERM_LEN bytes, so nothing past this many characters can matter.
         let query = match query.char_indices().nth(MAX_QUERY_CHARS) {
@@ -188,33 +216,24 @@ impl Filter {
         if query.is_empty() {
             return None;
         }
-        let mut out = Vec::new();
-        let mut field = field;
         if matches!(field, None | Some(TextField::Phone)) {
-            if let Some(key) = canonical_phone(query) {
-                out.push(key);
-                field = Some(TextField::Phone);
-            } else if field == Some(TextField::Phone) {
-                let digits: String = query.chars().filter(char::is_ascii_digit).collect();
-                out.push(if digits.is_empty() {
-                    fold(query)
-                } else {
-                    digits
-                });
+            if let Some(f) = Self::phone_text(field, query) {
+                return Some(f);
             }
         }
-        if out.is_empty() {
-            let mut phrase = Vec::new();
-            for chunk in query.split_whitespace() {
-                if chunk.contains('@') || field == Some(TextField::Email) {
-                    out.push(chunk.to_lowercase());
-                } else {
-                    phrase.extend(words(chunk));
-                }
+        let mut out = Vec::new();
+        let mut phrase = Vec::new();
+        for chunk in query.split_whitespace() {
+            if let Some(domain) = chunk.strip_prefix('@') {
+                out.push(words(domain).join(" "));
+            } else if chunk.contains('@') || field == Some(TextField::Email) {
+                out.push(chunk.to_lowercase());
+            } else {
+                phrase.extend(words(chunk));
             }
-            if !phrase.is_empty() {
-                out.push(phrase.join(" "));
-            }
+        }
+        if !phrase.is_empty() {
+            out.push(phrase.join(" "));
         }
         let terms: Vec<String> = out.into_iter().map(cut).filter(|t| !t.is_empty()).collect();
         if terms.is_empty() {
@@ -222,6 +241,48 @@ impl Filter {
             return Some(Filter::Nothing);
         }
         Some(Filter::Text { field, terms })
+    }
+
+    /// A query of digits: the phone it reads as, or its digits as a prefix (of a phone when
+    /// `field` is one, of any term otherwise), or, from [`MIN_PHONE_TAIL`] digits, a phone's
+    /// last digits. `None` when the query is not digits.
+    fn phone_text(field: Option<TextField>, query: &str) -> Option<Self> {
+        let canonical = canonical_phone(query);
+        let bare = query
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')'));
+        let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+        let head = match canonical {
+            Some(key) => Filter::Text {
+                field: Some(TextField::Phone),
+                terms: vec![cut(key)],
+            },
+            None if bare && !digits.is_empty() => Filter::Text {
+                field,
+                terms: vec![cut(digits.clone())],
+            },
+            // A phone field searched for something that is not digits: its folded text.
+            None if field == Some(TextField::Phone) => {
+                let term = if digits.is_empty() {
+                    fold(query)
+                } else {
+                    digits.clone()
+                };
+                return Some(Filter::Text {
+                    field,
+                    terms: vec![cut(term)],
+                });
+            }
+            None => return None,
+        };
+        if !bare || digits.len() < MIN_PHONE_TAIL {
+            return Some(head);
+        }
+        let tail = Filter::Text {
+            field: Some(TextField::PhoneTail),
+            terms: vec![cut(digits.chars().rev().collect())],
+        };
+        Some(Filter::Any(vec![head, tail]))
     }
 
     /// A whole-value term: folded, spaces collapsed (how labels are indexed).
@@ -335,15 +396,36 @@ impl TermSet {
         Self::default()
     }
 
-    /// Every word-suffix of the folded text: `Nguyễn Văn An` gives `nguyen van an`, `van an`, `an`.
+    /// Every word rotation of the folded text: `Nguyễn Văn An` gives `nguyen van an`,
+    /// `van an nguyen` and `an nguyen van`, so words typed in order from any of them match as a
+    /// prefix. A person's name of three words or more also gives its first and last word
+    /// (`nguyen an`), how people shorten a Vietnamese name.
     pub fn words(mut self, field: TextField, text: Option<&str>) -> Self {
         if let Some(text) = text {
-            let w = words(text);
-            for start in 0..w.len() {
-                self.0.push((field, cut(w[start..].join(" "))));
-            }
+            self.rotations(field, &words(text));
         }
         self
+    }
+
+    fn rotations(&mut self, field: TextField, w: &[String]) {
+        // Each rotation is built only to the term length: linear in the words.
+        for start in 0..w.len() {
+            let mut term = String::new();
+            for word in w[start..].iter().chain(&w[..start]) {
+                if !term.is_empty() {
+                    term.push(' ');
+                }
+                term.push_str(word);
+                if term.len() > MAX_TERM_LEN {
+                    break;
+                }
+            }
+            self.0.push((field, cut(term)));
+        }
+        if field.is_person_name() && w.len() >= 3 {
+            self.0
+                .push((field, cut(format!("{} {}", w[0], w[w.len() - 1]))));
+        }
     }
 
     /// The whole value as one term (labels, partner ids).
@@ -357,17 +439,35 @@ impl TermSet {
         self
     }
 
+    /// The canonical key, and its digits reversed (the last digits typed, reversed, match).
     pub fn phone(mut self, phone: Option<&Phone>) -> Self {
         if let Some(p) = phone {
             self.0.push((TextField::Phone, cut(p.key().to_owned())));
+            let tail: String = p.key().chars().filter(char::is_ascii_digit).rev().collect();
+            if !tail.is_empty() {
+                self.0.push((TextField::PhoneTail, cut(tail)));
+            }
         }
         self
     }
 
-    /// The whole address, lower-cased: a query matches it from its start (`an.nguyen@`).
+    /// The whole address, lower-cased: a query matches it from its start (`an.nguyen@`); the
+    /// words of its local part in rotation (`nguyen an` for `an.nguyen@`) and of its domain
+    /// (`example vn`).
     pub fn email(mut self, email: Option<&Email>) -> Self {
         if let Some(e) = email {
-            self.0.push((TextField::Email, cut(e.key().to_owned())));
+            let key = e.key();
+            self.0.push((TextField::Email, cut(key.to_owned())));
+            if let Some((local, domain)) = key.rsplit_once('@') {
+                let local = words(local);
+                if local.len() > 1 {
+                    self.rotations(TextField::Email, &local);
+                }
+                let domain = words(domain).join(" ");
+                if !domain.is_empty() {
+                    self.0.push((TextField::Email, cut(domain)));
+                }
+            }
         }
         self
     }
@@ -482,16 +582,79 @@ mod tests {
             .phone(Some(&phone))
             .email(Some(&email))
             .finish();
-        assert!(t.contains(&(TextField::Name, "tran thi lan".into())));
-        assert!(t.contains(&(TextField::Name, "thi lan".into())));
-        assert!(t.contains(&(TextField::Name, "lan".into())));
-        assert_eq!(t.iter().filter(|(f, _)| *f == TextField::Name).count(), 3);
-        assert!(t.contains(&(TextField::Phone, "0912345678".into())));
-        assert!(t.contains(&(TextField::Email, "lan.tran@example.vn".into())));
+        let of = |field: TextField| -> Vec<&str> {
+            t.iter()
+                .filter(|(f, _)| *f == field)
+                .map(|(_, term)| term.as_str())
+                .collect()
+        };
         assert_eq!(
-            t.len(),
-            5,
-            "three name suffixes, one phone, one e-mail: {t:?}"
+            of(TextField::Name),
+            ["lan tran thi", "thi lan tran", "tran lan", "tran thi lan"],
+            "three rotations and family + given name"
+        );
+        assert_eq!(of(TextField::Phone), ["0912345678"]);
+        assert_eq!(of(TextField::PhoneTail), ["8765432190"]);
+        assert_eq!(
+            of(TextField::Email),
+            ["example vn", "lan tran", "lan.tran@example.vn", "tran lan"],
+            "the address, its local part's words in rotation, its domain"
+        );
+    }
+
+    #[test]
+    fn rotations_stop_at_the_term_length() {
+        let long = "từ ".repeat(200);
+        let t = TermSet::new().words(TextField::Subject, Some(&long)).finish();
+        assert_eq!(t.len(), 1, "200 rotations of the same words are one term");
+        assert!(t[0].1.len() <= MAX_TERM_LEN);
+        let short = TermSet::new().words(TextField::Subject, Some("a b")).finish();
+        assert_eq!(short.len(), 2, "no family + given name outside person names");
+    }
+
+    #[test]
+    fn digits_match_a_phone_whole_or_by_its_last_digits() {
+        let tail = |t: &str| Filter::Text {
+            field: Some(TextField::PhoneTail),
+            terms: vec![t.into()],
+        };
+        assert_eq!(
+            Filter::text(None, "345 678"),
+            Some(Filter::Any(vec![
+                Filter::Text {
+                    field: None,
+                    terms: vec!["345678".into()],
+                },
+                tail("876543"),
+            ]))
+        );
+        assert_eq!(
+            Filter::text(None, "0912345678"),
+            Some(Filter::Any(vec![
+                Filter::Text {
+                    field: Some(TextField::Phone),
+                    terms: vec!["0912345678".into()],
+                },
+                tail("8765432190"),
+            ]))
+        );
+        assert_eq!(
+            terms(Filter::text(None, "+84 912 345 678")),
+            (Some(TextField::Phone), vec!["0912345678".into()]),
+            "a phone with its country code is not a tail"
+        );
+        assert_eq!(
+            terms(Filter::text(None, "567")),
+            (None, vec!["567".into()]),
+            "three digits are too few for a tail"
+        );
+    }
+
+    #[test]
+    fn an_at_sign_first_is_a_domain() {
+        assert_eq!(
+            terms(Filter::text(None, "@Example.vn")),
+            (None, vec!["example vn".into()])
         );
     }
 

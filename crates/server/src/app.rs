@@ -127,6 +127,15 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        // An index an older build wrote is rebuilt before the first request can search it.
+        let rebuilt = self
+            .store
+            .upgrade_search()
+            .await
+            .context("rebuilding a search index an older build wrote")?;
+        for (tenant, records) in rebuilt {
+            tracing::info!(tenant = %tenant.0, records, "search index rebuilt in this build's format");
+        }
         let router = self.router();
         let maintenance = tokio::spawn(maintain(
             self.db.clone(),

@@ -276,6 +276,127 @@ async fn search_matches_the_way_vietnamese_users_type(app: &TestApp) {
     assert_eq!(beyond["totalCount"], json!(4));
 }
 
+/// Search as people type (`docs/search.md`): a phone's last digits, an e-mail's domain or local
+/// part, a name's words from any of them or family and given name alone; exact phone, e-mail
+/// and code first, then whole names, then the other matches, newest first in each.
+async fn search_as_people_type(app: &TestApp) {
+    let a = app.tenant("as-typed").await;
+    for (name, phone, email) in [
+        ("Trần An", "0901 000 111", "an@x.vn"),
+        ("Nguyễn Văn Đức", "0912345678", "duc@example.vn"),
+        ("Trần Thị Lan", "0987 654 321", "lan.tran@congty.vn"),
+        ("Trần Anh", "0901 000 222", "an@x.vn.com"),
+    ] {
+        app.create(
+            "/api/v1/customer/create",
+            &a.token,
+            customer_body(name, phone, email),
+        )
+        .await;
+    }
+    let duc: &[&str] = &["Nguyễn Văn Đức"];
+    let lan: &[&str] = &["Trần Thị Lan"];
+    let cases: &[(&str, &[&str])] = &[
+        ("nguyen van duc", duc),
+        ("van duc", duc),
+        ("duc", duc),
+        ("Đức Nguyễn", duc),
+        ("duc nguyen van", duc),
+        ("nguyen duc", duc),
+        ("345678", duc),
+        ("5678", duc),
+        ("345 678", duc),
+        ("example.vn", duc),
+        ("@example.vn", duc),
+        ("duc@", duc),
+        ("congty", lan),
+        ("tran lan", lan),
+        ("lan tran", lan),
+        ("654321", lan),
+        // Ranked: the whole name before the newer partial match.
+        ("tran an", &["Trần An", "Trần Anh"]),
+        // The exact e-mail before the newer one it prefixes.
+        ("an@x.vn", &["Trần An", "Trần Anh"]),
+        // The exact phone first; the other shares only the prefix.
+        ("0901000111", &["Trần An"]),
+        ("0901 000", &["Trần Anh", "Trần An"]),
+        // Too few digits for a phone's end, and not the start of any term.
+        ("321", &[]),
+        ("nguyen lan", &[]),
+    ];
+    for (query, expected) in cases {
+        let page = search(app, &a.token, json!({"search": query})).await;
+        assert_eq!(
+            names(&page),
+            expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "{query}"
+        );
+        assert_eq!(page["totalCount"], json!(expected.len()), "{query}");
+    }
+    // The exact match comes first however many partial ones are newer.
+    for i in 0..3 {
+        app.create(
+            "/api/v1/customer/create",
+            &a.token,
+            customer_body(
+                &format!("Trần An Khang {i}"),
+                &format!("0933 000 00{i}"),
+                &format!("khang{i}@example.org"),
+            ),
+        )
+        .await;
+    }
+    let page = search(app, &a.token, json!({"search": "Trần An", "pageSize": 2})).await;
+    assert_eq!(page["totalCount"], json!(5), "{page}");
+    assert_eq!(names(&page), ["Trần An", "Trần An Khang 2"]);
+    let second = search(
+        app,
+        &a.token,
+        json!({"search": "Trần An", "pageSize": 2, "pageNumber": 2}),
+    )
+    .await;
+    assert_eq!(names(&second), ["Trần An Khang 1", "Trần An Khang 0"]);
+}
+
+/// A tenant whose index an older build wrote (word suffixes only, `search_version` 0) is
+/// rebuilt when a node starts, before it serves: the new query shapes find the old records.
+async fn an_older_index_is_rebuilt_at_start(app: &TestApp) {
+    let a = app.tenant("older").await;
+    app.create(
+        "/api/v1/customer/create",
+        &a.token,
+        customer_body("Nguyễn Văn Đức", "0912345678", "duc@example.vn"),
+    )
+    .await;
+    // What the older build wrote: no rotations, no phone tails, no e-mail parts.
+    app.sql(
+        "DELETE FROM search_terms WHERE field = 16 OR term IN \
+         ('duc nguyen van', 'nguyen duc', 'example vn', 'van duc nguyen'); \
+         UPDATE tenants SET search_version = 0 WHERE slug = 'older';",
+    )
+    .await;
+    let found = |page: &Value| page["totalCount"].as_i64().unwrap();
+    let before = search(app, &a.token, json!({"search": "345678"})).await;
+    assert_eq!(found(&before), 0, "the staged older index lacks the tail: {before}");
+    let (base, stop) = app.another_node().await;
+    let resp = app
+        .http
+        .post(format!("{base}/api/v1/customer/search"))
+        .bearer_auth(&a.token)
+        .json(&json!({"search": "345678"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page: Value = resp.json().await.unwrap();
+    assert_eq!(page["data"]["totalCount"], json!(1), "{page}");
+    for query in ["duc nguyen", "nguyen duc", "example.vn", "nguyen van duc"] {
+        let page = search(app, &a.token, json!({"search": query})).await;
+        assert_eq!(page["totalCount"], json!(1), "{query}: {page}");
+    }
+    let _ = stop.send(());
+}
+
 async fn bad_input_gets_the_envelope_and_writes_nothing(app: &TestApp) {
     let a = app.tenant("bad").await;
     let path = "/api/v1/customer/create";
@@ -586,6 +707,8 @@ on_both_backends!(
     customer_lifecycle_as_in_the_seed,
     another_tenant_sees_none_of_it,
     search_matches_the_way_vietnamese_users_type,
+    search_as_people_type,
+    an_older_index_is_rebuilt_at_start,
     bad_input_gets_the_envelope_and_writes_nothing,
     codes_are_generated_and_unique,
     customer_groups_round_trip,

@@ -121,6 +121,16 @@ async fn segments(app: &TestApp) {
     )
     .await;
     assert_eq!(page["data"][0]["memberId"], json!(customer));
+    // The last digits of a phone, as people type them.
+    let page = members(
+        app,
+        "/api/v1/segment/member/search",
+        &a.token,
+        json!({"segmentId": seg, "search": "111 222"}),
+    )
+    .await;
+    assert_eq!(page["totalCount"], json!(1), "{page}");
+    assert_eq!(page["data"][0]["memberId"], json!(customer));
     let page = members(
         app,
         "/api/v1/segment/member/search",

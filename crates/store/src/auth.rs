@@ -183,13 +183,24 @@ impl AuthRepository for SqlStore {
     async fn create_tenant(&self, t: &Tenant) -> DomainResult<()> {
         let q = Query::insert()
             .into_table(al("tenants"))
-            .columns(["id", "slug", "name", "time_zone", "created_at"].map(al))
+            .columns(
+                [
+                    "id",
+                    "slug",
+                    "name",
+                    "time_zone",
+                    "created_at",
+                    "search_version",
+                ]
+                .map(al),
+            )
             .values_panic([
                 v(t.id.0),
                 v(t.slug.as_str()),
                 v(t.name.as_str()),
                 v(t.time_zone.as_str()),
                 v(t.created_at),
+                v(crate::TERMS_VERSION),
             ])
             .to_owned();
         let mut tx = self.db.begin().await.map_err(db_error)?;

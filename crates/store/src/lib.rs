@@ -61,77 +61,52 @@ impl SqlStore {
         self
     }
 
-    /// Rebuilds every search term of `tenant` from its records (`crm search reindex`); returns
-    /// how many records of each kind were indexed.
+    /// Rebuilds every search term of `tenant` from its records in one transaction (`crm search
+    /// reindex`), and marks its index as of [`TERMS_VERSION`]; returns how many records of each
+    /// kind were indexed.
     pub async fn reindex_search(
         &self,
         tenant: crm_domain::ids::TenantId,
     ) -> crm_domain::DomainResult<Vec<(&'static str, u64)>> {
-        use crm_domain::repo::Entity;
-        use table::reindex;
-        let db = &self.db;
-        Ok(vec![
-            (
-                crm_domain::customer::Customer::NAME,
-                reindex::<crm_domain::customer::Customer>(db, tenant).await?,
-            ),
-            (
-                crm_domain::customer::CustomerGroup::NAME,
-                reindex::<crm_domain::customer::CustomerGroup>(db, tenant).await?,
-            ),
-            (
-                crm_domain::contact::Contact::NAME,
-                reindex::<crm_domain::contact::Contact>(db, tenant).await?,
-            ),
-            (
-                crm_domain::lead::Lead::NAME,
-                reindex::<crm_domain::lead::Lead>(db, tenant).await?,
-            ),
-            (
-                crm_domain::list::Segment::NAME,
-                reindex::<crm_domain::list::Segment>(db, tenant).await?,
-            ),
-            (
-                crm_domain::list::Campaign::NAME,
-                reindex::<crm_domain::list::Campaign>(db, tenant).await?,
-            ),
-            (
-                crm_domain::marketing::EmailCampaign::NAME,
-                reindex::<crm_domain::marketing::EmailCampaign>(db, tenant).await?,
-            ),
-            (
-                crm_domain::marketing::ZaloCampaign::NAME,
-                reindex::<crm_domain::marketing::ZaloCampaign>(db, tenant).await?,
-            ),
-            (
-                crm_domain::activity::Activity::NAME,
-                reindex::<crm_domain::activity::Activity>(db, tenant).await?,
-            ),
-            (
-                crm_domain::opportunity::Opportunity::NAME,
-                reindex::<crm_domain::opportunity::Opportunity>(db, tenant).await?,
-            ),
-            (
-                crm_domain::template::Template::NAME,
-                reindex::<crm_domain::template::Template>(db, tenant).await?,
-            ),
-            (
-                crm_domain::sales::Product::NAME,
-                reindex::<crm_domain::sales::Product>(db, tenant).await?,
-            ),
-            (
-                crm_domain::sales::Order::NAME,
-                reindex::<crm_domain::sales::Order>(db, tenant).await?,
-            ),
-            (
-                crm_domain::ticket::Ticket::NAME,
-                reindex::<crm_domain::ticket::Ticket>(db, tenant).await?,
-            ),
-            (
-                crm_domain::vocab::Vocab::NAME,
-                reindex::<crm_domain::vocab::Vocab>(db, tenant).await?,
-            ),
-        ])
+        let mut tx = self.db.begin().await.map_err(error::db_error)?;
+        mark_search_version(&mut tx, tenant).await?;
+        let counts = reindex_all(&mut tx, tenant).await?;
+        tx.commit().await.map_err(error::db_error)?;
+        Ok(counts)
+    }
+
+    /// Rebuilds the search index of every tenant whose terms an older build wrote (the server
+    /// runs this before it serves; `docs/search.md`). Nodes starting at once: the first marks a
+    /// tenant and rebuilds it in the same transaction; the others wait on its row, then find it
+    /// current. Returns the tenants rebuilt and how many records each had.
+    pub async fn upgrade_search(
+        &self,
+    ) -> crm_domain::DomainResult<Vec<(crm_domain::ids::TenantId, u64)>> {
+        use sea_query::{Expr, Query};
+        #[derive(sqlx::FromRow)]
+        struct Outdated {
+            id: uuid::Uuid,
+        }
+        let q = Query::select()
+            .column(table::al("id"))
+            .from(table::al("tenants"))
+            .and_where(Expr::col(table::al("search_version")).lt(TERMS_VERSION))
+            .to_owned();
+        let mut tx = self.db.begin().await.map_err(error::db_error)?;
+        let outdated: Vec<Outdated> = tx.exec().fetch_all(&q).await.map_err(error::db_error)?;
+        drop(tx);
+        let mut done = Vec::new();
+        for t in outdated {
+            let tenant = crm_domain::ids::TenantId(t.id);
+            let mut tx = self.db.begin().await.map_err(error::db_error)?;
+            if mark_search_version(&mut tx, tenant).await? == 0 {
+                continue;
+            }
+            let counts = reindex_all(&mut tx, tenant).await?;
+            tx.commit().await.map_err(error::db_error)?;
+            done.push((tenant, counts.iter().map(|(_, n)| n).sum()));
+        }
+        Ok(done)
     }
 
     /// The CRM service wired to this store.
@@ -154,4 +129,96 @@ impl crm_domain::work::Transactions for SqlStore {
             .map(|_| ())
             .map_err(crm_domain::DomainError::Internal)
     }
+}
+
+/// The format of the search terms this build writes: 0 was word suffixes, 1 word rotations
+/// with phone tails and e-mail parts (`crm_domain::search`). A tenant whose index is older is
+/// rebuilt before the server serves.
+pub const TERMS_VERSION: i32 = 1;
+
+/// Marks a tenant's index as of [`TERMS_VERSION`] unless it already is; returns whether it
+/// was marked (taking the tenant's row until the transaction ends).
+async fn mark_search_version(
+    tx: &mut db::Tx,
+    tenant: crm_domain::ids::TenantId,
+) -> crm_domain::DomainResult<u64> {
+    use sea_query::{Expr, Query};
+    let q = Query::update()
+        .table(table::al("tenants"))
+        .value(table::al("search_version"), TERMS_VERSION)
+        .and_where(Expr::col(table::al("id")).eq(tenant.0))
+        .and_where(Expr::col(table::al("search_version")).lt(TERMS_VERSION))
+        .to_owned();
+    tx.exec().execute(&q).await.map_err(error::db_error)
+}
+
+/// Rebuilds each searchable kind's terms of `tenant` in `tx`.
+async fn reindex_all(
+    tx: &mut db::Tx,
+    tenant: crm_domain::ids::TenantId,
+) -> crm_domain::DomainResult<Vec<(&'static str, u64)>> {
+    use crm_domain::repo::Entity;
+    use table::reindex;
+    Ok(vec![
+    (
+        crm_domain::customer::Customer::NAME,
+        reindex::<crm_domain::customer::Customer>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::customer::CustomerGroup::NAME,
+        reindex::<crm_domain::customer::CustomerGroup>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::contact::Contact::NAME,
+        reindex::<crm_domain::contact::Contact>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::lead::Lead::NAME,
+        reindex::<crm_domain::lead::Lead>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::list::Segment::NAME,
+        reindex::<crm_domain::list::Segment>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::list::Campaign::NAME,
+        reindex::<crm_domain::list::Campaign>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::marketing::EmailCampaign::NAME,
+        reindex::<crm_domain::marketing::EmailCampaign>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::marketing::ZaloCampaign::NAME,
+        reindex::<crm_domain::marketing::ZaloCampaign>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::activity::Activity::NAME,
+        reindex::<crm_domain::activity::Activity>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::opportunity::Opportunity::NAME,
+        reindex::<crm_domain::opportunity::Opportunity>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::template::Template::NAME,
+        reindex::<crm_domain::template::Template>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::sales::Product::NAME,
+        reindex::<crm_domain::sales::Product>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::sales::Order::NAME,
+        reindex::<crm_domain::sales::Order>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::ticket::Ticket::NAME,
+        reindex::<crm_domain::ticket::Ticket>(tx, tenant).await?,
+    ),
+    (
+        crm_domain::vocab::Vocab::NAME,
+        reindex::<crm_domain::vocab::Vocab>(tx, tenant).await?,
+    ),
+    ])
 }

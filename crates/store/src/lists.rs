@@ -512,21 +512,8 @@ impl MemberStore for SqlStore {
         if let Some(f) = text {
             f.check()?;
         }
-        match text {
-            Some(Filter::Text { field, terms }) => {
-                for term in terms {
-                    let mut any = Condition::any();
-                    for kind in crm_domain::list::MEMBER_KINDS {
-                        let (_, _, entity) = member_table(kind).unwrap_or(("", "", 0));
-                        any = any.add(Condition::all().add(m("member_kind").eq(kind.code())).add(
-                            m("member_id").in_subquery(term_matches(tenant, entity, *field, term)),
-                        ));
-                    }
-                    cond = cond.add(any);
-                }
-            }
-            Some(Filter::Nothing) => cond = cond.add(Expr::value(1).eq(0)),
-            _ => {}
+        if let Some(f) = text {
+            cond = cond.add(member_text(tenant, f));
         }
         let count = Query::select()
             .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
@@ -600,5 +587,39 @@ impl MemberStore for SqlStore {
             total: total.max(0) as u64,
             request: page,
         })
+    }
+}
+
+/// A typed query over a list's members: each text term matched in the member's own kind (a
+/// phone query is a choice between the whole number and its last digits).
+fn member_text(tenant: TenantId, f: &Filter) -> Condition {
+    match f {
+        Filter::Text { field, terms } => {
+            let mut all = Condition::all();
+            for term in terms {
+                let mut any = Condition::any();
+                for kind in crm_domain::list::MEMBER_KINDS {
+                    let (_, _, entity) = member_table(kind).unwrap_or(("", "", 0));
+                    any = any.add(
+                        Condition::all()
+                            .add(m("member_kind").eq(kind.code()))
+                            .add(m("member_id").in_subquery(term_matches(
+                                tenant, entity, *field, term,
+                            ))),
+                    );
+                }
+                all = all.add(any);
+            }
+            all
+        }
+        Filter::Any(children) => children
+            .iter()
+            .fold(Condition::any(), |c, f| c.add(member_text(tenant, f))),
+        Filter::All(children) => children
+            .iter()
+            .fold(Condition::all(), |c, f| c.add(member_text(tenant, f))),
+        // Only typed text reaches here; anything else narrows nothing.
+        Filter::Nothing => Condition::all().add(Expr::value(1).eq(0)),
+        _ => Condition::all(),
     }
 }

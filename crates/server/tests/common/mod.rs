@@ -269,6 +269,46 @@ impl TestApp {
         self.db.as_ref().map(|d| d.url.clone()).unwrap_or_default()
     }
 
+    /// Runs SQL straight on this server's database, beside the server (to stage what an older
+    /// build left behind).
+    pub async fn sql(&self, statements: &str) {
+        let url = self.db_url();
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::raw_sql(statements).execute(&mut c).await.unwrap();
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                sqlx::raw_sql(statements).execute(&mut c).await.unwrap();
+            }
+        }
+    }
+
+    /// Another node on this server's database, started as the binary starts one (what a
+    /// restart after an upgrade runs); its base URL, and what stops it.
+    pub async fn another_node(&self) -> (String, oneshot::Sender<()>) {
+        let mut config = Config::with_database(&self.db_url());
+        config.auth_cache_secs = 0;
+        config.db_max_connections = 4;
+        config.files_dir = self.files_dir.clone();
+        let app = App::connect(&config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.serve(listener, async {
+            let _ = rx.await;
+        }));
+        // Serving starts once the start-up work is done.
+        for _ in 0..200 {
+            if reqwest::get(format!("{base}/health")).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        (base, tx)
+    }
+
     /// Shuts the server down gracefully and drops the database.
     pub async fn stop(mut self) {
         if let Some(second) = self.second.take() {

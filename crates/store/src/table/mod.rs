@@ -4,7 +4,7 @@
 //! A record kind describes itself through [`Table`]: its table, columns, joins and terms.
 
 mod search;
-use search::{compile, has_terms, insert_terms, write_terms};
+use search::{compile, has_terms, insert_terms, rank, write_terms};
 pub(crate) use search::{matching_ids, reindex, term_matches};
 
 use async_trait::async_trait;
@@ -377,6 +377,13 @@ impl SqlStore {
             .column((al(T), al("seq")))
             .from_as(al(E::TABLE), al(T))
             .cond_where(cond);
+        let ranked = rank::<E>(tenant, filter);
+        if let Some(rank) = &ranked {
+            // Exact matches first, then whole names, then the rest, newest first in each.
+            page_seqs
+                .expr_as(rank.clone(), al("rank"))
+                .order_by(al("rank"), Order::Asc);
+        }
         if has_terms(filter) {
             // `+t.seq` keeps the planner from walking the (tenant_id, seq) index in order and
             // probing every row against the matches: it starts from the matched ids instead.
@@ -404,6 +411,9 @@ impl SqlStore {
                 .add(tcol("deleted_at").is_null()),
         );
         columns_and_joins::<E>(&mut items);
+        if ranked.is_some() {
+            items.order_by((al("p"), al("rank")), Order::Asc);
+        }
         items.order_by((al(T), al("seq")), Order::Desc);
         items
     }

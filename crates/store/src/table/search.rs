@@ -2,12 +2,16 @@
 //! demand), and the filter tree compiled to SQL.
 
 use crm_domain::ids::TenantId;
-use crm_domain::search::{Field, Filter, TextField, Value as FilterValue};
+use crm_domain::search::{
+    Field, Filter, TextField, Value as FilterValue, EXACT_FIELDS, WHOLE_NAME_FIELDS,
+};
 use crm_domain::{DomainError, DomainResult};
-use sea_query::{Condition, Expr, InsertStatement, Order, Query, SelectStatement, Value};
+use sea_query::{
+    Condition, Expr, InsertStatement, Order, Query, SelectStatement, SimpleExpr, Value,
+};
 use uuid::Uuid;
 
-use crate::db::{Db, Tx};
+use crate::db::Tx;
 use crate::error::db_error;
 
 use super::{al, internal, live, select_all, tcol, v, Table, BATCH_PARAMS, T};
@@ -40,11 +44,10 @@ pub(super) async fn insert_terms(
     Ok(())
 }
 
-/// Rebuilds one record kind's search terms in a tenant from the records themselves, in one
-/// transaction; returns how many records were indexed.
-pub(crate) async fn reindex<E: Table>(db: &Db, tenant: TenantId) -> DomainResult<u64> {
+/// Rebuilds one record kind's search terms in a tenant from the records themselves, in `tx`;
+/// returns how many records were indexed.
+pub(crate) async fn reindex<E: Table>(tx: &mut Tx, tenant: TenantId) -> DomainResult<u64> {
     const PAGE: u64 = 1000;
-    let mut tx = db.begin().await.map_err(db_error)?;
     let q = Query::delete()
         .from_table(al("search_terms"))
         .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
@@ -79,13 +82,12 @@ pub(crate) async fn reindex<E: Table>(db: &Db, tenant: TenantId) -> DomainResult
             let id: Uuid = record.record_id().into();
             terms.extend(E::terms(record.data()).into_iter().map(|(f, t)| (t, f, id)));
         }
-        insert_terms(&mut tx, tenant, E::ENTITY_CODE, terms).await?;
+        insert_terms(tx, tenant, E::ENTITY_CODE, terms).await?;
         count += n;
         if n < PAGE {
             break;
         }
     }
-    tx.commit().await.map_err(db_error)?;
     Ok(count)
 }
 
@@ -277,6 +279,50 @@ pub(super) fn has_terms(filter: &Filter) -> bool {
         | Filter::SeqBelow(_)
         | Filter::Nothing => false,
     }
+}
+
+/// How a typed search orders its matches: `0` for a record holding one of the query's terms
+/// exactly in a phone, e-mail or code, `1` for one whose name is the query whole (in any
+/// rotation), `2` for the other matches. `None` when the filter has no typed text, or walks
+/// newest first by `seq` (a cursor that ranking would break).
+pub(super) fn rank<E: Table>(tenant: TenantId, filter: &Filter) -> Option<SimpleExpr> {
+    fn walk<'a>(f: &'a Filter, terms: &mut Vec<&'a str>, cursor: &mut bool) {
+        match f {
+            Filter::All(children) | Filter::Any(children) => {
+                for c in children {
+                    walk(c, terms, cursor);
+                }
+            }
+            Filter::Text { field, terms: t } if *field != Some(TextField::PhoneTail) => {
+                terms.extend(t.iter().map(String::as_str));
+            }
+            Filter::SeqBelow(_) => *cursor = true,
+            _ => {}
+        }
+    }
+    let mut terms = Vec::new();
+    let mut cursor = false;
+    walk(filter, &mut terms, &mut cursor);
+    if terms.is_empty() || cursor {
+        return None;
+    }
+    let holding = |fields: &[TextField]| {
+        let q = Query::select()
+            .column(al("record_id"))
+            .from(al("search_terms"))
+            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+            .and_where(Expr::col(al("entity")).eq(E::ENTITY_CODE))
+            .and_where(Expr::col(al("term")).is_in(terms.iter().copied()))
+            .and_where(Expr::col(al("field")).is_in(fields.iter().map(|f| f.code())))
+            .to_owned();
+        tcol("id").in_subquery(q)
+    };
+    Some(
+        Expr::case(holding(&EXACT_FIELDS), 0)
+            .case(holding(&WHOLE_NAME_FIELDS), 1)
+            .finally(2)
+            .into(),
+    )
 }
 
 /// Ids of records with a term starting with `prefix`: an index range scan.
