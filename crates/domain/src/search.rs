@@ -66,7 +66,10 @@ impl TextField {
     fn is_person_name(self) -> bool {
         matches!(
             self,
-            TextField::Name | TextField::CustomerName | TextField::ContactName | TextField::LeadName
+            TextField::Name
+                | TextField::CustomerName
+                | TextField::ContactName
+                | TextField::LeadName
         )
     }
 }
@@ -605,11 +608,19 @@ mod tests {
     #[test]
     fn rotations_stop_at_the_term_length() {
         let long = "từ ".repeat(200);
-        let t = TermSet::new().words(TextField::Subject, Some(&long)).finish();
+        let t = TermSet::new()
+            .words(TextField::Subject, Some(&long))
+            .finish();
         assert_eq!(t.len(), 1, "200 rotations of the same words are one term");
         assert!(t[0].1.len() <= MAX_TERM_LEN);
-        let short = TermSet::new().words(TextField::Subject, Some("a b")).finish();
-        assert_eq!(short.len(), 2, "no family + given name outside person names");
+        let short = TermSet::new()
+            .words(TextField::Subject, Some("a b"))
+            .finish();
+        assert_eq!(
+            short.len(),
+            2,
+            "no family + given name outside person names"
+        );
     }
 
     #[test]

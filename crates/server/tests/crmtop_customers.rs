@@ -377,7 +377,11 @@ async fn an_older_index_is_rebuilt_at_start(app: &TestApp) {
     .await;
     let found = |page: &Value| page["totalCount"].as_i64().unwrap();
     let before = search(app, &a.token, json!({"search": "345678"})).await;
-    assert_eq!(found(&before), 0, "the staged older index lacks the tail: {before}");
+    assert_eq!(
+        found(&before),
+        0,
+        "the staged older index lacks the tail: {before}"
+    );
     let (base, stop) = app.another_node().await;
     let resp = app
         .http

@@ -211,6 +211,11 @@ async fn contacts(app: &TestApp) {
         ("", json!({"keyword": "0912 000 111"}), vec![&id]),
         ("", json!({"keyword": "tientv@example.vn"}), vec![&id]),
         ("", json!({"keyword": "van tien"}), vec![&id]),
+        // As people type (docs/search.md): last digits, given name first, a domain.
+        ("", json!({"keyword": "000 111"}), vec![&id]),
+        ("", json!({"keyword": "7666"}), vec![&hoa]),
+        ("", json!({"keyword": "tien tran"}), vec![&id]),
+        ("", json!({"keyword": "@example.vn"}), vec![&id]),
         ("", json!({"tags": ["demo"]}), vec![&hoa]),
         ("", json!({"tags": ["Company", "Demo"]}), vec![&hoa, &id]),
         ("", json!({"business": ["e-commerce"]}), vec![&id]),

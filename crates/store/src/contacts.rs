@@ -45,6 +45,7 @@ pub(crate) struct ContactRow {
 impl Table for Contact {
     const TABLE: &'static str = "contacts";
     const ENTITY_CODE: i16 = 3;
+    const RANKED: bool = true;
     const UNIQUE: Option<(&'static str, &'static str)> =
         Some(("code", "another contact already has this code"));
     const COLUMNS: &'static [&'static str] = &[

@@ -75,6 +75,7 @@ const CUSTOMER_COLUMNS: &[&str] = &[
 impl Table for Customer {
     const TABLE: &'static str = "customers";
     const ENTITY_CODE: i16 = 1;
+    const RANKED: bool = true;
     const UNIQUE: Option<(&'static str, &'static str)> =
         Some(("code", "another customer already has this code"));
     const COLUMNS: &'static [&'static str] = CUSTOMER_COLUMNS;

@@ -112,6 +112,7 @@ fn lead_ext_json(e: &LeadExt) -> String {
 impl Table for Lead {
     const TABLE: &'static str = "leads";
     const ENTITY_CODE: i16 = 4;
+    const RANKED: bool = true;
     const COLUMNS: &'static [&'static str] = &[
         "source",
         "status",

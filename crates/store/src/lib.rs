@@ -160,65 +160,65 @@ async fn reindex_all(
     use crm_domain::repo::Entity;
     use table::reindex;
     Ok(vec![
-    (
-        crm_domain::customer::Customer::NAME,
-        reindex::<crm_domain::customer::Customer>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::customer::CustomerGroup::NAME,
-        reindex::<crm_domain::customer::CustomerGroup>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::contact::Contact::NAME,
-        reindex::<crm_domain::contact::Contact>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::lead::Lead::NAME,
-        reindex::<crm_domain::lead::Lead>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::list::Segment::NAME,
-        reindex::<crm_domain::list::Segment>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::list::Campaign::NAME,
-        reindex::<crm_domain::list::Campaign>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::marketing::EmailCampaign::NAME,
-        reindex::<crm_domain::marketing::EmailCampaign>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::marketing::ZaloCampaign::NAME,
-        reindex::<crm_domain::marketing::ZaloCampaign>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::activity::Activity::NAME,
-        reindex::<crm_domain::activity::Activity>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::opportunity::Opportunity::NAME,
-        reindex::<crm_domain::opportunity::Opportunity>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::template::Template::NAME,
-        reindex::<crm_domain::template::Template>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::sales::Product::NAME,
-        reindex::<crm_domain::sales::Product>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::sales::Order::NAME,
-        reindex::<crm_domain::sales::Order>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::ticket::Ticket::NAME,
-        reindex::<crm_domain::ticket::Ticket>(tx, tenant).await?,
-    ),
-    (
-        crm_domain::vocab::Vocab::NAME,
-        reindex::<crm_domain::vocab::Vocab>(tx, tenant).await?,
-    ),
+        (
+            crm_domain::customer::Customer::NAME,
+            reindex::<crm_domain::customer::Customer>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::customer::CustomerGroup::NAME,
+            reindex::<crm_domain::customer::CustomerGroup>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::contact::Contact::NAME,
+            reindex::<crm_domain::contact::Contact>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::lead::Lead::NAME,
+            reindex::<crm_domain::lead::Lead>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::list::Segment::NAME,
+            reindex::<crm_domain::list::Segment>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::list::Campaign::NAME,
+            reindex::<crm_domain::list::Campaign>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::marketing::EmailCampaign::NAME,
+            reindex::<crm_domain::marketing::EmailCampaign>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::marketing::ZaloCampaign::NAME,
+            reindex::<crm_domain::marketing::ZaloCampaign>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::activity::Activity::NAME,
+            reindex::<crm_domain::activity::Activity>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::opportunity::Opportunity::NAME,
+            reindex::<crm_domain::opportunity::Opportunity>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::template::Template::NAME,
+            reindex::<crm_domain::template::Template>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::sales::Product::NAME,
+            reindex::<crm_domain::sales::Product>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::sales::Order::NAME,
+            reindex::<crm_domain::sales::Order>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::ticket::Ticket::NAME,
+            reindex::<crm_domain::ticket::Ticket>(tx, tenant).await?,
+        ),
+        (
+            crm_domain::vocab::Vocab::NAME,
+            reindex::<crm_domain::vocab::Vocab>(tx, tenant).await?,
+        ),
     ])
 }

@@ -600,13 +600,9 @@ fn member_text(tenant: TenantId, f: &Filter) -> Condition {
                 let mut any = Condition::any();
                 for kind in crm_domain::list::MEMBER_KINDS {
                     let (_, _, entity) = member_table(kind).unwrap_or(("", "", 0));
-                    any = any.add(
-                        Condition::all()
-                            .add(m("member_kind").eq(kind.code()))
-                            .add(m("member_id").in_subquery(term_matches(
-                                tenant, entity, *field, term,
-                            ))),
-                    );
+                    any = any.add(Condition::all().add(m("member_kind").eq(kind.code())).add(
+                        m("member_id").in_subquery(term_matches(tenant, entity, *field, term)),
+                    ));
                 }
                 all = all.add(any);
             }

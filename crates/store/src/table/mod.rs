@@ -94,6 +94,9 @@ pub(crate) trait Table: Entity {
     const ENTITY_CODE: i16;
     /// The domain field a unique-index violation is reported on, and the message.
     const UNIQUE: Option<(&'static str, &'static str)> = None;
+    /// Whether a typed search ranks its matches (exact phone, e-mail or code, then whole name):
+    /// the directories of people and companies. Documents stay newest first.
+    const RANKED: bool = false;
     /// Which field a unique-index violation is about, from the index's name or columns.
     fn unique(_index: &str) -> Option<(&'static str, &'static str)> {
         Self::UNIQUE

@@ -281,7 +281,8 @@ pub(super) fn has_terms(filter: &Filter) -> bool {
     }
 }
 
-/// How a typed search orders its matches: `0` for a record holding one of the query's terms
+/// How a typed search orders the matches of a ranked kind ([`Table::RANKED`]): `0` for a
+/// record holding one of the query's terms
 /// exactly in a phone, e-mail or code, `1` for one whose name is the query whole (in any
 /// rotation), `2` for the other matches. `None` when the filter has no typed text, or walks
 /// newest first by `seq` (a cursor that ranking would break).
@@ -299,6 +300,9 @@ pub(super) fn rank<E: Table>(tenant: TenantId, filter: &Filter) -> Option<Simple
             Filter::SeqBelow(_) => *cursor = true,
             _ => {}
         }
+    }
+    if !E::RANKED {
+        return None;
     }
     let mut terms = Vec::new();
     let mut cursor = false;
