@@ -188,6 +188,10 @@ enum Query {
     Phone,
     /// The e-mail in upper case.
     Email,
+    /// The phone's last six digits, as people type them.
+    PhoneTail,
+    /// The given name first, then the family name (`duc nguyen`).
+    GivenFirst,
 }
 
 impl Query {
@@ -196,6 +200,20 @@ impl Query {
             Query::Name => fold(&p.name),
             Query::Phone => international(&p.phone),
             Query::Email => p.email.to_uppercase(),
+            Query::PhoneTail => {
+                let digits: String = p.phone.chars().filter(char::is_ascii_digit).collect();
+                digits[digits.len().saturating_sub(6)..].to_owned()
+            }
+            Query::GivenFirst => {
+                let words: Vec<String> = fold(&p.name)
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect();
+                match (words.first(), words.last()) {
+                    (Some(family), Some(given)) if words.len() > 1 => format!("{given} {family}"),
+                    _ => words.join(" "),
+                }
+            }
         }
     }
 
@@ -204,6 +222,8 @@ impl Query {
             Query::Name => "name",
             Query::Phone => "phone",
             Query::Email => "email",
+            Query::PhoneTail => "phone_tail",
+            Query::GivenFirst => "given_first",
         }
     }
 }
@@ -452,6 +472,8 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     let by_name = samples.clone();
     let by_phone = samples.clone();
     let by_email = samples.clone();
+    let by_tail = samples.clone();
+    let by_given = samples.clone();
     let deep = (opts.customers / 20 / 2).max(1);
     let scenarios: Vec<(&'static str, MakeReq)> = vec![
         scenario(
@@ -496,6 +518,26 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
             }),
         ),
         scenario(
+            "search: phone, last 6 digits",
+            Arc::new(move |r: &mut StdRng| Req {
+                method: Method::POST,
+                path: "/api/v1/customer/search".into(),
+                body: Some(
+                    json!({"pageNumber": 1, "pageSize": 20, "search": Query::PhoneTail.of(&by_tail[r.gen_range(0..by_tail.len())])}),
+                ),
+            }),
+        ),
+        scenario(
+            "search: given name first",
+            Arc::new(move |r: &mut StdRng| Req {
+                method: Method::POST,
+                path: "/api/v1/customer/search".into(),
+                body: Some(
+                    json!({"pageNumber": 1, "pageSize": 20, "search": Query::GivenFirst.of(&by_given[r.gen_range(0..by_given.len())])}),
+                ),
+            }),
+        ),
+        scenario(
             "search: deep page, unfiltered",
             Arc::new(move |r: &mut StdRng| Req {
                 method: Method::POST,
@@ -519,7 +561,13 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     ];
 
     // How selective the search queries are, from the first few samples.
-    for kind in [Query::Name, Query::Phone, Query::Email] {
+    for kind in [
+        Query::Name,
+        Query::Phone,
+        Query::Email,
+        Query::PhoneTail,
+        Query::GivenFirst,
+    ] {
         let probe: Vec<String> = samples.iter().take(20).map(|p| kind.of(p)).collect();
         let mut total = 0u64;
         for q in &probe {
