@@ -447,6 +447,25 @@ impl AuthService {
         }
     }
 
+    /// Checks a password against its stored hash under the same throttle as the token
+    /// endpoints: `key` names what is signed in to (a client id, a console user), `hash` is
+    /// `None` for an unknown one (checked against a dummy hash, so it costs the same).
+    pub async fn check_password(
+        &self,
+        key: &str,
+        from: IpAddr,
+        password: &str,
+        hash: Option<String>,
+    ) -> DomainResult<bool> {
+        self.throttle.admit(key, from)?;
+        let _slot = self.throttle.slot(from)?;
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+        let ok = self.throttle.verify(password.to_owned(), hash).await? && known;
+        self.throttle.record(key, from, ok)?;
+        Ok(ok)
+    }
+
     /// Refresh grant: the old refresh token stops working, a new pair is issued.
     /// A spent refresh token presented again (a stolen copy, or a client that retried) revokes
     /// its whole family, the live access token included (OAuth 2.0 security best practice).
@@ -584,7 +603,7 @@ fn poisoned<T>(_: std::sync::PoisonError<T>) -> DomainError {
     DomainError::Internal(anyhow::anyhow!("token cache lock poisoned"))
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     OsRng.fill_bytes(&mut b);
     b

@@ -8,6 +8,7 @@ pub mod automation;
 pub mod campaign;
 pub mod clock;
 pub mod common;
+pub mod console;
 pub mod contact;
 pub mod customer;
 pub mod error;

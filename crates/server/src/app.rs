@@ -38,6 +38,8 @@ pub struct App {
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
     /// How long audit entries are kept (`CRM_AUDIT_RETENTION_DAYS`).
     pub audit_keep: std::time::Duration,
+    /// The staff's web console (`/app/`).
+    pub console: crm_console::Console,
 }
 
 impl App {
@@ -70,7 +72,13 @@ impl App {
             send_wait: std::time::Duration::from_millis(config.send_wait_ms),
             max_import_bytes: config.max_import_bytes,
         };
+        let console = crm_console::Console {
+            crm: state.crm.clone(),
+            auth: crm_domain::console::ConsoleAuth::new(store.clone(), state.auth.clone()),
+            secure_cookies: config.console_secure_cookies,
+        };
         Ok(Self {
+            console,
             db,
             store,
             state,
@@ -116,7 +124,11 @@ impl App {
                 crm: self.state.crm.clone(),
                 stopping: self.stopping.clone(),
             }))
-            .merge(crate::openapi::swagger(documents));
+            .merge(crate::openapi::swagger(documents))
+            .merge(
+                crm_console::router(self.console.clone())
+                    .layer(DefaultBodyLimit::max(crm_console::MAX_FORM_BYTES)),
+            );
         // Outermost: every answer, the bounds' refusals included, has its id, line and count.
         crate::net::bounded(api, self.net).layer(axum::middleware::from_fn(crate::observe::observe))
     }
@@ -141,6 +153,7 @@ impl App {
             self.db.clone(),
             self.state.crm.clone(),
             self.state.auth.clone(),
+            self.console.auth.clone(),
             self.audit_keep,
         ));
         // One shutdown signal for both: HTTP stops accepting, the runner stops claiming.
@@ -261,6 +274,7 @@ async fn maintain(
     db: Db,
     crm: crm_domain::service::Crm,
     auth: crm_domain::auth::AuthService,
+    console: crm_domain::console::ConsoleAuth,
     audit_keep: std::time::Duration,
 ) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -280,6 +294,14 @@ async fn maintain(
             Ok(0) => {}
             Ok(n) => tracing::info!(tokens = n, "purged tokens a day past their expiry"),
             Err(e) => tracing::warn!(error = ?e, "purging expired tokens failed"),
+        }
+        match console.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                sessions = n,
+                "purged console sessions a day past their expiry"
+            ),
+            Err(e) => tracing::warn!(error = ?e, "purging console sessions failed"),
         }
         match crm.purge_audit(audit_keep).await {
             Ok(0) => {}

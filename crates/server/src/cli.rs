@@ -103,6 +103,94 @@ fn print_settings(name: &str, settings: &std::collections::BTreeMap<String, Stri
     }
 }
 
+/// `crm user create`.
+pub async fn user(app: &crate::App, cmd: crate::config::UserCommand) -> anyhow::Result<()> {
+    let crate::config::UserCommand::Create {
+        tenant,
+        username,
+        role,
+        name,
+        password,
+        json,
+    } = cmd;
+    let password = match password {
+        Some(p) => p,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let role = crm_domain::console::Role::parse(&role)?;
+    let tenant = app.state.auth.find_tenant(&tenant).await?;
+    let id = create_user(app, &tenant, &username, role, name.as_deref(), &password).await?;
+    if json {
+        println!(
+            "{}",
+            json!({"tenant": tenant.slug, "username": username.trim(), "role": role.as_str(), "user_id": id.0})
+        );
+    } else {
+        println!(
+            "staff user '{}' of tenant '{}' may sign in at /app/login as {}",
+            username.trim(),
+            tenant.slug,
+            role.as_str()
+        );
+    }
+    Ok(())
+}
+
+/// Makes `username` a staff user who may sign in to the console with `role` and `password`:
+/// the staff directory's user of that name, created (allowed into the CRM) when there is none.
+pub async fn create_user(
+    app: &crate::App,
+    tenant: &crm_domain::auth::Tenant,
+    username: &str,
+    role: crm_domain::console::Role,
+    name: Option<&str>,
+    password: &str,
+) -> anyhow::Result<crm_domain::ids::StaffId> {
+    let actor = tenant.actor(uuid::Uuid::nil(), "crm user create");
+    let crm = &app.state.crm;
+    let username = username.trim();
+    let existing = crm
+        .users(&actor)
+        .await?
+        .into_iter()
+        .find(|u| u.username == username);
+    let id = match existing {
+        Some(u) => u.id,
+        None => {
+            // Vietnamese order: the family name first, the given name last.
+            let words: Vec<&str> = name.unwrap_or_default().split_whitespace().collect();
+            let (lastname, firstname) = match words.split_last() {
+                Some((given, family)) if !family.is_empty() => {
+                    (Some(family.join(" ")), Some((*given).to_owned()))
+                }
+                Some((given, _)) => (None, Some((*given).to_owned())),
+                None => (None, None),
+            };
+            crm.save_user(
+                &actor,
+                crm_domain::inventory::StaffUser {
+                    username: username.to_owned(),
+                    firstname,
+                    lastname,
+                    can_use_crm: true,
+                    is_validated: true,
+                    ..Default::default()
+                },
+            )
+            .await?
+        }
+    };
+    app.console
+        .auth
+        .set_login(tenant, id, role, password)
+        .await?;
+    Ok(id)
+}
+
 pub async fn client(auth: &AuthService, cmd: ClientCommand) -> anyhow::Result<()> {
     match cmd {
         ClientCommand::Create {

@@ -210,6 +210,10 @@ pub struct Config {
     /// addresses (refused by default).
     #[arg(long, env = "CRM_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub webhook_allow_private: bool,
+    /// Mark the web console's cookies `Secure`: set it when the server is reached over TLS
+    /// (directly or through a proxy), so that browsers never send the session in the clear.
+    #[arg(long, env = "CRM_CONSOLE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub console_secure_cookies: bool,
     /// Serve `POST /crm/v1/test/clock`, which moves this process's clock forward (for tests of
     /// schedules and delays; never in production).
     #[arg(long, env = "CRM_TEST_CLOCK", default_value_t = false, action = clap::ArgAction::Set, global = true)]
@@ -352,6 +356,9 @@ pub enum Command {
     /// Manage API clients of a tenant.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage staff who sign in to the web console (`/app/`).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Maintain the search index.
     #[command(subcommand)]
     Search(SearchCommand),
@@ -714,6 +721,30 @@ pub enum TenantCommand {
         /// Tenant slug or id.
         #[arg(long)]
         tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff user who may sign in to the console (or give an existing staff user of
+    /// the directory a role and a new password). The password is read from standard input
+    /// unless `--password` gives it.
+    Create {
+        /// Tenant slug or id.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// `admin`, `sales`, `marketing` or `viewer`.
+        #[arg(long)]
+        role: String,
+        /// The name shown, family name first (`Nguyễn Văn Đức`).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
         #[arg(long)]
         json: bool,
     },

@@ -142,5 +142,10 @@ async fn run(args: Cli) -> anyhow::Result<()> {
             app.db.close().await;
             result
         }
+        Command::User(cmd) => {
+            let result = cli::user(&app, cmd).await;
+            app.db.close().await;
+            result
+        }
     }
 }

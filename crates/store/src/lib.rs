@@ -8,6 +8,7 @@ mod auth;
 mod automations;
 mod blasts;
 mod common;
+mod console;
 mod contacts;
 mod customers;
 pub mod db;

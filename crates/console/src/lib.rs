@@ -1,0 +1,45 @@
+//! The staff's web console under `/app/` (`docs/console.md`): server-rendered pages (askama
+//! templates, htmx for the search as one types) over the same domain services the vendor APIs
+//! use, for staff who sign in with a password (`crm user create`).
+//!
+//! - a session is an `HttpOnly`, `SameSite=Lax` cookie scoped to `/app` (`Secure` when the
+//!   server is told it is behind TLS); it lasts [`crm_domain::console::SESSION_TTL`];
+//! - every state-changing form carries the session's CSRF token, checked in constant time; the
+//!   sign-in form carries one of its own, matched against a cookie (double submit);
+//! - a role decides what a user may change ([`crm_domain::console::Role`]); the changes are
+//!   made as the staff member, so the audit trail names them;
+//! - every asset is compiled into the binary; pages forbid framing and any other origin.
+
+mod pages;
+mod web;
+
+use axum::routing::{get, post};
+use axum::Router;
+use crm_domain::console::ConsoleAuth;
+use crm_domain::service::Crm;
+
+/// Largest form body the console reads (a note is at most 4,000 characters).
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// What the console's handlers share.
+#[derive(Clone)]
+pub struct Console {
+    pub crm: Crm,
+    pub auth: ConsoleAuth,
+    /// Mark cookies `Secure` (the server is reached over TLS, directly or through a proxy).
+    pub secure_cookies: bool,
+}
+
+/// The console's routes, all under `/app`.
+pub fn router(console: Console) -> Router {
+    Router::new()
+        .route("/app", get(pages::home))
+        .route("/app/", get(pages::home))
+        .route("/app/login", get(pages::login_form).post(pages::login))
+        .route("/app/logout", post(pages::logout))
+        .route("/app/customers", get(pages::customers))
+        .route("/app/customers/{id}", get(pages::customer))
+        .route("/app/customers/{id}/notes", post(pages::add_note))
+        .route("/app/assets/{name}", get(web::asset))
+        .with_state(console)
+}

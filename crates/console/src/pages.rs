@@ -1,0 +1,461 @@
+//! The console's pages: sign-in and sign-out, customers (search as one types, a customer with
+//! its activities, adding a note).
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::{DateTime, Utc};
+use crm_domain::activity::{Activity, ActivityData};
+use crm_domain::common::{Link, RecordKind};
+use crm_domain::console::{Session, SESSION_TTL};
+use crm_domain::customer::Customer;
+use crm_domain::ids::CustomerId;
+use crm_domain::search::{Field, Filter, PageRequest};
+use crm_domain::DomainError;
+use serde::Deserialize;
+
+use crate::web::{
+    cookie, page, problem, random_token, same_token, set_cookie, LOGIN_COOKIE, SESSION_COOKIE,
+};
+use crate::Console;
+
+/// Customers per page of the list.
+const PAGE_SIZE: u32 = 20;
+/// Longest note, in characters.
+const MAX_NOTE: usize = 4000;
+
+/// What the navigation bar shows.
+pub(crate) struct Shell {
+    workspace: String,
+    user: String,
+    role: &'static str,
+    csrf: String,
+    section: &'static str,
+}
+
+impl Shell {
+    fn of(s: &Session, section: &'static str) -> Self {
+        Self {
+            workspace: s.tenant.name.clone(),
+            user: s.login.display_name.clone(),
+            role: s.login.role.as_str(),
+            csrf: s.csrf.clone(),
+            section,
+        }
+    }
+}
+
+/// The signed-in staff member of a request.
+async fn session(c: &Console, headers: &HeaderMap) -> Result<Session, Response> {
+    let token = cookie(headers, SESSION_COOKIE).unwrap_or_default();
+    c.auth.session(token).await.map_err(problem)
+}
+
+/// The session of a form submission whose CSRF token is the session's.
+async fn checked(c: &Console, headers: &HeaderMap, csrf: &str) -> Result<Session, Response> {
+    let s = session(c, headers).await?;
+    if same_token(csrf, &s.csrf) {
+        Ok(s)
+    } else {
+        Err(problem(DomainError::Forbidden {
+            message: "the form's CSRF token is missing or stale; reload the page".to_owned(),
+        }))
+    }
+}
+
+fn when(at: DateTime<Utc>, s: &Session) -> String {
+    at.with_timezone(&s.tenant.tz())
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
+pub(crate) async fn home() -> Redirect {
+    Redirect::to("/app/customers")
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    workspace: &'a str,
+    username: &'a str,
+    message: Option<&'a str>,
+}
+
+fn login_page(
+    c: &Console,
+    status: StatusCode,
+    workspace: &str,
+    username: &str,
+    message: Option<&str>,
+) -> Response {
+    let csrf = random_token();
+    let mut r = page(
+        status,
+        LoginPage {
+            csrf: &csrf,
+            workspace,
+            username,
+            message,
+        }
+        .render(),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_COOKIE, &csrf, 3600, c.secure_cookies),
+    );
+    r
+}
+
+pub(crate) async fn login_form(State(c): State<Console>, headers: HeaderMap) -> Response {
+    if session(&c, &headers).await.is_ok() {
+        return Redirect::to("/app/customers").into_response();
+    }
+    login_page(&c, StatusCode::OK, "default", "", None)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    workspace: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub(crate) async fn login(
+    State(c): State<Console>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if !same_token(&f.csrf, expected) {
+        return login_page(
+            &c,
+            StatusCode::FORBIDDEN,
+            &f.workspace,
+            &f.username,
+            Some("Phiên đăng nhập đã hết hạn; vui lòng thử lại."),
+        );
+    }
+    let from = peer
+        .map(|Extension(ConnectInfo(a))| a.ip())
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    match c
+        .auth
+        .sign_in(&f.workspace, &f.username, &f.password, from)
+        .await
+    {
+        Ok((token, _)) => {
+            let mut r = Redirect::to("/app/customers").into_response();
+            let h = r.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    SESSION_COOKIE,
+                    &token,
+                    SESSION_TTL.as_secs(),
+                    c.secure_cookies,
+                ),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(LOGIN_COOKIE, "", 0, c.secure_cookies),
+            );
+            r
+        }
+        Err(DomainError::Unauthorized) => login_page(
+            &c,
+            StatusCode::UNAUTHORIZED,
+            &f.workspace,
+            &f.username,
+            Some("Sai không gian làm việc, tên đăng nhập hoặc mật khẩu."),
+        ),
+        Err(DomainError::Throttled { retry_after, .. }) => login_page(
+            &c,
+            StatusCode::TOO_MANY_REQUESTS,
+            &f.workspace,
+            &f.username,
+            Some(&format!(
+                "Quá nhiều lần thử; vui lòng thử lại sau {retry_after} giây."
+            )),
+        ),
+        Err(e) => problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub(crate) async fn logout(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = checked(&c, &headers, &f.csrf).await {
+        return r;
+    }
+    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    if let Err(e) = c.auth.sign_out(token).await {
+        return problem(e);
+    }
+    let mut r = Redirect::to("/app/login").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, c.secure_cookies),
+    );
+    r
+}
+
+/// A customer as the list and the page show it.
+struct CustomerView {
+    id: uuid::Uuid,
+    code: String,
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+    group: Option<String>,
+    owner: Option<String>,
+    created: String,
+}
+
+impl CustomerView {
+    fn of(c: Customer, s: &Session) -> Self {
+        let d = c.data;
+        Self {
+            id: c.id.0,
+            code: d.code.unwrap_or_default(),
+            name: d.name,
+            phone: d.phone.map(|p| p.as_str().to_owned()),
+            email: d.email.map(|e| e.as_str().to_owned()),
+            address: d.address,
+            group: c.group_name,
+            owner: d.ownership.owner_name,
+            created: when(c.audit.created_at, s),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct CustomersPage {
+    shell: Shell,
+    q: String,
+    q_url: String,
+    rows: Vec<CustomerView>,
+    total: u64,
+    page: u32,
+    pages: u64,
+    previous: Option<u32>,
+    next: Option<u32>,
+}
+
+/// The list's query string; a page that is not a number reads as the first.
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: String,
+}
+
+pub(crate) async fn customers(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let s = match session(&c, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let ListQuery { q, page: number } = query;
+    let number = number.trim().parse::<u32>().unwrap_or(1).clamp(1, 100_000);
+    let filter = Filter::text(None, &q).unwrap_or_else(Filter::all);
+    let request = match PageRequest::new(number, PAGE_SIZE) {
+        Ok(r) => r,
+        Err(e) => return problem(e),
+    };
+    let found = match c.crm.search::<Customer>(&s.actor(), &filter, request).await {
+        Ok(p) => p,
+        Err(e) => return problem(e),
+    };
+    let pages = found.total_pages();
+    let q_url: String = url_encode(&q);
+    page(
+        StatusCode::OK,
+        CustomersPage {
+            shell: Shell::of(&s, "customers"),
+            previous: (number > 1).then(|| number - 1),
+            next: (u64::from(number) < pages).then(|| number + 1),
+            total: found.total,
+            rows: found
+                .items
+                .into_iter()
+                .map(|c| CustomerView::of(c, &s))
+                .collect(),
+            page: number,
+            pages,
+            q,
+            q_url,
+        }
+        .render(),
+    )
+}
+
+/// An activity as a customer's page lists it.
+struct ActivityView {
+    subject: String,
+    description: Option<String>,
+    kind: &'static str,
+    when: String,
+    by: String,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    shell: Shell,
+    c: CustomerView,
+    activities: Vec<ActivityView>,
+    may_add_note: bool,
+}
+
+fn kind_name(kind: i32) -> &'static str {
+    match kind {
+        1 => "Cuộc gọi",
+        2 => "Cuộc họp",
+        3 => "Công việc",
+        4 => "E-mail",
+        5 => "Ghi chú",
+        _ => "Hoạt động",
+    }
+}
+
+pub(crate) async fn customer(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let s = match session(&c, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return problem(DomainError::not_found("customer"));
+    };
+    let actor = s.actor();
+    let customer = match c.crm.get::<Customer>(&actor, CustomerId(id)).await {
+        Ok(x) => x,
+        Err(e) => return problem(e),
+    };
+    let filter = Filter::id(Field::Primary, id);
+    let activities = match PageRequest::new(1, 50) {
+        Ok(p) => c.crm.search::<Activity>(&actor, &filter, p).await,
+        Err(e) => Err(e),
+    };
+    let activities = match activities {
+        Ok(p) => p.items,
+        Err(e) => return problem(e),
+    };
+    page(
+        StatusCode::OK,
+        CustomerPage {
+            may_add_note: s.login.role.may_change("activities"),
+            activities: activities
+                .into_iter()
+                .map(|a| ActivityView {
+                    kind: kind_name(a.data.kind),
+                    when: when(a.audit.created_at, &s),
+                    by: a.audit.created_by_name.unwrap_or_default(),
+                    subject: a.data.subject,
+                    description: a.data.description,
+                })
+                .collect(),
+            c: CustomerView::of(customer, &s),
+            shell: Shell::of(&s, "customers"),
+        }
+        .render(),
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NoteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+pub(crate) async fn add_note(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> Response {
+    let s = match checked(&c, &headers, &f.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(e) = s.may_change("activities") {
+        return problem(e);
+    }
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return problem(DomainError::not_found("customer"));
+    };
+    let text = f.text.trim();
+    if text.is_empty() || text.chars().count() > MAX_NOTE {
+        return problem(DomainError::validation(
+            "text",
+            format!("a note has 1 to {MAX_NOTE} characters"),
+        ));
+    }
+    let subject: String = text
+        .lines()
+        .next()
+        .unwrap_or(text)
+        .chars()
+        .take(200)
+        .collect();
+    let note = ActivityData {
+        kind: 5,
+        subject,
+        description: Some(text.to_owned()),
+        status: crm_domain::activity::STATUS_DONE,
+        primary: Some(Link {
+            kind: RecordKind::Customer,
+            id,
+            name: None,
+        }),
+        ..ActivityData::default()
+    };
+    match c.crm.create::<Activity>(&s.actor(), note).await {
+        Ok(_) => Redirect::to(&format!("/app/customers/{id}")).into_response(),
+        Err(e) => problem(e),
+    }
+}
+
+/// `s` for a query string.
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

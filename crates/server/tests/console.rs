@@ -1,0 +1,367 @@
+//! The staff's web console (`docs/console.md`) over HTTP on both backends: sign-in with its
+//! CSRF cookie, the session cookie's flags, search as one types, a customer's page and a note
+//! added to it (made as the staff member), roles, another tenant's records, sign-out, and the
+//! sign-in throttle. `console_browser.rs` drives the same screens in headless Chromium.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Backend, TestApp};
+use crm_domain::console::Role;
+use reqwest::header::{HeaderMap, CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// A browser-like client that does not follow redirects; cookies are carried by hand.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The `Set-Cookie` line for `name`.
+fn set_cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+fn cookie_value(line: &str) -> String {
+    line.split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+/// The value of the hidden `csrf` input of a page.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// Signs in; the session cookie, or the failed answer's status and body.
+async fn sign_in(
+    app: &TestApp,
+    workspace: &str,
+    username: &str,
+    password: &str,
+) -> Result<String, (StatusCode, String)> {
+    let http = client();
+    let r = http
+        .get(format!("{}/app/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let login_cookie = cookie_value(set_cookie(r.headers(), "crm_login").unwrap());
+    let csrf = csrf_of(&r.text().await.unwrap());
+    let r = http
+        .post(format!("{}/app/login", app.base))
+        .header("Cookie", format!("crm_login={login_cookie}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("workspace", workspace),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    if r.status() != StatusCode::SEE_OTHER {
+        let status = r.status();
+        return Err((status, r.text().await.unwrap()));
+    }
+    assert_eq!(r.headers()[LOCATION], "/app/customers");
+    let line = set_cookie(r.headers(), "crm_session").unwrap().to_owned();
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/app", "Max-Age=43200"] {
+        assert!(line.contains(flag), "{flag} in {line}");
+    }
+    assert!(!line.contains("Secure"), "not behind TLS: {line}");
+    Ok(cookie_value(&line))
+}
+
+async fn page(app: &TestApp, session: &str, path: &str) -> (StatusCode, HeaderMap, String) {
+    let r = client()
+        .get(format!("{}{path}", app.base))
+        .header("Cookie", format!("crm_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (r.status(), r.headers().clone());
+    (status, headers, r.text().await.unwrap())
+}
+
+async fn post_form(
+    app: &TestApp,
+    session: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, String) {
+    let r = client()
+        .post(format!("{}{path}", app.base))
+        .header("Cookie", format!("crm_session={session}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (r.status(), r.headers().clone());
+    (status, headers, r.text().await.unwrap())
+}
+
+/// A staff user of `tenant` with `role` and the password `mật khẩu dài`.
+async fn staff(app: &TestApp, tenant: &str, username: &str, role: Role, name: &str) {
+    let t = app.app.state.auth.find_tenant(tenant).await.unwrap();
+    crm_server::cli::create_user(&app.app, &t, username, role, Some(name), "mật khẩu dài")
+        .await
+        .unwrap();
+}
+
+const PASSWORD: &str = "mật khẩu dài";
+
+async fn console_end_to_end(app: &TestApp) {
+    let shop = app.tenant("shop").await;
+    let duc = app
+        .create(
+            "/api/v1/customer/create",
+            &shop.token,
+            json!({"name": "Nguyễn Văn Đức", "phone": "0912 345 678", "email": "duc@example.vn", "type": 1}),
+        )
+        .await;
+    app.create(
+        "/api/v1/customer/create",
+        &shop.token,
+        json!({"name": "Trần Thị Hoa", "phone": "0987 000 111", "type": 1}),
+    )
+    .await;
+    let other = app.tenant("other").await;
+    let theirs = app
+        .create(
+            "/api/v1/customer/create",
+            &other.token,
+            json!({"name": "Nguyễn Văn Đức Khác", "phone": "0912 999 888", "type": 1}),
+        )
+        .await;
+    staff(app, "shop", "lan", Role::Sales, "Trần Thị Lan").await;
+    staff(app, "shop", "xem", Role::Viewer, "Lê Văn Xem").await;
+
+    // Without a session every page sends the browser to the sign-in page.
+    let (status, headers, _) = page(app, "", "/app/customers").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[LOCATION], "/app/login");
+
+    // Sign-in: the form's CSRF token must match its cookie; a wrong password says so.
+    let r = client()
+        .post(format!("{}/app/login", app.base))
+        .form(&[
+            ("csrf", "forged"),
+            ("workspace", "shop"),
+            ("username", "lan"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(r.headers(), "crm_session").is_none());
+    let (status, body) = sign_in(app, "shop", "lan", "sai mật khẩu")
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body.contains("Sai không gian làm việc, tên đăng nhập hoặc mật khẩu"),
+        "{body}"
+    );
+    let (status, _) = sign_in(app, "other", "lan", PASSWORD).await.unwrap_err();
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "lan is not a user of 'other'"
+    );
+    let lan = sign_in(app, "shop", "lan", PASSWORD).await.unwrap();
+
+    // The list, and a search typed without accents.
+    let (status, headers, html) = page(app, &lan, "/app/customers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(headers[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert!(html.contains("2 khách hàng"), "{html}");
+    assert!(
+        html.contains("Trần Thị Lan"),
+        "the signed-in user is named: {html}"
+    );
+    assert!(
+        !html.contains("Đức Khác"),
+        "another tenant's customer: {html}"
+    );
+    let (_, _, html) = page(app, &lan, "/app/customers?q=nguyen%20van%20duc").await;
+    assert!(html.contains("1 khách hàng"), "{html}");
+    assert!(html.contains(&format!("/app/customers/{duc}")), "{html}");
+    assert!(
+        html.contains("Nguyễn Văn Đức") && !html.contains("Trần Thị Hoa"),
+        "{html}"
+    );
+    let (_, _, html) = page(app, &lan, "/app/customers?q=345678").await;
+    assert!(
+        html.contains("Nguyễn Văn Đức"),
+        "the phone's last digits: {html}"
+    );
+    let (_, _, html) = page(app, &lan, "/app/customers?q=%3Cscript%3E&page=x").await;
+    assert!(
+        html.contains("0 khách hàng") && !html.contains("<script>"),
+        "{html}"
+    );
+
+    // The customer's page; a note is added with the session's CSRF token only.
+    let path = format!("/app/customers/{duc}");
+    let (status, _, html) = page(app, &lan, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Nguyễn Văn Đức") && html.contains("0912 345 678"),
+        "{html}"
+    );
+    assert!(html.contains("Chưa có hoạt động"), "{html}");
+    let csrf = csrf_of(&html);
+    let notes = format!("{path}/notes");
+    let (status, _, _) = post_form(app, &lan, &notes, &[("text", "Gọi lại thứ Hai")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &notes,
+        &[("csrf", "x"), ("text", "Gọi lại thứ Hai")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a wrong CSRF token");
+    let (status, _, _) = post_form(app, &lan, &notes, &[("csrf", &csrf), ("text", "  ")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an empty note");
+    let (status, headers, _) = post_form(
+        app,
+        &lan,
+        &notes,
+        &[
+            ("csrf", &csrf),
+            ("text", "Gọi lại thứ Hai\nKhách hỏi giá sỉ"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[LOCATION], path.as_str());
+    let (_, _, html) = page(app, &lan, &path).await;
+    assert!(
+        html.contains("Gọi lại thứ Hai") && html.contains("Khách hỏi giá sỉ"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Ghi chú") && html.contains("Trần Thị Lan"),
+        "{html}"
+    );
+    // The note is an activity of the customer, seen through the vendor APIs too, made as lan.
+    let found = app
+        .search(
+            "/api/v1/activity/search",
+            &shop.token,
+            json!({"search": "goi lai thu hai"}),
+        )
+        .await;
+    assert_eq!(found["totalCount"], json!(1), "{found}");
+    assert_eq!(
+        found["data"][0]["createdByName"],
+        json!("Trần Thị Lan"),
+        "{found}"
+    );
+
+    // Another tenant's customer does not exist for this session.
+    let (status, _, _) = page(app, &lan, &format!("/app/customers/{theirs}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = page(app, &lan, "/app/customers/not-an-id").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &format!("/app/customers/{theirs}/notes"),
+        &[("csrf", &csrf), ("text", "x")],
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}");
+
+    // A viewer sees and changes nothing.
+    let xem = sign_in(app, "shop", "xem", PASSWORD).await.unwrap();
+    let (_, _, html) = page(app, &xem, &path).await;
+    assert!(
+        html.contains("Gọi lại thứ Hai") && !html.contains("<textarea"),
+        "{html}"
+    );
+    let viewer_csrf = csrf_of(&html);
+    let (status, _, html) =
+        post_form(app, &xem, &notes, &[("csrf", &viewer_csrf), ("text", "x")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+    assert!(html.contains("viewer"), "{html}");
+
+    // Sign-out ends the session (a CSRF token is needed for it too).
+    let (status, _, _) = post_form(app, &lan, "/app/logout", &[("csrf", "x")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, headers, _) = post_form(app, &lan, "/app/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[LOCATION], "/app/login");
+    assert!(set_cookie(&headers, "crm_session")
+        .unwrap()
+        .contains("Max-Age=0"));
+    let (status, headers, _) = page(app, &lan, "/app/customers").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[LOCATION], "/app/login");
+    // The viewer's session is its own and still open.
+    let (status, _, _) = page(app, &xem, "/app/customers").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The embedded assets.
+    for (asset, kind) in [
+        ("console.css", "text/css"),
+        ("htmx.min.js", "text/javascript"),
+    ] {
+        let r = client()
+            .get(format!("{}/app/assets/{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(kind));
+        assert!(r.text().await.unwrap().len() > 1000);
+    }
+}
+
+on_both_backends!(console_end_to_end);
+
+/// Wrong passwords are throttled per user like the API's token endpoints
+/// (`CRM_AUTH_FAILURES_PER_MINUTE`, four here): the fifth wrong password locks the user, and
+/// the next attempt is refused before any check, the right password included, while another
+/// user still signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_are_throttled() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.auth_failures_per_minute = 4)
+        .await
+        .unwrap();
+    app.tenant("shop").await;
+    staff(&app, "shop", "lan", Role::Sales, "Trần Thị Lan").await;
+    staff(&app, "shop", "hoa", Role::Sales, "Trần Thị Hoa").await;
+    for _ in 0..5 {
+        let (status, _) = sign_in(&app, "shop", "lan", "sai").await.unwrap_err();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = sign_in(&app, "shop", "lan", PASSWORD).await.unwrap_err();
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body.contains("Quá nhiều lần thử"), "{body}");
+    assert!(sign_in(&app, "shop", "hoa", PASSWORD).await.is_ok());
+    app.stop().await;
+}

@@ -1,0 +1,219 @@
+//! The web console in a real browser: Debian's headless Chromium driven through chromedriver
+//! (WebDriver) by `fantoccini`; `.ci/run` installs both. A sales user signs in, finds
+//! `Nguyễn Văn Đức` by typing `nguyen van duc` (htmx swaps the results as they type), opens the
+//! customer, adds a note and signs out; a viewer gets no form. Screenshots of each screen are
+//! kept in `target/test-artifacts/console/`.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Backend, TestApp};
+use crm_domain::console::Role;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const PASSWORD: &str = "mật khẩu dài";
+
+fn artifacts() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/test-artifacts/console");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    assert!(png.len() > 5_000, "{name}: {} bytes", png.len());
+    std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Waits until the page's text holds `text` (htmx swaps arrive after the keystrokes).
+async fn wait_for_text(c: &Client, text: &str) -> String {
+    let mut body = String::new();
+    for _ in 0..100 {
+        body = c
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if body.contains(text) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{text:?} never appeared: {body}");
+}
+
+async fn sign_in(c: &Client, base: &str, username: &str) {
+    c.goto(&format!("{base}/app/login")).await.unwrap();
+    let form = c.form(Locator::Css("form.login")).await.unwrap();
+    form.set_by_name("workspace", "shop")
+        .await
+        .unwrap()
+        .set_by_name("username", username)
+        .await
+        .unwrap()
+        .set_by_name("password", PASSWORD)
+        .await
+        .unwrap();
+    shot(c, &format!("login-{username}")).await;
+    form.submit().await.unwrap();
+    wait_for_text(c, "khách hàng").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_in_a_browser() {
+    let (Some(driver), true) = (
+        ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists()),
+        std::path::Path::new("/usr/bin/chromium").exists(),
+    ) else {
+        assert!(
+            std::env::var("CRM_TEST_REQUIRE_BROWSER").is_err(),
+            "no Chromium or chromedriver, and CRM_TEST_REQUIRE_BROWSER is set"
+        );
+        eprintln!("skipped: no Chromium here (apt-get install chromium chromium-driver)");
+        return;
+    };
+    // Two TLS crypto providers are linked in (through fantoccini); say which one to use.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let shop = app.tenant("shop").await;
+    for (name, phone) in [
+        ("Nguyễn Văn Đức", "0912 345 678"),
+        ("Trần Thị Hoa", "0987 000 111"),
+        ("Nguyễn Thị Mai", "0903 222 333"),
+    ] {
+        app.create(
+            "/api/v1/customer/create",
+            &shop.token,
+            json!({"name": name, "phone": phone, "type": 1}),
+        )
+        .await;
+    }
+    let t = app.app.state.auth.find_tenant("shop").await.unwrap();
+    for (user, role, name) in [
+        ("lan", Role::Sales, "Trần Thị Lan"),
+        ("xem", Role::Viewer, "Lê Văn Xem"),
+    ] {
+        crm_server::cli::create_user(&app.app, &t, user, role, Some(name), PASSWORD)
+            .await
+            .unwrap();
+    }
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut chromedriver = tokio::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"binary": "/usr/bin/chromium", "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,900"]}),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("chromedriver answers");
+    let base = app.base.clone();
+
+    sign_in(&c, &base, "lan").await;
+    let body = wait_for_text(&c, "3 khách hàng").await;
+    assert!(body.contains("Trần Thị Lan"), "{body}");
+    shot(&c, "customers").await;
+
+    // Typing narrows the list in place (htmx), without a page load.
+    let search = c.find(Locator::Css("input[name=q]")).await.unwrap();
+    search.send_keys("nguyen van duc").await.unwrap();
+    let body = wait_for_text(&c, "1 khách hàng").await;
+    assert!(
+        body.contains("Nguyễn Văn Đức") && !body.contains("Trần Thị Hoa"),
+        "{body}"
+    );
+    assert!(c.current_url().await.unwrap().as_str().contains("q=nguyen"));
+    shot(&c, "search").await;
+
+    c.find(Locator::LinkText("Nguyễn Văn Đức"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Chưa có hoạt động").await;
+    shot(&c, "customer").await;
+    c.find(Locator::Css("textarea[name=text]"))
+        .await
+        .unwrap()
+        .send_keys("Gọi lại thứ Hai, khách hỏi giá sỉ")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.note button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let body = wait_for_text(&c, "Gọi lại thứ Hai, khách hỏi giá sỉ").await;
+    assert!(
+        body.contains("Ghi chú") && body.contains("Trần Thị Lan"),
+        "{body}"
+    );
+    shot(&c, "customer-note").await;
+
+    c.find(Locator::Css("form.who button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Đăng nhập").await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/app/login"));
+
+    // A viewer sees the note and no form to add one.
+    sign_in(&c, &base, "xem").await;
+    c.goto(&format!("{base}/app/customers?q=duc"))
+        .await
+        .unwrap();
+    c.find(Locator::LinkText("Nguyễn Văn Đức"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Gọi lại thứ Hai").await;
+    assert!(c.find(Locator::Css("textarea")).await.is_err());
+    shot(&c, "customer-viewer").await;
+
+    c.close().await.unwrap();
+    let _ = chromedriver.kill().await;
+    app.stop().await;
+}
