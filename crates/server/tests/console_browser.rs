@@ -34,15 +34,14 @@ async fn shot(c: &Client, name: &str) {
 async fn wait_for_text(c: &Client, text: &str) -> String {
     let mut body = String::new();
     for _ in 0..100 {
-        body = c
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if body.contains(text) {
-            return body;
+        // The page may be mid-navigation or mid-swap: an element gone stale is read again.
+        if let Ok(el) = c.find(Locator::Css("body")).await {
+            if let Ok(now) = el.text().await {
+                body = now;
+                if body.contains(text) {
+                    return body;
+                }
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
