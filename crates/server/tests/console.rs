@@ -278,6 +278,17 @@ async fn console_end_to_end(app: &TestApp) {
         json!("Trần Thị Lan"),
         "{found}"
     );
+    // And the audit trail names her, as it names an API client.
+    let note_id = found["data"][0]["id"].as_str().unwrap().to_owned();
+    let (status, trail) = app
+        .get(&format!("/crm/v1/audit?record={note_id}"), &shop.token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{trail}");
+    let entries = trail["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{trail}");
+    assert_eq!(entries[0]["object"], json!("activity"), "{trail}");
+    assert_eq!(entries[0]["action"], json!("created"), "{trail}");
+    assert_eq!(entries[0]["client_name"], json!("Trần Thị Lan"), "{trail}");
 
     // Another tenant's customer does not exist for this session.
     let (status, _, _) = page(app, &lan, &format!("/app/customers/{theirs}")).await;
