@@ -8,8 +8,10 @@
 //!   sign-in form carries one of its own, matched against a cookie (double submit);
 //! - a role decides what a user may change ([`crm_domain::console::Role`]); the changes are
 //!   made as the staff member, so the audit trail names them;
-//! - every asset is compiled into the binary; pages forbid framing and any other origin.
+//! - every asset is compiled into the binary; pages forbid framing and any other origin;
+//! - Vietnamese by default, English with the `crm_lang` cookie (`/app/lang/en`).
 
+mod i18n;
 mod pages;
 mod web;
 
@@ -41,5 +43,6 @@ pub fn router(console: Console) -> Router {
         .route("/app/customers/{id}", get(pages::customer))
         .route("/app/customers/{id}/notes", post(pages::add_note))
         .route("/app/assets/{name}", get(web::asset))
+        .route("/app/lang/{code}", get(web::language))
         .with_state(console)
 }

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use crate::web::{
     cookie, page, problem, random_token, same_token, set_cookie, LOGIN_COOKIE, SESSION_COOKIE,
 };
+use crate::i18n::{Lang, Texts};
 use crate::Console;
 
 /// Customers per page of the list.
@@ -51,17 +52,19 @@ impl Shell {
 
 /// The signed-in staff member of a request.
 async fn session(c: &Console, headers: &HeaderMap) -> Result<Session, Response> {
+    let lang = Lang::of(headers);
     let token = cookie(headers, SESSION_COOKIE).unwrap_or_default();
-    c.auth.session(token).await.map_err(problem)
+    c.auth.session(token).await.map_err(|e| problem(lang, e))
 }
 
 /// The session of a form submission whose CSRF token is the session's.
 async fn checked(c: &Console, headers: &HeaderMap, csrf: &str) -> Result<Session, Response> {
+    let lang = Lang::of(headers);
     let s = session(c, headers).await?;
     if same_token(csrf, &s.csrf) {
         Ok(s)
     } else {
-        Err(problem(DomainError::Forbidden {
+        Err(problem(lang, DomainError::Forbidden {
             message: "the form's CSRF token is missing or stale; reload the page".to_owned(),
         }))
     }
@@ -80,6 +83,7 @@ pub(crate) async fn home() -> Redirect {
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
+    t: &'static Texts,
     csrf: &'a str,
     workspace: &'a str,
     username: &'a str,
@@ -88,6 +92,7 @@ struct LoginPage<'a> {
 
 fn login_page(
     c: &Console,
+    lang: Lang,
     status: StatusCode,
     workspace: &str,
     username: &str,
@@ -97,6 +102,7 @@ fn login_page(
     let mut r = page(
         status,
         LoginPage {
+            t: lang.t(),
             csrf: &csrf,
             workspace,
             username,
@@ -115,7 +121,7 @@ pub(crate) async fn login_form(State(c): State<Console>, headers: HeaderMap) -> 
     if session(&c, &headers).await.is_ok() {
         return Redirect::to("/app/customers").into_response();
     }
-    login_page(&c, StatusCode::OK, "default", "", None)
+    login_page(&c, Lang::of(&headers), StatusCode::OK, "default", "", None)
 }
 
 #[derive(Deserialize)]
@@ -136,14 +142,17 @@ pub(crate) async fn login(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    let lang = Lang::of(&headers);
+    let t = lang.t();
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if !same_token(&f.csrf, expected) {
         return login_page(
             &c,
+            lang,
             StatusCode::FORBIDDEN,
             &f.workspace,
             &f.username,
-            Some("Phiên đăng nhập đã hết hạn; vui lòng thử lại."),
+            Some(t.sign_in_expired),
         );
     }
     let from = peer
@@ -174,21 +183,24 @@ pub(crate) async fn login(
         }
         Err(DomainError::Unauthorized) => login_page(
             &c,
+            lang,
             StatusCode::UNAUTHORIZED,
             &f.workspace,
             &f.username,
-            Some("Sai không gian làm việc, tên đăng nhập hoặc mật khẩu."),
+            Some(t.wrong_credentials),
         ),
         Err(DomainError::Throttled { retry_after, .. }) => login_page(
             &c,
+            lang,
             StatusCode::TOO_MANY_REQUESTS,
             &f.workspace,
             &f.username,
             Some(&format!(
-                "Quá nhiều lần thử; vui lòng thử lại sau {retry_after} giây."
+                "{} {retry_after} {}.",
+                t.too_many_attempts, t.seconds
             )),
         ),
-        Err(e) => problem(e),
+        Err(e) => problem(lang, e),
     }
 }
 
@@ -203,12 +215,13 @@ pub(crate) async fn logout(
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Response {
+    let lang = Lang::of(&headers);
     if let Err(r) = checked(&c, &headers, &f.csrf).await {
         return r;
     }
     let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     if let Err(e) = c.auth.sign_out(token).await {
-        return problem(e);
+        return problem(lang, e);
     }
     let mut r = Redirect::to("/app/login").into_response();
     r.headers_mut().append(
@@ -251,6 +264,7 @@ impl CustomerView {
 #[derive(Template)]
 #[template(path = "customers.html")]
 struct CustomersPage {
+    t: &'static Texts,
     shell: Shell,
     q: String,
     q_url: String,
@@ -276,6 +290,7 @@ pub(crate) async fn customers(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Response {
+    let lang = Lang::of(&headers);
     let s = match session(&c, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -285,17 +300,18 @@ pub(crate) async fn customers(
     let filter = Filter::text(None, &q).unwrap_or_else(Filter::all);
     let request = match PageRequest::new(number, PAGE_SIZE) {
         Ok(r) => r,
-        Err(e) => return problem(e),
+        Err(e) => return problem(lang, e),
     };
     let found = match c.crm.search::<Customer>(&s.actor(), &filter, request).await {
         Ok(p) => p,
-        Err(e) => return problem(e),
+        Err(e) => return problem(lang, e),
     };
     let pages = found.total_pages();
     let q_url: String = url_encode(&q);
     page(
         StatusCode::OK,
         CustomersPage {
+            t: lang.t(),
             shell: Shell::of(&s, "customers"),
             previous: (number > 1).then(|| number - 1),
             next: (u64::from(number) < pages).then(|| number + 1),
@@ -326,20 +342,17 @@ struct ActivityView {
 #[derive(Template)]
 #[template(path = "customer.html")]
 struct CustomerPage {
+    t: &'static Texts,
     shell: Shell,
     c: CustomerView,
     activities: Vec<ActivityView>,
     may_add_note: bool,
 }
 
-fn kind_name(kind: i32) -> &'static str {
+fn kind_name(t: &Texts, kind: i32) -> &'static str {
     match kind {
-        1 => "Cuộc gọi",
-        2 => "Cuộc họp",
-        3 => "Công việc",
-        4 => "E-mail",
-        5 => "Ghi chú",
-        _ => "Hoạt động",
+        1..=5 => t.kinds[(kind - 1) as usize],
+        _ => t.kinds[5],
     }
 }
 
@@ -348,17 +361,18 @@ pub(crate) async fn customer(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    let lang = Lang::of(&headers);
     let s = match session(&c, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
-        return problem(DomainError::not_found("customer"));
+        return problem(lang, DomainError::not_found("customer"));
     };
     let actor = s.actor();
     let customer = match c.crm.get::<Customer>(&actor, CustomerId(id)).await {
         Ok(x) => x,
-        Err(e) => return problem(e),
+        Err(e) => return problem(lang, e),
     };
     let filter = Filter::id(Field::Primary, id);
     let activities = match PageRequest::new(1, 50) {
@@ -367,7 +381,7 @@ pub(crate) async fn customer(
     };
     let activities = match activities {
         Ok(p) => p.items,
-        Err(e) => return problem(e),
+        Err(e) => return problem(lang, e),
     };
     page(
         StatusCode::OK,
@@ -376,7 +390,7 @@ pub(crate) async fn customer(
             activities: activities
                 .into_iter()
                 .map(|a| ActivityView {
-                    kind: kind_name(a.data.kind),
+                    kind: kind_name(lang.t(), a.data.kind),
                     when: when(a.audit.created_at, &s),
                     by: a.audit.created_by_name.unwrap_or_default(),
                     subject: a.data.subject,
@@ -384,6 +398,7 @@ pub(crate) async fn customer(
                 })
                 .collect(),
             c: CustomerView::of(customer, &s),
+            t: lang.t(),
             shell: Shell::of(&s, "customers"),
         }
         .render(),
@@ -404,19 +419,20 @@ pub(crate) async fn add_note(
     Path(id): Path<String>,
     Form(f): Form<NoteForm>,
 ) -> Response {
+    let lang = Lang::of(&headers);
     let s = match checked(&c, &headers, &f.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     if let Err(e) = s.may_change("activities") {
-        return problem(e);
+        return problem(lang, e);
     }
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
-        return problem(DomainError::not_found("customer"));
+        return problem(lang, DomainError::not_found("customer"));
     };
     let text = f.text.trim();
     if text.is_empty() || text.chars().count() > MAX_NOTE {
-        return problem(DomainError::validation(
+        return problem(lang, DomainError::validation(
             "text",
             format!("a note has 1 to {MAX_NOTE} characters"),
         ));
@@ -442,7 +458,7 @@ pub(crate) async fn add_note(
     };
     match c.crm.create::<Activity>(&s.actor(), note).await {
         Ok(_) => Redirect::to(&format!("/app/customers/{id}")).into_response(),
-        Err(e) => problem(e),
+        Err(e) => problem(lang, e),
     }
 }
 

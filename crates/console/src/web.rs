@@ -1,7 +1,7 @@
 //! What every console answer shares: cookies, CSRF checks, headers, error pages, assets.
 
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,6 +9,8 @@ use base64::Engine;
 use crm_domain::DomainError;
 use rand::RngCore;
 use subtle::ConstantTimeEq;
+
+use crate::i18n::{Lang, Texts, LANG_COOKIE};
 
 pub(crate) const SESSION_COOKIE: &str = "crm_session";
 pub(crate) const LOGIN_COOKIE: &str = "crm_login";
@@ -83,54 +85,94 @@ pub(crate) fn page(status: StatusCode, html: Result<String, askama::Error>) -> R
 #[derive(Template)]
 #[template(path = "problem.html")]
 struct Problem<'a> {
+    t: &'static Texts,
     title: &'a str,
     message: &'a str,
 }
 
-/// The page for a refusal or a failure. A missing or expired session goes to the sign-in page.
-pub(crate) fn problem(e: DomainError) -> Response {
+/// The page for a refusal or a failure, in the browser's language. A missing or expired
+/// session goes to the sign-in page.
+pub(crate) fn problem(lang: Lang, e: DomainError) -> Response {
+    let t = lang.t();
     let (status, title, message) = match &e {
         DomainError::Unauthorized => return Redirect::to("/app/login").into_response(),
         DomainError::NotFound { .. } => (
             StatusCode::NOT_FOUND,
-            "Không tìm thấy",
-            "Không có bản ghi này trong không gian làm việc của bạn.".to_owned(),
+            t.not_found_title,
+            t.not_found.to_owned(),
         ),
         DomainError::Forbidden { message } => (
             StatusCode::FORBIDDEN,
-            "Không được phép",
-            format!("Vai trò của bạn không cho phép thao tác này ({message})."),
+            t.forbidden_title,
+            format!("{} ({message}).", t.forbidden),
         ),
         DomainError::Validation { field, message } => (
             StatusCode::BAD_REQUEST,
-            "Dữ liệu chưa hợp lệ",
+            t.invalid_title,
             format!("{field}: {message}"),
         ),
         DomainError::Conflict { message, .. } | DomainError::InUse { message, .. } => {
-            (StatusCode::CONFLICT, "Xung đột", message.clone())
+            (StatusCode::CONFLICT, t.conflict_title, message.clone())
         }
-        DomainError::Throttled { message, .. } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Thử lại sau",
-            message.clone(),
-        ),
+        DomainError::Throttled { message, .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, t.retry_title, message.clone())
+        }
         DomainError::Internal(err) => {
             tracing::error!(error = %err, "console request failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Lỗi máy chủ",
-                "Đã có lỗi; vui lòng thử lại.".to_owned(),
+                t.server_error_title,
+                t.server_error.to_owned(),
             )
         }
     };
     page(
         status,
         Problem {
+            t,
             title,
             message: &message,
         }
         .render(),
     )
+}
+
+/// `/app/lang/{code}`: remembers the language for a year and goes back to the page the link
+/// was on (when it was a console page), or to the customers.
+pub(crate) async fn language(
+    State(c): State<crate::Console>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(lang) = Lang::parse(&code) else {
+        return problem(Lang::of(&headers), DomainError::not_found("language"));
+    };
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(console_path)
+        .unwrap_or("/app/customers");
+    let mut r = Redirect::to(back).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={}; Path=/app; HttpOnly; SameSite=Lax; Max-Age=31536000{}",
+            lang.code(),
+            if c.secure_cookies { "; Secure" } else { "" }
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("")),
+    );
+    r
+}
+
+/// The path and query of a console URL (`http://host/app/...`), never another site's.
+fn console_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
+    let path = &rest[rest.find('/')?..];
+    (path.starts_with("/app/") && !path.starts_with("/app/lang/") && !path.contains(['\r', '\n']))
+        .then_some(path)
 }
 
 /// The embedded stylesheet and script, cached for a day.
@@ -170,6 +212,18 @@ mod tests {
         );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("tok"));
         assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn only_console_pages_are_gone_back_to() {
+        assert_eq!(
+            console_path("http://127.0.0.1:8080/app/customers?q=duc"),
+            Some("/app/customers?q=duc")
+        );
+        assert_eq!(console_path("https://evil.example/phish"), None);
+        assert_eq!(console_path("http://x/app/lang/en"), None);
+        assert_eq!(console_path("//evil.example/app/"), None);
+        assert_eq!(console_path("/app/customers"), None);
     }
 
     #[test]

@@ -333,6 +333,43 @@ async fn console_end_to_end(app: &TestApp) {
     let (status, _, _) = page(app, &xem, "/app/customers").await;
     assert_eq!(status, StatusCode::OK);
 
+    // English, chosen per browser: the switch goes back to the console page it was on.
+    let r = client()
+        .get(format!("{}/app/lang/en", app.base))
+        .header("Cookie", format!("crm_session={xem}"))
+        .header("Referer", format!("{}/app/customers?q=duc", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/app/customers?q=duc");
+    let lang = set_cookie(r.headers(), "crm_lang").unwrap().to_owned();
+    assert!(lang.starts_with("crm_lang=en;") && lang.contains("Path=/app"), "{lang}");
+    let r = client()
+        .get(format!("{}/app/lang/en", app.base))
+        .header("Referer", "https://elsewhere.example/app/customers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()[LOCATION], "/app/customers", "never another site");
+    let english = |path: &str| {
+        client()
+            .get(format!("{}{path}", app.base))
+            .header("Cookie", format!("crm_session={xem}; crm_lang=en"))
+            .send()
+    };
+    let html = english("/app/customers?q=duc").await.unwrap().text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+    assert!(html.contains("1 customer<") && html.contains("Sign out"), "{html}");
+    assert!(html.contains("Tiếng Việt"), "the switch back: {html}");
+    let html = english(&path).await.unwrap().text().await.unwrap();
+    assert!(html.contains("Activities") && html.contains("Note"), "{html}");
+    let r = english(&format!("/app/customers/{theirs}")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("There is no such record"));
+    let (status, _, _) = page(app, &xem, "/app/lang/fr").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // The embedded assets.
     for (asset, kind) in [
         ("console.css", "text/css"),
