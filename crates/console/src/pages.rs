@@ -18,10 +18,10 @@ use crm_domain::search::{Field, Filter, PageRequest};
 use crm_domain::DomainError;
 use serde::Deserialize;
 
+use crate::i18n::{Lang, Texts};
 use crate::web::{
     cookie, page, problem, random_token, same_token, set_cookie, LOGIN_COOKIE, SESSION_COOKIE,
 };
-use crate::i18n::{Lang, Texts};
 use crate::Console;
 
 /// Customers per page of the list.
@@ -64,9 +64,12 @@ async fn checked(c: &Console, headers: &HeaderMap, csrf: &str) -> Result<Session
     if same_token(csrf, &s.csrf) {
         Ok(s)
     } else {
-        Err(problem(lang, DomainError::Forbidden {
-            message: "the form's CSRF token is missing or stale; reload the page".to_owned(),
-        }))
+        Err(problem(
+            lang,
+            DomainError::Forbidden {
+                message: "the form's CSRF token is missing or stale; reload the page".to_owned(),
+            },
+        ))
     }
 }
 
@@ -432,10 +435,10 @@ pub(crate) async fn add_note(
     };
     let text = f.text.trim();
     if text.is_empty() || text.chars().count() > MAX_NOTE {
-        return problem(lang, DomainError::validation(
-            "text",
-            format!("a note has 1 to {MAX_NOTE} characters"),
-        ));
+        return problem(
+            lang,
+            DomainError::validation("text", format!("a note has 1 to {MAX_NOTE} characters")),
+        );
     }
     let subject: String = text
         .lines()

@@ -114,9 +114,11 @@ pub(crate) fn problem(lang: Lang, e: DomainError) -> Response {
         DomainError::Conflict { message, .. } | DomainError::InUse { message, .. } => {
             (StatusCode::CONFLICT, t.conflict_title, message.clone())
         }
-        DomainError::Throttled { message, .. } => {
-            (StatusCode::TOO_MANY_REQUESTS, t.retry_title, message.clone())
-        }
+        DomainError::Throttled { message, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            t.retry_title,
+            message.clone(),
+        ),
         DomainError::Internal(err) => {
             tracing::error!(error = %err, "console request failed");
             (

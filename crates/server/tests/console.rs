@@ -344,26 +344,44 @@ async fn console_end_to_end(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[LOCATION], "/app/customers?q=duc");
     let lang = set_cookie(r.headers(), "crm_lang").unwrap().to_owned();
-    assert!(lang.starts_with("crm_lang=en;") && lang.contains("Path=/app"), "{lang}");
+    assert!(
+        lang.starts_with("crm_lang=en;") && lang.contains("Path=/app"),
+        "{lang}"
+    );
     let r = client()
         .get(format!("{}/app/lang/en", app.base))
         .header("Referer", "https://elsewhere.example/app/customers")
         .send()
         .await
         .unwrap();
-    assert_eq!(r.headers()[LOCATION], "/app/customers", "never another site");
+    assert_eq!(
+        r.headers()[LOCATION],
+        "/app/customers",
+        "never another site"
+    );
     let english = |path: &str| {
         client()
             .get(format!("{}{path}", app.base))
             .header("Cookie", format!("crm_session={xem}; crm_lang=en"))
             .send()
     };
-    let html = english("/app/customers?q=duc").await.unwrap().text().await.unwrap();
+    let html = english("/app/customers?q=duc")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("<html lang=\"en\">"), "{html}");
-    assert!(html.contains("1 customer<") && html.contains("Sign out"), "{html}");
+    assert!(
+        html.contains("1 customer<") && html.contains("Sign out"),
+        "{html}"
+    );
     assert!(html.contains("Tiếng Việt"), "the switch back: {html}");
     let html = english(&path).await.unwrap().text().await.unwrap();
-    assert!(html.contains("Activities") && html.contains("Note"), "{html}");
+    assert!(
+        html.contains("Activities") && html.contains("Note"),
+        "{html}"
+    );
     let r = english(&format!("/app/customers/{theirs}")).await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("There is no such record"));
