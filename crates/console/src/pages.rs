@@ -13,8 +13,10 @@ use crm_domain::activity::{Activity, ActivityData};
 use crm_domain::common::{Link, RecordKind};
 use crm_domain::console::{Session, SESSION_TTL};
 use crm_domain::customer::Customer;
-use crm_domain::ids::CustomerId;
+use crm_domain::ids::{CustomerId, LeadId};
+use crm_domain::lead::Lead;
 use crm_domain::search::{Field, Filter, PageRequest};
+use crm_domain::service::Managed;
 use crm_domain::DomainError;
 use serde::Deserialize;
 
@@ -264,14 +266,25 @@ impl CustomerView {
     }
 }
 
+/// A row of a list page.
+struct Row {
+    id: uuid::Uuid,
+    name: String,
+    meta: String,
+}
+
 #[derive(Template)]
-#[template(path = "customers.html")]
-struct CustomersPage {
+#[template(path = "list.html")]
+struct ListPage {
     t: &'static Texts,
     shell: Shell,
+    title: &'static str,
+    base: &'static str,
+    one: &'static str,
+    many: &'static str,
     q: String,
     q_url: String,
-    rows: Vec<CustomerView>,
+    rows: Vec<Row>,
     total: u64,
     page: u32,
     pages: u64,
@@ -288,13 +301,24 @@ pub(crate) struct ListQuery {
     page: String,
 }
 
-pub(crate) async fn customers(
-    State(c): State<Console>,
-    headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+/// What one list page shows of its records.
+struct Listing<E> {
+    section: &'static str,
+    base: &'static str,
+    /// Its title, and the words after a count of one and of several.
+    words: fn(&Texts) -> (&'static str, &'static str, &'static str),
+    row: fn(E, &Session) -> Row,
+}
+
+/// A page of records of kind `E`, newest first or ranked by what was typed, 20 a page.
+async fn list<E: Managed>(
+    c: &Console,
+    headers: &HeaderMap,
+    query: ListQuery,
+    listing: Listing<E>,
 ) -> Response {
-    let lang = Lang::of(&headers);
-    let s = match session(&c, &headers).await {
+    let lang = Lang::of(headers);
+    let s = match session(c, headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -305,32 +329,182 @@ pub(crate) async fn customers(
         Ok(r) => r,
         Err(e) => return problem(lang, e),
     };
-    let found = match c.crm.search::<Customer>(&s.actor(), &filter, request).await {
+    let found = match c.crm.search::<E>(&s.actor(), &filter, request).await {
         Ok(p) => p,
         Err(e) => return problem(lang, e),
     };
     let pages = found.total_pages();
-    let q_url: String = url_encode(&q);
+    let (title, one, many) = (listing.words)(lang.t());
     page(
         StatusCode::OK,
-        CustomersPage {
+        ListPage {
             t: lang.t(),
-            shell: Shell::of(&s, "customers"),
+            shell: Shell::of(&s, listing.section),
+            title,
+            base: listing.base,
+            one,
+            many,
             previous: (number > 1).then(|| number - 1),
             next: (u64::from(number) < pages).then(|| number + 1),
             total: found.total,
             rows: found
                 .items
                 .into_iter()
-                .map(|c| CustomerView::of(c, &s))
+                .map(|r| (listing.row)(r, &s))
                 .collect(),
             page: number,
             pages,
+            q_url: url_encode(&q),
             q,
-            q_url,
         }
         .render(),
     )
+}
+
+/// `code · phone · e-mail`, the parts there are.
+fn meta(parts: &[Option<&str>]) -> String {
+    parts
+        .iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+pub(crate) async fn customers(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let listing = Listing {
+        section: "customers",
+        base: "/app/customers",
+        words: |t| (t.customers, t.customer_one, t.customers_counted),
+        row: |c: Customer, _| Row {
+            id: c.id.0,
+            meta: meta(&[
+                c.data.code.as_deref(),
+                c.data.phone.as_ref().map(|p| p.as_str()),
+                c.data.email.as_ref().map(|e| e.as_str()),
+            ]),
+            name: c.data.name,
+        },
+    };
+    list(&c, &headers, query, listing).await
+}
+
+pub(crate) async fn leads(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let listing = Listing {
+        section: "leads",
+        base: "/app/leads",
+        words: |t| (t.leads, t.lead_one, t.leads_counted),
+        row: |l: Lead, _| Row {
+            id: l.id.0,
+            meta: meta(&[
+                l.data.company.as_deref(),
+                l.data.phone.as_ref().map(|p| p.as_str()),
+                l.data.email.as_ref().map(|e| e.as_str()),
+                l.conversion.as_ref().map(|_| "✓"),
+            ]),
+            name: l.data.full_name,
+        },
+    };
+    list(&c, &headers, query, listing).await
+}
+
+/// A lead as its page shows it.
+struct LeadView {
+    id: uuid::Uuid,
+    name: String,
+    company: Option<String>,
+    position: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    notes: Option<String>,
+    created: String,
+    customer: Option<uuid::Uuid>,
+}
+
+#[derive(Template)]
+#[template(path = "lead.html")]
+struct LeadPage {
+    t: &'static Texts,
+    shell: Shell,
+    l: LeadView,
+    may_convert: bool,
+}
+
+pub(crate) async fn lead(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let s = match session(&c, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return problem(lang, DomainError::not_found("lead"));
+    };
+    let l = match c.crm.get::<Lead>(&s.actor(), LeadId(id)).await {
+        Ok(l) => l,
+        Err(e) => return problem(lang, e),
+    };
+    let d = l.data;
+    page(
+        StatusCode::OK,
+        LeadPage {
+            t: lang.t(),
+            may_convert: s.login.role.may_change("leads") && s.login.role.may_change("customers"),
+            l: LeadView {
+                id,
+                name: d.full_name,
+                company: d.company,
+                position: d.position,
+                phone: d.phone.map(|p| p.as_str().to_owned()),
+                email: d.email.map(|e| e.as_str().to_owned()),
+                notes: d.notes,
+                created: when(l.audit.created_at, &s),
+                customer: l.conversion.map(|c| c.customer_id.0),
+            },
+            shell: Shell::of(&s, "leads"),
+        }
+        .render(),
+    )
+}
+
+/// Converts a lead into a customer and a contact (as CRMTOP's convert does), then shows the
+/// customer.
+pub(crate) async fn convert_lead(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let s = match checked(&c, &headers, &f.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(e) = s
+        .may_change("leads")
+        .and_then(|()| s.may_change("customers"))
+    {
+        return problem(lang, e);
+    }
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return problem(lang, DomainError::not_found("lead"));
+    };
+    match c.crm.convert_lead(&s.actor(), LeadId(id)).await {
+        Ok(done) => Redirect::to(&format!("/app/customers/{}", done.customer_id.0)).into_response(),
+        Err(e) => problem(lang, e),
+    }
 }
 
 /// An activity as a customer's page lists it.

@@ -317,6 +317,63 @@ async fn console_end_to_end(app: &TestApp) {
     assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
     assert!(html.contains("viewer"), "{html}");
 
+    // Leads: listed, searched, converted into a customer by a sales user, once.
+    let lead = app
+        .create(
+            "/api/v1/lead/create",
+            &shop.token,
+            json!({"source": 1, "status": 1, "fullName": "Phạm Minh Tuấn", "email": "tuan@congty.vn",
+                   "phone": "0933 444 555", "company": "Công ty Minh Tuấn"}),
+        )
+        .await;
+    let (status, _, html) = page(app, &lan, "/app/leads?q=tuan").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("1 khách tiềm năng"), "{html}");
+    assert!(html.contains(&format!("/app/leads/{lead}")), "{html}");
+    let lead_path = format!("/app/leads/{lead}");
+    let (_, _, html) = page(app, &xem, &lead_path).await;
+    assert!(
+        html.contains("Công ty Minh Tuấn") && !html.contains("/convert"),
+        "{html}"
+    );
+    let convert = format!("{lead_path}/convert");
+    let (status, _, _) = post_form(app, &xem, &convert, &[("csrf", &viewer_csrf)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer converts nothing");
+    let (_, _, html) = page(app, &lan, &lead_path).await;
+    assert!(html.contains(&format!("action=\"{convert}\"")), "{html}");
+    let (status, _, _) = post_form(app, &lan, &convert, &[("csrf", "x")]).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no CSRF token, no conversion"
+    );
+    let (status, headers, _) = post_form(app, &lan, &convert, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let customer_path = headers[LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        customer_path.starts_with("/app/customers/"),
+        "{customer_path}"
+    );
+    let (_, _, html) = page(app, &lan, &customer_path).await;
+    // The lead's company becomes the customer (its person, a contact), as in CRMTOP.
+    assert!(html.contains("<h1>Công ty Minh Tuấn</h1>"), "{html}");
+    let (_, _, html) = page(app, &lan, &lead_path).await;
+    assert!(html.contains("Đã chuyển thành khách hàng"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{customer_path}\"")),
+        "{html}"
+    );
+    let (status, _, _) = post_form(app, &lan, &convert, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "converted once");
+    let got = app
+        .search(
+            "/api/v1/lead/search",
+            &shop.token,
+            json!({"search": "tuan"}),
+        )
+        .await;
+    assert_eq!(got["data"][0]["isConverted"], json!(true), "{got}");
+
     // Sign-out ends the session (a CSRF token is needed for it too).
     let (status, _, _) = post_form(app, &lan, "/app/logout", &[("csrf", "x")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
