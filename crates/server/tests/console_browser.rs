@@ -1,8 +1,8 @@
 //! The web console in a real browser: Debian's headless Chromium driven through chromedriver
 //! (WebDriver) by `fantoccini`; `.ci/run` installs both. A sales user signs in, finds
 //! `Nguyễn Văn Đức` by typing `nguyen van duc` (htmx swaps the results as they type), opens the
-//! customer, adds a note and signs out; a viewer gets no form. Screenshots of each screen are
-//! kept in `target/test-artifacts/console/`.
+//! customer, adds a note, converts a lead into a customer and signs out; a viewer gets no form.
+//! Screenshots of each screen are kept in `target/test-artifacts/console/`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -96,6 +96,13 @@ async fn console_in_a_browser() {
         )
         .await;
     }
+    app.create(
+        "/api/v1/lead/create",
+        &shop.token,
+        json!({"source": 1, "status": 1, "fullName": "Phạm Minh Tuấn", "phone": "0933 444 555",
+               "company": "Công ty Minh Tuấn"}),
+    )
+    .await;
     let t = app.app.state.auth.find_tenant("shop").await.unwrap();
     for (user, role, name) in [
         ("lan", Role::Sales, "Trần Thị Lan"),
@@ -182,6 +189,40 @@ async fn console_in_a_browser() {
         "{body}"
     );
     shot(&c, "customer-note").await;
+
+    // A lead converted into a customer from its page.
+    c.find(Locator::LinkText("Khách tiềm năng"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "1 khách tiềm năng").await;
+    shot(&c, "leads").await;
+    c.find(Locator::LinkText("Phạm Minh Tuấn"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Chuyển thành khách hàng").await;
+    c.find(Locator::Css("form.convert button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let body = wait_for_text(&c, "Chưa có hoạt động").await;
+    assert!(
+        body.contains("Công ty Minh Tuấn"),
+        "the customer's page: {body}"
+    );
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/app/customers/"));
 
     c.find(Locator::Css("form.who button"))
         .await
