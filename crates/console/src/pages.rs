@@ -21,9 +21,7 @@ use crm_domain::DomainError;
 use serde::Deserialize;
 
 use crate::i18n::{Lang, Texts};
-use crate::web::{
-    cookie, page, problem, random_token, same_token, set_cookie, LOGIN_COOKIE, SESSION_COOKIE,
-};
+use crate::web::{cookie, page, problem, same_token, set_cookie, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::Console;
 
 /// Customers per page of the list.
@@ -103,7 +101,7 @@ fn login_page(
     username: &str,
     message: Option<&str>,
 ) -> Response {
-    let csrf = random_token();
+    let csrf = crm_domain::auth::random_token();
     let mut r = page(
         status,
         LoginPage {
@@ -307,7 +305,7 @@ struct Listing<E> {
     base: &'static str,
     /// Its title, and the words after a count of one and of several.
     words: fn(&Texts) -> (&'static str, &'static str, &'static str),
-    row: fn(E, &Session) -> Row,
+    row: fn(E) -> Row,
 }
 
 /// A page of records of kind `E`, newest first or ranked by what was typed, 20 a page.
@@ -347,11 +345,7 @@ async fn list<E: Managed>(
             previous: (number > 1).then(|| number - 1),
             next: (u64::from(number) < pages).then(|| number + 1),
             total: found.total,
-            rows: found
-                .items
-                .into_iter()
-                .map(|r| (listing.row)(r, &s))
-                .collect(),
+            rows: found.items.into_iter().map(listing.row).collect(),
             page: number,
             pages,
             q_url: url_encode(&q),
@@ -381,7 +375,7 @@ pub(crate) async fn customers(
         section: "customers",
         base: "/app/customers",
         words: |t| (t.customers, t.customer_one, t.customers_counted),
-        row: |c: Customer, _| Row {
+        row: |c: Customer| Row {
             id: c.id.0,
             meta: meta(&[
                 c.data.code.as_deref(),
@@ -403,7 +397,7 @@ pub(crate) async fn leads(
         section: "leads",
         base: "/app/leads",
         words: |t| (t.leads, t.lead_one, t.leads_counted),
-        row: |l: Lead, _| Row {
+        row: |l: Lead| Row {
             id: l.id.0,
             meta: meta(&[
                 l.data.company.as_deref(),
@@ -641,14 +635,5 @@ pub(crate) async fn add_note(
 
 /// `s` for a query string.
 fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -4,10 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use crm_domain::DomainError;
-use rand::RngCore;
 use subtle::ConstantTimeEq;
 
 use crate::i18n::{Lang, Texts, LANG_COOKIE};
@@ -34,13 +31,6 @@ pub(crate) fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) ->
         "{name}={value}; Path=/app; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// A random token for a cookie or a form.
-pub(crate) fn random_token() -> String {
-    let mut b = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    URL_SAFE_NO_PAD.encode(b)
 }
 
 /// Whether a submitted CSRF token is the expected one (constant time; an empty one never is).
@@ -157,12 +147,7 @@ pub(crate) async fn language(
     let mut r = Redirect::to(back).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        HeaderValue::from_str(&format!(
-            "{LANG_COOKIE}={}; Path=/app; HttpOnly; SameSite=Lax; Max-Age=31536000{}",
-            lang.code(),
-            if c.secure_cookies { "; Secure" } else { "" }
-        ))
-        .unwrap_or_else(|_| HeaderValue::from_static("")),
+        set_cookie(LANG_COOKIE, lang.code(), 365 * 24 * 3600, c.secure_cookies),
     );
     r
 }

@@ -547,8 +547,8 @@ impl AuthService {
         family: uuid::Uuid,
     ) -> DomainResult<TokenPair> {
         let issued = now();
-        let access_token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-        let refresh_token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        let access_token = random_token();
+        let refresh_token = random_token();
         let access_expires_at = issued + to_chrono(self.settings.access_ttl);
         let tokens = [
             StoredToken {
@@ -603,7 +603,13 @@ fn poisoned<T>(_: std::sync::PoisonError<T>) -> DomainError {
     DomainError::Internal(anyhow::anyhow!("token cache lock poisoned"))
 }
 
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+/// A random 256-bit token, URL-safe base64 (access and refresh tokens, console sessions and
+/// CSRF tokens).
+pub fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     OsRng.fill_bytes(&mut b);
     b

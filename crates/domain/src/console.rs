@@ -7,11 +7,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 
-use crate::auth::{digest, now, AuthService, Tenant};
+use crate::auth::{digest, now, random_token, AuthService, Tenant};
 use crate::common::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{StaffId, TenantId};
@@ -204,8 +202,8 @@ impl ConsoleAuth {
         let (Some(tenant), Some((login, _)), true) = (tenant, found, ok) else {
             return Err(DomainError::Unauthorized);
         };
-        let token = URL_SAFE_NO_PAD.encode(crate::auth::random_bytes::<32>());
-        let csrf = URL_SAFE_NO_PAD.encode(crate::auth::random_bytes::<24>());
+        let token = random_token();
+        let csrf = random_token();
         let expires_at =
             now() + chrono::Duration::from_std(SESSION_TTL).unwrap_or(chrono::Duration::hours(12));
         self.repo

@@ -48,6 +48,10 @@ async fn wait_for_text(c: &Client, text: &str) -> String {
     panic!("{text:?} never appeared: {body}");
 }
 
+async fn click(c: &Client, target: Locator<'_>) {
+    c.find(target).await.unwrap().click().await.unwrap();
+}
+
 async fn sign_in(c: &Client, base: &str, username: &str) {
     c.goto(&format!("{base}/app/login")).await.unwrap();
     let form = c.form(Locator::Css("form.login")).await.unwrap();
@@ -163,12 +167,7 @@ async fn console_in_a_browser() {
     assert!(c.current_url().await.unwrap().as_str().contains("q=nguyen"));
     shot(&c, "search").await;
 
-    c.find(Locator::LinkText("Nguyễn Văn Đức"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("Nguyễn Văn Đức")).await;
     wait_for_text(&c, "Chưa có hoạt động").await;
     shot(&c, "customer").await;
     c.find(Locator::Css("textarea[name=text]"))
@@ -177,12 +176,7 @@ async fn console_in_a_browser() {
         .send_keys("Gọi lại thứ Hai, khách hỏi giá sỉ")
         .await
         .unwrap();
-    c.find(Locator::Css("form.note button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("form.note button")).await;
     let body = wait_for_text(&c, "Gọi lại thứ Hai, khách hỏi giá sỉ").await;
     assert!(
         body.contains("Ghi chú") && body.contains("Trần Thị Lan"),
@@ -191,27 +185,12 @@ async fn console_in_a_browser() {
     shot(&c, "customer-note").await;
 
     // A lead converted into a customer from its page.
-    c.find(Locator::LinkText("Khách tiềm năng"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("Khách tiềm năng")).await;
     wait_for_text(&c, "1 khách tiềm năng").await;
     shot(&c, "leads").await;
-    c.find(Locator::LinkText("Phạm Minh Tuấn"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("Phạm Minh Tuấn")).await;
     wait_for_text(&c, "Chuyển thành khách hàng").await;
-    c.find(Locator::Css("form.convert button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("form.convert button")).await;
     let body = wait_for_text(&c, "Chưa có hoạt động").await;
     assert!(
         body.contains("Công ty Minh Tuấn"),
@@ -224,12 +203,7 @@ async fn console_in_a_browser() {
         .path()
         .starts_with("/app/customers/"));
 
-    c.find(Locator::Css("form.who button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("form.who button")).await;
     wait_for_text(&c, "Đăng nhập").await;
     assert!(c
         .current_url()
@@ -243,12 +217,7 @@ async fn console_in_a_browser() {
     c.goto(&format!("{base}/app/customers?q=duc"))
         .await
         .unwrap();
-    c.find(Locator::LinkText("Nguyễn Văn Đức"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("Nguyễn Văn Đức")).await;
     wait_for_text(&c, "Gọi lại thứ Hai").await;
     assert!(c.find(Locator::Css("textarea")).await.is_err());
     shot(&c, "customer-viewer").await;
