@@ -13,12 +13,19 @@
 
 mod i18n;
 mod pages;
+mod sales;
 mod web;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use axum::routing::{get, post};
 use axum::Router;
 use crm_domain::console::ConsoleAuth;
+use crm_domain::printout::{Printout, Seller};
 use crm_domain::service::Crm;
+use crm_domain::DomainError;
 
 /// Largest form body the console reads (a note is at most 4,000 characters).
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -30,6 +37,19 @@ pub struct Console {
     pub auth: ConsoleAuth,
     /// Mark cookies `Secure` (the server is reached over TLS, directly or through a proxy).
     pub secure_cookies: bool,
+    /// Renders the printouts (the server gives the one the vendor APIs print with).
+    pub printer: Arc<dyn Printer>,
+}
+
+/// A PDF being rendered.
+pub type PdfFuture = Pin<Box<dyn Future<Output = Result<Vec<u8>, DomainError>> + Send>>;
+
+/// Renders sales documents on A4, as the vendor APIs' print endpoints do.
+pub trait Printer: Send + Sync {
+    /// The documents as one HTML page.
+    fn html(&self, seller: &Seller, printouts: &[Printout]) -> String;
+    /// The documents as one PDF.
+    fn pdf(&self, seller: Seller, printouts: Vec<Printout>) -> PdfFuture;
 }
 
 /// The console's routes, all under `/app`.
@@ -45,6 +65,13 @@ pub fn router(console: Console) -> Router {
         .route("/app/leads", get(pages::leads))
         .route("/app/leads/{id}", get(pages::lead))
         .route("/app/leads/{id}/convert", post(pages::convert_lead))
+        .route("/app/deals", get(sales::board))
+        .route("/app/deals/{id}/stage", post(sales::move_deal))
+        .route("/app/orders", get(sales::orders))
+        .route("/app/orders/{id}", get(sales::order))
+        .route("/app/orders/{id}/approval", post(sales::decide_order))
+        .route("/app/orders/{id}/print", get(sales::print_order))
+        .route("/app/orders/{id}/print.pdf", get(sales::print_order_pdf))
         .route("/app/assets/{name}", get(web::asset))
         .route("/app/lang/{code}", get(web::language))
         .with_state(console)

@@ -31,15 +31,15 @@ const MAX_NOTE: usize = 4000;
 
 /// What the navigation bar shows.
 pub(crate) struct Shell {
-    workspace: String,
-    user: String,
-    role: &'static str,
-    csrf: String,
-    section: &'static str,
+    pub(crate) workspace: String,
+    pub(crate) user: String,
+    pub(crate) role: &'static str,
+    pub(crate) csrf: String,
+    pub(crate) section: &'static str,
 }
 
 impl Shell {
-    fn of(s: &Session, section: &'static str) -> Self {
+    pub(crate) fn of(s: &Session, section: &'static str) -> Self {
         Self {
             workspace: s.tenant.name.clone(),
             user: s.login.display_name.clone(),
@@ -51,14 +51,18 @@ impl Shell {
 }
 
 /// The signed-in staff member of a request.
-async fn session(c: &Console, headers: &HeaderMap) -> Result<Session, Response> {
+pub(crate) async fn session(c: &Console, headers: &HeaderMap) -> Result<Session, Response> {
     let lang = Lang::of(headers);
     let token = cookie(headers, SESSION_COOKIE).unwrap_or_default();
     c.auth.session(token).await.map_err(|e| problem(lang, e))
 }
 
 /// The session of a form submission whose CSRF token is the session's.
-async fn checked(c: &Console, headers: &HeaderMap, csrf: &str) -> Result<Session, Response> {
+pub(crate) async fn checked(
+    c: &Console,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Session, Response> {
     let lang = Lang::of(headers);
     let s = session(c, headers).await?;
     if same_token(csrf, &s.csrf) {
@@ -73,7 +77,7 @@ async fn checked(c: &Console, headers: &HeaderMap, csrf: &str) -> Result<Session
     }
 }
 
-fn when(at: DateTime<Utc>, s: &Session) -> String {
+pub(crate) fn when(at: DateTime<Utc>, s: &Session) -> String {
     at.with_timezone(&s.tenant.tz())
         .format("%d/%m/%Y %H:%M")
         .to_string()
@@ -210,7 +214,7 @@ pub(crate) async fn login(
 #[derive(Deserialize)]
 pub(crate) struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 pub(crate) async fn logout(
@@ -265,10 +269,10 @@ impl CustomerView {
 }
 
 /// A row of a list page.
-struct Row {
-    id: uuid::Uuid,
-    name: String,
-    meta: String,
+pub(crate) struct Row {
+    pub(crate) id: uuid::Uuid,
+    pub(crate) name: String,
+    pub(crate) meta: String,
 }
 
 #[derive(Template)]
@@ -300,16 +304,16 @@ pub(crate) struct ListQuery {
 }
 
 /// What one list page shows of its records.
-struct Listing<E> {
-    section: &'static str,
-    base: &'static str,
+pub(crate) struct Listing<E> {
+    pub(crate) section: &'static str,
+    pub(crate) base: &'static str,
     /// Its title, and the words after a count of one and of several.
-    words: fn(&Texts) -> (&'static str, &'static str, &'static str),
-    row: fn(E) -> Row,
+    pub(crate) words: fn(&Texts) -> (&'static str, &'static str, &'static str),
+    pub(crate) row: fn(E, &Texts) -> Row,
 }
 
 /// A page of records of kind `E`, newest first or ranked by what was typed, 20 a page.
-async fn list<E: Managed>(
+pub(crate) async fn list<E: Managed>(
     c: &Console,
     headers: &HeaderMap,
     query: ListQuery,
@@ -345,7 +349,11 @@ async fn list<E: Managed>(
             previous: (number > 1).then(|| number - 1),
             next: (u64::from(number) < pages).then(|| number + 1),
             total: found.total,
-            rows: found.items.into_iter().map(listing.row).collect(),
+            rows: found
+                .items
+                .into_iter()
+                .map(|e| (listing.row)(e, lang.t()))
+                .collect(),
             page: number,
             pages,
             q_url: url_encode(&q),
@@ -356,7 +364,7 @@ async fn list<E: Managed>(
 }
 
 /// `code · phone · e-mail`, the parts there are.
-fn meta(parts: &[Option<&str>]) -> String {
+pub(crate) fn meta(parts: &[Option<&str>]) -> String {
     parts
         .iter()
         .flatten()
@@ -375,7 +383,7 @@ pub(crate) async fn customers(
         section: "customers",
         base: "/app/customers",
         words: |t| (t.customers, t.customer_one, t.customers_counted),
-        row: |c: Customer| Row {
+        row: |c: Customer, _| Row {
             id: c.id.0,
             meta: meta(&[
                 c.data.code.as_deref(),
@@ -397,7 +405,7 @@ pub(crate) async fn leads(
         section: "leads",
         base: "/app/leads",
         words: |t| (t.leads, t.lead_one, t.leads_counted),
-        row: |l: Lead| Row {
+        row: |l: Lead, _| Row {
             id: l.id.0,
             meta: meta(&[
                 l.data.company.as_deref(),

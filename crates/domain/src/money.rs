@@ -85,6 +85,30 @@ impl Money {
         Self(round(self.0.checked_div(q).unwrap_or(OUT_OF_RANGE)))
     }
 
+    /// `1234567.5` → `1.234.567,5 ₫`: Vietnamese grouping, a decimal comma, the đồng sign.
+    pub fn vnd(self) -> String {
+        let negative = self.is_negative();
+        let cents = (self.0.abs() * Decimal::ONE_HUNDRED)
+            .round()
+            .to_u64()
+            .unwrap_or(u64::MAX);
+        let (whole, frac) = (cents / 100, cents % 100);
+        let digits = whole.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push('.');
+            }
+            grouped.push(c);
+        }
+        let frac = match frac {
+            0 => String::new(),
+            f if f % 10 == 0 => format!(",{}", f / 10),
+            f => format!(",{f:02}"),
+        };
+        format!("{}{grouped}{frac} ₫", if negative { "-" } else { "" })
+    }
+
     pub fn is_zero(self) -> bool {
         self.0.is_zero()
     }

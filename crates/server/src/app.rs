@@ -76,6 +76,7 @@ impl App {
             crm: state.crm.clone(),
             auth: crm_domain::console::ConsoleAuth::new(store.clone(), state.auth.clone()),
             secure_cookies: config.console_secure_cookies,
+            printer: Arc::new(A4Printer),
         };
         Ok(Self {
             console,
@@ -381,4 +382,29 @@ async fn advance_clock(
         axum::http::StatusCode::OK,
         axum::Json(serde_json::json!({"now": now.to_rfc3339()})),
     )
+}
+
+/// The console's printouts: the A4 invoice the vendor APIs print (`docs/printouts.md`).
+struct A4Printer;
+
+impl crm_console::Printer for A4Printer {
+    fn html(
+        &self,
+        seller: &crm_domain::printout::Seller,
+        printouts: &[crm_domain::printout::Printout],
+    ) -> String {
+        crm_dialects::printout::html::render(seller, printouts, crm_dialects::printout::Paper::A4)
+    }
+
+    fn pdf(
+        &self,
+        seller: crm_domain::printout::Seller,
+        printouts: Vec<crm_domain::printout::Printout>,
+    ) -> crm_console::PdfFuture {
+        Box::pin(crm_dialects::printout::render_pdf(
+            seller,
+            printouts,
+            crm_dialects::printout::Paper::A4,
+        ))
+    }
 }

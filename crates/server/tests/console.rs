@@ -11,7 +11,7 @@ use common::{Backend, TestApp};
 use crm_domain::console::Role;
 use reqwest::header::{HeaderMap, CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// A browser-like client that does not follow redirects; cookies are carried by hand.
 fn client() -> reqwest::Client {
@@ -464,7 +464,7 @@ async fn console_end_to_end(app: &TestApp) {
     }
 }
 
-on_both_backends!(console_end_to_end);
+on_both_backends!(console_end_to_end, console_sales);
 
 /// Wrong passwords are throttled per user like the API's token endpoints
 /// (`CRM_AUTH_FAILURES_PER_MINUTE`, four here): the fifth wrong password locks the user, and
@@ -487,4 +487,390 @@ async fn wrong_passwords_are_throttled() {
     assert!(body.contains("Quá nhiều lần thử"), "{body}");
     assert!(sign_in(&app, "shop", "hoa", PASSWORD).await.is_ok());
     app.stop().await;
+}
+
+/// The id of the board's card named `name`.
+fn deal_on_board(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("<strong>{name}</strong>"))
+        .unwrap_or_else(|| panic!("{name} on the board: {html}"));
+    let card = html[..at].rfind("id=\"deal-").expect("a card") + 9;
+    html[card..].split('"').next().unwrap().to_owned()
+}
+
+/// The board's column of stage `stage`, as HTML.
+fn column(html: &str, stage: i32) -> &str {
+    let start = html
+        .find(&format!("id=\"stage-{stage}\""))
+        .expect("the column");
+    let end = html[start..]
+        .find("</section>")
+        .map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
+/// The sales screens: opportunities on a board by stage, moved by a sales user (a NextX deal
+/// within its campaign's stages), orders with their lines, approved once, and their printout
+/// as a page and as a PDF; a viewer changes nothing and another tenant's records are not there.
+async fn console_sales(app: &TestApp) {
+    let shop = app.tenant("shop").await;
+    let t = &shop.token;
+    let other = app.tenant("other").await;
+    staff(app, "shop", "lan", Role::Sales, "Trần Thị Lan").await;
+    staff(app, "shop", "xem", Role::Viewer, "Lê Văn Xem").await;
+    let buyer = app
+        .create(
+            "/api/v1/customer/create",
+            t,
+            json!({"name": "Siêu thị Minh Châu", "type": 1}),
+        )
+        .await;
+    let deal = |name: &str, stage: i32, customer: &str| {
+        json!({"name": name, "customerId": customer, "amount": 150000000.0, "currency": "VND",
+               "probability": 50, "stage": stage})
+    };
+    let pos = app
+        .create(
+            "/api/v1/opportunity/create",
+            t,
+            deal("Cung cấp máy POS", 1, &buyer),
+        )
+        .await;
+    app.create(
+        "/api/v1/opportunity/create",
+        t,
+        deal("Bảo trì hệ thống", 2, &buyer),
+    )
+    .await;
+    let their_buyer = app
+        .create(
+            "/api/v1/customer/create",
+            &other.token,
+            json!({"name": "Khách bên kia", "type": 1}),
+        )
+        .await;
+    let theirs = app
+        .create(
+            "/api/v1/opportunity/create",
+            &other.token,
+            deal("Cơ hội bên kia", 1, &their_buyer),
+        )
+        .await;
+    // A NextX deal in a campaign whose stages are customer info, quotation and won.
+    let (status, c) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/crm/campaign",
+            Some(t),
+            Some(
+                json!({"name": "Mùa thu", "allow_duplicate_opportunity": 1, "stages": [
+                {"name": "Thông tin khách", "value": "", "order": 1, "stage_type_id": 1},
+                {"name": "Báo giá", "value": "", "order": 2, "stage_type_id": 3},
+                {"name": "Chốt đơn", "value": "", "order": 3, "stage_type_id": 5}]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let cid = c["id"].as_i64().unwrap();
+    let quote = c["stage"][1]["id"].as_i64().unwrap();
+    let (status, made) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/crm/opportunity_create",
+            Some(t),
+            Some(json!({
+                "contact": {"name": "Vũ Minh Khoa", "mobile": "0933 111 222"},
+                "opportunity": {"name": "Máy lọc cho văn phòng", "opportunity_amount": 15000000,
+                                "campaign_id": cid}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let nextx_deal = made["data"]["id"].as_i64().unwrap();
+
+    let lan = sign_in(app, "shop", "lan", PASSWORD).await.unwrap();
+    let xem = sign_in(app, "shop", "xem", PASSWORD).await.unwrap();
+
+    // The board: a column per stage type, each deal with its customer and amount.
+    let (status, _, html) = page(app, &lan, "/app/deals").await;
+    assert_eq!(status, StatusCode::OK);
+    let first = column(&html, 1);
+    assert!(
+        first.contains("Cung cấp máy POS")
+            && first.contains("Siêu thị Minh Châu")
+            && first.contains("150.000.000 ₫"),
+        "{first}"
+    );
+    assert!(
+        first.contains("Máy lọc cho văn phòng"),
+        "the NextX deal: {first}"
+    );
+    assert!(column(&html, 2).contains("Bảo trì hệ thống"), "{html}");
+    assert!(!html.contains("Cơ hội bên kia"), "another tenant's deal");
+    assert!(first.contains("→ Phân tích nhu cầu"), "{first}");
+    assert_eq!(deal_on_board(&html, "Cung cấp máy POS"), pos);
+    let csrf = csrf_of(&html);
+
+    // Moving a deal: the session's CSRF token, a sales role, a stage 1-6 of this tenant's deal.
+    let stage_path = format!("/app/deals/{pos}/stage");
+    let (status, _, _) = post_form(app, &lan, &stage_path, &[("stage", "2")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    for bad in ["9", "x", ""] {
+        let (status, _, body) =
+            post_form(app, &lan, &stage_path, &[("csrf", &csrf), ("stage", bad)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "stage {bad:?}: {body}");
+        assert!(body.contains("stage"), "{body}");
+    }
+    let (_, _, html) = page(app, &xem, "/app/deals").await;
+    assert!(
+        html.contains("Cung cấp máy POS") && !html.contains("/stage\""),
+        "a viewer sees no move buttons: {html}"
+    );
+    let viewer_csrf = csrf_of(&html);
+    let (status, _, _) = post_form(
+        app,
+        &xem,
+        &stage_path,
+        &[("csrf", &viewer_csrf), ("stage", "2")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer moves nothing");
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &format!("/app/deals/{theirs}/stage"),
+        &[("csrf", &csrf), ("stage", "2")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's deal");
+    let (status, headers, _) =
+        post_form(app, &lan, &stage_path, &[("csrf", &csrf), ("stage", "2")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[LOCATION], "/app/deals");
+    let (_, _, html) = page(app, &lan, "/app/deals").await;
+    assert!(
+        column(&html, 2).contains("Cung cấp máy POS") && !column(&html, 1).contains("máy POS"),
+        "{html}"
+    );
+    let (_, got) = app.get(&format!("/api/v1/opportunity/get/{pos}"), t).await;
+    assert_eq!(got["data"]["stage"], json!(2), "{got}");
+    assert_eq!(got["data"]["actualCloseDate"], Value::Null, "{got}");
+    // Won closes the deal; back to quotation reopens it.
+    post_form(app, &lan, &stage_path, &[("csrf", &csrf), ("stage", "5")]).await;
+    let (_, got) = app.get(&format!("/api/v1/opportunity/get/{pos}"), t).await;
+    assert_eq!(got["data"]["stage"], json!(5), "{got}");
+    assert!(got["data"]["actualCloseDate"].is_string(), "{got}");
+    post_form(app, &lan, &stage_path, &[("csrf", &csrf), ("stage", "3")]).await;
+    let (_, got) = app.get(&format!("/api/v1/opportunity/get/{pos}"), t).await;
+    assert_eq!(got["data"]["stage"], json!(3), "{got}");
+    assert_eq!(got["data"]["actualCloseDate"], Value::Null, "{got}");
+    // The NextX deal moves within its campaign: to its quotation stage, never to a stage type
+    // the campaign lacks.
+    let (_, _, html) = page(app, &lan, "/app/deals").await;
+    let nx = deal_on_board(&html, "Máy lọc cho văn phòng");
+    let nx_path = format!("/app/deals/{nx}/stage");
+    let (status, _, body) =
+        post_form(app, &lan, &nx_path, &[("csrf", &csrf), ("stage", "2")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("Phân tích nhu cầu"), "{body}");
+    let (status, _, _) = post_form(app, &lan, &nx_path, &[("csrf", &csrf), ("stage", "3")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, o) = app
+        .get(&format!("/api/crm/opportunity/{nextx_deal}"), t)
+        .await;
+    assert_eq!(o["sales_stage"], json!(quote), "{o}");
+    assert_eq!(o["stage"]["name"], json!("Báo giá"), "{o}");
+
+    // Orders: listed with their total and whether they wait for approval.
+    let tea = app
+        .create(
+            "/api/v1/product/crm/create",
+            t,
+            json!({"name": "Trà Ô long Lâm Đồng", "retailPrice": 120_000}),
+        )
+        .await;
+    let order = app
+        .create(
+            "/api/v1/order/crm/create",
+            t,
+            json!({"customerId": buyer, "receiverName": "Chị Châu", "receiverPhone": "0903 123 456",
+                   "products": [{"productId": tea, "quantity": 3, "discount": 20000, "taxRate": 8}]}),
+        )
+        .await;
+    let their_order = app
+        .create(
+            "/api/v1/order/crm/create",
+            &other.token,
+            json!({"customerId": their_buyer, "products": []}),
+        )
+        .await;
+    // 3 × 120,000 − 20,000 = 340,000, VAT 8 % 27,200: 367,200.
+    let (status, _, html) = page(app, &lan, "/app/orders").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("1 đơn hàng"), "{html}");
+    assert!(
+        html.contains("DH000001") && html.contains("Siêu thị Minh Châu · 367.200 ₫ · Chờ duyệt"),
+        "{html}"
+    );
+    let (_, _, html) = page(app, &lan, "/app/orders?q=DH000001").await;
+    assert!(html.contains(&format!("/app/orders/{order}")), "{html}");
+    let order_path = format!("/app/orders/{order}");
+    let (status, _, html) = page(app, &lan, &order_path).await;
+    assert_eq!(status, StatusCode::OK);
+    for want in [
+        "Trà Ô long Lâm Đồng",
+        "120.000 ₫",
+        "<td class=\"r\">20.000 ₫</td>",
+        "340.000 ₫",
+        "27.200 ₫",
+        "id=\"total\">367.200 ₫",
+        "Chị Châu · 0903 123 456",
+        "<strong>Chờ duyệt</strong>",
+    ] {
+        assert!(html.contains(want), "{want} in {html}");
+    }
+    assert!(
+        html.contains("name=\"decision\" value=\"approve\""),
+        "{html}"
+    );
+    let (_, _, html) = page(app, &xem, &order_path).await;
+    assert!(!html.contains("name=\"decision\""), "{html}");
+    let approval = format!("{order_path}/approval");
+    let (status, _, _) = post_form(
+        app,
+        &xem,
+        &approval,
+        &[("csrf", &viewer_csrf), ("decision", "approve")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer approves nothing");
+    let (status, _, _) = post_form(app, &lan, &approval, &[("decision", "approve")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &approval,
+        &[("csrf", &csrf), ("decision", "maybe")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let long = "x".repeat(2001);
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &approval,
+        &[("csrf", &csrf), ("decision", "approve"), ("note", &long)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a note too long");
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &format!("/app/orders/{their_order}/approval"),
+        &[("csrf", &csrf), ("decision", "approve")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's order");
+    let (_, got) = app.get(&format!("/api/v1/order/crm/get/{order}"), t).await;
+    assert_eq!(
+        got["data"]["approved"],
+        json!(false),
+        "nothing refused was written: {got}"
+    );
+    let (status, headers, _) = post_form(
+        app,
+        &lan,
+        &approval,
+        &[
+            ("csrf", &csrf),
+            ("decision", "approve"),
+            ("note", "Giao trước thứ Sáu"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[LOCATION], order_path.as_str());
+    let (_, _, html) = page(app, &lan, &order_path).await;
+    assert!(
+        html.contains("<strong>Đã duyệt</strong> · Trần Thị Lan")
+            && html.contains("Giao trước thứ Sáu")
+            && !html.contains("name=\"decision\""),
+        "{html}"
+    );
+    let (_, got) = app.get(&format!("/api/v1/order/crm/get/{order}"), t).await;
+    assert_eq!(got["data"]["approved"], json!(true), "{got}");
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &approval,
+        &[("csrf", &csrf), ("decision", "reject")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "decided once");
+    let (_, trail) = app.get(&format!("/crm/v1/audit?record={order}"), t).await;
+    let approved = trail["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == json!("approved"))
+        .unwrap_or_else(|| panic!("an approval in the trail: {trail}"));
+    assert_eq!(approved["client_name"], json!("Trần Thị Lan"), "{trail}");
+
+    // The printout: a page to print (its own styles, nothing else) and a PDF.
+    let (status, headers, html) = page(app, &xem, &format!("{order_path}/print")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(headers[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+    for want in [
+        "HOÁ ĐƠN BÁN HÀNG",
+        "DH000001",
+        "Trà Ô long Lâm Đồng",
+        "<b>367.200 ₫</b>",
+        "Ba trăm sáu mươi bảy nghìn hai trăm đồng",
+    ] {
+        assert!(html.contains(want), "{want} in {html}");
+    }
+    let r = client()
+        .get(format!("{}{order_path}/print.pdf", app.base))
+        .header("Cookie", format!("crm_session={xem}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "inline; filename=\"hoa-don-DH000001.pdf\""
+    );
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+    for path in [
+        format!("/app/orders/{their_order}"),
+        format!("/app/orders/{their_order}/print"),
+        format!("/app/orders/{their_order}/print.pdf"),
+        "/app/orders/not-an-id/print".to_owned(),
+    ] {
+        let (status, _, _) = page(app, &lan, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, headers, _) = page(app, "", &format!("{order_path}/print.pdf")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "no session, no printout");
+    assert_eq!(headers[LOCATION], "/app/login");
+
+    // In English.
+    let r = client()
+        .get(format!("{}/app/deals", app.base))
+        .header("Cookie", format!("crm_session={xem}; crm_lang=en"))
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Needs analysis") && html.contains("Negotiation"),
+        "{html}"
+    );
 }

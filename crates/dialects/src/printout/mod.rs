@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use crm_domain::money::Money;
 use crm_domain::printout::{Printout, Seller, TaxAt};
 use crm_domain::DomainError;
-use rust_decimal::prelude::ToPrimitive;
 
 pub mod html;
 pub mod pdf;
@@ -90,28 +89,9 @@ pub fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
 /// The title every document carries.
 pub const TITLE: &str = "HOÁ ĐƠN BÁN HÀNG";
 
-/// `1234567.5` → `1.234.567,5 ₫` (Vietnamese grouping, the đồng sign).
+/// `1234567.5` → `1.234.567,5 ₫` ([`Money::vnd`]).
 pub fn vnd(amount: Money) -> String {
-    let negative = amount.is_negative();
-    let cents = (amount.decimal().abs() * rust_decimal::Decimal::ONE_HUNDRED)
-        .round()
-        .to_u64()
-        .unwrap_or(u64::MAX);
-    let (whole, frac) = (cents / 100, cents % 100);
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    let frac = match frac {
-        0 => String::new(),
-        f if f % 10 == 0 => format!(",{}", f / 10),
-        f => format!(",{f:02}"),
-    };
-    format!("{}{grouped}{frac} ₫", if negative { "-" } else { "" })
+    amount.vnd()
 }
 
 /// A quantity without trailing zeros, with a decimal comma.

@@ -163,6 +163,68 @@ impl Crm {
         w.commit().await
     }
 
+    /// Moves an opportunity to stage type `stage` (1 customer info, 2 needs analysis,
+    /// 3 quotation, 4 negotiation, 5 won, 6 lost), as the console's board does. In a NextX sales
+    /// campaign it goes to the campaign's first stage of that type (a campaign without one
+    /// refuses); a won or lost stage closes the deal, another one reopens it. Moving to the stage
+    /// it is in changes nothing.
+    pub async fn move_opportunity(
+        &self,
+        actor: &Actor,
+        id: crate::ids::OpportunityId,
+        stage: i32,
+    ) -> DomainResult<()> {
+        if !(1..=6).contains(&stage) {
+            return Err(DomainError::validation(
+                "stage",
+                "must be 1-6 (customer info, needs analysis, quotation, negotiation, won, lost)",
+            ));
+        }
+        let mut w = self.begin().await?;
+        let opp: Opportunity = self.lock_in(&mut w, actor, id).await?;
+        if opp.data.stage == Some(stage) {
+            return Ok(());
+        }
+        let mut data = opp.data;
+        let mut ext = data.ext.take().unwrap_or_default();
+        if let Some(seq) = ext.campaign_seq {
+            let c: crate::list::Campaign = self
+                .by_seq_at(w.at(), actor, seq)
+                .await?
+                .ok_or(DomainError::not_found("campaign"))?;
+            let order = c
+                .data
+                .ext
+                .as_ref()
+                .and_then(|e| e.stages.iter().find(|s| s.kind == stage))
+                .map(|s| s.order)
+                .ok_or_else(|| {
+                    DomainError::conflict(
+                        Some("stage"),
+                        format!(
+                            "campaign {} has no stage of type {stage} ({})",
+                            c.data.name,
+                            crate::list::STAGE_TYPES[(stage - 1) as usize]
+                        ),
+                    )
+                })?;
+            ext.stage_order = Some(order);
+        }
+        let now = crate::auth::now();
+        ext.stage_changed_at = Some(now);
+        data.ext = Some(ext);
+        data.stage = Some(stage);
+        data.actual_close_date = if matches!(stage, 5 | 6) {
+            data.actual_close_date.or(Some(now))
+        } else {
+            None
+        };
+        self.opportunities.update(&mut w, actor, id, data).await?;
+        self.emit_kind::<Opportunity>(&mut w, actor, "updated", id.0)
+            .await?;
+        w.commit().await
+    }
+
     /// A campaign that does not allow duplicates holds one opportunity per lead. The lead is
     /// locked first, so two opportunities of one lead are checked one after the other.
     async fn refuse_duplicate_opportunity(

@@ -1,0 +1,420 @@
+//! Sales screens: opportunities as a board by stage (moving a deal), orders with their lines,
+//! their approval and their printout.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use crm_domain::ids::{OpportunityId, OrderId};
+use crm_domain::opportunity::Opportunity;
+use crm_domain::sales::Order;
+use crm_domain::search::{Field, Filter, PageRequest, Value};
+use crm_domain::DomainError;
+use serde::Deserialize;
+
+use crate::i18n::{Lang, Texts};
+use crate::pages::{checked, list, meta, session, when, ListQuery, Listing, Row, Shell};
+use crate::web::{page, problem};
+use crate::Console;
+
+/// Deals a column of the board shows (its newest); the column counts them all.
+const BOARD_CARDS: u32 = 20;
+/// Longest approval note, in characters.
+const MAX_APPROVAL_NOTE: usize = 2000;
+
+/// A deal on the board.
+struct Card {
+    id: uuid::Uuid,
+    name: String,
+    who: Option<String>,
+    amount: String,
+    owner: Option<String>,
+}
+
+/// A stage of the board and its newest deals.
+struct Column {
+    stage: i32,
+    name: &'static str,
+    total: u64,
+    cards: Vec<Card>,
+    /// The stage a deal moves on to with one click (up to negotiation → won).
+    next: Option<(i32, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    t: &'static Texts,
+    shell: Shell,
+    columns: Vec<Column>,
+    stages: Vec<(i32, &'static str)>,
+    may_move: bool,
+}
+
+fn uuid_of(raw: &str, what: &'static str) -> Result<uuid::Uuid, DomainError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| DomainError::not_found(what))
+}
+
+/// `/app/deals`: the tenant's opportunities by stage type, newest first in each column.
+pub(crate) async fn board(State(c): State<Console>, headers: HeaderMap) -> Response {
+    let lang = Lang::of(&headers);
+    let s = match session(&c, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let t = lang.t();
+    let actor = s.actor();
+    let mut columns = Vec::with_capacity(t.stages.len());
+    for (i, name) in t.stages.iter().enumerate() {
+        let stage = i as i32 + 1;
+        let filter = Filter::Eq {
+            field: Field::Status,
+            value: Value::Int(stage.into()),
+        };
+        let found = match PageRequest::new(1, BOARD_CARDS) {
+            Ok(p) => c.crm.search::<Opportunity>(&actor, &filter, p).await,
+            Err(e) => Err(e),
+        };
+        let found = match found {
+            Ok(f) => f,
+            Err(e) => return problem(lang, e),
+        };
+        columns.push(Column {
+            stage,
+            name,
+            total: found.total,
+            next: (stage <= 4).then(|| (stage + 1, t.stages[i + 1])),
+            cards: found
+                .items
+                .into_iter()
+                .map(|o| {
+                    let d = o.data;
+                    Card {
+                        id: o.id.0,
+                        who: d.customer_name.or(d.lead_name).or(d.contact_name),
+                        amount: d.amount.vnd(),
+                        owner: d.ownership.owner_name,
+                        name: d.name,
+                    }
+                })
+                .collect(),
+        });
+    }
+    page(
+        StatusCode::OK,
+        BoardPage {
+            t,
+            may_move: s.login.role.may_change("sales"),
+            stages: (1..).zip(t.stages.iter().copied()).collect(),
+            columns,
+            shell: Shell::of(&s, "deals"),
+        }
+        .render(),
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    stage: String,
+}
+
+/// Moves a deal to another stage (roles that may change sales), then shows the board.
+pub(crate) async fn move_deal(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<StageForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let s = match checked(&c, &headers, &f.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let moved = async {
+        s.may_change("sales")?;
+        let id = OpportunityId(uuid_of(&id, "opportunity")?);
+        let stage = f
+            .stage
+            .trim()
+            .parse::<i32>()
+            .map_err(|_| DomainError::validation("stage", "must be a stage number, 1-6"))?;
+        c.crm.move_opportunity(&s.actor(), id, stage).await
+    };
+    match moved.await {
+        Ok(()) => Redirect::to("/app/deals").into_response(),
+        Err(e) => problem(lang, e),
+    }
+}
+
+/// Whether an order waits for a decision, was approved or was rejected, in words.
+fn approval_word(t: &Texts, o: &Order) -> &'static str {
+    match &o.data.approval {
+        None => t.pending,
+        Some(a) if a.approved => t.approved,
+        Some(_) => t.rejected,
+    }
+}
+
+pub(crate) async fn orders(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let listing = Listing {
+        section: "orders",
+        base: "/app/orders",
+        words: |t| (t.orders, t.order_one, t.orders_counted),
+        row: |o: Order, t: &Texts| Row {
+            id: o.id.0,
+            meta: meta(&[
+                o.data.customer_name.as_deref(),
+                Some(&o.data.total_amount.vnd()),
+                Some(approval_word(t, &o)),
+            ]),
+            name: o.data.code.unwrap_or_default(),
+        },
+    };
+    list(&c, &headers, query, listing).await
+}
+
+/// An order line as the page shows it.
+struct LineView {
+    product: String,
+    unit: Option<String>,
+    quantity: String,
+    price: String,
+    discount: Option<String>,
+    amount: String,
+}
+
+/// The decision on an order, as the page shows it.
+struct DecisionView {
+    word: &'static str,
+    by: String,
+    at: String,
+    note: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    t: &'static Texts,
+    shell: Shell,
+    id: uuid::Uuid,
+    code: String,
+    customer: Option<(uuid::Uuid, String)>,
+    date: Option<String>,
+    receiver: Option<String>,
+    note: Option<String>,
+    lines: Vec<LineView>,
+    discount: Option<String>,
+    tax: Option<String>,
+    total: String,
+    decision: Option<DecisionView>,
+    may_decide: bool,
+}
+
+fn quantity(q: f64) -> String {
+    let s = format!("{q:.3}");
+    s.trim_end_matches('0')
+        .trim_end_matches('.')
+        .replace('.', ",")
+}
+
+pub(crate) async fn order(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let t = lang.t();
+    let s = match session(&c, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let found = async {
+        let id = OrderId(uuid_of(&id, "order")?);
+        c.crm.get::<Order>(&s.actor(), id).await
+    };
+    let o = match found.await {
+        Ok(o) => o,
+        Err(e) => return problem(lang, e),
+    };
+    let d = o.data;
+    let nonzero = |m: crm_domain::money::Money| (!m.is_zero()).then(|| m.vnd());
+    page(
+        StatusCode::OK,
+        OrderPage {
+            t,
+            id: o.id.0,
+            code: d.code.unwrap_or_default(),
+            customer: d
+                .customer_id
+                .map(|c| (c.0, d.customer_name.unwrap_or_default())),
+            date: d.order_date.map(|at| when(at, &s)),
+            receiver: Some(meta(&[
+                d.receiver_name.as_deref(),
+                d.receiver_phone.as_ref().map(|p| p.as_str()),
+                d.receiver_address.as_deref(),
+            ]))
+            .filter(|r| !r.is_empty()),
+            note: d.note,
+            lines: d
+                .lines
+                .into_iter()
+                .map(|l| LineView {
+                    product: meta(&[l.product_code.as_deref(), l.product_name.as_deref()]),
+                    unit: l.unit_name,
+                    quantity: quantity(l.quantity),
+                    price: l.price.unwrap_or_default().vnd(),
+                    discount: nonzero(l.discount),
+                    amount: l.amount.vnd(),
+                })
+                .collect(),
+            discount: nonzero(d.discount_amount),
+            tax: nonzero(d.tax_amount),
+            total: d.total_amount.vnd(),
+            may_decide: d.approval.is_none() && s.login.role.may_change("sales"),
+            decision: d.approval.map(|a| DecisionView {
+                word: if a.approved { t.approved } else { t.rejected },
+                by: a.by_name.unwrap_or_default(),
+                at: when(a.at, &s),
+                note: a.note,
+            }),
+            shell: Shell::of(&s, "orders"),
+        }
+        .render(),
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Approves or rejects an order, once (roles that may change sales), then shows it.
+pub(crate) async fn decide_order(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let s = match checked(&c, &headers, &f.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let decided = async {
+        s.may_change("sales")?;
+        let id = OrderId(uuid_of(&id, "order")?);
+        let approve = match f.decision.as_str() {
+            "approve" => true,
+            "reject" => false,
+            _ => {
+                return Err(DomainError::validation(
+                    "decision",
+                    "must be approve or reject",
+                ))
+            }
+        };
+        let note = f.note.trim();
+        if note.chars().count() > MAX_APPROVAL_NOTE {
+            return Err(DomainError::validation(
+                "note",
+                format!("at most {MAX_APPROVAL_NOTE} characters"),
+            ));
+        }
+        let note = (!note.is_empty()).then(|| note.to_owned());
+        c.crm.approve_order(&s.actor(), id, approve, note).await?;
+        Ok(id)
+    };
+    match decided.await {
+        Ok(id) => Redirect::to(&format!("/app/orders/{}", id.0)).into_response(),
+        Err(e) => problem(lang, e),
+    }
+}
+
+/// The order's printout (A4, with its VietQR code for what is due), as a page to print or as
+/// a PDF.
+async fn printout(c: &Console, headers: &HeaderMap, id: &str, pdf: bool) -> Response {
+    let lang = Lang::of(headers);
+    let s = match session(c, headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let actor = s.actor();
+    let printed = async {
+        let id = OrderId(uuid_of(id, "order")?);
+        let mut printouts = c.crm.order_printouts(&actor, &[id]).await?;
+        let seller = c.crm.seller(&actor).await?;
+        let code = printouts
+            .first()
+            .map(|p| p.code.clone())
+            .unwrap_or_default();
+        if pdf {
+            let bytes = c
+                .printer
+                .pdf(seller, std::mem::take(&mut printouts))
+                .await?;
+            Ok((bytes, "application/pdf", code))
+        } else {
+            let html = c.printer.html(&seller, &printouts);
+            Ok((html.into_bytes(), "text/html; charset=utf-8", code))
+        }
+    };
+    let (body, kind, code) = match printed.await {
+        Ok(x) => x,
+        Err(e) => return problem(lang, e),
+    };
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // The printout carries its own styles and an inline SVG code, and nothing else.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+             frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ),
+    );
+    if pdf {
+        let name: String = code
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"hoa-don-{name}.pdf\"")) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    r
+}
+
+pub(crate) async fn print_order(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    printout(&c, &headers, &id, false).await
+}
+
+pub(crate) async fn print_order_pdf(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    printout(&c, &headers, &id, true).await
+}
