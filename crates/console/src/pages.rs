@@ -4,10 +4,10 @@
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Extension;
 use chrono::{DateTime, Utc};
 use crm_domain::activity::{Activity, ActivityData};
 use crm_domain::common::{Link, RecordKind};
@@ -21,7 +21,9 @@ use crm_domain::DomainError;
 use serde::Deserialize;
 
 use crate::i18n::{Lang, Texts};
-use crate::web::{cookie, page, problem, same_token, set_cookie, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::web::{
+    cookie, page, problem, same_token, set_cookie, Form, Query, LOGIN_COOKIE, SESSION_COOKIE,
+};
 use crate::Console;
 
 /// Customers per page of the list.

@@ -2,10 +2,9 @@
 //! their approval and their printout.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use crm_domain::ids::{OpportunityId, OrderId};
 use crm_domain::opportunity::Opportunity;
 use crm_domain::sales::Order;
@@ -15,7 +14,7 @@ use serde::Deserialize;
 
 use crate::i18n::{Lang, Texts};
 use crate::pages::{checked, list, meta, session, when, ListQuery, Listing, Row, Shell};
-use crate::web::{page, problem};
+use crate::web::{page, problem, Form, Query};
 use crate::Console;
 
 /// Deals a column of the board shows (its newest); the column counts them all.

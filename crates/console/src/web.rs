@@ -1,10 +1,12 @@
 //! What every console answer shares: cookies, CSRF checks, headers, error pages, assets.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm_domain::DomainError;
+use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
 use crate::i18n::{Lang, Texts, LANG_COOKIE};
@@ -127,6 +129,44 @@ pub(crate) fn problem(lang: Lang, e: DomainError) -> Response {
         }
         .render(),
     )
+}
+
+/// The console's page for a form or query string that cannot be read (a field given twice,
+/// a body over the limit, not a form at all), with the status axum gives it.
+fn unreadable(lang: Lang, status: StatusCode, reason: String) -> Response {
+    let mut r = problem(lang, DomainError::validation("form", reason));
+    *r.status_mut() = status;
+    r
+}
+
+/// A form body (`axum::Form`) whose refusal is a console page.
+pub(crate) struct Form<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let lang = Lang::of(req.headers());
+        axum::Form::<T>::from_request(req, state)
+            .await
+            .map(|axum::Form(v)| Form(v))
+            .map_err(|e| unreadable(lang, e.status(), e.body_text()))
+    }
+}
+
+/// A query string (`axum::extract::Query`) whose refusal is a console page.
+pub(crate) struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let lang = Lang::of(&parts.headers);
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|e| unreadable(lang, e.status(), e.body_text()))
+    }
 }
 
 /// `/app/lang/{code}`: remembers the language for a year and goes back to the page the link

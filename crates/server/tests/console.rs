@@ -620,6 +620,22 @@ async fn console_sales(app: &TestApp) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "stage {bad:?}: {body}");
         assert!(body.contains("stage"), "{body}");
     }
+    // A field given twice is refused with the console's page, not read as either value.
+    let (status, _, body) = post_form(
+        app,
+        &lan,
+        &stage_path,
+        &[("csrf", &csrf), ("stage", "2"), ("stage", "3")],
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(
+        body.contains("duplicate field") && body.contains("<html"),
+        "{body}"
+    );
+    let (status, _, body) = page(app, &lan, "/app/orders?q=a&q=b").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("duplicate field"), "{body}");
     let (_, _, html) = page(app, &xem, "/app/deals").await;
     assert!(
         html.contains("Cung cấp máy POS") && !html.contains("/stage\""),

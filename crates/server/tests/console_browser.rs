@@ -1,7 +1,8 @@
 //! The web console in a real browser: Debian's headless Chromium driven through chromedriver
 //! (WebDriver) by `fantoccini`; `.ci/run` installs both. A sales user signs in, finds
 //! `Nguyễn Văn Đức` by typing `nguyen van duc` (htmx swaps the results as they type), opens the
-//! customer, adds a note, converts a lead into a customer and signs out; a viewer gets no form.
+//! customer, adds a note, converts a lead into a customer, moves a deal to the next stage,
+//! approves an order and opens its printout, and signs out; a viewer gets no form.
 //! Screenshots of each screen are kept in `target/test-artifacts/console/`.
 
 #![allow(clippy::unwrap_used)]
@@ -107,6 +108,35 @@ async fn console_in_a_browser() {
                "company": "Công ty Minh Tuấn"}),
     )
     .await;
+    let buyer = app
+        .create(
+            "/api/v1/customer/create",
+            &shop.token,
+            json!({"name": "Siêu thị Minh Châu", "type": 1}),
+        )
+        .await;
+    let deal = app
+        .create(
+            "/api/v1/opportunity/create",
+            &shop.token,
+            json!({"name": "Cung cấp máy POS", "customerId": buyer, "amount": 150000000.0,
+                   "currency": "VND", "probability": 50, "stage": 1}),
+        )
+        .await;
+    let tea = app
+        .create(
+            "/api/v1/product/crm/create",
+            &shop.token,
+            json!({"name": "Trà Ô long Lâm Đồng", "retailPrice": 120_000}),
+        )
+        .await;
+    app.create(
+        "/api/v1/order/crm/create",
+        &shop.token,
+        json!({"customerId": buyer, "receiverName": "Chị Châu",
+               "products": [{"productId": tea, "quantity": 3, "discount": 20000, "taxRate": 8}]}),
+    )
+    .await;
     let t = app.app.state.auth.find_tenant("shop").await.unwrap();
     for (user, role, name) in [
         ("lan", Role::Sales, "Trần Thị Lan"),
@@ -152,7 +182,7 @@ async fn console_in_a_browser() {
     let base = app.base.clone();
 
     sign_in(&c, &base, "lan").await;
-    let body = wait_for_text(&c, "3 khách hàng").await;
+    let body = wait_for_text(&c, "4 khách hàng").await;
     assert!(body.contains("Trần Thị Lan"), "{body}");
     shot(&c, "customers").await;
 
@@ -202,6 +232,64 @@ async fn console_in_a_browser() {
         .unwrap()
         .path()
         .starts_with("/app/customers/"));
+
+    // A deal moved on to the next stage of the board.
+    click(&c, Locator::LinkText("Cơ hội")).await;
+    wait_for_text(&c, "Cung cấp máy POS").await;
+    click(&c, Locator::Css(&format!("#deal-{deal} button.next"))).await;
+    let mut moved = false;
+    for _ in 0..100 {
+        if let Ok(col) = c.find(Locator::Css("#stage-2")).await {
+            if col
+                .text()
+                .await
+                .is_ok_and(|t| t.contains("Cung cấp máy POS"))
+            {
+                moved = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(moved, "the deal is in the second column");
+    shot(&c, "deals").await;
+
+    // An order approved, then its printout opened.
+    click(&c, Locator::LinkText("Đơn hàng")).await;
+    wait_for_text(&c, "1 đơn hàng").await;
+    click(&c, Locator::LinkText("DH000001")).await;
+    wait_for_text(&c, "Chờ duyệt").await;
+    click(&c, Locator::Css("button[value=approve]")).await;
+    let body = wait_for_text(&c, "Đã duyệt").await;
+    assert!(
+        body.contains("Trần Thị Lan") && body.contains("367.200 ₫"),
+        "{body}"
+    );
+    shot(&c, "order").await;
+    let console_window = c.window().await.unwrap();
+    click(&c, Locator::Id("printout")).await;
+    let mut printout = None;
+    for _ in 0..50 {
+        let windows = c.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != console_window) {
+            printout = Some(w);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.switch_to_window(printout.expect("the printout opens in a new tab"))
+        .await
+        .unwrap();
+    let body = wait_for_text(&c, "HOÁ ĐƠN BÁN HÀNG").await;
+    assert!(
+        body.contains("DH000001")
+            && body.contains("Trà Ô long Lâm Đồng")
+            && body.contains("Ba trăm sáu mươi bảy nghìn hai trăm đồng"),
+        "{body}"
+    );
+    shot(&c, "printout").await;
+    c.close_window().await.unwrap();
+    c.switch_to_window(console_window).await.unwrap();
 
     click(&c, Locator::Css("form.who button")).await;
     wait_for_text(&c, "Đăng nhập").await;
