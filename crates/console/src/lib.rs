@@ -11,6 +11,7 @@
 //! - every asset is compiled into the binary; pages forbid framing and any other origin;
 //! - Vietnamese by default, English with the `crm_lang` cookie (`/app/lang/en`).
 
+mod dashboard;
 mod i18n;
 mod pages;
 mod sales;
@@ -59,6 +60,7 @@ pub fn router(console: Console) -> Router {
         .route("/app/", get(pages::home))
         .route("/app/login", get(pages::login_form).post(pages::login))
         .route("/app/logout", post(pages::logout))
+        .route("/app/dashboard", get(dashboard::dashboard))
         .route("/app/customers", get(pages::customers))
         .route("/app/customers/{id}", get(pages::customer))
         .route("/app/customers/{id}/notes", post(pages::add_note))

@@ -86,7 +86,7 @@ pub(crate) fn when(at: DateTime<Utc>, s: &Session) -> String {
 }
 
 pub(crate) async fn home() -> Redirect {
-    Redirect::to("/app/customers")
+    Redirect::to("/app/dashboard")
 }
 
 #[derive(Template)]
@@ -128,7 +128,7 @@ fn login_page(
 
 pub(crate) async fn login_form(State(c): State<Console>, headers: HeaderMap) -> Response {
     if session(&c, &headers).await.is_ok() {
-        return Redirect::to("/app/customers").into_response();
+        return Redirect::to("/app/dashboard").into_response();
     }
     login_page(&c, Lang::of(&headers), StatusCode::OK, "default", "", None)
 }
@@ -173,7 +173,7 @@ pub(crate) async fn login(
         .await
     {
         Ok((token, _)) => {
-            let mut r = Redirect::to("/app/customers").into_response();
+            let mut r = Redirect::to("/app/dashboard").into_response();
             let h = r.headers_mut();
             h.append(
                 header::SET_COOKIE,
@@ -530,7 +530,7 @@ struct CustomerPage {
     may_add_note: bool,
 }
 
-fn kind_name(t: &Texts, kind: i32) -> &'static str {
+pub(crate) fn kind_name(t: &Texts, kind: i32) -> &'static str {
     match kind {
         1..=5 => t.kinds[(kind - 1) as usize],
         _ => t.kinds[5],

@@ -183,7 +183,7 @@ pub(crate) async fn language(
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(console_path)
-        .unwrap_or("/app/customers");
+        .unwrap_or("/app/dashboard");
     let mut r = Redirect::to(back).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,

@@ -469,6 +469,8 @@ pub trait BlastStore: Send + Sync {
     ) -> DomainResult<Option<Blast>>;
     /// The blasts of these campaigns.
     async fn blasts(&self, tenant: TenantId, campaigns: &[String]) -> DomainResult<Vec<Blast>>;
+    /// The tenant's last `limit` blasts, the latest planned first.
+    async fn latest_blasts(&self, tenant: TenantId, limit: u32) -> DomainResult<Vec<Blast>>;
     /// The campaign keys whose name contains `text` (folded), at most `limit`.
     async fn campaigns_named(
         &self,

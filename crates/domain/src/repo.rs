@@ -286,6 +286,14 @@ pub trait SalesStore: Send + Sync {
         product: ProductId,
         units: &[ProductUnit],
     ) -> DomainResult<()>;
+    /// How many live orders, rejected ones aside, were placed in `[from, to)`, and their total.
+    async fn order_totals(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<(u64, crate::money::Money)>;
     /// Records the decision on an order unless one was recorded already (`false` then).
     async fn decide_order(
         &self,

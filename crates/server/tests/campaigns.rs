@@ -227,6 +227,26 @@ async fn nextx_sms_campaign_sends(app: &TestApp) {
     assert_eq!(got["total_fail"], json!(1));
     assert_eq!(got["total_send"], json!(5));
     assert_eq!(got["total_not_send"], json!(1));
+    // The console's dashboard shows the send with the same figures.
+    common::console::staff(
+        app,
+        "sms-camp",
+        "lan",
+        crm_domain::console::Role::Marketing,
+        "Lan",
+    )
+    .await;
+    let lan = common::console::sign_in(app, "sms-camp", "lan", common::console::PASSWORD)
+        .await
+        .unwrap();
+    let (_, _, html) = common::console::page(app, &lan, "/app/dashboard").await;
+    assert!(
+        html.contains(
+            "<td>Tri ân tháng 12</td><td>SMS</td><td>Đã gửi xong</td><td class=\"r\">4</td>\
+             <td class=\"r\">1</td><td class=\"r\">0</td><td class=\"r\">1</td>"
+        ),
+        "{html}"
+    );
     assert!(
         got["time_run"].as_str().unwrap().ends_with(".000000Z")
             || got["time_run"].as_str().unwrap().ends_with('Z')

@@ -7,122 +7,12 @@
 
 mod common;
 
+use common::console::{client, csrf_of, page, post_form, set_cookie, sign_in, staff, PASSWORD};
 use common::{Backend, TestApp};
 use crm_domain::console::Role;
-use reqwest::header::{HeaderMap, CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-/// A browser-like client that does not follow redirects; cookies are carried by hand.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The `Set-Cookie` line for `name`.
-fn set_cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-}
-
-fn cookie_value(line: &str) -> String {
-    line.split(';')
-        .next()
-        .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
-        .to_owned()
-}
-
-/// The value of the hidden `csrf` input of a page.
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..].split('"').next().unwrap().to_owned()
-}
-
-/// Signs in; the session cookie, or the failed answer's status and body.
-async fn sign_in(
-    app: &TestApp,
-    workspace: &str,
-    username: &str,
-    password: &str,
-) -> Result<String, (StatusCode, String)> {
-    let http = client();
-    let r = http
-        .get(format!("{}/app/login", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let login_cookie = cookie_value(set_cookie(r.headers(), "crm_login").unwrap());
-    let csrf = csrf_of(&r.text().await.unwrap());
-    let r = http
-        .post(format!("{}/app/login", app.base))
-        .header("Cookie", format!("crm_login={login_cookie}"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("workspace", workspace),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    if r.status() != StatusCode::SEE_OTHER {
-        let status = r.status();
-        return Err((status, r.text().await.unwrap()));
-    }
-    assert_eq!(r.headers()[LOCATION], "/app/customers");
-    let line = set_cookie(r.headers(), "crm_session").unwrap().to_owned();
-    for flag in ["HttpOnly", "SameSite=Lax", "Path=/app", "Max-Age=43200"] {
-        assert!(line.contains(flag), "{flag} in {line}");
-    }
-    assert!(!line.contains("Secure"), "not behind TLS: {line}");
-    Ok(cookie_value(&line))
-}
-
-async fn page(app: &TestApp, session: &str, path: &str) -> (StatusCode, HeaderMap, String) {
-    let r = client()
-        .get(format!("{}{path}", app.base))
-        .header("Cookie", format!("crm_session={session}"))
-        .send()
-        .await
-        .unwrap();
-    let (status, headers) = (r.status(), r.headers().clone());
-    (status, headers, r.text().await.unwrap())
-}
-
-async fn post_form(
-    app: &TestApp,
-    session: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, HeaderMap, String) {
-    let r = client()
-        .post(format!("{}{path}", app.base))
-        .header("Cookie", format!("crm_session={session}"))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let (status, headers) = (r.status(), r.headers().clone());
-    (status, headers, r.text().await.unwrap())
-}
-
-/// A staff user of `tenant` with `role` and the password `mật khẩu dài`.
-async fn staff(app: &TestApp, tenant: &str, username: &str, role: Role, name: &str) {
-    let t = app.app.state.auth.find_tenant(tenant).await.unwrap();
-    crm_server::cli::create_user(&app.app, &t, username, role, Some(name), "mật khẩu dài")
-        .await
-        .unwrap();
-}
-
-const PASSWORD: &str = "mật khẩu dài";
 
 async fn console_end_to_end(app: &TestApp) {
     let shop = app.tenant("shop").await;
@@ -830,6 +720,64 @@ async fn console_sales(app: &TestApp) {
         .find(|e| e["action"] == json!("approved"))
         .unwrap_or_else(|| panic!("an approval in the trail: {trail}"));
     assert_eq!(approved["client_name"], json!("Trần Thị Lan"), "{trail}");
+
+    // The dashboard: this week's order and its revenue, the lead made with the NextX deal, and
+    // today's call; not next week's call, nothing of the other tenant's.
+    let now = chrono::Utc::now();
+    let call = |subject: &str, at: chrono::DateTime<chrono::Utc>, customer: &str| {
+        json!({"type": 1, "subject": subject, "status": 1, "startTime": at.to_rfc3339(),
+               "primaryType": 1, "primaryId": customer})
+    };
+    app.create(
+        "/api/v1/activity/create",
+        t,
+        call("Gọi chốt đơn máy POS", now, &buyer),
+    )
+    .await;
+    app.create(
+        "/api/v1/activity/create",
+        t,
+        call("Gọi tuần sau", now + chrono::Duration::days(8), &buyer),
+    )
+    .await;
+    app.create(
+        "/api/v1/activity/create",
+        &other.token,
+        call("Việc bên kia", now, &their_buyer),
+    )
+    .await;
+    let (status, _, html) = page(app, &xem, "/app/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    let section = |id: &str| {
+        let start = html.find(&format!("id=\"{id}\"")).expect("the section");
+        let end = html[start..].find("</section>").unwrap() + start;
+        html[start..end].to_owned()
+    };
+    let orders = section("orders-week");
+    assert!(
+        orders.contains("<p class=\"figure\">1</p>") && orders.contains("id=\"revenue\">367.200 ₫"),
+        "{orders}"
+    );
+    let leads = section("leads-week");
+    assert!(
+        leads.contains("<p class=\"figure\">1</p>") && leads.contains("Vũ Minh Khoa"),
+        "{leads}"
+    );
+    let today = section("today");
+    assert!(
+        today.contains("Gọi chốt đơn máy POS")
+            && today.contains(&format!("/app/customers/{buyer}"))
+            && today.contains("Siêu thị Minh Châu"),
+        "{today}"
+    );
+    assert!(
+        !today.contains("Gọi tuần sau") && !today.contains("Việc bên kia"),
+        "{today}"
+    );
+    assert!(
+        section("sends").contains("Chưa có chiến dịch nào được gửi"),
+        "{html}"
+    );
 
     // The printout: a page to print (its own styles, nothing else) and a PDF.
     let (status, headers, html) = page(app, &xem, &format!("{order_path}/print")).await;

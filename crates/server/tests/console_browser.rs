@@ -67,7 +67,7 @@ async fn sign_in(c: &Client, base: &str, username: &str) {
         .unwrap();
     shot(c, &format!("login-{username}")).await;
     form.submit().await.unwrap();
-    wait_for_text(c, "khách hàng").await;
+    wait_for_text(c, "Khách tiềm năng mới tuần này").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,6 +182,10 @@ async fn console_in_a_browser() {
     let base = app.base.clone();
 
     sign_in(&c, &base, "lan").await;
+    let body = wait_for_text(&c, "Đơn hàng tuần này").await;
+    assert!(body.contains("367.200 ₫"), "this week's revenue: {body}");
+    shot(&c, "dashboard").await;
+    click(&c, Locator::LinkText("Khách hàng")).await;
     let body = wait_for_text(&c, "4 khách hàng").await;
     assert!(body.contains("Trần Thị Lan"), "{body}");
     shot(&c, "customers").await;

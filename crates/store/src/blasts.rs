@@ -169,6 +169,16 @@ impl BlastStore for SqlStore {
         rows.into_iter().map(Blast::try_from).collect()
     }
 
+    async fn latest_blasts(&self, tenant: TenantId, limit: u32) -> DomainResult<Vec<Blast>> {
+        let mut q = select(tenant);
+        q.order_by(al("run_at"), sea_query::Order::Desc)
+            .order_by(al("campaign"), sea_query::Order::Asc)
+            .limit(u64::from(limit));
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let rows: Vec<BlastRow> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
+        rows.into_iter().map(Blast::try_from).collect()
+    }
+
     async fn campaigns_named(
         &self,
         tenant: TenantId,

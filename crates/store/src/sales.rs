@@ -673,6 +673,43 @@ impl SalesStore for SqlStore {
         Ok(())
     }
 
+    async fn order_totals(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> DomainResult<(u64, Money)> {
+        #[derive(sqlx::FromRow)]
+        struct Totals {
+            orders: i64,
+            amount: Option<f64>,
+        }
+        let q = Query::select()
+            .expr_as(Expr::col(al("id")).count(), al("orders"))
+            .expr_as(Expr::col(al("total_amount")).sum(), al("amount"))
+            .from(al("orders"))
+            .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
+            .and_where(Expr::col(al("deleted_at")).is_null())
+            .and_where(Expr::col(al("order_date")).gte(from))
+            .and_where(Expr::col(al("order_date")).lt(to))
+            // A rejected order is no sale.
+            .cond_where(
+                sea_query::Cond::any()
+                    .add(Expr::col(al("approved_at")).is_null())
+                    .add(Expr::col(al("approved")).eq(true)),
+            )
+            .to_owned();
+        let mut conn = self.db.reader(at).await?;
+        let t: Option<Totals> = conn.exec().fetch_optional(&q).await.map_err(db_error)?;
+        Ok(t.map_or((0, Money::ZERO), |t| {
+            (
+                u64::try_from(t.orders).unwrap_or(0),
+                Money::from_f64(t.amount.unwrap_or(0.0)),
+            )
+        }))
+    }
+
     async fn decide_order(
         &self,
         w: &mut Work,

@@ -220,6 +220,19 @@ impl Crm {
         campaigns: &[String],
     ) -> DomainResult<Vec<BlastView>> {
         let found = self.blasts.blasts(actor.tenant_id, campaigns).await?;
+        self.with_totals(actor, found).await
+    }
+
+    /// The tenant's last `limit` campaign sends, the latest planned first, with their totals.
+    pub async fn latest_blasts(&self, actor: &Actor, limit: u32) -> DomainResult<Vec<BlastView>> {
+        let found = self
+            .blasts
+            .latest_blasts(actor.tenant_id, limit.min(crate::search::MAX_PAGE_SIZE))
+            .await?;
+        self.with_totals(actor, found).await
+    }
+
+    async fn with_totals(&self, actor: &Actor, found: Vec<Blast>) -> DomainResult<Vec<BlastView>> {
         let keys: Vec<&str> = found.iter().map(|b| b.campaign.as_str()).collect();
         let mut totals = self.messages.totals(actor.tenant_id, &keys).await?;
         Ok(found

@@ -277,6 +277,18 @@ impl Crm {
         Ok(())
     }
 
+    /// How many orders were placed in `[from, to)` and what they total, rejected ones aside.
+    pub async fn order_totals(
+        &self,
+        actor: &Actor,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<(u64, crate::money::Money)> {
+        self.sales
+            .order_totals(At::Committed, actor.tenant_id, from, to)
+            .await
+    }
+
     /// Approves (or rejects) an order, once.
     pub async fn approve_order(
         &self,

@@ -13,6 +13,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod console;
 pub mod gateway;
 pub mod process;
 pub mod receiver;
