@@ -668,6 +668,19 @@ async fn console_sales(app: &TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a note too long");
+    let huge = "x".repeat(70 * 1024);
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &approval,
+        &[("csrf", &csrf), ("decision", "approve"), ("note", &huge)],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "a form body over 64 KiB"
+    );
     let (status, _, _) = post_form(
         app,
         &lan,
