@@ -2,6 +2,7 @@
 //! customers into a fresh database, starts the real `crm` server, drives it over HTTP, measures
 //! the same operations done raw in the same run, and prints one table (also written as JSON).
 
+mod console;
 pub mod gen;
 pub mod load;
 pub mod raw;
@@ -27,7 +28,7 @@ use serde_json::json;
 use sqlx::Connection;
 
 use gen::{international, Person};
-use load::{drive, MakeReq, Req, Stats};
+use load::{drive, drive_with, MakeReq, Req, Stats};
 
 /// Benchmark options.
 #[derive(Debug, Clone, Parser)]
@@ -88,6 +89,11 @@ pub struct Report {
     pub bulk_rows_per_second: f64,
     pub raw_bulk_rows_per_second: f64,
     pub average_matches: serde_json::Value,
+    /// Leads, deals and orders each (and a fifth as many activities) for the console's pages.
+    pub sales_rows: usize,
+    pub sales_rows_per_second: f64,
+    /// The size of each console page's answer, in KB.
+    pub console_page_kb: serde_json::Value,
     pub lines: Vec<Line>,
 }
 
@@ -440,6 +446,10 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     )
     .await?;
     eprintln!("loaded at {:.0} customers/s", main.rate);
+    let sales_n = (opts.customers / 20).max(100);
+    eprintln!("loading {sales_n} leads, deals and orders for the console…");
+    let sales =
+        console::load_sales(&crm, &actor(&tenant, &client), &main.ids, sales_n, &mut rng).await?;
     // Measure the steady state: on PostgreSQL autovacuum analyses freshly loaded tables within
     // about a minute, and until then the planner has no statistics. SQLite's plans are fixed by
     // the statements' shape and need none.
@@ -459,6 +469,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     let server = start_server(crm_exe, &scratch.url, &http).await?;
     let (base, pid, cold_start_ms) = (server.base.clone(), server.pid, server.cold_start_ms);
     let token = token(&http, &base, &client).await?;
+    let session = console::staff_session(crm_exe, &scratch.url, "bench", &base).await?;
 
     let duration = Duration::from_secs_f64(opts.seconds);
     let ids = Arc::new(main.ids.clone());
@@ -592,6 +603,30 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
         let stats = drive(&http, &base, Some(&token), c, duration, opts.seed, make).await;
         lines.push((name.to_owned(), stats));
     }
+    // The console's pages, signed in as a staff member.
+    let names: Vec<String> = samples.iter().map(|p| Query::Name.of(p)).collect();
+    let tails: Vec<String> = samples.iter().map(|p| Query::PhoneTail.of(p)).collect();
+    let console_pages = [
+        ("dashboard", "/app/dashboard".to_owned()),
+        ("customers", "/app/customers".to_owned()),
+        (
+            "search",
+            format!("/app/customers?q={}", names[0].replace(' ', "%20")),
+        ),
+        ("customer", format!("/app/customers/{}", ids[0])),
+        ("leads", "/app/leads".to_owned()),
+        ("deals", "/app/deals".to_owned()),
+        ("orders", "/app/orders".to_owned()),
+    ];
+    let page_kb = console::page_sizes(&http, &base, &session, &console_pages).await?;
+    let mut console_lines = Vec::new();
+    for (name, make) in console::scenarios(ids.clone(), Arc::new(names), Arc::new(tails)) {
+        eprintln!("running: {name}");
+        let credential = Some(("Cookie", session.clone()));
+        let stats = drive_with(&http, &base, credential, c, duration, opts.seed, make).await;
+        console_lines.push((name.to_owned(), stats));
+    }
+    lines.extend(console_lines);
     let peak_rss_mb = peak_rss_mb(pid);
     server.stop().await;
 
@@ -654,6 +689,9 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
                 let r = ratio(stats.per_second, raw_pk.per_second);
                 (r, ">= 30% of raw PK select".to_owned(), r.map(|r| r >= 0.3))
             }
+            n if n.starts_with("console:") => {
+                (None, "p99 <= 50 ms".to_owned(), Some(stats.p99_ms <= 50.0))
+            }
             n if n.starts_with("search:") && !n.contains("deep") => {
                 (None, "p99 <= 20 ms".to_owned(), Some(stats.p99_ms <= 20.0))
             }
@@ -693,6 +731,9 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
         bulk_rows_per_second: bulk_rate,
         raw_bulk_rows_per_second: raw_bulk_rate,
         average_matches: serde_json::Value::Object(matches),
+        sales_rows: sales.orders,
+        sales_rows_per_second: sales.rows_per_second,
+        console_page_kb: serde_json::Value::Object(page_kb),
         lines: out,
     })
 }
@@ -776,6 +817,11 @@ pub fn print(r: &Report) {
     println!(
         "average matches of the search queries: {}",
         r.average_matches
+    );
+    println!(
+        "console data: {} leads, deals and orders each, loaded at {:.0} rows/s; page sizes in KB \
+         (target < 200): {}",
+        r.sales_rows, r.sales_rows_per_second, r.console_page_kb
     );
 }
 

@@ -42,11 +42,25 @@ pub fn client(concurrency: usize) -> reqwest::Client {
         .unwrap_or_default()
 }
 
-/// Runs `concurrency` workers against `base` for `duration`.
+/// Runs `concurrency` workers against `base` for `duration`, with a bearer token if given.
 pub async fn drive(
     http: &reqwest::Client,
     base: &str,
     token: Option<&str>,
+    concurrency: usize,
+    duration: Duration,
+    seed: u64,
+    make: MakeReq,
+) -> Stats {
+    let auth = token.map(|t| ("Authorization", format!("Bearer {t}")));
+    drive_with(http, base, auth, concurrency, duration, seed, make).await
+}
+
+/// [`drive`] with any credential header (a session cookie, say) on every request.
+pub async fn drive_with(
+    http: &reqwest::Client,
+    base: &str,
+    credential: Option<(&'static str, String)>,
     concurrency: usize,
     duration: Duration,
     seed: u64,
@@ -58,7 +72,7 @@ pub async fn drive(
     for w in 0..concurrency {
         let http = http.clone();
         let base = base.to_owned();
-        let auth = token.map(|t| format!("Bearer {t}"));
+        let auth = credential.clone();
         let make = make.clone();
         workers.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(seed.wrapping_add(w as u64 * 7919));
@@ -67,7 +81,7 @@ pub async fn drive(
             let mut first_error = None;
             while Instant::now() < deadline {
                 let req = make(&mut rng);
-                match send(&http, &base, auth.as_deref(), req, &mut first_error).await {
+                match send(&http, &base, auth.as_ref(), req, &mut first_error).await {
                     Some(micros) => latencies.push(micros),
                     None => errors += 1,
                 }
@@ -84,13 +98,13 @@ type Worker = tokio::task::JoinHandle<(Vec<u32>, u64, Option<String>)>;
 async fn send(
     http: &reqwest::Client,
     base: &str,
-    auth: Option<&str>,
+    auth: Option<&(&'static str, String)>,
     req: Req,
     first_error: &mut Option<String>,
 ) -> Option<u32> {
     let mut b = http.request(req.method, format!("{base}{}", req.path));
-    if let Some(a) = auth {
-        b = b.header("Authorization", a);
+    if let Some((name, value)) = auth {
+        b = b.header(*name, value);
     }
     if let Some(body) = &req.body {
         b = b.json(body);
@@ -136,7 +150,7 @@ pub async fn drive_paced(
     for w in 0..concurrency {
         let http = http.clone();
         let base = base.to_owned();
-        let auth = token.map(|t| format!("Bearer {t}"));
+        let auth = token.map(|t| ("Authorization", format!("Bearer {t}")));
         let make = make.clone();
         workers.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(seed.wrapping_add(w as u64 * 7919));
@@ -146,7 +160,7 @@ pub async fn drive_paced(
             while next < deadline {
                 tokio::time::sleep_until(next.into()).await;
                 let req = make(&mut rng);
-                match send(&http, &base, auth.as_deref(), req, &mut first_error).await {
+                match send(&http, &base, auth.as_ref(), req, &mut first_error).await {
                     Some(micros) => latencies.push(micros),
                     None => errors += 1,
                 }

@@ -37,8 +37,20 @@ struct Column {
     name: &'static str,
     total: u64,
     cards: Vec<Card>,
-    /// The stage a deal moves on to with one click (up to negotiation → won).
-    next: Option<(i32, &'static str)>,
+    /// The buttons of its deals: stage, label, class. An open deal moves on to the next stage
+    /// (negotiation to won) or is lost; a closed one goes back to negotiation.
+    moves: Vec<(i32, String, &'static str)>,
+}
+
+fn moves(t: &Texts, stage: i32) -> Vec<(i32, String, &'static str)> {
+    let name = |s: i32| t.stages[(s - 1) as usize];
+    match stage {
+        1..=4 => vec![
+            (stage + 1, format!("→ {}", name(stage + 1)), "next"),
+            (6, format!("✗ {}", name(6)), "plain"),
+        ],
+        _ => vec![(4, format!("↺ {}", name(4)), "plain")],
+    }
 }
 
 #[derive(Template)]
@@ -47,7 +59,6 @@ struct BoardPage {
     t: &'static Texts,
     shell: Shell,
     columns: Vec<Column>,
-    stages: Vec<(i32, &'static str)>,
     may_move: bool,
 }
 
@@ -83,7 +94,7 @@ pub(crate) async fn board(State(c): State<Console>, headers: HeaderMap) -> Respo
             stage,
             name,
             total: found.total,
-            next: (stage <= 4).then(|| (stage + 1, t.stages[i + 1])),
+            moves: moves(t, stage),
             cards: found
                 .items
                 .into_iter()
@@ -105,7 +116,6 @@ pub(crate) async fn board(State(c): State<Console>, headers: HeaderMap) -> Respo
         BoardPage {
             t,
             may_move: s.login.role.may_change("sales"),
-            stages: (1..).zip(t.stages.iter().copied()).collect(),
             columns,
             shell: Shell::of(&s, "deals"),
         }

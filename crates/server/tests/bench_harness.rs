@@ -34,6 +34,11 @@ async fn harness_produces_every_figure(database: &str) {
         "create",
         "raw: fixed JSON (axum)",
         "raw: PK select (sqlx)",
+        "console: dashboard",
+        "console: search, name",
+        "console: a customer",
+        "console: deals board",
+        "console: orders",
     ] {
         assert!(names.contains(&expected), "missing {expected}: {names:?}");
     }
@@ -55,6 +60,19 @@ async fn harness_produces_every_figure(database: &str) {
             report.average_matches[kind].as_f64().unwrap() >= 1.0,
             "{kind} queries find their customer"
         );
+    }
+    assert_eq!(report.sales_rows, 150);
+    for page in [
+        "dashboard",
+        "customers",
+        "search",
+        "customer",
+        "leads",
+        "deals",
+        "orders",
+    ] {
+        let kb = report.console_page_kb[page].as_f64().unwrap();
+        assert!(kb > 1.0 && kb < 200.0, "{page}: {kb} KB");
     }
     let json = serde_json::to_value(&report).unwrap();
     assert!(json["lines"][0]["p99_ms"].is_number());

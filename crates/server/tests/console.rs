@@ -496,7 +496,10 @@ async fn console_sales(app: &TestApp) {
     );
     assert!(column(&html, 2).contains("Bảo trì hệ thống"), "{html}");
     assert!(!html.contains("Cơ hội bên kia"), "another tenant's deal");
-    assert!(first.contains("→ Phân tích nhu cầu"), "{first}");
+    assert!(
+        first.contains("→ Phân tích nhu cầu") && first.contains("✗ Thất bại"),
+        "an open deal moves on or is lost: {first}"
+    );
     assert_eq!(deal_on_board(&html, "Cung cấp máy POS"), pos);
     let csrf = csrf_of(&html);
 
@@ -565,6 +568,12 @@ async fn console_sales(app: &TestApp) {
     let (_, got) = app.get(&format!("/api/v1/opportunity/get/{pos}"), t).await;
     assert_eq!(got["data"]["stage"], json!(5), "{got}");
     assert!(got["data"]["actualCloseDate"].is_string(), "{got}");
+    let (_, _, html) = page(app, &lan, "/app/deals").await;
+    let won = column(&html, 5);
+    assert!(
+        won.contains("Cung cấp máy POS") && won.contains("↺ Đàm phán"),
+        "a closed deal goes back to negotiation: {won}"
+    );
     post_form(app, &lan, &stage_path, &[("csrf", &csrf), ("stage", "3")]).await;
     let (_, got) = app.get(&format!("/api/v1/opportunity/get/{pos}"), t).await;
     assert_eq!(got["data"]["stage"], json!(3), "{got}");
