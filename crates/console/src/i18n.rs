@@ -80,7 +80,6 @@ pub(crate) struct Texts {
     pub deals: &'static str,
     /// Opportunity stage types 1 to 6.
     pub stages: [&'static str; 6],
-    pub move_to: &'static str,
     pub no_deals: &'static str,
     pub orders: &'static str,
     pub orders_counted: &'static str,
@@ -182,7 +181,6 @@ static VI: Texts = Texts {
     send_cancelled: "Đã huỷ",
     deals: "Cơ hội",
     stages: crm_domain::list::STAGE_TYPES,
-    move_to: "Chuyển sang",
     no_deals: "Trống",
     orders: "Đơn hàng",
     orders_counted: "đơn hàng",
@@ -296,7 +294,6 @@ static EN: Texts = Texts {
         "Won",
         "Lost",
     ],
-    move_to: "Move to",
     no_deals: "Empty",
     orders: "Orders",
     orders_counted: "orders",
