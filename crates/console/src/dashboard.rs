@@ -11,12 +11,11 @@ use crm_domain::campaign::BlastState;
 use crm_domain::common::RecordKind;
 use crm_domain::console::Session;
 use crm_domain::lead::Lead;
-use crm_domain::messaging::Channel;
 use crm_domain::search::{Field, Filter, PageRequest};
 use crm_domain::DomainResult;
 
 use crate::i18n::{Lang, Texts};
-use crate::pages::{kind_name, session, when, Shell};
+use crate::pages::{channel_name, kind_name, session, when, Shell};
 use crate::web::{page, problem};
 use crate::Console;
 
@@ -40,7 +39,7 @@ struct LeadView {
 }
 
 /// A campaign send and what it delivered.
-struct SendView {
+pub(crate) struct SendView {
     name: String,
     channel: &'static str,
     state: &'static str,
@@ -48,6 +47,18 @@ struct SendView {
     failed: i64,
     waiting: i64,
     skipped: i64,
+}
+
+pub(crate) fn send_view(t: &Texts, v: crm_domain::service::BlastView) -> SendView {
+    SendView {
+        channel: channel_name(t, v.blast.channel),
+        state: state_name(t, v.blast.state),
+        name: v.blast.name,
+        sent: v.totals.sent,
+        failed: v.totals.failed,
+        waiting: v.totals.queued,
+        skipped: v.totals.skipped,
+    }
 }
 
 #[derive(Template)]
@@ -75,14 +86,6 @@ fn day_and_week(s: &Session, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc
             .map_or(now, |t| t.with_timezone(&Utc))
     };
     (midnight(today), midnight(monday))
-}
-
-fn channel_name(t: &Texts, c: Channel) -> &'static str {
-    match c {
-        Channel::Email => t.email,
-        Channel::Zns => "Zalo ZNS",
-        Channel::Sms => "SMS",
-    }
 }
 
 fn state_name(t: &Texts, s: BlastState) -> &'static str {
@@ -160,18 +163,7 @@ async fn build(c: &Console, s: &Session, t: &'static Texts) -> DomainResult<Dash
             .collect(),
         orders,
         revenue: revenue.vnd(),
-        sends: sends
-            .into_iter()
-            .map(|v| SendView {
-                channel: channel_name(t, v.blast.channel),
-                state: state_name(t, v.blast.state),
-                name: v.blast.name,
-                sent: v.totals.sent,
-                failed: v.totals.failed,
-                waiting: v.totals.queued,
-                skipped: v.totals.skipped,
-            })
-            .collect(),
+        sends: sends.into_iter().map(|v| send_view(t, v)).collect(),
         shell: Shell::of(s, "dashboard"),
     })
 }

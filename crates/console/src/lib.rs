@@ -13,8 +13,11 @@
 
 mod dashboard;
 mod i18n;
+mod marketing;
 mod pages;
 mod sales;
+mod settings;
+mod tickets;
 mod web;
 
 use std::future::Future;
@@ -74,6 +77,26 @@ pub fn router(console: Console) -> Router {
         .route("/app/orders/{id}/approval", post(sales::decide_order))
         .route("/app/orders/{id}/print", get(sales::print_order))
         .route("/app/orders/{id}/print.pdf", get(sales::print_order_pdf))
+        .route("/app/products", get(sales::products))
+        .route("/app/products/{id}", get(sales::product))
+        .route("/app/tickets", get(tickets::tickets))
+        .route("/app/tickets/{id}", get(tickets::ticket))
+        .route("/app/tickets/{id}/comments", post(tickets::comment))
+        .route("/app/tickets/{id}/status", post(tickets::set_status))
+        .route("/app/files/{id}", get(tickets::file))
+        .route("/app/campaigns", get(marketing::campaigns))
+        .route("/app/settings", get(settings::settings))
+        .route("/app/settings/clients", post(settings::add_client))
+        .route(
+            "/app/settings/clients/{client_id}/revoke",
+            post(settings::revoke_client),
+        )
+        .route("/app/settings/channels/{code}", post(settings::set_channel))
+        .route("/app/settings/webhooks", post(settings::add_webhook))
+        .route(
+            "/app/settings/webhooks/{id}/delete",
+            post(settings::delete_webhook),
+        )
         .route("/app/assets/{name}", get(web::asset))
         .route("/app/lang/{code}", get(web::language))
         .with_state(console)

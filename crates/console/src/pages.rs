@@ -12,10 +12,10 @@ use chrono::{DateTime, Utc};
 use crm_domain::activity::{Activity, ActivityData};
 use crm_domain::common::{Link, RecordKind};
 use crm_domain::console::{Session, SESSION_TTL};
-use crm_domain::customer::Customer;
+use crm_domain::customer::{Customer, CustomerGroup};
 use crm_domain::ids::{CustomerId, LeadId};
 use crm_domain::lead::Lead;
-use crm_domain::search::{Field, Filter, PageRequest};
+use crm_domain::search::{Field, Filter, PageRequest, TextField};
 use crm_domain::service::Managed;
 use crm_domain::DomainError;
 use serde::Deserialize;
@@ -287,7 +287,9 @@ struct ListPage {
     one: &'static str,
     many: &'static str,
     q: String,
-    q_url: String,
+    /// The query string of the list's other pages (its search and filters).
+    query_url: String,
+    filters: Option<CustomerFilters>,
     rows: Vec<Row>,
     total: u64,
     page: u32,
@@ -303,7 +305,24 @@ pub(crate) struct ListQuery {
     q: String,
     #[serde(default)]
     page: String,
+    /// Customers only: a group's id, and a label (tag).
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    label: String,
 }
+
+/// The customers' filters: the tenant's groups to pick from, what is picked.
+pub(crate) struct CustomerFilters {
+    groups: Vec<(uuid::Uuid, String)>,
+    group: Option<uuid::Uuid>,
+    label: String,
+}
+
+/// Customer groups the filter offers (the first ones by name).
+const MAX_GROUPS: u32 = 200;
+/// Longest label filtered by, in characters.
+const MAX_LABEL: usize = 100;
 
 /// What one list page shows of its records.
 pub(crate) struct Listing<E> {
@@ -312,6 +331,8 @@ pub(crate) struct Listing<E> {
     /// Its title, and the words after a count of one and of several.
     pub(crate) words: fn(&Texts) -> (&'static str, &'static str, &'static str),
     pub(crate) row: fn(E, &Texts) -> Row,
+    /// Offer the customers' filters (group, label).
+    pub(crate) customer_filters: bool,
 }
 
 /// A page of records of kind `E`, newest first or ranked by what was typed, 20 a page.
@@ -326,9 +347,40 @@ pub(crate) async fn list<E: Managed>(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let ListQuery { q, page: number } = query;
+    let ListQuery {
+        q,
+        page: number,
+        group,
+        label,
+    } = query;
     let number = number.trim().parse::<u32>().unwrap_or(1).clamp(1, 100_000);
-    let filter = Filter::text(None, &q).unwrap_or_else(Filter::all);
+    let mut filter = Filter::text(None, &q).unwrap_or_else(Filter::all);
+    let mut filters = None;
+    if listing.customer_filters {
+        let groups = match PageRequest::new(1, MAX_GROUPS) {
+            Ok(p) => {
+                c.crm
+                    .search::<CustomerGroup>(&s.actor(), &Filter::all(), p)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let mut groups: Vec<(uuid::Uuid, String)> = match groups {
+            Ok(p) => p.items.into_iter().map(|g| (g.id.0, g.data.name)).collect(),
+            Err(e) => return problem(lang, e),
+        };
+        groups.sort_by(|a, b| a.1.cmp(&b.1));
+        let group = uuid::Uuid::parse_str(group.trim()).ok();
+        let label: String = label.trim().chars().take(MAX_LABEL).collect();
+        filter = filter
+            .and(group.map(|g| Filter::id(Field::Group, g)))
+            .and(Filter::any_whole(TextField::Tag, [label.as_str()].into_iter().filter(|l| !l.is_empty())));
+        filters = Some(CustomerFilters {
+            groups,
+            group,
+            label,
+        });
+    }
     let request = match PageRequest::new(number, PAGE_SIZE) {
         Ok(r) => r,
         Err(e) => return problem(lang, e),
@@ -358,8 +410,21 @@ pub(crate) async fn list<E: Managed>(
                 .collect(),
             page: number,
             pages,
-            q_url: url_encode(&q),
+            query_url: {
+                let mut url = form_urlencoded::Serializer::new(String::new());
+                url.append_pair("q", &q);
+                if let Some(f) = &filters {
+                    if let Some(g) = f.group {
+                        url.append_pair("group", &g.to_string());
+                    }
+                    if !f.label.is_empty() {
+                        url.append_pair("label", &f.label);
+                    }
+                }
+                url.finish()
+            },
             q,
+            filters,
         }
         .render(),
     )
@@ -385,6 +450,7 @@ pub(crate) async fn customers(
         section: "customers",
         base: "/app/customers",
         words: |t| (t.customers, t.customer_one, t.customers_counted),
+        customer_filters: true,
         row: |c: Customer, _| Row {
             id: c.id.0,
             meta: meta(&[
@@ -407,6 +473,7 @@ pub(crate) async fn leads(
         section: "leads",
         base: "/app/leads",
         words: |t| (t.leads, t.lead_one, t.leads_counted),
+        customer_filters: false,
         row: |l: Lead, _| Row {
             id: l.id.0,
             meta: meta(&[
@@ -520,13 +587,35 @@ struct ActivityView {
     by: String,
 }
 
+/// A line of one of a customer's related lists: a link (when the record has a page), a title
+/// and what else is worth a glance.
+pub(crate) struct Related {
+    pub(crate) href: Option<String>,
+    pub(crate) title: String,
+    pub(crate) meta: String,
+}
+
+/// A change of the customer's history.
+struct ChangeView {
+    at: String,
+    by: String,
+    action: String,
+    fields: String,
+}
+
 #[derive(Template)]
 #[template(path = "customer.html")]
 struct CustomerPage {
     t: &'static Texts,
     shell: Shell,
     c: CustomerView,
+    contacts: Vec<Related>,
+    deals: Vec<Related>,
+    orders: Vec<Related>,
+    tickets: Vec<Related>,
+    messages: Vec<Related>,
     activities: Vec<ActivityView>,
+    history: Vec<ChangeView>,
     may_add_note: bool,
 }
 
@@ -534,6 +623,248 @@ pub(crate) fn kind_name(t: &Texts, kind: i32) -> &'static str {
     match kind {
         1..=5 => t.kinds[(kind - 1) as usize],
         _ => t.kinds[5],
+    }
+}
+
+/// Records of each related kind a customer's page lists (the newest).
+const RELATED: u32 = 10;
+
+/// The newest records of kind `E` whose `field` is the customer.
+async fn of_customer<E: Managed>(
+    c: &Console,
+    actor: &crm_domain::Actor,
+    field: Field,
+    id: uuid::Uuid,
+) -> Result<Vec<E>, DomainError> {
+    let page = PageRequest::new(1, RELATED)?;
+    Ok(c.crm.search::<E>(actor, &Filter::id(field, id), page).await?.items)
+}
+
+/// The messages sent to the customer's phone and e-mail, newest first.
+async fn messages_to(
+    c: &Console,
+    actor: &crm_domain::Actor,
+    customer: &Customer,
+) -> Result<Vec<(crm_domain::messaging::Message, Option<String>)>, DomainError> {
+    let mut recipients = Vec::new();
+    if let Some(p) = &customer.data.phone {
+        if let Ok(r) = crm_domain::messaging::provider_phone("phone", p.as_str()) {
+            recipients.push(r);
+        }
+    }
+    if let Some(e) = &customer.data.email {
+        recipients.push(e.as_str().to_lowercase());
+    }
+    let mut out = Vec::new();
+    for r in recipients {
+        let filter = crm_domain::messaging::MessageFilter {
+            recipient: Some(r),
+            ..Default::default()
+        };
+        out.extend(
+            c.crm
+                .messages(actor, &filter, PageRequest::new(1, RELATED)?)
+                .await?,
+        );
+    }
+    out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    out.truncate(RELATED as usize);
+    // Named by their campaign where a campaign sent them.
+    let mut keys: Vec<String> = out.iter().map(|m| m.campaign.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    let names: std::collections::HashMap<String, String> = c
+        .crm
+        .blasts(actor, &keys)
+        .await?
+        .into_iter()
+        .map(|v| (v.blast.campaign, v.blast.name))
+        .collect();
+    Ok(out
+        .into_iter()
+        .map(|m| {
+            let name = names.get(&m.campaign).cloned();
+            (m, name)
+        })
+        .collect())
+}
+
+async fn customer_page(
+    c: &Console,
+    s: &Session,
+    t: &'static Texts,
+    id: uuid::Uuid,
+) -> Result<CustomerPage, DomainError> {
+    use crm_domain::contact::Contact;
+    use crm_domain::opportunity::Opportunity;
+    use crm_domain::sales::Order;
+    use crm_domain::ticket::Ticket;
+
+    let actor = s.actor();
+    let customer = c.crm.get::<Customer>(&actor, CustomerId(id)).await?;
+    let contacts = of_customer::<Contact>(c, &actor, Field::Customer, id).await?;
+    let deals = of_customer::<Opportunity>(c, &actor, Field::Customer, id).await?;
+    let orders = of_customer::<Order>(c, &actor, Field::Customer, id).await?;
+    let tickets = of_customer::<Ticket>(c, &actor, Field::Customer, id).await?;
+    let activities = c
+        .crm
+        .search::<Activity>(
+            &actor,
+            &Filter::id(Field::Primary, id),
+            PageRequest::new(1, 50)?,
+        )
+        .await?
+        .items;
+    let messages = messages_to(c, &actor, &customer).await?;
+    let history = c
+        .crm
+        .audit_trail(
+            &actor,
+            crm_domain::audit::AuditQuery {
+                record: Some(id),
+                limit: 20,
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(CustomerPage {
+        t,
+        may_add_note: s.login.role.may_change("activities"),
+        contacts: contacts
+            .into_iter()
+            .map(|x| Related {
+                href: None,
+                meta: meta(&[
+                    x.data.position.as_deref(),
+                    x.data.phone.as_ref().map(|p| p.as_str()),
+                    x.data.email.as_ref().map(|e| e.as_str()),
+                    x.data.is_primary.then_some("★"),
+                ]),
+                title: x.data.full_name,
+            })
+            .collect(),
+        deals: deals
+            .into_iter()
+            .map(|x| Related {
+                href: None,
+                meta: meta(&[
+                    Some(&x.data.amount.vnd()),
+                    x.data
+                        .stage
+                        .filter(|st| (1..=6).contains(st))
+                        .map(|st| t.stages[(st - 1) as usize]),
+                ]),
+                title: x.data.name,
+            })
+            .collect(),
+        orders: orders
+            .into_iter()
+            .map(|o| Related {
+                href: Some(format!("/app/orders/{}", o.id.0)),
+                meta: meta(&[
+                    o.data.order_date.map(|d| when(d, s)).as_deref(),
+                    Some(&o.data.total_amount.vnd()),
+                    Some(match &o.data.approval {
+                        None => t.pending,
+                        Some(a) if a.approved => t.approved,
+                        Some(_) => t.rejected,
+                    }),
+                ]),
+                title: o.data.code.unwrap_or_default(),
+            })
+            .collect(),
+        tickets: tickets
+            .into_iter()
+            .map(|x| Related {
+                href: Some(format!("/app/tickets/{}", x.id.0)),
+                meta: meta(&[
+                    x.data.code.as_deref(),
+                    Some(ticket_status(t, x.data.status)),
+                    Some(&when(x.audit.created_at, s)),
+                ]),
+                title: x.data.subject,
+            })
+            .collect(),
+        messages: messages
+            .into_iter()
+            .map(|(m, campaign)| Related {
+                href: None,
+                meta: meta(&[
+                    Some(&when(m.created_at, s)),
+                    Some(send_state(t, m.state)),
+                    m.reason.as_deref(),
+                ]),
+                title: format!(
+                    "{} · {}",
+                    channel_name(t, m.channel),
+                    campaign.unwrap_or(m.campaign)
+                ),
+            })
+            .collect(),
+        activities: activities
+            .into_iter()
+            .map(|a| ActivityView {
+                kind: kind_name(t, a.data.kind),
+                when: when(a.audit.created_at, s),
+                by: a.audit.created_by_name.unwrap_or_default(),
+                subject: a.data.subject,
+                description: a.data.description,
+            })
+            .collect(),
+        history: history
+            .into_iter()
+            .map(|e| ChangeView {
+                at: when(e.at, s),
+                by: e.client_name.unwrap_or_default(),
+                fields: e
+                    .changes
+                    .as_ref()
+                    .and_then(|c| c.as_object())
+                    .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default(),
+                action: action_word(t, &e.action),
+            })
+            .collect(),
+        c: CustomerView::of(customer, s),
+        shell: Shell::of(s, "customers"),
+    })
+}
+
+/// A ticket status (CRMTOP's 1-4) in words.
+pub(crate) fn ticket_status(t: &Texts, status: i32) -> &'static str {
+    match status {
+        1..=4 => t.ticket_statuses[(status - 1) as usize],
+        _ => "—",
+    }
+}
+
+/// A message's state in words.
+fn send_state(t: &Texts, state: crm_domain::messaging::SendState) -> &'static str {
+    use crm_domain::messaging::SendState;
+    match state {
+        SendState::Queued => t.waiting,
+        SendState::Sent => t.sent,
+        SendState::Failed => t.failed,
+        SendState::Skipped => t.skipped,
+    }
+}
+
+/// An audit action in words (created, updated, deleted; others as recorded).
+fn action_word(t: &Texts, action: &str) -> String {
+    match action {
+        "created" => t.actions[0].to_owned(),
+        "updated" => t.actions[1].to_owned(),
+        "deleted" => t.actions[2].to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// A channel's name.
+pub(crate) fn channel_name(t: &Texts, c: crm_domain::messaging::Channel) -> &'static str {
+    match c {
+        crm_domain::messaging::Channel::Email => t.email,
+        crm_domain::messaging::Channel::Zns => "Zalo ZNS",
+        crm_domain::messaging::Channel::Sms => "SMS",
     }
 }
 
@@ -550,40 +881,10 @@ pub(crate) async fn customer(
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return problem(lang, DomainError::not_found("customer"));
     };
-    let actor = s.actor();
-    let customer = match c.crm.get::<Customer>(&actor, CustomerId(id)).await {
-        Ok(x) => x,
-        Err(e) => return problem(lang, e),
-    };
-    let filter = Filter::id(Field::Primary, id);
-    let activities = match PageRequest::new(1, 50) {
-        Ok(p) => c.crm.search::<Activity>(&actor, &filter, p).await,
-        Err(e) => Err(e),
-    };
-    let activities = match activities {
-        Ok(p) => p.items,
-        Err(e) => return problem(lang, e),
-    };
-    page(
-        StatusCode::OK,
-        CustomerPage {
-            may_add_note: s.login.role.may_change("activities"),
-            activities: activities
-                .into_iter()
-                .map(|a| ActivityView {
-                    kind: kind_name(lang.t(), a.data.kind),
-                    when: when(a.audit.created_at, &s),
-                    by: a.audit.created_by_name.unwrap_or_default(),
-                    subject: a.data.subject,
-                    description: a.data.description,
-                })
-                .collect(),
-            c: CustomerView::of(customer, &s),
-            t: lang.t(),
-            shell: Shell::of(&s, "customers"),
-        }
-        .render(),
-    )
+    match customer_page(&c, &s, lang.t(), id).await {
+        Ok(p) => page(StatusCode::OK, p.render()),
+        Err(e) => problem(lang, e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -641,9 +942,4 @@ pub(crate) async fn add_note(
         Ok(_) => Redirect::to(&format!("/app/customers/{id}")).into_response(),
         Err(e) => problem(lang, e),
     }
-}
-
-/// `s` for a query string.
-fn url_encode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -5,9 +5,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use crm_domain::ids::{OpportunityId, OrderId};
+use crm_domain::ids::{OpportunityId, OrderId, ProductId};
 use crm_domain::opportunity::Opportunity;
-use crm_domain::sales::Order;
+use crm_domain::sales::{Order, Product};
 use crm_domain::search::{Field, Filter, PageRequest, Value};
 use crm_domain::DomainError;
 use serde::Deserialize;
@@ -177,6 +177,7 @@ pub(crate) async fn orders(
         section: "orders",
         base: "/app/orders",
         words: |t| (t.orders, t.order_one, t.orders_counted),
+        customer_filters: false,
         row: |o: Order, t: &Texts| Row {
             id: o.id.0,
             meta: meta(&[
@@ -426,4 +427,128 @@ pub(crate) async fn print_order_pdf(
     Path(id): Path<String>,
 ) -> Response {
     printout(&c, &headers, &id, true).await
+}
+
+pub(crate) async fn products(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let listing = Listing {
+        section: "products",
+        base: "/app/products",
+        words: |t| (t.products, t.product_one, t.products_counted),
+        customer_filters: false,
+        row: |p: Product, _| Row {
+            id: p.id.0,
+            meta: meta(&[
+                p.data.code.as_deref(),
+                Some(&p.data.retail_price.vnd()),
+                p.data.unit_name.as_deref(),
+            ]),
+            name: p.data.name,
+        },
+    };
+    list(&c, &headers, query, listing).await
+}
+
+/// Stores a product's page counts its stock in (the first ones, by their id).
+const MAX_STORES: usize = 50;
+
+/// A unit the product sells in, with its prices.
+struct UnitView {
+    name: String,
+    rate: String,
+    retail: String,
+    wholesale: String,
+}
+
+#[derive(Template)]
+#[template(path = "product.html")]
+struct ProductPage {
+    t: &'static Texts,
+    shell: Shell,
+    name: String,
+    code: String,
+    unit: Option<String>,
+    retail: String,
+    wholesale: String,
+    import: String,
+    units: Vec<UnitView>,
+    /// Store (with its branch), base units on hand, and whether that is at or below the low mark.
+    stock: Vec<(String, String, bool)>,
+    total: String,
+}
+
+async fn product_page(
+    c: &Console,
+    s: &crm_domain::console::Session,
+    t: &'static Texts,
+    id: &str,
+) -> Result<ProductPage, DomainError> {
+    let actor = s.actor();
+    let id = ProductId(uuid_of(id, "product")?);
+    let p: Product = c.crm.get(&actor, id).await?;
+    let units = c.crm.product_units(&actor, id).await?;
+    let places = c.crm.places(&actor, false, None).await?;
+    let stores = c.crm.places(&actor, true, None).await?;
+    let low = p.data.ext.as_ref().map_or(0.0, |e| e.low_stock_at);
+    let mut stock = Vec::new();
+    let mut total = 0.0;
+    for store in stores.into_iter().take(MAX_STORES) {
+        let on_hand = c
+            .crm
+            .stock(&actor, &[id], store.branch_id, Some(store.id))
+            .await?
+            .first()
+            .map_or(0.0, |(_, q)| *q);
+        total += on_hand;
+        let branch = store
+            .branch_id
+            .and_then(|b| places.iter().find(|x| x.id == b))
+            .map(|b| b.name.clone());
+        stock.push((
+            meta(&[branch.as_deref(), Some(&store.name)]),
+            quantity(on_hand),
+            low > 0.0 && on_hand <= low,
+        ));
+    }
+    let d = p.data;
+    Ok(ProductPage {
+        t,
+        code: d.code.unwrap_or_default(),
+        unit: d.unit_name,
+        retail: d.retail_price.vnd(),
+        wholesale: d.wholesale_price.vnd(),
+        import: d.import_price.vnd(),
+        units: units
+            .into_iter()
+            .map(|u| UnitView {
+                name: u.unit_name.unwrap_or_default(),
+                rate: quantity(u.rate),
+                retail: u.retail_price.vnd(),
+                wholesale: u.wholesale_price.vnd(),
+            })
+            .collect(),
+        stock,
+        total: quantity(total),
+        name: d.name,
+        shell: Shell::of(s, "products"),
+    })
+}
+
+pub(crate) async fn product(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let s = match session(&c, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match product_page(&c, &s, lang.t(), &id).await {
+        Ok(p) => page(StatusCode::OK, p.render()),
+        Err(e) => problem(lang, e),
+    }
 }

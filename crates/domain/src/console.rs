@@ -155,6 +155,11 @@ impl ConsoleAuth {
         Self { repo, auth }
     }
 
+    /// The API's credentials (the console's settings list, make and revoke API clients).
+    pub fn api(&self) -> &AuthService {
+        &self.auth
+    }
+
     /// Sets the role and password of the staff user `user` (`crm user create`).
     pub async fn set_login(
         &self,

@@ -282,6 +282,27 @@ async fn new_lead_zns_then_email(backend: Backend) {
     assert!(b.to_string().contains("page"), "{b}");
     // Nothing was sent twice.
     assert_eq!(smtp.messages().len(), 1);
+    // The console's campaigns page shows the automation with what its steps did.
+    let out = common::process::crm(&db)
+        .args(["user", "create", "--tenant", "default", "--username", "chu"])
+        .args(["--role", "marketing", "--password", common::console::PASSWORD])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let chu = common::console::sign_in_at(&base, "default", "chu", common::console::PASSWORD)
+        .await
+        .unwrap();
+    let (_, _, html) = common::console::page_at(&base, &chu, "/app/campaigns").await;
+    let row = &html[html.find("<td>Chào khách mới</td>").expect("the automation")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    let done: usize = row
+        .split("<td class=\"r\">")
+        .nth(1)
+        .and_then(|c| c.split('<').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(done >= 3, "two ZNS and an e-mail at least: {row}");
     drop(child);
     smtp.stop().await;
     db.drop_db().await;

@@ -106,7 +106,7 @@ async fn nextx_sms_campaign_sends(app: &TestApp) {
         .create("/api/v1/customer/group/create", t, json!({"name": "VIP"}))
         .await;
     let seq = group_seq(app, &a, &group).await;
-    customer(app, &a, "Nguyễn Văn Đức", "0912345678", Some(&group)).await;
+    let duc = customer(app, &a, "Nguyễn Văn Đức", "0912345678", Some(&group)).await;
     customer(app, &a, "Trần Thị Bình", "0987654321", Some(&group)).await;
     // A landline cannot take an SMS: skipped with the reason.
     customer(app, &a, "Văn phòng", "02838123456", Some(&group)).await;
@@ -246,6 +246,20 @@ async fn nextx_sms_campaign_sends(app: &TestApp) {
              <td class=\"r\">1</td><td class=\"r\">0</td><td class=\"r\">1</td>"
         ),
         "{html}"
+    );
+    // The same row on the campaigns page.
+    let (_, _, html) = common::console::page(app, &lan, "/app/campaigns").await;
+    assert!(
+        html.contains("<td>Tri ân tháng 12</td><td>SMS</td><td>Đã gửi xong</td>"),
+        "{html}"
+    );
+    // And Đức's page, the message sent to him.
+    let (_, _, html) = common::console::page(app, &lan, &format!("/app/customers/{duc}")).await;
+    let start = html.find("id=\"messages\"").unwrap();
+    let messages = &html[start..];
+    assert!(
+        messages.contains("SMS · Tri ân tháng 12") && messages.contains("Đã gửi"),
+        "{messages}"
     );
     assert!(
         got["time_run"].as_str().unwrap().ends_with(".000000Z")

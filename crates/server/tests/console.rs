@@ -354,7 +354,12 @@ async fn console_end_to_end(app: &TestApp) {
     }
 }
 
-on_both_backends!(console_end_to_end, console_sales);
+on_both_backends!(
+    console_end_to_end,
+    console_sales,
+    console_customer_and_tickets,
+    console_settings
+);
 
 /// Wrong passwords are throttled per user like the API's token endpoints
 /// (`CRM_AUTH_FAILURES_PER_MINUTE`, four here): the fifth wrong password locks the user, and
@@ -859,4 +864,544 @@ async fn console_sales(app: &TestApp) {
         html.contains("Needs analysis") && html.contains("Negotiation"),
         "{html}"
     );
+}
+
+/// A customer's page with everything about it (contacts, deals, orders, tickets, activities, its
+/// change history), and tickets: listed, a ticket's thread and files, a comment added and the
+/// status changed by a sales user; a viewer changes nothing, another tenant's are not there.
+async fn console_customer_and_tickets(app: &TestApp) {
+    let shop = app.tenant("shop").await;
+    let t = &shop.token;
+    let other = app.tenant("other").await;
+    staff(app, "shop", "lan", Role::Sales, "Trần Thị Lan").await;
+    staff(app, "shop", "xem", Role::Viewer, "Lê Văn Xem").await;
+    let tuan = app
+        .create(
+            "/api/v1/customer/create",
+            t,
+            json!({"name": "Anh Tuấn", "phone": "0912 345 678", "email": "tuan@example.vn", "type": 1}),
+        )
+        .await;
+    let (status, resp) = app
+        .put(
+            "/api/v1/customer/update",
+            t,
+            json!({"id": tuan, "name": "Anh Tuấn", "phone": "0912 345 678",
+                   "email": "tuan@example.vn", "address": "12 Lê Lợi, Huế", "type": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{resp}");
+    app.create(
+        "/api/v1/contact/create",
+        t,
+        json!({"fullName": "Chị Mai", "customerId": tuan, "position": "Kế toán"}),
+    )
+    .await;
+    app.create(
+        "/api/v1/opportunity/create",
+        t,
+        json!({"name": "Lắp máy lọc tầng 2", "customerId": tuan, "amount": 12000000.0,
+               "currency": "VND", "probability": 40, "stage": 3}),
+    )
+    .await;
+    let filter = app
+        .create(
+            "/api/v1/product/crm/create",
+            t,
+            json!({"name": "Máy lọc nước", "retailPrice": 5_000_000}),
+        )
+        .await;
+    let order = app
+        .create(
+            "/api/v1/order/crm/create",
+            t,
+            json!({"customerId": tuan, "products": [{"productId": filter, "quantity": 1}]}),
+        )
+        .await;
+    let multipart = |path: String, token: String, name: &'static str, bytes: &'static [u8]| {
+        let form = reqwest::multipart::Form::new().part(
+            "FormFile",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
+        let http = app.http.clone();
+        let url = format!("{}{path}", app.base);
+        async move {
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            let body: Value = r.json().await.unwrap();
+            body["data"].as_str().unwrap().to_owned()
+        }
+    };
+    let ticket = multipart(
+        format!("/api/v1/ticket/create?Subject=M%C3%A1y%20k%C3%AAu%20to&Status=1&CustomerId={tuan}&OrderId={order}"),
+        t.clone(),
+        "biên bản.txt",
+        "Biên bản kiểm tra".as_bytes(),
+    )
+    .await;
+    multipart(
+        format!("/api/v1/ticket/send/comment?TicketId={ticket}&UserName=K%E1%BB%B9%20thu%E1%BA%ADt&Message=%C4%90%C3%A3%20thay%20b%C6%A1m"),
+        t.clone(),
+        "ket-qua.txt",
+        "Đã thay bơm mới".as_bytes(),
+    )
+    .await;
+    let their_customer = app
+        .create(
+            "/api/v1/customer/create",
+            &other.token,
+            json!({"name": "Khách bên kia", "type": 1}),
+        )
+        .await;
+    let theirs = multipart(
+        format!("/api/v1/ticket/create?Subject=Phi%E1%BA%BFu%20b%C3%AAn%20kia&CustomerId={their_customer}"),
+        other.token.clone(),
+        "x.txt",
+        b"x",
+    )
+    .await;
+    let lan = sign_in(app, "shop", "lan", PASSWORD).await.unwrap();
+    let xem = sign_in(app, "shop", "xem", PASSWORD).await.unwrap();
+
+    // The customer's page: what is related to it, and who changed what.
+    let (status, _, html) = page(app, &lan, &format!("/app/customers/{tuan}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let section = |id: &str| {
+        let start = html.find(&format!("id=\"{id}\"")).expect("the section");
+        let end = html[start..].find("</section>").unwrap() + start;
+        html[start..end].to_owned()
+    };
+    assert!(
+        section("contacts").contains("Chị Mai") && section("contacts").contains("Kế toán"),
+        "{html}"
+    );
+    assert!(
+        section("deals").contains("Lắp máy lọc tầng 2")
+            && section("deals").contains("12.000.000 ₫ · Báo giá"),
+        "{html}"
+    );
+    let orders = section("orders");
+    assert!(
+        orders.contains(&format!("href=\"/app/orders/{order}\""))
+            && orders.contains("DH000001")
+            && orders.contains("5.000.000 ₫")
+            && orders.contains("Chờ duyệt"),
+        "{orders}"
+    );
+    let tickets = section("tickets");
+    assert!(
+        tickets.contains(&format!("href=\"/app/tickets/{ticket}\""))
+            && tickets.contains("Máy kêu to")
+            && tickets.contains("Tiếp nhận"),
+        "{tickets}"
+    );
+    assert!(section("messages").contains("Chưa có."), "{html}");
+    let history = section("history");
+    assert!(
+        history.contains("<strong>tests</strong> · sửa") && history.contains("address"),
+        "the update, with the field it changed: {history}"
+    );
+    assert!(
+        history.contains("<strong>tests</strong> · tạo"),
+        "{history}"
+    );
+
+    // Customers filtered by group and by label (a tag given through OMI's API).
+    let vip = app
+        .create("/api/v1/customer/group/create", t, json!({"name": "VIP"}))
+        .await;
+    app.create(
+        "/api/v1/customer/create",
+        t,
+        json!({"name": "Chị Hạnh", "phone": "0903 222 333", "groupId": vip, "type": 1}),
+    )
+    .await;
+    let (status, tagged) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v2/contact/add",
+            Some(t),
+            Some(json!({"fullName": "Ông Bảy", "tags": ["Khách sỉ"],
+                        "phones": [{"data": "0977 111 222", "type": "personal"}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tagged}");
+    let (_, _, html) = page(app, &lan, "/app/customers").await;
+    assert!(
+        html.contains("3 khách hàng") && html.contains(&format!("<option value=\"{vip}\">VIP</option>")),
+        "{html}"
+    );
+    let (_, _, html) = page(app, &lan, &format!("/app/customers?group={vip}")).await;
+    assert!(
+        html.contains("1 khách hàng") && html.contains("Chị Hạnh") && html.contains(" selected>VIP"),
+        "{html}"
+    );
+    let (_, _, html) = page(app, &lan, &format!("/app/customers?group={vip}&q=tuan")).await;
+    assert!(html.contains("0 khách hàng"), "both the group and the search: {html}");
+    let (_, _, html) = page(app, &lan, "/app/customers?label=kh%C3%A1ch%20s%E1%BB%89").await;
+    assert!(
+        html.contains("1 khách hàng") && html.contains("Ông Bảy"),
+        "a label, matched whole whatever its case: {html}"
+    );
+    let (_, _, html) = page(app, &lan, "/app/customers?label=kh%C3%A1ch").await;
+    assert!(html.contains("0 khách hàng"), "{html}");
+    let (status, _, html) = page(app, &lan, "/app/customers?group=not-an-id").await;
+    assert_eq!(status, StatusCode::OK, "an unreadable group filters nothing");
+    assert!(html.contains("3 khách hàng"), "{html}");
+
+    // Tickets: listed and searched; another tenant's not there.
+    let (status, _, html) = page(app, &lan, "/app/tickets").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("1 phiếu hỗ trợ") && html.contains("TK000001 · Anh Tuấn · Tiếp nhận"),
+        "{html}"
+    );
+    let (_, _, html) = page(app, &lan, "/app/tickets?q=may%20keu").await;
+    assert!(html.contains(&format!("/app/tickets/{ticket}")), "{html}");
+    for path in [
+        format!("/app/tickets/{theirs}"),
+        "/app/tickets/x".to_owned(),
+        format!("/app/files/{}", uuid::Uuid::new_v4()),
+    ] {
+        let (status, _, _) = page(app, &lan, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+
+    // A ticket's page: its details, the file on it, the thread with the comment's file.
+    let path = format!("/app/tickets/{ticket}");
+    let (status, _, html) = page(app, &lan, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    for want in [
+        "<h1>Máy kêu to</h1>",
+        "TK000001",
+        "<strong>Tiếp nhận</strong>",
+        "DH000001",
+        "biên bản.txt",
+        "Kỹ thuật",
+        "Đã thay bơm",
+        "ket-qua.txt",
+    ] {
+        assert!(html.contains(want), "{want} in {html}");
+    }
+    let at = html.find("href=\"/app/files/").unwrap() + 17;
+    let file = html[at..].split('"').next().unwrap().to_owned();
+    let r = client()
+        .get(format!("{}/app/files/{file}", app.base))
+        .header("Cookie", format!("crm_session={xem}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(
+        disposition.starts_with("attachment;") && disposition.contains("UTF-8''bi%C3%AAn%20b%E1%BA%A3n.txt"),
+        "{disposition}"
+    );
+    assert_eq!(r.text().await.unwrap(), "Biên bản kiểm tra");
+    let (status, headers, _) = page(app, "", &format!("/app/files/{file}")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "no session, no file");
+    assert_eq!(headers[LOCATION], "/app/login");
+
+    // A comment and a status change: a sales user, the CSRF token; never a viewer.
+    let csrf = csrf_of(&html);
+    let comments = format!("{path}/comments");
+    let status_path = format!("{path}/status");
+    let (_, _, viewer_html) = page(app, &xem, &path).await;
+    assert!(
+        !viewer_html.contains("name=\"message\"") && !viewer_html.contains("/status\""),
+        "{viewer_html}"
+    );
+    let viewer_csrf = csrf_of(&viewer_html);
+    let (status, _, _) = post_form(
+        app,
+        &xem,
+        &comments,
+        &[("csrf", &viewer_csrf), ("message", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post_form(
+        app,
+        &xem,
+        &status_path,
+        &[("csrf", &viewer_csrf), ("status", "3")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post_form(app, &lan, &comments, &[("message", "x")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let (status, _, _) = post_form(app, &lan, &comments, &[("csrf", &csrf), ("message", " ")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an empty comment");
+    for bad in ["0", "5", "x"] {
+        let (status, _, _) =
+            post_form(app, &lan, &status_path, &[("csrf", &csrf), ("status", bad)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "status {bad}");
+    }
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &format!("/app/tickets/{theirs}/comments"),
+        &[("csrf", &csrf), ("message", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's ticket");
+    let (status, headers, _) = post_form(
+        app,
+        &lan,
+        &comments,
+        &[("csrf", &csrf), ("message", "Hẹn kỹ thuật sáng thứ Ba")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[LOCATION], path.as_str());
+    let (status, _, _) =
+        post_form(app, &lan, &status_path, &[("csrf", &csrf), ("status", "3")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = page(app, &lan, &path).await;
+    assert!(
+        html.contains("Hẹn kỹ thuật sáng thứ Ba")
+            && html.contains("<strong>Trần Thị Lan</strong>")
+            && html.contains("<strong>Hoàn thành</strong>"),
+        "{html}"
+    );
+    // Through CRMTOP's API as well.
+    let (_, got) = app.get(&format!("/api/v1/ticket/get/{ticket}"), t).await;
+    assert_eq!(got["data"]["status"], json!(3), "{got}");
+
+    // Products with their units and their stock per store: a NextX product with 24 bottles of
+    // opening stock in the branch's store, low below 30.
+    let (status, b) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/branch/branch",
+            Some(t),
+            Some(json!({"code": "CN1", "name": "Chi nhánh Quận 1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let branch = b["data"]["id"].as_i64().unwrap();
+    let (status, made) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/product/product",
+            Some(t),
+            Some(json!({
+                "name": "Nước cam ép", "branch_id": branch, "purchase_price": 8000, "sell_price": 12000,
+                "qty_begin_stock": 24, "begin_purchase_price": 8000, "qty_warning_stock": 30,
+                "unit": {"unit_base": {"name": "Chai", "is_direct_sell": "true"},
+                         "sub_unit": [{"name": "Thùng", "f_Convert": 12, "price": 130000, "is_direct_sell": "true"}]}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let (status, _, html) = page(app, &xem, "/app/products?q=cam").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("1 sản phẩm") && html.contains("12.000 ₫ · Chai"),
+        "{html}"
+    );
+    let at = html.find("href=\"/app/products/").unwrap() + 6;
+    let product = html[at..].split('"').next().unwrap().to_owned();
+    let (status, _, html) = page(app, &xem, &product).await;
+    assert_eq!(status, StatusCode::OK);
+    let stock = &html[html.find("id=\"stock\"").unwrap()..];
+    assert!(
+        stock.contains("Chi nhánh Quận 1 · ")
+            && stock.contains("<tr class=\"low\">")
+            && stock.contains(">24 ⚠<"),
+        "{stock}"
+    );
+    assert!(
+        html.contains("<td>Thùng</td><td class=\"r\">12</td><td class=\"r\">130.000 ₫</td>"),
+        "{html}"
+    );
+    let (status, _, _) = page(app, &xem, &format!("/app/products/{}", uuid::Uuid::new_v4())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Settings, for admins only: an API client made (its secret shown once, and working) and
+/// revoked (and then refused), a channel's settings saved (secrets never shown), a webhook
+/// endpoint added (its signing secret shown once) and removed.
+async fn console_settings(app: &TestApp) {
+    let shop = app.tenant("shop").await;
+    app.tenant("other").await;
+    staff(app, "shop", "chu", Role::Admin, "Chủ Shop").await;
+    staff(app, "shop", "lan", Role::Sales, "Trần Thị Lan").await;
+    let chu = sign_in(app, "shop", "chu", PASSWORD).await.unwrap();
+    let lan = sign_in(app, "shop", "lan", PASSWORD).await.unwrap();
+
+    let (_, _, html) = page(app, &lan, "/app/dashboard").await;
+    assert!(!html.contains("/app/settings"), "not in a sales user's bar");
+    let lan_csrf = csrf_of(&html);
+    let (status, _, _) = page(app, &lan, "/app/settings").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        "/app/settings/clients",
+        &[("csrf", &lan_csrf), ("name", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a sales user makes no client");
+
+    let (status, _, html) = page(app, &chu, "/app/settings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<td>tests</td>"), "the tenant's client: {html}");
+    let csrf = csrf_of(&html);
+    let (status, _, _) =
+        post_form(app, &chu, "/app/settings/clients", &[("name", "Kế toán")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let (status, _, _) = post_form(
+        app,
+        &chu,
+        "/app/settings/clients",
+        &[("csrf", &csrf), ("name", "Kế toán"), ("scope", "no-such-scope")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, html) = post_form(
+        app,
+        &chu,
+        "/app/settings/clients",
+        &[("csrf", &csrf), ("name", "Kế toán")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let revealed = &html[html.find("id=\"revealed\"").expect("the secret, once")..];
+    let code = |from: &str| {
+        let at = from.find("<code").unwrap();
+        let at = at + from[at..].find('>').unwrap() + 1;
+        from[at..].split('<').next().unwrap().to_owned()
+    };
+    let client_id = code(revealed);
+    let secret = code(&revealed[revealed.find("id=\"secret\"").unwrap()..]);
+    assert!(secret.len() > 30, "{secret}");
+    let token = |id: String, secret: String| {
+        let http = app.http.clone();
+        let url = format!("{}/api/v1/auth/get-token-for-develop", app.base);
+        async move {
+            http.post(url)
+                .json(&json!({"clientId": id, "clientSecret": secret}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = token(client_id.clone(), secret.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK, "the new client works");
+    let (_, _, html) = page(app, &chu, "/app/settings").await;
+    assert!(
+        !html.contains(&secret) && !html.contains("id=\"revealed\""),
+        "shown once"
+    );
+    assert!(html.contains("<td>Kế toán</td>"), "{html}");
+    let (status, headers, _) = post_form(
+        app,
+        &chu,
+        &format!("/app/settings/clients/{client_id}/revoke"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[LOCATION], "/app/settings");
+    let r = token(client_id.clone(), secret).await;
+    assert!(r.status().is_client_error(), "revoked: {}", r.status());
+    let (status, _, _) = post_form(
+        app,
+        &chu,
+        "/app/settings/clients/nope/revoke",
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A channel: its values shown, its secrets only as set.
+    let (status, _, _) = post_form(
+        app,
+        &chu,
+        "/app/settings/channels/sms",
+        &[("csrf", &csrf), ("pairs", "not a pair")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = post_form(
+        app,
+        &chu,
+        "/app/settings/channels/fax",
+        &[("csrf", &csrf), ("pairs", "a=b")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = post_form(
+        app,
+        &chu,
+        "/app/settings/channels/sms",
+        &[
+            ("csrf", &csrf),
+            (
+                "pairs",
+                "api_url=http://127.0.0.1:9/sms\napi_key=khoa-123\nsecret_key=bi-mat-456\nbrandname=HOAMAI",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = page(app, &chu, "/app/settings").await;
+    let channels = &html[html.find("id=\"channels\"").unwrap()..];
+    assert!(
+        channels.contains("<dt>brandname</dt><dd>HOAMAI</dd>")
+            && channels.contains("<dt>secret_key</dt><dd>set</dd>")
+            && !channels.contains("bi-mat-456"),
+        "{channels}"
+    );
+    // The same settings through our API.
+    let (_, got) = app.get("/crm/v1/channels/sms", &shop.token).await;
+    assert_eq!(got["settings"]["brandname"], json!("HOAMAI"), "{got}");
+    assert_eq!(got["settings"]["secret_key"], json!("set"), "{got}");
+
+    // A webhook endpoint.
+    let (status, _, _) = post_form(
+        app,
+        &chu,
+        "/app/settings/webhooks",
+        &[("csrf", &csrf), ("url", "https://hooks.example.vn/crm"), ("events", "no.such")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, html) = post_form(
+        app,
+        &chu,
+        "/app/settings/webhooks",
+        &[
+            ("csrf", &csrf),
+            ("url", "https://hooks.example.vn/crm"),
+            ("events", "customer.created, order.approved"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let revealed = &html[html.find("id=\"revealed\"").unwrap()..];
+    let hook = code(revealed);
+    assert!(code(&revealed[revealed.find("id=\"secret\"").unwrap()..]).starts_with("whsec_"));
+    let (_, _, html) = page(app, &chu, "/app/settings").await;
+    assert!(
+        html.contains("https://hooks.example.vn/crm")
+            && html.contains("customer.created, order.approved"),
+        "{html}"
+    );
+    let (status, _, _) = post_form(
+        app,
+        &chu,
+        &format!("/app/settings/webhooks/{hook}/delete"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = page(app, &chu, "/app/settings").await;
+    assert!(!html.contains("hooks.example.vn"), "{html}");
 }

@@ -137,10 +137,27 @@ async fn console_in_a_browser() {
                "products": [{"productId": tea, "quantity": 3, "discount": 20000, "taxRate": 8}]}),
     )
     .await;
+    let form = reqwest::multipart::Form::new().part(
+        "FormFile",
+        reqwest::multipart::Part::bytes("Biên bản kiểm tra".as_bytes()).file_name("bien-ban.txt"),
+    );
+    let r = app
+        .http
+        .post(format!(
+            "{}/api/v1/ticket/create?Subject=M%C3%A1y%20POS%20kh%C3%B4ng%20in%20%C4%91%C6%B0%E1%BB%A3c&Status=1&CustomerId={buyer}",
+            app.base
+        ))
+        .bearer_auth(&shop.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
     let t = app.app.state.auth.find_tenant("shop").await.unwrap();
     for (user, role, name) in [
         ("lan", Role::Sales, "Trần Thị Lan"),
         ("xem", Role::Viewer, "Lê Văn Xem"),
+        ("chu", Role::Admin, "Chủ Shop"),
     ] {
         crm_server::cli::create_user(&app.app, &t, user, role, Some(name), PASSWORD)
             .await
@@ -295,6 +312,34 @@ async fn console_in_a_browser() {
     c.close_window().await.unwrap();
     c.switch_to_window(console_window).await.unwrap();
 
+    // The customer's page with everything about it; a ticket answered; products; campaigns.
+    c.goto(&format!("{base}/app/customers/{buyer}")).await.unwrap();
+    let body = wait_for_text(&c, "Lịch sử thay đổi").await;
+    assert!(
+        body.contains("Cung cấp máy POS") && body.contains("DH000001") && body.contains("Máy POS không in được"),
+        "{body}"
+    );
+    shot(&c, "customer-full").await;
+    click(&c, Locator::LinkText("Máy POS không in được")).await;
+    wait_for_text(&c, "bien-ban.txt").await;
+    c.find(Locator::Css("textarea[name=message]"))
+        .await
+        .unwrap()
+        .send_keys("Đã hẹn kỹ thuật chiều nay")
+        .await
+        .unwrap();
+    click(&c, Locator::Css("#thread form button")).await;
+    wait_for_text(&c, "Đã hẹn kỹ thuật chiều nay").await;
+    click(&c, Locator::Css("button[name=status][value='2']")).await;
+    wait_for_text(&c, "Thực hiện").await;
+    shot(&c, "ticket").await;
+    click(&c, Locator::LinkText("Sản phẩm")).await;
+    wait_for_text(&c, "Trà Ô long Lâm Đồng").await;
+    shot(&c, "products").await;
+    click(&c, Locator::LinkText("Chiến dịch")).await;
+    wait_for_text(&c, "Tự động hoá").await;
+    shot(&c, "campaigns").await;
+
     click(&c, Locator::Css("form.who button")).await;
     wait_for_text(&c, "Đăng nhập").await;
     assert!(c
@@ -313,6 +358,14 @@ async fn console_in_a_browser() {
     wait_for_text(&c, "Gọi lại thứ Hai").await;
     assert!(c.find(Locator::Css("textarea")).await.is_err());
     shot(&c, "customer-viewer").await;
+    click(&c, Locator::Css("form.who button")).await;
+    wait_for_text(&c, "Đăng nhập").await;
+
+    // An admin's settings.
+    sign_in(&c, &base, "chu").await;
+    click(&c, Locator::LinkText("Cài đặt")).await;
+    wait_for_text(&c, "Ứng dụng kết nối API").await;
+    shot(&c, "settings").await;
 
     c.close().await.unwrap();
     let _ = chromedriver.kill().await;

@@ -49,6 +49,7 @@ pub use messaging::{
 mod automation_actions;
 mod automation_dates;
 mod automations;
+pub use automations::AUTOMATION_KIND;
 mod campaigns;
 pub use campaigns::BlastView;
 pub use marketing::{email_campaign_key, param_map, zalo_campaign_key};

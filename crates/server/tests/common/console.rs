@@ -46,9 +46,19 @@ pub async fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<String, (StatusCode, String)> {
+    sign_in_at(&app.base, workspace, username, password).await
+}
+
+/// [`sign_in`] on the server at `base`.
+pub async fn sign_in_at(
+    base: &str,
+    workspace: &str,
+    username: &str,
+    password: &str,
+) -> Result<String, (StatusCode, String)> {
     let http = client();
     let r = http
-        .get(format!("{}/app/login", app.base))
+        .get(format!("{}/app/login", base))
         .send()
         .await
         .unwrap();
@@ -56,7 +66,7 @@ pub async fn sign_in(
     let login_cookie = cookie_value(set_cookie(r.headers(), "crm_login").unwrap());
     let csrf = csrf_of(&r.text().await.unwrap());
     let r = http
-        .post(format!("{}/app/login", app.base))
+        .post(format!("{}/app/login", base))
         .header("Cookie", format!("crm_login={login_cookie}"))
         .form(&[
             ("csrf", csrf.as_str()),
@@ -81,8 +91,13 @@ pub async fn sign_in(
 }
 
 pub async fn page(app: &TestApp, session: &str, path: &str) -> (StatusCode, HeaderMap, String) {
+    page_at(&app.base, session, path).await
+}
+
+/// [`page`] of the server at `base`.
+pub async fn page_at(base: &str, session: &str, path: &str) -> (StatusCode, HeaderMap, String) {
     let r = client()
-        .get(format!("{}{path}", app.base))
+        .get(format!("{base}{path}"))
         .header("Cookie", format!("crm_session={session}"))
         .send()
         .await

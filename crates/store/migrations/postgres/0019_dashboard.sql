@@ -7,3 +7,5 @@ CREATE INDEX opportunities_stage ON opportunities (tenant_id, stage, seq) WHERE 
 CREATE INDEX leads_created ON leads (tenant_id, created_at) WHERE deleted_at IS NULL;
 CREATE INDEX activities_start ON activities (tenant_id, start_time) WHERE deleted_at IS NULL;
 CREATE INDEX activities_due ON activities (tenant_id, due_date) WHERE deleted_at IS NULL;
+-- A customer's page lists the messages sent to its phone and e-mail, newest first.
+CREATE INDEX messages_recipient ON messages (tenant_id, recipient, seq);
