@@ -40,13 +40,13 @@ struct LeadView {
 
 /// A campaign send and what it delivered.
 pub(crate) struct SendView {
-    name: String,
-    channel: &'static str,
-    state: &'static str,
-    sent: i64,
-    failed: i64,
-    waiting: i64,
-    skipped: i64,
+    pub(crate) name: String,
+    pub(crate) channel: &'static str,
+    pub(crate) state: &'static str,
+    pub(crate) sent: i64,
+    pub(crate) failed: i64,
+    pub(crate) waiting: i64,
+    pub(crate) skipped: i64,
 }
 
 pub(crate) fn send_view(t: &Texts, v: crm_domain::service::BlastView) -> SendView {

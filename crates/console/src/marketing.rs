@@ -55,10 +55,7 @@ async fn campaigns_page(
         .await?;
     let mut automations = Vec::with_capacity(definitions.len());
     for d in definitions {
-        let runs = c
-            .crm
-            .automation_runs(&actor, d.id, 1, RECENT_RUNS)
-            .await?;
+        let runs = c.crm.automation_runs(&actor, d.id, 1, RECENT_RUNS).await?;
         let count = |state| runs.iter().filter(|r| r.state == state).count();
         automations.push(AutomationView {
             done: count(StepState::Done),

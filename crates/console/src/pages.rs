@@ -374,7 +374,10 @@ pub(crate) async fn list<E: Managed>(
         let label: String = label.trim().chars().take(MAX_LABEL).collect();
         filter = filter
             .and(group.map(|g| Filter::id(Field::Group, g)))
-            .and(Filter::any_whole(TextField::Tag, [label.as_str()].into_iter().filter(|l| !l.is_empty())));
+            .and(Filter::any_whole(
+                TextField::Tag,
+                [label.as_str()].into_iter().filter(|l| !l.is_empty()),
+            ));
         filters = Some(CustomerFilters {
             groups,
             group,
@@ -637,7 +640,10 @@ async fn of_customer<E: Managed>(
     id: uuid::Uuid,
 ) -> Result<Vec<E>, DomainError> {
     let page = PageRequest::new(1, RELATED)?;
-    Ok(c.crm.search::<E>(actor, &Filter::id(field, id), page).await?.items)
+    Ok(c.crm
+        .search::<E>(actor, &Filter::id(field, id), page)
+        .await?
+        .items)
 }
 
 /// The messages sent to the customer's phone and e-mail, newest first.
@@ -667,7 +673,7 @@ async fn messages_to(
                 .await?,
         );
     }
-    out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    out.sort_by_key(|m| std::cmp::Reverse(m.created_at));
     out.truncate(RELATED as usize);
     // Named by their campaign where a campaign sent them.
     let mut keys: Vec<String> = out.iter().map(|m| m.campaign.clone()).collect();

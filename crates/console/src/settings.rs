@@ -65,7 +65,10 @@ fn admin(s: &Session) -> Result<(), DomainError> {
         Ok(())
     } else {
         Err(DomainError::Forbidden {
-            message: format!("the {} role cannot open the settings", s.login.role.as_str()),
+            message: format!(
+                "the {} role cannot open the settings",
+                s.login.role.as_str()
+            ),
         })
     }
 }
@@ -242,7 +245,10 @@ pub(crate) async fn set_channel(
             pairs.push((k.trim().to_owned(), v.trim().to_owned()));
         }
         if pairs.is_empty() {
-            return Err(DomainError::validation("pairs", "give at least one key=value"));
+            return Err(DomainError::validation(
+                "pairs",
+                "give at least one key=value",
+            ));
         }
         c.crm.set_settings(&s.actor(), channel, &pairs).await
     };
@@ -306,7 +312,8 @@ pub(crate) async fn delete_webhook(
         Err(r) => return r,
     };
     let deleted = async {
-        let id = uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("webhook endpoint"))?;
+        let id =
+            uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("webhook endpoint"))?;
         c.crm.delete_webhook(&s.actor(), id).await
     };
     match deleted.await {

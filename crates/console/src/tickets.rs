@@ -14,7 +14,9 @@ use crm_domain::DomainError;
 use serde::Deserialize;
 
 use crate::i18n::{Lang, Texts};
-use crate::pages::{checked, list, meta, session, ticket_status, when, ListQuery, Listing, Row, Shell};
+use crate::pages::{
+    checked, list, meta, session, ticket_status, when, ListQuery, Listing, Row, Shell,
+};
 use crate::web::{page, problem, Form, Query};
 use crate::Console;
 
@@ -133,7 +135,10 @@ async fn ticket_page(
     if let Some(v) = d.ownership.owner_name {
         facts.push((t.owner, v));
     }
-    facts.push((t.created, when(d.reported_at.unwrap_or(x.audit.created_at), s)));
+    facts.push((
+        t.created,
+        when(d.reported_at.unwrap_or(x.audit.created_at), s),
+    ));
     Ok(TicketPage {
         t,
         id: id.0,
@@ -150,9 +155,7 @@ async fn ticket_page(
         comments: comments
             .into_iter()
             .map(|m| {
-                let (mine, rest) = comment_files
-                    .drain(..)
-                    .partition(|f| f.owner_id == m.id.0);
+                let (mine, rest) = comment_files.drain(..).partition(|f| f.owner_id == m.id.0);
                 comment_files = rest;
                 CommentView {
                     by: m.user_name.unwrap_or_default(),
@@ -206,7 +209,8 @@ pub(crate) async fn comment(
     };
     let added = async {
         s.may_change("support")?;
-        let id = TicketId(uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("ticket"))?);
+        let id =
+            TicketId(uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("ticket"))?);
         let message = f.message.trim();
         if message.is_empty() || message.chars().count() > MAX_MESSAGE {
             return Err(DomainError::validation(
@@ -215,7 +219,14 @@ pub(crate) async fn comment(
             ));
         }
         c.crm
-            .add_comment(&s.actor(), id, None, None, Some(message.to_owned()), Vec::new())
+            .add_comment(
+                &s.actor(),
+                id,
+                None,
+                None,
+                Some(message.to_owned()),
+                Vec::new(),
+            )
             .await?;
         Ok(id)
     };
@@ -247,7 +258,8 @@ pub(crate) async fn set_status(
     };
     let changed = async {
         s.may_change("support")?;
-        let id = TicketId(uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("ticket"))?);
+        let id =
+            TicketId(uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("ticket"))?);
         let status = f
             .status
             .trim()
@@ -307,7 +319,13 @@ pub(crate) async fn file(
     let ascii: String = f
         .name
         .chars()
-        .map(|ch| if ch.is_ascii_alphanumeric() || ".-_".contains(ch) { ch } else { '_' })
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ".-_".contains(ch) {
+                ch
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded: String = form_urlencoded::byte_serialize(f.name.as_bytes()).collect();
     if let Ok(v) = HeaderValue::from_str(&format!(

@@ -179,7 +179,7 @@ async fn new_lead_zns_then_email(backend: Backend) {
     // Restart between the steps, then two days pass on the new process's clock.
     drop(child);
     let (child, _, base) = serve_with(clocked(&db)).await;
-    let api = Api::at(base);
+    let api = Api::at(base.clone());
     api.advance(2 * 86_400 + 60).await;
     // Two days on, the old access token has expired: a new one from the same client.
     let t = api.token(&cid, &secret).await;
@@ -285,16 +285,27 @@ async fn new_lead_zns_then_email(backend: Backend) {
     // The console's campaigns page shows the automation with what its steps did.
     let out = common::process::crm(&db)
         .args(["user", "create", "--tenant", "default", "--username", "chu"])
-        .args(["--role", "marketing", "--password", common::console::PASSWORD])
+        .args([
+            "--role",
+            "marketing",
+            "--password",
+            common::console::PASSWORD,
+        ])
         .output()
         .await
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let chu = common::console::sign_in_at(&base, "default", "chu", common::console::PASSWORD)
         .await
         .unwrap();
     let (_, _, html) = common::console::page_at(&base, &chu, "/app/campaigns").await;
-    let row = &html[html.find("<td>Chào khách mới</td>").expect("the automation")..];
+    let row = &html[html
+        .find("<td>Chào khách mới</td>")
+        .expect("the automation")..];
     let row = &row[..row.find("</tr>").unwrap()];
     let done: usize = row
         .split("<td class=\"r\">")

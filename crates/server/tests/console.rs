@@ -1033,16 +1033,22 @@ async fn console_customer_and_tickets(app: &TestApp) {
     assert_eq!(status, StatusCode::OK, "{tagged}");
     let (_, _, html) = page(app, &lan, "/app/customers").await;
     assert!(
-        html.contains("3 khách hàng") && html.contains(&format!("<option value=\"{vip}\">VIP</option>")),
+        html.contains("3 khách hàng")
+            && html.contains(&format!("<option value=\"{vip}\">VIP</option>")),
         "{html}"
     );
     let (_, _, html) = page(app, &lan, &format!("/app/customers?group={vip}")).await;
     assert!(
-        html.contains("1 khách hàng") && html.contains("Chị Hạnh") && html.contains(" selected>VIP"),
+        html.contains("1 khách hàng")
+            && html.contains("Chị Hạnh")
+            && html.contains(" selected>VIP"),
         "{html}"
     );
     let (_, _, html) = page(app, &lan, &format!("/app/customers?group={vip}&q=tuan")).await;
-    assert!(html.contains("0 khách hàng"), "both the group and the search: {html}");
+    assert!(
+        html.contains("0 khách hàng"),
+        "both the group and the search: {html}"
+    );
     let (_, _, html) = page(app, &lan, "/app/customers?label=kh%C3%A1ch%20s%E1%BB%89").await;
     assert!(
         html.contains("1 khách hàng") && html.contains("Ông Bảy"),
@@ -1051,7 +1057,11 @@ async fn console_customer_and_tickets(app: &TestApp) {
     let (_, _, html) = page(app, &lan, "/app/customers?label=kh%C3%A1ch").await;
     assert!(html.contains("0 khách hàng"), "{html}");
     let (status, _, html) = page(app, &lan, "/app/customers?group=not-an-id").await;
-    assert_eq!(status, StatusCode::OK, "an unreadable group filters nothing");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an unreadable group filters nothing"
+    );
     assert!(html.contains("3 khách hàng"), "{html}");
 
     // Tickets: listed and searched; another tenant's not there.
@@ -1098,9 +1108,13 @@ async fn console_customer_and_tickets(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/octet-stream");
-    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_owned();
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(
-        disposition.starts_with("attachment;") && disposition.contains("UTF-8''bi%C3%AAn%20b%E1%BA%A3n.txt"),
+        disposition.starts_with("attachment;")
+            && disposition.contains("UTF-8''bi%C3%AAn%20b%E1%BA%A3n.txt"),
         "{disposition}"
     );
     assert_eq!(r.text().await.unwrap(), "Biên bản kiểm tra");
@@ -1136,7 +1150,8 @@ async fn console_customer_and_tickets(app: &TestApp) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = post_form(app, &lan, &comments, &[("message", "x")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
-    let (status, _, _) = post_form(app, &lan, &comments, &[("csrf", &csrf), ("message", " ")]).await;
+    let (status, _, _) =
+        post_form(app, &lan, &comments, &[("csrf", &csrf), ("message", " ")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "an empty comment");
     for bad in ["0", "5", "x"] {
         let (status, _, _) =
@@ -1220,7 +1235,12 @@ async fn console_customer_and_tickets(app: &TestApp) {
         html.contains("<td>Thùng</td><td class=\"r\">12</td><td class=\"r\">130.000 ₫</td>"),
         "{html}"
     );
-    let (status, _, _) = page(app, &xem, &format!("/app/products/{}", uuid::Uuid::new_v4())).await;
+    let (status, _, _) = page(
+        app,
+        &xem,
+        &format!("/app/products/{}", uuid::Uuid::new_v4()),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -1247,11 +1267,18 @@ async fn console_settings(app: &TestApp) {
         &[("csrf", &lan_csrf), ("name", "x")],
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a sales user makes no client");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a sales user makes no client"
+    );
 
     let (status, _, html) = page(app, &chu, "/app/settings").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("<td>tests</td>"), "the tenant's client: {html}");
+    assert!(
+        html.contains("<td>tests</td>"),
+        "the tenant's client: {html}"
+    );
     let csrf = csrf_of(&html);
     let (status, _, _) =
         post_form(app, &chu, "/app/settings/clients", &[("name", "Kế toán")]).await;
@@ -1260,7 +1287,11 @@ async fn console_settings(app: &TestApp) {
         app,
         &chu,
         "/app/settings/clients",
-        &[("csrf", &csrf), ("name", "Kế toán"), ("scope", "no-such-scope")],
+        &[
+            ("csrf", &csrf),
+            ("name", "Kế toán"),
+            ("scope", "no-such-scope"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -1279,7 +1310,7 @@ async fn console_settings(app: &TestApp) {
         from[at..].split('<').next().unwrap().to_owned()
     };
     let client_id = code(revealed);
-    let secret = code(&revealed[revealed.find("id=\"secret\"").unwrap()..]);
+    let secret = code(&revealed[revealed.find("<code id=\"secret\"").unwrap()..]);
     assert!(secret.len() > 30, "{secret}");
     let token = |id: String, secret: String| {
         let http = app.http.clone();
@@ -1369,7 +1400,11 @@ async fn console_settings(app: &TestApp) {
         app,
         &chu,
         "/app/settings/webhooks",
-        &[("csrf", &csrf), ("url", "https://hooks.example.vn/crm"), ("events", "no.such")],
+        &[
+            ("csrf", &csrf),
+            ("url", "https://hooks.example.vn/crm"),
+            ("events", "no.such"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -1387,7 +1422,7 @@ async fn console_settings(app: &TestApp) {
     assert_eq!(status, StatusCode::OK);
     let revealed = &html[html.find("id=\"revealed\"").unwrap()..];
     let hook = code(revealed);
-    assert!(code(&revealed[revealed.find("id=\"secret\"").unwrap()..]).starts_with("whsec_"));
+    assert!(code(&revealed[revealed.find("<code id=\"secret\"").unwrap()..]).starts_with("whsec_"));
     let (_, _, html) = page(app, &chu, "/app/settings").await;
     assert!(
         html.contains("https://hooks.example.vn/crm")

@@ -313,10 +313,14 @@ async fn console_in_a_browser() {
     c.switch_to_window(console_window).await.unwrap();
 
     // The customer's page with everything about it; a ticket answered; products; campaigns.
-    c.goto(&format!("{base}/app/customers/{buyer}")).await.unwrap();
+    c.goto(&format!("{base}/app/customers/{buyer}"))
+        .await
+        .unwrap();
     let body = wait_for_text(&c, "Lịch sử thay đổi").await;
     assert!(
-        body.contains("Cung cấp máy POS") && body.contains("DH000001") && body.contains("Máy POS không in được"),
+        body.contains("Cung cấp máy POS")
+            && body.contains("DH000001")
+            && body.contains("Máy POS không in được"),
         "{body}"
     );
     shot(&c, "customer-full").await;
