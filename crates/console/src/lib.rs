@@ -13,6 +13,7 @@
 
 mod dashboard;
 mod i18n;
+mod import;
 mod marketing;
 mod pages;
 mod sales;
@@ -24,6 +25,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use crm_domain::console::ConsoleAuth;
@@ -41,6 +43,8 @@ pub struct Console {
     pub auth: ConsoleAuth,
     /// Mark cookies `Secure` (the server is reached over TLS, directly or through a proxy).
     pub secure_cookies: bool,
+    /// Largest spreadsheet an import takes, in bytes.
+    pub max_import_bytes: u64,
     /// Renders the printouts (the server gives the one the vendor APIs print with).
     pub printer: Arc<dyn Printer>,
 }
@@ -85,6 +89,13 @@ pub fn router(console: Console) -> Router {
         .route("/app/tickets/{id}/status", post(tickets::set_status))
         .route("/app/files/{id}", get(tickets::file))
         .route("/app/campaigns", get(marketing::campaigns))
+        // The upload is streamed to disk under its own limit (`CRM_MAX_IMPORT_BYTES`).
+        .route(
+            "/app/import",
+            get(import::imports).post(import::start.layer(DefaultBodyLimit::disable())),
+        )
+        .route("/app/import/{id}", get(import::import))
+        .route("/app/import/{id}/report", get(import::report))
         .route("/app/settings", get(settings::settings))
         .route("/app/settings/clients", post(settings::add_client))
         .route(

@@ -316,22 +316,7 @@ pub(crate) async fn file(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    let ascii: String = f
-        .name
-        .chars()
-        .map(|ch| {
-            if ch.is_ascii_alphanumeric() || ".-_".contains(ch) {
-                ch
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = form_urlencoded::byte_serialize(f.name.as_bytes()).collect();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        encoded.replace('+', "%20")
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&crm_domain::files::attachment(&f.name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     r

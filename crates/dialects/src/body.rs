@@ -190,30 +190,9 @@ pub fn form<T: DeserializeOwned>(bytes: &Bytes) -> Option<T> {
     serde_urlencoded::from_bytes(bytes).ok()
 }
 
-/// A `Content-Disposition` that downloads a file as `name` (accents kept for clients that read
-/// `filename*`, replaced for those that do not).
+/// A `Content-Disposition` that downloads a file as `name` ([`crm_domain::files::attachment`]).
 pub fn disposition(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+    crm_domain::files::attachment(name)
 }
 
 #[cfg(test)]

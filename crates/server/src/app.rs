@@ -77,6 +77,7 @@ impl App {
             auth: crm_domain::console::ConsoleAuth::new(store.clone(), state.auth.clone()),
             secure_cookies: config.console_secure_cookies,
             printer: Arc::new(A4Printer),
+            max_import_bytes: config.max_import_bytes,
         };
         Ok(Self {
             console,

@@ -358,7 +358,8 @@ on_both_backends!(
     console_end_to_end,
     console_sales,
     console_customer_and_tickets,
-    console_settings
+    console_settings,
+    console_import
 );
 
 /// Wrong passwords are throttled per user like the API's token endpoints
@@ -1439,4 +1440,123 @@ async fn console_settings(app: &TestApp) {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, _, html) = page(app, &chu, "/app/settings").await;
     assert!(!html.contains("hooks.example.vn"), "{html}");
+}
+
+/// Import from the console: a CSV of customers uploaded (the CSRF token first), followed on its
+/// page until done, its rejected row listed and its report downloaded; a viewer imports nothing
+/// and another tenant's import is not there.
+async fn console_import(app: &TestApp) {
+    let shop = app.tenant("shop").await;
+    let other = app.tenant("other").await;
+    staff(app, "shop", "lan", Role::Sales, "Trần Thị Lan").await;
+    staff(app, "shop", "xem", Role::Viewer, "Lê Văn Xem").await;
+    let lan = sign_in(app, "shop", "lan", PASSWORD).await.unwrap();
+    let xem = sign_in(app, "shop", "xem", PASSWORD).await.unwrap();
+    let csv = "Họ và tên,Số điện thoại,Email\n\
+               Nguyễn Văn Nhập,0912 000 001,nhap@example.vn\n\
+               Trần Thị Hai,0912 000 002,hai@example.vn\n\
+               Dòng lỗi,12ab,khong-phai-email\n";
+    let upload = |session: String, csrf: Option<String>, kind: &'static str| {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(c) = csrf {
+            form = form.text("csrf", c);
+        }
+        let form = form
+            .text("kind", kind)
+            .text("on_duplicate", "skip")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("khach-hang.csv"),
+            );
+        let url = format!("{}/app/import", app.base);
+        async move {
+            let r = client()
+                .post(url)
+                .header("Cookie", format!("crm_session={session}"))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            let (status, headers) = (r.status(), r.headers().clone());
+            (status, headers, r.text().await.unwrap())
+        }
+    };
+    let (status, _, html) = page(app, &lan, "/app/import").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<option value=\"customers\">Khách hàng</option>")
+            && !html.contains("value=\"products\""),
+        "a sales user imports customers, contacts and leads: {html}"
+    );
+    let csrf = csrf_of(&html);
+    let (_, _, html) = page(app, &xem, "/app/import").await;
+    assert!(!html.contains("type=\"file\""), "no form for a viewer: {html}");
+    let viewer_csrf = csrf_of(&html);
+    let (status, _, _) = upload(xem.clone(), Some(viewer_csrf), "customers").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer imports nothing");
+    let (status, _, _) = upload(lan.clone(), None, "customers").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let (status, _, _) = upload(lan.clone(), Some(csrf.clone()), "orders").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "orders are not imported");
+    let (status, _, _) = upload(lan.clone(), Some(csrf.clone()), "products").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a sales user's role: no products");
+    let found = app
+        .search("/api/v1/customer/search", &shop.token, json!({}))
+        .await;
+    assert_eq!(found["totalCount"], json!(0), "nothing refused was stored: {found}");
+
+    let (status, headers, _) = upload(lan.clone(), Some(csrf.clone()), "customers").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let path = headers[LOCATION].to_str().unwrap().to_owned();
+    assert!(path.starts_with("/app/import/"), "{path}");
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = page(app, &lan, &path).await.2;
+        if html.contains("<strong id=\"state\">Hoàn tất</strong>") {
+            break;
+        }
+        assert!(
+            html.contains("hx-trigger=\"every 1s\""),
+            "refreshes itself until done: {html}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(html.contains("<strong id=\"state\">Hoàn tất</strong>"), "{html}");
+    assert!(!html.contains("every 1s"), "a finished import stops refreshing");
+    assert!(
+        html.contains("3 / 3 dòng · tạo 2 · cập nhật 0 · Bỏ qua 0 · Lỗi 1"),
+        "{html}"
+    );
+    let failures = &html[html.find("id=\"failures\"").expect("the rejected row")..];
+    assert!(failures.contains("<td class=\"r\">4</td>"), "{failures}");
+    let found = app
+        .search("/api/v1/customer/search", &shop.token, json!({"search": "nhap"}))
+        .await;
+    assert_eq!(found["totalCount"], json!(1), "{found}");
+    let r = client()
+        .get(format!("{}{path}/report", app.base))
+        .header("Cookie", format!("crm_session={lan}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    let report = r.text().await.unwrap();
+    assert!(report.contains("Dòng lỗi") && !report.contains("Nguyễn Văn Nhập"), "{report}");
+    let (_, _, html) = page(app, &lan, "/app/import").await;
+    assert!(html.contains("khach-hang.csv") && html.contains("Hoàn tất · 100%"), "{html}");
+
+    // Another tenant's import does not exist for this session.
+    staff(app, "other", "ba", Role::Admin, "Ba").await;
+    let ba = sign_in(app, "other", "ba", PASSWORD).await.unwrap();
+    for p in [path.clone(), format!("{path}/report")] {
+        let (status, _, _) = page(app, &ba, &p).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{p}");
+    }
+    let (_, _, html) = page(app, &ba, "/app/import").await;
+    assert!(!html.contains("khach-hang.csv"), "{html}");
+    let _ = other;
 }
