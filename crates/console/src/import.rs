@@ -222,9 +222,9 @@ pub(crate) async fn start(State(c): State<Console>, req: Request) -> Response {
     let actor = s.actor();
     let id = uuid::Uuid::now_v7();
     let started = async {
-        let form = Multipart::from_request(req, &())
-            .await
-            .map_err(|e| DomainError::validation("file", format!("a file upload is required: {e}")))?;
+        let form = Multipart::from_request(req, &()).await.map_err(|e| {
+            DomainError::validation("file", format!("a file upload is required: {e}"))
+        })?;
         let paths = c.crm.transfer_paths(&actor, id)?;
         tokio::fs::create_dir_all(&paths.dir)
             .await

@@ -1461,13 +1461,10 @@ async fn console_import(app: &TestApp) {
         if let Some(c) = csrf {
             form = form.text("csrf", c);
         }
-        let form = form
-            .text("kind", kind)
-            .text("on_duplicate", "skip")
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("khach-hang.csv"),
-            );
+        let form = form.text("kind", kind).text("on_duplicate", "skip").part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("khach-hang.csv"),
+        );
         let url = format!("{}/app/import", app.base);
         async move {
             let r = client()
@@ -1485,12 +1482,15 @@ async fn console_import(app: &TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("<option value=\"customers\">Khách hàng</option>")
-            && !html.contains("value=\"products\""),
-        "a sales user imports customers, contacts and leads: {html}"
+            && html.contains("value=\"products\""),
+        "a sales user imports customers, contacts, leads and products: {html}"
     );
     let csrf = csrf_of(&html);
     let (_, _, html) = page(app, &xem, "/app/import").await;
-    assert!(!html.contains("type=\"file\""), "no form for a viewer: {html}");
+    assert!(
+        !html.contains("type=\"file\""),
+        "no form for a viewer: {html}"
+    );
     let viewer_csrf = csrf_of(&html);
     let (status, _, _) = upload(xem.clone(), Some(viewer_csrf), "customers").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a viewer imports nothing");
@@ -1498,12 +1498,27 @@ async fn console_import(app: &TestApp) {
     assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
     let (status, _, _) = upload(lan.clone(), Some(csrf.clone()), "orders").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "orders are not imported");
-    let (status, _, _) = upload(lan.clone(), Some(csrf.clone()), "products").await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a sales user's role: no products");
+    staff(app, "shop", "mai", Role::Marketing, "Võ Thị Mai").await;
+    let mai = sign_in(app, "shop", "mai", PASSWORD).await.unwrap();
+    let (_, _, html) = page(app, &mai, "/app/import").await;
+    assert!(
+        html.contains("value=\"customers\"") && !html.contains("value=\"leads\""),
+        "marketing imports customers and contacts: {html}"
+    );
+    let (status, _, _) = upload(mai.clone(), Some(csrf_of(&html)), "leads").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the marketing role: no leads"
+    );
     let found = app
         .search("/api/v1/customer/search", &shop.token, json!({}))
         .await;
-    assert_eq!(found["totalCount"], json!(0), "nothing refused was stored: {found}");
+    assert_eq!(
+        found["totalCount"],
+        json!(0),
+        "nothing refused was stored: {found}"
+    );
 
     let (status, headers, _) = upload(lan.clone(), Some(csrf.clone()), "customers").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -1521,8 +1536,14 @@ async fn console_import(app: &TestApp) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(html.contains("<strong id=\"state\">Hoàn tất</strong>"), "{html}");
-    assert!(!html.contains("every 1s"), "a finished import stops refreshing");
+    assert!(
+        html.contains("<strong id=\"state\">Hoàn tất</strong>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("every 1s"),
+        "a finished import stops refreshing"
+    );
     assert!(
         html.contains("3 / 3 dòng · tạo 2 · cập nhật 0 · Bỏ qua 0 · Lỗi 1"),
         "{html}"
@@ -1530,7 +1551,11 @@ async fn console_import(app: &TestApp) {
     let failures = &html[html.find("id=\"failures\"").expect("the rejected row")..];
     assert!(failures.contains("<td class=\"r\">4</td>"), "{failures}");
     let found = app
-        .search("/api/v1/customer/search", &shop.token, json!({"search": "nhap"}))
+        .search(
+            "/api/v1/customer/search",
+            &shop.token,
+            json!({"search": "nhap"}),
+        )
         .await;
     assert_eq!(found["totalCount"], json!(1), "{found}");
     let r = client()
@@ -1545,9 +1570,15 @@ async fn console_import(app: &TestApp) {
         .unwrap()
         .starts_with("attachment;"));
     let report = r.text().await.unwrap();
-    assert!(report.contains("Dòng lỗi") && !report.contains("Nguyễn Văn Nhập"), "{report}");
+    assert!(
+        report.contains("Dòng lỗi") && !report.contains("Nguyễn Văn Nhập"),
+        "{report}"
+    );
     let (_, _, html) = page(app, &lan, "/app/import").await;
-    assert!(html.contains("khach-hang.csv") && html.contains("Hoàn tất · 100%"), "{html}");
+    assert!(
+        html.contains("khach-hang.csv") && html.contains("Hoàn tất · 100%"),
+        "{html}"
+    );
 
     // Another tenant's import does not exist for this session.
     staff(app, "other", "ba", Role::Admin, "Ba").await;
@@ -1559,4 +1590,36 @@ async fn console_import(app: &TestApp) {
     let (_, _, html) = page(app, &ba, "/app/import").await;
     assert!(!html.contains("khach-hang.csv"), "{html}");
     let _ = other;
+}
+
+/// An import's upload is refused past `CRM_MAX_IMPORT_BYTES`, and nothing of it is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_import_is_refused() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.max_import_bytes = 100)
+        .await
+        .unwrap();
+    app.tenant("shop").await;
+    staff(&app, "shop", "lan", Role::Sales, "Trần Thị Lan").await;
+    let lan = sign_in(&app, "shop", "lan", PASSWORD).await.unwrap();
+    let (_, _, html) = page(&app, &lan, "/app/import").await;
+    let big = format!("Họ và tên\n{}", "Nguyễn Văn A\n".repeat(20));
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf_of(&html))
+        .text("kind", "customers")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(big.into_bytes()).file_name("lon.csv"),
+        );
+    let r = client()
+        .post(format!("{}/app/import", app.base))
+        .header("Cookie", format!("crm_session={lan}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("larger than 100 bytes"));
+    let (_, _, html) = page(&app, &lan, "/app/import").await;
+    assert!(!html.contains("lon.csv"), "nothing recorded: {html}");
+    app.stop().await;
 }

@@ -343,6 +343,28 @@ async fn console_in_a_browser() {
     click(&c, Locator::LinkText("Chiến dịch")).await;
     wait_for_text(&c, "Tự động hoá").await;
     shot(&c, "campaigns").await;
+    // A spreadsheet imported, its progress followed until done.
+    let csv = artifacts().join("khach-hang.csv");
+    std::fs::write(
+        &csv,
+        "Họ và tên,Số điện thoại,Email\nLý Thị Nhập,0912 000 001,nhap@example.vn\nDòng lỗi,12ab,x\n",
+    )
+    .unwrap();
+    click(&c, Locator::LinkText("Nhập dữ liệu")).await;
+    wait_for_text(&c, "Bắt đầu nhập").await;
+    c.find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(csv.canonicalize().unwrap().to_str().unwrap())
+        .await
+        .unwrap();
+    click(&c, Locator::Css("form.import button")).await;
+    let body = wait_for_text(&c, "Hoàn tất").await;
+    assert!(
+        body.contains("khach-hang.csv") && body.contains("12ab") || body.contains("Dòng"),
+        "{body}"
+    );
+    shot(&c, "import").await;
 
     click(&c, Locator::Css("form.who button")).await;
     wait_for_text(&c, "Đăng nhập").await;
