@@ -19,8 +19,10 @@ use crate::pages::{channel_name, kind_name, session, when, Shell};
 use crate::web::{page, problem};
 use crate::Console;
 
-/// Activities, leads and campaign sends the dashboard lists at most.
+/// Activities, leads and campaign sends the dashboard lists at most, and how far it counts
+/// today's activities and the week's leads (`hơn 1.000` past it).
 const SHOWN: u32 = 8;
+const COUNT_CAP: u64 = 1_000;
 
 /// An activity of today.
 struct TodayView {
@@ -67,10 +69,10 @@ struct DashboardPage {
     t: &'static Texts,
     shell: Shell,
     today: Vec<TodayView>,
-    today_total: u64,
+    today_total: String,
     leads: Vec<LeadView>,
-    leads_total: u64,
-    orders: u64,
+    leads_total: String,
+    orders: String,
     revenue: String,
     sends: Vec<SendView>,
 }
@@ -112,7 +114,7 @@ async fn build(c: &Console, s: &Session, t: &'static Texts) -> DomainResult<Dash
         .search::<Activity>(
             &actor,
             &Filter::Any(vec![range(Field::StartTime), range(Field::DueDate)]),
-            PageRequest::new(1, SHOWN)?,
+            PageRequest::new(1, SHOWN)?.counting_up_to(COUNT_CAP),
         )
         .await?;
     let leads = c
@@ -124,7 +126,7 @@ async fn build(c: &Console, s: &Session, t: &'static Texts) -> DomainResult<Dash
                 from: Some(week),
                 to: None,
             },
-            PageRequest::new(1, SHOWN)?,
+            PageRequest::new(1, SHOWN)?.counting_up_to(COUNT_CAP),
         )
         .await?;
     let (orders, revenue) = c
@@ -134,7 +136,7 @@ async fn build(c: &Console, s: &Session, t: &'static Texts) -> DomainResult<Dash
     let sends = c.crm.latest_blasts(&actor, SHOWN).await?;
     Ok(DashboardPage {
         t,
-        today_total: activities.total,
+        today_total: crate::pages::counted(t, &activities),
         today: activities
             .items
             .into_iter()
@@ -151,7 +153,7 @@ async fn build(c: &Console, s: &Session, t: &'static Texts) -> DomainResult<Dash
                 }
             })
             .collect(),
-        leads_total: leads.total,
+        leads_total: crate::pages::counted(t, &leads),
         leads: leads
             .items
             .into_iter()
@@ -161,7 +163,7 @@ async fn build(c: &Console, s: &Session, t: &'static Texts) -> DomainResult<Dash
                 name: l.data.full_name,
             })
             .collect(),
-        orders,
+        orders: crm_domain::money::grouped(orders),
         revenue: revenue.vnd(),
         sends: sends.into_iter().map(|v| send_view(t, v)).collect(),
         shell: Shell::of(s, "dashboard"),

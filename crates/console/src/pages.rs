@@ -292,6 +292,8 @@ struct ListPage {
     filters: Option<CustomerFilters>,
     rows: Vec<Row>,
     total: u64,
+    /// `total` as shown (`hơn 10.000` past the cap).
+    count: String,
     page: u32,
     pages: u64,
     previous: Option<u32>,
@@ -353,7 +355,12 @@ pub(crate) async fn list<E: Managed>(
         group,
         label,
     } = query;
-    let number = number.trim().parse::<u32>().unwrap_or(1).clamp(1, 100_000);
+    let last_page = (LIST_COUNT_CAP / u64::from(PAGE_SIZE)) as u32;
+    let number = number
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(1)
+        .clamp(1, last_page);
     let mut filter = Filter::text(None, &q).unwrap_or_else(Filter::all);
     let mut filters = None;
     if listing.customer_filters {
@@ -385,14 +392,16 @@ pub(crate) async fn list<E: Managed>(
         });
     }
     let request = match PageRequest::new(number, PAGE_SIZE) {
-        Ok(r) => r,
+        Ok(r) => r.counting_up_to(LIST_COUNT_CAP),
         Err(e) => return problem(lang, e),
     };
     let found = match c.crm.search::<E>(&s.actor(), &filter, request).await {
         Ok(p) => p,
         Err(e) => return problem(lang, e),
     };
-    let pages = found.total_pages();
+    let pages = found.total_pages().min(u64::from(last_page));
+    let count = counted(lang.t(), &found);
+    let more = found.more_than_counted();
     let (title, one, many) = (listing.words)(lang.t());
     page(
         StatusCode::OK,
@@ -406,13 +415,15 @@ pub(crate) async fn list<E: Managed>(
             previous: (number > 1).then(|| number - 1),
             next: (u64::from(number) < pages).then(|| number + 1),
             total: found.total,
+            count,
             rows: found
                 .items
                 .into_iter()
                 .map(|e| (listing.row)(e, lang.t()))
                 .collect(),
             page: number,
-            pages,
+            // Past the cap the last page is not known.
+            pages: if more { 0 } else { pages },
             query_url: {
                 let mut url = form_urlencoded::Serializer::new(String::new());
                 url.append_pair("q", &q);
@@ -431,6 +442,20 @@ pub(crate) async fn list<E: Managed>(
         }
         .render(),
     )
+}
+
+/// Rows a list counts exactly; past this it says "more than" (and pages no further).
+pub(crate) const LIST_COUNT_CAP: u64 = 10_000;
+
+/// A page's count as a person reads it: `1.234`, or `hơn 10.000` when it was counted only so
+/// far.
+pub(crate) fn counted<T>(t: &Texts, p: &crm_domain::search::Page<T>) -> String {
+    match p.request.count_up_to {
+        Some(cap) if p.more_than_counted() => {
+            format!("{} {}", t.more_than, crm_domain::money::grouped(cap))
+        }
+        _ => crm_domain::money::grouped(p.total),
+    }
 }
 
 /// `code · phone · e-mail`, the parts there are.

@@ -17,8 +17,9 @@ use crate::pages::{checked, list, meta, session, when, ListQuery, Listing, Row, 
 use crate::web::{page, problem, Form, Query};
 use crate::Console;
 
-/// Deals a column of the board shows (its newest); the column counts them all.
+/// Deals a column of the board shows (its newest), and how far it counts them.
 const BOARD_CARDS: u32 = 20;
+const BOARD_COUNT_CAP: u64 = 1_000;
 /// Longest approval note, in characters.
 const MAX_APPROVAL_NOTE: usize = 2000;
 
@@ -35,7 +36,8 @@ struct Card {
 struct Column {
     stage: i32,
     name: &'static str,
-    total: u64,
+    /// How many deals the stage holds (`hơn 1.000` past the cap).
+    total: String,
     cards: Vec<Card>,
     /// The buttons of its deals: stage, label, class. An open deal moves on to the next stage
     /// (negotiation to won) or is lost; a closed one goes back to negotiation.
@@ -83,7 +85,10 @@ pub(crate) async fn board(State(c): State<Console>, headers: HeaderMap) -> Respo
             value: Value::Int(stage.into()),
         };
         let found = match PageRequest::new(1, BOARD_CARDS) {
-            Ok(p) => c.crm.search::<Opportunity>(&actor, &filter, p).await,
+            Ok(p) => {
+                let p = p.counting_up_to(BOARD_COUNT_CAP);
+                c.crm.search::<Opportunity>(&actor, &filter, p).await
+            }
             Err(e) => Err(e),
         };
         let found = match found {
@@ -93,7 +98,7 @@ pub(crate) async fn board(State(c): State<Console>, headers: HeaderMap) -> Respo
         columns.push(Column {
             stage,
             name,
-            total: found.total,
+            total: crate::pages::counted(t, &found),
             moves: moves(t, stage),
             cards: found
                 .items

@@ -39,6 +39,23 @@ fn decimal(v: f64) -> Decimal {
     }
 }
 
+/// `1234567` → `1.234.567`: thousands grouped with dots, as Vietnamese writes numbers.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    // The first group holds what is left over from the threes.
+    let first = match digits.len() % 3 {
+        0 => 3.min(digits.len()),
+        r => r,
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    out.push_str(&digits[..first]);
+    for group in digits.as_bytes()[first..].chunks(3) {
+        out.push('.');
+        out.extend(group.iter().map(|&b| char::from(b)));
+    }
+    out
+}
+
 impl Money {
     pub const ZERO: Self = Self(Decimal::ZERO);
 
@@ -93,14 +110,7 @@ impl Money {
             .to_u64()
             .unwrap_or(u64::MAX);
         let (whole, frac) = (cents / 100, cents % 100);
-        let digits = whole.to_string();
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push('.');
-            }
-            grouped.push(c);
-        }
+        let grouped = grouped(whole);
         let frac = match frac {
             0 => String::new(),
             f if f % 10 == 0 => format!(",{}", f / 10),
@@ -205,6 +215,20 @@ impl<'de> serde::Deserialize<'de> for Money {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        for (n, want) in [
+            (0, "0"),
+            (7, "7"),
+            (999, "999"),
+            (1_000, "1.000"),
+            (12_345, "12.345"),
+            (1_234_567, "1.234.567"),
+        ] {
+            assert_eq!(grouped(n), want);
+        }
+    }
+
     use super::*;
 
     #[test]

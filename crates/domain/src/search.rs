@@ -488,6 +488,9 @@ impl TermSet {
 pub struct PageRequest {
     pub number: u32,
     pub size: u32,
+    /// Count the matches only up to one past this many (the total then says "more than"):
+    /// a list that does not need an exact count of a million rows does not pay for it.
+    pub count_up_to: Option<u64>,
 }
 
 impl PageRequest {
@@ -501,7 +504,19 @@ impl PageRequest {
                 format!("must be between 1 and {MAX_PAGE_SIZE}"),
             ));
         }
-        Ok(Self { number, size })
+        Ok(Self {
+            number,
+            size,
+            count_up_to: None,
+        })
+    }
+
+    /// The same page, its matches counted only up to one past `cap`.
+    pub fn counting_up_to(self, cap: u64) -> Self {
+        Self {
+            count_up_to: Some(cap),
+            ..self
+        }
     }
 
     pub fn offset(&self) -> u64 {
@@ -518,6 +533,12 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// Whether there are more matches than the request counted up to (`total` is then one
+    /// past the cap).
+    pub fn more_than_counted(&self) -> bool {
+        self.request.count_up_to.is_some_and(|cap| self.total > cap)
+    }
+
     pub fn total_pages(&self) -> u64 {
         self.total.div_ceil(u64::from(self.request.size))
     }

@@ -378,6 +378,7 @@ async fn group_by_name(
             crm_domain::search::PageRequest {
                 number: 1,
                 size: 50,
+                count_up_to: None,
             },
         )
         .await?;

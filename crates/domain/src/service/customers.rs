@@ -20,7 +20,11 @@ impl Managed for Customer {
         id: Self::Id,
     ) -> DomainResult<()> {
         let theirs = Filter::id(Field::Customer, id.0);
-        let one = PageRequest { number: 1, size: 1 };
+        let one = PageRequest {
+            number: 1,
+            size: 1,
+            count_up_to: None,
+        };
         let orders = crm.count_at::<Order>(w.at(), actor, &theirs).await?;
         let tickets = crm.count_at::<Ticket>(w.at(), actor, &theirs).await?;
         // NextX sales, purchases and returns count as orders.
@@ -242,7 +246,11 @@ impl Crm {
                     w.at(),
                     actor.tenant_id,
                     &any,
-                    PageRequest { number: 1, size },
+                    PageRequest {
+                        number: 1,
+                        size,
+                        count_up_to: None,
+                    },
                 )
                 .await?;
             out.extend(

@@ -417,7 +417,11 @@ impl Crm {
                 at,
                 actor.tenant_id,
                 filter,
-                PageRequest { number: 1, size: 1 },
+                PageRequest {
+                    number: 1,
+                    size: 1,
+                    count_up_to: None,
+                },
             )
             .await?
             .total)

@@ -25,7 +25,11 @@ impl Crm {
                 at,
                 actor.tenant_id,
                 filter,
-                PageRequest { number: 1, size: 1 },
+                PageRequest {
+                    number: 1,
+                    size: 1,
+                    count_up_to: None,
+                },
             )
             .await?
             .items
@@ -71,6 +75,7 @@ impl Crm {
                     PageRequest {
                         number,
                         size: crate::search::MAX_PAGE_SIZE,
+                        count_up_to: None,
                     },
                 )
                 .await?;

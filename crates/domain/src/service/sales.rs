@@ -260,6 +260,7 @@ impl Crm {
                 PageRequest {
                     number: 1,
                     size: crate::search::MAX_PAGE_SIZE,
+                    count_up_to: None,
                 },
             )
             .await?;
@@ -379,6 +380,7 @@ impl Crm {
             let page = PageRequest {
                 number: 1,
                 size: crate::search::MAX_PAGE_SIZE,
+                count_up_to: None,
             };
             out.extend(
                 self.products

@@ -570,11 +570,26 @@ where
     ) -> DomainResult<Page<E>> {
         filter.check()?;
         let cond = live(tenant).add(compile::<E>(tenant, filter)?);
-        let count = Query::select()
-            .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
-            .from_as(al(E::TABLE), al(T))
-            .cond_where(cond.clone())
-            .to_owned();
+        let count = match page.count_up_to {
+            None => Query::select()
+                .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
+                .from_as(al(E::TABLE), al(T))
+                .cond_where(cond.clone())
+                .to_owned(),
+            // At most cap + 1 rows are counted.
+            Some(cap) => Query::select()
+                .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
+                .from_subquery(
+                    Query::select()
+                        .expr(Expr::val(1))
+                        .from_as(al(E::TABLE), al(T))
+                        .cond_where(cond.clone())
+                        .limit(cap.saturating_add(1))
+                        .to_owned(),
+                    al("capped"),
+                )
+                .to_owned(),
+        };
         let items = self.page_query::<E>(tenant, filter, cond, page);
         let mut reader = self.db.reader(at).await?;
         let mut exec = reader.exec();
@@ -583,7 +598,8 @@ where
             .await
             .map_err(db_error)?
             .map_or(0, |s| s.value);
-        let rows = if total as u64 > page.offset() {
+        // A capped count may stop short of the page asked for: its rows are read anyway.
+        let rows = if total as u64 > page.offset() || page.count_up_to.is_some() {
             exec.fetch_all::<E::Row, _>(&items)
                 .await
                 .map_err(db_error)?
@@ -656,7 +672,16 @@ where
     ) -> DomainResult<Vec<E>> {
         filter.check()?;
         let cond = live(tenant).add(compile::<E>(tenant, filter)?);
-        let items = self.page_query::<E>(tenant, filter, cond, PageRequest { number: 1, size });
+        let items = self.page_query::<E>(
+            tenant,
+            filter,
+            cond,
+            PageRequest {
+                number: 1,
+                size,
+                count_up_to: None,
+            },
+        );
         let mut reader = self.db.reader(at).await?;
         let rows = reader
             .exec()
