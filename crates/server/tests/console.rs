@@ -359,7 +359,8 @@ on_both_backends!(
     console_sales,
     console_customer_and_tickets,
     console_settings,
-    console_import
+    console_import,
+    counts_stop_at_their_cap
 );
 
 /// Wrong passwords are throttled per user like the API's token endpoints
@@ -1622,4 +1623,43 @@ async fn an_oversized_import_is_refused() {
     let (_, _, html) = page(&app, &lan, "/app/import").await;
     assert!(!html.contains("lon.csv"), "nothing recorded: {html}");
     app.stop().await;
+}
+
+/// Counts stop one past their cap and say "more than": 1,001 deals in a stage show as
+/// `hơn 1.000` on the board, and the stage still lists its newest 20.
+async fn counts_stop_at_their_cap(app: &TestApp) {
+    app.tenant("shop").await;
+    staff(app, "shop", "lan", Role::Sales, "Trần Thị Lan").await;
+    let tenant = app.app.state.auth.find_tenant("shop").await.unwrap();
+    let actor = tenant.actor(uuid::Uuid::nil(), "tests");
+    for chunk in 0..2 {
+        let deals = (0..if chunk == 0 { 1_000 } else { 1 })
+            .map(|i| crm_domain::opportunity::OpportunityData {
+                name: format!("Cơ hội {chunk}-{i}"),
+                currency: "VND".into(),
+                stage: Some(2),
+                ..Default::default()
+            })
+            .collect();
+        app.app
+            .state
+            .crm
+            .create_many::<crm_domain::opportunity::Opportunity>(&actor, deals)
+            .await
+            .unwrap();
+    }
+    let lan = sign_in(app, "shop", "lan", PASSWORD).await.unwrap();
+    let (status, _, html) = page(app, &lan, "/app/deals").await;
+    assert_eq!(status, StatusCode::OK);
+    let col = column(&html, 2);
+    assert!(
+        col.contains("<span class=\"count\">hơn 1.000</span>"),
+        "{col}"
+    );
+    assert_eq!(col.matches("class=\"deal\"").count(), 20, "{col}");
+    assert!(col.contains("Cơ hội 1-0"), "the newest first: {col}");
+    assert!(
+        column(&html, 3).contains("<span class=\"count\">0</span>"),
+        "{html}"
+    );
 }
