@@ -352,7 +352,7 @@ impl Db {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool, pooler, counters) => {
-                Tx::Postgres(pool.begin().await?, pooler.named(), counters.clone())
+                Tx::Postgres(pool.begin().await?, pooler.named(), Some(counters.clone()))
             }
         })
     }
@@ -383,7 +383,10 @@ impl Conn {
 /// the code counters' pool.
 pub(crate) enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
-    Postgres(sqlx::Transaction<'static, Postgres>, bool, PgPool),
+    /// The transaction, whether statements may be named, and the code counters' pool until a
+    /// bump had to run inside the transaction (from then on they all do: the transaction
+    /// holds its counter row, so a bump outside it would wait for it forever).
+    Postgres(sqlx::Transaction<'static, Postgres>, bool, Option<PgPool>),
 }
 
 impl Tx {
@@ -577,7 +580,9 @@ impl Relaxed {
 /// transaction, the pool that reserves codes outside it ([`Exec::counter`]).
 pub(crate) enum Exec<'a> {
     Sqlite(&'a mut SqliteConnection),
-    Postgres(&'a mut PgConnection, bool, Option<&'a PgPool>),
+    /// The connection, whether statements may be named, and in a write transaction the code
+    /// counters' pool (`None` in it once a bump ran inside the transaction).
+    Postgres(&'a mut PgConnection, bool, Option<&'a mut Option<PgPool>>),
 }
 
 impl Exec<'_> {
@@ -633,8 +638,11 @@ impl Exec<'_> {
         &mut self,
         stmt: &S,
     ) -> Result<Option<T>, sqlx::Error> {
-        if let Exec::Postgres(_, named, Some(counters)) = self {
+        if let Exec::Postgres(_, named, Some(slot)) = self {
             let named = *named;
+            let Some(counters) = slot.clone() else {
+                return self.fetch_optional(stmt).await;
+            };
             // Without a connection to spare (the server at its connection limit, say) the bump
             // runs in the transaction as before: slower under contention, never wrong (a bump
             // that did commit before failing leaves a gap only).
@@ -647,10 +655,16 @@ impl Exec<'_> {
             };
             match outside {
                 Ok(row) => return Ok(row),
-                Err(error) => tracing::warn!(
-                    %error,
-                    "reserving codes outside the transaction failed; reserving inside it"
-                ),
+                Err(error) => {
+                    tracing::warn!(
+                        %error,
+                        "reserving codes outside the transaction failed; reserving inside it"
+                    );
+                    // The transaction now holds its counter row: its later bumps stay inside.
+                    if let Exec::Postgres(_, _, Some(slot)) = self {
+                        **slot = None;
+                    }
+                }
             }
         }
         self.fetch_optional(stmt).await
