@@ -14,8 +14,9 @@ use crm_domain::lead::Lead;
 use crm_domain::search::{Field, Filter, PageRequest};
 use crm_domain::DomainResult;
 
+use crate::customer::{channel_name, kind_name};
 use crate::i18n::{Lang, Texts};
-use crate::pages::{channel_name, kind_name, session, when, Shell};
+use crate::pages::{session, when, Shell};
 use crate::web::{page, problem};
 use crate::Console;
 

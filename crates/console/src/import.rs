@@ -13,7 +13,7 @@ use crm_domain::DomainError;
 use tokio::io::AsyncWriteExt;
 
 use crate::i18n::{Lang, Texts};
-use crate::pages::{session, when, Shell};
+use crate::pages::{session, uuid_of, when, Shell};
 use crate::web::{page, problem, same_token};
 use crate::Console;
 
@@ -287,7 +287,7 @@ async fn import_page(
     id: &str,
 ) -> Result<ImportPage, DomainError> {
     let actor = s.actor();
-    let id = uuid::Uuid::parse_str(id).map_err(|_| DomainError::not_found("import"))?;
+    let id = uuid_of(id, "import")?;
     let x = c.crm.transfer(&actor, id).await?;
     if x.direction != Direction::Import {
         return Err(DomainError::not_found("import"));
@@ -338,7 +338,7 @@ pub(crate) async fn report(
     };
     let actor = s.actor();
     let opened = async {
-        let id = uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("import"))?;
+        let id = uuid_of(&id, "import")?;
         let x = c.crm.transfer(&actor, id).await?;
         if x.direction != Direction::Import {
             return Err(DomainError::not_found("import"));

@@ -11,6 +11,7 @@
 //! - every asset is compiled into the binary; pages forbid framing and any other origin;
 //! - Vietnamese by default, English with the `crm_lang` cookie (`/app/lang/en`).
 
+mod customer;
 mod dashboard;
 mod i18n;
 mod import;
@@ -70,8 +71,8 @@ pub fn router(console: Console) -> Router {
         .route("/app/logout", post(pages::logout))
         .route("/app/dashboard", get(dashboard::dashboard))
         .route("/app/customers", get(pages::customers))
-        .route("/app/customers/{id}", get(pages::customer))
-        .route("/app/customers/{id}/notes", post(pages::add_note))
+        .route("/app/customers/{id}", get(customer::customer))
+        .route("/app/customers/{id}/notes", post(customer::add_note))
         .route("/app/leads", get(pages::leads))
         .route("/app/leads/{id}", get(pages::lead))
         .route("/app/leads/{id}/convert", post(pages::convert_lead))

@@ -13,7 +13,7 @@ use crm_domain::DomainError;
 use serde::Deserialize;
 
 use crate::i18n::{Lang, Texts};
-use crate::pages::{checked, list, meta, session, when, ListQuery, Listing, Row, Shell};
+use crate::pages::{checked, list, meta, session, uuid_of, when, ListQuery, Listing, Row, Shell};
 use crate::web::{page, problem, Form, Query};
 use crate::Console;
 
@@ -62,10 +62,6 @@ struct BoardPage {
     shell: Shell,
     columns: Vec<Column>,
     may_move: bool,
-}
-
-fn uuid_of(raw: &str, what: &'static str) -> Result<uuid::Uuid, DomainError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| DomainError::not_found(what))
 }
 
 /// `/app/deals`: the tenant's opportunities by stage type, newest first in each column.

@@ -12,8 +12,9 @@ use crm_domain::scope::Scope;
 use crm_domain::DomainError;
 use serde::Deserialize;
 
+use crate::customer::channel_name;
 use crate::i18n::{Lang, Texts};
-use crate::pages::{channel_name, checked, session, when, Shell};
+use crate::pages::{checked, session, uuid_of, when, Shell};
 use crate::web::{page, problem, Form};
 use crate::Console;
 
@@ -312,8 +313,7 @@ pub(crate) async fn delete_webhook(
         Err(r) => return r,
     };
     let deleted = async {
-        let id =
-            uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("webhook endpoint"))?;
+        let id = uuid_of(&id, "webhook endpoint")?;
         c.crm.delete_webhook(&s.actor(), id).await
     };
     match deleted.await {

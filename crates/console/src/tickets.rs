@@ -13,10 +13,9 @@ use crm_domain::ticket::{Ticket, MAX_MESSAGE};
 use crm_domain::DomainError;
 use serde::Deserialize;
 
+use crate::customer::ticket_status;
 use crate::i18n::{Lang, Texts};
-use crate::pages::{
-    checked, list, meta, session, ticket_status, when, ListQuery, Listing, Row, Shell,
-};
+use crate::pages::{checked, list, meta, session, uuid_of, when, ListQuery, Listing, Row, Shell};
 use crate::web::{page, problem, Form, Query};
 use crate::Console;
 
@@ -104,7 +103,7 @@ async fn ticket_page(
     id: &str,
 ) -> Result<TicketPage, DomainError> {
     let actor = s.actor();
-    let id = TicketId(uuid::Uuid::parse_str(id).map_err(|_| DomainError::not_found("ticket"))?);
+    let id = TicketId(uuid_of(id, "ticket")?);
     let x: Ticket = c.crm.get(&actor, id).await?;
     let thread = c
         .crm
@@ -209,8 +208,7 @@ pub(crate) async fn comment(
     };
     let added = async {
         s.may_change("support")?;
-        let id =
-            TicketId(uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("ticket"))?);
+        let id = TicketId(uuid_of(&id, "ticket")?);
         let message = f.message.trim();
         if message.is_empty() || message.chars().count() > MAX_MESSAGE {
             return Err(DomainError::validation(
@@ -258,8 +256,7 @@ pub(crate) async fn set_status(
     };
     let changed = async {
         s.may_change("support")?;
-        let id =
-            TicketId(uuid::Uuid::parse_str(&id).map_err(|_| DomainError::not_found("ticket"))?);
+        let id = TicketId(uuid_of(&id, "ticket")?);
         let status = f
             .status
             .trim()
@@ -294,7 +291,7 @@ pub(crate) async fn file(
         Err(r) => return r,
     };
     let read = async {
-        let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| DomainError::not_found("file"))?;
+        let id = uuid_of(&id, "file")?;
         c.crm.read_file(&s.actor(), FileId(id)).await
     };
     let (f, bytes) = match read.await {
