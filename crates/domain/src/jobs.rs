@@ -184,6 +184,14 @@ pub trait JobStore: Send + Sync {
     /// Records how runs by `node` ended, in one transaction; returns how many were still
     /// `node`'s (a job whose lease ran out may have been claimed elsewhere meanwhile).
     async fn finish(&self, node: &str, outcomes: &[(Uuid, Outcome)]) -> DomainResult<u64>;
+    /// Renews the lease of every job `node` is running, until `now + lease` (the runner's
+    /// heartbeat, so a run may outlast one lease); returns how many.
+    async fn extend(
+        &self,
+        node: &str,
+        lease: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> DomainResult<u64>;
     /// Gives back every job `node` holds, to run again at once (graceful shutdown).
     async fn release(&self, node: &str) -> DomainResult<u64>;
     /// The earliest instant a queued job or a lease falls due, if any.

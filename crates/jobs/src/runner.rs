@@ -36,6 +36,13 @@ impl std::fmt::Display for JobError {
 #[async_trait]
 pub trait Handler: Send + Sync {
     async fn run(&self, job: &Job) -> Result<(), JobError>;
+
+    /// How long a run may take before it is cut off (and retried): by default nine tenths of
+    /// the lease. The runner renews the leases of the jobs it runs, so a kind whose one step
+    /// may take longer (an import reading its whole file) may say more.
+    fn limit(&self, lease: Duration) -> Duration {
+        lease.mul_f64(0.9)
+    }
 }
 
 /// How a node runs jobs.
@@ -45,7 +52,8 @@ pub struct RunnerConfig {
     pub node: String,
     /// Jobs run at once on this node.
     pub concurrency: usize,
-    /// How long a claim holds a job; a run is cut off before it ends.
+    /// How long a claim holds a job unless renewed: the runner renews the leases of the jobs
+    /// it runs every third of it, so a job comes back this long after its node died.
     pub lease: Duration,
     /// Longest wait between looks at the table when nothing signals (jobs enqueued by
     /// another node, leases running out).
@@ -164,6 +172,26 @@ impl Runner {
                 }
             })
         };
+        // The heartbeat: while this node runs jobs, their leases are renewed every third of a
+        // lease, so another node takes one over only once this one has stopped renewing it.
+        let heartbeat = {
+            let (store, node, lease) = (store.clone(), this.config.node.clone(), this.config.lease);
+            let busy = slots.clone();
+            let concurrency = this.config.concurrency.max(1);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(lease / 3);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if busy.available_permits() == concurrency {
+                        continue;
+                    }
+                    if let Err(e) = store.extend(&node, lease, crm_domain::clock::now()).await {
+                        tracing::warn!(error = %e, "renewing job leases failed");
+                    }
+                }
+            })
+        };
         let mut running = JoinSet::new();
         tokio::pin!(shutdown);
         tracing::info!(node = %this.config.node, concurrency = this.config.concurrency, "job runner started");
@@ -269,6 +297,7 @@ impl Runner {
         // Every outcome that ended is stored before the rest is given back.
         drop(ended);
         let _ = recorder.await;
+        heartbeat.abort();
         match store.release(&this.config.node).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "gave back unfinished jobs"),
@@ -284,8 +313,8 @@ impl Runner {
                 error: format!("no handler for job kind '{}'", job.kind),
             },
             Some(h) => {
-                // Cut the run off before its lease ends, so no other node starts it meanwhile.
-                let limit = self.config.lease.mul_f64(0.9);
+                // A run that hangs is cut off (its lease is renewed meanwhile).
+                let limit = h.limit(self.config.lease);
                 match tokio::time::timeout(limit, h.run(&job)).await {
                     Ok(Ok(())) => Outcome::Done,
                     Ok(Err(JobError::Permanent(error))) => Outcome::Dead { error },

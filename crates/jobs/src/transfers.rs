@@ -46,4 +46,11 @@ impl Handler for Transfers {
         };
         run.map(|_| ()).map_err(|e| JobError::Retry(e.to_string()))
     }
+
+    /// Chunks stay within the budget, but an import first reads its whole file (bounded by
+    /// `CRM_MAX_IMPORT_BYTES`) in one step, which a slow disk or a busy machine may stretch
+    /// past a lease: a run is cut off only after half an hour.
+    fn limit(&self, lease: Duration) -> Duration {
+        lease.mul_f64(0.9).max(Duration::from_secs(30 * 60))
+    }
 }

@@ -164,15 +164,10 @@ async fn import_state(http: &reqwest::Client, base: &str, token: &str, id: &str)
         .unwrap()
 }
 
-async fn killed_mid_import(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else {
-        return;
-    };
-    let http = reqwest::Client::new();
-    let (mut child, printed, base) = serve_with(node(&db)).await;
-    let token = Api::at(base.clone()).printed_token(&printed).await;
+/// Uploads `rows` customers as a CSV import; answers the import's id.
+async fn upload_rows(http: &reqwest::Client, base: &str, token: &str, rows: usize) -> String {
     let mut csv = String::from("Họ và tên,Số điện thoại,Email\n");
-    for i in 0..ROWS {
+    for i in 0..rows {
         csv.push_str(&format!("Khách Hàng {i},09{i:08},kh{i}@shop.vn\n"));
     }
     let form = reqwest::multipart::Form::new().part(
@@ -183,14 +178,24 @@ async fn killed_mid_import(backend: Backend) {
         .post(format!(
             "{base}/crm/v1/imports?kind=customers&on_duplicate=create"
         ))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .multipart(form)
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let started: Value = resp.json().await.unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
+    started["id"].as_str().unwrap().to_owned()
+}
+
+async fn killed_mid_import(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let (mut child, printed, base) = serve_with(node(&db)).await;
+    let token = Api::at(base.clone()).printed_token(&printed).await;
+    let id = upload_rows(&http, &base, &token, ROWS).await;
 
     // Kill -9 once a fifth of the rows are stored.
     let deadline = Instant::now() + Duration::from_secs(180);
@@ -268,4 +273,68 @@ async fn import_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_postgres() {
     killed_mid_import(Backend::Postgres).await;
+}
+
+/// A run that outlasts its lease keeps its job: with leases of one second, an import reads its
+/// 400,000 rows in one step (longer than a lease) and that run happens once, neither cut off
+/// nor taken over by another worker, because the runner renews the leases of what it runs
+/// (before, such an import was cut off and read its file again, for ever).
+async fn outlasting_its_lease(backend: Backend) {
+    const MANY: usize = 400_000;
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let mut cmd = node(&db);
+    cmd.env("CRM_JOB_LEASE_SECS", "1");
+    let (mut child, printed, base) = serve_with(cmd).await;
+    let token = Api::at(base.clone()).printed_token(&printed).await;
+    let id = upload_rows(&http, &base, &token, MANY).await;
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(120);
+    let mut staged_after = None;
+    let t = loop {
+        let t = import_state(&http, &base, &token, &id).await;
+        if staged_after.is_none() && t["total"].as_i64().is_some_and(|n| n >= 0) {
+            staged_after = Some(started.elapsed());
+        }
+        if t["done"].as_i64().unwrap_or(0) >= 1_000 || Instant::now() > deadline {
+            break t;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!("{backend:?}: staged after {staged_after:?}; {t}");
+    assert_eq!(t["total"], json!(MANY), "staged in two minutes: {t}");
+    assert!(t["done"].as_i64().unwrap() >= 1_000, "{t}");
+    let staged_after = staged_after.unwrap();
+    assert!(
+        staged_after > Duration::from_secs(1),
+        "reading the file ({staged_after:?}) must outlast a lease for this test to tell"
+    );
+    let jobs = common::process::run_json(
+        &db,
+        &[
+            "jobs", "list", "--kind", "import", "--limit", "1000", "--json",
+        ],
+    )
+    .await;
+    let first = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["key"] == json!(format!("{id}:0:0")))
+        .unwrap_or_else(|| panic!("the import's first job: {jobs}"));
+    assert_eq!(first["attempts"], json!(1), "read once: {first}");
+    assert_eq!(first["last_error"], Value::Null, "{first}");
+    child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_renewed_sqlite() {
+    outlasting_its_lease(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_renewed_postgres() {
+    outlasting_its_lease(Backend::Postgres).await;
 }

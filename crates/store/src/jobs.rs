@@ -291,6 +291,22 @@ impl JobStore for SqlStore {
         Ok(n)
     }
 
+    async fn extend(
+        &self,
+        node: &str,
+        lease: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> DomainResult<u64> {
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::hours(1));
+        let q = Query::update()
+            .table(al("jobs"))
+            .values([(al("locked_until"), v(until))])
+            .and_where(col("locked_by").eq(node))
+            .and_where(col("state").eq(JobState::Running.as_str()))
+            .to_owned();
+        self.db.write_relaxed(&q).await
+    }
+
     async fn release(&self, node: &str) -> DomainResult<u64> {
         let now = crm_domain::clock::now();
         let q = Query::update()

@@ -385,6 +385,12 @@ impl Crm {
             .lock_transfer(&mut w, t.tenant_id, t.id)
             .await?
             .ok_or(DomainError::not_found("transfer"))?;
+        if current.total >= 0 || matches!(current.state, State::Done | State::Failed) {
+            // Another run (one cut off, then retried) staged it first and may have stored
+            // chunks since: its cursor stands.
+            *t = current;
+            return Ok(());
+        }
         let now = crate::auth::now();
         match staged {
             Ok(s) => {

@@ -80,15 +80,26 @@ pub fn stage_within(
     mapping: &BTreeMap<String, String>,
     bounds: Bounds,
 ) -> DomainResult<Staged> {
-    let tmp = out.with_extension("partial");
-    let mut sink = Sink::new(kind, mapping, &tmp, bounds.max_rows)?;
-    match format {
-        Format::Csv => read_csv(source, &mut sink)?,
-        Format::Xlsx => read_xlsx(source, &mut sink, bounds.max_unpacked)?,
+    // A file of its own per run: a run cut off may still be writing while its retry stages.
+    let tmp = out.with_extension(format!("partial-{}", uuid::Uuid::new_v4().simple()));
+    let staged = (|| {
+        let mut sink = Sink::new(kind, mapping, &tmp, bounds.max_rows)?;
+        match format {
+            Format::Csv => read_csv(source, &mut sink)?,
+            Format::Xlsx => read_xlsx(source, &mut sink, bounds.max_unpacked)?,
+        }
+        sink.finish()
+    })();
+    match staged {
+        Ok(staged) => {
+            std::fs::rename(&tmp, out).map_err(io)?;
+            Ok(staged)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    let staged = sink.finish()?;
-    std::fs::rename(&tmp, out).map_err(io)?;
-    Ok(staged)
 }
 
 /// Where rows go: held until the header is found, then written.
