@@ -2,7 +2,7 @@
 //! the messages sent to it and its change history.
 
 use crate::i18n::{Lang, Texts};
-use crate::pages::{checked, meta, session, when, Shell};
+use crate::pages::{checked, meta, owners, session, uuid_of, when, Shell};
 use crate::web::{page, problem, Form};
 use crate::Console;
 use askama::Template;
@@ -32,6 +32,7 @@ struct CustomerView {
     address: Option<String>,
     group: Option<String>,
     owner: Option<String>,
+    owner_id: Option<uuid::Uuid>,
     created: String,
 }
 
@@ -47,6 +48,7 @@ impl CustomerView {
             address: d.address,
             group: c.group_name,
             owner: d.ownership.owner_name,
+            owner_id: d.ownership.owner_id,
             created: when(c.audit.created_at, s),
         }
     }
@@ -91,6 +93,8 @@ struct CustomerPage {
     activities: Vec<ActivityView>,
     history: Vec<ChangeView>,
     may_add_note: bool,
+    /// The staff it may be assigned to, for a role that may change customers.
+    owners: Option<Vec<(uuid::Uuid, String)>>,
 }
 
 pub(crate) fn kind_name(t: &Texts, kind: i32) -> &'static str {
@@ -207,6 +211,11 @@ async fn customer_page(
     Ok(CustomerPage {
         t,
         may_add_note: s.login.role.may_change("activities"),
+        owners: if s.login.role.may_change("customers") {
+            Some(owners(c, s, t).await?)
+        } else {
+            None
+        },
         contacts: contacts
             .into_iter()
             .map(|x| Related {
@@ -360,6 +369,66 @@ pub(crate) async fn customer(
     };
     match customer_page(&c, &s, lang.t(), id).await {
         Ok(p) => page(StatusCode::OK, p.render()),
+        Err(e) => problem(lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct OwnerForm {
+    #[serde(default)]
+    csrf: String,
+    /// A staff login's actor id; empty for nobody.
+    #[serde(default)]
+    owner: String,
+}
+
+/// Puts a customer in the charge of one of the tenant's staff (or of nobody).
+pub(crate) async fn assign(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<OwnerForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let s = match checked(&c, &headers, &f.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(e) = s.may_change("customers") {
+        return problem(lang, e);
+    }
+    let id = match uuid_of(&id, "customer") {
+        Ok(id) => id,
+        Err(e) => return problem(lang, e),
+    };
+    let owner = if f.owner.trim().is_empty() {
+        None
+    } else {
+        let staff = match c.auth.logins(s.tenant.id).await {
+            Ok(l) => l,
+            Err(e) => return problem(lang, e),
+        };
+        let wanted = uuid::Uuid::parse_str(f.owner.trim()).ok();
+        match staff.into_iter().find(|l| Some(l.actor_id) == wanted) {
+            Some(l) => Some((l.actor_id, l.display_name)),
+            None => {
+                return problem(
+                    lang,
+                    DomainError::validation("owner", "is not one of this shop's staff"),
+                )
+            }
+        }
+    };
+    let changed = c
+        .crm
+        .change::<Customer>(&s.actor(), CustomerId(id), |d| {
+            d.ownership.owner_id = owner.as_ref().map(|o| o.0);
+            d.ownership.owner_name = owner.map(|o| o.1);
+            Ok(())
+        })
+        .await;
+    match changed {
+        Ok(()) => Redirect::to(&format!("/app/customers/{id}")).into_response(),
         Err(e) => problem(lang, e),
     }
 }

@@ -73,6 +73,7 @@ pub fn router(console: Console) -> Router {
         .route("/app/customers", get(pages::customers))
         .route("/app/customers/{id}", get(customer::customer))
         .route("/app/customers/{id}/notes", post(customer::add_note))
+        .route("/app/customers/{id}/owner", post(customer::assign))
         .route("/app/leads", get(pages::leads))
         .route("/app/leads/{id}", get(pages::lead))
         .route("/app/leads/{id}/convert", post(pages::convert_lead))

@@ -273,9 +273,11 @@ pub(crate) struct ListQuery {
     q: String,
     #[serde(default)]
     page: String,
-    /// Customers only: a group's id, and a label (tag).
+    /// Customers only: a group's id, an owner's (a staff login's actor id), and a label (tag).
     #[serde(default)]
     group: String,
+    #[serde(default)]
+    owner: String,
     #[serde(default)]
     label: String,
 }
@@ -284,6 +286,9 @@ pub(crate) struct ListQuery {
 pub(crate) struct CustomerFilters {
     groups: Vec<(uuid::Uuid, String)>,
     group: Option<uuid::Uuid>,
+    /// The staff who may be in charge of a customer, the signed-in one marked.
+    owners: Vec<(uuid::Uuid, String)>,
+    owner: Option<uuid::Uuid>,
     label: String,
 }
 
@@ -319,6 +324,7 @@ pub(crate) async fn list<E: Managed>(
         q,
         page: number,
         group,
+        owner,
         label,
     } = query;
     let last_page = (LIST_COUNT_CAP / u64::from(PAGE_SIZE)) as u32;
@@ -343,10 +349,16 @@ pub(crate) async fn list<E: Managed>(
             Err(e) => return problem(lang, e),
         };
         groups.sort_by(|a, b| a.1.cmp(&b.1));
+        let owners = match owners(c, &s, lang.t()).await {
+            Ok(o) => o,
+            Err(e) => return problem(lang, e),
+        };
         let group = uuid::Uuid::parse_str(group.trim()).ok();
+        let owner = uuid::Uuid::parse_str(owner.trim()).ok();
         let label: String = label.trim().chars().take(MAX_LABEL).collect();
         filter = filter
             .and(group.map(|g| Filter::id(Field::Group, g)))
+            .and(owner.map(|o| Filter::id(Field::Owner, o)))
             .and(Filter::any_whole(
                 TextField::Tag,
                 [label.as_str()].into_iter().filter(|l| !l.is_empty()),
@@ -354,6 +366,8 @@ pub(crate) async fn list<E: Managed>(
         filters = Some(CustomerFilters {
             groups,
             group,
+            owners,
+            owner,
             label,
         });
     }
@@ -397,6 +411,9 @@ pub(crate) async fn list<E: Managed>(
                     if let Some(g) = f.group {
                         url.append_pair("group", &g.to_string());
                     }
+                    if let Some(o) = f.owner {
+                        url.append_pair("owner", &o.to_string());
+                    }
                     if !f.label.is_empty() {
                         url.append_pair("label", &f.label);
                     }
@@ -408,6 +425,30 @@ pub(crate) async fn list<E: Managed>(
         }
         .render(),
     )
+}
+
+/// The staff a customer may be put in charge of (its owner): the tenant's staff who may sign
+/// in, the signed-in one first and marked.
+pub(crate) async fn owners(
+    c: &Console,
+    s: &crm_domain::console::Session,
+    t: &Texts,
+) -> Result<Vec<(uuid::Uuid, String)>, DomainError> {
+    let mut owners: Vec<(uuid::Uuid, String)> = c
+        .auth
+        .logins(s.tenant.id)
+        .await?
+        .into_iter()
+        .map(|l| {
+            if l.actor_id == s.login.actor_id {
+                (l.actor_id, format!("{} ({})", l.display_name, t.me))
+            } else {
+                (l.actor_id, l.display_name)
+            }
+        })
+        .collect();
+    owners.sort_by_key(|(id, _)| *id != s.login.actor_id);
+    Ok(owners)
 }
 
 /// Rows a list counts exactly; past this it says "more than" (and pages no further).

@@ -128,6 +128,8 @@ pub trait ConsoleRepository: Send + Sync {
         tenant: TenantId,
         username: &str,
     ) -> DomainResult<Option<(StaffLogin, String)>>;
+    /// The tenant's staff who may sign in, by username (at most `limit`).
+    async fn logins(&self, tenant: TenantId, limit: u32) -> DomainResult<Vec<StaffLogin>>;
     async fn create_session(
         &self,
         digest: &str,
@@ -142,6 +144,9 @@ pub trait ConsoleRepository: Send + Sync {
     /// Removes sessions that expired before `before`; answers how many.
     async fn purge_sessions(&self, before: DateTime<Utc>) -> DomainResult<u64>;
 }
+
+/// Staff logins a console list offers (as owners to filter by or assign).
+pub const MAX_LOGINS_LISTED: u32 = 500;
 
 /// Sign-in, sessions and sign-out for the console.
 #[derive(Clone)]
@@ -158,6 +163,11 @@ impl ConsoleAuth {
     /// The API's credentials (the console's settings list, make and revoke API clients).
     pub fn api(&self) -> &AuthService {
         &self.auth
+    }
+
+    /// The tenant's staff who may sign in (the owners the console assigns), by username.
+    pub async fn logins(&self, tenant: TenantId) -> DomainResult<Vec<StaffLogin>> {
+        self.repo.logins(tenant, MAX_LOGINS_LISTED).await
     }
 
     /// Sets the role and password of the staff user `user` (`crm user create`).

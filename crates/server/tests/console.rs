@@ -1066,6 +1066,110 @@ async fn console_customer_and_tickets(app: &TestApp) {
     );
     assert!(html.contains("3 khách hàng"), "{html}");
 
+    // The staff member in charge: assigned on the customer's page, filtered by in the list,
+    // seen by the APIs; only this shop's staff, only by a role that changes customers.
+    staff(app, "other", "khac", Role::Admin, "Người Khác").await;
+    let khac = sign_in(app, "other", "khac", PASSWORD).await.unwrap();
+    let (_, _, theirs_page) = page(app, &khac, &format!("/app/customers/{their_customer}")).await;
+    let (_, _, html) = page(app, &lan, &format!("/app/customers/{tuan}")).await;
+    let option = |html: &str, name: &str| -> String {
+        let at = html
+            .find(name)
+            .unwrap_or_else(|| panic!("{name} in {html}"));
+        let start = html[..at].rfind("<option value=\"").unwrap() + "<option value=\"".len();
+        html[start..start + 36].to_owned()
+    };
+    let lan_id = option(&html, "Trần Thị Lan (tôi)");
+    let xem_id = option(&html, ">Lê Văn Xem<");
+    let khac_id = option(&theirs_page, "Người Khác (tôi)");
+    assert!(
+        html.find("Trần Thị Lan (tôi)") < html.find(">Lê Văn Xem<")
+            && html.contains("<option value=\"\">Chưa giao</option>")
+            && !html.contains("Người Khác"),
+        "this shop's staff, the signed-in one first: {html}"
+    );
+    let csrf = csrf_of(&html);
+    let owner_path = format!("/app/customers/{tuan}/owner");
+    let (status, headers, _) = post_form(
+        app,
+        &lan,
+        &owner_path,
+        &[("csrf", csrf.as_str()), ("owner", lan_id.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[LOCATION], format!("/app/customers/{tuan}").as_str());
+    let (_, _, html) = page(app, &lan, &format!("/app/customers/{tuan}")).await;
+    assert!(
+        html.contains("<dt>Phụ trách</dt><dd>Trần Thị Lan</dd>")
+            && html.contains(&format!("<option value=\"{lan_id}\" selected>")),
+        "{html}"
+    );
+    let (_, api) = app.get(&format!("/api/v1/customer/get/{tuan}"), t).await;
+    assert_eq!(api["data"]["ownerId"], json!(lan_id), "{api}");
+    assert_eq!(api["data"]["ownerName"], json!("Trần Thị Lan"), "{api}");
+    let (_, _, html) = page(app, &lan, &format!("/app/customers?owner={lan_id}")).await;
+    assert!(
+        html.contains("1 khách hàng")
+            && html.contains("Anh Tuấn")
+            && html.contains(&format!(
+                "<option value=\"{lan_id}\" selected>Trần Thị Lan (tôi)"
+            )),
+        "{html}"
+    );
+    let (_, _, html) = page(app, &lan, &format!("/app/customers?owner={xem_id}")).await;
+    assert!(html.contains("0 khách hàng"), "{html}");
+    let (_, _, html) = page(app, &lan, &format!("/app/customers?owner={lan_id}&q=hanh")).await;
+    assert!(
+        html.contains("0 khách hàng"),
+        "owner and search together: {html}"
+    );
+    // Another shop's staff member is nobody here; a viewer assigns nothing; nor does a form
+    // without its CSRF token.
+    let (status, _, body) = post_form(
+        app,
+        &lan,
+        &owner_path,
+        &[("csrf", csrf.as_str()), ("owner", khac_id.as_str())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("owner"), "{body}");
+    let (_, _, html) = page(app, &xem, &format!("/app/customers/{tuan}")).await;
+    assert!(!html.contains("/owner\""), "no form for a viewer: {html}");
+    let xem_csrf = csrf_of(&html);
+    let (status, _, _) = post_form(
+        app,
+        &xem,
+        &owner_path,
+        &[("csrf", xem_csrf.as_str()), ("owner", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post_form(app, &lan, &owner_path, &[("owner", "")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post_form(
+        app,
+        &khac,
+        &owner_path,
+        &[("csrf", csrf_of(&theirs_page).as_str()), ("owner", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another shop's customer");
+    let (_, api) = app.get(&format!("/api/v1/customer/get/{tuan}"), t).await;
+    assert_eq!(api["data"]["ownerId"], json!(lan_id), "unchanged: {api}");
+    // Nobody in charge again.
+    let (status, _, _) = post_form(
+        app,
+        &lan,
+        &owner_path,
+        &[("csrf", csrf.as_str()), ("owner", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = page(app, &lan, &format!("/app/customers?owner={lan_id}")).await;
+    assert!(html.contains("0 khách hàng"), "{html}");
+
     // Tickets: listed and searched; another tenant's not there.
     let (status, _, html) = page(app, &lan, "/app/tickets").await;
     assert_eq!(status, StatusCode::OK);

@@ -144,6 +144,20 @@ impl ConsoleRepository for SqlStore {
         Ok(row.and_then(LoginRow::login))
     }
 
+    async fn logins(&self, tenant: TenantId, limit: u32) -> DomainResult<Vec<StaffLogin>> {
+        let q = logins()
+            .and_where(Expr::col((al("l"), al("tenant_id"))).eq(tenant.0))
+            .order_by((al("u"), al("username")), sea_query::Order::Asc)
+            .limit(u64::from(limit))
+            .to_owned();
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let rows: Vec<LoginRow> = conn.exec().fetch_all(&q).await.map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.login().map(|(login, _)| login))
+            .collect())
+    }
+
     async fn create_session(
         &self,
         digest: &str,
