@@ -101,6 +101,7 @@ pub(crate) struct Texts {
     pub last_step: &'static str,
     pub all_groups: &'static str,
     pub all_owners: &'static str,
+    pub attach_file: &'static str,
     /// Marks the signed-in staff member in a list of staff.
     pub me: &'static str,
     pub assign: &'static str,
@@ -287,6 +288,7 @@ static VI: Texts = Texts {
     last_step: "Bước gần nhất",
     all_groups: "Mọi nhóm",
     all_owners: "Mọi người phụ trách",
+    attach_file: "Tệp đính kèm",
     me: "tôi",
     assign: "Giao phụ trách",
     nobody: "Chưa giao",
@@ -473,6 +475,7 @@ static EN: Texts = Texts {
     last_step: "Last step",
     all_groups: "Every group",
     all_owners: "Every owner",
+    attach_file: "Attach a file",
     me: "me",
     assign: "Assign",
     nobody: "Nobody",

@@ -2,11 +2,11 @@
 //! (one added from the page), the files on it and on its comments, and its status changed.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm_domain::console::Session;
-use crm_domain::files::FileOwner;
+use crm_domain::files::{FileOwner, Upload};
 use crm_domain::ids::{FileId, TicketId};
 use crm_domain::search::PageRequest;
 use crm_domain::ticket::{Ticket, MAX_MESSAGE};
@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::customer::ticket_status;
 use crate::i18n::{Lang, Texts};
 use crate::pages::{checked, list, meta, session, uuid_of, when, ListQuery, Listing, Row, Shell};
-use crate::web::{page, problem, Form, Query};
+use crate::web::{page, problem, same_token, Form, Query};
 use crate::Console;
 
 /// Comments a ticket's page shows (the oldest first, as a thread reads).
@@ -186,7 +186,7 @@ pub(crate) async fn ticket(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct CommentForm {
     #[serde(default)]
     csrf: String,
@@ -194,26 +194,114 @@ pub(crate) struct CommentForm {
     message: String,
 }
 
-/// Adds a comment to the ticket's thread as the staff member (roles that may change support).
+/// Reads a comment's multipart form: its text fields (1 KiB for the token, the message's bound
+/// for the message), and at most one file (`CRM_MAX_UPLOAD_BYTES`), read only after the token
+/// was checked. A file input left empty sends a part without a name: no file.
+async fn comment_parts(
+    mut form: Multipart,
+    s: &Session,
+    max: usize,
+) -> Result<(CommentForm, Option<Upload>), DomainError> {
+    let bad = |field: &str, m: String| DomainError::validation(field, m);
+    let forbidden = || DomainError::Forbidden {
+        message: "the form's CSRF token is missing or stale; reload the page".to_owned(),
+    };
+    let mut f = CommentForm::default();
+    let mut file = None;
+    while let Some(mut part) = form
+        .next_field()
+        .await
+        .map_err(|e| bad("message", format!("malformed form: {e}")))?
+    {
+        let name = part.name().unwrap_or_default().to_owned();
+        let file_name = part.file_name().map(str::to_owned);
+        let bound = match (name.as_str(), &file_name) {
+            ("file", Some(_)) => {
+                if !same_token(&f.csrf, &s.csrf) {
+                    return Err(forbidden());
+                }
+                if file.is_some() {
+                    return Err(bad("file", "one file per comment".to_owned()));
+                }
+                max
+            }
+            ("message", None) => MAX_MESSAGE * 4,
+            _ => 1024,
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part
+            .chunk()
+            .await
+            .map_err(|e| bad(&name, format!("the form was cut short: {e}")))?
+        {
+            if bytes.len() + chunk.len() > bound {
+                return Err(bad(&name, format!("at most {bound} bytes")));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match (name.as_str(), file_name) {
+            ("file", Some(n)) if n.is_empty() && bytes.is_empty() => {}
+            ("file", Some(n)) => file = Some(Upload::check(&n, bytes, max, "file")?),
+            ("csrf", None) => f.csrf = String::from_utf8_lossy(&bytes).trim().to_owned(),
+            ("message", None) => {
+                f.message = String::from_utf8(bytes)
+                    .map_err(|_| bad("message", "is not UTF-8 text".to_owned()))?
+            }
+            _ => {}
+        }
+    }
+    if !same_token(&f.csrf, &s.csrf) {
+        return Err(forbidden());
+    }
+    Ok((f, file))
+}
+
+/// Adds a comment to the ticket's thread as the staff member (roles that may change support),
+/// with a file when one is chosen (the page's form is multipart; a plain form adds text).
 pub(crate) async fn comment(
     State(c): State<Console>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    Form(f): Form<CommentForm>,
+    req: Request,
 ) -> Response {
+    let headers = req.headers().clone();
     let lang = Lang::of(&headers);
-    let s = match checked(&c, &headers, &f.csrf).await {
-        Ok(s) => s,
-        Err(r) => return r,
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let (s, f, file) = if multipart {
+        let s = match session(&c, &headers).await {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
+        let read = async {
+            let form = Multipart::from_request(req, &())
+                .await
+                .map_err(|e| DomainError::validation("file", format!("malformed form: {e}")))?;
+            comment_parts(form, &s, c.crm.max_file_bytes()).await
+        };
+        match read.await {
+            Ok((f, file)) => (s, f, file),
+            Err(e) => return problem(lang, e),
+        }
+    } else {
+        let Form(f) = match Form::<CommentForm>::from_request(req, &()).await {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        match checked(&c, &headers, &f.csrf).await {
+            Ok(s) => (s, f, None),
+            Err(r) => return r,
+        }
     };
     let added = async {
         s.may_change("support")?;
         let id = TicketId(uuid_of(&id, "ticket")?);
         let message = f.message.trim();
-        if message.is_empty() || message.chars().count() > MAX_MESSAGE {
+        if message.chars().count() > MAX_MESSAGE || (message.is_empty() && file.is_none()) {
             return Err(DomainError::validation(
                 "message",
-                format!("a comment has 1 to {MAX_MESSAGE} characters"),
+                format!("a comment has 1 to {MAX_MESSAGE} characters, or a file"),
             ));
         }
         c.crm
@@ -222,8 +310,8 @@ pub(crate) async fn comment(
                 id,
                 None,
                 None,
-                Some(message.to_owned()),
-                Vec::new(),
+                (!message.is_empty()).then(|| message.to_owned()),
+                file.into_iter().collect(),
             )
             .await?;
         Ok(id)

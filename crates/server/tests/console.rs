@@ -1295,6 +1295,134 @@ async fn console_customer_and_tickets(app: &TestApp) {
     let (_, got) = app.get(&format!("/api/v1/ticket/get/{ticket}"), t).await;
     assert_eq!(got["data"]["status"], json!(3), "{got}");
 
+    // A comment with a file, from the page's multipart form: stored on the comment, listed
+    // under it, downloaded; the token must come before the file; one file of an accepted kind.
+    let upload = |parts: Vec<(&'static str, Option<&'static str>, Vec<u8>)>| {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, file, bytes) in parts {
+            form = match file {
+                Some(f) => form.part(name, reqwest::multipart::Part::bytes(bytes).file_name(f)),
+                None => form.text(name, String::from_utf8(bytes).unwrap()),
+            };
+        }
+        let (url, lan) = (format!("{}{comments}", app.base), lan.clone());
+        async move {
+            let r = client()
+                .post(url)
+                .header("Cookie", format!("crm_session={lan}"))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let token = csrf.clone().into_bytes();
+    let (status, body) = upload(vec![
+        (
+            "file",
+            Some("báo giá.txt"),
+            "Báo giá thay bơm".as_bytes().to_vec(),
+        ),
+        ("csrf", None, token.clone()),
+    ])
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the file before the token: {body}"
+    );
+    let (status, body) = upload(vec![
+        ("csrf", None, token.clone()),
+        ("message", None, b"x".to_vec()),
+        ("file", Some("virus.exe"), b"MZ...".to_vec()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = upload(vec![
+        ("csrf", None, token.clone()),
+        ("file", Some("a.txt"), b"a".to_vec()),
+        ("file", Some("b.txt"), b"b".to_vec()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, _, before) = page(app, &lan, &path).await;
+    assert!(
+        !before.contains("báo giá.txt") && !before.contains(">a.txt<"),
+        "nothing stored: {before}"
+    );
+    let (status, body) = upload(vec![
+        ("csrf", None, token.clone()),
+        ("message", None, "Gửi báo giá".as_bytes().to_vec()),
+        (
+            "file",
+            Some("báo giá.txt"),
+            "Báo giá thay bơm".as_bytes().to_vec(),
+        ),
+    ])
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "back to the ticket's page: {body}"
+    );
+    let (status, _) = upload(vec![
+        ("csrf", None, token.clone()),
+        ("file", Some("chỉ tệp.txt"), b"only a file".to_vec()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "a file without a message");
+    let (status, _) = upload(vec![
+        ("csrf", None, token.clone()),
+        ("message", None, "Không kèm tệp".as_bytes().to_vec()),
+        ("file", Some(""), Vec::new()),
+    ])
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "an empty file input is no file"
+    );
+    let (_, _, html) = page(app, &lan, &path).await;
+    let sent = &html[html.find("Gửi báo giá").expect("the comment")..];
+    let sent = &sent[..sent.find("</li>").unwrap()];
+    assert!(
+        sent.contains("báo giá.txt"),
+        "the file under its comment: {sent}"
+    );
+    assert!(
+        html.contains("chỉ tệp.txt") && html.contains("Không kèm tệp"),
+        "{html}"
+    );
+    let at = sent.find("href=\"/app/files/").unwrap() + 17;
+    let file = sent[at..].split('"').next().unwrap().to_owned();
+    let r = client()
+        .get(format!("{}/app/files/{file}", app.base))
+        .header("Cookie", format!("crm_session={xem}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "Báo giá thay bơm");
+    let thread = app
+        .search(
+            "/api/v1/ticket/comment/search",
+            t,
+            json!({"ticketId": ticket, "search": "gui bao gia"}),
+        )
+        .await;
+    assert_eq!(thread["totalCount"], json!(1), "{thread}");
+    assert_eq!(
+        thread["data"][0]["userName"],
+        json!("Trần Thị Lan"),
+        "{thread}"
+    );
+    assert_eq!(
+        thread["data"][0]["formFiles"][0]["fileName"],
+        json!("báo giá.txt"),
+        "CRMTOP's API sees the file: {thread}"
+    );
+
     // Products with their units and their stock per store: a NextX product with 24 bottles of
     // opening stock in the branch's store, low below 30.
     let (status, b) = app

@@ -332,8 +332,19 @@ async fn console_in_a_browser() {
         .send_keys("Đã hẹn kỹ thuật chiều nay")
         .await
         .unwrap();
+    // A file attached from the browser's file input.
+    let attachment = std::env::temp_dir().join(format!("lich-hen-{}.txt", std::process::id()));
+    std::fs::write(&attachment, "Lịch hẹn: 14:00").unwrap();
+    c.find(Locator::Css("#thread input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(attachment.to_str().unwrap())
+        .await
+        .unwrap();
     click(&c, Locator::Css("#thread form button")).await;
     wait_for_text(&c, "Đã hẹn kỹ thuật chiều nay").await;
+    wait_for_text(&c, attachment.file_name().unwrap().to_str().unwrap()).await;
+    let _ = std::fs::remove_file(&attachment);
     click(&c, Locator::Css("button[name=status][value='2']")).await;
     wait_for_text(&c, "Thực hiện").await;
     shot(&c, "ticket").await;
@@ -392,6 +403,39 @@ async fn console_in_a_browser() {
     click(&c, Locator::LinkText("Cài đặt")).await;
     wait_for_text(&c, "Ứng dụng kết nối API").await;
     shot(&c, "settings").await;
+
+    // On a phone's screen (390 × 844 CSS pixels): the pages fit its width (nothing scrolls
+    // sideways) and the navigation stays reachable.
+    c.set_window_size(390, 844).await.unwrap();
+    for (path, text, name) in [
+        ("/app/dashboard", "Doanh thu", "phone-dashboard"),
+        (
+            "/app/customers?q=nguyen%20van%20duc",
+            "Nguyễn Văn Đức",
+            "phone-customers",
+        ),
+        ("/app/deals", "Đàm phán", "phone-deals"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        wait_for_text(&c, text).await;
+        let widths = c
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (scroll, inner) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+        assert!(
+            inner <= 400 && scroll <= inner,
+            "{path}: {scroll} px wide in a {inner} px window"
+        );
+        assert!(
+            c.find(Locator::LinkText("Khách hàng")).await.is_ok(),
+            "{path}"
+        );
+        shot(&c, name).await;
+    }
 
     c.close().await.unwrap();
     let _ = chromedriver.kill().await;
