@@ -213,6 +213,10 @@ pub(crate) async fn asset(Path(name): Path<String>) -> Response {
             include_str!("../assets/htmx.min.js"),
             "text/javascript; charset=utf-8",
         ),
+        "board.js" => (
+            include_str!("../assets/board.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (

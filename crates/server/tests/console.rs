@@ -508,6 +508,25 @@ async fn console_sales(app: &TestApp) {
         "an open deal moves on or is lost: {first}"
     );
     assert_eq!(deal_on_board(&html, "Cung cấp máy POS"), pos);
+    // Deals may be dragged between columns (the script submits the same form).
+    assert!(
+        html.contains("<div class=\"board\" data-movable>")
+            && html.contains(&format!("id=\"deal-{pos}\" draggable=\"true\""))
+            && html.contains("id=\"stage-4\" data-stage=\"4\"")
+            && html.contains("<script src=\"/app/assets/board.js\" defer></script>"),
+        "{html}"
+    );
+    let script = client()
+        .get(format!("{}/app/assets/board.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), StatusCode::OK);
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(script.text().await.unwrap().contains("form.submit()"));
     let csrf = csrf_of(&html);
 
     // Moving a deal: the session's CSRF token, a sales role, a stage 1-6 of this tenant's deal.
@@ -538,8 +557,11 @@ async fn console_sales(app: &TestApp) {
     assert!(body.contains("duplicate field"), "{body}");
     let (_, _, html) = page(app, &xem, "/app/deals").await;
     assert!(
-        html.contains("Cung cấp máy POS") && !html.contains("/stage\""),
-        "a viewer sees no move buttons: {html}"
+        html.contains("Cung cấp máy POS")
+            && !html.contains("/stage\"")
+            && !html.contains("draggable")
+            && !html.contains("board.js"),
+        "a viewer sees no move buttons and drags nothing: {html}"
     );
     let viewer_csrf = csrf_of(&html);
     let (status, _, _) = post_form(

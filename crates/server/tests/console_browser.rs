@@ -273,6 +273,34 @@ async fn console_in_a_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(moved, "the deal is in the second column");
+    // Then dragged onto the negotiation column (the events a mouse's drag fires; WebDriver's
+    // pointer actions do not start HTML drag and drop in Chromium).
+    c.execute(
+        "const deal = document.getElementById(arguments[0]);
+         const column = document.getElementById('stage-4');
+         const dt = new DataTransfer();
+         deal.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+         column.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt}));
+         column.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));",
+        vec![json!(format!("deal-{deal}"))],
+    )
+    .await
+    .unwrap();
+    let mut dropped = false;
+    for _ in 0..100 {
+        if let Ok(col) = c.find(Locator::Css("#stage-4")).await {
+            if col
+                .text()
+                .await
+                .is_ok_and(|t| t.contains("Cung cấp máy POS"))
+            {
+                dropped = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(dropped, "the deal dragged into the fourth column");
     shot(&c, "deals").await;
 
     // An order approved, then its printout opened.
