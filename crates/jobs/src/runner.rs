@@ -106,6 +106,16 @@ pub fn backoff(base: Duration, max: Duration, attempt: i32) -> Duration {
     raw.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
 }
 
+/// A task that stops when its handle goes (the runner's heartbeat stops with the runner, even
+/// one dropped mid-run).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs jobs until shut down.
 pub struct Runner {
     crm: Crm,
@@ -174,7 +184,7 @@ impl Runner {
         };
         // The heartbeat: while this node runs jobs, their leases are renewed every third of a
         // lease, so another node takes one over only once this one has stopped renewing it.
-        let heartbeat = {
+        let heartbeat = AbortOnDrop({
             let (store, node, lease) = (store.clone(), this.config.node.clone(), this.config.lease);
             let busy = slots.clone();
             let concurrency = this.config.concurrency.max(1);
@@ -191,7 +201,7 @@ impl Runner {
                     }
                 }
             })
-        };
+        });
         let mut running = JoinSet::new();
         tokio::pin!(shutdown);
         tracing::info!(node = %this.config.node, concurrency = this.config.concurrency, "job runner started");
@@ -297,7 +307,7 @@ impl Runner {
         // Every outcome that ended is stored before the rest is given back.
         drop(ended);
         let _ = recorder.await;
-        heartbeat.abort();
+        drop(heartbeat);
         match store.release(&this.config.node).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "gave back unfinished jobs"),
