@@ -356,6 +356,20 @@ async fn search_as_people_type(app: &TestApp) {
     )
     .await;
     assert_eq!(names(&second), ["Trần An Khang 1", "Trần An Khang 0"]);
+    // A deleted customer is neither counted nor listed (the typed search is answered from the
+    // index, which a deletion leaves).
+    let khang = search(app, &a.token, json!({"search": "tran an khang 1"})).await;
+    let id = khang["data"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .delete(&format!("/api/v1/customer/delete/{id}"), &a.token)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = search(app, &a.token, json!({"search": "Trần An", "pageSize": 10})).await;
+    assert_eq!(page["totalCount"], json!(4), "{page}");
+    assert_eq!(
+        names(&page),
+        ["Trần An", "Trần An Khang 2", "Trần An Khang 0", "Trần Anh"]
+    );
 }
 
 /// A tenant whose index an older build wrote (word suffixes only, `search_version` 0) is

@@ -4,7 +4,7 @@
 //! A record kind describes itself through [`Table`]: its table, columns, joins and terms.
 
 mod search;
-use search::{compile, has_terms, insert_terms, rank, write_terms};
+use search::{compile, has_terms, insert_terms, rank, write_terms, TermSearch};
 pub(crate) use search::{matching_ids, reindex, term_matches};
 
 use async_trait::async_trait;
@@ -368,6 +368,79 @@ fn unique_error<E: Table>(e: sqlx::Error) -> DomainError {
 impl SqlStore {
     /// The records of one page: the page's `seq`s first (an index scan, however deep the page),
     /// then only those rows fetched and joined.
+    /// A [`TermSearch`]: counted and paged in the index; the page's records read by id.
+    async fn search_terms<E: Table>(
+        &self,
+        at: At<'_>,
+        tenant: TenantId,
+        terms: TermSearch,
+        page: PageRequest,
+    ) -> DomainResult<Page<E>> {
+        let TermSearch {
+            mut matches,
+            mut ranked,
+        } = terms;
+        if let Some(cap) = page.count_up_to {
+            matches.limit(cap.saturating_add(1));
+        }
+        let count = Query::select()
+            .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
+            .from_subquery(matches, al("c"))
+            .to_owned();
+        ranked.limit(u64::from(page.size)).offset(page.offset());
+        let mut items = Query::select();
+        let join = match self.db {
+            Db::Sqlite { .. } => JoinType::CrossJoin,
+            Db::Postgres(..) => JoinType::InnerJoin,
+        };
+        items.from_subquery(ranked, al("p")).join_as(
+            join,
+            al(E::TABLE),
+            al(T),
+            Condition::all()
+                .add(tcol("tenant_id").eq(tenant.0))
+                .add(tcol("id").equals((al("p"), al("id"))))
+                .add(tcol("deleted_at").is_null()),
+        );
+        columns_and_joins::<E>(&mut items);
+        items
+            .order_by((al("p"), al("rank")), Order::Asc)
+            .order_by((al(T), al("id")), Order::Desc);
+        self.read_page::<E>(at, &count, &items, page).await
+    }
+
+    /// Runs a page's count, then (unless the count says it is empty) its items, on one
+    /// reader.
+    async fn read_page<E: Table>(
+        &self,
+        at: At<'_>,
+        count: &SelectStatement,
+        items: &SelectStatement,
+        page: PageRequest,
+    ) -> DomainResult<Page<E>> {
+        let mut reader = self.db.reader(at).await?;
+        let mut exec = reader.exec();
+        let total = exec
+            .fetch_optional::<Scalar, _>(count)
+            .await
+            .map_err(db_error)?
+            .map_or(0, |s| s.value);
+        // A capped count may stop short of the page asked for: its rows are read anyway.
+        let rows = if total as u64 > page.offset() || page.count_up_to.is_some() {
+            exec.fetch_all::<E::Row, _>(items).await.map_err(db_error)?
+        } else {
+            Vec::new()
+        };
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(E::from_row)
+                .collect::<Result<_, _>>()?,
+            total: total.max(0) as u64,
+            request: page,
+        })
+    }
+
     fn page_query<E: Table>(
         &self,
         tenant: TenantId,
@@ -569,6 +642,9 @@ where
         page: PageRequest,
     ) -> DomainResult<Page<E>> {
         filter.check()?;
+        if let Some(terms) = TermSearch::of::<E>(tenant, filter) {
+            return self.search_terms::<E>(at, tenant, terms, page).await;
+        }
         let cond = live(tenant).add(compile::<E>(tenant, filter)?);
         let count = match page.count_up_to {
             None => Query::select()
@@ -591,29 +667,7 @@ where
                 .to_owned(),
         };
         let items = self.page_query::<E>(tenant, filter, cond, page);
-        let mut reader = self.db.reader(at).await?;
-        let mut exec = reader.exec();
-        let total = exec
-            .fetch_optional::<Scalar, _>(&count)
-            .await
-            .map_err(db_error)?
-            .map_or(0, |s| s.value);
-        // A capped count may stop short of the page asked for: its rows are read anyway.
-        let rows = if total as u64 > page.offset() || page.count_up_to.is_some() {
-            exec.fetch_all::<E::Row, _>(&items)
-                .await
-                .map_err(db_error)?
-        } else {
-            Vec::new()
-        };
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(E::from_row)
-                .collect::<Result<_, _>>()?,
-            total: total.max(0) as u64,
-            request: page,
-        })
+        self.read_page::<E>(at, &count, &items, page).await
     }
 
     async fn with_terms(

@@ -310,6 +310,15 @@ pub(super) fn has_terms(filter: &Filter) -> bool {
 /// rotation), `2` for the other matches. `None` when the filter has no typed text, or walks
 /// newest first by `seq` (a cursor that ranking would break).
 pub(super) fn rank<E: Table>(tenant: TenantId, filter: &Filter) -> Option<SimpleExpr> {
+    rank_of::<E>(tenant, filter, &|| tcol("id"))
+}
+
+/// [`rank`] of the record whose id is `id` (a column of the query it goes in).
+fn rank_of<E: Table>(
+    tenant: TenantId,
+    filter: &Filter,
+    id: &dyn Fn() -> Expr,
+) -> Option<SimpleExpr> {
     fn walk<'a>(f: &'a Filter, terms: &mut Vec<&'a str>, cursor: &mut bool) {
         match f {
             Filter::All(children) | Filter::Any(children) => {
@@ -342,7 +351,7 @@ pub(super) fn rank<E: Table>(tenant: TenantId, filter: &Filter) -> Option<Simple
             .and_where(Expr::col(al("term")).is_in(terms.iter().copied()))
             .and_where(Expr::col(al("field")).is_in(fields.iter().map(|f| f.code())))
             .to_owned();
-        tcol("id").in_subquery(q)
+        id().in_subquery(q)
     };
     Some(
         Expr::case(holding(&EXACT_FIELDS), 0)
@@ -350,6 +359,67 @@ pub(super) fn rank<E: Table>(tenant: TenantId, filter: &Filter) -> Option<Simple
             .finally(2)
             .into(),
     )
+}
+
+/// A ranked typed search and nothing else (a phrase, or a phone's alternatives), answered from
+/// the term index alone: the terms of live records only are indexed (a deletion removes them),
+/// so the matches are counted, ranked and ordered without reading a record; only the page's
+/// records are read. Newest first within a rank by the time-ordered id (the order `seq` gives,
+/// but for creates made in the same instant on two nodes). `None` for any other filter.
+pub(super) struct TermSearch {
+    /// `record_id` of every match, once each.
+    pub matches: SelectStatement,
+    /// `id` and `rank` of the matches, ranked, newest first in each rank.
+    pub ranked: SelectStatement,
+}
+
+impl TermSearch {
+    pub(super) fn of<E: Table>(tenant: TenantId, filter: &Filter) -> Option<Self> {
+        fn scans(tenant: TenantId, entity: i16, f: &Filter) -> Option<Vec<SelectStatement>> {
+            match f {
+                Filter::Text { field, terms } if terms.len() == 1 => {
+                    Some(vec![term_matches(tenant, entity, *field, &terms[0])])
+                }
+                Filter::Any(children) if !children.is_empty() => {
+                    let mut all = Vec::new();
+                    for c in children {
+                        all.extend(scans(tenant, entity, c)?);
+                    }
+                    Some(all)
+                }
+                // One criterion among empty ones (`Filter::all().and(…)`).
+                Filter::All(children) => {
+                    let mut real = children
+                        .iter()
+                        .filter(|c| !matches!(c, Filter::All(v) if v.is_empty()));
+                    match (real.next(), real.next()) {
+                        (Some(only), None) => scans(tenant, entity, only),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        }
+        let mut scans = scans(tenant, E::ENTITY_CODE, filter)?.into_iter();
+        let mut union = scans.next()?;
+        for scan in scans {
+            union.union(UnionType::All, scan);
+        }
+        let matches = Query::select()
+            .distinct()
+            .column(al("record_id"))
+            .from_subquery(union, al("s"))
+            .to_owned();
+        let rank = rank_of::<E>(tenant, filter, &|| Expr::col((al("m"), al("record_id"))))?;
+        let ranked = Query::select()
+            .expr_as(Expr::col((al("m"), al("record_id"))), al("id"))
+            .expr_as(rank, al("rank"))
+            .from_subquery(matches.clone(), al("m"))
+            .order_by(al("rank"), Order::Asc)
+            .order_by((al("m"), al("record_id")), Order::Desc)
+            .to_owned();
+        Some(Self { matches, ranked })
+    }
 }
 
 /// Ids of records with a term starting with `prefix`: an index range scan.
