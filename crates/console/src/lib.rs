@@ -12,7 +12,7 @@
 //! - Vietnamese by default, English with the `crm_lang` cookie (`/app/lang/en`).
 
 mod customer;
-mod dashboard;
+pub mod dashboard;
 mod i18n;
 mod import;
 mod marketing;
@@ -49,6 +49,8 @@ pub struct Console {
     pub max_import_bytes: u64,
     /// Renders the printouts (the server gives the one the vendor APIs print with).
     pub printer: Arc<dyn Printer>,
+    /// The dashboards' week figures, kept a few seconds (`Figures::default()`).
+    pub figures: dashboard::Figures,
 }
 
 /// A PDF being rendered.

@@ -78,6 +78,7 @@ impl App {
             secure_cookies: config.console_secure_cookies,
             printer: Arc::new(A4Printer),
             max_import_bytes: config.max_import_bytes,
+            figures: Default::default(),
         };
         Ok(Self {
             console,
