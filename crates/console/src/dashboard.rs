@@ -39,10 +39,13 @@ const FIGURES_KEPT: usize = 10_000;
 /// orders (50,000 in the benchmark) is the dashboard's one read that grows with the data, and a
 /// dashboard's figure a few seconds old is what staff expect; the lists stay live.
 #[derive(Clone, Default)]
-pub struct Figures(Arc<Mutex<HashMap<Key, (Instant, u64, Money)>>>);
+pub struct Figures(Arc<Mutex<HashMap<Key, Kept>>>);
 
 /// A tenant and the start of its week.
 type Key = (TenantId, DateTime<Utc>);
+
+/// When the figures were summed, the orders and their revenue.
+type Kept = (Instant, u64, Money);
 
 impl Figures {
     fn fresh(&self, key: &Key, now: Instant) -> Option<(u64, Money)> {
