@@ -261,7 +261,7 @@ mod tests {
         );
         for _ in 0..FIGURES_KEPT + 5 {
             figures.keep((TenantId::new(), week), 1, Money::default(), t0);
-            assert!(figures.0.lock().unwrap().len() <= FIGURES_KEPT);
+            assert!(figures.0.lock().expect("not poisoned").len() <= FIGURES_KEPT);
         }
     }
 }
