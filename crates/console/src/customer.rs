@@ -364,8 +364,9 @@ pub(crate) async fn customer(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let Ok(id) = uuid::Uuid::parse_str(&id) else {
-        return problem(lang, DomainError::not_found("customer"));
+    let id = match uuid_of(&id, "customer") {
+        Ok(id) => id,
+        Err(e) => return problem(lang, e),
     };
     match customer_page(&c, &s, lang.t(), id).await {
         Ok(p) => page(StatusCode::OK, p.render()),
@@ -401,21 +402,14 @@ pub(crate) async fn assign(
         Ok(id) => id,
         Err(e) => return problem(lang, e),
     };
-    let owner = if f.owner.trim().is_empty() {
-        None
-    } else {
-        let staff = match c.auth.logins(s.tenant.id).await {
-            Ok(l) => l,
-            Err(e) => return problem(lang, e),
-        };
-        let wanted = uuid::Uuid::parse_str(f.owner.trim()).ok();
-        match staff.into_iter().find(|l| Some(l.actor_id) == wanted) {
-            Some(l) => Some((l.actor_id, l.display_name)),
-            None => {
-                return problem(
-                    lang,
-                    DomainError::validation("owner", "is not one of this shop's staff"),
-                )
+    let owner = match f.owner.trim() {
+        "" => None,
+        raw => {
+            // An id that does not read as one is nobody on the staff either.
+            let actor = uuid::Uuid::parse_str(raw).unwrap_or(uuid::Uuid::nil());
+            match c.auth.staff_member(s.tenant.id, actor, "owner").await {
+                Ok(l) => Some((l.actor_id, l.display_name)),
+                Err(e) => return problem(lang, e),
             }
         }
     };
@@ -455,8 +449,9 @@ pub(crate) async fn add_note(
     if let Err(e) = s.may_change("activities") {
         return problem(lang, e);
     }
-    let Ok(id) = uuid::Uuid::parse_str(&id) else {
-        return problem(lang, DomainError::not_found("customer"));
+    let id = match uuid_of(&id, "customer") {
+        Ok(id) => id,
+        Err(e) => return problem(lang, e),
     };
     let text = f.text.trim();
     if text.is_empty() || text.chars().count() > MAX_NOTE {

@@ -130,6 +130,12 @@ pub trait ConsoleRepository: Send + Sync {
     ) -> DomainResult<Option<(StaffLogin, String)>>;
     /// The tenant's staff who may sign in, by username (at most `limit`).
     async fn logins(&self, tenant: TenantId, limit: u32) -> DomainResult<Vec<StaffLogin>>;
+    /// A staff member of the tenant who may sign in, by the id the audit trail names.
+    async fn login_of_actor(
+        &self,
+        tenant: TenantId,
+        actor_id: uuid::Uuid,
+    ) -> DomainResult<Option<StaffLogin>>;
     async fn create_session(
         &self,
         digest: &str,
@@ -168,6 +174,20 @@ impl ConsoleAuth {
     /// The tenant's staff who may sign in (the owners the console assigns), by username.
     pub async fn logins(&self, tenant: TenantId) -> DomainResult<Vec<StaffLogin>> {
         self.repo.logins(tenant, MAX_LOGINS_LISTED).await
+    }
+
+    /// The staff member a record may be put in the charge of: one of the tenant's staff who may
+    /// sign in, named by the id the audit trail gives it (`field` names it in the refusal).
+    pub async fn staff_member(
+        &self,
+        tenant: TenantId,
+        actor_id: uuid::Uuid,
+        field: &str,
+    ) -> DomainResult<StaffLogin> {
+        self.repo
+            .login_of_actor(tenant, actor_id)
+            .await?
+            .ok_or_else(|| DomainError::validation(field, "is not one of this shop's staff"))
     }
 
     /// Sets the role and password of the staff user `user` (`crm user create`).

@@ -504,11 +504,18 @@ impl PageRequest {
                 format!("must be between 1 and {MAX_PAGE_SIZE}"),
             ));
         }
-        Ok(Self {
+        Ok(Self::of(number, size))
+    }
+
+    /// Page `number` of `size` records, counted exactly, for a caller that knows both are in
+    /// range (an internal read: the first match, a batch of [`MAX_PAGE_SIZE`]); what a client
+    /// asks for goes through [`PageRequest::new`].
+    pub const fn of(number: u32, size: u32) -> Self {
+        Self {
             number,
             size,
             count_up_to: None,
-        })
+        }
     }
 
     /// The same page, its matches counted only up to one past `cap`.

@@ -343,18 +343,10 @@ mod seam {
         crm: &crm_domain::service::Crm,
         actor: &Actor,
     ) -> u64 {
-        crm.search::<E>(
-            actor,
-            &Filter::all(),
-            PageRequest {
-                number: 1,
-                size: 1,
-                count_up_to: None,
-            },
-        )
-        .await
-        .unwrap()
-        .total
+        crm.search::<E>(actor, &Filter::all(), PageRequest::of(1, 1))
+            .await
+            .unwrap()
+            .total
     }
 
     /// Writes then a failed check, in one work: dropping it leaves nothing; a committed one

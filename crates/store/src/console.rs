@@ -158,6 +158,20 @@ impl ConsoleRepository for SqlStore {
             .collect())
     }
 
+    async fn login_of_actor(
+        &self,
+        tenant: TenantId,
+        actor_id: Uuid,
+    ) -> DomainResult<Option<StaffLogin>> {
+        let q = logins()
+            .and_where(Expr::col((al("l"), al("tenant_id"))).eq(tenant.0))
+            .and_where(Expr::col((al("l"), al("actor_id"))).eq(actor_id))
+            .to_owned();
+        let mut conn = self.db.read().await.map_err(db_error)?;
+        let row: Option<LoginRow> = conn.exec().fetch_optional(&q).await.map_err(db_error)?;
+        Ok(row.and_then(|r| r.login().map(|(login, _)| login)))
+    }
+
     async fn create_session(
         &self,
         digest: &str,

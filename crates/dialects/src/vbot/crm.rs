@@ -372,15 +372,7 @@ async fn group_by_name(
     let filter = Filter::text(Some(TextField::Name), name).unwrap_or(Filter::Nothing);
     let page = s
         .crm
-        .search::<CustomerGroup>(
-            actor,
-            &filter,
-            crm_domain::search::PageRequest {
-                number: 1,
-                size: 50,
-                count_up_to: None,
-            },
-        )
+        .search::<CustomerGroup>(actor, &filter, crm_domain::search::PageRequest::of(1, 50))
         .await?;
     page.items
         .into_iter()

@@ -20,11 +20,7 @@ impl Managed for Customer {
         id: Self::Id,
     ) -> DomainResult<()> {
         let theirs = Filter::id(Field::Customer, id.0);
-        let one = PageRequest {
-            number: 1,
-            size: 1,
-            count_up_to: None,
-        };
+        let one = PageRequest::of(1, 1);
         let orders = crm.count_at::<Order>(w.at(), actor, &theirs).await?;
         let tickets = crm.count_at::<Ticket>(w.at(), actor, &theirs).await?;
         // NextX sales, purchases and returns count as orders.
@@ -242,16 +238,7 @@ impl Crm {
             };
             let page = self
                 .customers
-                .search(
-                    w.at(),
-                    actor.tenant_id,
-                    &any,
-                    PageRequest {
-                        number: 1,
-                        size,
-                        count_up_to: None,
-                    },
-                )
+                .search(w.at(), actor.tenant_id, &any, PageRequest::of(1, size))
                 .await?;
             out.extend(
                 page.items

@@ -413,16 +413,7 @@ impl Crm {
         filter: &Filter,
     ) -> DomainResult<u64> {
         Ok(E::repo(self)
-            .search(
-                at,
-                actor.tenant_id,
-                filter,
-                PageRequest {
-                    number: 1,
-                    size: 1,
-                    count_up_to: None,
-                },
-            )
+            .search(at, actor.tenant_id, filter, PageRequest::of(1, 1))
             .await?
             .total)
     }

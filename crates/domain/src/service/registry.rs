@@ -21,16 +21,7 @@ impl Crm {
         filter: &Filter,
     ) -> DomainResult<Option<E>> {
         Ok(E::repo(self)
-            .search(
-                at,
-                actor.tenant_id,
-                filter,
-                PageRequest {
-                    number: 1,
-                    size: 1,
-                    count_up_to: None,
-                },
-            )
+            .search(at, actor.tenant_id, filter, PageRequest::of(1, 1))
             .await?
             .items
             .pop())
@@ -72,11 +63,7 @@ impl Crm {
                     At::Committed,
                     actor.tenant_id,
                     &f,
-                    PageRequest {
-                        number,
-                        size: crate::search::MAX_PAGE_SIZE,
-                        count_up_to: None,
-                    },
+                    PageRequest::of(number, crate::search::MAX_PAGE_SIZE),
                 )
                 .await?;
             let done = page.items.len() < crate::search::MAX_PAGE_SIZE as usize;

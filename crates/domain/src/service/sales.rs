@@ -257,11 +257,7 @@ impl Crm {
                 w.at(),
                 actor.tenant_id,
                 &Filter::id(Field::Lead, lead.0),
-                PageRequest {
-                    number: 1,
-                    size: crate::search::MAX_PAGE_SIZE,
-                    count_up_to: None,
-                },
+                PageRequest::of(1, crate::search::MAX_PAGE_SIZE),
             )
             .await?;
         if theirs.items.iter().any(|o| {
@@ -377,11 +373,7 @@ impl Crm {
     ) -> DomainResult<Vec<Product>> {
         let mut out = Vec::new();
         for f in filters {
-            let page = PageRequest {
-                number: 1,
-                size: crate::search::MAX_PAGE_SIZE,
-                count_up_to: None,
-            };
+            let page = PageRequest::of(1, crate::search::MAX_PAGE_SIZE);
             out.extend(
                 self.products
                     .search(w.at(), actor.tenant_id, &f, page)

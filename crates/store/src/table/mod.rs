@@ -365,9 +365,15 @@ fn unique_error<E: Table>(e: sqlx::Error) -> DomainError {
     db_error(e)
 }
 
+/// `SELECT COUNT(*) AS value` of a subquery's rows.
+fn count_rows(rows: SelectStatement) -> SelectStatement {
+    Query::select()
+        .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
+        .from_subquery(rows, al("counted"))
+        .to_owned()
+}
+
 impl SqlStore {
-    /// The records of one page: the page's `seq`s first (an index scan, however deep the page),
-    /// then only those rows fetched and joined.
     /// A [`TermSearch`]: counted and paged in the index; the page's records read by id.
     async fn search_terms<E: Table>(
         &self,
@@ -383,26 +389,9 @@ impl SqlStore {
         if let Some(cap) = page.count_up_to {
             matches.limit(cap.saturating_add(1));
         }
-        let count = Query::select()
-            .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
-            .from_subquery(matches, al("c"))
-            .to_owned();
+        let count = count_rows(matches);
         ranked.limit(u64::from(page.size)).offset(page.offset());
-        let mut items = Query::select();
-        let join = match self.db {
-            Db::Sqlite { .. } => JoinType::CrossJoin,
-            Db::Postgres(..) => JoinType::InnerJoin,
-        };
-        items.from_subquery(ranked, al("p")).join_as(
-            join,
-            al(E::TABLE),
-            al(T),
-            Condition::all()
-                .add(tcol("tenant_id").eq(tenant.0))
-                .add(tcol("id").equals((al("p"), al("id"))))
-                .add(tcol("deleted_at").is_null()),
-        );
-        columns_and_joins::<E>(&mut items);
+        let mut items = self.records_of_page::<E>(tenant, ranked, "id");
         items
             .order_by((al("p"), al("rank")), Order::Asc)
             .order_by((al(T), al("id")), Order::Desc);
@@ -441,6 +430,37 @@ impl SqlStore {
         })
     }
 
+    /// The live records of kind `E` whose `key` (`seq` or `id`) the page `p` (a derived table,
+    /// evaluated once) names, with their columns and joins; the caller orders them.
+    fn records_of_page<E: Table>(
+        &self,
+        tenant: TenantId,
+        page: SelectStatement,
+        key: &str,
+    ) -> SelectStatement {
+        let mut items = Query::select();
+        // SQLite may otherwise walk every row of the tenant in `seq` order as the outer loop
+        // (to skip the final sort) and look each up in the page; CROSS JOIN pins the page as
+        // the outer loop there. PostgreSQL rejects CROSS JOIN … ON and plans this well anyway.
+        let join = match self.db {
+            Db::Sqlite { .. } => JoinType::CrossJoin,
+            Db::Postgres(..) => JoinType::InnerJoin,
+        };
+        items.from_subquery(page, al("p")).join_as(
+            join,
+            al(E::TABLE),
+            al(T),
+            Condition::all()
+                .add(tcol("tenant_id").eq(tenant.0))
+                .add(tcol(key).equals((al("p"), al(key))))
+                .add(tcol("deleted_at").is_null()),
+        );
+        columns_and_joins::<E>(&mut items);
+        items
+    }
+
+    /// The records of one page: the page's `seq`s first (an index scan, however deep the page),
+    /// then only those rows fetched and joined.
     fn page_query<E: Table>(
         &self,
         tenant: TenantId,
@@ -468,25 +488,7 @@ impl SqlStore {
             page_seqs.order_by((al(T), al("seq")), Order::Desc);
         }
         page_seqs.limit(u64::from(page.size)).offset(page.offset());
-        // The page as a derived table: evaluated once, then joined back by key.
-        let mut items = Query::select();
-        // SQLite may otherwise walk every row of the tenant in `seq` order as the outer loop
-        // (to skip the final sort) and look each up in the page; CROSS JOIN pins the page as
-        // the outer loop there. PostgreSQL rejects CROSS JOIN … ON and plans this well anyway.
-        let join = match self.db {
-            Db::Sqlite { .. } => JoinType::CrossJoin,
-            Db::Postgres(..) => JoinType::InnerJoin,
-        };
-        items.from_subquery(page_seqs, al("p")).join_as(
-            join,
-            al(E::TABLE),
-            al(T),
-            Condition::all()
-                .add(tcol("tenant_id").eq(tenant.0))
-                .add(tcol("seq").equals((al("p"), al("seq"))))
-                .add(tcol("deleted_at").is_null()),
-        );
-        columns_and_joins::<E>(&mut items);
+        let mut items = self.records_of_page::<E>(tenant, page_seqs, "seq");
         if ranked.is_some() {
             items.order_by((al("p"), al("rank")), Order::Asc);
         }
@@ -653,18 +655,14 @@ where
                 .cond_where(cond.clone())
                 .to_owned(),
             // At most cap + 1 rows are counted.
-            Some(cap) => Query::select()
-                .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
-                .from_subquery(
-                    Query::select()
-                        .expr(Expr::val(1))
-                        .from_as(al(E::TABLE), al(T))
-                        .cond_where(cond.clone())
-                        .limit(cap.saturating_add(1))
-                        .to_owned(),
-                    al("capped"),
-                )
-                .to_owned(),
+            Some(cap) => count_rows(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from_as(al(E::TABLE), al(T))
+                    .cond_where(cond.clone())
+                    .limit(cap.saturating_add(1))
+                    .to_owned(),
+            ),
         };
         let items = self.page_query::<E>(tenant, filter, cond, page);
         self.read_page::<E>(at, &count, &items, page).await
@@ -726,16 +724,7 @@ where
     ) -> DomainResult<Vec<E>> {
         filter.check()?;
         let cond = live(tenant).add(compile::<E>(tenant, filter)?);
-        let items = self.page_query::<E>(
-            tenant,
-            filter,
-            cond,
-            PageRequest {
-                number: 1,
-                size,
-                count_up_to: None,
-            },
-        );
+        let items = self.page_query::<E>(tenant, filter, cond, PageRequest::of(1, size));
         let mut reader = self.db.reader(at).await?;
         let rows = reader
             .exec()

@@ -195,19 +195,10 @@ pub(super) fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResu
         // union of index range scans, which the planner can start from. As an OR of two `IN`
         // subqueries both backends would test every row of the tenant against both.
         Filter::Any(children) if !children.is_empty() && children.iter().all(one_term) => {
-            let mut scans = children.iter().filter_map(|c| match c {
-                Filter::Text { field, terms } => {
-                    Some(term_matches(tenant, E::ENTITY_CODE, *field, &terms[0]))
-                }
-                _ => None,
-            });
-            let Some(mut q) = scans.next() else {
-                return Ok(Condition::all().add(Expr::value(1).eq(0)));
-            };
-            for scan in scans {
-                q.union(UnionType::All, scan);
+            match term_union(tenant, E::ENTITY_CODE, filter) {
+                Some(q) => Condition::all().add(tcol("id").in_subquery(q)),
+                None => Condition::all().add(Expr::value(1).eq(0)),
             }
-            Condition::all().add(tcol("id").in_subquery(q))
         }
         Filter::Any(children) => {
             let mut c = Condition::any();
@@ -375,36 +366,7 @@ pub(super) struct TermSearch {
 
 impl TermSearch {
     pub(super) fn of<E: Table>(tenant: TenantId, filter: &Filter) -> Option<Self> {
-        fn scans(tenant: TenantId, entity: i16, f: &Filter) -> Option<Vec<SelectStatement>> {
-            match f {
-                Filter::Text { field, terms } if terms.len() == 1 => {
-                    Some(vec![term_matches(tenant, entity, *field, &terms[0])])
-                }
-                Filter::Any(children) if !children.is_empty() => {
-                    let mut all = Vec::new();
-                    for c in children {
-                        all.extend(scans(tenant, entity, c)?);
-                    }
-                    Some(all)
-                }
-                // One criterion among empty ones (`Filter::all().and(…)`).
-                Filter::All(children) => {
-                    let mut real = children
-                        .iter()
-                        .filter(|c| !matches!(c, Filter::All(v) if v.is_empty()));
-                    match (real.next(), real.next()) {
-                        (Some(only), None) => scans(tenant, entity, only),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            }
-        }
-        let mut scans = scans(tenant, E::ENTITY_CODE, filter)?.into_iter();
-        let mut union = scans.next()?;
-        for scan in scans {
-            union.union(UnionType::All, scan);
-        }
+        let union = term_union(tenant, E::ENTITY_CODE, filter)?;
         let matches = Query::select()
             .distinct()
             .column(al("record_id"))
@@ -420,6 +382,44 @@ impl TermSearch {
             .to_owned();
         Some(Self { matches, ranked })
     }
+}
+
+/// `record_id` of the records matching a filter made of one-term text alternatives only (a
+/// phrase, a phone's whole number or its last digits; one criterion among empty ones): a union
+/// of index range scans, possibly naming a record twice. `None` for any other filter.
+fn term_union(tenant: TenantId, entity: i16, filter: &Filter) -> Option<SelectStatement> {
+    fn scans(tenant: TenantId, entity: i16, f: &Filter, out: &mut Vec<SelectStatement>) -> bool {
+        match f {
+            Filter::Text { field, terms } if terms.len() == 1 => {
+                out.push(term_matches(tenant, entity, *field, &terms[0]));
+                true
+            }
+            Filter::Any(children) if !children.is_empty() => {
+                children.iter().all(|c| scans(tenant, entity, c, out))
+            }
+            // One criterion among empty ones (`Filter::all().and(…)`).
+            Filter::All(children) => {
+                let mut real = children
+                    .iter()
+                    .filter(|c| !matches!(c, Filter::All(v) if v.is_empty()));
+                match (real.next(), real.next()) {
+                    (Some(only), None) => scans(tenant, entity, only, out),
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+    let mut all = Vec::new();
+    if !scans(tenant, entity, filter, &mut all) {
+        return None;
+    }
+    let mut all = all.into_iter();
+    let mut union = all.next()?;
+    for scan in all {
+        union.union(UnionType::All, scan);
+    }
+    Some(union)
 }
 
 /// Ids of records with a term starting with `prefix`: an index range scan.
