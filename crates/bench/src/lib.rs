@@ -200,6 +200,9 @@ enum Query {
     PhoneTail,
     /// The given name first, then the family name (`duc nguyen`).
     GivenFirst,
+    /// The first one to three letters of the name, as a search box sees them while typing
+    /// (`n`, `ng`, `ngu`: a third of the names or more start so).
+    FirstLetters,
 }
 
 impl Query {
@@ -222,6 +225,10 @@ impl Query {
                     _ => words.join(" "),
                 }
             }
+            Query::FirstLetters => {
+                let letters = 1 + p.phone.bytes().last().map_or(0, |b| usize::from(b % 3));
+                fold(&p.name).chars().take(letters).collect()
+            }
         }
     }
 
@@ -232,6 +239,7 @@ impl Query {
             Query::Email => "email",
             Query::PhoneTail => "phone_tail",
             Query::GivenFirst => "given_first",
+            Query::FirstLetters => "first_letters",
         }
     }
 }
@@ -487,6 +495,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     let by_email = samples.clone();
     let by_tail = samples.clone();
     let by_given = samples.clone();
+    let by_letters = samples.clone();
     let deep = (opts.customers / 20 / 2).max(1);
     let scenarios: Vec<(&'static str, MakeReq)> = vec![
         scenario(
@@ -551,6 +560,16 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
             }),
         ),
         scenario(
+            "search: first letters",
+            Arc::new(move |r: &mut StdRng| Req {
+                method: Method::POST,
+                path: "/api/v1/customer/search".into(),
+                body: Some(
+                    json!({"pageNumber": 1, "pageSize": 20, "search": Query::FirstLetters.of(&by_letters[r.gen_range(0..by_letters.len())])}),
+                ),
+            }),
+        ),
+        scenario(
             "search: deep page, unfiltered",
             Arc::new(move |r: &mut StdRng| Req {
                 method: Method::POST,
@@ -580,6 +599,7 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
         Query::Email,
         Query::PhoneTail,
         Query::GivenFirst,
+        Query::FirstLetters,
     ] {
         let probe: Vec<String> = samples.iter().take(20).map(|p| kind.of(p)).collect();
         let mut total = 0u64;

@@ -371,7 +371,7 @@ pub(crate) async fn list<E: Managed>(
             label,
         });
     }
-    let request = match PageRequest::new(number, PAGE_SIZE) {
+    let request = match PageRequest::typed(number, PAGE_SIZE) {
         Ok(r) => r.counting_up_to(LIST_COUNT_CAP),
         Err(e) => return problem(lang, e),
     };

@@ -28,6 +28,10 @@ pub const MAX_QUERY_CHARS: usize = 256;
 pub const MAX_TEXT_TERMS: usize = 8;
 /// Most values in one list of a filter (`In`, `Terms`, `Ids`): one bound array in the query.
 pub const MAX_FILTER_VALUES: usize = 1000;
+/// Most index entries one typed term of a client's search reads ([`PageRequest::typed`]): a
+/// word half the tenant shares (`nguyen`, `n`) costs a bounded time, like a rare one; the
+/// matches past this many, in the index's alphabetical order of terms, are not found.
+pub const MAX_TERM_MATCHES: u64 = 10_000;
 
 /// The searchable text fields of a record, stored as small integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -491,6 +495,10 @@ pub struct PageRequest {
     /// Count the matches only up to one past this many (the total then says "more than"):
     /// a list that does not need an exact count of a million rows does not pay for it.
     pub count_up_to: Option<u64>,
+    /// Read at most this many index entries per typed term ([`MAX_TERM_MATCHES`] for what a
+    /// client asks); `None` reads every match, for walks that must see them all (exports,
+    /// campaign recipients, automations).
+    pub term_matches_up_to: Option<u64>,
 }
 
 impl PageRequest {
@@ -515,7 +523,17 @@ impl PageRequest {
             number,
             size,
             count_up_to: None,
+            term_matches_up_to: None,
         }
+    }
+
+    /// Page `number` of `size` records that a client asks for ([`PageRequest::new`]), its
+    /// typed terms read up to [`MAX_TERM_MATCHES`] index entries each.
+    pub fn typed(number: u32, size: u32) -> DomainResult<Self> {
+        Ok(Self {
+            term_matches_up_to: Some(MAX_TERM_MATCHES),
+            ..Self::new(number, size)?
+        })
     }
 
     /// The same page, its matches counted only up to one past `cap`.

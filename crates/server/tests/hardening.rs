@@ -318,7 +318,64 @@ async fn hits(app: &TestApp, t: &str, q: String) -> i64 {
     found["totalCount"].as_i64().unwrap()
 }
 
+/// A word most of a tenant's names start with reads at most `MAX_TERM_MATCHES` (10,000) index
+/// entries per typed term: the answer is bounded, the name typed whole still comes first, and a
+/// longer phrase still finds a record past the bound.
+async fn a_common_word_reads_a_bounded_slice_of_the_index(app: &TestApp) {
+    let a = app.tenant("common").await;
+    let t = &a.token;
+    let (st, b) = app
+        .post(
+            "/api/v1/customer/create",
+            t,
+            json!({"name": "Nguyễn", "type": 1}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    for batch in 0..11 {
+        let items: Vec<Value> = (0..1000)
+            .map(|i| json!({"fullName": format!("Nguyễn Văn K{:05}", batch * 1000 + i)}))
+            .collect();
+        let (st, b) = app
+            .post("/api/v2/contact/addMany", t, json!({ "data": items }))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        assert_eq!(b["payload"]["created"], json!(1000), "{b}");
+    }
+    // 11,001 customers start with `nguyen`; the scan stops at 10,000 entries, taken in the
+    // terms' order: `nguyen`, then `nguyen k00000` … (family and given name).
+    let found = app
+        .search(
+            "/api/v1/customer/search",
+            t,
+            json!({"pageNumber": 1, "pageSize": 20, "search": "nguyen"}),
+        )
+        .await;
+    assert_eq!(found["totalCount"], json!(10_000), "{found}");
+    let items = found["data"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    assert_eq!(items[0]["name"], json!("Nguyễn"), "{found}");
+    assert!(items[1..]
+        .iter()
+        .all(|c| c["name"].as_str().unwrap().starts_with("Nguyễn Văn K")));
+    // The same bound for one letter, and on the last page it allows.
+    assert_eq!(hits(app, t, "n".into()).await, 10_000);
+    let last = app
+        .search(
+            "/api/v1/customer/search",
+            t,
+            json!({"pageNumber": 500, "pageSize": 20, "search": "n"}),
+        )
+        .await;
+    assert_eq!(last["data"].as_array().unwrap().len(), 20, "{last}");
+    // A phrase past the bound is its own scan: found.
+    assert_eq!(hits(app, t, "nguyen van k10999".into()).await, 1);
+    assert_eq!(hits(app, t, "k10999 nguyen".into()).await, 1);
+    healthy(app).await;
+}
+
 on_both_backends!(
+    a_common_word_reads_a_bounded_slice_of_the_index,
     shapes_are_bounded,
     nul_is_refused_everywhere,
     concurrent_renames_keep_search_true,

@@ -513,7 +513,7 @@ impl MemberStore for SqlStore {
             f.check()?;
         }
         if let Some(f) = text {
-            cond = cond.add(member_text(tenant, f));
+            cond = cond.add(member_text(tenant, f, page.term_matches_up_to));
         }
         let count = Query::select()
             .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
@@ -592,7 +592,7 @@ impl MemberStore for SqlStore {
 
 /// A typed query over a list's members: each text term matched in the member's own kind (a
 /// phone query is a choice between the whole number and its last digits).
-fn member_text(tenant: TenantId, f: &Filter) -> Condition {
+fn member_text(tenant: TenantId, f: &Filter, cap: Option<u64>) -> Condition {
     match f {
         Filter::Text { field, terms } => {
             let mut all = Condition::all();
@@ -601,7 +601,7 @@ fn member_text(tenant: TenantId, f: &Filter) -> Condition {
                 for kind in crm_domain::list::MEMBER_KINDS {
                     let (_, _, entity) = member_table(kind).unwrap_or(("", "", 0));
                     any = any.add(Condition::all().add(m("member_kind").eq(kind.code())).add(
-                        m("member_id").in_subquery(term_matches(tenant, entity, *field, term)),
+                        m("member_id").in_subquery(term_matches(tenant, entity, *field, term, cap)),
                     ));
                 }
                 all = all.add(any);
@@ -610,10 +610,10 @@ fn member_text(tenant: TenantId, f: &Filter) -> Condition {
         }
         Filter::Any(children) => children
             .iter()
-            .fold(Condition::any(), |c, f| c.add(member_text(tenant, f))),
+            .fold(Condition::any(), |c, f| c.add(member_text(tenant, f, cap))),
         Filter::All(children) => children
             .iter()
-            .fold(Condition::all(), |c, f| c.add(member_text(tenant, f))),
+            .fold(Condition::all(), |c, f| c.add(member_text(tenant, f, cap))),
         // Only typed text reaches here; anything else narrows nothing.
         Filter::Nothing => Condition::all().add(Expr::value(1).eq(0)),
         _ => Condition::all(),

@@ -234,7 +234,7 @@ pub fn page_request(number: Option<i64>, size: Option<i64>) -> Result<PageReques
         }
         s => s as u32,
     };
-    Ok(PageRequest::new(number, size)?)
+    Ok(PageRequest::typed(number, size)?)
 }
 
 /// CRMTOP's page object.

@@ -229,7 +229,7 @@ impl Params {
             return Err(bad("pageLimit", "must be between 1 and 100"));
         }
         let number = u32::try_from(number).map_err(|_| bad("page", "is too large"))?;
-        Ok(PageRequest::new(number, limit as u32)?)
+        Ok(PageRequest::typed(number, limit as u32)?)
     }
     /// The creation time between the whole days `from` and `to` (`Y-m-d`, the tenant's zone);
     /// the first present of `to` names is read (the lead and customer tables call it `units`).

@@ -132,7 +132,7 @@ pub(super) async fn search(
             negate: true,
         }));
     }
-    let page = PageRequest::new(number, size)?;
+    let page = PageRequest::typed(number, size)?;
     let found = s.crm.search::<Customer>(&actor, &filter, page).await?;
     let ctx = Context::load(&s, &actor).await?;
     let total_pages = found.total_pages();

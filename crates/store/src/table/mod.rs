@@ -473,7 +473,7 @@ impl SqlStore {
             .column((al(T), al("seq")))
             .from_as(al(E::TABLE), al(T))
             .cond_where(cond);
-        let ranked = rank::<E>(tenant, filter);
+        let ranked = rank::<E>(tenant, filter, page.term_matches_up_to);
         if let Some(rank) = &ranked {
             // Exact matches first, then whole names, then the rest, newest first in each.
             page_seqs
@@ -644,10 +644,11 @@ where
         page: PageRequest,
     ) -> DomainResult<Page<E>> {
         filter.check()?;
-        if let Some(terms) = TermSearch::of::<E>(tenant, filter) {
+        let cap = page.term_matches_up_to;
+        if let Some(terms) = TermSearch::of::<E>(tenant, filter, cap) {
             return self.search_terms::<E>(at, tenant, terms, page).await;
         }
-        let cond = live(tenant).add(compile::<E>(tenant, filter)?);
+        let cond = live(tenant).add(compile::<E>(tenant, filter, cap)?);
         let count = match page.count_up_to {
             None => Query::select()
                 .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
@@ -723,7 +724,7 @@ where
         size: u32,
     ) -> DomainResult<Vec<E>> {
         filter.check()?;
-        let cond = live(tenant).add(compile::<E>(tenant, filter)?);
+        let cond = live(tenant).add(compile::<E>(tenant, filter, None)?);
         let items = self.page_query::<E>(tenant, filter, cond, PageRequest::of(1, size));
         let mut reader = self.db.reader(at).await?;
         let rows = reader

@@ -149,13 +149,18 @@ pub(super) async fn write_terms<E: Table>(
     Ok(())
 }
 
-/// Compiles the filter tree into a condition on the alias `t`.
-pub(super) fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResult<Condition> {
+/// Compiles the filter tree into a condition on the alias `t`; each typed term reads at most
+/// `cap` index entries when one is given ([`PageRequest::term_matches_up_to`]).
+pub(super) fn compile<E: Table>(
+    tenant: TenantId,
+    filter: &Filter,
+    cap: Option<u64>,
+) -> DomainResult<Condition> {
     Ok(match filter {
         Filter::All(children) => {
             let mut c = Condition::all();
             for child in children {
-                c = c.add(compile::<E>(tenant, child)?);
+                c = c.add(compile::<E>(tenant, child, cap)?);
             }
             c
         }
@@ -195,7 +200,7 @@ pub(super) fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResu
         // union of index range scans, which the planner can start from. As an OR of two `IN`
         // subqueries both backends would test every row of the tenant against both.
         Filter::Any(children) if !children.is_empty() && children.iter().all(one_term) => {
-            match term_union(tenant, E::ENTITY_CODE, filter) {
+            match term_union(tenant, E::ENTITY_CODE, filter, cap) {
                 Some(q) => Condition::all().add(tcol("id").in_subquery(q)),
                 None => Condition::all().add(Expr::value(1).eq(0)),
             }
@@ -203,7 +208,7 @@ pub(super) fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResu
         Filter::Any(children) => {
             let mut c = Condition::any();
             for child in children {
-                c = c.add(compile::<E>(tenant, child)?);
+                c = c.add(compile::<E>(tenant, child, cap)?);
             }
             c
         }
@@ -234,6 +239,7 @@ pub(super) fn compile<E: Table>(tenant: TenantId, filter: &Filter) -> DomainResu
                     E::ENTITY_CODE,
                     *field,
                     term,
+                    cap,
                 )));
             }
             c
@@ -272,7 +278,7 @@ pub(crate) fn matching_ids<E: Table>(
     Ok(Query::select()
         .column((al(T), al("id")))
         .from_as(al(E::TABLE), al(T))
-        .cond_where(live(tenant).add(compile::<E>(tenant, filter)?))
+        .cond_where(live(tenant).add(compile::<E>(tenant, filter, None)?))
         .to_owned())
 }
 
@@ -300,14 +306,19 @@ pub(super) fn has_terms(filter: &Filter) -> bool {
 /// exactly in a phone, e-mail or code, `1` for one whose name is the query whole (in any
 /// rotation), `2` for the other matches. `None` when the filter has no typed text, or walks
 /// newest first by `seq` (a cursor that ranking would break).
-pub(super) fn rank<E: Table>(tenant: TenantId, filter: &Filter) -> Option<SimpleExpr> {
-    rank_of::<E>(tenant, filter, &|| tcol("id"))
+pub(super) fn rank<E: Table>(
+    tenant: TenantId,
+    filter: &Filter,
+    cap: Option<u64>,
+) -> Option<SimpleExpr> {
+    rank_of::<E>(tenant, filter, cap, &|| tcol("id"))
 }
 
 /// [`rank`] of the record whose id is `id` (a column of the query it goes in).
 fn rank_of<E: Table>(
     tenant: TenantId,
     filter: &Filter,
+    cap: Option<u64>,
     id: &dyn Fn() -> Expr,
 ) -> Option<SimpleExpr> {
     fn walk<'a>(f: &'a Filter, terms: &mut Vec<&'a str>, cursor: &mut bool) {
@@ -334,7 +345,7 @@ fn rank_of<E: Table>(
         return None;
     }
     let holding = |fields: &[TextField]| {
-        let q = Query::select()
+        let mut q = Query::select()
             .column(al("record_id"))
             .from(al("search_terms"))
             .and_where(Expr::col(al("tenant_id")).eq(tenant.0))
@@ -342,6 +353,9 @@ fn rank_of<E: Table>(
             .and_where(Expr::col(al("term")).is_in(terms.iter().copied()))
             .and_where(Expr::col(al("field")).is_in(fields.iter().map(|f| f.code())))
             .to_owned();
+        if let Some(cap) = cap {
+            q.limit(cap);
+        }
         id().in_subquery(q)
     };
     Some(
@@ -365,14 +379,20 @@ pub(super) struct TermSearch {
 }
 
 impl TermSearch {
-    pub(super) fn of<E: Table>(tenant: TenantId, filter: &Filter) -> Option<Self> {
-        let union = term_union(tenant, E::ENTITY_CODE, filter)?;
+    pub(super) fn of<E: Table>(
+        tenant: TenantId,
+        filter: &Filter,
+        cap: Option<u64>,
+    ) -> Option<Self> {
+        let union = term_union(tenant, E::ENTITY_CODE, filter, cap)?;
         let matches = Query::select()
             .distinct()
             .column(al("record_id"))
             .from_subquery(union, al("s"))
             .to_owned();
-        let rank = rank_of::<E>(tenant, filter, &|| Expr::col((al("m"), al("record_id"))))?;
+        let rank = rank_of::<E>(tenant, filter, cap, &|| {
+            Expr::col((al("m"), al("record_id")))
+        })?;
         let ranked = Query::select()
             .expr_as(Expr::col((al("m"), al("record_id"))), al("id"))
             .expr_as(rank, al("rank"))
@@ -387,34 +407,17 @@ impl TermSearch {
 /// `record_id` of the records matching a filter made of one-term text alternatives only (a
 /// phrase, a phone's whole number or its last digits; one criterion among empty ones): a union
 /// of index range scans, possibly naming a record twice. `None` for any other filter.
-fn term_union(tenant: TenantId, entity: i16, filter: &Filter) -> Option<SelectStatement> {
-    fn scans(tenant: TenantId, entity: i16, f: &Filter, out: &mut Vec<SelectStatement>) -> bool {
-        match f {
-            Filter::Text { field, terms } if terms.len() == 1 => {
-                out.push(term_matches(tenant, entity, *field, &terms[0]));
-                true
-            }
-            Filter::Any(children) if !children.is_empty() => {
-                children.iter().all(|c| scans(tenant, entity, c, out))
-            }
-            // One criterion among empty ones (`Filter::all().and(…)`).
-            Filter::All(children) => {
-                let mut real = children
-                    .iter()
-                    .filter(|c| !matches!(c, Filter::All(v) if v.is_empty()));
-                match (real.next(), real.next()) {
-                    (Some(only), None) => scans(tenant, entity, only, out),
-                    _ => false,
-                }
-            }
-            _ => false,
-        }
-    }
-    let mut all = Vec::new();
-    if !scans(tenant, entity, filter, &mut all) {
+fn term_union(
+    tenant: TenantId,
+    entity: i16,
+    filter: &Filter,
+    cap: Option<u64>,
+) -> Option<SelectStatement> {
+    let scans = &mut Vec::new();
+    if !union_arms(tenant, entity, filter, cap, scans) {
         return None;
     }
-    let mut all = all.into_iter();
+    let mut all = std::mem::take(scans).into_iter();
     let mut union = all.next()?;
     for scan in all {
         union.union(UnionType::All, scan);
@@ -422,12 +425,45 @@ fn term_union(tenant: TenantId, entity: i16, filter: &Filter) -> Option<SelectSt
     Some(union)
 }
 
-/// Ids of records with a term starting with `prefix`: an index range scan.
+/// Pushes the scans of [`term_union`] to `out`; `false` when the filter is not made of them.
+fn union_arms(
+    tenant: TenantId,
+    entity: i16,
+    f: &Filter,
+    cap: Option<u64>,
+    out: &mut Vec<SelectStatement>,
+) -> bool {
+    match f {
+        Filter::Text { field, terms } if terms.len() == 1 => {
+            out.push(term_matches(tenant, entity, *field, &terms[0], cap));
+            true
+        }
+        Filter::Any(children) if !children.is_empty() => children
+            .iter()
+            .all(|c| union_arms(tenant, entity, c, cap, out)),
+        // One criterion among empty ones (`Filter::all().and(…)`).
+        Filter::All(children) => {
+            let mut real = children
+                .iter()
+                .filter(|c| !matches!(c, Filter::All(v) if v.is_empty()));
+            match (real.next(), real.next()) {
+                (Some(only), None) => union_arms(tenant, entity, only, cap, out),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Ids of records with a term starting with `prefix`: an index range scan, of at most `cap`
+/// entries (the first in the terms' order, so a term typed whole comes before the longer ones
+/// it starts) when one is given.
 pub(crate) fn term_matches(
     tenant: TenantId,
     entity: i16,
     field: Option<TextField>,
     prefix: &str,
+    cap: Option<u64>,
 ) -> SelectStatement {
     let upper = format!("{prefix}\u{10FFFF}");
     let mut q = Query::select();
@@ -440,5 +476,15 @@ pub(crate) fn term_matches(
     if let Some(field) = field {
         q.and_where(Expr::col(al("field")).eq(field.code()));
     }
-    q
+    match cap {
+        // SQLite takes no LIMIT on an arm of a UNION: the capped scan is a derived table.
+        Some(cap) => Query::select()
+            .column(al("record_id"))
+            .from_subquery(
+                q.order_by(al("term"), Order::Asc).limit(cap).to_owned(),
+                al("capped"),
+            )
+            .to_owned(),
+        None => q,
+    }
 }
