@@ -84,6 +84,19 @@ pub struct Work {
     audit: Vec<crate::audit::Entry>,
     /// The fields each record's update changed (by record id), for its audit entry.
     changes: std::collections::HashMap<uuid::Uuid, serde_json::Value>,
+    /// What a batch's records refer to, read for the whole batch before each is checked.
+    pub(crate) known: Known,
+}
+
+/// The records a batch refers to, read in one query per kind before its records are checked
+/// one by one (`Crm::create_many`), so that a batch of orders reads its customers and products
+/// once, not once per order. A reference not found here is read as usual (and refused when it
+/// does not exist).
+#[derive(Default)]
+pub(crate) struct Known {
+    /// Display names of linked records, by kind and id.
+    pub(crate) names: std::collections::HashMap<(crate::common::RecordKind, uuid::Uuid), String>,
+    pub(crate) products: std::collections::HashMap<crate::ids::ProductId, crate::sales::Product>,
 }
 
 impl std::fmt::Debug for Work {
@@ -102,6 +115,7 @@ impl Work {
             automating: false,
             audit: Vec::new(),
             changes: std::collections::HashMap::new(),
+            known: Known::default(),
         }
     }
 

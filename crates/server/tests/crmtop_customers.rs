@@ -736,7 +736,9 @@ mod batch {
     //! The core's batch path (used by the benchmark until a vendor bulk endpoint exists),
     //! checked through the HTTP API.
     use super::*;
+    use crm_domain::contact::{Contact, ContactInput};
     use crm_domain::customer::{Customer, CustomerInput};
+    use crm_domain::ids::CustomerId;
 
     async fn batch_path_assigns_codes_and_indexes_terms(app: &TestApp) {
         let a = app.tenant("batch").await;
@@ -810,5 +812,103 @@ mod batch {
         );
     }
 
-    on_both_backends!(batch_path_assigns_codes_and_indexes_terms);
+    /// A batch reads what its records refer to once per kind: names are filled in for each
+    /// record, and a reference missing or in another tenant still fails its record by index
+    /// with nothing written.
+    async fn batch_reads_references_once_per_kind(app: &TestApp) {
+        let a = app.tenant("refs").await;
+        let b = app.tenant("other").await;
+        let mut ours = Vec::new();
+        for name in ["Đặng Thu Thảo", "Vũ Minh Tâm"] {
+            let (st, got) = app
+                .post("/api/v1/customer/create", &a.token, json!({ "name": name }))
+                .await;
+            assert_eq!(st, StatusCode::OK, "{got}");
+            ours.push(CustomerId(got["data"].as_str().unwrap().parse().unwrap()));
+        }
+        let (_, theirs) = app
+            .post("/api/v1/customer/create", &b.token, json!({"name": "Khác"}))
+            .await;
+        let theirs = CustomerId(theirs["data"].as_str().unwrap().parse().unwrap());
+        let actor = app.app.state.auth.authenticate(&a.token).await.unwrap();
+        let contact = |customer: CustomerId, name: &str| ContactInput {
+            customer_id: Some(customer),
+            full_name: Some(name.to_owned()),
+            ..Default::default()
+        };
+        let crm = &app.app.state.crm;
+        let ids = crm
+            .create_many::<Contact>(
+                &actor,
+                vec![
+                    contact(ours[0], "Liên hệ 1"),
+                    contact(ours[1], "Liên hệ 2"),
+                    contact(ours[0], "Liên hệ 3"),
+                ],
+            )
+            .await
+            .unwrap();
+        let mut shown = Vec::new();
+        for id in &ids {
+            let (st, got) = app
+                .get(&format!("/api/v1/contact/get/{}", id.0), &a.token)
+                .await;
+            assert_eq!(st, StatusCode::OK, "{got}");
+            shown.push(got["data"]["customerName"].clone());
+        }
+        assert_eq!(
+            shown,
+            vec![
+                json!("Đặng Thu Thảo"),
+                json!("Vũ Minh Tâm"),
+                json!("Đặng Thu Thảo")
+            ]
+        );
+        let deals = [ours[1], theirs]
+            .iter()
+            .map(|c| crm_domain::opportunity::OpportunityData {
+                name: "Cơ hội".into(),
+                currency: "VND".into(),
+                customer_id: Some(*c),
+                ..Default::default()
+            })
+            .collect();
+        let err = crm
+            .create_many::<crm_domain::opportunity::Opportunity>(&actor, deals)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("[1].customer_id"), "{err}");
+        let err = crm
+            .create_many::<Contact>(
+                &actor,
+                vec![
+                    contact(ours[0], "Liên hệ 4"),
+                    contact(CustomerId(uuid::Uuid::now_v7()), "Liên hệ 5"),
+                ],
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("[1].customer_id"), "{err}");
+        let page = app
+            .search("/api/v1/contact/search", &a.token, json!({}))
+            .await;
+        assert_eq!(
+            page["totalCount"],
+            json!(3),
+            "a failed batch writes nothing"
+        );
+        let page = app
+            .search("/api/v1/opportunity/search", &a.token, json!({}))
+            .await;
+        assert_eq!(
+            page["totalCount"],
+            json!(0),
+            "a failed batch writes nothing"
+        );
+    }
+
+    on_both_backends!(
+        batch_path_assigns_codes_and_indexes_terms,
+        batch_reads_references_once_per_kind,
+    );
 }

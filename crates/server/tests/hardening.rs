@@ -368,6 +368,18 @@ async fn a_common_word_reads_a_bounded_slice_of_the_index(app: &TestApp) {
         )
         .await;
     assert_eq!(last["data"].as_array().unwrap().len(), 20, "{last}");
+    assert_eq!(last["totalCount"], json!(10_000), "{last}");
+    // A page past the last still says how many there are (counted on their own).
+    let past = app
+        .search(
+            "/api/v1/customer/search",
+            t,
+            json!({"pageNumber": 501, "pageSize": 20, "search": "n"}),
+        )
+        .await;
+    assert_eq!(past["data"], json!([]), "{past}");
+    assert_eq!(past["totalCount"], json!(10_000), "{past}");
+    assert_eq!(past["hasPreviousPage"], json!(true), "{past}");
     // A phrase past the bound is its own scan: found.
     assert_eq!(hits(app, t, "nguyen van k10999".into()).await, 1);
     assert_eq!(hits(app, t, "k10999 nguyen".into()).await, 1);

@@ -27,6 +27,33 @@ impl<T> AnyRow for T where
 {
 }
 
+/// A row of `R` and the column `total_matches` beside it (a window count of the rows a page
+/// was cut from), so a page and its total come back in one statement.
+pub struct Counted<R> {
+    pub row: R,
+    pub total: i64,
+}
+
+impl<'r, R: FromRow<'r, SqliteRow>> FromRow<'r, SqliteRow> for Counted<R> {
+    fn from_row(row: &'r SqliteRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        Ok(Self {
+            row: R::from_row(row)?,
+            total: row.try_get("total_matches")?,
+        })
+    }
+}
+
+impl<'r, R: FromRow<'r, PgRow>> FromRow<'r, PgRow> for Counted<R> {
+    fn from_row(row: &'r PgRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        Ok(Self {
+            row: R::from_row(row)?,
+            total: row.try_get("total_matches")?,
+        })
+    }
+}
+
 /// The file a SQLite URL names.
 pub fn sqlite_path(url: &str) -> anyhow::Result<std::path::PathBuf> {
     let opts = SqliteConnectOptions::from_str(url)

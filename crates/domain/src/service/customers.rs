@@ -117,25 +117,20 @@ impl Managed for Contact {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.contacts.as_ref()
     }
+    fn references(data: &Self::Data, refs: &mut References) {
+        if let Some(customer) = data.customer_id {
+            refs.links.push((RecordKind::Customer, customer.0));
+        }
+    }
     async fn check_refs(
         crm: &Crm,
         w: &mut Work,
         actor: &Actor,
         data: &mut Self::Data,
     ) -> DomainResult<()> {
-        if let Some(customer) = data.customer_id {
-            if crm
-                .customers
-                .get(w.at(), actor.tenant_id, customer)
-                .await?
-                .is_none()
-            {
-                return Err(DomainError::validation(
-                    "customer_id",
-                    format!("customer {customer} does not exist"),
-                ));
-            }
-        }
+        let customer = data.customer_id.map(|c| c.0);
+        crm.ref_name(w, actor, "customer_id", RecordKind::Customer, customer)
+            .await?;
         Ok(())
     }
 }

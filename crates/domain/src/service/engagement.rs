@@ -207,6 +207,14 @@ impl Managed for Activity {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.activities.as_ref()
     }
+    fn references(data: &Self::Data, refs: &mut References) {
+        refs.links.extend(
+            data.primary
+                .iter()
+                .chain(&data.related)
+                .map(|l| (l.kind, l.id)),
+        );
+    }
     async fn check_refs(
         crm: &Crm,
         w: &mut Work,

@@ -2,7 +2,99 @@
 
 use super::*;
 
+/// What a batch's records refer to ([`Managed::references`]).
+#[derive(Debug, Default)]
+pub struct References {
+    pub links: Vec<(RecordKind, uuid::Uuid)>,
+    pub products: Vec<crate::ids::ProductId>,
+}
+
+/// `(id, name)` of the records of kind `E` among `ids`, one query per page of them.
+async fn names_of<E: Entity>(
+    repo: &dyn Repository<E>,
+    w: &mut Work,
+    tenant: crate::ids::TenantId,
+    ids: &[uuid::Uuid],
+    name: fn(E) -> Option<String>,
+) -> DomainResult<Vec<(uuid::Uuid, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::search::MAX_PAGE_SIZE as usize) {
+        let filter = Filter::Ids {
+            ids: chunk.to_vec(),
+            negate: false,
+        };
+        let page = PageRequest::of(1, crate::search::MAX_PAGE_SIZE);
+        for record in repo.search(w.at(), tenant, &filter, page).await?.items {
+            let id = record.record_id().into();
+            if let Some(n) = name(record) {
+                out.push((id, n));
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl Crm {
+    /// Reads what a batch refers to into the work ([`crate::work::Known`]): the names of its
+    /// linked records, one query per kind (and page of 500), and its products.
+    pub(super) async fn read_references(
+        &self,
+        w: &mut Work,
+        actor: &Actor,
+        mut refs: References,
+    ) -> DomainResult<()> {
+        refs.links.sort_unstable_by_key(|(k, id)| (k.code(), *id));
+        refs.links.dedup();
+        let t = actor.tenant_id;
+        let mut kinds: Vec<RecordKind> = refs.links.iter().map(|(k, _)| *k).collect();
+        kinds.dedup();
+        for kind in kinds {
+            let ids: Vec<uuid::Uuid> = refs
+                .links
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, id)| *id)
+                .collect();
+            let found = match kind {
+                RecordKind::Customer => {
+                    names_of(self.customers.as_ref(), w, t, &ids, |r| Some(r.data.name)).await?
+                }
+                RecordKind::Contact => {
+                    names_of(self.contacts.as_ref(), w, t, &ids, |r| {
+                        Some(r.data.full_name)
+                    })
+                    .await?
+                }
+                RecordKind::Lead => {
+                    names_of(self.leads.as_ref(), w, t, &ids, |r| Some(r.data.full_name)).await?
+                }
+                RecordKind::Order => {
+                    names_of(self.orders.as_ref(), w, t, &ids, |r| r.data.code).await?
+                }
+                RecordKind::Ticket => {
+                    names_of(self.tickets.as_ref(), w, t, &ids, |r| Some(r.data.subject)).await?
+                }
+                RecordKind::Campaign => {
+                    names_of(self.campaigns.as_ref(), w, t, &ids, |r| Some(r.data.name)).await?
+                }
+                RecordKind::Opportunity => {
+                    names_of(self.opportunities.as_ref(), w, t, &ids, |r| {
+                        Some(r.data.name)
+                    })
+                    .await?
+                }
+            };
+            w.known
+                .names
+                .extend(found.into_iter().map(|(id, name)| ((kind, id), name)));
+        }
+        if !refs.products.is_empty() {
+            let found = self.products_by_id(w, actor, &refs.products).await?;
+            w.known.products.extend(found);
+        }
+        Ok(())
+    }
+
     /// The display name of a record of the tenant, or `None` when it does not exist.
     pub async fn link_name(
         &self,
@@ -60,6 +152,10 @@ impl Crm {
         link: &mut Option<Link>,
     ) -> DomainResult<()> {
         if let Some(link) = link {
+            if let Some(name) = w.known.names.get(&(link.kind, link.id)) {
+                link.name = Some(name.clone());
+                return Ok(());
+            }
             match self.link_name(w.at(), actor, link.kind, link.id).await? {
                 Some(name) => link.name = Some(name),
                 None => {
@@ -83,6 +179,9 @@ impl Crm {
         id: Option<uuid::Uuid>,
     ) -> DomainResult<Option<String>> {
         let Some(id) = id else { return Ok(None) };
+        if let Some(name) = w.known.names.get(&(kind, id)) {
+            return Ok(Some(name.clone()));
+        }
         self.link_name(w.at(), actor, kind, id)
             .await?
             .map(Some)

@@ -38,6 +38,7 @@ mod directory;
 mod engagement;
 mod events;
 mod links;
+pub use links::References;
 mod lists;
 mod marketing;
 mod messaging;
@@ -168,6 +169,9 @@ pub trait Managed: Entity {
     ) -> DomainResult<()> {
         Ok(())
     }
+    /// The records `data` refers to, read for a whole batch at once before
+    /// [`Managed::check_refs`] checks each record (which still refuses a missing one).
+    fn references(_data: &Self::Data, _refs: &mut References) {}
     /// Refuses a delete that would leave other records dangling; runs after the record is
     /// locked, inside the work.
     async fn check_delete(
@@ -243,6 +247,13 @@ impl Crm {
             data.push(E::validate(input).map_err(|e| at_index(i, e))?);
         }
         let mut w = self.begin().await?;
+        if data.len() > 1 {
+            let mut refs = References::default();
+            for item in &data {
+                E::references(item, &mut refs);
+            }
+            self.read_references(&mut w, actor, refs).await?;
+        }
         for (i, item) in data.iter_mut().enumerate() {
             E::check_refs(self, &mut w, actor, item)
                 .await

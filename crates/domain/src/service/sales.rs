@@ -332,7 +332,21 @@ impl Crm {
         actor: &Actor,
         ids: &[crate::ids::ProductId],
     ) -> DomainResult<std::collections::HashMap<crate::ids::ProductId, Product>> {
-        let mut ids: Vec<uuid::Uuid> = ids.iter().map(|p| p.0).collect();
+        let mut known = std::collections::HashMap::new();
+        let mut ids: Vec<uuid::Uuid> = ids
+            .iter()
+            .filter(|p| match w.known.products.get(p) {
+                Some(product) => {
+                    known.insert(**p, product.clone());
+                    false
+                }
+                None => true,
+            })
+            .map(|p| p.0)
+            .collect();
+        if ids.is_empty() {
+            return Ok(known);
+        }
         ids.sort_unstable();
         ids.dedup();
         let chunks = ids
@@ -342,7 +356,8 @@ impl Crm {
                 negate: false,
             });
         let found = self.products_where(w, actor, chunks.collect()).await?;
-        Ok(found.into_iter().map(|p| (p.id, p)).collect())
+        known.extend(found.into_iter().map(|p| (p.id, p)));
+        Ok(known)
     }
 
     /// The tenant's products among the integer ids `seqs`, read in the work likewise.
@@ -523,6 +538,16 @@ impl Managed for Order {
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.orders.as_ref()
     }
+    fn references(data: &Self::Data, refs: &mut References) {
+        if let Some(customer) = data.customer_id {
+            refs.links.push((RecordKind::Customer, customer.0));
+        }
+        refs.products.extend(
+            data.lines
+                .iter()
+                .map(|l| crate::ids::ProductId::from(l.product_id)),
+        );
+    }
     async fn check_refs(
         crm: &Crm,
         w: &mut Work,
@@ -542,6 +567,11 @@ impl Managed for Opportunity {
     }
     fn repo(crm: &Crm) -> &dyn Repository<Self> {
         crm.opportunities.as_ref()
+    }
+    fn references(data: &Self::Data, refs: &mut References) {
+        if let Some(customer) = data.customer_id {
+            refs.links.push((RecordKind::Customer, customer.0));
+        }
     }
     async fn check_refs(
         crm: &Crm,

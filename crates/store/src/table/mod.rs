@@ -20,7 +20,7 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use crate::db::{tx, AnyRow, Db, Exec, Scalar, Tx};
+use crate::db::{tx, AnyRow, Counted, Db, Exec, Scalar, Tx};
 use crate::error::db_error;
 use crate::SqlStore;
 use crm_domain::work::{At, Work};
@@ -386,16 +386,47 @@ impl SqlStore {
             mut matches,
             mut ranked,
         } = terms;
-        if let Some(cap) = page.count_up_to {
-            matches.limit(cap.saturating_add(1));
-        }
-        let count = count_rows(matches);
-        ranked.limit(u64::from(page.size)).offset(page.offset());
+        // The matches are read once: the page and, beside each of its rows, their count.
+        ranked
+            .expr_as(Expr::cust("COUNT(*) OVER ()"), al("total_matches"))
+            .limit(u64::from(page.size))
+            .offset(page.offset());
         let mut items = self.records_of_page::<E>(tenant, ranked, "id");
         items
+            .column((al("p"), al("total_matches")))
             .order_by((al("p"), al("rank")), Order::Asc)
             .order_by((al(T), al("id")), Order::Desc);
-        self.read_page::<E>(at, &count, &items, page).await
+        let mut reader = self.db.reader(at).await?;
+        let mut exec = reader.exec();
+        let rows = exec
+            .fetch_all::<Counted<E::Row>, _>(&items)
+            .await
+            .map_err(db_error)?;
+        let total = match rows.first() {
+            Some(first) => first.total.max(0) as u64,
+            // A page past the last: the matches counted on their own.
+            None if page.offset() > 0 => {
+                if let Some(cap) = page.count_up_to {
+                    matches.limit(cap.saturating_add(1));
+                }
+                exec.fetch_optional::<Scalar, _>(&count_rows(matches))
+                    .await
+                    .map_err(db_error)?
+                    .map_or(0, |s| s.value.max(0) as u64)
+            }
+            None => 0,
+        };
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|r| E::from_row(r.row))
+                .collect::<Result<_, _>>()?,
+            // As a capped count reads it: one past the cap means "more than".
+            total: page
+                .count_up_to
+                .map_or(total, |cap| total.min(cap.saturating_add(1))),
+            request: page,
+        })
     }
 
     /// Runs a page's count, then (unless the count says it is empty) its items, on one
