@@ -31,7 +31,7 @@ pub const MAX_FILTER_VALUES: usize = 1000;
 /// Most index entries one typed term of a client's search reads ([`PageRequest::typed`]): a
 /// word half the tenant shares (`nguyen`, `n`) costs a bounded time, like a rare one; the
 /// matches past this many, in the index's alphabetical order of terms, are not found.
-pub const MAX_TERM_MATCHES: u64 = 10_000;
+pub const MAX_TERM_MATCHES: u64 = 2_000;
 
 /// The searchable text fields of a record, stored as small integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,7 +4,7 @@
 //! A record kind describes itself through [`Table`]: its table, columns, joins and terms.
 
 mod search;
-use search::{compile, has_terms, insert_terms, rank, write_terms, TermSearch};
+use search::{compile, insert_terms, rank, selects_by_key, write_terms, TermSearch};
 pub(crate) use search::{matching_ids, reindex, term_matches};
 
 use async_trait::async_trait;
@@ -511,7 +511,7 @@ impl SqlStore {
                 .expr_as(rank.clone(), al("rank"))
                 .order_by(al("rank"), Order::Asc);
         }
-        if has_terms(filter) {
+        if selects_by_key(filter) {
             // `+t.seq` keeps the planner from walking the (tenant_id, seq) index in order and
             // probing every row against the matches: it starts from the matched ids instead.
             page_seqs.order_by_expr(Expr::cust("+t.seq"), Order::Desc);
