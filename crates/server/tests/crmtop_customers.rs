@@ -849,13 +849,20 @@ mod batch {
             .await
             .unwrap();
         let mut shown = Vec::new();
+        let mut codes = Vec::new();
         for id in &ids {
             let (st, got) = app
                 .get(&format!("/api/v1/contact/get/{}", id.0), &a.token)
                 .await;
             assert_eq!(st, StatusCode::OK, "{got}");
             shown.push(got["data"]["customerName"].clone());
+            codes.push(got["data"]["code"].clone());
         }
+        // The batch's codes come from one reservation, in order.
+        assert_eq!(
+            codes,
+            vec![json!("LH000001"), json!("LH000002"), json!("LH000003")]
+        );
         assert_eq!(
             shown,
             vec![

@@ -10,7 +10,7 @@ use crm_domain::DomainResult;
 use sea_query::{Expr, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::common::{fill_codes, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::common::{ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::customers::customer_name_join;
 use crate::db::Exec;
 use crate::error::db_error;
@@ -138,19 +138,9 @@ impl Table for Contact {
         }
     }
 
-    async fn prepare_insert(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
-        data: &mut ContactData,
-    ) -> DomainResult<()> {
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "LH",
-            std::iter::once(&mut data.code),
-        )
-        .await
+    const CODE: Option<&'static str> = Some("LH");
+    fn code_slot(data: &mut ContactData) -> Option<&mut Option<String>> {
+        Some(&mut data.code)
     }
 
     /// One primary contact per customer: marking one unmarks the others.

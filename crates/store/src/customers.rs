@@ -9,7 +9,7 @@ use crm_domain::DomainResult;
 use sea_query::{Expr, JoinType, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::common::{fill_codes, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::common::{ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::db::Exec;
 use crate::table::{al, v, AuditRow, Table, T};
 
@@ -167,36 +167,17 @@ impl Table for Customer {
         }
     }
 
+    const CODE: Option<&'static str> = Some("KH");
+    fn code_slot(data: &mut CustomerData) -> Option<&mut Option<String>> {
+        Some(&mut data.code)
+    }
     async fn prepare_insert(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
+        _exec: &mut Exec<'_>,
+        _tenant: TenantId,
         data: &mut CustomerData,
     ) -> DomainResult<()> {
         data.ensure_ext();
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "KH",
-            std::iter::once(&mut data.code),
-        )
-        .await
-    }
-
-    async fn prepare_batch(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
-        data: &mut [CustomerData],
-    ) -> DomainResult<()> {
-        data.iter_mut().for_each(CustomerData::ensure_ext);
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "KH",
-            data.iter_mut().map(|d| &mut d.code),
-        )
-        .await
+        Ok(())
     }
 
     fn keep_on_update(old: &Self, data: &mut CustomerData) {

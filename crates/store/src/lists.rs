@@ -15,7 +15,7 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use crate::common::{fill_codes, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::common::{ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::db::{Exec, Scalar};
 use crate::error::db_error;
 use crate::table::{al, term_matches, v, vm, AuditRow, Table, T};
@@ -312,19 +312,9 @@ impl Table for Campaign {
             _ => return None,
         })
     }
-    async fn prepare_insert(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
-        data: &mut CampaignData,
-    ) -> DomainResult<()> {
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "CD",
-            std::iter::once(&mut data.code),
-        )
-        .await
+    const CODE: Option<&'static str> = Some("CD");
+    fn code_slot(data: &mut CampaignData) -> Option<&mut Option<String>> {
+        Some(&mut data.code)
     }
     fn keep_on_update(old: &Self, data: &mut CampaignData) {
         if data.code.is_none() {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crm_domain::ids::{EmailCampaignId, TenantId, ZaloCampaignId};
+use crm_domain::ids::{EmailCampaignId, ZaloCampaignId};
 use crm_domain::marketing::{EmailCampaign, EmailCampaignData, ZaloCampaign, ZaloCampaignData};
 use crm_domain::search::{Field, TextField};
 use crm_domain::text::Email;
@@ -10,8 +10,6 @@ use crm_domain::DomainResult;
 use sea_query::SimpleExpr;
 use uuid::Uuid;
 
-use crate::common::fill_codes;
-use crate::db::Exec;
 use crate::table::{v, vm, AuditRow, Table};
 use crm_domain::money::Money;
 
@@ -118,19 +116,9 @@ impl Table for EmailCampaign {
             _ => return None,
         })
     }
-    async fn prepare_insert(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
-        data: &mut EmailCampaignData,
-    ) -> DomainResult<()> {
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "EM",
-            std::iter::once(&mut data.code),
-        )
-        .await
+    const CODE: Option<&'static str> = Some("EM");
+    fn code_slot(data: &mut EmailCampaignData) -> Option<&mut Option<String>> {
+        Some(&mut data.code)
     }
     fn keep_on_update(old: &Self, data: &mut EmailCampaignData) {
         if data.code.is_none() {
@@ -269,19 +257,9 @@ impl Table for ZaloCampaign {
             _ => return None,
         })
     }
-    async fn prepare_insert(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
-        data: &mut ZaloCampaignData,
-    ) -> DomainResult<()> {
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "ZL",
-            std::iter::once(&mut data.code),
-        )
-        .await
+    const CODE: Option<&'static str> = Some("ZL");
+    fn code_slot(data: &mut ZaloCampaignData) -> Option<&mut Option<String>> {
+        Some(&mut data.code)
     }
     fn keep_on_update(old: &Self, data: &mut ZaloCampaignData) {
         if data.code.is_none() {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_domain::activity::{Activity, ActivityData};
 use crm_domain::common::{Link, RecordKind};
-use crm_domain::ids::{ActivityId, OpportunityId, TemplateId, TenantId};
+use crm_domain::ids::{ActivityId, OpportunityId, TemplateId};
 use crm_domain::opportunity::{Opportunity, OpportunityData};
 use crm_domain::search::{Field, TextField};
 use crm_domain::template::{Template, TemplateData};
@@ -12,8 +12,7 @@ use crm_domain::{DomainError, DomainResult};
 use sea_query::SimpleExpr;
 use uuid::Uuid;
 
-use crate::common::{fill_codes, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
-use crate::db::Exec;
+use crate::common::{ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::table::{v, vm, AuditRow, Table};
 use crm_domain::money::Money;
 
@@ -368,19 +367,9 @@ impl Table for Opportunity {
         })
     }
 
-    async fn prepare_insert(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
-        data: &mut OpportunityData,
-    ) -> DomainResult<()> {
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "CH",
-            std::iter::once(&mut data.code),
-        )
-        .await
+    const CODE: Option<&'static str> = Some("CH");
+    fn code_slot(data: &mut OpportunityData) -> Option<&mut Option<String>> {
+        Some(&mut data.code)
     }
 
     fn keep_on_update(old: &Self, data: &mut OpportunityData) {

@@ -18,7 +18,6 @@ use sea_query::{Expr, Func, JoinType, Order as SqlOrder, Query, SelectStatement,
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::common::fill_codes;
 use crate::db::Exec;
 use crate::error::db_error;
 use crate::table::{al, v, vm, AuditRow, Table, T};
@@ -207,19 +206,9 @@ impl Table for Product {
     fn terms(d: &ProductData) -> Vec<(TextField, String)> {
         d.terms()
     }
-    async fn prepare_insert(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
-        data: &mut ProductData,
-    ) -> DomainResult<()> {
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "SP",
-            std::iter::once(&mut data.code),
-        )
-        .await
+    const CODE: Option<&'static str> = Some("SP");
+    fn code_slot(data: &mut ProductData) -> Option<&mut Option<String>> {
+        Some(&mut data.code)
     }
     fn keep_on_update(old: &Self, data: &mut ProductData) {
         if data.code.is_none() {
@@ -414,22 +403,19 @@ impl Table for Order {
             _ => return None,
         })
     }
+    const CODE: Option<&'static str> = Some("DH");
+    fn code_slot(data: &mut OrderData) -> Option<&mut Option<String>> {
+        Some(&mut data.code)
+    }
     async fn prepare_insert(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
+        _exec: &mut Exec<'_>,
+        _tenant: TenantId,
         data: &mut OrderData,
     ) -> DomainResult<()> {
         if data.order_date.is_none() {
             data.order_date = Some(crm_domain::auth::now());
         }
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "DH",
-            std::iter::once(&mut data.code),
-        )
-        .await
+        Ok(())
     }
     fn keep_on_update(old: &Self, data: &mut OrderData) {
         if data.code.is_none() {

@@ -13,7 +13,7 @@ use crm_domain::{Actor, DomainError, DomainResult};
 use sea_query::{Condition, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr};
 use uuid::Uuid;
 
-use crate::common::{fill_codes, like_text, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
+use crate::common::{like_text, ownership_values, OwnershipRow, OWNERSHIP_COLUMNS};
 use crate::db::{Exec, Scalar};
 use crate::error::db_error;
 use crate::table::{al, v, AuditRow, Table, T};
@@ -154,22 +154,19 @@ impl Table for Ticket {
             _ => return None,
         })
     }
+    const CODE: Option<&'static str> = Some("TK");
+    fn code_slot(data: &mut TicketData) -> Option<&mut Option<String>> {
+        Some(&mut data.code)
+    }
     async fn prepare_insert(
-        exec: &mut Exec<'_>,
-        tenant: TenantId,
+        _exec: &mut Exec<'_>,
+        _tenant: TenantId,
         data: &mut TicketData,
     ) -> DomainResult<()> {
         if data.reported_at.is_none() {
             data.reported_at = Some(crm_domain::auth::now());
         }
-        fill_codes(
-            exec,
-            tenant,
-            Self::TABLE,
-            "TK",
-            std::iter::once(&mut data.code),
-        )
-        .await
+        Ok(())
     }
     fn keep_on_update(old: &Self, data: &mut TicketData) {
         if data.code.is_none() {

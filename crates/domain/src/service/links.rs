@@ -9,7 +9,8 @@ pub struct References {
     pub products: Vec<crate::ids::ProductId>,
 }
 
-/// `(id, name)` of the records of kind `E` among `ids`, one query per page of them.
+/// `(id, name)` of the records of kind `E` among `ids`: one read by id for one, else one query
+/// per page of them.
 async fn names_of<E: Entity>(
     repo: &dyn Repository<E>,
     w: &mut Work,
@@ -17,24 +18,67 @@ async fn names_of<E: Entity>(
     ids: &[uuid::Uuid],
     name: fn(E) -> Option<String>,
 ) -> DomainResult<Vec<(uuid::Uuid, String)>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(crate::search::MAX_PAGE_SIZE as usize) {
-        let filter = Filter::Ids {
-            ids: chunk.to_vec(),
-            negate: false,
-        };
-        let page = PageRequest::of(1, crate::search::MAX_PAGE_SIZE);
-        for record in repo.search(w.at(), tenant, &filter, page).await?.items {
-            let id = record.record_id().into();
-            if let Some(n) = name(record) {
-                out.push((id, n));
-            }
+    let mut found = Vec::with_capacity(ids.len());
+    if let [id] = ids {
+        found.extend(repo.get(w.at(), tenant, (*id).into()).await?);
+    } else {
+        for chunk in ids.chunks(crate::search::MAX_PAGE_SIZE as usize) {
+            let filter = Filter::Ids {
+                ids: chunk.to_vec(),
+                negate: false,
+            };
+            let page = PageRequest::of(1, crate::search::MAX_PAGE_SIZE);
+            found.extend(repo.search(w.at(), tenant, &filter, page).await?.items);
         }
     }
-    Ok(out)
+    Ok(found
+        .into_iter()
+        .filter_map(|r| {
+            let id = r.record_id().into();
+            name(r).map(|n| (id, n))
+        })
+        .collect())
 }
 
 impl Crm {
+    /// `(id, display name)` of the tenant's records of `kind` among `ids` (those that exist).
+    async fn names(
+        &self,
+        w: &mut Work,
+        tenant: crate::ids::TenantId,
+        kind: RecordKind,
+        ids: &[uuid::Uuid],
+    ) -> DomainResult<Vec<(uuid::Uuid, String)>> {
+        let t = tenant;
+        match kind {
+            RecordKind::Customer => {
+                names_of(self.customers.as_ref(), w, t, ids, |r| Some(r.data.name)).await
+            }
+            RecordKind::Contact => {
+                names_of(self.contacts.as_ref(), w, t, ids, |r| {
+                    Some(r.data.full_name)
+                })
+                .await
+            }
+            RecordKind::Lead => {
+                names_of(self.leads.as_ref(), w, t, ids, |r| Some(r.data.full_name)).await
+            }
+            RecordKind::Order => names_of(self.orders.as_ref(), w, t, ids, |r| r.data.code).await,
+            RecordKind::Ticket => {
+                names_of(self.tickets.as_ref(), w, t, ids, |r| Some(r.data.subject)).await
+            }
+            RecordKind::Campaign => {
+                names_of(self.campaigns.as_ref(), w, t, ids, |r| Some(r.data.name)).await
+            }
+            RecordKind::Opportunity => {
+                names_of(self.opportunities.as_ref(), w, t, ids, |r| {
+                    Some(r.data.name)
+                })
+                .await
+            }
+        }
+    }
+
     /// Reads what a batch refers to into the work ([`crate::work::Known`]): the names of its
     /// linked records, one query per kind (and page of 500), and its products.
     pub(super) async fn read_references(
@@ -45,7 +89,6 @@ impl Crm {
     ) -> DomainResult<()> {
         refs.links.sort_unstable_by_key(|(k, id)| (k.code(), *id));
         refs.links.dedup();
-        let t = actor.tenant_id;
         let mut kinds: Vec<RecordKind> = refs.links.iter().map(|(k, _)| *k).collect();
         kinds.dedup();
         for kind in kinds {
@@ -55,35 +98,7 @@ impl Crm {
                 .filter(|(k, _)| *k == kind)
                 .map(|(_, id)| *id)
                 .collect();
-            let found = match kind {
-                RecordKind::Customer => {
-                    names_of(self.customers.as_ref(), w, t, &ids, |r| Some(r.data.name)).await?
-                }
-                RecordKind::Contact => {
-                    names_of(self.contacts.as_ref(), w, t, &ids, |r| {
-                        Some(r.data.full_name)
-                    })
-                    .await?
-                }
-                RecordKind::Lead => {
-                    names_of(self.leads.as_ref(), w, t, &ids, |r| Some(r.data.full_name)).await?
-                }
-                RecordKind::Order => {
-                    names_of(self.orders.as_ref(), w, t, &ids, |r| r.data.code).await?
-                }
-                RecordKind::Ticket => {
-                    names_of(self.tickets.as_ref(), w, t, &ids, |r| Some(r.data.subject)).await?
-                }
-                RecordKind::Campaign => {
-                    names_of(self.campaigns.as_ref(), w, t, &ids, |r| Some(r.data.name)).await?
-                }
-                RecordKind::Opportunity => {
-                    names_of(self.opportunities.as_ref(), w, t, &ids, |r| {
-                        Some(r.data.name)
-                    })
-                    .await?
-                }
-            };
+            let found = self.names(w, actor.tenant_id, kind, &ids).await?;
             w.known
                 .names
                 .extend(found.into_iter().map(|(id, name)| ((kind, id), name)));
@@ -95,52 +110,20 @@ impl Crm {
         Ok(())
     }
 
-    /// The display name of a record of the tenant, or `None` when it does not exist.
-    pub async fn link_name(
+    /// The display name of a record of the tenant (as the work's batch read it, if it did), or
+    /// `None` when it does not exist.
+    async fn link_name(
         &self,
-        at: At<'_>,
+        w: &mut Work,
         actor: &Actor,
         kind: RecordKind,
         id: uuid::Uuid,
     ) -> DomainResult<Option<String>> {
-        let t = actor.tenant_id;
-        Ok(match kind {
-            RecordKind::Customer => self
-                .customers
-                .get(at, t, id.into())
-                .await?
-                .map(|r| r.data.name),
-            RecordKind::Contact => self
-                .contacts
-                .get(at, t, id.into())
-                .await?
-                .map(|r| r.data.full_name),
-            RecordKind::Lead => self
-                .leads
-                .get(at, t, id.into())
-                .await?
-                .map(|r| r.data.full_name),
-            RecordKind::Order => self
-                .orders
-                .get(at, t, id.into())
-                .await?
-                .and_then(|r| r.data.code),
-            RecordKind::Ticket => self
-                .tickets
-                .get(at, t, id.into())
-                .await?
-                .map(|r| r.data.subject),
-            RecordKind::Campaign => self
-                .campaigns
-                .get(at, t, id.into())
-                .await?
-                .map(|r| r.data.name),
-            RecordKind::Opportunity => self
-                .opportunities
-                .get(at, t, id.into())
-                .await?
-                .map(|r| r.data.name),
-        })
+        if let Some(name) = w.known.names.get(&(kind, id)) {
+            return Ok(Some(name.clone()));
+        }
+        let found = self.names(w, actor.tenant_id, kind, &[id]).await?;
+        Ok(found.into_iter().next().map(|(_, name)| name))
     }
 
     /// Checks that a link points at an existing record and fills in its name.
@@ -152,11 +135,7 @@ impl Crm {
         link: &mut Option<Link>,
     ) -> DomainResult<()> {
         if let Some(link) = link {
-            if let Some(name) = w.known.names.get(&(link.kind, link.id)) {
-                link.name = Some(name.clone());
-                return Ok(());
-            }
-            match self.link_name(w.at(), actor, link.kind, link.id).await? {
+            match self.link_name(w, actor, link.kind, link.id).await? {
                 Some(name) => link.name = Some(name),
                 None => {
                     return Err(DomainError::validation(
@@ -179,10 +158,7 @@ impl Crm {
         id: Option<uuid::Uuid>,
     ) -> DomainResult<Option<String>> {
         let Some(id) = id else { return Ok(None) };
-        if let Some(name) = w.known.names.get(&(kind, id)) {
-            return Ok(Some(name.clone()));
-        }
-        self.link_name(w.at(), actor, kind, id)
+        self.link_name(w, actor, kind, id)
             .await?
             .map(Some)
             .ok_or_else(|| {

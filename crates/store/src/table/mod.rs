@@ -114,7 +114,14 @@ pub(crate) trait Table: Entity {
     fn column(_field: Field) -> Option<&'static str> {
         None
     }
-    /// Fills in generated values (codes) before an insert.
+    /// The prefix of the codes the server gives records of this kind that come without one
+    /// (`KH` for `KH000001`; [`crate::common::fill_codes`]), `None` for kinds without codes.
+    const CODE: Option<&'static str> = None;
+    /// Where a record keeps its code, for kinds with a [`Table::CODE`].
+    fn code_slot(_data: &mut Self::Data) -> Option<&mut Option<String>> {
+        None
+    }
+    /// Fills in a record's generated values other than its code before an insert.
     async fn prepare_insert(
         _tx: &mut Exec<'_>,
         _tenant: TenantId,
@@ -122,7 +129,8 @@ pub(crate) trait Table: Entity {
     ) -> DomainResult<()> {
         Ok(())
     }
-    /// Fills in generated values for a batch; by default one row at a time.
+    /// Fills in the generated values of the records about to be inserted: each one's, then the
+    /// missing codes of them all in one step (one counter bump and one check for a batch).
     async fn prepare_batch(
         exec: &mut Exec<'_>,
         tenant: TenantId,
@@ -130,6 +138,10 @@ pub(crate) trait Table: Entity {
     ) -> DomainResult<()> {
         for d in data.iter_mut() {
             Self::prepare_insert(exec, tenant, d).await?;
+        }
+        if let Some(prefix) = Self::CODE {
+            let slots = data.iter_mut().filter_map(Self::code_slot);
+            crate::common::fill_codes(exec, tenant, Self::TABLE, prefix, slots).await?;
         }
         Ok(())
     }
@@ -272,7 +284,12 @@ pub(crate) async fn insert_in<E: Table>(
     id: Uuid,
     mut data: E::Data,
 ) -> DomainResult<()> {
-    E::prepare_insert(&mut tx.exec(), actor.tenant_id, &mut data).await?;
+    E::prepare_batch(
+        &mut tx.exec(),
+        actor.tenant_id,
+        std::slice::from_mut(&mut data),
+    )
+    .await?;
     let at = now();
     let mut q = Query::insert();
     q.into_table(al(E::TABLE)).columns(
