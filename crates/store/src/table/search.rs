@@ -374,7 +374,7 @@ fn rank_of<E: Table>(
 /// records are read. Newest first within a rank by the time-ordered id (the order `seq` gives,
 /// but for creates made in the same instant on two nodes). `None` for any other filter.
 pub(super) struct TermSearch {
-    /// `record_id` of every match, once each.
+    /// `record_id` of every match (within the bound on the entries a term reads), once each.
     pub matches: SelectStatement,
     /// `id` and `rank` of the matches, ranked, newest first in each rank.
     pub ranked: SelectStatement,
