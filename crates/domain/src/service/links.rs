@@ -9,6 +9,32 @@ pub struct References {
     pub products: Vec<crate::ids::ProductId>,
 }
 
+/// `Filter::Ids` over `ids`, a page of [`crate::search::MAX_PAGE_SIZE`] at a time.
+pub(super) fn id_pages(ids: &[uuid::Uuid]) -> impl Iterator<Item = Filter> + '_ {
+    ids.chunks(crate::search::MAX_PAGE_SIZE as usize)
+        .map(|c| Filter::Ids {
+            ids: c.to_vec(),
+            negate: false,
+        })
+}
+
+/// The records of kind `E` each filter finds (a page of at most
+/// [`crate::search::MAX_PAGE_SIZE`] each), read in the work with one query per filter and no
+/// count of the matches.
+pub(super) async fn in_pages<E: Entity>(
+    repo: &dyn Repository<E>,
+    w: &mut Work,
+    tenant: crate::ids::TenantId,
+    filters: impl Iterator<Item = Filter>,
+) -> DomainResult<Vec<E>> {
+    let mut out = Vec::new();
+    for f in filters {
+        let size = crate::search::MAX_PAGE_SIZE;
+        out.extend(repo.scan(w.at(), tenant, &f, size).await?);
+    }
+    Ok(out)
+}
+
 /// `(id, name)` of the records of kind `E` among `ids`: one read by id for one, else one query
 /// per page of them.
 async fn names_of<E: Entity>(
@@ -18,19 +44,14 @@ async fn names_of<E: Entity>(
     ids: &[uuid::Uuid],
     name: fn(E) -> Option<String>,
 ) -> DomainResult<Vec<(uuid::Uuid, String)>> {
-    let mut found = Vec::with_capacity(ids.len());
-    if let [id] = ids {
-        found.extend(repo.get(w.at(), tenant, (*id).into()).await?);
-    } else {
-        for chunk in ids.chunks(crate::search::MAX_PAGE_SIZE as usize) {
-            let filter = Filter::Ids {
-                ids: chunk.to_vec(),
-                negate: false,
-            };
-            let page = PageRequest::of(1, crate::search::MAX_PAGE_SIZE);
-            found.extend(repo.search(w.at(), tenant, &filter, page).await?.items);
-        }
-    }
+    let found = match ids {
+        [id] => repo
+            .get(w.at(), tenant, (*id).into())
+            .await?
+            .into_iter()
+            .collect(),
+        _ => in_pages(repo, w, tenant, id_pages(ids)).await?,
+    };
     Ok(found
         .into_iter()
         .filter_map(|r| {

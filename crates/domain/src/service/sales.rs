@@ -349,13 +349,8 @@ impl Crm {
         }
         ids.sort_unstable();
         ids.dedup();
-        let chunks = ids
-            .chunks(crate::search::MAX_PAGE_SIZE as usize)
-            .map(|c| Filter::Ids {
-                ids: c.to_vec(),
-                negate: false,
-            });
-        let found = self.products_where(w, actor, chunks.collect()).await?;
+        let t = actor.tenant_id;
+        let found = links::in_pages(self.products.as_ref(), w, t, links::id_pages(&ids)).await?;
         known.extend(found.into_iter().map(|p| (p.id, p)));
         Ok(known)
     }
@@ -376,27 +371,9 @@ impl Crm {
                 field: Field::Seq,
                 values: c.iter().map(|s| crate::search::Value::Int(*s)).collect(),
             });
-        let found = self.products_where(w, actor, chunks.collect()).await?;
+        let t = actor.tenant_id;
+        let found = links::in_pages(self.products.as_ref(), w, t, chunks).await?;
         Ok(found.into_iter().map(|p| (p.seq, p)).collect())
-    }
-
-    async fn products_where(
-        &self,
-        w: &mut Work,
-        actor: &Actor,
-        filters: Vec<Filter>,
-    ) -> DomainResult<Vec<Product>> {
-        let mut out = Vec::new();
-        for f in filters {
-            let page = PageRequest::of(1, crate::search::MAX_PAGE_SIZE);
-            out.extend(
-                self.products
-                    .search(w.at(), actor.tenant_id, &f, page)
-                    .await?
-                    .items,
-            );
-        }
-        Ok(out)
     }
 
     /// The extra units of `products`, in one query (none for no products).
