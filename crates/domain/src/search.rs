@@ -192,6 +192,14 @@ pub enum Filter {
 }
 
 impl Filter {
+    /// Whether this filter holds for every record (no criterion at all).
+    pub fn is_everything(&self) -> bool {
+        match self {
+            Filter::All(children) => children.iter().all(Filter::is_everything),
+            _ => false,
+        }
+    }
+
     /// The reference `field` is `id`.
     pub fn id(field: Field, id: Uuid) -> Self {
         Filter::Eq {

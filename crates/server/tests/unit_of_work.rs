@@ -301,6 +301,121 @@ async fn a_failed_step_writes_nothing(app: &TestApp) {
     assert_eq!(list, json!([]), "{list}");
 }
 
+/// The unfiltered totals (CRMTOP `totalCount`, OMI `total_items`), kept by the writes
+/// themselves, follow concurrent creates, a batch, deletes racing for the same records,
+/// restores and erasures, per tenant, and agree with a filtered count of the same rows.
+async fn unfiltered_totals_follow_every_write(app: &TestApp) {
+    let a = app.tenant("counted").await;
+    let other = app.tenant("counted-other").await;
+    let t = a.token.clone();
+    async fn totals(app: &TestApp, t: &str) -> (Value, Value, Value) {
+        let all = app
+            .search(
+                "/api/v1/customer/search",
+                t,
+                json!({"pageNumber": 1, "pageSize": 5}),
+            )
+            .await;
+        let (st, omi) = app.post("/api/v2/contact/search", t, json!({})).await;
+        assert_eq!(st, StatusCode::OK, "{omi}");
+        // The same rows through a filter, counted row by row.
+        let some = app
+            .search(
+                "/api/v1/customer/search",
+                t,
+                json!({"pageNumber": 1, "pageSize": 5, "search": "Đếm"}),
+            )
+            .await;
+        (
+            all["totalCount"].clone(),
+            omi["payload"]["total_items"].clone(),
+            some["totalCount"].clone(),
+        )
+    }
+    let n = |k: u64| (json!(k), json!(k), json!(k));
+    assert_eq!(totals(app, &t).await, n(0));
+    let answers = at_once(24, |i| {
+        app.http
+            .post(format!("{}/api/v1/customer/create", app.base))
+            .bearer_auth(&t)
+            .json(&json!({"name": format!("Đếm {i}")}))
+    })
+    .await;
+    let ids: Vec<String> = answers
+        .iter()
+        .map(|(st, b)| {
+            assert_eq!(*st, StatusCode::OK, "{b}");
+            b["data"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    for i in 0..3 {
+        app.create(
+            "/api/v1/customer/create",
+            &other.token,
+            json!({"name": format!("Đếm {i}")}),
+        )
+        .await;
+    }
+    let items: Vec<Value> = (0..10)
+        .map(|i| json!({"refId": format!("C-{i}"), "fullName": format!("Đếm lô {i}")}))
+        .collect();
+    let (st, b) = app
+        .post("/api/v2/contact/addMany", &t, json!({ "data": items }))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["payload"]["created"], json!(10), "{b}");
+    assert_eq!(totals(app, &t).await, n(34));
+    assert_eq!(totals(app, &other.token).await, n(3));
+
+    // Six customers deleted, each by two callers at once: each leaves the count once.
+    let answers = at_once(12, |i| {
+        app.http
+            .delete(format!(
+                "{}/api/v1/customer/delete/{}",
+                app.base,
+                ids[i / 2]
+            ))
+            .bearer_auth(&t)
+    })
+    .await;
+    for (st, b) in &answers {
+        assert!(
+            *st == StatusCode::OK || *st == StatusCode::NOT_FOUND,
+            "{st}: {b}"
+        );
+    }
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|(st, _)| *st == StatusCode::OK)
+            .count(),
+        6
+    );
+    assert_eq!(totals(app, &t).await, n(28));
+    // Another tenant deletes nothing of ours.
+    let (st, _) = app
+        .delete(
+            &format!("/api/v1/customer/delete/{}", ids[10]),
+            &other.token,
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(totals(app, &t).await, n(28));
+
+    // Restored: back in the count; erased while deleted: no change; erased live: out.
+    let call = |id: &str, what: &str| format!("/crm/v1/records/customer/{id}/{what}");
+    let (st, b) = app.post(&call(&ids[0], "restore"), &t, json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(totals(app, &t).await, n(29));
+    let (st, b) = app.post(&call(&ids[1], "erase"), &t, json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(totals(app, &t).await, n(29));
+    let (st, b) = app.post(&call(&ids[20], "erase"), &t, json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(totals(app, &t).await, n(28));
+    assert_eq!(totals(app, &other.token).await, n(3));
+}
+
 on_both_backends!(
     sales_never_oversell,
     one_conversion_per_lead,
@@ -308,6 +423,7 @@ on_both_backends!(
     racing_add_many_store_each_ref_once,
     concurrent_updates_lose_nothing,
     a_failed_step_writes_nothing,
+    unfiltered_totals_follow_every_write,
 );
 
 /// The store under the domain, without HTTP: a unit of work is all or nothing.

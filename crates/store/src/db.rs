@@ -377,11 +377,12 @@ impl Db {
     /// whichever process that writer is in.
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite { write, .. } => TxConn::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool, pooler, counters) => {
-                Tx::Postgres(pool.begin().await?, pooler.named(), Some(counters.clone()))
+                TxConn::Postgres(pool.begin().await?, pooler.named(), Some(counters.clone()))
             }
-        })
+        }
+        .into())
     }
 }
 
@@ -406,9 +407,16 @@ impl Conn {
     }
 }
 
-/// A write transaction; on PostgreSQL with whether statements may be named ([`Pooler`]) and
-/// the code counters' pool.
-pub(crate) enum Tx {
+/// A write transaction, with the changes to its tenants' record counts that it writes when it
+/// commits ([`crate::counts`]).
+pub(crate) struct Tx {
+    conn: TxConn,
+    counts: crate::counts::Deltas,
+}
+
+/// A write transaction's connection; on PostgreSQL with whether statements may be named
+/// ([`Pooler`]) and the code counters' pool.
+pub(crate) enum TxConn {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     /// The transaction, whether statements may be named, and the code counters' pool until a
     /// bump had to run inside the transaction (from then on they all do: the transaction
@@ -416,18 +424,42 @@ pub(crate) enum Tx {
     Postgres(sqlx::Transaction<'static, Postgres>, bool, Option<PgPool>),
 }
 
+impl From<TxConn> for Tx {
+    fn from(conn: TxConn) -> Self {
+        Tx {
+            conn,
+            counts: Default::default(),
+        }
+    }
+}
+
 impl Tx {
     pub(crate) fn exec(&mut self) -> Exec<'_> {
-        match self {
-            Tx::Sqlite(t) => Exec::Sqlite(t),
-            Tx::Postgres(t, named, counters) => Exec::Postgres(t, *named, Some(counters)),
+        match &mut self.conn {
+            TxConn::Sqlite(t) => Exec::Sqlite(t),
+            TxConn::Postgres(t, named, counters) => Exec::Postgres(t, *named, Some(counters)),
         }
     }
 
-    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t, _, _) => t.commit().await,
+    /// Notes that this transaction made `n` records of kind `entity` live in `tenant` (or,
+    /// negative, no longer live).
+    pub(crate) fn count(&mut self, tenant: uuid::Uuid, entity: i16, n: i64) {
+        self.counts.add(tenant, entity, n);
+    }
+
+    /// Writes the record counts' changes, then commits.
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let counts = std::mem::take(&mut self.counts);
+        let shards = match self.conn {
+            TxConn::Sqlite(_) => 1,
+            TxConn::Postgres(..) => crate::counts::PG_SHARDS,
+        };
+        if let Some(q) = counts.upsert(shards) {
+            self.exec().execute(&q).await?;
+        }
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await,
+            TxConn::Postgres(t, _, _) => t.commit().await,
         }
     }
 }
@@ -450,7 +482,7 @@ impl crm_domain::work::Transaction for Tx {
         tenant: crm_domain::ids::TenantId,
         lock: crm_domain::work::Lock,
     ) -> crm_domain::DomainResult<()> {
-        if let Tx::Postgres(t, named, _) = self {
+        if let TxConn::Postgres(t, named, _) = &mut self.conn {
             let bytes = tenant.0.as_bytes();
             let mut key = [0u8; 8];
             for (i, b) in bytes.iter().enumerate() {

@@ -10,6 +10,7 @@ mod blasts;
 mod common;
 mod console;
 mod contacts;
+mod counts;
 mod customers;
 pub mod db;
 mod error;

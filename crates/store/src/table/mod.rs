@@ -307,6 +307,7 @@ pub(crate) async fn insert_in<E: Table>(
         .execute(&q)
         .await
         .map_err(|e| unique_error::<E>(e))?;
+    tx.count(actor.tenant_id.0, E::ENTITY_CODE, 1);
     E::after_write(&mut tx.exec(), actor.tenant_id, id, &data).await?;
     write_terms::<E>(tx, actor.tenant_id, id, &[], &E::terms(&data)).await
 }
@@ -353,6 +354,7 @@ pub(crate) async fn insert_many_in<E: Table>(
             .execute(&q)
             .await
             .map_err(|e| unique_error::<E>(e))?;
+        tx.count(actor.tenant_id.0, E::ENTITY_CODE, chunk_ids.len() as i64);
     }
     for (id, d) in ids.iter().zip(&data) {
         E::after_write(&mut tx.exec(), actor.tenant_id, *id, d).await?;
@@ -634,6 +636,7 @@ where
         };
         let q = set_deleted::<E>(actor, id, Some(now()));
         tx.exec().execute(&q).await.map_err(db_error)?;
+        tx.count(actor.tenant_id.0, E::ENTITY_CODE, -1);
         E::after_delete(&mut tx.exec(), actor.tenant_id, id).await?;
         write_terms::<E>(tx, actor.tenant_id, id, &E::terms(old.data()), &[]).await?;
         Ok(true)
@@ -652,6 +655,7 @@ where
             .execute(&q)
             .await
             .map_err(|e| unique_error::<E>(e))?;
+        tx.count(actor.tenant_id.0, E::ENTITY_CODE, 1);
         E::after_write(&mut tx.exec(), actor.tenant_id, id, old.data()).await?;
         write_terms::<E>(tx, actor.tenant_id, id, &[], &E::terms(old.data())).await?;
         Ok(true)
@@ -667,20 +671,33 @@ where
         E::after_delete(&mut tx.exec(), actor.tenant_id, id).await?;
         // Terms of a live record; a deleted one's are gone already (removing none is harmless).
         write_terms::<E>(tx, actor.tenant_id, id, &E::terms(old.data()), &[]).await?;
-        let q = Query::delete()
-            .from_table(al(E::TABLE))
-            .cond_where(this_row(actor.tenant_id, id))
-            .to_owned();
-        tx.exec().execute(&q).await.map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => DomainError::InUse {
-                field: None,
-                message: format!(
-                    "other records still point at this {}: erase or unlink them first",
-                    E::NAME
-                ),
-            },
-            _ => db_error(e),
-        })?;
+        // The live row if it is one (it leaves the count), else the deleted one.
+        for live in [true, false] {
+            let mut this = this_row(actor.tenant_id, id);
+            if live {
+                this = this.add(Expr::col(al("deleted_at")).is_null());
+            }
+            let q = Query::delete()
+                .from_table(al(E::TABLE))
+                .cond_where(this)
+                .to_owned();
+            let gone = tx.exec().execute(&q).await.map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => DomainError::InUse {
+                    field: None,
+                    message: format!(
+                        "other records still point at this {}: erase or unlink them first",
+                        E::NAME
+                    ),
+                },
+                _ => db_error(e),
+            })?;
+            if gone > 0 {
+                if live {
+                    tx.count(actor.tenant_id.0, E::ENTITY_CODE, -1);
+                }
+                break;
+            }
+        }
         Ok(true)
     }
 
@@ -697,7 +714,11 @@ where
             return self.search_terms::<E>(at, tenant, terms, page).await;
         }
         let cond = live(tenant).add(compile::<E>(tenant, filter, cap)?);
+        // Every live record: counted by the writes (`crate::counts`) for what is committed;
+        // a unit of work's own reads count its rows, which hold its uncommitted writes.
+        let everything = filter.is_everything() && matches!(at, At::Committed);
         let count = match page.count_up_to {
+            _ if everything => crate::counts::total(tenant, E::ENTITY_CODE),
             None => Query::select()
                 .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
                 .from_as(al(E::TABLE), al(T))
@@ -714,7 +735,12 @@ where
             ),
         };
         let items = self.page_query::<E>(tenant, filter, cond, page);
-        self.read_page::<E>(at, &count, &items, page).await
+        let mut found = self.read_page::<E>(at, &count, &items, page).await?;
+        if let Some(cap) = page.count_up_to.filter(|_| everything) {
+            // As a capped count reads it: one past the cap means "more than".
+            found.total = found.total.min(cap.saturating_add(1));
+        }
+        Ok(found)
     }
 
     async fn with_terms(
