@@ -29,11 +29,26 @@ fn recorder() -> Option<&'static PrometheusHandle> {
             let buckets = [
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
             ];
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets(&buckets)
                 .ok()?
                 .install_recorder()
-                .ok()
+                .ok()?;
+            // The recorder keeps every observation of a histogram until upkeep folds it into
+            // the buckets: without it, memory grows by a few bytes per request for ever.
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(
+                    "metrics upkeep not started ({e}): histograms fold only when scraped"
+                );
+            }
+            Some(handle)
         })
         .as_ref()
 }
