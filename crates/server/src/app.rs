@@ -152,6 +152,7 @@ impl App {
             tracing::info!(tenant = %tenant.0, records, "search index rebuilt in this build's format");
         }
         let router = self.router();
+        let checkpoints = tokio::spawn(checkpoint(self.db.clone()));
         let maintenance = tokio::spawn(maintain(
             self.db.clone(),
             self.state.crm.clone(),
@@ -183,6 +184,7 @@ impl App {
             let _ = r.await;
         }
         maintenance.abort();
+        checkpoints.abort();
         self.db.close().await;
         served
     }
@@ -268,6 +270,21 @@ async fn method_not_allowed(uri: Uri) -> Response {
         None,
         &format!("method not allowed on {}", uri.path()),
     )
+}
+
+/// On SQLite, the WAL copied into the database between commits (`Db::checkpoint`); nothing on
+/// PostgreSQL.
+async fn checkpoint(db: Db) {
+    let mut tick = tokio::time::interval(crm_store::db::CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match db.checkpoint().await {
+            Ok(None) => return,
+            Ok(Some(_)) => {}
+            Err(e) => tracing::warn!(error = ?e, "checkpointing the SQLite WAL failed"),
+        }
+    }
 }
 
 /// Once a minute: keeps PostgreSQL's planner statistics fresh (`Db::refresh_statistics`) and

@@ -582,3 +582,41 @@ async fn maintenance_analyses_and_vacuums_grown_tables() {
     conn.close().await;
     db.drop_db().await;
 }
+
+/// SQLite: a server copies its WAL into the database file between commits (a passive
+/// checkpoint from a reader), instead of a commit doing it every 1,000 pages while every other
+/// writer waits: soon after a burst of writes, the database file holds them and the WAL is
+/// the database file holds them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_checkpoints_its_wal_between_commits() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let a = app.tenant("wal").await;
+    let path = app.db_url().trim_start_matches("sqlite://").to_owned();
+    let size = || std::fs::metadata(&path).unwrap().len();
+    // Whatever start-up wrote is copied first.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let before = size();
+    let items: Vec<Value> = (0..500)
+        .map(|i| json!({"refId": format!("W-{i}"), "fullName": format!("Khách Ghi {i}"), "phones": [{"data": format!("0912{i:06}")}]}))
+        .collect();
+    let (st, b) = app
+        .post(
+            "/api/v2/contact/addMany",
+            &a.token,
+            json!({ "data": items }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["payload"]["created"], json!(500), "{b}");
+    // Far fewer pages than the writer's own threshold (8,000), so only the server's
+    // checkpoints can have copied them.
+    let mut grown = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        grown = size().saturating_sub(before);
+        if grown > 40_000 {
+            break;
+        }
+    }
+    assert!(grown > 40_000, "the database file grew by {grown} bytes");
+}

@@ -173,11 +173,18 @@ impl Db {
         // Page cache per connection (KiB): the one writer keeps the indexes it updates at
         // hand; the readers, which the pool multiplies, share the operating system's cache of
         // the file and keep little of their own (16 of them hold at most 8 MiB).
+        // The writer checkpoints only as a safety net (the WAL past about 32 MiB): a server
+        // checkpoints from a reader between commits (`Db::checkpoint`), so that no commit
+        // waits for the WAL to be copied into the database and the file to be synced.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
             .acquire_timeout(settings.acquire_timeout)
-            .connect_with(opts.clone().pragma("cache_size", "-4096"))
+            .connect_with(
+                opts.clone()
+                    .pragma("cache_size", "-4096")
+                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
+            )
             .await
             .with_context(|| format!("opening SQLite database {}", display(&path)))?;
         // Separate connections see one database only when it is a file.
@@ -344,6 +351,22 @@ impl Db {
         Ok(stale.len())
     }
 
+    /// Copies what the SQLite WAL holds into the database file, as far as no reader still
+    /// needs it, from a reader connection and without waiting for the writer (a passive
+    /// checkpoint): the server does it every [`CHECKPOINT_EVERY`], so that commits on the one
+    /// writer never carry a checkpoint themselves. Returns the WAL's frames and how many of
+    /// them are in the database now; `None` on PostgreSQL.
+    pub async fn checkpoint(&self) -> anyhow::Result<Option<(i64, i64)>> {
+        let Db::Sqlite { read, .. } = self else {
+            return Ok(None);
+        };
+        let (_busy, frames, copied): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(read)
+                .await?;
+        Ok(Some((frames, copied)))
+    }
+
     /// Connections open in the pool (the writer's and readers' on SQLite) and idle among them.
     pub fn pool_state(&self) -> (u32, usize) {
         match self {
@@ -385,6 +408,13 @@ impl Db {
         .into())
     }
 }
+
+/// WAL pages after which the SQLite writer checkpoints by itself (SQLite's default is 1,000):
+/// only when the server's own checkpoints ([`Db::checkpoint`]) do not run, as in a CLI command.
+pub const WRITER_CHECKPOINT_PAGES: u32 = 8_000;
+
+/// How often a server checkpoints the SQLite WAL ([`Db::checkpoint`]).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 fn display(path: &Path) -> String {
     path.display().to_string()
