@@ -585,8 +585,7 @@ async fn maintenance_analyses_and_vacuums_grown_tables() {
 
 /// SQLite: a server copies its WAL into the database file between commits (a passive
 /// checkpoint from a reader), instead of a commit doing it every 1,000 pages while every other
-/// writer waits: soon after a burst of writes, the database file holds them and the WAL is
-/// the database file holds them.
+/// writer waits: soon after a burst of writes, the database file holds them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_checkpoints_its_wal_between_commits() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
