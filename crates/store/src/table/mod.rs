@@ -3,8 +3,10 @@
 //!
 //! A record kind describes itself through [`Table`]: its table, columns, joins and terms.
 
+mod pages;
 mod search;
-use search::{compile, insert_terms, rank, selects_by_key, write_terms, TermSearch};
+use pages::count_query;
+use search::{compile, insert_terms, write_terms, TermSearch};
 pub(crate) use search::{matching_ids, reindex, term_matches};
 
 use async_trait::async_trait;
@@ -14,13 +16,10 @@ use crm_domain::ids::TenantId;
 use crm_domain::repo::{Entity, Repository};
 use crm_domain::search::{Field, Filter, Page, PageRequest, TextField};
 use crm_domain::{Actor, DomainError, DomainResult};
-use sea_query::{
-    Alias, Condition, Expr, Func, JoinType, LockType, Order, Query, SelectStatement, SimpleExpr,
-    Value,
-};
+use sea_query::{Alias, Condition, Expr, LockType, Query, SelectStatement, SimpleExpr, Value};
 use uuid::Uuid;
 
-use crate::db::{tx, AnyRow, Counted, Db, Exec, Scalar, Tx};
+use crate::db::{tx, AnyRow, Exec, Tx};
 use crate::error::db_error;
 use crate::SqlStore;
 use crm_domain::work::{At, Work};
@@ -384,169 +383,6 @@ fn unique_error<E: Table>(e: sqlx::Error) -> DomainError {
     db_error(e)
 }
 
-/// `SELECT COUNT(*) AS value` of a subquery's rows.
-fn count_rows(rows: SelectStatement) -> SelectStatement {
-    Query::select()
-        .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
-        .from_subquery(rows, al("counted"))
-        .to_owned()
-}
-
-impl SqlStore {
-    /// A [`TermSearch`]: counted and paged in the index; the page's records read by id.
-    async fn search_terms<E: Table>(
-        &self,
-        at: At<'_>,
-        tenant: TenantId,
-        terms: TermSearch,
-        page: PageRequest,
-    ) -> DomainResult<Page<E>> {
-        let TermSearch {
-            mut matches,
-            mut ranked,
-        } = terms;
-        // The matches are read once: the page and, beside each of its rows, their count.
-        ranked
-            .expr_as(Expr::cust("COUNT(*) OVER ()"), al("total_matches"))
-            .limit(u64::from(page.size))
-            .offset(page.offset());
-        let mut items = self.records_of_page::<E>(tenant, ranked, "id");
-        items
-            .column((al("p"), al("total_matches")))
-            .order_by((al("p"), al("rank")), Order::Asc)
-            .order_by((al(T), al("id")), Order::Desc);
-        let mut reader = self.db.reader(at).await?;
-        let mut exec = reader.exec();
-        let rows = exec
-            .fetch_all::<Counted<E::Row>, _>(&items)
-            .await
-            .map_err(db_error)?;
-        let total = match rows.first() {
-            Some(first) => first.total.max(0) as u64,
-            // A page past the last: the matches counted on their own.
-            None if page.offset() > 0 => {
-                if let Some(cap) = page.count_up_to {
-                    matches.limit(cap.saturating_add(1));
-                }
-                exec.fetch_optional::<Scalar, _>(&count_rows(matches))
-                    .await
-                    .map_err(db_error)?
-                    .map_or(0, |s| s.value.max(0) as u64)
-            }
-            None => 0,
-        };
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|r| E::from_row(r.row))
-                .collect::<Result<_, _>>()?,
-            // As a capped count reads it: one past the cap means "more than".
-            total: page
-                .count_up_to
-                .map_or(total, |cap| total.min(cap.saturating_add(1))),
-            request: page,
-        })
-    }
-
-    /// Runs a page's count, then (unless the count says it is empty) its items, on one
-    /// reader.
-    async fn read_page<E: Table>(
-        &self,
-        at: At<'_>,
-        count: &SelectStatement,
-        items: &SelectStatement,
-        page: PageRequest,
-    ) -> DomainResult<Page<E>> {
-        let mut reader = self.db.reader(at).await?;
-        let mut exec = reader.exec();
-        let total = exec
-            .fetch_optional::<Scalar, _>(count)
-            .await
-            .map_err(db_error)?
-            .map_or(0, |s| s.value);
-        // A capped count may stop short of the page asked for: its rows are read anyway.
-        let rows = if total as u64 > page.offset() || page.count_up_to.is_some() {
-            exec.fetch_all::<E::Row, _>(items).await.map_err(db_error)?
-        } else {
-            Vec::new()
-        };
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(E::from_row)
-                .collect::<Result<_, _>>()?,
-            total: total.max(0) as u64,
-            request: page,
-        })
-    }
-
-    /// The live records of kind `E` whose `key` (`seq` or `id`) the page `p` (a derived table,
-    /// evaluated once) names, with their columns and joins; the caller orders them.
-    fn records_of_page<E: Table>(
-        &self,
-        tenant: TenantId,
-        page: SelectStatement,
-        key: &str,
-    ) -> SelectStatement {
-        let mut items = Query::select();
-        // SQLite may otherwise walk every row of the tenant in `seq` order as the outer loop
-        // (to skip the final sort) and look each up in the page; CROSS JOIN pins the page as
-        // the outer loop there. PostgreSQL rejects CROSS JOIN … ON and plans this well anyway.
-        let join = match self.db {
-            Db::Sqlite { .. } => JoinType::CrossJoin,
-            Db::Postgres(..) => JoinType::InnerJoin,
-        };
-        items.from_subquery(page, al("p")).join_as(
-            join,
-            al(E::TABLE),
-            al(T),
-            Condition::all()
-                .add(tcol("tenant_id").eq(tenant.0))
-                .add(tcol(key).equals((al("p"), al(key))))
-                .add(tcol("deleted_at").is_null()),
-        );
-        columns_and_joins::<E>(&mut items);
-        items
-    }
-
-    /// The records of one page: the page's `seq`s first (an index scan, however deep the page),
-    /// then only those rows fetched and joined.
-    fn page_query<E: Table>(
-        &self,
-        tenant: TenantId,
-        filter: &Filter,
-        cond: Condition,
-        page: PageRequest,
-    ) -> SelectStatement {
-        let mut page_seqs = Query::select();
-        page_seqs
-            .column((al(T), al("seq")))
-            .from_as(al(E::TABLE), al(T))
-            .cond_where(cond);
-        let ranked = rank::<E>(tenant, filter, page.term_matches_up_to);
-        if let Some(rank) = &ranked {
-            // Exact matches first, then whole names, then the rest, newest first in each.
-            page_seqs
-                .expr_as(rank.clone(), al("rank"))
-                .order_by(al("rank"), Order::Asc);
-        }
-        if selects_by_key(filter) {
-            // `+t.seq` keeps the planner from walking the (tenant_id, seq) index in order and
-            // probing every row against the matches: it starts from the matched ids instead.
-            page_seqs.order_by_expr(Expr::cust("+t.seq"), Order::Desc);
-        } else {
-            page_seqs.order_by((al(T), al("seq")), Order::Desc);
-        }
-        page_seqs.limit(u64::from(page.size)).offset(page.offset());
-        let mut items = self.records_of_page::<E>(tenant, page_seqs, "seq");
-        if ranked.is_some() {
-            items.order_by((al("p"), al("rank")), Order::Asc);
-        }
-        items.order_by((al(T), al("seq")), Order::Desc);
-        items
-    }
-}
-
 #[async_trait]
 impl<E: Table> Repository<E> for SqlStore
 where
@@ -717,30 +553,9 @@ where
         // Every live record: counted by the writes (`crate::counts`) for what is committed;
         // a unit of work's own reads count its rows, which hold its uncommitted writes.
         let everything = filter.is_everything() && matches!(at, At::Committed);
-        let count = match page.count_up_to {
-            _ if everything => crate::counts::total(tenant, E::ENTITY_CODE),
-            None => Query::select()
-                .expr_as(Func::count(Expr::col(sea_query::Asterisk)), al("value"))
-                .from_as(al(E::TABLE), al(T))
-                .cond_where(cond.clone())
-                .to_owned(),
-            // At most cap + 1 rows are counted.
-            Some(cap) => count_rows(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from_as(al(E::TABLE), al(T))
-                    .cond_where(cond.clone())
-                    .limit(cap.saturating_add(1))
-                    .to_owned(),
-            ),
-        };
+        let count = count_query::<E>(tenant, &cond, page, everything);
         let items = self.page_query::<E>(tenant, filter, cond, page);
-        let mut found = self.read_page::<E>(at, &count, &items, page).await?;
-        if let Some(cap) = page.count_up_to.filter(|_| everything) {
-            // As a capped count reads it: one past the cap means "more than".
-            found.total = found.total.min(cap.saturating_add(1));
-        }
-        Ok(found)
+        self.read_page::<E>(at, &count, &items, page).await
     }
 
     async fn with_terms(
