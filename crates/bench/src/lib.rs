@@ -56,6 +56,10 @@ pub struct Options {
     /// Where to write the JSON report (default `<workspace>/target/bench-results/<backend>-<time>.json`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run only the scenarios whose names contain one of these (comma-separated; for profiling
+    /// one of them). Every scenario runs when it is absent.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
     /// RNG seed of the generated data and requests.
     #[arg(long, default_value_t = 20_261_122)]
     pub seed: u64,
@@ -620,7 +624,9 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
         );
     }
 
-    for (name, make) in scenarios {
+    let wanted =
+        |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| name.contains(o.as_str()));
+    for (name, make) in scenarios.into_iter().filter(|(n, _)| wanted(n)) {
         eprintln!("running: {name}");
         let stats = drive(&http, &base, Some(&token), c, duration, opts.seed, make).await;
         lines.push((name.to_owned(), stats));
@@ -642,7 +648,10 @@ async fn run_on(opts: &Options, crm_exe: &Path, scratch: &Scratch) -> anyhow::Re
     ];
     let page_kb = console::page_sizes(&http, &base, &session, &console_pages).await?;
     let mut console_lines = Vec::new();
-    for (name, make) in console::scenarios(ids.clone(), Arc::new(names), Arc::new(tails)) {
+    for (name, make) in console::scenarios(ids.clone(), Arc::new(names), Arc::new(tails))
+        .into_iter()
+        .filter(|(n, _)| wanted(n))
+    {
         eprintln!("running: {name}");
         let credential = Some(("Cookie", session.clone()));
         let stats = drive_with(&http, &base, credential, c, duration, opts.seed, make).await;

@@ -29,7 +29,7 @@ use crate::work::{At, Work};
 /// A kind of stored record.
 pub trait Entity: Sized + Send + Sync + 'static {
     type Id: Copy + Send + Sync + Into<Uuid> + From<Uuid> + 'static;
-    type Data: Send + Sync + 'static;
+    type Data: Clone + Send + Sync + 'static;
     /// Singular name used in messages ("customer not found").
     const NAME: &'static str;
     /// The record's attributes.

@@ -163,6 +163,9 @@ async fn metrics_text(State(p): State<Probe>) -> Response {
     let (size, idle) = p.db.pool_state();
     metrics::gauge!("crm_db_pool_connections").set(f64::from(size));
     metrics::gauge!("crm_db_pool_idle_connections").set(idle as f64);
+    let (groups, grouped) = p.crm.create_groups();
+    metrics::counter!("crm_create_groups_total").absolute(groups);
+    metrics::counter!("crm_grouped_creates_total").absolute(grouped);
     if let Ok(stats) = p.crm.job_stats().await {
         for s in stats {
             for (state, n) in [

@@ -416,6 +416,133 @@ async fn unfiltered_totals_follow_every_write(app: &TestApp) {
     assert_eq!(totals(app, &other.token).await, n(3));
 }
 
+/// Creates that arrive together are written in groups (one unit of work and one commit per
+/// group), and every caller still gets exactly its own answer: its record with its generated
+/// code, its own request in the audit trail, through whichever vendor's API it called. A create
+/// whose code is taken fails alone, with the vendor's error, and nothing else is lost with it.
+async fn concurrent_creates_are_written_in_groups(app: &TestApp) {
+    let a = app.tenant("grouped").await;
+    let t = a.token.clone();
+    let (st, b) = app
+        .post(
+            "/api/v1/customer/create",
+            &t,
+            json!({"name": "Đã Có Mã", "code": "KHTAKEN"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let before = app.app.state.crm.create_groups();
+    // Every third through NextX; two CRMTOP creates ask for the code that is taken.
+    let nextx = |i: usize| i % 3 == 2;
+    let taken = |i: usize| !nextx(i) && i.is_multiple_of(20);
+    let n = 60;
+    let answers = at_once(n, |i| {
+        let (path, body) = if nextx(i) {
+            (
+                "/api/customer/customer",
+                json!({"name": format!("Nhóm NextX {i}"), "type": "customer"}),
+            )
+        } else if taken(i) {
+            (
+                "/api/v1/customer/create",
+                json!({"name": format!("Trùng Mã {i}"), "code": "KHTAKEN"}),
+            )
+        } else {
+            (
+                "/api/v1/customer/create",
+                json!({"name": format!("Nhóm CRMTOP {i}")}),
+            )
+        };
+        app.http
+            .post(format!("{}{path}", app.base))
+            .bearer_auth(&t)
+            .json(&body)
+    })
+    .await;
+    let after = app.app.state.crm.create_groups();
+    assert!(
+        after.0 > before.0 && after.1 >= before.1 + 2,
+        "no group of creates was written: {before:?} -> {after:?}"
+    );
+    let mut codes = HashSet::new();
+    let mut crmtop_ids = HashMap::new();
+    for (i, (st, body)) in answers.iter().enumerate() {
+        if taken(i) {
+            assert_eq!(*st, StatusCode::CONFLICT, "{body}");
+            assert_eq!(body["success"], json!(false), "{body}");
+            assert_eq!(body["data"], Value::Null, "{body}");
+            let message = body["message"].as_str().unwrap_or_default();
+            assert!(message.contains("already has this code"), "{body}");
+        } else if nextx(i) {
+            assert_eq!(*st, StatusCode::OK, "{body}");
+            assert!(body["data"]["id"].is_i64(), "{body}");
+            let code = body["data"]["code"].as_str().unwrap().to_owned();
+            assert!(code.starts_with("KH") && code != "KHTAKEN", "{code}");
+            codes.insert(code);
+        } else {
+            assert_eq!(*st, StatusCode::OK, "{body}");
+            common::assert_crmtop_ok(body);
+            let id = body["data"].as_str().unwrap().to_owned();
+            let (_, got) = app.get(&format!("/api/v1/customer/get/{id}"), &t).await;
+            assert_eq!(
+                got["data"]["name"],
+                json!(format!("Nhóm CRMTOP {i}")),
+                "{got}"
+            );
+            let code = got["data"]["code"].as_str().unwrap().to_owned();
+            assert!(code.starts_with("KH") && code != "KHTAKEN", "{code}");
+            codes.insert(code);
+            crmtop_ids.insert(id, i);
+        }
+    }
+    let nextxs = (0..n).filter(|i| nextx(*i)).count();
+    let crmtops = (0..n).filter(|i| !nextx(*i) && !taken(*i)).count();
+    assert_eq!(codes.len(), nextxs + crmtops);
+    // Exactly the stored ones, once each: the first customer and every create that succeeded.
+    let all = app
+        .search(
+            "/api/v1/customer/search",
+            &t,
+            json!({"pageNumber": 1, "pageSize": 1}),
+        )
+        .await;
+    assert_eq!(all["totalCount"], json!(1 + nextxs + crmtops), "{all}");
+    let named = app
+        .search(
+            "/api/v1/customer/search",
+            &t,
+            json!({"pageNumber": 1, "pageSize": 100, "search": "Nhóm NextX"}),
+        )
+        .await;
+    assert_eq!(named["totalCount"], json!(nextxs), "{named}");
+    // Each record's audit entry names its own request: its dialect, route and request id.
+    let (st, trail) = app.get("/crm/v1/audit?object=customer&limit=500", &t).await;
+    assert_eq!(st, StatusCode::OK, "{trail}");
+    let entries = trail["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 1 + nextxs + crmtops, "{trail}");
+    let mut requests = HashSet::new();
+    let mut through_nextx = 0;
+    for e in entries {
+        assert_eq!(e["action"], json!("created"), "{e}");
+        requests.insert(e["request_id"].as_str().unwrap().to_owned());
+        let record = e["record_id"].as_str().unwrap();
+        match e["dialect"].as_str().unwrap() {
+            "nextx" => {
+                assert_eq!(e["route"], json!("POST /api/customer/customer"), "{e}");
+                through_nextx += 1;
+            }
+            "crmtop" => {
+                assert_eq!(e["route"], json!("POST /api/v1/customer/create"), "{e}");
+                let first = e["seq"] == entries.last().unwrap()["seq"];
+                assert!(first || crmtop_ids.contains_key(record), "{e}");
+            }
+            other => panic!("an entry from {other}: {e}"),
+        }
+    }
+    assert_eq!(through_nextx, nextxs);
+    assert_eq!(requests.len(), entries.len(), "{trail}");
+}
+
 on_both_backends!(
     sales_never_oversell,
     one_conversion_per_lead,
@@ -424,6 +551,7 @@ on_both_backends!(
     concurrent_updates_lose_nothing,
     a_failed_step_writes_nothing,
     unfiltered_totals_follow_every_write,
+    concurrent_creates_are_written_in_groups,
 );
 
 /// The store under the domain, without HTTP: a unit of work is all or nothing.

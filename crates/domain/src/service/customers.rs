@@ -5,6 +5,7 @@ use super::*;
 #[async_trait]
 impl Managed for Customer {
     const EVENT: Option<&'static str> = Some("customer");
+    const GROUPED: bool = true;
     type Input = CustomerInput;
     fn validate(input: CustomerInput) -> DomainResult<Self::Data> {
         input.validate()
@@ -109,6 +110,7 @@ impl Managed for CustomerGroup {
 
 #[async_trait]
 impl Managed for Contact {
+    const GROUPED: bool = true;
     const EVENT: Option<&'static str> = Some("contact");
     type Input = ContactInput;
     fn validate(input: ContactInput) -> DomainResult<Self::Data> {
@@ -137,6 +139,7 @@ impl Managed for Contact {
 
 #[async_trait]
 impl Managed for Lead {
+    const GROUPED: bool = true;
     const EVENT: Option<&'static str> = Some("lead");
     type Input = LeadInput;
     fn validate(input: LeadInput) -> DomainResult<Self::Data> {

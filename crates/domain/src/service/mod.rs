@@ -37,6 +37,8 @@ mod customers;
 mod directory;
 mod engagement;
 mod events;
+mod grouped;
+pub use grouped::MAX_GROUP;
 mod links;
 pub use links::References;
 mod lists;
@@ -104,6 +106,8 @@ pub struct Crm {
     /// The recipient lists read last by campaign fan-outs, so that a list is read once per
     /// campaign rather than once per page.
     pub(crate) sheets: campaigns::SheetCache,
+    /// Single creates waiting to be written in a group (`grouped`).
+    pub(crate) queued: grouped::Groups,
 }
 
 impl Crm {
@@ -144,6 +148,7 @@ impl Crm {
             message_done: tokio::sync::broadcast::channel(1024).0,
             job_signal: Arc::new(tokio::sync::Notify::new()),
             sheets: campaigns::SheetCache::default(),
+            queued: grouped::Groups::default(),
         }
     }
 
@@ -197,6 +202,9 @@ pub trait Managed: Entity {
     /// The name its webhook events carry (`customer` → `customer.created`); `None` for kinds
     /// that send none.
     const EVENT: Option<&'static str> = None;
+    /// Whether concurrent single creates of this kind are written in groups (`grouped`): for
+    /// kinds created often, one at a time, by integrations.
+    const GROUPED: bool = false;
 }
 
 /// Generic record operations: each public one is one unit of work; the `_in` forms are its
@@ -205,6 +213,14 @@ impl Crm {
     pub async fn create<E: Managed>(&self, actor: &Actor, input: E::Input) -> DomainResult<E::Id> {
         // Validation needs no transaction: a bad input never waits for the writer.
         let data = E::validate(input)?;
+        if E::GROUPED {
+            return self.create_grouped::<E>(actor, data).await;
+        }
+        self.create_alone::<E>(actor, data).await
+    }
+
+    /// One validated record in a unit of work of its own.
+    async fn create_alone<E: Managed>(&self, actor: &Actor, data: E::Data) -> DomainResult<E::Id> {
         let mut w = self.begin().await?;
         let id = self.insert_checked::<E>(&mut w, actor, data).await?;
         w.commit().await?;
