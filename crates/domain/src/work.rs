@@ -196,4 +196,10 @@ pub trait Transactions: Send + Sync {
     async fn settle(&self) -> DomainResult<()> {
         Ok(())
     }
+    /// Whether units of work run one at a time (SQLite's single writer): concurrent single
+    /// creates are then written in groups (`Managed::GROUPED`), since they would queue anyway.
+    /// Where they run side by side (PostgreSQL), each is written on its own.
+    fn one_at_a_time(&self) -> bool {
+        false
+    }
 }

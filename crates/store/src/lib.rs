@@ -131,6 +131,10 @@ impl crm_domain::work::Transactions for SqlStore {
             .map(|_| ())
             .map_err(crm_domain::DomainError::Internal)
     }
+
+    fn one_at_a_time(&self) -> bool {
+        matches!(self.db, db::Db::Sqlite { .. })
+    }
 }
 
 /// The format of the search terms this build writes: 0 was word suffixes, 1 word rotations

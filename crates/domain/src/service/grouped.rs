@@ -1,7 +1,8 @@
 //! Group commit for single creates.
 //!
-//! A create of a kind that allows it ([`Managed::GROUPED`]) does not open a unit of work of its
-//! own. It joins the queue of its kind, tenant and caller; while one group of such creates is
+//! On a store that runs units of work one at a time (SQLite's single writer:
+//! [`crate::work::Transactions::one_at_a_time`]), a create of a kind that allows it
+//! ([`Managed::GROUPED`]) does not open a unit of work of its own. It joins the queue of its kind, tenant and caller; while one group of such creates is
 //! being written, the creates that arrive queue up and are written next, together, in one unit
 //! of work through the batch path (one multi-row statement per table, the tenant's webhook
 //! endpoints and automations read once, one commit). Every caller is answered after the commit
@@ -16,6 +17,10 @@
 //!
 //! There is no waiting for a group to fill: a group is whatever queued while the previous one
 //! was written, so under light load every create is written alone, at once.
+//!
+//! PostgreSQL runs each create in a transaction of its own, side by side on its connections
+//! (and flushes concurrent commits to its log together): one queue per caller writing one group
+//! at a time measured slower there (568 creates/s against about 1,000 to 1,300).
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;

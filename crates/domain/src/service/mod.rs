@@ -202,8 +202,9 @@ pub trait Managed: Entity {
     /// The name its webhook events carry (`customer` → `customer.created`); `None` for kinds
     /// that send none.
     const EVENT: Option<&'static str> = None;
-    /// Whether concurrent single creates of this kind are written in groups (`grouped`): for
-    /// kinds created often, one at a time, by integrations.
+    /// Whether concurrent single creates of this kind are written in groups (`grouped`), where
+    /// the store runs units of work one at a time: for kinds created often, one at a time, by
+    /// integrations.
     const GROUPED: bool = false;
 }
 
@@ -213,7 +214,7 @@ impl Crm {
     pub async fn create<E: Managed>(&self, actor: &Actor, input: E::Input) -> DomainResult<E::Id> {
         // Validation needs no transaction: a bad input never waits for the writer.
         let data = E::validate(input)?;
-        if E::GROUPED {
+        if E::GROUPED && self.work.one_at_a_time() {
             return self.create_grouped::<E>(actor, data).await;
         }
         self.create_alone::<E>(actor, data).await
