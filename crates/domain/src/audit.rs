@@ -41,6 +41,15 @@ pub async fn within<F: Future>(origin: Origin, f: F) -> F::Output {
     ORIGIN.scope(origin, f).await
 }
 
+/// Runs `f` with `origin` as the origin of what it changes when there is one; otherwise under
+/// whatever origin is in effect.
+pub async fn within_if<F: Future>(origin: Option<Origin>, f: F) -> F::Output {
+    match origin {
+        Some(o) => within(o, f).await,
+        None => f.await,
+    }
+}
+
 /// The origin of the running request, if the change is made by one.
 pub fn origin() -> Option<Origin> {
     ORIGIN.try_with(Clone::clone).ok()

@@ -31,15 +31,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{Crm, Managed, References};
-use crate::audit::{within, Origin};
+use super::{Crm, Managed};
+use crate::audit::{within_if, Origin};
 use crate::common::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::ids::TenantId;
 
 /// Most creates written by one group (one multi-row statement each, far within the bind
 /// limits).
-pub const MAX_GROUP: usize = 64;
+const MAX_GROUP: usize = 64;
 
 /// Which queue a create joins: its kind, tenant and caller (a group is stored with one
 /// caller's name on its rows).
@@ -99,16 +99,21 @@ impl Groups {
     }
 }
 
-/// Ends a queue if its task stops without draining it (a panic): the creates still queued are
-/// dropped, so that their callers get an error instead of waiting for ever.
+/// Ends a queue if its task stops before draining it (a panic, or the task dropped): the
+/// creates still queued are dropped, so that their callers get an error instead of waiting for
+/// ever. A task that drained its queue disarms it: by then [`Groups::next`] has removed the
+/// queue, and a new one under the same key belongs to the next task.
 struct Draining {
     groups: Groups,
     key: Key,
+    armed: bool,
 }
 
 impl Drop for Draining {
     fn drop(&mut self) {
-        self.groups.queues().remove(&self.key);
+        if self.armed {
+            self.groups.queues().remove(&self.key);
+        }
     }
 }
 
@@ -118,14 +123,6 @@ struct Pending<E: Managed> {
     data: E::Data,
     origin: Option<Origin>,
     reply: oneshot::Sender<DomainResult<E::Id>>,
-}
-
-/// Runs `f` with the request origin `origin` (none outside a request).
-async fn from<F: std::future::Future>(origin: Option<Origin>, f: F) -> F::Output {
-    match origin {
-        Some(o) => within(o, f).await,
-        None => f.await,
-    }
 }
 
 impl Crm {
@@ -171,9 +168,10 @@ impl Crm {
 
     /// Writes the queue's groups until it is empty.
     async fn write_groups<E: Managed>(&self, key: Key) {
-        let _ends = Draining {
+        let mut ends = Draining {
             groups: self.queued.clone(),
             key: key.clone(),
+            armed: true,
         };
         loop {
             let group: Vec<Pending<E>> = self
@@ -183,6 +181,7 @@ impl Crm {
                 .filter_map(|item| item.downcast::<Pending<E>>().ok().map(|p| *p))
                 .collect();
             if group.is_empty() {
+                ends.armed = false;
                 return;
             }
             self.write_group::<E>(group).await;
@@ -199,7 +198,7 @@ impl Crm {
         Box::pin(async move {
             if group.len() == 1 {
                 let p = group.remove(0);
-                let answer = from(p.origin, self.create_alone::<E>(&p.actor, p.data)).await;
+                let answer = within_if(p.origin, self.create_alone::<E>(&p.actor, p.data)).await;
                 let _ = p.reply.send(answer);
                 return;
             }
@@ -243,27 +242,11 @@ impl Crm {
     async fn insert_group<E: Managed>(
         &self,
         actor: &Actor,
-        mut data: Vec<E::Data>,
+        data: Vec<E::Data>,
         origins: Vec<Option<Origin>>,
     ) -> DomainResult<(crate::work::Work, Vec<E::Id>)> {
         let mut w = self.begin().await?;
-        let mut refs = References::default();
-        for item in &data {
-            E::references(item, &mut refs);
-        }
-        self.read_references(&mut w, actor, refs).await?;
-        for item in &mut data {
-            E::check_refs(self, &mut w, actor, item).await?;
-        }
-        let ids = E::repo(self).insert_many(&mut w, actor, data).await?;
-        for (id, origin) in ids.iter().zip(origins) {
-            from(origin, async {
-                E::after_save(self, &mut w, actor, *id).await?;
-                self.emit_kind::<E>(&mut w, actor, "created", (*id).into())
-                    .await
-            })
-            .await?;
-        }
+        let ids = self.insert_batch::<E>(&mut w, actor, data, origins).await?;
         Ok((w, ids))
     }
 }
