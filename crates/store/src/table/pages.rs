@@ -67,6 +67,7 @@ impl SqlStore {
         let TermSearch {
             mut matches,
             mut ranked,
+            point,
         } = terms;
         // The matches are read once: the page and, beside each of its rows, their count.
         ranked
@@ -78,7 +79,11 @@ impl SqlStore {
             .column((al("p"), al("total_matches")))
             .order_by((al("p"), al("rank")), Order::Asc)
             .order_by((al(T), al("id")), Order::Desc);
-        let mut reader = self.db.reader(at).await?;
+        let mut reader = if point {
+            self.db.point_reader(at).await?
+        } else {
+            self.db.reader(at).await?
+        };
         let mut exec = reader.exec();
         let rows = exec
             .fetch_all::<Counted<E::Row>, _>(&items)

@@ -378,6 +378,10 @@ pub(super) struct TermSearch {
     pub matches: SelectStatement,
     /// `id` and `rank` of the matches, ranked, newest first in each rank.
     pub ranked: SelectStatement,
+    /// Whether every term is a point (a phone, an e-mail, a code, a phone's last digits):
+    /// few matches whatever the term, so one plan serves every such search
+    /// ([`crate::db::Db::point_reader`]).
+    pub point: bool,
 }
 
 impl TermSearch {
@@ -402,9 +406,33 @@ impl TermSearch {
             .order_by(al("rank"), Order::Asc)
             .order_by((al("m"), al("record_id")), Order::Desc)
             .to_owned();
-        Some(Self { matches, ranked })
+        Some(Self {
+            matches,
+            ranked,
+            point: points(filter),
+        })
     }
 }
+
+/// Whether every term of a [`TermSearch`]'s filter holds a digit or an `@` and is at least
+/// [`POINT_TERM_CHARS`] long: a phone, its last digits, an e-mail or a code, which few records
+/// share, unlike a word of a name or one typed letter.
+fn points(f: &Filter) -> bool {
+    match f {
+        Filter::Text { terms, .. } => terms.iter().all(|t| {
+            t.chars().count() >= POINT_TERM_CHARS
+                && t.chars().any(|c| c.is_ascii_digit() || c == '@')
+        }),
+        Filter::Any(children) | Filter::All(children) => children
+            .iter()
+            .filter(|c| !matches!(c, Filter::All(v) if v.is_empty()))
+            .all(points),
+        _ => false,
+    }
+}
+
+/// The shortest term [`points`] takes for a point.
+const POINT_TERM_CHARS: usize = 4;
 
 /// `record_id` of the records matching a filter made of one-term text alternatives only (a
 /// phrase, a phone's whole number or its last digits; one criterion among empty ones): a union
