@@ -335,6 +335,15 @@ pub(crate) struct Server {
     pub(crate) cold_start_ms: f64,
 }
 
+/// The environment the package's systemd unit gives the server (its `Environment=` lines),
+/// so that the server is measured as it is run.
+fn unit_environment() -> impl Iterator<Item = (&'static str, &'static str)> {
+    include_str!("../../server/debian/crm-server.service")
+        .lines()
+        .filter_map(|l| l.strip_prefix("Environment="))
+        .filter_map(|kv| kv.split_once('='))
+}
+
 /// Starts `crm_exe` on `url` at a free port and waits until it is healthy (at most 60 s).
 pub(crate) async fn start_server(
     crm_exe: &Path,
@@ -345,6 +354,7 @@ pub(crate) async fn start_server(
     let base = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
     let child = tokio::process::Command::new(crm_exe)
+        .envs(unit_environment())
         .env("CRM_DATABASE_URL", url)
         .env("CRM_LISTEN", format!("127.0.0.1:{port}"))
         .env("CRM_LOG", "warn")
